@@ -1,0 +1,49 @@
+/**
+ * DynamoDB client construction and the boundary between the SDK's `AttributeValue` and the core's.
+ * The `{ endpoint, region }` seam is what lets local mode and tests run the deployed code against
+ * DynamoDB Local.
+ */
+import { type AttributeValue as SdkAttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type Item, assertItem } from '../core/values';
+
+/** Where to reach DynamoDB. Omit `endpoint` for AWS. */
+export interface DynamoEndpoint {
+  readonly endpoint?: string;
+  readonly region?: string;
+  /** Static credentials, for DynamoDB Local (which needs any alphanumeric key id). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** SDK retry attempts. @default 3 */
+  readonly maxAttempts?: number;
+}
+
+/** Builds a DynamoDB client for an endpoint. */
+export function makeDynamoClient(where: DynamoEndpoint = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    region: where.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(where.endpoint ? { endpoint: where.endpoint } : {}),
+    ...(where.credentials ? { credentials: { ...where.credentials } } : {}),
+    maxAttempts: where.maxAttempts ?? 3,
+  });
+}
+
+/** The SDK's item type. */
+export type SdkItem = Record<string, SdkAttributeValue>;
+
+/**
+ * Views an item returned by DynamoDB as the core's type. DynamoDB only returns well-formed values, so
+ * this is a typed view, not a copy (hot paths read millions of items); use `fromUntrustedSdkItem` for
+ * items from anywhere else.
+ */
+export function fromSdkItem(item: SdkItem): Item {
+  return item as unknown as Item;
+}
+
+/** Converts an SDK-shaped item from an untrusted source, validating every value. */
+export function fromUntrustedSdkItem(item: unknown): Item {
+  return assertItem(item);
+}
+
+/** Converts a core item to the SDK's type; the shapes are identical, so this is a typed view. */
+export function toSdkItem(item: Item): SdkItem {
+  return item as unknown as SdkItem;
+}

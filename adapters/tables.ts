@@ -1,0 +1,64 @@
+/**
+ * Table creation for local mode, examples and tests (deployed stacks create tables with CDK).
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import type { KeySchema } from '../core/migration';
+import { keyNames } from '../core/migration';
+
+/** Options of `createTable`. */
+export interface CreateTableOptions {
+  /** Enable a NEW_AND_OLD_IMAGES stream (legacy tables). @default false */
+  readonly stream?: boolean;
+  /** TTL attribute to enable (new tables: the tombstone expiry). */
+  readonly ttlAttribute?: string;
+  /** Succeed if the table already exists. @default false */
+  readonly ifNotExists?: boolean;
+}
+
+/** Creates an on-demand table with `key` and waits until it is active. Returns the stream ARN, if any. */
+export async function createTable(
+  client: DynamoDBClient,
+  tableName: string,
+  key: KeySchema,
+  options: CreateTableOptions = {},
+): Promise<{ streamArn?: string }> {
+  const attrs = [key.partitionKey, ...(key.sortKey ? [key.sortKey] : [])];
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: attrs.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+        KeySchema: keyNames(key).map((name, i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+        ...(options.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
+      }),
+    );
+  } catch (err) {
+    if (!(options.ifNotExists && err instanceof ResourceInUseException)) throw err;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  if (options.ttlAttribute) {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: options.ttlAttribute, Enabled: true },
+      }),
+    );
+  }
+  const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const streamArn = described.Table?.LatestStreamArn;
+  return streamArn ? { streamArn } : {};
+}
+
+/** The key schema of a control table: `pk` and `sk`, both strings (DESIGN §3). */
+export const CONTROL_TABLE_KEY: KeySchema = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+};

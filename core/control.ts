@@ -1,0 +1,130 @@
+/**
+ * The control table's data model (DESIGN §3): keys, phases and the shapes of the control items.
+ * Control items hold only the system's own values (safe integers, strings, booleans), encoded by
+ * `control-codec.ts`; user data never goes here except as DynamoDB JSON (e.g. sample keys).
+ */
+
+/** Migration phases in forward order (DESIGN §5). */
+export const Phase = {
+  LEGACY_ONLY: 'LEGACY_ONLY',
+  BACKFILLING: 'BACKFILLING',
+  SHADOW: 'SHADOW',
+  DUAL_READ: 'DUAL_READ',
+  NEW_PRIMARY: 'NEW_PRIMARY',
+  FINALIZED: 'FINALIZED',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** Phases in forward order. */
+export const PHASE_ORDER: readonly Phase[] = [
+  Phase.LEGACY_ONLY,
+  Phase.BACKFILLING,
+  Phase.SHADOW,
+  Phase.DUAL_READ,
+  Phase.NEW_PRIMARY,
+  Phase.FINALIZED,
+];
+
+/** Backfill lifecycle. */
+export const BackfillStatus = {
+  NOT_STARTED: 'NOT_STARTED',
+  RUNNING: 'RUNNING',
+  COMPLETE: 'COMPLETE',
+  FAILED: 'FAILED',
+} as const;
+export type BackfillStatus = (typeof BackfillStatus)[keyof typeof BackfillStatus];
+
+/** Sort keys of control items. */
+export const ControlKey = {
+  STATE: 'STATE',
+  FRONTIER: 'FRONTIER',
+  BACKFILL_LOCK: 'LOCK#BACKFILL',
+  VERIFY_LOCK: 'LOCK#VERIFY',
+  shard: (shardId: string) => `SHARD#${shardId}`,
+  segment: (n: number) => `SEGMENT#${String(n).padStart(6, '0')}`,
+  verify: (runId: string) => `VERIFY#${runId}`,
+  audit: (isoTime: string, id: string) => `AUDIT#${isoTime}#${id}`,
+  progress: (marker: string) => `PROGRESS#${marker}`,
+} as const;
+
+/** Partition key of a migration's control items. */
+export function controlPk(migrationId: string): string {
+  return `MIGRATION#${migrationId}`;
+}
+
+/** Operator controls shared by backfill and verification. */
+export interface RunControls {
+  /** Stop copying/verifying at the next page boundary until cleared. */
+  readonly paused: boolean;
+  /** Items per second across all segments; 0 = unlimited. */
+  readonly rateLimitPerSecond: number;
+}
+
+/** The `STATE` item. `version` increments on every change (optimistic locking). */
+export interface MigrationState {
+  readonly migrationId: string;
+  readonly phase: Phase;
+  readonly rolloutPercent: number;
+  readonly backfill: {
+    readonly status: BackfillStatus;
+    readonly startedAt?: number;
+    readonly completedAt?: number;
+    readonly copied?: number;
+    readonly skipped?: number;
+  };
+  readonly controls: RunControls;
+  /** Epoch ms since which the sync Lambda has been consuming from TRIM_HORIZON, if it has. */
+  readonly cdcConsumingSince?: number;
+  readonly version: number;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** The initial state of a migration that has never been touched. */
+export function initialState(migrationId: string, rateLimitPerSecond: number, now: number): MigrationState {
+  return {
+    migrationId,
+    phase: Phase.LEGACY_ONLY,
+    rolloutPercent: 0,
+    backfill: { status: BackfillStatus.NOT_STARTED },
+    controls: { paused: false, rateLimitPerSecond },
+    version: 0,
+    updatedAt: now,
+    updatedBy: 'system',
+  };
+}
+
+/** Per-shard detail of the frontier. */
+export interface ShardFrontier {
+  readonly shardId: string;
+  /** Epoch ms up to which every record of this shard is known applied. */
+  readonly caughtUpTo: number;
+  readonly closed: boolean;
+  /** Last sequence number known applied on this shard. */
+  readonly appliedThrough?: string;
+  /** Records pending application (lag), and records held by the dead-letter queue. */
+  readonly pending: number;
+  readonly deadLettered: number;
+}
+
+/** The `FRONTIER` item: every legacy write older than `frontier` is applied to the new table. */
+export interface FrontierState {
+  readonly migrationId: string;
+  /** Epoch ms. 0 = nothing proven yet. */
+  readonly frontier: number;
+  readonly computedAt: number;
+  readonly shards: readonly ShardFrontier[];
+  readonly version: number;
+}
+
+/** An `AUDIT#` item: who did what, from which state to which, why. */
+export interface AuditRecord {
+  readonly migrationId: string;
+  readonly at: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly reason: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}

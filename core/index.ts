@@ -1,0 +1,6 @@
+export * from './control';
+export * from './control-codec';
+export * from './errors';
+export * from './metadata';
+export * from './migration';
+export * from './values';

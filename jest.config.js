@@ -1,0 +1,20 @@
+/** Three projects, one `npm test`: pure unit tests, DynamoDB Local integration tests, CDK tests. */
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }] };
+const moduleNameMapper = { '^dualread-definitions$': '<rootDir>/examples/users/migrations.ts' };
+const common = { testEnvironment: 'node', transform, moduleNameMapper, setupFiles: ['<rootDir>/test/setup/env.ts'] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+      testTimeout: 120000,
+    },
+    { ...common, displayName: 'cdk', testMatch: ['<rootDir>/test/cdk/**/*.test.ts'], testTimeout: 180000 },
+  ],
+};
