@@ -1,7 +1,12 @@
 /** Three projects, one `npm test`: pure unit tests, DynamoDB Local integration tests, CDK tests. */
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] };
 const moduleNameMapper = { '^dualread-definitions$': '<rootDir>/examples/users/migrations.ts' };
-const common = { testEnvironment: 'node', transform, moduleNameMapper, setupFiles: ['<rootDir>/test/setup/env.ts'] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleNameMapper,
+  setupFiles: ['<rootDir>/test/setup/env.ts'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -35,7 +35,9 @@ function isMigration(value: unknown): value is Migration {
 export function migrationsFromModule(file: string, mod: unknown): readonly Migration[] {
   const exports = (mod ?? {}) as Record<string, unknown>;
   const candidate =
-    exports.migrations ?? (exports.default as Record<string, unknown> | undefined)?.migrations ?? exports.default;
+    exports.migrations ??
+    (exports.default as Record<string, unknown> | undefined)?.migrations ??
+    exports.default;
   const list = Array.isArray(candidate) ? candidate : candidate === undefined ? undefined : [candidate];
   if (!list) {
     throw new MigrationFileError(
@@ -60,14 +62,20 @@ export function migrationsFromModule(file: string, mod: unknown): readonly Migra
  */
 export async function loadMigrations(path: string): Promise<readonly Migration[]> {
   const file = resolve(path);
-  if (!existsSync(file)) throw new MigrationFileError(file, 'does not exist; pass --migration <path to a .ts file>');
+  if (!existsSync(file))
+    throw new MigrationFileError(file, 'does not exist; pass --migration <path to a .ts file>');
   let mod: unknown;
   try {
+    // require, not import(): under tsx and ts-jest it loads a .ts file synchronously with the host's transform.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(file) as unknown;
   } catch (err) {
     const e = err as Error;
     if (e instanceof DualReadError) throw e;
-    const kind = e.name === 'SyntaxError' || /Transform failed|Expected|Unexpected/.test(e.message) ? 'has a syntax error' : 'failed to load';
+    const kind =
+      e.name === 'SyntaxError' || /Transform failed|Expected|Unexpected/.test(e.message)
+        ? 'has a syntax error'
+        : 'failed to load';
     throw new MigrationFileError(file, `${kind}: ${e.message.split('\n').slice(0, 6).join('\n')}`);
   }
   return migrationsFromModule(file, mod);

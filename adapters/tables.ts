@@ -36,8 +36,13 @@ export async function createTable(
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: attrs.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
-        KeySchema: keyNames(key).map((name, i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-        ...(options.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
+        KeySchema: keyNames(key).map((name, i) => ({
+          AttributeName: name,
+          KeyType: i === 0 ? 'HASH' : 'RANGE',
+        })),
+        ...(options.stream
+          ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }
+          : {}),
       }),
     );
   } catch (err) {

@@ -26,12 +26,16 @@ export function encodeControl(value: ControlValue, path = '$'): AttributeValue {
     }
     return { N: String(value) };
   }
-  if (Array.isArray(value)) return { L: value.map((v, i) => encodeControl(v as ControlValue, `${path}[${i}]`)) };
+  if (Array.isArray(value))
+    return { L: value.map((v, i) => encodeControl(v as ControlValue, `${path}[${i}]`)) };
   return { M: encodeControlItem(value as { readonly [key: string]: ControlValue | undefined }, path) };
 }
 
 /** Encodes a control document as an item. */
-export function encodeControlItem(doc: { readonly [key: string]: ControlValue | undefined }, path = '$'): Item {
+export function encodeControlItem(
+  doc: { readonly [key: string]: ControlValue | undefined },
+  path = '$',
+): Item {
   const out: Record<string, AttributeValue> = {};
   for (const [k, v] of Object.entries(doc)) if (v !== undefined) out[k] = encodeControl(v, `${path}.${k}`);
   return out;

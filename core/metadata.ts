@@ -19,7 +19,14 @@ export interface MetadataNames {
 
 /** Metadata attribute names for `prefix` (default `_dr_`). */
 export function metadataNames(prefix = '_dr_'): MetadataNames {
-  return { prefix, seq: `${prefix}seq`, src: `${prefix}src`, ts: `${prefix}ts`, del: `${prefix}del`, ttl: `${prefix}ttl` };
+  return {
+    prefix,
+    seq: `${prefix}seq`,
+    src: `${prefix}src`,
+    ts: `${prefix}ts`,
+    del: `${prefix}del`,
+    ttl: `${prefix}ttl`,
+  };
 }
 
 /** Width of padded sequence numbers: string order equals numeric order. */
@@ -36,7 +43,9 @@ export const BACKFILL_SEQ = '0'.repeat(SEQ_WIDTH);
  */
 export function padSequence(sequenceNumber: string): string {
   if (!/^\d{1,40}$/.test(sequenceNumber)) {
-    throw new RangeError(`stream sequence number "${sequenceNumber}" is not a decimal integer of at most 40 digits`);
+    throw new RangeError(
+      `stream sequence number "${sequenceNumber}" is not a decimal integer of at most 40 digits`,
+    );
   }
   return sequenceNumber.padStart(SEQ_WIDTH, '0');
 }

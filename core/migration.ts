@@ -165,13 +165,15 @@ function keyProblem(item: Item, key: KeySchema): string | undefined {
     if (!attr) continue;
     const v = item[attr.name];
     if (v === undefined) return `lacks key attribute "${attr.name}"`;
-    if (typeOf(v) !== attr.type) return `has "${attr.name}" of type ${typeOf(v)}, but the key schema says ${attr.type}`;
+    if (typeOf(v) !== attr.type)
+      return `has "${attr.name}" of type ${typeOf(v)}, but the key schema says ${attr.type}`;
   }
   return undefined;
 }
 
 function checkKeySchema(id: string, which: string, key: KeySchema | undefined): void {
-  if (!key || !key.partitionKey) throw new MigrationDefinitionError(id, `${which}.key.partitionKey is required`);
+  if (!key || !key.partitionKey)
+    throw new MigrationDefinitionError(id, `${which}.key.partitionKey is required`);
   for (const [role, attr] of [
     ['partitionKey', key.partitionKey],
     ['sortKey', key.sortKey],
@@ -181,16 +183,28 @@ function checkKeySchema(id: string, which: string, key: KeySchema | undefined): 
       throw new MigrationDefinitionError(id, `${which}.key.${role}.name must be a non-empty string`);
     }
     if (!KEY_TYPES.includes(attr.type)) {
-      throw new MigrationDefinitionError(id, `${which}.key.${role}.type must be "S", "N" or "B", not "${attr.type}"`);
+      throw new MigrationDefinitionError(
+        id,
+        `${which}.key.${role}.type must be "S", "N" or "B", not "${attr.type}"`,
+      );
     }
   }
   if (key.sortKey && key.sortKey.name === key.partitionKey.name) {
-    throw new MigrationDefinitionError(id, `${which}.key: partition and sort key are both "${key.sortKey.name}"`);
+    throw new MigrationDefinitionError(
+      id,
+      `${which}.key: partition and sort key are both "${key.sortKey.name}"`,
+    );
   }
 }
 
 function checkRange(id: string, path: string, value: number, min: number, max: number, integer = true): void {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     throw new MigrationDefinitionError(
       id,
       `${path} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not ${String(value)}`,
@@ -223,12 +237,18 @@ function probeMapKey(id: string, migrationKey: KeySchema, mapKey: (k: Item) => I
     out = mapKey(proxy);
   } catch (err) {
     if (err instanceof MigrationDefinitionError) throw err;
-    throw new MigrationDefinitionError(id, `mapKey threw on legacy key ${canonicalItem(legacyKey)}: ${String(err)}`);
+    throw new MigrationDefinitionError(
+      id,
+      `mapKey threw on legacy key ${canonicalItem(legacyKey)}: ${String(err)}`,
+    );
   }
   try {
     return assertItem(out, 'mapKey result');
   } catch (err) {
-    throw new MigrationDefinitionError(id, `mapKey must return an item of attribute values: ${(err as Error).message}`);
+    throw new MigrationDefinitionError(
+      id,
+      `mapKey must return an item of attribute values: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -249,23 +269,38 @@ export function defineMigration(input: MigrationInput): Migration {
     const table = input[which];
     if (!table) throw new MigrationDefinitionError(id, `${which} is required`);
     if (!TABLE_PATTERN.test(table.tableName ?? '')) {
-      throw new MigrationDefinitionError(id, `${which}.tableName "${table.tableName}" is not a valid DynamoDB table name`);
+      throw new MigrationDefinitionError(
+        id,
+        `${which}.tableName "${table.tableName}" is not a valid DynamoDB table name`,
+      );
     }
     checkKeySchema(id, which, table.key);
   }
   if (input.legacyTable.tableName === input.newTable.tableName) {
     throw new MigrationDefinitionError(id, `legacy and new table are both "${input.legacyTable.tableName}"`);
   }
-  if (input.legacyTable.streamArn !== undefined && !/^arn:aws[a-z-]*:dynamodb:/.test(input.legacyTable.streamArn)) {
-    throw new MigrationDefinitionError(id, `legacyTable.streamArn "${input.legacyTable.streamArn}" is not a DynamoDB stream ARN`);
+  if (
+    input.legacyTable.streamArn !== undefined &&
+    !/^arn:aws[a-z-]*:dynamodb:/.test(input.legacyTable.streamArn)
+  ) {
+    throw new MigrationDefinitionError(
+      id,
+      `legacyTable.streamArn "${input.legacyTable.streamArn}" is not a DynamoDB stream ARN`,
+    );
   }
   const metadataPrefix = input.metadataPrefix ?? '_dr_';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,15}$/.test(metadataPrefix)) {
-    throw new MigrationDefinitionError(id, `metadataPrefix "${metadataPrefix}" must be 1-16 letters, digits or underscores`);
+    throw new MigrationDefinitionError(
+      id,
+      `metadataPrefix "${metadataPrefix}" must be 1-16 letters, digits or underscores`,
+    );
   }
   for (const attr of keyNames(input.newTable.key)) {
     if (attr.startsWith(metadataPrefix)) {
-      throw new MigrationDefinitionError(id, `new key attribute "${attr}" uses the reserved metadata prefix "${metadataPrefix}"`);
+      throw new MigrationDefinitionError(
+        id,
+        `new key attribute "${attr}" uses the reserved metadata prefix "${metadataPrefix}"`,
+      );
     }
   }
 
@@ -283,9 +318,16 @@ export function defineMigration(input: MigrationInput): Migration {
   // mapKey: legacy key attributes only, output exactly the new key, deterministic, injective on probes.
   const a = probeMapKey(id, input.legacyTable.key, mapKey, 1);
   const problem = keyProblem(a, input.newTable.key);
-  if (problem) throw new MigrationDefinitionError(id, `mapKey result ${problem} (new table key: ${keyNames(input.newTable.key).join(', ')})`);
+  if (problem)
+    throw new MigrationDefinitionError(
+      id,
+      `mapKey result ${problem} (new table key: ${keyNames(input.newTable.key).join(', ')})`,
+    );
   if (!itemsEqual(a, probeMapKey(id, input.legacyTable.key, mapKey, 1))) {
-    throw new MigrationDefinitionError(id, 'mapKey is not deterministic: the same legacy key mapped to two new keys');
+    throw new MigrationDefinitionError(
+      id,
+      'mapKey is not deterministic: the same legacy key mapped to two new keys',
+    );
   }
   if (itemsEqual(a, probeMapKey(id, input.legacyTable.key, mapKey, 2))) {
     throw new MigrationDefinitionError(id, 'mapKey maps two different legacy keys to the same new key');
@@ -306,10 +348,16 @@ export function defineMigration(input: MigrationInput): Migration {
   checkRange(id, 'read.controlCacheMs', read.controlCacheMs, 0, 60_000);
   checkRange(id, 'read.clockSkewMs', read.clockSkewMs, 0, 60_000);
   if (!MODES.includes(read.defaultConsistency)) {
-    throw new MigrationDefinitionError(id, `read.defaultConsistency must be one of ${MODES.join(', ')}, not "${read.defaultConsistency}"`);
+    throw new MigrationDefinitionError(
+      id,
+      `read.defaultConsistency must be one of ${MODES.join(', ')}, not "${read.defaultConsistency}"`,
+    );
   }
   if (read.controlCacheMs >= read.stalenessBudgetMs && read.stalenessBudgetMs > 0) {
-    throw new MigrationDefinitionError(id, 'read.controlCacheMs must be smaller than read.stalenessBudgetMs (the cache counts against the budget)');
+    throw new MigrationDefinitionError(
+      id,
+      'read.controlCacheMs must be smaller than read.stalenessBudgetMs (the cache counts against the budget)',
+    );
   }
   const backfill: BackfillSettings = { segments: 4, pageSize: 100, rateLimitPerSecond: 0, ...input.backfill };
   checkRange(id, 'backfill.segments', backfill.segments, 1, 1_000_000);
@@ -322,7 +370,10 @@ export function defineMigration(input: MigrationInput): Migration {
     ...input.verification,
   };
   if (!/^(cron|rate|at)\(.+\)$/.test(verification.schedule)) {
-    throw new MigrationDefinitionError(id, `verification.schedule "${verification.schedule}" must be cron(...), rate(...) or at(...)`);
+    throw new MigrationDefinitionError(
+      id,
+      `verification.schedule "${verification.schedule}" must be cron(...), rate(...) or at(...)`,
+    );
   }
 
   const migration: Migration = {
@@ -383,11 +434,13 @@ function checkSample(m: Migration, sampleInput: Item, index: number): void {
  * @throws MigrationDefinitionError on a duplicate id or a table used twice
  */
 export function validateMigrationSet(migrations: readonly Migration[]): readonly Migration[] {
-  if (migrations.length === 0) throw new MigrationDefinitionError('?', 'the definitions file defines no migration');
+  if (migrations.length === 0)
+    throw new MigrationDefinitionError('?', 'the definitions file defines no migration');
   const ids = new Set<string>();
   const tables = new Map<string, string>();
   for (const m of migrations) {
-    if (ids.has(m.id)) throw new MigrationDefinitionError(m.id, 'the id is defined twice; migration ids must be unique');
+    if (ids.has(m.id))
+      throw new MigrationDefinitionError(m.id, 'the id is defined twice; migration ids must be unique');
     ids.add(m.id);
     for (const t of [m.legacyTable.tableName, m.newTable.tableName]) {
       const other = tables.get(t);

@@ -77,7 +77,10 @@ export function normalizeNumber(text: string, path = 'N'): string {
   digits = digits.replace(/0+$/, '');
   if (digits.length === 0) return '0';
   if (digits.length > 38) {
-    throw new InvalidValueError(path, `"${text}" has ${digits.length} significant digits; DynamoDB allows 38`);
+    throw new InvalidValueError(
+      path,
+      `"${text}" has ${digits.length} significant digits; DynamoDB allows 38`,
+    );
   }
   let out: string;
   if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
@@ -92,7 +95,9 @@ export function typeOf(value: AttributeValue): AttributeType {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
 }
 
 /**
@@ -101,10 +106,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Used wherever values enter from outside (API requests, stream records, files).
  */
 export function assertAttributeValue(value: unknown, path = '$'): AttributeValue {
-  if (!isPlainObject(value)) throw new InvalidValueError(path, 'expected an attribute value object like {"S": "x"}');
+  if (!isPlainObject(value))
+    throw new InvalidValueError(path, 'expected an attribute value object like {"S": "x"}');
   const keys = Object.keys(value).filter((k) => value[k] !== undefined);
   if (keys.length !== 1) {
-    throw new InvalidValueError(path, `expected exactly one type tag, found ${keys.length ? keys.join(', ') : 'none'}`);
+    throw new InvalidValueError(
+      path,
+      `expected exactly one type tag, found ${keys.length ? keys.join(', ') : 'none'}`,
+    );
   }
   const tag = keys[0] as string;
   const inner = value[tag];
@@ -128,7 +137,8 @@ export function assertAttributeValue(value: unknown, path = '$'): AttributeValue
     case 'SS':
     case 'NS':
     case 'BS': {
-      if (!Array.isArray(inner) || inner.length === 0) throw new InvalidValueError(path, `${tag} must be a non-empty array`);
+      if (!Array.isArray(inner) || inner.length === 0)
+        throw new InvalidValueError(path, `${tag} must be a non-empty array`);
       const seen = new Set<string>();
       inner.forEach((member: unknown, i) => {
         const p = `${path}.${tag}[${i}]`;
@@ -176,9 +186,18 @@ export function canonical(value: AttributeValue): string {
   if ('B' in value) return `B${Buffer.from(value.B).toString('base64')}`;
   if ('BOOL' in value) return value.BOOL ? 'T' : 'F';
   if ('NULL' in value) return 'Z';
-  if ('SS' in value) return `SS[${value.SS.map((s) => JSON.stringify(s)).sort().join(',')}]`;
-  if ('NS' in value) return `NS[${value.NS.map((n) => normalizeNumber(n)).sort().join(',')}]`;
-  if ('BS' in value) return `BS[${value.BS.map((b) => Buffer.from(b).toString('base64')).sort().join(',')}]`;
+  if ('SS' in value)
+    return `SS[${value.SS.map((s) => JSON.stringify(s))
+      .sort()
+      .join(',')}]`;
+  if ('NS' in value)
+    return `NS[${value.NS.map((n) => normalizeNumber(n))
+      .sort()
+      .join(',')}]`;
+  if ('BS' in value)
+    return `BS[${value.BS.map((b) => Buffer.from(b).toString('base64'))
+      .sort()
+      .join(',')}]`;
   if ('L' in value) return `L[${value.L.map(canonical).join(',')}]`;
   if ('M' in value) return `M${canonicalItem(value.M)}`;
   throw new InvalidValueError('$', `unknown attribute value ${JSON.stringify(Object.keys(value))}`);
@@ -266,12 +285,17 @@ function decodeBase64(text: unknown, path: string): Uint8Array {
 
 /** Decodes and validates a DynamoDB JSON value. */
 export function fromDynamoJson(json: unknown, path = '$'): AttributeValue {
-  if (!isPlainObject(json)) throw new InvalidValueError(path, 'expected an attribute value object like {"S": "x"}');
+  if (!isPlainObject(json))
+    throw new InvalidValueError(path, 'expected an attribute value object like {"S": "x"}');
   const keys = Object.keys(json);
-  if (keys.length === 1 && keys[0] === 'B') return assertAttributeValue({ B: decodeBase64(json.B, `${path}.B`) }, path);
+  if (keys.length === 1 && keys[0] === 'B')
+    return assertAttributeValue({ B: decodeBase64(json.B, `${path}.B`) }, path);
   if (keys.length === 1 && keys[0] === 'BS') {
     if (!Array.isArray(json.BS)) throw new InvalidValueError(path, 'BS must be an array');
-    return assertAttributeValue({ BS: json.BS.map((b: unknown, i) => decodeBase64(b, `${path}.BS[${i}]`)) }, path);
+    return assertAttributeValue(
+      { BS: json.BS.map((b: unknown, i) => decodeBase64(b, `${path}.BS[${i}]`)) },
+      path,
+    );
   }
   if (keys.length === 1 && keys[0] === 'L') {
     if (!Array.isArray(json.L)) throw new InvalidValueError(path, 'L must be an array');

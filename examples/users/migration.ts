@@ -28,8 +28,12 @@ export const usersMigration = defineMigration({
     const { userId: _userId, fullName, address, ...rest } = legacy;
     // `profile` is where `address` moves to; a legacy item that already has one would lose data, so it is
     // refused (the pipeline dead-letters it with this reason) rather than silently overwritten.
-    if (rest.profile !== undefined) throw new TypeError('legacy item has a "profile" attribute, which this mapping reserves');
-    const out: Record<string, AttributeValue> = { PK: { S: USER_PREFIX + stringOf(legacy, 'userId') }, SK: { S: PROFILE } };
+    if (rest.profile !== undefined)
+      throw new TypeError('legacy item has a "profile" attribute, which this mapping reserves');
+    const out: Record<string, AttributeValue> = {
+      PK: { S: USER_PREFIX + stringOf(legacy, 'userId') },
+      SK: { S: PROFILE },
+    };
     Object.assign(out, rest);
     if (fullName !== undefined) out.displayName = fullName;
     if (address !== undefined) out.profile = { M: { address } };
@@ -43,7 +47,8 @@ export const usersMigration = defineMigration({
     const out: Record<string, AttributeValue> = { userId: { S: PK.S.slice(USER_PREFIX.length) } };
     Object.assign(out, rest);
     if (displayName !== undefined) out.fullName = displayName;
-    if (profile !== undefined && 'M' in profile && profile.M.address !== undefined) out.address = profile.M.address;
+    if (profile !== undefined && 'M' in profile && profile.M.address !== undefined)
+      out.address = profile.M.address;
     else if (profile !== undefined) out.profile = profile;
     return out;
   },

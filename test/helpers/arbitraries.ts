@@ -41,11 +41,17 @@ export const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: A
       })
       .map((bs) => ({ BS: bs.map((b) => new Uint8Array(b)) })),
     fc.array(tie('value'), { maxLength: 4 }).map((L) => ({ L })),
-    fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), tie('value'), { maxKeys: 4 }).map((M) => ({ M })),
+    fc
+      .dictionary(fc.string({ minLength: 1, maxLength: 6 }), tie('value'), { maxKeys: 4 })
+      .map((M) => ({ M })),
   ),
 })).value;
 
 /** Any item. */
-export const item: fc.Arbitrary<Item> = fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), attributeValue, {
-  maxKeys: 6,
-});
+export const item: fc.Arbitrary<Item> = fc.dictionary(
+  fc.string({ minLength: 1, maxLength: 8 }),
+  attributeValue,
+  {
+    maxKeys: 6,
+  },
+);

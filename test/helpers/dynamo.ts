@@ -9,7 +9,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local';
 /** The endpoint of the shared DynamoDB Local. */
 export function testEndpoint(): DynamoEndpoint {
   const endpoint = process.env.DUALREAD_TEST_ENDPOINT;
-  if (!endpoint) throw new Error('DUALREAD_TEST_ENDPOINT is not set: run integration tests through jest (global setup)');
+  if (!endpoint)
+    throw new Error('DUALREAD_TEST_ENDPOINT is not set: run integration tests through jest (global setup)');
   return { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
 }
 

@@ -62,7 +62,10 @@ describe('Function: canonical', () => {
 
   it('tells apart numbers that differ only in the 38th digit', () => {
     expect(
-      valuesEqual({ N: '12345678901234567890123456789012345678' }, { N: '12345678901234567890123456789012345679' }),
+      valuesEqual(
+        { N: '12345678901234567890123456789012345678' },
+        { N: '12345678901234567890123456789012345679' },
+      ),
     ).toBe(false);
   });
 
