@@ -45,6 +45,11 @@ export const ControlKey = {
   verify: (runId: string) => `VERIFY#${runId}`,
   audit: (isoTime: string, id: string) => `AUDIT#${isoTime}#${id}`,
   progress: (marker: string) => `PROGRESS#${marker}`,
+  /** Written by the local stream poller while it consumes the legacy stream (see core/cdc-status.ts). */
+  CDC_CONSUMER: 'CDC#CONSUMER',
+  /** A legacy item the backfill could not copy (mapItem threw, or the write was refused), with its reason. */
+  backfillPoison: (segment: number, keyHash: string) =>
+    `BACKFILL_POISON#${String(segment).padStart(6, '0')}#${keyHash}`,
 } as const;
 
 /** Partition key of a migration's control items. */
