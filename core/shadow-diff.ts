@@ -1,0 +1,64 @@
+/**
+ * Classifies the difference between what legacy and new return for one key (shadow compare). Both
+ * sides are compared in the legacy shape, metadata stripped, tombstones as absent.
+ *
+ * - `match`: equal (or both absent);
+ * - `missing`: legacy has it, new does not;
+ * - `extra`: new has it, legacy does not;
+ * - `content`: both have it, with different content;
+ * - `within-lag`: a difference the frontier explains: a legacy write not yet applied to new.
+ *
+ * Two concurrent reads can never tell drift from lag by themselves: F is always behind the time of
+ * the read. So a difference is re-checked once the frontier has passed the time legacy was read:
+ *
+ *   1. legacy read at t₀ returns L, new returns N ≠ L;
+ *   2. wait until F − skew > t₀: every legacy write before t₀ is now applied to new;
+ *   3. read legacy again (L′) and new again (N′);
+ *   4. L′ ≠ L: the item changed since t₀, nothing can be concluded: `within-lag`;
+ *      N′ = L′ (= L): new caught up: the difference was lag: `within-lag`;
+ *      N′ ≠ L′ = L: new lacks a write older than F: drift, classified missing/extra/content.
+ *
+ * When the frontier does not pass t₀ within the re-check's patience the difference stays
+ * `within-lag` (unresolved) and is counted as such. (A write reverted between t₀ and the re-check —
+ * ABA — is the one case the re-check cannot see; verification compares full stores and catches it.)
+ */
+import { type Item, itemsEqual } from './values';
+
+/** Classes of a shadow comparison. */
+export const DiffClass = {
+  MATCH: 'match',
+  MISSING: 'missing',
+  EXTRA: 'extra',
+  CONTENT: 'content',
+  WITHIN_LAG: 'within-lag',
+} as const;
+export type DiffClass = (typeof DiffClass)[keyof typeof DiffClass];
+
+/** Compares one key's legacy item with new's (legacy shape; undefined = absent or tombstone). */
+export function compareItems(legacy: Item | undefined, fresh: Item | undefined): DiffClass {
+  if (legacy === undefined && fresh === undefined) return DiffClass.MATCH;
+  if (legacy === undefined) return DiffClass.EXTRA;
+  if (fresh === undefined) return DiffClass.MISSING;
+  return itemsEqual(legacy, fresh) ? DiffClass.MATCH : DiffClass.CONTENT;
+}
+
+/** Result of the re-check (steps 2–3 above). */
+export type Recheck =
+  | { readonly kind: 'frontier-not-reached' }
+  | { readonly kind: 'done'; readonly legacyChanged: boolean; readonly second: DiffClass };
+
+/** Result of `classifyDifference`. */
+export interface Difference {
+  readonly class: DiffClass;
+  /** The class of the first comparison. */
+  readonly first: DiffClass;
+}
+
+/** Classifies a comparison from its first result and, for a difference, its re-check. */
+export function classifyDifference(first: DiffClass, recheck?: Recheck): Difference {
+  if (first === DiffClass.MATCH) return { class: DiffClass.MATCH, first };
+  if (recheck === undefined || recheck.kind === 'frontier-not-reached' || recheck.legacyChanged)
+    return { class: DiffClass.WITHIN_LAG, first };
+  if (recheck.second === DiffClass.MATCH) return { class: DiffClass.WITHIN_LAG, first };
+  return { class: recheck.second, first };
+}
