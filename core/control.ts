@@ -76,6 +76,10 @@ export interface MigrationState {
     readonly completedAt?: number;
     readonly copied?: number;
     readonly skipped?: number;
+    /** The backfill run (lock owner) that last started, resumed, completed or failed it. */
+    readonly runId?: string;
+    /** Legacy items the backfill could not copy (recorded as `BACKFILL_POISON#` items). */
+    readonly poison?: number;
   };
   readonly controls: RunControls;
   /** Epoch ms since which the sync Lambda has been consuming from TRIM_HORIZON, if it has. */

@@ -1,0 +1,188 @@
+/**
+ * Local mode's backfill: the deployed definition (stepfunctions/backfill.ts) run by
+ * aws-local-stepfunctions with every Task bound to the real handlers (lambdas/backfill), against
+ * DynamoDB Local. `ContinueAsNew` is bound to starting the next local execution of the same run, so
+ * a long local backfill chains executions exactly as it does in AWS.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  IfAbsentWriter,
+  WriteMode,
+  realRetryTiming,
+  scanSegmentPage,
+  tableStatus,
+} from '../adapters/backfill-io';
+import { ControlItemCdcStatus } from '../adapters/cdc-status';
+import { ControlStore } from '../adapters/control-store';
+import type { CdcStatusPort } from '../core/cdc-status';
+import { metadataNames } from '../core/metadata';
+import type { Migration } from '../core/migration';
+import {
+  type BackfillDeps,
+  type BackfillSettingsDeps,
+  type BackfillStartInput,
+  DEFAULT_BACKFILL_SETTINGS,
+  makeControlsHandler,
+  makeFinishHandler,
+  makePageHandler,
+  makePreflightHandler,
+} from '../lambdas/backfill/handler';
+import type { Json } from '../stepfunctions/asl';
+import {
+  BackfillFunction,
+  BackfillWait,
+  CONTINUE_AS_NEW_STATE,
+  backfillDefinition,
+} from '../stepfunctions/backfill';
+import { type LocalExecution, startLocalExecution } from './state-machine-runner';
+
+/** Settings of local mode: short page budgets so pause and rate changes show quickly. */
+export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = {
+  ...DEFAULT_BACKFILL_SETTINGS,
+  pageBudgetMs: 2_000,
+  pausePollSeconds: 1,
+  lockLeaseMs: 10 * 60 * 1000,
+};
+
+/** Options of `localBackfillDeps`. */
+export interface LocalBackfillDepsOptions {
+  readonly client: DynamoDBClient;
+  readonly migration: Migration;
+  readonly controlTableName: string;
+  /** @default migration.legacyTable.tableName */
+  readonly legacyTableName?: string;
+  /** @default migration.newTable.tableName */
+  readonly newTableName?: string;
+  /** Legacy stream the poller must consume (checked against `CDC#CONSUMER`). */
+  readonly streamArn?: string;
+  /** @default the `CDC#CONSUMER` control item with a fresh heartbeat */
+  readonly cdcStatus?: CdcStatusPort;
+  readonly settings?: Partial<BackfillSettingsDeps>;
+  /** @default transact (fewer round trips, which dominate on DynamoDB Local; see docs/backfill.md) */
+  readonly writeMode?: WriteMode;
+  readonly writeConcurrency?: number;
+  readonly now?: () => number;
+}
+
+/** Handler dependencies for local mode and tests. */
+export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
+  const now = o.now ?? (() => Date.now());
+  const store = new ControlStore(o.client, o.controlTableName, o.migration.id);
+  const legacy = o.legacyTableName ?? o.migration.legacyTable.tableName;
+  const target = o.newTableName ?? o.migration.newTable.tableName;
+  return {
+    migration: o.migration,
+    store,
+    cdcStatus: o.cdcStatus ?? new ControlItemCdcStatus(store, now, o.streamArn),
+    newTableStatus: () => tableStatus(o.client, target),
+    scanPage: (args) => scanSegmentPage(o.client, legacy, args),
+    writer: new IfAbsentWriter(o.client, target, {
+      seqAttribute: metadataNames(o.migration.metadataPrefix).seq,
+      mode: o.writeMode ?? WriteMode.TRANSACT,
+      concurrency: o.writeConcurrency ?? 8,
+      transactionSize: 100,
+      timing: realRetryTiming,
+    }),
+    now,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    settings: { ...LOCAL_BACKFILL_SETTINGS, ...o.settings },
+  };
+}
+
+/** The lambdas of the backfill definition, bound to handlers over `deps`. */
+export function backfillLambdas(deps: BackfillDeps) {
+  const preflight = makePreflightHandler(deps);
+  const controls = makeControlsHandler(deps);
+  const page = makePageHandler(deps);
+  const finish = makeFinishHandler(deps);
+  return {
+    [BackfillFunction.PREFLIGHT]: preflight,
+    [BackfillFunction.CONTROLS]: controls,
+    [BackfillFunction.PAGE]: page,
+    [BackfillFunction.FINISH]: finish,
+  } as Record<string, (p: never) => Promise<unknown>>;
+}
+
+/** A local backfill: one or more chained executions of the same run. */
+export interface LocalBackfill {
+  /** Executions so far, first to last (more than one when the run continued as new). */
+  readonly executions: readonly LocalExecution[];
+  /** Output of the last execution of the chain; rejects with the failure of any of them. */
+  readonly result: Promise<Json>;
+  /** Stops the current execution (like StopExecution). */
+  abort(): void;
+  /** Resolves when no handler of any execution is in flight. */
+  settled(): Promise<void>;
+}
+
+/** Options of `startLocalBackfill`. */
+export interface StartLocalBackfillOptions {
+  /** Shortened waits (ms) of the pause and rate Wait states. @default 200 and 100 ms */
+  readonly waitTimeOverrides?: Readonly<Record<string, number>>;
+  /** Lambda handlers to use instead of the ones built from deps (tests wrap them). */
+  readonly lambdas?: Record<string, (p: never) => Promise<unknown>>;
+  readonly name?: string;
+}
+
+/** Starts a local backfill execution (and any continuation executions it chains). */
+export function startLocalBackfill(
+  deps: BackfillDeps,
+  input: BackfillStartInput,
+  options: StartLocalBackfillOptions = {},
+): LocalBackfill {
+  const definition = backfillDefinition();
+  const lambdas = options.lambdas ?? backfillLambdas(deps);
+  const stateMachineId = `arn:aws:states:local:000000000000:stateMachine:dualread-backfill-${deps.migration.id}`;
+  const executions: LocalExecution[] = [];
+  let resolveChain!: (v: Json) => void;
+  let rejectChain!: (e: unknown) => void;
+  const result = new Promise<Json>((res, rej) => {
+    resolveChain = res;
+    rejectChain = rej;
+  });
+  result.catch(() => undefined);
+
+  function launch(execInput: Json, name?: string): void {
+    let continued = false;
+    const execution = startLocalExecution(definition, execInput, {
+      lambdas,
+      tasks: {
+        [CONTINUE_AS_NEW_STATE]: async (taskInput) => {
+          const t = taskInput as { Input: Json };
+          continued = true;
+          // Started after this execution's result settles, as a new execution is independent of its parent.
+          setImmediate(() => launch(t.Input));
+          return {
+            ExecutionArn: `${stateMachineId}:continued-${executions.length}`,
+            StartDate: new Date().toISOString(),
+          };
+        },
+      },
+      waitTimeOverrides: {
+        [BackfillWait.PAUSED]: 200,
+        [BackfillWait.RATE]: 100,
+        ...options.waitTimeOverrides,
+      },
+      retryIntervalOverrides: { CopyPages: 200 },
+      stateMachineId,
+      ...(name ? { name } : {}),
+    });
+    executions.push(execution);
+    execution.result.then(
+      (out) => {
+        if (!continued) resolveChain(out);
+      },
+      (err: unknown) => rejectChain(err),
+    );
+  }
+
+  launch(input as Json, options.name);
+  return {
+    executions,
+    result,
+    abort: () => executions[executions.length - 1]?.abort(),
+    settled: async () => {
+      for (const e of executions) await e.settled();
+    },
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * The backfill state machine: ONE definition, used by CDK (task placeholders substituted with the
+ * functions' ARNs through `definitionSubstitutions`) and by local mode (`local/backfill.ts` binds
+ * every Task to the real handler with `local/state-machine-runner.ts`).
+ *
+ * Shape (docs/backfill.md has the history arithmetic):
+ *
+ *   Preflight ─▶ PrepareRound ─▶ CopySegments (Distributed Map, one child execution per segment)
+ *        │                           │   per segment:  ReadControls ─▶ ControlsChoice
+ *        │                           │     done ─▶ SegmentDone        paused ─▶ WaitWhilePaused ─┐
+ *        │                           │     wait>0 ─▶ WaitForRateLimit ─┐                           │
+ *        │                           │     else ─▶ CopyPages ─▶ PagesChoice (done ─▶ SegmentDone)   │
+ *        │                           │                 ◀── NextIteration ◀──────────────────────────┘
+ *        │                           │     after maxIterationsPerRound iterations ─▶ SegmentYield
+ *        │                           ▼
+ *        │                      FinishRound ─▶ complete? ─▶ Succeeded
+ *        │                           │ no: NextRound ─▶ rounds < maxRoundsPerExecution ─▶ CopySegments
+ *        │                           │                  else ─▶ ContinueAsNew (same runId) ─▶ ContinuedAsNew
+ *        │                      (Map fails) ─▶ ReleaseOnFailure ─▶ BackfillFailed
+ *        └─ (preflight refuses: lock held, CDC not consuming, ...) ─▶ execution fails with that error
+ *
+ * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (TOOLCHAIN.md).
+ */
+import { type AslMachine, type AslRetrier, LAMBDA_INVOKE, START_EXECUTION, placeholder } from './asl';
+
+/** Placeholders of the function ARNs, substituted by CDK and bound to handlers locally. */
+export const BackfillFunction = {
+  PREFLIGHT: 'BackfillPreflightFunctionArn',
+  CONTROLS: 'BackfillControlsFunctionArn',
+  PAGE: 'BackfillPageFunctionArn',
+  FINISH: 'BackfillFinishFunctionArn',
+} as const;
+export type BackfillFunction = (typeof BackfillFunction)[keyof typeof BackfillFunction];
+
+/** Task state names, and which function each invokes (local mode binds by state name). */
+export const BackfillTask = {
+  Preflight: BackfillFunction.PREFLIGHT,
+  ReadControls: BackfillFunction.CONTROLS,
+  CopyPages: BackfillFunction.PAGE,
+  FinishRound: BackfillFunction.FINISH,
+  ReleaseOnFailure: BackfillFunction.FINISH,
+} as const;
+
+/** The Task that continues a long backfill as a new execution. */
+export const CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
+
+/** Wait states (local tests shorten them with `waitTimeOverrides`). */
+export const BackfillWait = { PAUSED: 'WaitWhilePaused', RATE: 'WaitForRateLimit' } as const;
+
+/** Transient Lambda service errors: always worth a retry. */
+const LAMBDA_TRANSIENT: AslRetrier = {
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'Lambda.Unknown',
+  ],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
+/** DynamoDB throttling and 5xx that outlasted the handler's own retries. */
+const DYNAMO_TRANSIENT: AslRetrier = {
+  ErrorEquals: [
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+    'InternalServerError',
+    'ServiceUnavailable',
+  ],
+  IntervalSeconds: 5,
+  MaxAttempts: 8,
+  BackoffRate: 2,
+  MaxDelaySeconds: 300,
+  JitterStrategy: 'FULL',
+};
+
+/** A Lambda task: the payload, the `Payload` of the response selected, retries of transient faults. */
+function lambdaTask(
+  fn: BackfillFunction,
+  payload: { [key: string]: string | number | boolean | { [key: string]: string } },
+  resultPath: string,
+  next: string,
+  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT],
+) {
+  return {
+    Type: 'Task' as const,
+    Resource: LAMBDA_INVOKE,
+    Parameters: { FunctionName: placeholder(fn), Payload: payload },
+    ResultSelector: { 'value.$': '$.Payload' },
+    ResultPath: resultPath,
+    TimeoutSeconds: 900,
+    Retry: retry,
+    Next: next,
+  };
+}
+
+/** The per-segment loop, run once per pending segment by the Map (a child execution in AWS). */
+const segmentLoop: AslMachine['States'] = {
+  ReadControls: {
+    ...lambdaTask(
+      BackfillFunction.CONTROLS,
+      { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
+      '$.controls',
+      'ControlsChoice',
+    ),
+    Comment: 'Operator controls (pause, rate) and whether the segment is already done',
+  },
+  ControlsChoice: {
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.controls.value.done', BooleanEquals: true, Next: 'SegmentDone' },
+      { Variable: '$.controls.value.paused', BooleanEquals: true, Next: BackfillWait.PAUSED },
+      { Variable: '$.controls.value.waitSeconds', NumericGreaterThan: 0, Next: BackfillWait.RATE },
+    ],
+    Default: 'CopyPages',
+  },
+  [BackfillWait.PAUSED]: {
+    Type: 'Wait',
+    SecondsPath: '$.controls.value.waitSeconds',
+    Next: 'NextIteration',
+    Comment: 'Paused by the operator: re-check the controls after the poll interval',
+  },
+  [BackfillWait.RATE]: {
+    Type: 'Wait',
+    SecondsPath: '$.controls.value.waitSeconds',
+    Next: 'NextIteration',
+    Comment: 'Rate limit: the segment read its share; wait until its next page may start',
+  },
+  CopyPages: {
+    ...lambdaTask(
+      BackfillFunction.PAGE,
+      { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
+      '$.page',
+      'PagesChoice',
+      [
+        // Another runner advanced this checkpoint (e.g. the Lambda of an aborted execution still
+        // finishing): re-read it after a pause and carry on from where that runner got.
+        { ErrorEquals: ['CheckpointConflictError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
+        LAMBDA_TRANSIENT,
+        DYNAMO_TRANSIENT,
+      ],
+    ),
+    Comment: 'Page worker: copies pages of the segment for a bounded time, advancing its checkpoint',
+  },
+  PagesChoice: {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.page.value.done', BooleanEquals: true, Next: 'SegmentDone' }],
+    Default: 'NextIteration',
+  },
+  NextIteration: {
+    Type: 'Pass',
+    Parameters: { 'iteration.$': 'States.MathAdd($.loop.iteration, 1)' },
+    ResultPath: '$.loop',
+    Next: 'IterationChoice',
+  },
+  IterationChoice: {
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.loop.iteration', NumericGreaterThanEqualsPath: '$.maxIterations', Next: 'SegmentYield' },
+    ],
+    Default: 'ReadControls',
+  },
+  SegmentYield: {
+    Type: 'Pass',
+    Parameters: { 'segment.$': '$.segment', done: false },
+    End: true,
+    Comment:
+      'Iteration budget of this round used up: the next round (or execution) continues from the checkpoint',
+  },
+  SegmentDone: {
+    Type: 'Pass',
+    Parameters: { 'segment.$': '$.segment', done: true },
+    End: true,
+  },
+};
+
+/** Payload of `finish`. */
+function finishPayload(mode: 'round' | 'failed') {
+  return {
+    'runId.$': '$.run.value.runId',
+    'totalSegments.$': '$.run.value.totalSegments',
+    'actor.$': '$.run.value.actor',
+    'executionId.$': '$$.Execution.Id',
+    mode,
+    ...(mode === 'failed' ? { 'error.$': '$.error' } : {}),
+  };
+}
+
+/** Builds the backfill definition. Pure: the same object for CDK and local mode. */
+export function backfillDefinition(): AslMachine {
+  return {
+    Comment:
+      'dualread backfill: preflight, then a Distributed Map over scan segments, each a bounded loop of ' +
+      'controls check + page worker; rounds until every segment is done; continues as a new execution ' +
+      'to keep every history far below 25,000 events',
+    StartAt: 'Preflight',
+    States: {
+      Preflight: {
+        ...lambdaTask(
+          BackfillFunction.PREFLIGHT,
+          { 'input.$': '$', 'executionId.$': '$$.Execution.Id', 'executionName.$': '$$.Execution.Name' },
+          '$.run',
+          'PrepareRound',
+        ),
+        Comment:
+          'CDC consuming from TRIM_HORIZON, new table exists, backfill lock, start recorded; no Catch: ' +
+          'a refusal fails the execution with its named error and leaves the lock with its owner',
+      },
+      PrepareRound: {
+        Type: 'Pass',
+        Parameters: { 'run.$': '$.run', 'segments.$': '$.run.value.segments', counter: { round: 0 } },
+        Next: 'CopySegments',
+      },
+      CopySegments: {
+        Type: 'Map',
+        Label: 'CopySegments',
+        ItemsPath: '$.segments',
+        MaxConcurrencyPath: '$.run.value.maxConcurrency',
+        ItemSelector: {
+          'segment.$': '$$.Map.Item.Value',
+          'totalSegments.$': '$.run.value.totalSegments',
+          'runId.$': '$.run.value.runId',
+          'maxIterations.$': '$.run.value.maxIterationsPerRound',
+          loop: { iteration: 0 },
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+          StartAt: 'ReadControls',
+          States: segmentLoop,
+        },
+        ResultPath: '$.round',
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }],
+        Next: 'FinishRound',
+      },
+      FinishRound: {
+        ...lambdaTask(BackfillFunction.FINISH, finishPayload('round'), '$.finish', 'FinishChoice'),
+        Comment:
+          'All segments done: STATE COMPLETE with counts and audit, lock released; else pending segments',
+      },
+      FinishChoice: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.finish.value.complete', BooleanEquals: true, Next: 'Succeeded' }],
+        Default: 'NextRound',
+      },
+      NextRound: {
+        Type: 'Pass',
+        Parameters: {
+          'run.$': '$.run',
+          'segments.$': '$.finish.value.segments',
+          counter: { 'round.$': 'States.MathAdd($.counter.round, 1)' },
+        },
+        Next: 'RoundChoice',
+      },
+      RoundChoice: {
+        Type: 'Choice',
+        Choices: [
+          {
+            Variable: '$.counter.round',
+            NumericGreaterThanEqualsPath: '$.run.value.maxRoundsPerExecution',
+            Next: CONTINUE_AS_NEW_STATE,
+          },
+        ],
+        Default: 'CopySegments',
+      },
+      [CONTINUE_AS_NEW_STATE]: {
+        Type: 'Task',
+        Resource: START_EXECUTION,
+        Parameters: {
+          'StateMachineArn.$': '$$.StateMachine.Id',
+          Input: {
+            'runId.$': '$.run.value.runId',
+            'totalSegments.$': '$.run.value.totalSegments',
+            'maxConcurrency.$': '$.run.value.maxConcurrency',
+            'maxIterationsPerRound.$': '$.run.value.maxIterationsPerRound',
+            'maxRoundsPerExecution.$': '$.run.value.maxRoundsPerExecution',
+            'actor.$': '$.run.value.actor',
+            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+          },
+        },
+        ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
+        ResultPath: '$.continuedAs',
+        Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }],
+        Next: 'ContinuedAsNew',
+        Comment:
+          'History bound reached: the same run continues in a new execution (the lock is re-taken by runId)',
+      },
+      ContinuedAsNew: { Type: 'Succeed' },
+      ReleaseOnFailure: {
+        ...lambdaTask(BackfillFunction.FINISH, finishPayload('failed'), '$.released', 'BackfillFailed'),
+        Comment: 'Records FAILED with audit and releases the lock; checkpoints stay, so a new start resumes',
+      },
+      BackfillFailed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+      Succeeded: { Type: 'Succeed' },
+    },
+  };
+}
