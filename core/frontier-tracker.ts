@@ -124,6 +124,7 @@ export class FrontierTracker {
   private readonly iterators = new Map<string, string>();
   private frontier?: FrontierState;
   private savedShards = new Map<string, string>();
+  private publishedDetail?: string;
 
   constructor(private readonly deps: TrackerDeps) {}
 
@@ -159,7 +160,13 @@ export class FrontierTracker {
     const shards = ledger.detail(caught);
     const violations = ledger.violations();
     const at = deps.now();
-    if (decision.publish) await this.publish(decision.frontier, shards, violations, at);
+    // Publish when F moved forward, and also when only the detail changed (what holds F back, the
+    // dead-lettered count, violations), so operators read the current reason from the FRONTIER item.
+    const detail = JSON.stringify({ shards, violations });
+    if (decision.publish || (this.frontier !== undefined && detail !== this.publishedDetail)) {
+      await this.publish(decision.frontier, shards, violations, at);
+      this.publishedDetail = detail;
+    }
     await this.persist(ledger, at);
 
     return {

@@ -12,9 +12,11 @@
  * 2. `ApproximateCreationDateTime` floored to its granularity is at most the true creation time
  *    (assumption A2), so `lowerBound(r)` may stand for `r`'s true time. It is never used to order
  *    records, only as that one bound.
- * 3. A write acknowledged at `w` is visible to GetRecords from `w + propagationMargin` on (A3). So a
- *    read of a shard to its tip that started at `t` and found only applied records proves every record
- *    of the shard created before `t - propagationMargin` applied.
+ * 3. A write whose request started at `s` commits, and its record is visible to GetRecords, by
+ *    `s + propagationMargin` (A3). So a read of a shard to its tip that started at `t` and found only
+ *    applied records proves applied every write of the shard that started before `t - propagationMargin`;
+ *    and a record created at `c` belongs to a write that started after `c - propagationMargin`.
+ *    All frontier times are about when writes *started*: that is what a client knows of its writes.
  * 4. A record lives in a shard that DescribeStream listed, if it was created more than
  *    `propagationMargin` before the DescribeStream call started (A4). So `F` is also capped by the
  *    last listing's start minus the margin, which is what lets a closed, fully applied shard stop
@@ -100,17 +102,20 @@ export interface ShardCaughtUp {
  * The time before which every record of one shard is applied (Infinity when the shard is complete).
  *
  * With a first unapplied record `r`: every record before `r` is applied and every record after it was
- * created no earlier than `r` (A1), so the bound is the later of `r`'s creation lower bound (A2) and
- * the probe-based bound (a probe that did not see `r` proves `r` was created after it, A3). Without
+ * created no earlier than `r` (A1), so the bound is the later of `r`'s creation lower bound (A2) minus
+ * the margin (its write may have started that much earlier, A3) and the probe-based bound (a probe that did not see `r` proves `r` was created after it, A3). Without
  * one: the probe-based bound, or Infinity if the shard is closed and read to its end.
  */
 export function shardCaughtUp(shard: ShardInput, config: FrontierConfig): number {
   if (shard.firstUnappliedApproxMs === undefined) {
     return shard.closed && shard.readToEnd ? Number.POSITIVE_INFINITY : shard.caughtUpByProbe;
   }
+  // The margin is subtracted here too: every time is about when a write *started* (what a client
+  // knows), and A3 bounds how long a write may take to commit by the same margin.
   return Math.max(
     shard.caughtUpByProbe,
-    creationLowerBound(shard.firstUnappliedApproxMs, config.creationGranularityMs),
+    creationLowerBound(shard.firstUnappliedApproxMs, config.creationGranularityMs) -
+      config.propagationMarginMs,
   );
 }
 

@@ -75,7 +75,7 @@ describe('Class: FrontierTracker', () => {
     const r = await tracker.step();
 
     // Assess
-    expect(r.published).toBe(Math.floor(waiting.trueMs / 1000) * 1000);
+    expect(r.published).toBe(Math.floor(waiting.trueMs / 1000) * 1000 - MARGIN);
     expect(r.published).toBeLessThanOrEqual(waiting.trueMs);
     expect(r.pending).toBe(1);
   });
@@ -413,7 +413,7 @@ describe('Property: frontier', () => {
           }
           const published = store.published;
           for (let i = 1; i < published.length; i++) {
-            expect(published[i]).toBeGreaterThan(published[i - 1] as number);
+            expect(published[i]).toBeGreaterThanOrEqual(published[i - 1] as number);
           }
         },
       ),

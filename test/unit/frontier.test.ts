@@ -39,19 +39,19 @@ describe('Function: shardCaughtUp', () => {
     ['empty closed shard read to its end: complete', open({ closed: true, readToEnd: true }), Infinity],
     ['closed but not read to its end: only the probe', open({ closed: true, caughtUpByProbe: 5_000 }), 5_000],
     [
-      'first unapplied record: its floored creation time',
+      'first unapplied record: its floored creation time minus the margin',
       open({ firstUnappliedApproxMs: 12_345, caughtUpByProbe: 3_000 }),
-      12_000,
+      11_000,
     ],
     [
       'first unapplied record unseen by a later probe: the probe bound wins',
-      open({ firstUnappliedApproxMs: 12_345, caughtUpByProbe: 12_300 }),
-      12_300,
+      open({ firstUnappliedApproxMs: 12_345, caughtUpByProbe: 11_300 }),
+      11_300,
     ],
     [
       'DLQd record on a closed, read shard: still held by it',
       open({ closed: true, readToEnd: true, firstUnappliedApproxMs: 7_500 }),
-      7_000,
+      6_000,
     ],
   ])('%s', (_name, shard, expected) => {
     // Act / Assess
@@ -71,7 +71,7 @@ describe('Function: computeFrontier', () => {
         open({ shardId: 'c2', parentShardId: 'p', firstUnappliedApproxMs: 16_000 }),
       ],
       20_000,
-      10_000,
+      9_000,
       ['active', 'waiting', 'waiting'],
     ],
     [

@@ -1,0 +1,114 @@
+/**
+ * The frontier tracker's control items and evidence: `SHARD#<shardId>` positions, the versioned
+ * `FRONTIER` item, progress markers `APPLIED#<seq>`, waivers `WAIVER#<seq>` (all through
+ * `ControlStore`), and the new items' `_dr_seq` (BatchGetItem on the new table).
+ */
+import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClient,
+  type KeysAndAttributes,
+} from '@aws-sdk/client-dynamodb';
+import { ControlKey, type FrontierState } from '../core/control';
+import type { ControlValue } from '../core/control-codec';
+import type { PersistedShard } from '../core/frontier-ledger';
+import type { EvidencePort, FrontierStorePort } from '../core/frontier-tracker';
+import { SEQ_WIDTH } from '../core/metadata';
+import { APPLIED_PREFIX, type AppliedMarker } from '../core/progress-marker';
+import { type Item, canonicalItem, pick } from '../core/values';
+import { WAIVER_PREFIX, waivedSequence } from '../core/waiver';
+import type { ControlStore } from './control-store';
+import { type SdkItem, fromSdkItem, toSdkItem } from './dynamodb';
+
+const SHARD_PREFIX = ControlKey.shard('');
+
+/** `FrontierStorePort` over the control table. */
+export class ControlFrontierStore implements FrontierStorePort {
+  constructor(private readonly control: ControlStore) {}
+
+  async loadShards(): Promise<PersistedShard[]> {
+    const docs = await this.control.list<PersistedShard>(SHARD_PREFIX);
+    return docs.map(({ sk: _sk, ...doc }) => doc as PersistedShard);
+  }
+
+  async saveShard(shard: PersistedShard): Promise<void> {
+    await this.control.putUnversioned(
+      ControlKey.shard(shard.shardId),
+      shard as unknown as Record<string, ControlValue | undefined>,
+    );
+  }
+
+  getFrontier(): Promise<FrontierState | undefined> {
+    return this.control.getFrontier();
+  }
+
+  async putFrontier(next: Omit<FrontierState, 'version'>, expectedVersion: number): Promise<FrontierState> {
+    return this.control.put(ControlKey.FRONTIER, next, expectedVersion);
+  }
+}
+
+/** The padded sequence number just below `seq` (so an exclusive `after` includes `seq` itself). */
+function below(seq: string): string | undefined {
+  const n = BigInt(seq);
+  return n === 0n ? undefined : (n - 1n).toString().padStart(SEQ_WIDTH, '0');
+}
+
+/** `EvidencePort` over the control table and the new table. */
+export class FrontierEvidence implements EvidencePort {
+  constructor(
+    private readonly control: ControlStore,
+    private readonly client: DynamoDBClient,
+    private readonly newTableName: string,
+    /** Key attribute names of the new table. */
+    private readonly newKeyNames: readonly string[],
+    /** The metadata attribute holding the sequence number (`_dr_seq` by default). */
+    private readonly seqAttribute: string,
+  ) {}
+
+  async markers(fromSeq?: string): Promise<Array<AppliedMarker & { readonly sk: string }>> {
+    const after = fromSeq === undefined ? undefined : below(fromSeq);
+    return this.control.list<AppliedMarker>(
+      APPLIED_PREFIX,
+      after ? { after: `${APPLIED_PREFIX}${after}` } : {},
+    );
+  }
+
+  async waivers(): Promise<string[]> {
+    const docs = await this.control.list<Record<string, unknown>>(WAIVER_PREFIX);
+    return docs.map((d) => waivedSequence(d.sk));
+  }
+
+  async newItemSequences(newKeys: readonly Item[]): Promise<Array<string | undefined>> {
+    const found = new Map<string, string | undefined>();
+    const unique = new Map<string, Item>();
+    for (const k of newKeys) unique.set(canonicalItem(k), k);
+    const keys = [...unique.values()];
+    const names: Record<string, string> = { '#seq': this.seqAttribute };
+    this.newKeyNames.forEach((n, i) => (names[`#k${i}`] = n));
+    const projection = ['#seq', ...this.newKeyNames.map((_, i) => `#k${i}`)].join(', ');
+    for (let i = 0; i < keys.length; i += 100) {
+      let request: Record<string, KeysAndAttributes> | undefined = {
+        [this.newTableName]: {
+          Keys: keys.slice(i, i + 100).map(toSdkItem),
+          ConsistentRead: true,
+          ProjectionExpression: projection,
+          ExpressionAttributeNames: names,
+        },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const out: BatchGetItemCommandOutput = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: request }),
+        );
+        for (const raw of out.Responses?.[this.newTableName] ?? []) {
+          const item = fromSdkItem(raw as SdkItem);
+          const seq = item[this.seqAttribute];
+          found.set(canonicalItem(pick(item, this.newKeyNames)), seq && 'S' in seq ? seq.S : undefined);
+        }
+        request = out.UnprocessedKeys;
+        if (attempt > 8) break; // what stays unprocessed counts as "no evidence" (conservative)
+      }
+    }
+    return newKeys.map((k) => found.get(canonicalItem(k)));
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The frontier tracker Lambda (DESIGN §4.4): EventBridge invokes it every minute and it loops inside
+ * for about a minute, one tracker step every few seconds, so `F` is fresh to seconds while one
+ * invocation at a time (reserved concurrency 1) is the only publisher. Thin: the tracker is
+ * core/frontier-tracker.ts, its I/O adapters/streams-reader.ts and adapters/frontier-store.ts.
+ *
+ * A warm container keeps its tracker (and so its in-memory ledger and shard iterators) between
+ * invocations; a cold one resumes from the `SHARD#` control items.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { FrontierTracker, StepResult } from '../../core/frontier-tracker';
+
+/** Dependencies of the frontier handler. */
+export interface FrontierHandlerDeps {
+  readonly migrationId: string;
+  /** The tracker; built once per container. */
+  readonly tracker: FrontierTracker;
+  /** How long one invocation loops. @default 55000 ms (the function's timeout is a bit above). */
+  readonly loopDurationMs: number;
+  /** Time between steps. @default 2000 ms */
+  readonly loopIntervalMs: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Told every step (local mode, tests, benchmarks). */
+  readonly onStep?: (r: StepResult) => void;
+}
+
+/** What one invocation returns. */
+export interface FrontierRunSummary {
+  readonly steps: number;
+  readonly failedSteps: number;
+  readonly frontier: number;
+  readonly lagSeconds: number;
+  readonly violations: Readonly<Record<string, number>>;
+}
+
+/** Logger and metrics of the frontier tracker for a migration. */
+export function frontierObservability(migrationId: string): { logger: Logger; metrics: Metrics } {
+  return {
+    logger: new Logger({ serviceName: 'dualread-frontier', persistentKeys: { migrationId } }),
+    metrics: new Metrics({
+      namespace: 'dualread',
+      serviceName: 'dualread-frontier',
+      defaultDimensions: { migrationId },
+    }),
+  };
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Builds the handler: one invocation runs the tracker loop and returns a summary. */
+export function makeFrontierHandler(deps: FrontierHandlerDeps): () => Promise<FrontierRunSummary> {
+  const obs = deps.logger && deps.metrics ? undefined : frontierObservability(deps.migrationId);
+  const logger = deps.logger ?? (obs as { logger: Logger }).logger;
+  const metrics = deps.metrics ?? (obs as { metrics: Metrics }).metrics;
+  return async () => {
+    let steps = 0;
+    let failedSteps = 0;
+    const last = await deps.tracker.run({
+      durationMs: deps.loopDurationMs,
+      intervalMs: deps.loopIntervalMs,
+      sleep: deps.sleep ?? realSleep,
+      onStep: (r) => {
+        steps++;
+        metrics.addMetric('FrontierLagSeconds', MetricUnit.Seconds, r.lagSeconds);
+        metrics.addMetric('FrontierAssumptionViolations', MetricUnit.Count, r.newViolations);
+        metrics.addMetric('FrontierPendingRecords', MetricUnit.Count, r.pending);
+        metrics.addMetric('FrontierDeadLettered', MetricUnit.Count, r.deadLettered);
+        metrics.publishStoredMetrics();
+        if (r.newViolations > 0) {
+          logger.error('frontier assumption violated; see docs/correctness.md "Frontier" and the runbook', {
+            newViolations: r.newViolations,
+            violations: r.violations,
+            shards: r.shards,
+          });
+        }
+        logger.debug('frontier step', {
+          frontier: r.published,
+          computed: r.computed,
+          lagSeconds: r.lagSeconds,
+        });
+        deps.onStep?.(r);
+      },
+      onError: (err) => {
+        failedSteps++;
+        logger.error('frontier step failed; the next step retries from the same ledger', {
+          error: err as Error,
+        });
+      },
+    });
+    const summary: FrontierRunSummary = {
+      steps,
+      failedSteps,
+      frontier: last?.published ?? 0,
+      lagSeconds: last?.lagSeconds ?? Number.NaN,
+      violations: last?.violations ?? {},
+    };
+    logger.info('frontier run done', { ...summary });
+    return summary;
+  };
+}
