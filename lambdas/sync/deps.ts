@@ -1,0 +1,58 @@
+/**
+ * Dependencies of the sync Lambda from its environment (CONTROL_TABLE_NAME, MIGRATION_ID,
+ * NEW_TABLE_NAME; optional TOMBSTONE_MARGIN_HOURS, ORDER_TOLERANCE_MS). Local mode and tests pass
+ * `endpoint` (DynamoDB Local) and explicit names instead.
+ */
+import { migrations } from 'dualread-definitions';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ControlStore } from '../../adapters/control-store';
+import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
+import { NewTableWriter } from '../../adapters/new-table-writer';
+import type { Migration } from '../../core/migration';
+import type { SyncDeps } from './handler';
+
+/** Overrides of `buildSyncDeps` (local mode and tests). */
+export interface SyncDepsOptions {
+  readonly endpoint?: DynamoEndpoint;
+  /** A client to use (the caller owns it); otherwise one is built for `endpoint`. */
+  readonly client?: DynamoDBClient;
+  readonly migration?: Migration;
+  readonly controlTableName?: string;
+  readonly newTableName?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set; the stack sets it on the sync function`);
+  return v;
+}
+
+/** Builds the sync handler's dependencies. */
+export function buildSyncDeps(options: SyncDepsOptions = {}): SyncDeps {
+  const env = options.env ?? process.env;
+  const migrationId = options.migration?.id ?? required(env, 'MIGRATION_ID');
+  const migration =
+    options.migration ?? (migrations as readonly Migration[]).find((m) => m.id === migrationId);
+  if (!migration) {
+    throw new Error(`migration "${migrationId}" is not in the bundled definitions file; redeploy with it`);
+  }
+  const client = options.client ?? makeDynamoClient(options.endpoint ?? {});
+  const margin = env.TOMBSTONE_MARGIN_HOURS ? Number(env.TOMBSTONE_MARGIN_HOURS) * 3600_000 : undefined;
+  const tolerance = env.ORDER_TOLERANCE_MS ? Number(env.ORDER_TOLERANCE_MS) : undefined;
+  return {
+    migration,
+    writer: new NewTableWriter(
+      client,
+      options.newTableName ?? env.NEW_TABLE_NAME ?? migration.newTable.tableName,
+    ),
+    control: new ControlStore(
+      client,
+      options.controlTableName ?? required(env, 'CONTROL_TABLE_NAME'),
+      migration.id,
+    ),
+    now: () => Date.now(),
+    ...(margin !== undefined ? { tombstoneMarginMs: margin } : {}),
+    ...(tolerance !== undefined ? { orderToleranceMs: tolerance } : {}),
+  };
+}

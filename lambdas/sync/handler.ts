@@ -1,0 +1,237 @@
+/**
+ * The sync Lambda: applies a DynamoDB Streams batch of the legacy table to the new table under the
+ * apply rule (core/apply-rule.ts), per record (Powertools `BatchProcessor` + partial batch responses,
+ * so one bad record is retried or dead-lettered alone), then writes the batch's progress marker for
+ * the frontier tracker (core/progress-marker.ts).
+ *
+ * Thin on purpose: conversion is in adapters/stream-records.ts, the rule in core/, the writes in
+ * adapters/. Tests and local mode call `makeSyncHandler` with DynamoDB Local dependencies; the
+ * deployed `index.ts` builds the same dependencies from the environment.
+ */
+import {
+  BatchProcessor,
+  EventType,
+  FullBatchFailureError,
+  processPartialResponse,
+} from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { changeFromLambdaRecord } from '../../adapters/stream-records';
+import {
+  type ApplyOutcome,
+  DEFAULT_ORDER_TOLERANCE_MS,
+  DEFAULT_TOMBSTONE_MARGIN_MS,
+  type NewTableWriterPort,
+  SkipReason,
+  applyChange,
+  findSeqRegressions,
+  tombstoneExpiry,
+} from '../../core/apply-rule';
+import type { ControlValue } from '../../core/control-codec';
+import type { MigrationState } from '../../core/control';
+import { keyNames, type Migration } from '../../core/migration';
+import { appliedMarkerKey, buildAppliedMarker } from '../../core/progress-marker';
+import type { StreamChange } from '../../core/stream-change';
+
+/** Port: the control-table operations the sync handler uses (adapters/control-store.ts). */
+export interface SyncControlPort {
+  getState(): Promise<MigrationState | undefined>;
+  putUnversioned(sk: string, doc: Record<string, ControlValue | undefined>): Promise<void>;
+}
+
+/** Counts of one processed batch (also what the metrics carry). */
+export interface SyncBatchSummary {
+  readonly first: string;
+  readonly last: string;
+  readonly count: number;
+  readonly applied: number;
+  readonly tombstones: number;
+  readonly skippedStale: number;
+  readonly skippedDuplicate: number;
+  readonly orderViolations: number;
+  readonly failed: readonly string[];
+  readonly applyLatencyMs: number;
+  readonly maxRecordAgeMs: number;
+}
+
+/** Dependencies of the sync handler. */
+export interface SyncDeps {
+  readonly migration: Migration;
+  readonly writer: NewTableWriterPort;
+  readonly control: SyncControlPort;
+  /** Clock, epoch ms. */
+  readonly now: () => number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Margin after backfill completion before tombstones may expire. @default 7 days */
+  readonly tombstoneMarginMs?: number;
+  /** Slack of the order-violation check. @default 1000 ms */
+  readonly orderToleranceMs?: number;
+  /** How long the STATE item (backfill status, for tombstone TTL) is cached. @default 30000 ms */
+  readonly stateCacheMs?: number;
+  /**
+   * Told the reason of every record that fails (local mode: the local dead-letter queue keeps it with
+   * the record; in AWS the reason is in the structured log next to the sequence number).
+   */
+  readonly onRecordFailure?: (sequenceNumber: string, reason: string) => void;
+  /** Told the summary of every batch (local mode, benchmarks). */
+  readonly onBatch?: (summary: SyncBatchSummary) => void;
+}
+
+/** Logger and metrics of the sync Lambda for a migration. */
+export function syncObservability(migrationId: string): { logger: Logger; metrics: Metrics } {
+  return {
+    logger: new Logger({ serviceName: 'dualread-sync', persistentKeys: { migrationId } }),
+    metrics: new Metrics({
+      namespace: 'dualread',
+      serviceName: 'dualread-sync',
+      defaultDimensions: { migrationId },
+    }),
+  };
+}
+
+/** The Lambda handler type this factory returns. */
+export type SyncHandler = (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse>;
+
+/** Builds the sync handler over its dependencies. */
+export function makeSyncHandler(deps: SyncDeps): SyncHandler {
+  const { migration, now } = deps;
+  const obs = deps.logger && deps.metrics ? undefined : syncObservability(migration.id);
+  const logger = deps.logger ?? (obs as { logger: Logger }).logger;
+  const metrics = deps.metrics ?? (obs as { metrics: Metrics }).metrics;
+  const legacyKeyNames = keyNames(migration.legacyTable.key);
+  const stateCacheMs = deps.stateCacheMs ?? 30_000;
+  let cachedState: { at: number; state: MigrationState | undefined } | undefined;
+
+  async function currentTombstoneTtl(): Promise<number | undefined> {
+    const t = now();
+    if (!cachedState || t - cachedState.at > stateCacheMs) {
+      cachedState = { at: t, state: await deps.control.getState() };
+    }
+    const backfill = cachedState.state?.backfill;
+    return backfill
+      ? tombstoneExpiry(backfill, t, deps.tombstoneMarginMs ?? DEFAULT_TOMBSTONE_MARGIN_MS)
+      : undefined;
+  }
+
+  return async function syncHandler(event, context) {
+    const records = event.Records ?? [];
+    if (records.length === 0) return { batchItemFailures: [] };
+    const started = now();
+    const seqs = records.map((r) => r.dynamodb?.SequenceNumber ?? '');
+    const tombstoneTtl = await currentTombstoneTtl();
+
+    // Convert up front so the whole delivery can be checked for per-item order; a record that does not
+    // convert fails alone inside the batch processor below.
+    const changes = new Map<DynamoDBRecord, StreamChange | Error>();
+    for (const r of records) {
+      try {
+        changes.set(r, changeFromLambdaRecord(r));
+      } catch (err) {
+        changes.set(r, err as Error);
+      }
+    }
+    const regressions = findSeqRegressions(
+      [...changes.values()].filter((c): c is StreamChange => !(c instanceof Error)),
+      legacyKeyNames,
+    );
+    for (const seq of regressions) {
+      logger.error(
+        'per-item order violated within a stream batch: sequence number regressed for the same key',
+        {
+          sequenceNumber: seq,
+        },
+      );
+    }
+
+    const outcomes: ApplyOutcome[] = [];
+    let maxAge = 0;
+    const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
+      const seq = record.dynamodb?.SequenceNumber ?? '';
+      const change = changes.get(record);
+      try {
+        if (change === undefined) throw new Error('record was not part of the event');
+        if (change instanceof Error) throw change;
+        maxAge = Math.max(maxAge, now() - change.approximateCreationTime);
+        const outcome = await applyChange(change, {
+          migration,
+          writer: deps.writer,
+          tombstoneTtl,
+          orderToleranceMs: deps.orderToleranceMs ?? DEFAULT_ORDER_TOLERANCE_MS,
+        });
+        outcomes.push(outcome);
+        if (outcome.result === 'skipped' && outcome.reason === SkipReason.ORDER_VIOLATION) {
+          logger.error(
+            'per-item order violated: a change newer than the stored one has a smaller sequence number',
+            {
+              sequenceNumber: seq,
+              storedSequence: outcome.storedSeq,
+            },
+          );
+        }
+      } catch (err) {
+        const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        logger.error('record not applied', { sequenceNumber: seq, reason });
+        deps.onRecordFailure?.(seq, reason);
+        throw err;
+      }
+    };
+
+    let response: DynamoDBBatchResponse;
+    let fullFailure: unknown;
+    try {
+      // A processor per invocation: BatchProcessor keeps per-batch state, and local mode may run
+      // invocations concurrently (one per shard), as Lambda does across execution environments.
+      const processor = new BatchProcessor(EventType.DynamoDBStreams);
+      response = await processPartialResponse(event, recordHandler, processor, {
+        context: context as Context,
+      });
+    } catch (err) {
+      if (!(err instanceof FullBatchFailureError)) throw err;
+      fullFailure = err;
+      response = { batchItemFailures: seqs.map((itemIdentifier) => ({ itemIdentifier })) };
+    }
+
+    const failed = response.batchItemFailures.map((f) => f.itemIdentifier);
+    // The marker says which records are durably applied: every write above has been acknowledged.
+    // If writing it fails, the invocation fails and the batch is redelivered (re-applying is a no-op).
+    const marker = buildAppliedMarker(seqs, failed, now());
+    await deps.control.putUnversioned(appliedMarkerKey(seqs[0] as string), {
+      ...marker,
+      failed: [...marker.failed],
+    });
+
+    const summary: SyncBatchSummary = {
+      first: marker.first,
+      last: marker.last,
+      count: records.length,
+      applied: outcomes.filter((o) => o.result === 'applied').length,
+      tombstones: outcomes.filter((o) => o.result === 'applied' && o.kind === 'tombstone').length,
+      skippedStale: outcomes.filter((o) => o.result === 'skipped' && o.reason !== SkipReason.DUPLICATE)
+        .length,
+      skippedDuplicate: outcomes.filter((o) => o.result === 'skipped' && o.reason === SkipReason.DUPLICATE)
+        .length,
+      orderViolations:
+        regressions.length +
+        outcomes.filter((o) => o.result === 'skipped' && o.reason === SkipReason.ORDER_VIOLATION).length,
+      failed,
+      applyLatencyMs: now() - started,
+      maxRecordAgeMs: maxAge,
+    };
+    metrics.addMetric('Applied', MetricUnit.Count, summary.applied);
+    metrics.addMetric('Tombstones', MetricUnit.Count, summary.tombstones);
+    metrics.addMetric('SkippedStale', MetricUnit.Count, summary.skippedStale + summary.skippedDuplicate);
+    metrics.addMetric('Failures', MetricUnit.Count, failed.length);
+    metrics.addMetric('OrderViolations', MetricUnit.Count, summary.orderViolations);
+    metrics.addMetric('ApplyLatency', MetricUnit.Milliseconds, summary.applyLatencyMs);
+    metrics.addMetric('RecordAgeMs', MetricUnit.Milliseconds, summary.maxRecordAgeMs);
+    metrics.publishStoredMetrics();
+    logger.info('batch processed', { ...summary, failed: summary.failed.length });
+    deps.onBatch?.(summary);
+
+    // Every record failed: fail the invocation, so the event source retries (and bisects) it.
+    if (fullFailure) throw fullFailure;
+    return response;
+  };
+}
