@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { FrontierViolation } from '../../core/frontier-ledger';
-import { FrontierTracker, type TrackerConfig } from '../../core/frontier-tracker';
+import {
+  FrontierTracker,
+  IteratorExpiredError,
+  type TrackerConfig,
+  TrimmedDataError,
+} from '../../core/frontier-tracker';
 import { padSequence } from '../../core/metadata';
 import type { Item } from '../../core/values';
 import {
@@ -333,6 +338,86 @@ describe('Class: FrontierTracker', () => {
     expect(first).toBeGreaterThan(0);
     expect(r.published).toBe(first);
     expect(store.published).toEqual([first, ...store.published.slice(1)]);
+  });
+});
+
+describe('Class: FrontierTracker (stream failures and the loop)', () => {
+  it('gets a new iterator after one expired and still reads every record', async () => {
+    // Prepare
+    const { clock, stream, evidence, tracker } = setup();
+    stream.addShard('s1');
+    stream.write('s1', 'a');
+    fakeSync(stream, evidence);
+    const records = stream.records.bind(stream);
+    let fail = true;
+    stream.records = async (shardId, iterator) => {
+      if (fail) {
+        fail = false;
+        throw new IteratorExpiredError(shardId);
+      }
+      return records(shardId, iterator);
+    };
+    clock.advance(1000);
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess
+    expect(r.published).toBe(clock.t - MARGIN);
+    expect(r.violations).toEqual({});
+  });
+
+  it('counts records lost to the trim horizon and goes on from TRIM_HORIZON', async () => {
+    // Prepare
+    const { clock, stream, tracker } = setup();
+    stream.addShard('s1');
+    const records = stream.records.bind(stream);
+    let fail = true;
+    stream.records = async (shardId, iterator) => {
+      if (fail) {
+        fail = false;
+        throw new TrimmedDataError(shardId);
+      }
+      return records(shardId, iterator);
+    };
+    clock.advance(1000);
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess
+    expect(r.violations[FrontierViolation.TRIMMED_UNREAD]).toBe(1);
+    expect(r.newViolations).toBe(1);
+  });
+
+  it('loops for the configured duration at the configured interval and survives a failed step', async () => {
+    // Prepare
+    const { clock, stream, tracker } = setup();
+    stream.addShard('s1');
+    const list = stream.listShards.bind(stream);
+    let calls = 0;
+    stream.listShards = async () => {
+      calls++;
+      if (calls === 2) throw new Error('throttled');
+      return list();
+    };
+    const errors: unknown[] = [];
+    const steps: number[] = [];
+
+    // Act
+    await tracker.run({
+      durationMs: 10_000,
+      intervalMs: 2_000,
+      sleep: async (ms) => clock.advance(ms),
+      onStep: (r) => steps.push(r.published),
+      onError: (e) => errors.push(e),
+    });
+
+    // Assess: 5 steps in 10 s, one failed, F kept moving
+    expect(calls).toBe(5);
+    expect(errors).toHaveLength(1);
+    expect(steps).toHaveLength(4);
+    expect(steps[3]).toBeGreaterThan(steps[0] as number);
   });
 });
 
