@@ -1,0 +1,104 @@
+/**
+ * Repair of confirmed drift (issue 5, DESIGN §3-4): the conditional write that makes the new item equal
+ * `mapItem(legacy)` again without ever overwriting a CDC write that happened meanwhile.
+ *
+ * The repair re-reads the NEW item first (its `_dr_seq` is `found`), then the legacy item with
+ * ConsistentRead, and writes under `#seq = :found` (or `attribute_not_exists(#seq)` when nothing with a
+ * sequence was there), keeping `_dr_seq = found` (DESIGN §3: "repair keeps the value it found"), with
+ * `_dr_src = repair`. Why that is enough, numbered:
+ *
+ *   1. Every CDC write of a change `s` stores `_dr_seq = s`, strictly larger than what it replaces
+ *      (apply rule), so any CDC write to the key after step 2 below changes `_dr_seq`.
+ *   2. The repair reads new: `_dr_seq = found`.
+ *   3. The repair reads legacy (consistent): state `L`, which reflects every legacy write committed
+ *      before this read, in particular every write whose change is already applied in step 2's item.
+ *   4a. No CDC write to the key between 2 and 5: the condition holds, new becomes `mapItem(L)` with
+ *       `_dr_seq = found`. Any legacy write after 3 has a record with `s > found` and overwrites the
+ *       repair later (`found < s`): the CDC value wins, and the key converges.
+ *   4b. A CDC write between 2 and 5: `_dr_seq` changed, the condition fails, the repair is dropped
+ *       (`lost-to-cdc`) and the CDC value stands. A later run re-checks the key.
+ *   5. The repair writes.
+ *   Reading new before legacy matters: reading legacy first, a write committed and applied between
+ *   the two reads would be missing from `L` but present in `found`, and the repair would store the
+ *   older content under the newer sequence, where no CDC write would ever fix it.
+ *
+ * Because the condition is on the sequence only, content comparison is not needed: a CDC write never
+ * leaves the sequence unchanged. Extras (a live new item whose legacy item does not exist) and
+ * resurrected items are tombstoned, not deleted: a tombstone keeps `_dr_seq`, so the apply rule still
+ * refuses an older, late or replayed change for that key, while a delete would erase the guard
+ * (`attribute_not_exists` would let any old change re-create the item). The read path already treats
+ * tombstones as not found.
+ */
+import { itemHash } from './checksum';
+import { DiffClass, classifyPair, expectedNewItem } from './diff';
+import { BACKFILL_SEQ, type MetadataNames, Source, sequenceOf } from './metadata';
+import type { Migration } from './migration';
+import type { AttributeValue, Item } from './values';
+
+/** A condition expression with its placeholders (the same shape as the apply rule's). */
+export interface RepairConditionSpec {
+  readonly expression: string;
+  readonly names: Readonly<Record<string, string>>;
+  readonly values: Readonly<Record<string, AttributeValue>>;
+}
+
+/** The write a repair makes (or `none`). */
+export type RepairPlan =
+  | { readonly kind: 'none'; readonly cls: DiffClass }
+  | {
+      readonly kind: 'put' | 'tombstone';
+      readonly cls: DiffClass;
+      readonly item: Item;
+      readonly condition: RepairConditionSpec;
+      /** `_dr_seq` found (and kept); undefined when there was none. */
+      readonly found?: string;
+      /** SHA-256 of the stored item before (`absent` when none) and of the item written. */
+      readonly beforeHash: string;
+      readonly afterHash: string;
+    };
+
+/** The condition that loses to any CDC write since `found` was read. */
+export function repairCondition(found: string | undefined, names: MetadataNames): RepairConditionSpec {
+  if (found === undefined)
+    return { expression: 'attribute_not_exists(#seq)', names: { '#seq': names.seq }, values: {} };
+  return { expression: '#seq = :found', names: { '#seq': names.seq }, values: { ':found': { S: found } } };
+}
+
+/**
+ * Plans the repair of one key from a fresh read of new (`current`, read first) and of legacy
+ * (`legacy`, ConsistentRead, read second; undefined when absent). `newKey` is the new-table key.
+ */
+export function planRepair(
+  migration: Migration,
+  names: MetadataNames,
+  newKey: Item,
+  legacy: Item | undefined,
+  current: Item | undefined,
+  now: number,
+): RepairPlan {
+  let expected: Item | undefined;
+  if (legacy !== undefined) {
+    const e = expectedNewItem(migration, legacy, names);
+    if ('unmappable' in e) return { kind: 'none', cls: DiffClass.UNMAPPABLE };
+    expected = e.item;
+  }
+  const cls = classifyPair(expected, current, names);
+  if (cls === DiffClass.MATCH) return { kind: 'none', cls };
+  const found = current === undefined ? undefined : sequenceOf(current, names);
+  const meta: Item = {
+    [names.seq]: { S: found ?? BACKFILL_SEQ },
+    [names.src]: { S: Source.REPAIR },
+    [names.ts]: { N: String(Math.trunc(now)) },
+  };
+  const item: Item =
+    expected !== undefined ? { ...expected, ...meta } : { ...newKey, ...meta, [names.del]: { BOOL: true } };
+  return {
+    kind: expected !== undefined ? 'put' : 'tombstone',
+    cls,
+    item,
+    condition: repairCondition(found, names),
+    ...(found !== undefined ? { found } : {}),
+    beforeHash: current === undefined ? 'absent' : itemHash(current),
+    afterHash: itemHash(item),
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * Verification's resumable state (issue 5): one checkpoint per scan segment and side
+ * (`VERIFY_SEGMENT#<runId>#<side>#<n>` in the control table), and the run's stage as a pure function
+ * of the checkpoints and suspects. Like the backfill's `SEGMENT#` checkpoints (core/backfill-checkpoint.ts)
+ * a checkpoint names the last key its Scan returned; everything before it has been classified and
+ * hashed, and its suspects are stored, before the checkpoint moved (a crash in between rescans the
+ * page: suspects are keyed by their legacy key, so storing one twice is harmless, and the counts
+ * only move with the checkpoint, so nothing is counted twice).
+ */
+import { type SetChecksum, EMPTY_CHECKSUM, combineChecksums } from './checksum';
+import { type ClassCounts, addCounts, zeroCounts } from './diff';
+import type { JsonItem } from './values';
+
+/** Which table a segment scans: legacy (classify every legacy item) or new (find extras). */
+export const VerifySide = { LEGACY: 'legacy', NEW: 'new' } as const;
+export type VerifySide = (typeof VerifySide)[keyof typeof VerifySide];
+
+/** A verification segment checkpoint. */
+export interface VerifyCheckpoint {
+  readonly runId: string;
+  readonly side: VerifySide;
+  readonly segment: number;
+  readonly totalSegments: number;
+  readonly lastEvaluatedKey?: JsonItem;
+  /** Items read by this segment's Scan. */
+  readonly scanned: number;
+  /** First-pass class counts (legacy side: every class but extras; new side: extras only). */
+  readonly counts: ClassCounts;
+  /** New side: tombstones seen (not part of the checksum). */
+  readonly tombstones: number;
+  /** Checksum of `mapItem(legacy)` (legacy side) or of live new items minus metadata (new side). */
+  readonly checksum: SetChecksum;
+  /** Suspects stored for the re-check, and suspects not stored because the cap was reached. */
+  readonly suspects: number;
+  readonly suspectsDropped: number;
+  readonly pages: number;
+  readonly done: boolean;
+  /** Pacing (shared with backfill, see backfill-rate.ts): the next page may not start before this. */
+  readonly notBefore: number;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  readonly completedAt?: number;
+}
+
+/** What one page adds to a checkpoint. */
+export interface VerifyPageOutcome {
+  readonly lastEvaluatedKey?: JsonItem;
+  readonly scanned: number;
+  readonly counts: Partial<ClassCounts>;
+  readonly tombstones: number;
+  readonly checksum: SetChecksum;
+  readonly suspects: number;
+  readonly suspectsDropped: number;
+  readonly notBefore: number;
+}
+
+/** The checkpoint of a segment that has not started. */
+export function initialVerifyCheckpoint(
+  runId: string,
+  side: VerifySide,
+  segment: number,
+  totalSegments: number,
+  now: number,
+): VerifyCheckpoint {
+  return {
+    runId,
+    side,
+    segment,
+    totalSegments,
+    scanned: 0,
+    counts: zeroCounts(),
+    tombstones: 0,
+    checksum: EMPTY_CHECKSUM,
+    suspects: 0,
+    suspectsDropped: 0,
+    pages: 0,
+    done: false,
+    notBefore: 0,
+    startedAt: now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * The checkpoint after a page; done when the page had no LastEvaluatedKey.
+ *
+ * @throws RangeError when advancing a segment that is already done
+ */
+export function advanceVerifyCheckpoint(
+  previous: VerifyCheckpoint,
+  page: VerifyPageOutcome,
+  now: number,
+): VerifyCheckpoint {
+  if (previous.done)
+    throw new RangeError(`verify segment ${previous.side}/${previous.segment} is already done`);
+  const done = page.lastEvaluatedKey === undefined;
+  const { lastEvaluatedKey: _old, completedAt: _c, ...rest } = previous;
+  return {
+    ...rest,
+    ...(done ? { completedAt: now } : { lastEvaluatedKey: page.lastEvaluatedKey }),
+    scanned: previous.scanned + page.scanned,
+    counts: addCounts(previous.counts, page.counts),
+    tombstones: previous.tombstones + page.tombstones,
+    checksum: combineChecksums(previous.checksum, page.checksum),
+    suspects: previous.suspects + page.suspects,
+    suspectsDropped: previous.suspectsDropped + page.suspectsDropped,
+    pages: previous.pages + 1,
+    done,
+    notBefore: page.notBefore,
+    updatedAt: now,
+  };
+}
+
+/** Totals of one side over its checkpoints. */
+export interface SideTotals {
+  readonly scanned: number;
+  readonly counts: ClassCounts;
+  readonly tombstones: number;
+  readonly checksum: SetChecksum;
+  readonly suspects: number;
+  readonly suspectsDropped: number;
+  readonly segmentsDone: number;
+}
+
+/** Sums the checkpoints of one side. */
+export function sideTotals(checkpoints: readonly VerifyCheckpoint[]): SideTotals {
+  return checkpoints.reduce<SideTotals>(
+    (t, c) => ({
+      scanned: t.scanned + c.scanned,
+      counts: addCounts(t.counts, c.counts),
+      tombstones: t.tombstones + c.tombstones,
+      checksum: combineChecksums(t.checksum, c.checksum),
+      suspects: t.suspects + c.suspects,
+      suspectsDropped: t.suspectsDropped + c.suspectsDropped,
+      segmentsDone: t.segmentsDone + (c.done ? 1 : 0),
+    }),
+    {
+      scanned: 0,
+      counts: zeroCounts(),
+      tombstones: 0,
+      checksum: EMPTY_CHECKSUM,
+      suspects: 0,
+      suspectsDropped: 0,
+      segmentsDone: 0,
+    },
+  );
+}
+
+/** Segments `0..totalSegments-1` of one side not yet done, in order. */
+export function pendingVerifySegments(
+  checkpoints: readonly VerifyCheckpoint[],
+  totalSegments: number,
+): number[] {
+  const done = new Set(checkpoints.filter((c) => c.done).map((c) => c.segment));
+  return Array.from({ length: totalSegments }, (_, i) => i).filter((i) => !done.has(i));
+}
+
+/** The stages of a verification run, in order. */
+export const VerifyStage = {
+  LEGACY: 'LEGACY',
+  NEW: 'NEW',
+  RECHECK: 'RECHECK',
+  REPAIR: 'REPAIR',
+  REPORT: 'REPORT',
+} as const;
+export type VerifyStage = (typeof VerifyStage)[keyof typeof VerifyStage];
+
+/** What the run does next, from facts in the control table. */
+export interface StageInput {
+  readonly totalSegments: number;
+  readonly legacy: readonly VerifyCheckpoint[];
+  readonly fresh: readonly VerifyCheckpoint[];
+  /** Suspects whose re-check has not settled. */
+  readonly pendingSuspects: number;
+  /** Confirmed suspects not yet repaired (or found already fixed, or lost to CDC). */
+  readonly unrepaired: number;
+  readonly repair: boolean;
+}
+
+/** The next stage and, for the scan stages, the segments still to do. */
+export function nextStage(input: StageInput): { stage: VerifyStage; segments: number[] } {
+  const legacy = pendingVerifySegments(input.legacy, input.totalSegments);
+  if (legacy.length) return { stage: VerifyStage.LEGACY, segments: legacy };
+  const fresh = pendingVerifySegments(input.fresh, input.totalSegments);
+  if (fresh.length) return { stage: VerifyStage.NEW, segments: fresh };
+  if (input.pendingSuspects > 0) return { stage: VerifyStage.RECHECK, segments: [] };
+  if (input.repair && input.unrepaired > 0) return { stage: VerifyStage.REPAIR, segments: [] };
+  return { stage: VerifyStage.REPORT, segments: [] };
+}

@@ -1,0 +1,132 @@
+/**
+ * The verification report (`VERIFY#<runId>` in the control table, DESIGN §3): written as RUNNING by the
+ * preflight, kept current by the stage changes, and completed by the report step. The CLI and the
+ * phase guardrails ("last verification clean") read it.
+ */
+import { type SetChecksum, checksumsEqual } from './checksum';
+import { type ClassCounts, DRIFT_CLASSES, DiffClass, zeroCounts } from './diff';
+import type { SideTotals } from './verify-checkpoint';
+import { RepairOutcome, type Suspect, SuspectStatus } from './verify-recheck';
+import type { JsonItem } from './values';
+
+/** Lifecycle of a run. */
+export const VerifyStatus = { RUNNING: 'RUNNING', COMPLETE: 'COMPLETE', FAILED: 'FAILED' } as const;
+export type VerifyStatus = (typeof VerifyStatus)[keyof typeof VerifyStatus];
+
+/** Sample keys kept per class. */
+export const MAX_SAMPLES_PER_CLASS = 100;
+
+/** Counts of what the repair step did. */
+export interface RepairCounts {
+  readonly repaired: number;
+  readonly alreadyFixed: number;
+  readonly lostToCdc: number;
+}
+
+/** The `VERIFY#<runId>` item. */
+export interface VerifyReport {
+  readonly migrationId: string;
+  readonly runId: string;
+  readonly status: VerifyStatus;
+  readonly stage: string;
+  readonly repair: boolean;
+  readonly totalSegments: number;
+  readonly actor: string;
+  readonly executionId: string;
+  readonly startedAt: number;
+  readonly completedAt?: number;
+  readonly durationMs?: number;
+  readonly legacy?: { readonly scanned: number; readonly checksum: SetChecksum };
+  readonly fresh?: { readonly scanned: number; readonly tombstones: number; readonly checksum: SetChecksum };
+  /** Both checksums equal: with no writes during the run, proof that the stores are equal. */
+  readonly checksumsEqual?: boolean;
+  /** Classes as the first pass saw them (lag included). */
+  readonly firstPass?: ClassCounts;
+  /** Final classes: drift classes count confirmed drift only. */
+  readonly counts?: ClassCounts;
+  /** Suspects the re-check cleared (lag, not drift). */
+  readonly lagResolved?: number;
+  /** Suspects whose re-check could not separate lag from drift in time. */
+  readonly unconfirmedLag?: number;
+  /** Suspects not stored because the per-segment cap was reached (the run is then not clean). */
+  readonly suspectsDropped?: number;
+  readonly repairs?: RepairCounts;
+  /** Up to 100 legacy keys (DynamoDB JSON) per sample class. */
+  readonly samples?: Readonly<Record<string, readonly JsonItem[]>>;
+  /** No confirmed drift, nothing unconfirmed, unmappable or dropped. */
+  readonly clean?: boolean;
+  readonly error?: string;
+}
+
+/** The final figures of a run, from its side totals and its suspects. */
+export function summarize(
+  legacy: SideTotals,
+  fresh: SideTotals,
+  suspects: readonly Suspect[],
+): Required<
+  Pick<
+    VerifyReport,
+    | 'legacy'
+    | 'fresh'
+    | 'checksumsEqual'
+    | 'firstPass'
+    | 'counts'
+    | 'lagResolved'
+    | 'unconfirmedLag'
+    | 'suspectsDropped'
+    | 'repairs'
+    | 'samples'
+    | 'clean'
+  >
+> {
+  const firstPass = zeroCounts();
+  for (const c of Object.keys(firstPass) as DiffClass[])
+    firstPass[c] = (legacy.counts[c] ?? 0) + (fresh.counts[c] ?? 0);
+  const counts = zeroCounts();
+  counts[DiffClass.MATCH] = legacy.counts[DiffClass.MATCH] ?? 0;
+  const samples: Record<string, JsonItem[]> = {};
+  const sample = (cls: string, key: JsonItem) => {
+    const list = (samples[cls] ??= []);
+    if (list.length < MAX_SAMPLES_PER_CLASS) list.push(key);
+  };
+  let lagResolved = 0;
+  let unconfirmedLag = 0;
+  const repairs = { repaired: 0, alreadyFixed: 0, lostToCdc: 0 };
+  for (const s of suspects) {
+    switch (s.status) {
+      case SuspectStatus.RESOLVED:
+        lagResolved++;
+        if (s.firstClass !== DiffClass.EXTRA_IN_NEW) counts[DiffClass.MATCH]++;
+        break;
+      case SuspectStatus.CONFIRMED:
+        counts[s.class]++;
+        sample(s.class, s.legacyKey);
+        break;
+      case SuspectStatus.UNMAPPABLE:
+        counts[DiffClass.UNMAPPABLE]++;
+        sample(DiffClass.UNMAPPABLE, s.legacyKey);
+        break;
+      default:
+        unconfirmedLag++;
+        sample(SuspectStatus.UNCONFIRMED_LAG, s.legacyKey);
+    }
+    if (s.repair === RepairOutcome.REPAIRED) repairs.repaired++;
+    else if (s.repair === RepairOutcome.ALREADY_FIXED) repairs.alreadyFixed++;
+    else if (s.repair === RepairOutcome.LOST_TO_CDC) repairs.lostToCdc++;
+  }
+  const suspectsDropped = legacy.suspectsDropped + fresh.suspectsDropped;
+  const drift = DRIFT_CLASSES.reduce((n, c) => n + counts[c], 0);
+  return {
+    legacy: { scanned: legacy.scanned, checksum: legacy.checksum },
+    fresh: { scanned: fresh.scanned, tombstones: fresh.tombstones, checksum: fresh.checksum },
+    checksumsEqual: checksumsEqual(legacy.checksum, fresh.checksum),
+    firstPass,
+    counts,
+    lagResolved,
+    unconfirmedLag,
+    suspectsDropped,
+    repairs,
+    samples,
+    clean: drift === 0 && unconfirmedLag === 0 && counts[DiffClass.UNMAPPABLE] === 0 && suspectsDropped === 0,
+  };
+}

@@ -1,0 +1,280 @@
+import fc from 'fast-check';
+import { DiffClass, classifyPair } from '../../core/diff';
+import { BACKFILL_SEQ, metadataNames } from '../../core/metadata';
+import { planRepair } from '../../core/repair';
+import {
+  VerifySide,
+  VerifyStage,
+  advanceVerifyCheckpoint,
+  initialVerifyCheckpoint,
+  nextStage,
+  sideTotals,
+} from '../../core/verify-checkpoint';
+import {
+  ABSENT_TOKEN,
+  NO_SEQ_TOKEN,
+  SuspectStatus,
+  decideRecheck,
+  frontierCovers,
+  lagWaitExpired,
+  sequenceToken,
+} from '../../core/verify-recheck';
+import type { Item } from '../../core/values';
+import { usersMigration } from '../../examples/users/migration';
+
+const names = metadataNames('_dr_');
+const seq = (n: number) => String(n).padStart(40, '0');
+
+describe('Function: decideRecheck', () => {
+  it.each<[string, DiffClass, string, string, number, SuspectStatus]>([
+    ['resolves a match', DiffClass.MATCH, seq(1), seq(2), 0, SuspectStatus.RESOLVED],
+    [
+      'confirms a mismatch when no CDC write touched the key',
+      DiffClass.CONTENT_DIFFERS,
+      seq(1),
+      seq(1),
+      0,
+      SuspectStatus.CONFIRMED,
+    ],
+    [
+      'confirms a missing item that stayed absent',
+      DiffClass.MISSING_IN_NEW,
+      ABSENT_TOKEN,
+      ABSENT_TOKEN,
+      0,
+      SuspectStatus.CONFIRMED,
+    ],
+    [
+      'retries when CDC wrote the key meanwhile',
+      DiffClass.CONTENT_DIFFERS,
+      seq(1),
+      seq(5),
+      0,
+      SuspectStatus.PENDING,
+    ],
+    [
+      'gives up as unconfirmed-lag after the last round',
+      DiffClass.CONTENT_DIFFERS,
+      seq(1),
+      seq(5),
+      2,
+      SuspectStatus.UNCONFIRMED_LAG,
+    ],
+    [
+      'reports an item mapItem now refuses as unmappable',
+      DiffClass.UNMAPPABLE,
+      seq(1),
+      seq(1),
+      0,
+      SuspectStatus.UNMAPPABLE,
+    ],
+  ])('%s', (_n, cls, seenToken, nowToken, rounds, status) => {
+    // Act
+    const d = decideRecheck({ cls, seenToken, nowToken, rounds, maxRounds: 3 });
+
+    // Assess
+    expect(d.status).toBe(status);
+    expect(d.seenToken).toBe(nowToken);
+    expect(d.rounds).toBe(rounds + 1);
+  });
+
+  it('never confirms when the token changed (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.values(DiffClass)),
+        fc.nat(1000),
+        fc.nat(1000),
+        fc.nat(5),
+        (cls, a, b, rounds) => {
+          fc.pre(a !== b);
+          const d = decideRecheck({ cls, seenToken: seq(a), nowToken: seq(b), rounds, maxRounds: 6 });
+          expect(d.status).not.toBe(SuspectStatus.CONFIRMED);
+        },
+      ),
+    );
+  });
+});
+
+describe('Function: frontierCovers', () => {
+  it('needs F minus the skew margin to reach the read time, and a published F', () => {
+    // Act / Assess
+    expect(frontierCovers(10_000, 1_000, 9_000)).toBe(true);
+    expect(frontierCovers(10_000, 1_000, 9_001)).toBe(false);
+    expect(frontierCovers(0, 0, 0)).toBe(false);
+    expect(lagWaitExpired(undefined, 10, 1)).toBe(false);
+    expect(lagWaitExpired(0, 10, 5)).toBe(true);
+  });
+});
+
+describe('Function: sequenceToken', () => {
+  it('names absent items, items without metadata and sequences apart', () => {
+    // Act / Assess
+    expect(sequenceToken(undefined, names)).toBe(ABSENT_TOKEN);
+    expect(sequenceToken({ PK: { S: 'x' } }, names)).toBe(NO_SEQ_TOKEN);
+    expect(sequenceToken({ PK: { S: 'x' }, _dr_seq: { S: seq(7) } }, names)).toBe(seq(7));
+  });
+});
+
+describe('Function: planRepair', () => {
+  const legacy: Item = { userId: { S: 'u1' }, fullName: { S: 'Ada' } };
+  const mapped = usersMigration.mapItem(legacy);
+  const key = usersMigration.mapKey({ userId: { S: 'u1' } });
+
+  it('rewrites differing content keeping the sequence it found, under "#seq = :found"', () => {
+    // Prepare
+    const current: Item = { ...mapped, displayName: { S: 'junk' }, _dr_seq: { S: seq(9) } };
+
+    // Act
+    const plan = planRepair(usersMigration, names, key, legacy, current, 1234);
+
+    // Assess
+    expect(plan).toMatchObject({
+      kind: 'put',
+      cls: DiffClass.CONTENT_DIFFERS,
+      found: seq(9),
+      condition: { expression: '#seq = :found', values: { ':found': { S: seq(9) } } },
+      item: { ...mapped, _dr_seq: { S: seq(9) }, _dr_src: { S: 'repair' }, _dr_ts: { N: '1234' } },
+    });
+    if (plan.kind !== 'none') expect(classifyPair(mapped, plan.item, names)).toBe(DiffClass.MATCH);
+  });
+
+  it('writes a missing item with the backfill sequence under attribute_not_exists', () => {
+    // Act
+    const plan = planRepair(usersMigration, names, key, legacy, undefined, 1);
+
+    // Assess
+    expect(plan).toMatchObject({
+      kind: 'put',
+      cls: DiffClass.MISSING_IN_NEW,
+      condition: { expression: 'attribute_not_exists(#seq)' },
+      item: { _dr_seq: { S: BACKFILL_SEQ } },
+      beforeHash: 'absent',
+    });
+  });
+
+  it('tombstones an extra item instead of deleting it', () => {
+    // Prepare
+    const current: Item = { ...mapped, _dr_seq: { S: seq(4) } };
+
+    // Act
+    const plan = planRepair(usersMigration, names, key, undefined, current, 1);
+
+    // Assess
+    expect(plan).toMatchObject({
+      kind: 'tombstone',
+      cls: DiffClass.EXTRA_IN_NEW,
+      item: { ...key, _dr_del: { BOOL: true }, _dr_seq: { S: seq(4) }, _dr_src: { S: 'repair' } },
+    });
+  });
+
+  it('plans nothing when the stores already agree (a rerun repairs nothing)', () => {
+    // Act
+    const plan = planRepair(usersMigration, names, key, legacy, { ...mapped, _dr_seq: { S: seq(2) } }, 1);
+
+    // Assess
+    expect(plan).toEqual({ kind: 'none', cls: DiffClass.MATCH });
+  });
+});
+
+describe('Function: nextStage', () => {
+  const done = (side: VerifySide, segment: number) =>
+    advanceVerifyCheckpoint(
+      initialVerifyCheckpoint('r', side, segment, 2, 0),
+      {
+        scanned: 1,
+        counts: { match: 1 },
+        tombstones: 0,
+        checksum: { count: 1, sum: '0'.repeat(63) + '5' },
+        suspects: 0,
+        suspectsDropped: 0,
+        notBefore: 0,
+      },
+      1,
+    );
+
+  it.each<[string, Parameters<typeof nextStage>[0], VerifyStage, number[]]>([
+    [
+      'scans legacy first',
+      {
+        totalSegments: 2,
+        legacy: [done(VerifySide.LEGACY, 1)],
+        fresh: [],
+        pendingSuspects: 0,
+        unrepaired: 0,
+        repair: false,
+      },
+      VerifyStage.LEGACY,
+      [0],
+    ],
+    [
+      'then the new table',
+      {
+        totalSegments: 2,
+        legacy: [done(VerifySide.LEGACY, 0), done(VerifySide.LEGACY, 1)],
+        fresh: [],
+        pendingSuspects: 3,
+        unrepaired: 0,
+        repair: true,
+      },
+      VerifyStage.NEW,
+      [0, 1],
+    ],
+    [
+      'then re-checks suspects',
+      {
+        totalSegments: 1,
+        legacy: [done(VerifySide.LEGACY, 0)],
+        fresh: [done(VerifySide.NEW, 0)],
+        pendingSuspects: 3,
+        unrepaired: 0,
+        repair: true,
+      },
+      VerifyStage.RECHECK,
+      [],
+    ],
+    [
+      'then repairs when asked',
+      {
+        totalSegments: 1,
+        legacy: [done(VerifySide.LEGACY, 0)],
+        fresh: [done(VerifySide.NEW, 0)],
+        pendingSuspects: 0,
+        unrepaired: 2,
+        repair: true,
+      },
+      VerifyStage.REPAIR,
+      [],
+    ],
+    [
+      'and reports without repair when not asked',
+      {
+        totalSegments: 1,
+        legacy: [done(VerifySide.LEGACY, 0)],
+        fresh: [done(VerifySide.NEW, 0)],
+        pendingSuspects: 0,
+        unrepaired: 2,
+        repair: false,
+      },
+      VerifyStage.REPORT,
+      [],
+    ],
+  ])('%s', (_n, input, stage, segments) => {
+    // Act / Assess
+    expect(nextStage(input)).toEqual({ stage, segments });
+  });
+
+  it('sums side totals and checksums over checkpoints', () => {
+    // Act
+    const t = sideTotals([done(VerifySide.LEGACY, 0), done(VerifySide.LEGACY, 1)]);
+
+    // Assess
+    expect(t).toMatchObject({
+      scanned: 2,
+      segmentsDone: 2,
+      checksum: { count: 2, sum: '0'.repeat(62) + '0a' },
+    });
+    expect(() =>
+      advanceVerifyCheckpoint(done(VerifySide.LEGACY, 0), { ...t, notBefore: 0 } as never, 2),
+    ).toThrow(RangeError);
+  });
+});
