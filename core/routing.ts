@@ -69,7 +69,7 @@ export const RouteReason = {
   QUERY_NEEDS_BACKFILL_COMPLETE: 'QUERY_NEEDS_BACKFILL_COMPLETE',
   /** The key mapping does not let a legacy query run on the new table. */
   QUERY_NOT_MAPPABLE: 'QUERY_NOT_MAPPABLE',
-  /** Strong query: served from legacy (legacy is authoritative), new compared. */
+  /** Strong query: served from legacy (legacy is authoritative; a page cannot be proven equal). */
   STRONG_QUERY_FROM_LEGACY: 'STRONG_QUERY_FROM_LEGACY',
   /** Strong: both are being read; to be decided on comparison. */
   STRONG_PENDING: 'STRONG_PENDING',
@@ -198,7 +198,15 @@ export function stalenessBound(
  * decisions (the only randomness, shadow sampling, comes in as `sample`).
  */
 export function decideRoute(input: RouteInput): RouteDecision {
-  const decision = decideUnpinned(input);
+  const decision = withPin(input, decideUnpinned(input));
+  // Query pages are not shadow-compared (page boundaries differ between the stores once tombstones
+  // or lag are involved); verification compares whole stores instead.
+  if (input.kind === 'query' && decision.shadow)
+    return { ...decision, shadow: false, touchesNew: decision.route === Store.NEW || decision.readBoth };
+  return decision;
+}
+
+function withPin(input: RouteInput, decision: RouteDecision): RouteDecision {
   if (input.kind !== 'query' || input.pinned === undefined || input.pinned === decision.route)
     return decision;
   // A query page token pins the sequence to one store. Staying on legacy is always safe (except in
@@ -261,8 +269,7 @@ function decideUnpinned(input: RouteInput): RouteDecision {
   if (!newUsable) return legacy(mode, clamped, RouteReason.NEW_UNAVAILABLE);
 
   if (mode === ConsistencyMode.STRONG) {
-    if (kind === 'query')
-      return legacy(mode, clamped, RouteReason.STRONG_QUERY_FROM_LEGACY, { shadow: true });
+    if (kind === 'query') return legacy(mode, clamped, RouteReason.STRONG_QUERY_FROM_LEGACY);
     const base = {
       mode,
       clamped,

@@ -343,7 +343,7 @@ describe('Function: decideRoute', () => {
       expect(q({ requested: 'strong' })).toMatchObject({
         route: 'legacy',
         reason: 'STRONG_QUERY_FROM_LEGACY',
-        shadow: true,
+        shadow: false,
       });
     });
 

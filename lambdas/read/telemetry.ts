@@ -1,0 +1,114 @@
+/**
+ * Metrics and decision logs of the read API: Powertools Metrics (CloudWatch EMF: p50/p99 of the
+ * latency metrics are visible in CloudWatch) and Powertools Logger (sampled structured decision logs).
+ * Handlers take the `ReadTelemetry` port, so tests can count what is recorded.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { BreakerState } from '../../core/breaker';
+import type { ConsistencyMode } from '../../core/migration';
+import type { RouteReason, Store } from '../../core/routing';
+import type { DiffClass } from '../../core/shadow-diff';
+
+/** One answered read (one key, or one query page). */
+export interface ReadEvent {
+  readonly migrationId: string;
+  readonly op: 'get' | 'batch-get' | 'query';
+  readonly mode: ConsistencyMode;
+  readonly route: Store;
+  readonly reason: RouteReason;
+  readonly status: number;
+  readonly latencyMs: number;
+  readonly stalenessBoundMs: number | null;
+  /** The first choice was new and legacy answered (failure, absence, hedge). */
+  readonly fallback: boolean;
+  readonly hedged: boolean;
+  readonly shadow: boolean;
+  readonly clamped: boolean;
+  readonly breaker: BreakerState;
+  /** Key in DynamoDB JSON, for sampled logs only. */
+  readonly key?: unknown;
+}
+
+/** One shadow comparison. */
+export interface MismatchEvent {
+  readonly migrationId: string;
+  readonly class: DiffClass;
+  readonly first: DiffClass;
+  readonly key: unknown;
+  readonly legacyReadAt: number;
+  readonly frontier: number;
+}
+
+/** The telemetry port of the read path. */
+export interface ReadTelemetry {
+  read(event: ReadEvent, sampled: boolean): void;
+  comparison(event: MismatchEvent): void;
+  storeFailure(migrationId: string, store: Store, timedOut: boolean, message: string): void;
+  breakerChanged(migrationId: string, from: BreakerState, to: BreakerState): void;
+  /** A bug surfaced as a 500. */
+  internalError(err: unknown): void;
+  /** Publishes buffered metrics (end of invocation). */
+  flush(): void;
+}
+
+/** Telemetry that records nothing. */
+export const NO_TELEMETRY: ReadTelemetry = {
+  read: () => undefined,
+  comparison: () => undefined,
+  storeFailure: () => undefined,
+  breakerChanged: () => undefined,
+  internalError: () => undefined,
+  flush: () => undefined,
+};
+
+/** Powertools-backed telemetry. Namespace `dualread`, service `read-api`. */
+export class PowertoolsReadTelemetry implements ReadTelemetry {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+
+  constructor(options: { logger?: Logger; metrics?: Metrics } = {}) {
+    this.logger = options.logger ?? new Logger({ serviceName: 'read-api' });
+    this.metrics = options.metrics ?? new Metrics({ namespace: 'dualread', serviceName: 'read-api' });
+  }
+
+  read(e: ReadEvent, sampled: boolean): void {
+    // Latency per route and mode: one metric with its own dimension set.
+    const single = this.metrics.singleMetric();
+    single.addDimensions({ migration: e.migrationId, route: e.route, mode: e.mode });
+    single.addMetric('ReadLatency', MetricUnit.Milliseconds, e.latencyMs);
+    this.metrics.addMetric(e.route === 'new' ? 'ServedFromNew' : 'ServedFromLegacy', MetricUnit.Count, 1);
+    if (e.fallback) this.metrics.addMetric('Fallbacks', MetricUnit.Count, 1);
+    if (e.hedged) this.metrics.addMetric('Hedges', MetricUnit.Count, 1);
+    if (e.shadow) this.metrics.addMetric('ShadowReads', MetricUnit.Count, 1);
+    if (e.status >= 500) this.metrics.addMetric('ReadFailures', MetricUnit.Count, 1);
+    this.metrics.addMetric('NewBreakerOpen', MetricUnit.Count, e.breaker === 'closed' ? 0 : 1);
+    if (sampled) this.logger.info('read decision', { ...e });
+  }
+
+  comparison(e: MismatchEvent): void {
+    const single = this.metrics.singleMetric();
+    single.addDimensions({ migration: e.migrationId, class: e.class });
+    single.addMetric('ShadowComparisons', MetricUnit.Count, 1);
+    if (e.class !== 'match') this.logger.info('shadow mismatch', { ...e });
+  }
+
+  storeFailure(migrationId: string, store: Store, timedOut: boolean, message: string): void {
+    this.metrics.addMetric(store === 'new' ? 'NewStoreErrors' : 'LegacyStoreErrors', MetricUnit.Count, 1);
+    this.logger.debug('store read failed', { migrationId, store, timedOut, message });
+  }
+
+  breakerChanged(migrationId: string, from: BreakerState, to: BreakerState): void {
+    this.logger.warn('new-store circuit breaker changed state', { migrationId, from, to });
+  }
+
+  internalError(err: unknown): void {
+    this.metrics.addMetric('InternalErrors', MetricUnit.Count, 1);
+    if (err instanceof Error) this.logger.error('read handler failed', err);
+    else this.logger.error('read handler failed', { error: String(err) });
+  }
+
+  flush(): void {
+    this.metrics.publishStoredMetrics();
+  }
+}

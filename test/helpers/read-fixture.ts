@@ -1,0 +1,139 @@
+/**
+ * Fixtures of the read API tests: uniquely named tables for a migration, items written to new as CDC
+ * would write them, and control state (STATE, FRONTIER) set directly.
+ */
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ControlStore } from '../../adapters/control-store';
+import { toSdkItem } from '../../adapters/dynamodb';
+import { CONTROL_TABLE_KEY, createTable } from '../../adapters/tables';
+import {
+  BackfillStatus,
+  ControlKey,
+  type MigrationState,
+  type Phase,
+  initialState,
+} from '../../core/control';
+import { metadataNames, padSequence } from '../../core/metadata';
+import { type Migration, type MigrationInput, defineMigration, keyOf } from '../../core/migration';
+import type { AttributeValue, Item } from '../../core/values';
+import { testClient, uniqueName } from './dynamo';
+
+/** A migration with a legacy sort key whose mapping keeps the sort key (queries map onto new). */
+export function ordersMigration(over: Partial<MigrationInput> = {}): Migration {
+  return defineMigration({
+    id: 'orders',
+    legacyTable: {
+      tableName: 'orders',
+      key: { partitionKey: { name: 'customer', type: 'S' }, sortKey: { name: 'orderNo', type: 'N' } },
+    },
+    newTable: {
+      tableName: 'orders-v2',
+      key: { partitionKey: { name: 'PK', type: 'S' }, sortKey: { name: 'SK', type: 'N' } },
+    },
+    mapKey: (k) => ({ PK: { S: `C#${(k.customer as { S: string }).S}` }, SK: k.orderNo as AttributeValue }),
+    mapItem: (i) => {
+      const { customer, orderNo, ...rest } = i;
+      return { PK: { S: `C#${(customer as { S: string }).S}` }, SK: orderNo as AttributeValue, ...rest };
+    },
+    unmapItem: (i) => {
+      const { PK, SK, ...rest } = i;
+      return { customer: { S: (PK as { S: string }).S.slice(2) }, orderNo: SK as AttributeValue, ...rest };
+    },
+    ...over,
+  });
+}
+
+/** A migration renamed onto fresh, uniquely named tables (created here), with its control table. */
+export interface ReadFixture {
+  readonly migration: Migration;
+  readonly controlTableName: string;
+  readonly client: DynamoDBClient;
+  readonly control: ControlStore;
+  readonly streamArn?: string;
+  putLegacy(item: Item): Promise<void>;
+  /** Writes `mapItem(item)` to new with CDC metadata, as the sync Lambda would. */
+  putNew(item: Item, seq?: string): Promise<void>;
+  /** Writes a tombstone for the legacy key to new. */
+  putTombstone(legacyKey: Item, seq?: string): Promise<void>;
+  setState(phase: Phase, options?: { rolloutPercent?: number; backfillComplete?: boolean }): Promise<void>;
+  setFrontier(frontier: number): Promise<void>;
+  destroy(): void;
+}
+
+let seqCounter = 1000;
+
+/** Creates the tables of `base` under unique names. `read` overrides the migration's read settings. */
+export async function readFixture(
+  base: Migration,
+  read: Partial<Migration['read']> = {},
+  options: { stream?: boolean } = {},
+): Promise<ReadFixture> {
+  const client = testClient();
+  const migration: Migration = {
+    ...base,
+    legacyTable: { ...base.legacyTable, tableName: uniqueName(`${base.id}-legacy`) },
+    newTable: { ...base.newTable, tableName: uniqueName(`${base.id}-new`) },
+    read: { ...base.read, ...read },
+  };
+  const controlTableName = uniqueName(`${base.id}-control`);
+  const names = metadataNames(migration.metadataPrefix);
+  const [{ streamArn }] = await Promise.all([
+    createTable(client, migration.legacyTable.tableName, migration.legacyTable.key, {
+      stream: options.stream ?? false,
+    }),
+    createTable(client, migration.newTable.tableName, migration.newTable.key),
+    createTable(client, controlTableName, CONTROL_TABLE_KEY),
+  ]);
+  const control = new ControlStore(client, controlTableName, migration.id);
+  let state: MigrationState | undefined;
+  const put = async (table: string, item: Item): Promise<void> => {
+    await client.send(new PutItemCommand({ TableName: table, Item: toSdkItem(item) }));
+  };
+  const meta = (seq: string | undefined): Item => ({
+    [names.seq]: { S: padSequence(seq ?? String(seqCounter++)) },
+    [names.src]: { S: 'cdc' },
+    [names.ts]: { N: String(Date.now()) },
+  });
+  return {
+    migration,
+    controlTableName,
+    client,
+    control,
+    ...(streamArn ? { streamArn } : {}),
+    putLegacy: (item) => put(migration.legacyTable.tableName, item),
+    putNew: (item, seq) => put(migration.newTable.tableName, { ...migration.mapItem(item), ...meta(seq) }),
+    putTombstone: (legacyKey, seq) =>
+      put(migration.newTable.tableName, {
+        ...migration.mapKey(keyOf(legacyKey, migration.legacyTable.key)),
+        ...meta(seq),
+        [names.del]: { BOOL: true },
+      }),
+    async setState(phase, o = {}) {
+      const next = {
+        ...(state ?? initialState(migration.id, 0, Date.now())),
+        phase,
+        rolloutPercent: o.rolloutPercent ?? 100,
+        backfill: { status: o.backfillComplete ? BackfillStatus.COMPLETE : BackfillStatus.RUNNING },
+        updatedAt: Date.now(),
+        updatedBy: 'test',
+      };
+      const { version: _v, ...rest } = next;
+      state = await control.changeState(
+        state,
+        rest,
+        { migrationId: migration.id, at: Date.now(), actor: 'test', action: 'set', reason: 'test setup' },
+        `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+      );
+    },
+    async setFrontier(frontier) {
+      await control.putUnversioned(ControlKey.FRONTIER, {
+        migrationId: migration.id,
+        frontier,
+        computedAt: Date.now(),
+        shards: [],
+        version: 1,
+      });
+    },
+    destroy: () => client.destroy(),
+  };
+}
