@@ -17,9 +17,9 @@
  *    applied records proves applied every write of the shard that started before `t - propagationMargin`;
  *    and a record created at `c` belongs to a write that started after `c - propagationMargin`.
  *    All frontier times are about when writes *started*: that is what a client knows of its writes.
- * 4. A record lives in a shard that DescribeStream listed, if it was created more than
- *    `propagationMargin` before the DescribeStream call started (A4). So `F` is also capped by the
- *    last listing's start minus the margin, which is what lets a closed, fully applied shard stop
+ * 4. The record of a write that started at `s` lives in a shard that every DescribeStream call started
+ *    after `s + propagationMargin` lists (A4). So `F` is also capped by the last listing's start minus
+ *    the margin, which is what lets a closed, fully applied shard stop
  *    constraining `F`: whatever was written after it closed is in a listed shard.
  *
  * `F` is the minimum over the shards that still constrain it of their caught-up time, capped as in 4.
