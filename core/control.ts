@@ -114,6 +114,14 @@ export interface ShardFrontier {
   /** Records pending application (lag), and records held by the dead-letter queue. */
   readonly pending: number;
   readonly deadLettered: number;
+  /** Lineage: the shard this one was split from, if the tracker knows it. */
+  readonly parentShardId?: string;
+  /** `active`, `waiting` (its parent is still draining) — complete shards are left out. */
+  readonly status?: string;
+  /** Padded sequence number of the first record not known applied (what holds this shard back). */
+  readonly firstUnapplied?: string;
+  /** Assumption violations counted on this shard (see core/frontier-ledger.ts). */
+  readonly violations?: number;
 }
 
 /** The `FRONTIER` item: every legacy write older than `frontier` is applied to the new table. */
@@ -124,6 +132,8 @@ export interface FrontierState {
   readonly computedAt: number;
   readonly shards: readonly ShardFrontier[];
   readonly version: number;
+  /** Assumption violations counted by the tracker, by kind (see core/frontier-ledger.ts). */
+  readonly violations?: Readonly<Record<string, number>>;
 }
 
 /** An `AUDIT#` item: who did what, from which state to which, why. */

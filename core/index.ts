@@ -21,3 +21,7 @@ export * from './plain-json';
 export * from './retry';
 export * from './routing';
 export * from './shadow-diff';
+export * from './frontier';
+export * from './frontier-ledger';
+export * from './frontier-tracker';
+export * from './waiver';
