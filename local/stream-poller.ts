@@ -238,7 +238,7 @@ interface ShardState {
   checkpoint?: string;
   finished: boolean;
   running: boolean;
-  /** Start time of the latest GetRecords that found the shard empty with nothing buffered or in flight. */
+  /** Number of the latest GetRecords that found the shard empty with nothing buffered or in flight. */
   caughtUpAt: number;
   /** Delivered batches, for chaos replays. */
   history: DynamoDBRecord[][];
@@ -263,6 +263,9 @@ export class StreamPoller {
   private readonly tasks = new Set<Promise<void>>();
   private running = false;
   private loop?: Promise<void>;
+  /** Counters of GetRecords calls and shard listings: drain() compares against them, not the clock. */
+  private fetches = 0;
+  private listings = 0;
   private discoveredAt = 0;
   private since = 0;
   private readonly now: () => number;
@@ -322,16 +325,17 @@ export class StreamPoller {
    */
   async drain(timeoutMs = 60_000): Promise<void> {
     if (!this.running) throw new Error('drain() needs a started poller');
-    const mark = this.now();
-    const deadline = mark + timeoutMs;
+    const mark = this.fetches;
+    const listingMark = this.listings;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const shards = [...this.shards.values()];
       const done =
-        this.discoveredAt > mark &&
+        this.discoveredAt > listingMark &&
         shards.length > 0 &&
         shards.every((s) => s.finished || s.caughtUpAt > mark);
       if (done) return;
-      if (this.now() > deadline) {
+      if (performance.now() > deadline) {
         throw new Error(
           `stream poller did not drain within ${timeoutMs} ms (shards: ${shards
             .map((s) => `${s.info.shardId} finished=${s.finished} caughtUpAt=${s.caughtUpAt}`)
@@ -373,14 +377,15 @@ export class StreamPoller {
   }
 
   private async mainLoop(): Promise<void> {
-    let lastHeartbeat = this.now();
-    let lastDiscovery = 0;
+    // Scheduling uses the monotonic clock; the injected clock is for record ages and written times.
+    let lastHeartbeat = performance.now();
+    let lastDiscovery = -Infinity;
     while (this.running) {
-      const t = this.now();
+      const t = performance.now();
       if (t - lastDiscovery >= this.o.discoveryIntervalMs) {
         lastDiscovery = t;
         try {
-          await this.discover(t);
+          await this.discover(++this.listings);
         } catch (err) {
           this.reportError(err);
         }
@@ -394,7 +399,7 @@ export class StreamPoller {
   }
 
   /** Lists shards and starts a reader for each shard whose parent is done (or unknown: trimmed). */
-  private async discover(startedAt: number): Promise<void> {
+  private async discover(listing: number): Promise<void> {
     const listed = await this.options.reader.listShards();
     for (const info of listed) {
       if (!this.shards.has(info.shardId)) {
@@ -412,7 +417,7 @@ export class StreamPoller {
       });
       this.tasks.add(task);
     }
-    this.discoveredAt = startedAt;
+    this.discoveredAt = listing;
   }
 
   private async runShard(s: ShardState): Promise<void> {
@@ -425,12 +430,12 @@ export class StreamPoller {
       try {
         if (open && buffer.length < this.o.batchSize) {
           if (!iterator) iterator = await reader.iterator(s.info.shardId, s.checkpoint);
-          const fetchStart = this.now();
+          const fetchNo = ++this.fetches;
           const page = await reader.read(iterator as string);
           iterator = page.nextIterator;
           if (!iterator) open = false;
           if (page.records.length) {
-            if (buffer.length === 0) bufferSince = this.now();
+            if (buffer.length === 0) bufferSince = performance.now();
             for (const r of page.records)
               buffer.push(
                 lambdaRecordFromSdk(repairEmptyMaps(r), {
@@ -439,7 +444,7 @@ export class StreamPoller {
                 }),
               );
           } else if (buffer.length === 0) {
-            s.caughtUpAt = fetchStart;
+            s.caughtUpAt = fetchNo;
           }
         }
         if (buffer.length === 0) {
@@ -451,14 +456,16 @@ export class StreamPoller {
           continue;
         }
         const windowOpen =
-          open && buffer.length < this.o.batchSize && this.now() - bufferSince < this.o.maxBatchingWindowMs;
+          open &&
+          buffer.length < this.o.batchSize &&
+          performance.now() - bufferSince < this.o.maxBatchingWindowMs;
         if (windowOpen) {
           await sleep(Math.min(this.o.pollIntervalMs, this.o.maxBatchingWindowMs));
           continue;
         }
         const batch = buffer.slice(0, this.o.batchSize);
         buffer = buffer.slice(batch.length);
-        bufferSince = this.now();
+        bufferSince = performance.now();
         await this.maybeReplay(s);
         await this.deliver(s, batch);
       } catch (err) {

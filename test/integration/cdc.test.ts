@@ -104,7 +104,7 @@ describe('Integration: CDC through the local event source and the real sync hand
 
     // Act: every key once, then a random mix of puts, updates, deletes and re-creates
     await workload.populate();
-    const run = await workload.run({ operations: 1200 });
+    const run = await workload.run({ operations: 1000 });
     await cdc.poller.drain();
     await cdc.poller.replayDelivered(0); // an old batch again, after everything newer was applied
     await cdc.poller.drain();
