@@ -62,6 +62,8 @@ interface PendingRecord {
   evidence?: Evidence;
   /** Listed as failed by a progress marker: dead-lettered unless later evidence says otherwise. */
   deadLettered: boolean;
+  /** When the marker that listed it as failed was written (retries follow within minutes). */
+  deadLetteredAt?: number;
   /** Already counted as UnappliedBeforePublished. */
   flagged: boolean;
 }
@@ -102,6 +104,12 @@ export interface EvidenceCandidate {
 const MAX_TRACKED_KEYS = 200_000;
 /** Probes kept per shard while records are pending; older ones are dropped (conservative). */
 const MAX_PROBES = 1_000;
+/**
+ * How long after a record was reported failed its retries may still produce markers that start with
+ * it. After that, a dead-lettered record is released only by item evidence (a replay writes the item)
+ * or a waiver, so markers are no longer listed from it: the listing stays bounded while it is held.
+ */
+const RETRY_WINDOW_MS = 10 * 60_000;
 
 /** One shard's ledger. */
 export class ShardLedger {
@@ -315,23 +323,60 @@ export class FrontierLedger {
     this.must(shardId).count(FrontierViolation.TRIMMED_UNREAD);
   }
 
-  /** Lowest marker sort-key suffix (padded seq) that can still tell something about a pending record. */
-  markerCursor(): string | undefined {
+  /**
+   * Lowest marker sort-key suffix (padded seq) that can still tell something about a pending record,
+   * or undefined when no marker can (nothing is waiting for one).
+   */
+  markerCursor(now: number): string | undefined {
     let cursor: string | undefined;
     for (const s of this.shards.values()) {
-      if (s.complete) continue;
-      const from = s.pending[0]?.seq ?? s.lastSeen;
-      if (from === undefined) return undefined; // nothing read yet: every marker may matter
-      if (cursor === undefined || from < cursor) cursor = from;
+      const from = this.waitingForMarker(s, now);
+      if (from !== undefined && (cursor === undefined || from < cursor)) cursor = from;
     }
     return cursor;
+  }
+
+  /** The first record of a shard a marker could still prove applied. */
+  private waitingForMarker(s: ShardLedger, now: number): string | undefined {
+    for (const r of s.pending) {
+      if (r.evidence !== undefined) continue;
+      if (r.deadLettered && now - (r.deadLetteredAt ?? 0) > RETRY_WINDOW_MS) continue;
+      return r.seq;
+    }
+    return undefined;
+  }
+
+  /**
+   * Bounds memory of a long-lived tracker (a warm Lambda container runs for hours): collapses runs of
+   * applied records behind an unapplied one to their last record (enough to advance the prefix), and
+   * forgets sequence numbers and markers below what any marker still to come can name.
+   */
+  compact(now: number): void {
+    let globalFrom: string | undefined;
+    for (const s of this.shards.values()) {
+      const kept = s.pending.filter(
+        (r, i) => r.evidence === undefined || s.pending[i + 1]?.evidence === undefined,
+      );
+      if (kept.length !== s.pending.length) s.pending.splice(0, s.pending.length, ...kept);
+      const from = this.waitingForMarker(s, now) ?? s.lastSeen;
+      if (from === undefined) continue;
+      const cut = s.seenIndex(from);
+      for (const seq of s.seen.splice(0, cut)) this.shardOfSeq.delete(seq);
+      if (globalFrom === undefined || from < globalFrom) globalFrom = from;
+    }
+    for (const id of this.doneMarkers) {
+      if (globalFrom === undefined || id.slice(id.indexOf('#') + 1) < globalFrom) this.doneMarkers.delete(id);
+    }
   }
 
   /**
    * Applies a progress marker. Returns false if the tracker cannot use it yet (its records are not read
    * yet, or it names records this process never saw); it is then offered again with the next listing.
    */
-  applyMarker(id: string, marker: Pick<AppliedMarker, 'first' | 'last' | 'count' | 'failed'>): boolean {
+  applyMarker(
+    id: string,
+    marker: Pick<AppliedMarker, 'first' | 'last' | 'count' | 'failed' | 'at'>,
+  ): boolean {
     if (this.doneMarkers.has(id)) return true;
     const shardId = this.shardOfSeq.get(marker.first);
     if (shardId === undefined) return false;
@@ -351,7 +396,10 @@ export class FrontierLedger {
       if (r.seq < marker.first) continue;
       if (r.seq > marker.last) break;
       if (failed.has(r.seq)) {
-        if (r.evidence === undefined) r.deadLettered = true;
+        if (r.evidence === undefined) {
+          r.deadLettered = true;
+          r.deadLetteredAt = Math.max(r.deadLetteredAt ?? 0, marker.at);
+        }
       } else {
         r.evidence ??= Evidence.MARKER;
       }

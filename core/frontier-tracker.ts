@@ -168,6 +168,7 @@ export class FrontierTracker {
       this.publishedDetail = detail;
     }
     await this.persist(ledger, at);
+    ledger.compact(at);
 
     return {
       computed: result.frontier,
@@ -250,8 +251,10 @@ export class FrontierTracker {
 
   private async gatherEvidence(ledger: FrontierLedger): Promise<void> {
     const { evidence, config, now, mapKey } = this.deps;
-    const markers = await evidence.markers(ledger.markerCursor());
-    for (const m of markers) ledger.applyMarker(m.sk, m);
+    const cursor = ledger.markerCursor(now());
+    if (cursor !== undefined) {
+      for (const m of await evidence.markers(cursor)) ledger.applyMarker(m.sk, m);
+    }
     ledger.applyWaivers(new Set(await evidence.waivers()));
 
     const candidates = ledger.evidenceCandidates(

@@ -178,11 +178,16 @@ export class FakeEvidence implements EvidencePort {
   readonly items = new Map<string, string>();
   itemLookups = 0;
 
+  /** How many markers each listing returned. */
+  readonly markerListings: number[] = [];
+
   async markers(fromSeq?: string): Promise<Array<AppliedMarker & { sk: string }>> {
-    return [...this.markerItems.entries()]
+    const out = [...this.markerItems.entries()]
       .filter(([, m]) => fromSeq === undefined || m.first >= fromSeq)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([sk, m]) => ({ ...m, sk }));
+    this.markerListings.push(out.length);
+    return out;
   }
 
   async waivers(): Promise<string[]> {

@@ -204,6 +204,32 @@ describe('Class: FrontierTracker', () => {
     expect(r.published).toBe(clock.t - MARGIN);
   });
 
+  it('stops listing old markers once a dead-lettered record is past its retry window', async () => {
+    // Prepare: a record is dead-lettered, then writes keep coming for 12 minutes, all applied
+    const { clock, stream, evidence, tracker } = setup();
+    stream.addShard('s1');
+    const poison = stream.write('s1', 'p');
+    fakeSync(stream, evidence, { poison: new Set([poison.seq]) });
+    let last = await tracker.step();
+    for (let minute = 0; minute < 12; minute++) {
+      for (let i = 0; i < 30; i++) {
+        clock.advance(2000);
+        stream.write('s1', `k${i}`);
+        fakeSync(stream, evidence, { batch: 1 });
+        last = await tracker.step();
+      }
+    }
+
+    // Act
+    const listedAtEnd = evidence.markerListings.slice(-5);
+
+    // Assess: F is still held, and each step lists only the markers of the latest batches
+    expect(last.published).toBeLessThanOrEqual(poison.trueMs);
+    expect(last.deadLettered).toBe(1);
+    expect(evidence.markerItems.size).toBeGreaterThan(300);
+    expect(Math.max(...listedAtEnd)).toBeLessThanOrEqual(2);
+  });
+
   it('uses item evidence when the sync Lambda wrote no marker', async () => {
     // Prepare
     const { clock, stream, evidence, tracker } = setup();
