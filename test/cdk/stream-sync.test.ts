@@ -1,0 +1,145 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { StreamSync, type StreamSyncProps } from '../../lib/stream-sync';
+import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+
+function syncStack(props: Partial<StreamSyncProps> = {}) {
+  const app = newApp();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const control = new ControlTable(stack, 'ControlTable');
+  const newTable = new dynamodb.Table(stack, 'NewTable', {
+    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
+    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+    tableStreamArn: ORDERS_STREAM_ARN,
+  });
+  const construct = new StreamSync(stack, 'Sync', {
+    migration: ordersMigration(),
+    legacyTable,
+    newTable,
+    controlTable: control.table,
+    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+    ...props,
+  });
+  return { app, stack, construct };
+}
+
+describe('Construct: StreamSync', () => {
+  // Bundling takes seconds: one stack is synthesized and shared by the assertions.
+  let template: Template;
+  let nag: ReturnType<typeof nagFindings>;
+  beforeAll(() => {
+    const { app, stack } = syncStack();
+    nag = nagFindings(app);
+    template = Template.fromStack(stack);
+  });
+
+  it('consumes the legacy stream from TRIM_HORIZON per record, bisecting, with bounded retries and factor 1', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: ORDERS_STREAM_ARN,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 12 * 3600,
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } },
+      },
+    });
+  });
+
+  it('sends failed batches to an SQS-encrypted dead-letter queue that refuses non-TLS access', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86400,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('tells the handler its migration, tables and tombstone margin', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          MIGRATION_ID: 'orders',
+          TOMBSTONE_MARGIN_HOURS: '168',
+          CONTROL_TABLE_NAME: Match.anyValue(),
+          NEW_TABLE_NAME: Match.anyValue(),
+          POWERTOOLS_SERVICE_NAME: 'dualread-sync',
+        }),
+      },
+    });
+  });
+
+  it('grants PutItem on the new table only and this migration’s control items only', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    const apply = statements.find((s) => s.Sid === 'ApplyChangesToNewTable');
+    expect(apply?.Action).toBe('dynamodb:PutItem');
+    const control = statements.find((s) => s.Sid === 'MigrationControlItems');
+    expect(control?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(control?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] },
+    });
+    // Nothing deletes, updates or scans anything.
+    const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
+    expect(actions.filter((a) => /Delete|Update|Scan|BatchWrite|\*/.test(a))).toEqual([]);
+  });
+
+  it('alarms on dead letters, iterator age and order violations', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Threshold: 60_000,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OrderViolations',
+      Namespace: 'dualread',
+      Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
+    });
+  });
+
+  it('passes cdk-nag with a written reason for every acknowledgement', () => {
+    expect(nag).toEqual([]);
+  });
+
+  it.each<[string, Partial<StreamSyncProps>, RegExp]>([
+    [
+      'both an existing queue and queue props',
+      { existingDeadLetterQueueObj: {} as sqs.IQueue, deadLetterQueueProps: {} },
+      /not both/,
+    ],
+    ['a batch size of 0', { batchSize: 0 }, /batchSize/],
+    ['unbounded retries', { retryAttempts: -1 }, /retryAttempts must be bounded/],
+    ['a record age below a minute', { maxRecordAge: Duration.seconds(10) }, /maxRecordAge/],
+    [
+      'a tombstone margin within the stream retention',
+      { tombstoneMargin: Duration.hours(12) },
+      /tombstoneMargin/,
+    ],
+  ])('refuses %s', (_label, props, message) => {
+    expect(() => syncStack(props)).toThrow(message);
+  });
+});
