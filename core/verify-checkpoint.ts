@@ -187,3 +187,14 @@ export function nextStage(input: StageInput): { stage: VerifyStage; segments: nu
   if (input.repair && input.unrepaired > 0) return { stage: VerifyStage.REPAIR, segments: [] };
   return { stage: VerifyStage.REPORT, segments: [] };
 }
+
+/** Sort keys of verification's working items in the control table (the report is `ControlKey.verify`). */
+export const VerifyKey = {
+  /** A segment checkpoint. */
+  segment: (runId: string, side: VerifySide, n: number) =>
+    `VERIFY_SEGMENT#${runId}#${side}#${String(n).padStart(6, '0')}`,
+  segmentPrefix: (runId: string, side: VerifySide) => `VERIFY_SEGMENT#${runId}#${side}#`,
+  /** A suspect, by a hash of its legacy key. */
+  suspect: (runId: string, keyHash: string) => `VERIFY_SUSPECT#${runId}#${keyHash}`,
+  suspectPrefix: (runId: string) => `VERIFY_SUSPECT#${runId}#`,
+} as const;

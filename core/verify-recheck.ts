@@ -45,6 +45,8 @@ export const RepairOutcome = {
   ALREADY_FIXED: 'already-fixed',
   /** The conditional write lost to a CDC write that happened meanwhile (the CDC value stands). */
   LOST_TO_CDC: 'lost-to-cdc',
+  /** The legacy item is now refused by mapItem: nothing to write. */
+  SKIPPED: 'skipped',
 } as const;
 export type RepairOutcome = (typeof RepairOutcome)[keyof typeof RepairOutcome];
 

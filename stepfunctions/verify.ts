@@ -1,0 +1,353 @@
+/**
+ * The verification state machine (issue 5): ONE definition, used by CDK (task placeholders substituted
+ * with the functions' ARNs through `definitionSubstitutions`) and by local mode (`local/verify.ts`
+ * binds every Task to the real handlers with `local/state-machine-runner.ts`).
+ *
+ *   Preflight (lock, RUNNING report) ──(lock held)──▶ AlreadyRunning (succeeds: runs never overlap)
+ *      ▼
+ *   PrepareRound ─▶ StageChoice ─┬─ LEGACY  ─▶ VerifyLegacySegments (Distributed Map, a child per segment:
+ *      ▲                         │                ReadControls ─▶ pause / rate Wait ─▶ ScanSegment loop)
+ *      │                         ├─ NEW     ─▶ VerifyNewSegments (same loop, new table, extras)
+ *      │                         ├─ RECHECK ─▶ Recheck (waits for the frontier inside, bounded)
+ *      │                         ├─ REPAIR  ─▶ Repair (conditional writes, audit)
+ *      │                         └─ REPORT  ─▶ Report ─▶ ReleaseLock ─▶ Succeeded
+ *      │                              │ (each of the first four)
+ *   NextRound ◀── Advance (next stage from the control table, lock renewed)
+ *      └─ rounds >= maxRoundsPerExecution ─▶ ContinueAsNew (same runId) ─▶ ContinuedAsNew
+ *   Any failure after the preflight ─▶ ReleaseOnFailure (FAILED report, lock released) ─▶ VerifyFailed
+ *
+ * History: the segment loops run in child executions (one per segment, bounded by
+ * maxIterationsPerRound), and the parent continues as a new execution after maxRoundsPerExecution
+ * rounds, exactly as the backfill does (docs/backfill.md has the arithmetic).
+ * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (TOOLCHAIN.md).
+ */
+import {
+  type AslMachine,
+  type AslRetrier,
+  type AslState,
+  type Json,
+  LAMBDA_INVOKE,
+  START_EXECUTION,
+  placeholder,
+} from './asl';
+
+/** Placeholders of the function ARNs, substituted by CDK and bound to handlers locally. */
+export const VerifyFunction = {
+  CONTROL: 'VerifyControlFunctionArn',
+  SCAN: 'VerifyScanFunctionArn',
+  RECHECK: 'VerifyRecheckFunctionArn',
+  REPAIR: 'VerifyRepairFunctionArn',
+} as const;
+export type VerifyFunction = (typeof VerifyFunction)[keyof typeof VerifyFunction];
+
+/** The Task that continues a long run as a new execution. */
+export const VERIFY_CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
+
+const LAMBDA_TRANSIENT: AslRetrier = {
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'Lambda.Unknown',
+  ],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
+const DYNAMO_TRANSIENT: AslRetrier = {
+  ErrorEquals: [
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+    'InternalServerError',
+    'ServiceUnavailable',
+    'UnprocessedKeysError',
+  ],
+  IntervalSeconds: 5,
+  MaxAttempts: 8,
+  BackoffRate: 2,
+  MaxDelaySeconds: 300,
+  JitterStrategy: 'FULL',
+};
+
+type Payload = { [key: string]: Json };
+
+function lambdaTask(
+  fn: VerifyFunction,
+  payload: Payload,
+  resultPath: string | null,
+  next: string,
+  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT, DYNAMO_TRANSIENT],
+) {
+  return {
+    Type: 'Task' as const,
+    Resource: LAMBDA_INVOKE,
+    Parameters: { FunctionName: placeholder(fn), Payload: payload },
+    ResultSelector: { 'value.$': '$.Payload' },
+    ResultPath: resultPath,
+    TimeoutSeconds: 900,
+    Retry: retry,
+    Next: next,
+  };
+}
+
+const segmentPayload: Payload = {
+  'runId.$': '$.runId',
+  'side.$': '$.side',
+  'segment.$': '$.segment',
+  'totalSegments.$': '$.totalSegments',
+};
+
+/** State names of a side's segment loop (state names are unique across a machine, Map bodies included). */
+export function loopStates(side: 'legacy' | 'new') {
+  const p = side === 'legacy' ? 'Legacy' : 'New';
+  return {
+    readControls: `${p}ReadControls`,
+    controlsChoice: `${p}ControlsChoice`,
+    paused: `${p}WaitWhilePaused`,
+    rate: `${p}WaitForRateLimit`,
+    scan: `${p}ScanSegment`,
+    pagesChoice: `${p}PagesChoice`,
+    nextIteration: `${p}NextIteration`,
+    iterationChoice: `${p}IterationChoice`,
+    segmentYield: `${p}SegmentYield`,
+    segmentDone: `${p}SegmentDone`,
+  } as const;
+}
+
+/** The per-segment loop of one side (a child execution per segment in AWS). */
+function segmentLoop(side: 'legacy' | 'new'): Record<string, AslState> {
+  const n = loopStates(side);
+  return {
+    [n.readControls]: {
+      ...lambdaTask(
+        VerifyFunction.CONTROL,
+        { op: 'controls', ...segmentPayload },
+        '$.controls',
+        n.controlsChoice,
+      ),
+      Comment: 'Operator controls shared with backfill (pause, rate) and whether the segment is done',
+    },
+    [n.controlsChoice]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.controls.value.done', BooleanEquals: true, Next: n.segmentDone },
+        { Variable: '$.controls.value.paused', BooleanEquals: true, Next: n.paused },
+        { Variable: '$.controls.value.waitSeconds', NumericGreaterThan: 0, Next: n.rate },
+      ],
+      Default: n.scan,
+    },
+    [n.paused]: { Type: 'Wait', SecondsPath: '$.controls.value.waitSeconds', Next: n.nextIteration },
+    [n.rate]: { Type: 'Wait', SecondsPath: '$.controls.value.waitSeconds', Next: n.nextIteration },
+    [n.scan]: {
+      ...lambdaTask(VerifyFunction.SCAN, segmentPayload, '$.page', n.pagesChoice, [
+        {
+          ErrorEquals: ['VerifyCheckpointConflictError'],
+          IntervalSeconds: 5,
+          MaxAttempts: 3,
+          BackoffRate: 2,
+        },
+        LAMBDA_TRANSIENT,
+        DYNAMO_TRANSIENT,
+      ]),
+      Comment: 'Segment worker: classifies and hashes pages for a bounded time, advancing its checkpoint',
+    },
+    [n.pagesChoice]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.page.value.done', BooleanEquals: true, Next: n.segmentDone }],
+      Default: n.nextIteration,
+    },
+    [n.nextIteration]: {
+      Type: 'Pass',
+      Parameters: { 'iteration.$': 'States.MathAdd($.loop.iteration, 1)' },
+      ResultPath: '$.loop',
+      Next: n.iterationChoice,
+    },
+    [n.iterationChoice]: {
+      Type: 'Choice',
+      Choices: [
+        {
+          Variable: '$.loop.iteration',
+          NumericGreaterThanEqualsPath: '$.maxIterations',
+          Next: n.segmentYield,
+        },
+      ],
+      Default: n.readControls,
+    },
+    [n.segmentYield]: { Type: 'Pass', Parameters: { 'segment.$': '$.segment', done: false }, End: true },
+    [n.segmentDone]: { Type: 'Pass', Parameters: { 'segment.$': '$.segment', done: true }, End: true },
+  };
+}
+
+function segmentMap(side: 'legacy' | 'new', label: string): AslState {
+  return {
+    Type: 'Map',
+    Label: label,
+    ItemsPath: '$.next.segments',
+    MaxConcurrencyPath: '$.run.maxConcurrency',
+    ItemSelector: {
+      'segment.$': '$$.Map.Item.Value',
+      side,
+      'totalSegments.$': '$.run.totalSegments',
+      'runId.$': '$.run.runId',
+      'maxIterations.$': '$.run.maxIterationsPerRound',
+      loop: { iteration: 0 },
+    },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      StartAt: loopStates(side).readControls,
+      States: segmentLoop(side),
+    },
+    ResultPath: '$.round',
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }],
+    Next: 'Advance',
+  };
+}
+
+const runPayload: Payload = { 'run.$': '$.run', 'executionId.$': '$$.Execution.Id' };
+const failToRelease = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }];
+
+/** Builds the verification definition. Pure: the same object for CDK and local mode. */
+export function verifyDefinition(): AslMachine {
+  return {
+    Comment:
+      'dualread verification: lock, Distributed Map over legacy segments (classify + checksum), then over ' +
+      'new segments (extras), lag-aware re-check of suspects against the frontier, optional repair, report; ' +
+      'continues as a new execution to keep every history far below 25,000 events',
+    StartAt: 'Preflight',
+    States: {
+      Preflight: {
+        ...lambdaTask(
+          VerifyFunction.CONTROL,
+          {
+            op: 'preflight',
+            'input.$': '$',
+            'executionId.$': '$$.Execution.Id',
+            'executionName.$': '$$.Execution.Name',
+          },
+          '$.run',
+          'PrepareRound',
+        ),
+        Catch: [
+          { ErrorEquals: ['VerifyAlreadyRunningError'], ResultPath: '$.error', Next: 'AlreadyRunning' },
+        ],
+        Comment: 'Both tables usable, the verification lock (runs never overlap), the RUNNING report',
+      },
+      AlreadyRunning: {
+        Type: 'Succeed',
+        Comment: 'Another run holds the lock: this start (e.g. a schedule tick) does nothing',
+      },
+      PrepareRound: {
+        Type: 'Pass',
+        Parameters: { 'run.$': '$.run.value', 'next.$': '$.run.value.next', counter: { round: 0 } },
+        Next: 'StageChoice',
+      },
+      StageChoice: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.next.stage', StringEquals: 'LEGACY', Next: 'VerifyLegacySegments' },
+          { Variable: '$.next.stage', StringEquals: 'NEW', Next: 'VerifyNewSegments' },
+          { Variable: '$.next.stage', StringEquals: 'RECHECK', Next: 'Recheck' },
+          { Variable: '$.next.stage', StringEquals: 'REPAIR', Next: 'Repair' },
+        ],
+        Default: 'Report',
+      },
+      VerifyLegacySegments: segmentMap('legacy', 'VerifyLegacySegments'),
+      VerifyNewSegments: segmentMap('new', 'VerifyNewSegments'),
+      Recheck: {
+        ...lambdaTask(
+          VerifyFunction.RECHECK,
+          { 'runId.$': '$.run.runId', 'actor.$': '$.run.actor' },
+          '$.step',
+          'Advance',
+        ),
+        Catch: failToRelease,
+        Comment: 'Re-reads suspects once the frontier has passed their legacy read; only survivors are drift',
+      },
+      Repair: {
+        ...lambdaTask(
+          VerifyFunction.REPAIR,
+          { 'runId.$': '$.run.runId', 'actor.$': '$.run.actor' },
+          '$.step',
+          'Advance',
+        ),
+        Catch: failToRelease,
+        Comment: 'Conditional repair of confirmed drift that loses to any CDC write meanwhile; audited',
+      },
+      Advance: {
+        ...lambdaTask(VerifyFunction.CONTROL, { op: 'advance', ...runPayload }, '$.advance', 'NextRound'),
+        Catch: failToRelease,
+        Comment: 'The next stage, from checkpoints and suspects in the control table; renews the lock',
+      },
+      NextRound: {
+        Type: 'Pass',
+        Parameters: {
+          'run.$': '$.run',
+          'next.$': '$.advance.value',
+          counter: { 'round.$': 'States.MathAdd($.counter.round, 1)' },
+        },
+        Next: 'RoundChoice',
+      },
+      RoundChoice: {
+        Type: 'Choice',
+        Choices: [
+          {
+            Variable: '$.counter.round',
+            NumericGreaterThanEqualsPath: '$.run.maxRoundsPerExecution',
+            Next: VERIFY_CONTINUE_AS_NEW_STATE,
+          },
+        ],
+        Default: 'StageChoice',
+      },
+      [VERIFY_CONTINUE_AS_NEW_STATE]: {
+        Type: 'Task',
+        Resource: START_EXECUTION,
+        Parameters: {
+          'StateMachineArn.$': '$$.StateMachine.Id',
+          Input: {
+            'runId.$': '$.run.runId',
+            'repair.$': '$.run.repair',
+            'totalSegments.$': '$.run.totalSegments',
+            'maxConcurrency.$': '$.run.maxConcurrency',
+            'maxIterationsPerRound.$': '$.run.maxIterationsPerRound',
+            'maxRoundsPerExecution.$': '$.run.maxRoundsPerExecution',
+            'actor.$': '$.run.actor',
+            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+          },
+        },
+        ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
+        ResultPath: '$.continuedAs',
+        Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
+        Catch: failToRelease,
+        Next: 'ContinuedAsNew',
+        Comment:
+          'History bound reached: the same run continues in a new execution (the lock is re-taken by runId)',
+      },
+      ContinuedAsNew: { Type: 'Succeed' },
+      Report: {
+        ...lambdaTask(VerifyFunction.CONTROL, { op: 'report', ...runPayload }, '$.report', 'ReleaseLock'),
+        Catch: failToRelease,
+        Comment: 'VERIFY#<runId>: counts per class, checksums, samples, clean flag; metrics per class',
+      },
+      ReleaseLock: {
+        ...lambdaTask(VerifyFunction.CONTROL, { op: 'release', ...runPayload }, '$.released', 'Succeeded'),
+        Catch: failToRelease,
+      },
+      Succeeded: { Type: 'Succeed', OutputPath: '$.report.value' },
+      ReleaseOnFailure: {
+        ...lambdaTask(
+          VerifyFunction.CONTROL,
+          { op: 'fail', ...runPayload, 'error.$': '$.error' },
+          '$.released',
+          'VerifyFailed',
+        ),
+        Comment:
+          'FAILED report with the error, lock released; checkpoints stay, so a start with the runId resumes',
+      },
+      VerifyFailed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+    },
+  };
+}
