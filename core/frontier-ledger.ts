@@ -91,6 +91,8 @@ export interface PersistedShard {
   /** Violations counted on this shard, by kind, over the tracker's lifetime. */
   readonly violations: Readonly<Record<string, number>>;
   readonly updatedAt: number;
+  /** Epoch seconds (control-table TTL): refreshed on every save, so only forgotten shards expire. */
+  readonly expiresAt?: number;
 }
 
 /** A record whose new item the tracker should look up for evidence. */
@@ -110,6 +112,8 @@ const MAX_PROBES = 1_000;
  * or a waiver, so markers are no longer listed from it: the listing stays bounded while it is held.
  */
 const RETRY_WINDOW_MS = 10 * 60_000;
+/** `SHARD#` items of shards the tracker stopped saving expire after this (the stream keeps 24 h). */
+const SHARD_ITEM_TTL_SECONDS = 7 * 24 * 3600;
 
 /** One shard's ledger. */
 export class ShardLedger {
@@ -244,6 +248,17 @@ export class FrontierLedger {
       const ledger = new ShardLedger(s.shardId, s.parentShardId, s.closed);
       ledger.claimedUpTo = this.lastListedClaim;
       this.shards.set(s.shardId, ledger);
+    }
+    // A shard no longer listed was trimmed (24 h after it closed): nothing more can be read from it.
+    // If it was not read to its end, records were lost unread (counted). Once it holds nothing
+    // unapplied it is complete; if it is complete it is forgotten (its SHARD# item expires by TTL).
+    const listed = new Set(shards.map((s) => s.shardId));
+    for (const known of [...this.shards.values()]) {
+      if (listed.has(known.shardId)) continue;
+      if (!known.readToEnd) known.count(FrontierViolation.TRIMMED_UNREAD);
+      known.closed = true;
+      known.readToEnd = true;
+      if (known.complete) this.shards.delete(known.shardId);
     }
     this.lastListedClaim = Math.max(this.lastListedClaim, listedAt - this.config.propagationMarginMs);
   }
@@ -495,6 +510,7 @@ export class FrontierLedger {
       deadLettered: s.deadLettered,
       violations: { ...s.violations },
       updatedAt: now,
+      expiresAt: Math.floor(now / 1000) + SHARD_ITEM_TTL_SECONDS,
     }));
   }
 

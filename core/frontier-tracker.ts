@@ -131,7 +131,7 @@ export class FrontierTracker {
   private async start(): Promise<FrontierLedger> {
     if (this.ledger) return this.ledger;
     const restored = await this.deps.store.loadShards();
-    for (const s of restored) this.savedShards.set(s.shardId, JSON.stringify({ ...s, updatedAt: 0 }));
+    for (const s of restored) this.savedShards.set(s.shardId, fingerprint(s));
     this.ledger = new FrontierLedger(this.deps.config, restored);
     this.frontier = await this.deps.store.getFrontier();
     return this.ledger;
@@ -146,7 +146,7 @@ export class FrontierTracker {
     const listedAt = deps.now();
     ledger.list(await deps.streams.listShards(), listedAt);
     for (const shard of ledger.readOrder()) {
-      if (shard.complete) continue;
+      if (shard.readToEnd) continue; // nothing more to read (complete, or closed and fully read)
       await this.readShard(ledger, shard.shardId);
     }
 
@@ -297,12 +297,17 @@ export class FrontierTracker {
 
   private async persist(ledger: FrontierLedger, at: number): Promise<void> {
     for (const s of ledger.persisted(at)) {
-      const fingerprint = JSON.stringify({ ...s, updatedAt: 0 });
-      if (this.savedShards.get(s.shardId) === fingerprint) continue;
+      const print = fingerprint(s);
+      if (this.savedShards.get(s.shardId) === print) continue;
       await this.deps.store.saveShard(s);
-      this.savedShards.set(s.shardId, fingerprint);
+      this.savedShards.set(s.shardId, print);
     }
   }
+}
+
+/** What a saved shard says, without its timestamps (unchanged shards are not saved again). */
+function fingerprint(s: PersistedShard): string {
+  return JSON.stringify({ ...s, updatedAt: 0, expiresAt: 0 });
 }
 
 function total(v: Readonly<Record<string, number>>): number {

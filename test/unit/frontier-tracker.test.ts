@@ -270,6 +270,43 @@ describe('Class: FrontierTracker', () => {
     expect(after.pending).toBe(1);
   });
 
+  it('finishes a trimmed shard that vanished from the listing, counting records lost unread', async () => {
+    // Prepare: p split long ago; the tracker never got to read p's records
+    const { clock, stream, evidence, tracker } = setup();
+    stream.addShard('p');
+    stream.split('p', 'c1', 'c2');
+    await tracker.step();
+    stream.shards.delete('p');
+    stream.write('c1', 'a');
+    fakeSync(stream, evidence);
+    clock.advance(1000);
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess
+    expect(r.shards.map((s) => s.shardId)).toEqual(['c1', 'c2']);
+    expect(r.published).toBe(clock.t - MARGIN);
+    expect(r.violations).toEqual({});
+  });
+
+  it('counts an unread, trimmed shard as records lost', async () => {
+    // Prepare: p's records are listed but the tracker never read p to its end
+    const { clock, stream, tracker } = setup(1000, 0, { maxPagesPerShard: 1 });
+    stream.addShard('p');
+    for (let i = 0; i < 150; i++) stream.write('p', `k${i}`);
+    stream.close('p');
+    await tracker.step();
+    stream.shards.delete('p');
+    clock.advance(1000);
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess
+    expect(r.violations[FrontierViolation.TRIMMED_UNREAD]).toBe(1);
+  });
+
   it('counts a sequence number that does not increase within a shard', async () => {
     // Prepare
     const { stream, tracker } = setup();
