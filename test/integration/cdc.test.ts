@@ -87,7 +87,7 @@ describe('Integration: CDC through the local event source and the real sync hand
       poller: {
         batchSize: 50,
         pollIntervalMs: 20,
-        chaos: { seed: 7, duplicateProbability: 0.3, replayProbability: 0.3 },
+        chaos: { seed: 7, duplicateProbability: 0.15, replayProbability: 0.15 },
       },
     });
     open.push(cdc);
