@@ -27,7 +27,7 @@ import {
   makePageHandler,
   makePreflightHandler,
 } from '../lambdas/backfill/handler';
-import type { Json } from '../stepfunctions/asl';
+import type { AslMachine, Json } from '../stepfunctions/asl';
 import {
   BackfillFunction,
   BackfillWait,
@@ -122,6 +122,8 @@ export interface StartLocalBackfillOptions {
   /** Lambda handlers to use instead of the ones built from deps (tests wrap them). */
   readonly lambdas?: Record<string, (p: never) => Promise<unknown>>;
   readonly name?: string;
+  /** @default backfillDefinition() (tests pass variants, e.g. with inline Maps) */
+  readonly definition?: AslMachine;
 }
 
 /** Starts a local backfill execution (and any continuation executions it chains). */
@@ -130,7 +132,7 @@ export function startLocalBackfill(
   input: BackfillStartInput,
   options: StartLocalBackfillOptions = {},
 ): LocalBackfill {
-  const definition = backfillDefinition();
+  const definition = options.definition ?? backfillDefinition();
   const lambdas = options.lambdas ?? backfillLambdas(deps);
   const stateMachineId = `arn:aws:states:local:000000000000:stateMachine:dualread-backfill-${deps.migration.id}`;
   const executions: LocalExecution[] = [];

@@ -69,6 +69,8 @@ export interface BackfillStartInput {
   /** Who started it (audit). @default `backfill:<runId>` */
   readonly actor?: string;
   readonly reason?: string;
+  /** Set by `ContinueAsNew` (and by Step Functions' console for child executions): a continuation, not a new start. */
+  readonly AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: string;
 }
 
 /** Input of `preflight`. */
@@ -361,13 +363,14 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
       throw new BackfillAlreadyRunningError(m.id, winner?.owner ?? '?', winner?.leaseUntil ?? now);
     }
 
-    // 6. Record the start (or the resume by another execution) in STATE, with audit. A continuation
-    //    of the same run that is already RUNNING changes nothing.
+    // 6. Record the start (or the resume after a crash or failure) in STATE, with audit. The
+    //    continuation of the same run as a new execution (ContinueAsNew) changes nothing.
     const resumed = checkpoints.length > 0;
+    const continuation = input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID !== undefined;
     await updateState(
       deps,
       (current) =>
-        current.backfill.status === BackfillStatus.RUNNING && current.backfill.runId === runId
+        continuation && current.backfill.status === BackfillStatus.RUNNING && current.backfill.runId === runId
           ? undefined
           : {
               ...stripVersion(current),
@@ -504,26 +507,47 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
     });
     if (cp.done) return result(PageStatus.DONE);
 
+    // The next page is read while the current one is written (prefetch): the Scan's latency hides
+    // behind the writes. A prefetched page is only ever the one right after the stored checkpoint.
+    const scanFrom = (startKey: SegmentCheckpoint['lastEvaluatedKey'], limit: number) =>
+      deps.scanPage({
+        segment: p.segment,
+        totalSegments: p.totalSegments,
+        limit,
+        ...(startKey ? { exclusiveStartKey: itemFromDynamoJson(startKey) } : {}),
+      });
+    let ahead: Promise<ScanPage> | undefined;
     for (;;) {
       // Controls are re-read before every page: a pause or a new rate takes effect within one page.
+      const current = ahead;
+      ahead = undefined;
       const state = await deps.store.getState();
       const controls = state?.controls ?? {
         paused: false,
         rateLimitPerSecond: m.backfill.rateLimitPerSecond,
       };
-      if (controls.paused) return result(PageStatus.PAUSED);
+      if (controls.paused) {
+        current?.catch(() => undefined);
+        return result(PageStatus.PAUSED);
+      }
       const share = segmentShare(controls.rateLimitPerSecond, p.totalSegments);
       const wait = delayUntil(cp.notBefore, deps.now());
-      if (deps.now() + wait - started > deps.settings.pageBudgetMs) return result(PageStatus.WAIT);
+      // A wait that would outlast the budget is done by the state machine (Wait state), not here;
+      // without a wait, every invocation copies at least one page.
+      if (wait > 0 && deps.now() + wait - started > deps.settings.pageBudgetMs) {
+        current?.catch(() => undefined);
+        return result(PageStatus.WAIT);
+      }
+      const pageRead = current ?? scanFrom(cp.lastEvaluatedKey, pageLimit(share, m.backfill.pageSize));
       if (wait > 0) await deps.sleep(wait);
 
       const pageStartedAt = deps.now();
-      const page = await deps.scanPage({
-        segment: p.segment,
-        totalSegments: p.totalSegments,
-        limit: pageLimit(share, m.backfill.pageSize),
-        ...(cp.lastEvaluatedKey ? { exclusiveStartKey: itemFromDynamoJson(cp.lastEvaluatedKey) } : {}),
-      });
+      const page = await pageRead;
+      const timeLeft = deps.settings.pageBudgetMs - (deps.now() - started);
+      if (page.lastEvaluatedKey && timeLeft > 0) {
+        ahead = scanFrom(itemToDynamoJson(page.lastEvaluatedKey), pageLimit(share, m.backfill.pageSize));
+        ahead.catch(() => undefined);
+      }
 
       // Map, then write only where nothing exists (rule 3); poison is recorded, never dropped.
       const toWrite: Item[] = [];
@@ -578,7 +602,10 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       tally.skippedExists += skippedExists;
       tally.poison += poison;
       if (cp.done) return result(PageStatus.DONE);
-      if (deps.now() - started >= deps.settings.pageBudgetMs) return result(PageStatus.MORE);
+      if (deps.now() - started >= deps.settings.pageBudgetMs) {
+        ahead?.catch(() => undefined);
+        return result(PageStatus.MORE);
+      }
     }
   };
 }

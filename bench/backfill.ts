@@ -1,0 +1,189 @@
+/**
+ * Backfill throughput on DynamoDB Local, side by side with the raw-copy limit, in the same run.
+ *
+ * - candidate: the real backfill — the deployed definition run locally (preflight, Map over
+ *   segments, controls + page worker loop, finish), writing with `attribute_not_exists` (rule 3).
+ * - baseline ("raw copy"): the same parallel Scan (same segments, same page size) and the same
+ *   mapped items, written with unconditional BatchWriteItem, at the same write concurrency.
+ *
+ * For 1, 2, 4 and 8 segments it copies the same legacy table into fresh tables both ways, in
+ * alternating order, and prints items/s of each and their ratio (candidate ÷ baseline; target ≥ 0.7).
+ * The headline ratio is the geometric mean over the segment counts.
+ */
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ControlStore } from '../adapters/control-store';
+import { fromSdkItem, toSdkItem } from '../adapters/dynamodb';
+import { runPool, scanSegmentPage } from '../adapters/backfill-io';
+import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
+import { ControlKey } from '../core/control';
+import { BACKFILL_SEQ, Source, metadataNames } from '../core/metadata';
+import type { Migration } from '../core/migration';
+import type { Item } from '../core/values';
+import { usersMigration } from '../examples/users/migration';
+import { localBackfillDeps, startLocalBackfill } from '../local/backfill';
+import { LegacyWorkload } from '../local/workload';
+import type { Benchmark, BenchContext } from './harness';
+
+const ITEMS = Number(process.env.BENCH_BACKFILL_ITEMS ?? 20_000);
+const SEGMENTS = [1, 2, 4, 8];
+const WRITE_CONCURRENCY = Number(process.env.BENCH_BACKFILL_WRITE_CONCURRENCY ?? 8);
+const WRITE_MODE = (process.env.BENCH_BACKFILL_WRITE_MODE ?? 'transact') as 'transact' | 'put';
+
+let tableCounter = 0;
+async function freshTable(client: DynamoDBClient, m: Migration, tag: string): Promise<string> {
+  const name = `bench-${tag}-${++tableCounter}`;
+  await createTable(client, name, m.newTable.key);
+  return name;
+}
+
+/** The raw-copy limit: parallel Scan + unconditional BatchWriteItem of the same mapped items. */
+async function rawCopy(
+  client: DynamoDBClient,
+  m: Migration,
+  legacy: string,
+  target: string,
+  segments: number,
+): Promise<number> {
+  const names = metadataNames(m.metadataPrefix);
+  let copied = 0;
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let start: Item | undefined;
+      do {
+        const page = await scanSegmentPage(client, legacy, {
+          segment,
+          totalSegments: segments,
+          limit: m.backfill.pageSize,
+          ...(start ? { exclusiveStartKey: start } : {}),
+        });
+        const now = Date.now();
+        const items = page.items.map((i) => ({
+          ...m.mapItem(i),
+          [names.seq]: { S: BACKFILL_SEQ },
+          [names.src]: { S: Source.BACKFILL },
+          [names.ts]: { N: String(now) },
+        }));
+        const batches: Item[][] = [];
+        for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+        await runPool(batches, WRITE_CONCURRENCY, async (batch) => {
+          let pending = batch;
+          while (pending.length) {
+            const out = await client.send(
+              new BatchWriteItemCommand({
+                RequestItems: {
+                  [target]: pending.map((item) => ({ PutRequest: { Item: toSdkItem(item) } })),
+                },
+              }),
+            );
+            const left = out.UnprocessedItems?.[target] ?? [];
+            copied += pending.length - left.length;
+            pending = left.map((r) => fromSdkItem(r.PutRequest?.Item ?? {}));
+          }
+        });
+        start = page.lastEvaluatedKey;
+      } while (start);
+    }),
+  );
+  return copied;
+}
+
+/** The real backfill through the local state machine runner. */
+async function backfill(
+  client: DynamoDBClient,
+  m: Migration,
+  legacy: string,
+  target: string,
+  segments: number,
+): Promise<number> {
+  const control = await freshTable(
+    client,
+    { ...m, newTable: { ...m.newTable, key: CONTROL_TABLE_KEY } },
+    'control',
+  );
+  const migration: Migration = {
+    ...m,
+    legacyTable: { ...m.legacyTable, tableName: legacy },
+    newTable: { ...m.newTable, tableName: target },
+  };
+  const store = new ControlStore(client, control, m.id);
+  const now = Date.now();
+  await store.putUnversioned(ControlKey.CDC_CONSUMER, {
+    streamArn: 'bench',
+    startingPosition: 'TRIM_HORIZON',
+    state: 'Enabled',
+    since: now,
+    heartbeatAt: now + 3_600_000,
+  });
+  const deps = localBackfillDeps({
+    client,
+    migration,
+    controlTableName: control,
+    writeMode: WRITE_MODE,
+    writeConcurrency: WRITE_CONCURRENCY,
+  });
+  const run = startLocalBackfill(deps, { runId: `bench-${segments}`, totalSegments: segments });
+  const out = (await run.result) as { finish: { value: { copied: number } } };
+  return out.finish.value.copied;
+}
+
+async function timed(fn: () => Promise<number>): Promise<{ items: number; perSecond: number }> {
+  const t0 = performance.now();
+  const items = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  return { items, perSecond: items / seconds };
+}
+
+export const benchmark: Benchmark = {
+  name: 'backfill',
+  description: `backfill vs raw copy (parallel Scan + unconditional BatchWriteItem), ${ITEMS} items, write mode ${WRITE_MODE}, write concurrency ${WRITE_CONCURRENCY}`,
+  async run(ctx: BenchContext) {
+    const { client } = ctx;
+    const m = usersMigration;
+    const legacy = 'bench-legacy';
+    await createTable(client, legacy, m.legacyTable.key);
+    const workload = new LegacyWorkload({
+      client,
+      tableName: legacy,
+      key: m.legacyTable.key,
+      keyCount: ITEMS,
+      concurrency: 8,
+      fidelityProbability: 0.02,
+    });
+    const seeded = await workload.populate();
+    ctx.log(`seeded ${seeded.acknowledged} legacy items in ${seeded.durationMs} ms`);
+
+    const details: Record<string, number | string> = {};
+    const ratios: number[] = [];
+    for (const [i, segments] of SEGMENTS.entries()) {
+      const run = async (which: 'raw' | 'backfill') => {
+        const target = await freshTable(client, m, which);
+        return timed(() =>
+          which === 'raw'
+            ? rawCopy(client, m, legacy, target, segments)
+            : backfill(client, m, legacy, target, segments),
+        );
+      };
+      // Alternate the order so drift of the shared machine does not favour one side.
+      const first = i % 2 === 0 ? 'raw' : 'backfill';
+      const a = await run(first);
+      const b = await run(first === 'raw' ? 'backfill' : 'raw');
+      const raw = first === 'raw' ? a : b;
+      const cand = first === 'raw' ? b : a;
+      if (raw.items !== ITEMS || cand.items !== ITEMS) {
+        throw new Error(`copied ${cand.items} (backfill) and ${raw.items} (raw) of ${ITEMS} items`);
+      }
+      const ratio = cand.perSecond / raw.perSecond;
+      ratios.push(ratio);
+      details[`segments${segments}_backfill_items_per_s`] = Math.round(cand.perSecond);
+      details[`segments${segments}_raw_items_per_s`] = Math.round(raw.perSecond);
+      details[`segments${segments}_ratio`] = Number(ratio.toFixed(3));
+      ctx.log(
+        `segments=${segments}: backfill ${Math.round(cand.perSecond)} items/s, raw copy ${Math.round(raw.perSecond)} items/s, ratio ${ratio.toFixed(3)}`,
+      );
+    }
+    const ratio = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
+    details.write_mode = WRITE_MODE;
+    details.items = ITEMS;
+    return { ratio, target: 0.7, pass: ratio >= 0.7, details };
+  },
+};
