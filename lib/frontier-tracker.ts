@@ -1,0 +1,196 @@
+/**
+ * `FrontierTracking`: the frontier tracker Lambda of one migration (DESIGN §4.4), invoked every minute
+ * by EventBridge and looping inside for about a minute, with least-privilege access and alarms on the
+ * frontier's lag and on violated assumptions.
+ */
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { Migration } from '../core/migration';
+import { ConstructPropsError } from './errors';
+import { DualReadFunction } from './nodejs-function';
+
+/** CloudWatch namespace and service dimension of the tracker's metrics (Powertools `Metrics`). */
+export const FrontierMetrics = {
+  NAMESPACE: 'dualread',
+  SERVICE: 'dualread-frontier',
+  LAG: 'FrontierLagSeconds',
+  VIOLATIONS: 'FrontierAssumptionViolations',
+  PENDING: 'FrontierPendingRecords',
+  DEAD_LETTERED: 'FrontierDeadLettered',
+} as const;
+
+/** Props of `FrontierTracking`. */
+export interface FrontierTrackingProps {
+  /** The validated migration definition. */
+  readonly migration: Migration;
+  /** The stack's control table (FRONTIER, SHARD#, APPLIED#, WAIVER# items). */
+  readonly controlTable: dynamodb.ITable;
+  /** The new table, read for evidence (`_dr_seq` of the items). */
+  readonly newTable: dynamodb.ITable;
+  /** ARN of the legacy table's stream. */
+  readonly legacyStreamArn: string;
+  /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
+  readonly definitionsFile: string;
+  /**
+   * How long one invocation loops. Must leave room under one minute plus the timeout margin.
+   *
+   * @default Duration.seconds(55)
+   */
+  readonly loopDuration?: Duration;
+  /** Time between tracker steps. @default Duration.seconds(2) */
+  readonly loopInterval?: Duration;
+  /**
+   * Stream propagation margin (assumption A3 in docs/correctness.md).
+   *
+   * @default Duration.seconds(1)
+   */
+  readonly propagationMargin?: Duration;
+  /**
+   * Lag of `F` above which the lag alarm fires. Above the staleness budget, bounded reads fall back to
+   * legacy, so this is the point where dual read stops serving from the new table.
+   *
+   * @default - the migration's `read.stalenessBudgetMs`
+   */
+  readonly lagAlarmThreshold?: Duration;
+}
+
+/** The frontier tracker of one migration. */
+export class FrontierTracking extends Construct {
+  /** The tracker Lambda. */
+  public readonly function: DualReadFunction;
+  /** The EventBridge rule that invokes it every minute. */
+  public readonly schedule: events.Rule;
+  /** Fires when `F` lags more than the threshold (or the tracker stops reporting). */
+  public readonly lagAlarm: cloudwatch.Alarm;
+  /** Fires when the tracker counts any assumption violation. */
+  public readonly violationsAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: FrontierTrackingProps) {
+    super(scope, id);
+    const { migration } = props;
+    const loop = props.loopDuration ?? Duration.seconds(55);
+    const interval = props.loopInterval ?? Duration.seconds(2);
+    if (
+      loop.toMilliseconds() > 58_000 ||
+      interval.toMilliseconds() < 100 ||
+      interval.toMilliseconds() > loop.toMilliseconds()
+    ) {
+      throw new ConstructPropsError(
+        'FrontierTracking',
+        migration.id,
+        `loopDuration (${loop.toSeconds()} s) must be at most 58 s, so one run ends before the next minute's, and ` +
+          `loopInterval (${interval.toMilliseconds()} ms) between 100 ms and loopDuration`,
+      );
+    }
+    const margin = props.propagationMargin ?? Duration.seconds(1);
+
+    this.function = new DualReadFunction(this, 'Function', {
+      entry: join(__dirname, '..', 'lambdas', 'frontier', 'index.ts'),
+      definitionsFile: props.definitionsFile,
+      description: `dualread frontier tracker of migration ${migration.id}`,
+      // A little above the loop, so a run always ends by itself and publishes its last step.
+      timeout: Duration.millis(loop.toMilliseconds() + 15_000),
+      // One publisher at a time: F is a versioned item that must never go backwards, and two trackers
+      // would also double the stream reads (DynamoDB Streams allows ~2 readers per shard, and the sync
+      // Lambda is one of them).
+      reservedConcurrentExecutions: 1,
+      // A run that is still going when the next minute's event arrives makes that event fail on the
+      // reserved concurrency: drop it rather than queue it, the next minute brings another.
+      retryAttempts: 0,
+      maxEventAge: Duration.seconds(60),
+      environment: {
+        MIGRATION_ID: migration.id,
+        CONTROL_TABLE_NAME: props.controlTable.tableName,
+        NEW_TABLE_NAME: props.newTable.tableName,
+        LEGACY_STREAM_ARN: props.legacyStreamArn,
+        LOOP_DURATION_MS: String(loop.toMilliseconds()),
+        LOOP_INTERVAL_MS: String(interval.toMilliseconds()),
+        PROPAGATION_MARGIN_MS: String(margin.toMilliseconds()),
+        CREATION_GRANULARITY_MS: '1000',
+        POWERTOOLS_SERVICE_NAME: FrontierMetrics.SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: FrontierMetrics.NAMESPACE,
+      },
+    });
+
+    // Least privilege: read the one stream; read items of the new table in batches (the evidence);
+    // read and write only this migration's control items (leading key MIGRATION#<id>).
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadLegacyStream',
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
+        resources: [props.legacyStreamArn],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadNewItemSequences',
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [props.newTable.tableArn],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'MigrationControlItems',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        resources: [props.controlTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
+        },
+      }),
+    );
+    // Imported or customer-managed-key tables: let CDK add the key grants it knows about.
+    props.newTable.encryptionKey?.grantDecrypt(this.function);
+    props.controlTable.encryptionKey?.grantEncryptDecrypt(this.function);
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Runs the frontier tracker of migration ${migration.id} every minute (it loops inside)`,
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new targets.LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }),
+      ],
+    });
+
+    const dimensionsMap = { service: FrontierMetrics.SERVICE, migrationId: migration.id };
+    const budget = props.lagAlarmThreshold ?? Duration.millis(migration.read.stalenessBudgetMs);
+    this.lagAlarm = new cloudwatch.Alarm(this, 'LagAlarm', {
+      alarmDescription:
+        `Frontier of migration ${migration.id} lags more than ${budget.toSeconds()} s (the staleness budget): ` +
+        'bounded reads fall back to legacy. Missing data counts as breaching: a tracker that stopped reporting ' +
+        'leaves F stale. See docs/runbook.md "Frontier".',
+      metric: new cloudwatch.Metric({
+        namespace: FrontierMetrics.NAMESPACE,
+        metricName: FrontierMetrics.LAG,
+        dimensionsMap,
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+      }),
+      threshold: budget.toSeconds({ integral: false }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.violationsAlarm = new cloudwatch.Alarm(this, 'ViolationsAlarm', {
+      alarmDescription:
+        `The frontier tracker of migration ${migration.id} counted a violated assumption (docs/correctness.md ` +
+        '"Frontier"): F may be wrong. Roll back dual read and follow docs/runbook.md "Frontier".',
+      metric: new cloudwatch.Metric({
+        namespace: FrontierMetrics.NAMESPACE,
+        metricName: FrontierMetrics.VIOLATIONS,
+        dimensionsMap,
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

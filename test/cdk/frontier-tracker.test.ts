@@ -1,0 +1,134 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { FrontierMetrics, FrontierTracking, type FrontierTrackingProps } from '../../lib/frontier-tracker';
+import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+
+function trackerStack(props: Partial<FrontierTrackingProps> = {}) {
+  const app = newApp();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const control = new ControlTable(stack, 'ControlTable');
+  const newTable = new dynamodb.Table(stack, 'NewTable', {
+    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const construct = new FrontierTracking(stack, 'Frontier', {
+    migration: ordersMigration(),
+    controlTable: control.table,
+    newTable,
+    legacyStreamArn: ORDERS_STREAM_ARN,
+    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+    ...props,
+  });
+  return { app, stack, construct };
+}
+
+describe('Construct: FrontierTracking', () => {
+  // Bundling takes seconds: one stack is synthesized and shared by the assertions.
+  let template: Template;
+  let nag: ReturnType<typeof nagFindings>;
+  beforeAll(() => {
+    const { app, stack } = trackerStack();
+    // cdk-nag runs during synth, and an app synthesizes once: the findings first, then the template.
+    nag = nagFindings(app);
+    template = Template.fromStack(stack);
+  });
+
+  it('runs one tracker at a time, a bit longer than its loop, with its settings in the environment', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 70,
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          MIGRATION_ID: 'orders',
+          LEGACY_STREAM_ARN: ORDERS_STREAM_ARN,
+          LOOP_DURATION_MS: '55000',
+          LOOP_INTERVAL_MS: '2000',
+          PROPAGATION_MARGIN_MS: '1000',
+          CONTROL_TABLE_NAME: Match.anyValue(),
+          NEW_TABLE_NAME: Match.anyValue(),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+
+  it('is invoked every minute by EventBridge', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
+  });
+
+  it('may read the stream, batch-read the new table and use only its own control items', () => {
+    // Assess
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'ReadLegacyStream',
+            Effect: 'Allow',
+            Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+            Resource: ORDERS_STREAM_ARN,
+          },
+          {
+            Sid: 'ReadNewItemSequences',
+            Effect: 'Allow',
+            Action: 'dynamodb:BatchGetItem',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] },
+          },
+          {
+            Sid: 'MigrationControlItems',
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControlTable'), 'Arn'] },
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] } },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('alarms when F lags beyond the staleness budget or stops being reported, and on any violation', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: FrontierMetrics.NAMESPACE,
+      MetricName: FrontierMetrics.LAG,
+      Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: FrontierMetrics.VIOLATIONS,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions with a written reason for every acknowledgement', () => {
+    // Assess
+    expect(nag.filter((f) => f.paths.some((p) => p.includes('/Frontier/')))).toEqual([]);
+  });
+
+  it.each([
+    ['a loop longer than 58 s', { loopDuration: Duration.seconds(70) }],
+    [
+      'an interval longer than the loop',
+      { loopDuration: Duration.seconds(10), loopInterval: Duration.seconds(20) },
+    ],
+    ['an interval under 100 ms', { loopInterval: Duration.millis(10) }],
+  ])('refuses %s', (_name, props) => {
+    // Act / Assess
+    expect(() => trackerStack(props)).toThrow(/FrontierTracking \(migration "orders"\): loopDuration/);
+  });
+});
