@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: `cdk synth -c env=<name> -c definitions=<file.ts> [-c example=true|false]`.
+ * Settings come from context (lib/app-context.ts); this file only loads the definitions and
+ * instantiates the stack.
+ */
+import { App } from 'aws-cdk-lib';
+import { loadMigrations } from '../adapters/migration-loader';
+import { DualReadError } from '../core/errors';
+import { DualReadStack, appSettingsFromContext } from '../lib';
+
+async function main(): Promise<void> {
+  const app = new App();
+  const settings = appSettingsFromContext(app);
+  const migrations = await loadMigrations(settings.definitionsFile);
+  new DualReadStack(app, settings.stackId, {
+    migrations,
+    envName: settings.envName,
+    definitionsFile: settings.definitionsFile,
+    createLegacyTablesForExample: settings.createLegacyTablesForExample,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  app.synth();
+}
+
+main().catch((err: unknown) => {
+  // A definition or context mistake is the user's to fix: its message says what to do, a stack trace
+  // would only bury it. Anything else is a bug and keeps its trace.
+  console.error(err instanceof DualReadError ? `dualread: ${err.message}` : err);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+/**
+ * `DualReadMigration`: the reusable L3 construct for one live migration from a legacy DynamoDB table
+ * to a new one. This foundation wires the tables; the stream sync, backfill, frontier tracker,
+ * verification and read API are added to it by later issues.
+ */
+import { Stack, Tags, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import type { Migration } from '../core/migration';
+import { defaultNewTableProps, exampleLegacyTableProps, newTableIdentityProps } from './defaults';
+import { mergeProps } from './merge-props';
+import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
+
+/**
+ * Table props a caller may override on the new table. Its name, key and TTL attribute are facts of the
+ * migration definition (the handlers and local mode read the same definition), so they are not here.
+ */
+export type NewTableOverrides = Omit<
+  dynamodb.TableProps,
+  'tableName' | 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'
+>;
+
+/** Props of `DualReadMigration`. */
+export interface DualReadMigrationProps {
+  /** The validated migration definition: the result of `defineMigration({...})`. */
+  readonly migration: Migration;
+
+  /**
+   * The stack's control table, shared by every migration in the stack (see `ControlTable`).
+   */
+  readonly controlTable: dynamodb.ITable;
+
+  /**
+   * An existing new table to use instead of creating one. Its name must be `migration.newTable.tableName`.
+   * Give this or `newTableProps`, not both.
+   *
+   * @default - the table is created (with `newTableProps`) when `migration.newTable.create` is true,
+   *   and imported by `migration.newTable.tableName` when it is false
+   */
+  readonly existingNewTableObj?: dynamodb.ITable;
+
+  /**
+   * Overrides of the defaults of the new table the construct creates. Not allowed with
+   * `existingNewTableObj` or with `migration.newTable.create: false`.
+   *
+   * @default - on-demand billing, point-in-time recovery, AWS-managed encryption, `RemovalPolicy.RETAIN`;
+   *   name and key from `migration.newTable`, TTL attribute `<metadataPrefix>ttl` (always)
+   */
+  readonly newTableProps?: NewTableOverrides;
+
+  /**
+   * The existing legacy table, for example from `Table.fromTableAttributes` with `tableStreamArn`.
+   * Not allowed with `createLegacyTableForExample`.
+   *
+   * @default - imported from `migration.legacyTable`: its name and `streamArn` (required then)
+   */
+  readonly existingLegacyTableObj?: dynamodb.ITable;
+
+  /**
+   * Create the legacy table, with a `NEW_AND_OLD_IMAGES` stream and `RemovalPolicy.DESTROY`, instead of
+   * importing it. For example and rehearsal stacks only: a real legacy table already exists and is
+   * never created or changed by this construct.
+   *
+   * @default false
+   */
+  readonly createLegacyTableForExample?: boolean;
+}
+
+/** One live migration from a legacy DynamoDB table to a new one. */
+export class DualReadMigration extends Construct {
+  /** The migration this construct deploys. */
+  public readonly migration: Migration;
+  /** The stack's control table. */
+  public readonly controlTable: dynamodb.ITable;
+  /** The new table, created or imported. */
+  public readonly newTableInterface: dynamodb.ITable;
+  /** The new table, when this construct created it. */
+  public readonly newTable?: dynamodb.Table;
+  /** The legacy table, imported (or created for an example). */
+  public readonly legacyTableInterface: dynamodb.ITable;
+  /** The legacy table, when it was created for an example. */
+  public readonly legacyTable?: dynamodb.Table;
+  /** ARN of the legacy table's stream, which the sync Lambda and the frontier tracker read. */
+  public readonly legacyStreamArn: string;
+
+  constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+    validateDualReadMigrationProps(props, Token.isUnresolved(region) ? undefined : region);
+    const { migration } = props;
+    this.migration = migration;
+    this.controlTable = props.controlTable;
+
+    // New table: given, imported by name, or created.
+    if (props.existingNewTableObj) {
+      this.newTableInterface = props.existingNewTableObj;
+    } else if (!migration.newTable.create) {
+      this.newTableInterface = dynamodb.Table.fromTableName(this, 'NewTable', migration.newTable.tableName);
+    } else {
+      // The migration's name, key and TTL attribute are applied last, so no override can change them.
+      const tableProps = {
+        ...mergeProps(defaultNewTableProps(migration), props.newTableProps),
+        ...newTableIdentityProps(migration),
+      };
+      this.newTable = new dynamodb.Table(this, 'NewTable', tableProps);
+      this.newTableInterface = this.newTable;
+    }
+
+    // Legacy table: created for an example, given, or imported from the definition's name and stream.
+    if (props.createLegacyTableForExample) {
+      this.legacyTable = new dynamodb.Table(this, 'LegacyTable', exampleLegacyTableProps(migration));
+      this.legacyTableInterface = this.legacyTable;
+    } else if (props.existingLegacyTableObj) {
+      this.legacyTableInterface = props.existingLegacyTableObj;
+    } else {
+      this.legacyTableInterface = importLegacyTable(this, migration);
+    }
+    // validateDualReadMigrationProps has ensured a stream ARN is known here.
+    this.legacyStreamArn = this.legacyTableInterface.tableStreamArn as string;
+
+    Tags.of(this).add('dualread:migration', migration.id);
+  }
+}
+
+/**
+ * Imports the legacy table from the definition. Its ARN is taken from the stream ARN (the table's ARN
+ * is the stream ARN without `/stream/<label>`), so account and region are those of the real table
+ * rather than assumed to be the stack's: later grants then name the right table.
+ */
+function importLegacyTable(scope: Construct, migration: Migration): dynamodb.ITable {
+  const tableStreamArn = migration.legacyTable.streamArn as string;
+  const parts = Token.isUnresolved(tableStreamArn) ? undefined : parseStreamArn(tableStreamArn);
+  return dynamodb.Table.fromTableAttributes(
+    scope,
+    'LegacyTable',
+    parts
+      ? { tableArn: parts.tableArn, tableStreamArn }
+      : { tableName: migration.legacyTable.tableName, tableStreamArn },
+  );
+}

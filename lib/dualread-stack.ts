@@ -1,0 +1,99 @@
+/**
+ * `DualReadStack`: one control table and one `DualReadMigration` per migration of a definitions file.
+ */
+import { isAbsolute } from 'node:path';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { type Migration, validateMigrationSet } from '../core/migration';
+import { ControlTable } from './control-table';
+import { DualReadMigration } from './dual-read-migration';
+import { ConstructPropsError } from './errors';
+
+/** Props of `DualReadStack`. */
+export interface DualReadStackProps extends StackProps {
+  /** The migrations to deploy, from one definitions file (ids and tables must be distinct). */
+  readonly migrations: readonly Migration[];
+  /** Environment name (`dev`, `prod`, ...), tagged on every resource as `dualread:env`. */
+  readonly envName: string;
+  /**
+   * Absolute path of the definitions file the migrations came from; every Lambda bundles it as
+   * `dualread-definitions`, so the deployed handlers run the same definitions that were synthesized.
+   */
+  readonly definitionsFile: string;
+  /**
+   * Create the legacy tables instead of importing them (example and rehearsal stacks). Such a stack
+   * is throwaway: all its tables are destroyed with it.
+   *
+   * @default false
+   */
+  readonly createLegacyTablesForExample?: boolean;
+}
+
+/** `users` -> `Users`, `user-profiles` -> `UserProfiles`: a migration id as part of an output id. */
+function pascal(id: string): string {
+  return id
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The deployable dualread stack. */
+export class DualReadStack extends Stack {
+  /** The stack's control table. */
+  public readonly controlTable: ControlTable;
+  /** One construct per migration, in definition order. */
+  public readonly migrations: readonly DualReadMigration[];
+  /** Absolute path of the definitions file (see `DualReadStackProps.definitionsFile`). */
+  public readonly definitionsFile: string;
+
+  constructor(scope: Construct, id: string, props: DualReadStackProps) {
+    super(scope, id, {
+      description: `dualread: live DynamoDB migrations (${props.envName})`,
+      ...props,
+    });
+    if (typeof props.definitionsFile !== 'string' || !isAbsolute(props.definitionsFile)) {
+      throw new ConstructPropsError(
+        'DualReadStack',
+        undefined,
+        `definitionsFile must be the absolute path of the definitions file, not ${JSON.stringify(props.definitionsFile)}`,
+      );
+    }
+    validateMigrationSet(props.migrations);
+    this.definitionsFile = props.definitionsFile;
+    const throwaway = props.createLegacyTablesForExample ?? false;
+    // In an example stack every table holds example data and has a fixed name; retaining them would only
+    // make the next deploy of the example fail on "table already exists".
+    const removalPolicy = throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.controlTable = new ControlTable(this, 'ControlTable', { tableProps: { removalPolicy } });
+    new CfnOutput(this, 'ControlTableName', {
+      value: this.controlTable.table.tableName,
+      description: 'Control table: phases, frontier, checkpoints, verification reports, audit log',
+    });
+
+    this.migrations = props.migrations.map((migration) => {
+      const construct = new DualReadMigration(this, `Migration-${migration.id}`, {
+        migration,
+        controlTable: this.controlTable.table,
+        createLegacyTableForExample: throwaway,
+        ...(throwaway && migration.newTable.create ? { newTableProps: { removalPolicy } } : {}),
+      });
+      const prefix = pascal(migration.id);
+      new CfnOutput(this, `${prefix}LegacyTableName`, {
+        value: construct.legacyTableInterface.tableName,
+        description: `Migration "${migration.id}": legacy table`,
+      });
+      new CfnOutput(this, `${prefix}LegacyStreamArn`, {
+        value: construct.legacyStreamArn,
+        description: `Migration "${migration.id}": legacy table stream, read by the sync Lambda and the frontier tracker`,
+      });
+      new CfnOutput(this, `${prefix}NewTableName`, {
+        value: construct.newTableInterface.tableName,
+        description: `Migration "${migration.id}": new table`,
+      });
+      return construct;
+    });
+
+    Tags.of(this).add('dualread:env', props.envName);
+  }
+}

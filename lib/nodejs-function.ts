@@ -1,0 +1,132 @@
+/**
+ * The one way this project builds a Lambda function: `DualReadFunction`, a `NodejsFunction` bundled by
+ * the local esbuild (never Docker, so `cdk synth` runs offline) with the user's migration definitions
+ * compiled in.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import {
+  LogLevel,
+  NodejsFunction,
+  type NodejsFunctionProps,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import { DEFINITIONS_IMPORT, LambdaDefaults } from './defaults';
+import { ConstructPropsError } from './errors';
+
+/** Root of this repository: the esbuild project root and the place of its lock file. */
+const PROJECT_ROOT = resolve(__dirname, '..');
+
+/** Props of `DualReadFunction`. */
+export interface DualReadFunctionProps extends NodejsFunctionProps {
+  /** Absolute path of the handler's entry file (`lambdas/<name>/index.ts`). */
+  readonly entry: string;
+  /**
+   * Absolute path of the migration definitions file that `import ... from 'dualread-definitions'`
+   * resolves to in the bundle.
+   */
+  readonly definitionsFile: string;
+}
+
+/**
+ * A Node.js Lambda function with this project's settings: Node 20 on arm64, bundled by the local
+ * esbuild with the AWS SDK inside, `dualread-definitions` aliased to the user's definitions file.
+ * Props given by the caller override the defaults, except the alias, which is always set.
+ */
+export class DualReadFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: DualReadFunctionProps) {
+    validateFunctionProps(props);
+    const { definitionsFile, bundling, environment, ...rest } = props;
+    super(scope, id, {
+      runtime: LambdaDefaults.runtime,
+      architecture: LambdaDefaults.architecture,
+      memorySize: LambdaDefaults.memorySize,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      ...rest,
+      environment: {
+        // Stack traces point at the TypeScript sources (the bundle carries a source map).
+        NODE_OPTIONS: '--enable-source-maps',
+        ...environment,
+      },
+      bundling: {
+        // Local esbuild only, so synth works offline and without a Docker daemon (validateFunctionProps
+        // has checked that esbuild is installed; otherwise NodejsFunction would silently try Docker).
+        forceDockerBundling: false,
+        // Bundle the AWS SDK instead of using the copy in the Lambda runtime. NodejsFunction's default
+        // externalizes `@aws-sdk/*`, so the deployed code would run whatever SDK version the runtime
+        // ships that month, not the exact versions pinned in package.json and exercised by the
+        // integration tests. Correctness here hangs on SDK behaviour (condition-failure errors,
+        // `ReturnValuesOnConditionCheckFailure`, stream record shapes, number handling), so the tested
+        // version is the deployed version. Cost: a larger bundle and a slightly longer cold start,
+        // limited because esbuild includes only the clients a handler imports.
+        bundleAwsSDK: true,
+        externalModules: [],
+        format: OutputFormat.CJS,
+        target: LambdaDefaults.esbuildTarget,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
+        // Keep `cdk synth -q` quiet: esbuild's size table per function is noise; errors still print.
+        logLevel: LogLevel.WARNING,
+        ...bundling,
+        esbuildArgs: {
+          ...bundling?.esbuildArgs,
+          // tsconfig `paths` maps `dualread-definitions` to the example; the alias points it at the file
+          // this stack was synthesized with. An alias wins over tsconfig paths in esbuild.
+          '--alias': [`${DEFINITIONS_IMPORT}=${definitionsFile}`],
+        },
+      },
+    });
+
+    acknowledgeFunctionFindings(this);
+  }
+}
+
+/**
+ * Checks what NodejsFunction would otherwise report late or confusingly: relative paths, a missing
+ * definitions file (an esbuild resolve error deep in the bundling output), and a missing local esbuild
+ * (a fallback to Docker bundling that fails without a daemon).
+ *
+ * @throws ConstructPropsError saying what to fix
+ */
+function validateFunctionProps(props: DualReadFunctionProps): void {
+  const fail = (problem: string): never => {
+    throw new ConstructPropsError('DualReadFunction', undefined, problem);
+  };
+  if (!isAbsolute(props.entry) || !isAbsolute(props.definitionsFile)) {
+    fail(`entry (${props.entry}) and definitionsFile (${props.definitionsFile}) must be absolute paths`);
+  }
+  if (!existsSync(props.definitionsFile)) fail(`definitionsFile ${props.definitionsFile} does not exist`);
+  try {
+    require.resolve('esbuild', { paths: [PROJECT_ROOT] });
+  } catch {
+    fail(
+      'esbuild is not installed in this project (run npm ci); dualread bundles with the local esbuild, never in Docker',
+    );
+  }
+}
+
+/**
+ * The findings every `DualReadFunction` raises by design, acknowledged with their reasons. Findings
+ * about what a handler is granted (IAM5 on table indexes, ...) are acknowledged where the grant is made.
+ */
+function acknowledgeFunctionFindings(fn: DualReadFunction): void {
+  Validations.of(fn).acknowledge(
+    {
+      id: 'AwsSolutions-L1',
+      reason:
+        'The Node.js runtime is pinned to a supported LTS major (lib/defaults.ts, LambdaDefaults.runtime) and moved ' +
+        'deliberately, after the handlers and the bundled SDK are tested on it, not by following "latest".',
+    },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs; it is the AWS-maintained ' +
+        'minimum every Lambda function needs, and a copy of it would only have to be kept in step by hand.',
+    },
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * Helpers of the CDK tests: an App with the project's feature flags, test migrations, and the
+ * cdk-nag findings of a synthesized app.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type Migration, type MigrationInput, defineMigration } from '../../core/migration';
+
+const CDK_JSON = join(__dirname, '..', '..', 'cdk.json');
+
+/** An App with cdk.json's feature flags, so tests synthesize what `cdk synth` does. */
+export function newApp(context: Record<string, unknown> = {}): App {
+  const { context: flags } = JSON.parse(readFileSync(CDK_JSON, 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return new App({ context: { ...flags, ...context } });
+}
+
+/** Stream ARN of the test legacy table `orders-legacy`. */
+export const ORDERS_STREAM_ARN =
+  'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy/stream/2026-01-01T00:00:00.000';
+
+const ordersInput: MigrationInput = {
+  id: 'orders',
+  legacyTable: {
+    tableName: 'orders-legacy',
+    key: { partitionKey: { name: 'orderId', type: 'S' } },
+    streamArn: ORDERS_STREAM_ARN,
+  },
+  newTable: {
+    tableName: 'orders',
+    key: { partitionKey: { name: 'PK', type: 'S' }, sortKey: { name: 'SK', type: 'N' } },
+  },
+  mapKey: (k) => ({ PK: { S: `ORDER#${(k.orderId as { S: string }).S}` }, SK: { N: '0' } }),
+  mapItem: ({ orderId, ...rest }) => ({
+    PK: { S: `ORDER#${(orderId as { S: string }).S}` },
+    SK: { N: '0' },
+    ...rest,
+  }),
+  unmapItem: ({ PK, SK: _sk, ...rest }) => ({ orderId: { S: (PK as { S: string }).S.slice(6) }, ...rest }),
+};
+
+/** A migration of an existing (imported) legacy table `orders-legacy` with a known stream. */
+export function ordersMigration(
+  overrides: {
+    readonly id?: string;
+    readonly legacyTable?: Partial<MigrationInput['legacyTable']>;
+    readonly newTable?: Partial<MigrationInput['newTable']>;
+    readonly metadataPrefix?: string;
+  } = {},
+): Migration {
+  return defineMigration({
+    ...ordersInput,
+    ...(overrides.id ? { id: overrides.id } : {}),
+    ...(overrides.metadataPrefix ? { metadataPrefix: overrides.metadataPrefix } : {}),
+    legacyTable: { ...ordersInput.legacyTable, ...overrides.legacyTable },
+    newTable: { ...ordersInput.newTable, ...overrides.newTable },
+  });
+}
+
+/** One unacknowledged finding of a validation plugin (cdk-nag, or CDK's own annotations). */
+export interface Finding {
+  readonly plugin: string;
+  readonly rule: string;
+  readonly severity: string;
+  readonly paths: readonly string[];
+}
+
+interface ValidationReport {
+  readonly pluginReports: readonly {
+    readonly pluginName: string;
+    readonly violations: readonly {
+      readonly ruleName: string;
+      readonly severity?: string;
+      readonly violatingConstructs?: readonly { readonly constructPath?: string }[];
+    }[];
+  }[];
+}
+
+/**
+ * Adds cdk-nag's AwsSolutions pack (v3: a CDK validation plugin, run during synth), synthesizes and
+ * returns every unacknowledged finding, warnings included. Under jest, synth throws on an error-level
+ * finding; the findings are then read from the report file the failed synth wrote, so a test shows
+ * them all rather than the first exception.
+ */
+export function nagFindings(app: App): Finding[] {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  let reportFile: string;
+  try {
+    reportFile = join(app.synth().directory, 'validation-report.json');
+  } catch (err) {
+    const m = /A copy of this report can be found in: (\S+validation-report\.json)/.exec(
+      (err as Error).message,
+    );
+    if (!m?.[1]) throw err;
+    reportFile = m[1];
+  }
+  // Read, not assumed: with a plugin registered, synth always writes the report, so a missing file fails the test.
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport;
+  return report.pluginReports.flatMap((r) =>
+    r.violations.map((v) => ({
+      plugin: r.pluginName,
+      rule: v.ruleName,
+      severity: v.severity ?? 'unknown',
+      paths: (v.violatingConstructs ?? []).map((c) => c.constructPath ?? '?'),
+    })),
+  );
+}
