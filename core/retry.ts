@@ -67,6 +67,8 @@ export class RetryBudget {
 export class LatencyWindow {
   private readonly samples: number[] = [];
   private next = 0;
+  /** Latencies recorded so far (ever), so callers can recompute percentiles only now and then. */
+  recorded = 0;
 
   constructor(private readonly size = 512) {}
 
@@ -75,6 +77,7 @@ export class LatencyWindow {
     if (this.samples.length < this.size) this.samples.push(ms);
     else this.samples[this.next] = ms;
     this.next = (this.next + 1) % this.size;
+    this.recorded++;
   }
 
   /** Number of samples held. */

@@ -1,0 +1,197 @@
+/**
+ * `npm run bench -- read`: in-process latency of the read handler per consistency mode against
+ * DynamoDB Local, side by side with a direct GetItem in the same run (requests interleaved round-robin
+ * so both see the same machine noise).
+ *
+ * - direct:  GetItem on the new table (the baseline);
+ * - bounded: NEW_PRIMARY, fresh frontier, backfill complete: served from new;
+ * - shadow:  SHADOW phase, every read shadow-compared: legacy answers, new is read in the background;
+ * - strong:  both read and compared before answering;
+ * - legacy:  LEGACY_ONLY.
+ *
+ * Result `ratio` = bounded p99 ÷ direct p99 (target ≤ 1.15); details add p50 ratios and shadow's
+ * (target ≤ 1.3). The handler runs with Powertools telemetry, output disabled (the EMF/log writes to
+ * stdout are the Lambda runtime's cost, not the handler's).
+ */
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { makeDynamoClient, toSdkItem } from '../adapters/dynamodb';
+import { ControlStore } from '../adapters/control-store';
+import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
+import { BackfillStatus, ControlKey, Phase, initialState } from '../core/control';
+import { metadataNames, padSequence } from '../core/metadata';
+import type { Migration } from '../core/migration';
+import { usersMigration } from '../examples/users/migration';
+import { buildReadTarget } from '../lambdas/read/deps';
+import { makeReadHandler } from '../lambdas/read/handler';
+import { PowertoolsReadTelemetry } from '../lambdas/read/telemetry';
+import { type Benchmark, percentile } from './harness';
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+
+const KEYS = 200;
+const ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? 1500);
+const WARMUP = 200;
+
+type Mode = 'direct' | 'bounded' | 'shadow' | 'strong' | 'legacy';
+
+export const benchmark: Benchmark = {
+  name: 'read',
+  description: `read handler latency per mode vs direct GetItem, ${ROUNDS} interleaved rounds over ${KEYS} keys`,
+  async run(ctx) {
+    // The direct baseline uses the SDK's default retries, as an application would (DynamoDB Local may
+    // reset an idle keep-alive connection); setup and the frontier refresher share it.
+    const client = makeDynamoClient({ ...ctx.endpoint, maxAttempts: 3 });
+    const names = metadataNames('_dr_');
+    // One migration (tables) per phase, so each mode's handler sees a fixed phase.
+    const phases: Record<Exclude<Mode, 'direct'>, Phase> = {
+      bounded: Phase.NEW_PRIMARY,
+      shadow: Phase.SHADOW,
+      strong: Phase.NEW_PRIMARY,
+      legacy: Phase.LEGACY_ONLY,
+    };
+    const migration: Migration = {
+      ...usersMigration,
+      legacyTable: { ...usersMigration.legacyTable, tableName: 'bench-legacy' },
+      newTable: { ...usersMigration.newTable, tableName: 'bench-new' },
+      read: { ...usersMigration.read, shadowSampleRate: 1 },
+    };
+    await createTable(client, 'bench-legacy', migration.legacyTable.key);
+    await createTable(client, 'bench-new', migration.newTable.key);
+    const control: Record<string, string> = {};
+    for (const mode of Object.keys(phases) as Array<keyof typeof phases>) {
+      control[mode] = `bench-control-${mode}`;
+      await createTable(client, control[mode], CONTROL_TABLE_KEY);
+      const store = new ControlStore(client, control[mode], migration.id);
+      const { version: _v, ...state } = {
+        ...initialState(migration.id, 0, Date.now()),
+        phase: phases[mode],
+        rolloutPercent: 100,
+        backfill: { status: BackfillStatus.COMPLETE },
+      };
+      await store.changeState(
+        undefined,
+        state,
+        { migrationId: migration.id, at: Date.now(), actor: 'bench', action: 'set', reason: 'bench' },
+        mode,
+      );
+    }
+    const keys = Array.from({ length: KEYS }, (_, i) => ({ userId: { S: `user-${i}` } }));
+    for (const [i, key] of keys.entries()) {
+      const legacy = {
+        ...key,
+        fullName: { S: `User ${i}` },
+        balance: { N: '12345678901234567890.123456789' },
+        tags: { SS: ['a', 'b'] },
+      };
+      await client.send(new PutItemCommand({ TableName: 'bench-legacy', Item: toSdkItem(legacy) }));
+      await client.send(
+        new PutItemCommand({
+          TableName: 'bench-new',
+          Item: toSdkItem({
+            ...migration.mapItem(legacy),
+            [names.seq]: { S: padSequence(String(i + 1)) },
+            [names.src]: { S: 'cdc' },
+          }),
+        }),
+      );
+    }
+    // Keep the frontier fresh for the whole run (the tracker's job in a deployment).
+    const refreshFrontier = async (): Promise<void> => {
+      for (const mode of Object.keys(phases)) {
+        await new ControlStore(client, control[mode] as string, migration.id).putUnversioned(
+          ControlKey.FRONTIER,
+          {
+            migrationId: migration.id,
+            frontier: Date.now(),
+            computedAt: Date.now(),
+            shards: [],
+            version: 1,
+          },
+        );
+      }
+    };
+    await refreshFrontier();
+    const frontierTimer = setInterval(() => {
+      refreshFrontier().catch((err: unknown) => ctx.log(`  frontier refresh failed: ${String(err)}`));
+    }, 500);
+
+    const handlers = Object.fromEntries(
+      (Object.keys(phases) as Array<keyof typeof phases>).map((mode) => [
+        mode,
+        makeReadHandler({
+          targets: [
+            buildReadTarget({ migration, controlTableName: control[mode] as string, endpoint: ctx.endpoint }),
+          ],
+          telemetry: new PowertoolsReadTelemetry(),
+        }),
+      ]),
+    );
+    const event = (key: (typeof keys)[number], mode: Mode) => ({
+      httpMethod: 'GET',
+      path: `/migrations/${migration.id}/items`,
+      headers:
+        mode === 'strong'
+          ? { 'x-consistency': 'strong' }
+          : mode === 'shadow'
+            ? { 'x-consistency': 'shadow' }
+            : {},
+      queryStringParameters: { key: JSON.stringify(key) },
+      body: null,
+      isBase64Encoded: false,
+    });
+    const newKeys = keys.map((k) => toSdkItem(migration.mapKey(k)));
+    const served: Record<Mode, number> = { direct: 0, bounded: 0, shadow: 0, strong: 0, legacy: 0 };
+    const once = async (mode: Mode, i: number): Promise<number> => {
+      const k = i % KEYS;
+      const t0 = performance.now();
+      if (mode === 'direct') {
+        await client.send(
+          new GetItemCommand({ TableName: 'bench-new', Key: newKeys[k], ConsistentRead: true }),
+        );
+      } else {
+        const r = await (handlers[mode] as ReturnType<typeof makeReadHandler>)(
+          event(keys[k] as (typeof keys)[number], mode) as never,
+        );
+        if (r.statusCode !== 200) throw new Error(`${mode}: ${r.statusCode} ${r.body}`);
+        const expected = { bounded: 'new', shadow: 'legacy', strong: 'new', legacy: 'legacy' }[mode];
+        // Hedges and fallbacks are legitimate; count how often the expected store answered.
+        if (r.headers?.['x-served-by'] === expected) served[mode]++;
+      }
+      return performance.now() - t0;
+    };
+    const modes: Mode[] = ['direct', 'bounded', 'shadow', 'strong', 'legacy'];
+    const samples: Record<Mode, number[]> = { direct: [], bounded: [], shadow: [], strong: [], legacy: [] };
+    for (let i = 0; i < WARMUP; i++) for (const m of modes) await once(m, i);
+    for (let i = 0; i < ROUNDS; i++) {
+      // Rotate the order each round so no mode always follows another (shadow's background read).
+      for (let j = 0; j < modes.length; j++) {
+        const m = modes[(i + j) % modes.length] as Mode;
+        samples[m].push(await once(m, i));
+      }
+      if (i % 500 === 0) ctx.log(`  round ${i}/${ROUNDS}`);
+    }
+    clearInterval(frontierTimer);
+    for (const h of Object.values(handlers)) await h.drain();
+    client.destroy();
+
+    const p = (m: Mode, q: number): number => percentile(samples[m], q);
+    const details: Record<string, number | string> = {};
+    for (const m of modes) {
+      details[`${m}_p50_ms`] = Number(p(m, 50).toFixed(3));
+      details[`${m}_p99_ms`] = Number(p(m, 99).toFixed(3));
+    }
+    for (const m of modes.slice(1)) {
+      details[`${m}_p50_ratio`] = Number((p(m, 50) / p('direct', 50)).toFixed(3));
+      details[`${m}_p99_ratio`] = Number((p(m, 99) / p('direct', 99)).toFixed(3));
+    }
+    for (const m of modes.slice(1))
+      details[`${m}_served_as_expected`] = Number((served[m] / (ROUNDS + WARMUP)).toFixed(4));
+    details.shadow_target = 1.3;
+    details.shadow_pass = String(
+      p('shadow', 99) / p('direct', 99) <= 1.3 && p('shadow', 50) / p('direct', 50) <= 1.3,
+    );
+    const ratio = p('bounded', 99) / p('direct', 99);
+    return { ratio, target: 1.15, pass: ratio <= 1.15, details };
+  },
+};
