@@ -10,12 +10,23 @@ import { type Migration, type MigrationInput, defineMigration } from '../../core
 
 const CDK_JSON = join(__dirname, '..', '..', 'cdk.json');
 
-/** An App with cdk.json's feature flags, so tests synthesize what `cdk synth` does. */
-export function newApp(context: Record<string, unknown> = {}): App {
+/**
+ * An App with cdk.json's feature flags, so tests synthesize what `cdk synth` does.
+ *
+ * Lambda bundling is skipped unless `bundle` is set (`aws:cdk:bundling-stacks: []` makes NodejsFunction
+ * use a placeholder asset): every synth of the full stack would otherwise run esbuild once per
+ * function, which dominates the CDK tests. `nodejs-function.test.ts` bundles for real and checks the
+ * bundle; the templates the other tests assert on are the same either way apart from asset hashes.
+ */
+export function newApp(
+  context: Record<string, unknown> = {},
+  options: { readonly bundle?: boolean } = {},
+): App {
   const { context: flags } = JSON.parse(readFileSync(CDK_JSON, 'utf8')) as {
     context: Record<string, unknown>;
   };
-  return new App({ context: { ...flags, ...context } });
+  const bundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
+  return new App({ context: { ...flags, ...bundling, ...context } });
 }
 
 /** Stream ARN of the test legacy table `orders-legacy`. */

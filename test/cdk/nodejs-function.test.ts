@@ -10,7 +10,7 @@ const PROBE_DEFINITIONS = join(__dirname, 'fixtures', 'probe-definitions.ts');
 
 /** Synthesizes one DualReadFunction and returns its template and bundled code. */
 function bundle(definitionsFile: string): { template: Template; code: string } {
-  const app = newApp();
+  const app = newApp({}, { bundle: true });
   const stack = new Stack(app, 'Test');
   new DualReadFunction(stack, 'Probe', { entry: ENTRY, definitionsFile });
   const template = Template.fromStack(stack);
@@ -67,7 +67,7 @@ describe('Construct: DualReadFunction', () => {
 
   it('refuses relative paths', () => {
     // Prepare
-    const stack = new Stack(newApp(), 'Test');
+    const stack = new Stack(newApp({}, { bundle: true }), 'Test');
 
     // Act & Assess
     expect(
@@ -85,7 +85,7 @@ describe('Construct: DualReadFunction', () => {
 
   it('refuses a definitions file that does not exist', () => {
     // Prepare
-    const stack = new Stack(newApp(), 'Test');
+    const stack = new Stack(newApp({}, { bundle: true }), 'Test');
     const missing = join(__dirname, 'fixtures', 'missing.ts');
 
     // Act & Assess
@@ -96,7 +96,7 @@ describe('Construct: DualReadFunction', () => {
 
   it('leaves no unacknowledged cdk-nag finding', () => {
     // Prepare
-    const app = newApp();
+    const app = newApp({}, { bundle: true });
     const stack = new Stack(app, 'Test');
     new DualReadFunction(stack, 'Probe', { entry: ENTRY, definitionsFile: EXAMPLE_DEFINITIONS_FILE });
 
