@@ -1,0 +1,317 @@
+/**
+ * `Backfill`: the backfill state machine of one migration (issue 4) — the definition from
+ * `stepfunctions/backfill.ts` (the same document local mode runs) with its task placeholders
+ * substituted by the ARNs of four functions built from `lambdas/backfill` (preflight, controls, page
+ * worker, finish), each with its own least-privilege role; a log group, X-Ray tracing, an alarm on
+ * failed executions and the state machine ARN as a stack output.
+ *
+ * The state machine has a fixed name because it starts executions of itself (Distributed Map child
+ * executions and the continuation as a new execution, docs/backfill.md); its role is scoped to that
+ * name.
+ */
+import { join } from 'node:path';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Migration } from '../core/migration';
+import { BackfillFunction, backfillDefinition } from '../stepfunctions/backfill';
+import { ConstructPropsError } from './errors';
+import { DualReadFunction } from './nodejs-function';
+
+/** Props of `Backfill`. */
+export interface BackfillProps {
+  /** The validated migration definition. */
+  readonly migration: Migration;
+  /** The legacy table (Scan only). */
+  readonly legacyTable: dynamodb.ITable;
+  /** The new table (DescribeTable, conditional PutItem only). */
+  readonly newTable: dynamodb.ITable;
+  /** The stack's control table (this migration's items only). */
+  readonly controlTable: dynamodb.ITable;
+  /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
+  readonly definitionsFile: string;
+  /** The sync Lambda: preflight checks its event source mapping consumes from TRIM_HORIZON. */
+  readonly syncFunction: lambda.IFunction;
+  /** The legacy stream ARN the sync Lambda consumes. */
+  readonly legacyStreamArn: string;
+  /**
+   * Name of the state machine (it starts executions of itself, so its role names it).
+   *
+   * @default `<stack name>-backfill-<migration id>`, cut to 80 characters
+   */
+  readonly stateMachineName?: string;
+  /** How long one page-worker invocation copies before returning. @default Duration.seconds(60) */
+  readonly pageBudget?: Duration;
+  /**
+   * `put`: one conditional PutItem per item (1 WCU per KB); `transact`: up to 100 conditional puts per
+   * TransactWriteItems (2 WCU per KB, fewer requests). @default 'put'
+   */
+  readonly writeMode?: 'put' | 'transact';
+  /** Concurrent write requests per page worker. @default 16 */
+  readonly writeConcurrency?: number;
+  /** Retention of the state machine's log group. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The backfill of one migration. */
+export class Backfill extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** Its execution log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The four functions, by definition placeholder. */
+  public readonly functions: Readonly<Record<BackfillFunction, DualReadFunction>>;
+  /** Fires when a backfill execution fails. */
+  public readonly failedAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: BackfillProps) {
+    super(scope, id);
+    const { migration } = props;
+    const stack = Stack.of(this);
+    const name = props.stateMachineName ?? defaultName(stack.stackName, migration.id);
+    const pageBudget = props.pageBudget ?? Duration.seconds(60);
+    validateBackfillProps(props, name, pageBudget);
+    const entry = join(__dirname, '..', 'lambdas', 'backfill', 'index.ts');
+    const leadingKey = {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
+    };
+    const environment = {
+      MIGRATION_ID: migration.id,
+      CONTROL_TABLE_NAME: props.controlTable.tableName,
+      LEGACY_TABLE_NAME: props.legacyTable.tableName,
+      NEW_TABLE_NAME: props.newTable.tableName,
+    };
+
+    const make = (
+      handler: string,
+      timeout: Duration,
+      extraEnv: Record<string, string>,
+      control: string[],
+    ): DualReadFunction => {
+      const fn = new DualReadFunction(this, `${handler[0]?.toUpperCase()}${handler.slice(1)}Function`, {
+        entry,
+        handler,
+        definitionsFile: props.definitionsFile,
+        description: `dualread backfill ${handler} of migration ${migration.id}`,
+        timeout,
+        environment: { ...environment, ...extraEnv },
+      });
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'MigrationControlItems',
+          actions: control,
+          resources: [props.controlTable.tableArn],
+          conditions: leadingKey,
+        }),
+      );
+      props.controlTable.encryptionKey?.grantEncryptDecrypt(fn);
+      return fn;
+    };
+
+    const preflight = make(
+      'preflight',
+      Duration.seconds(60),
+      { SYNC_FUNCTION_NAME: props.syncFunction.functionName, LEGACY_STREAM_ARN: props.legacyStreamArn },
+      // STATE + AUDIT are written in one TransactWriteItems, which IAM checks as PutItem per item.
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    );
+    preflight.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CheckCdcConsuming',
+        actions: ['lambda:ListEventSourceMappings'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(preflight).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'lambda:ListEventSourceMappings has no resource-level permissions (IAM service authorization reference); ' +
+        'the call is filtered to the sync function and the legacy stream in the code. Every other statement names its resource.',
+    });
+    preflight.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'NewTableExists',
+        actions: ['dynamodb:DescribeTable'],
+        resources: [props.newTable.tableArn],
+      }),
+    );
+
+    const controls = make('controls', Duration.seconds(30), {}, ['dynamodb:GetItem']);
+
+    const page = make(
+      'page',
+      // The budget, plus the page in progress and its throttling retries.
+      pageBudget.plus(Duration.minutes(4)),
+      {
+        BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
+        BACKFILL_WRITE_MODE: props.writeMode ?? 'put',
+        BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
+      },
+      ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    );
+    page.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ScanLegacy',
+        actions: ['dynamodb:Scan'],
+        resources: [props.legacyTable.tableArn],
+      }),
+    );
+    // PutItem only (conditional, rule 3, in the code); TransactWriteItems is authorized as PutItem per item.
+    page.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CopyToNewTable',
+        actions: ['dynamodb:PutItem'],
+        resources: [props.newTable.tableArn],
+      }),
+    );
+    props.legacyTable.encryptionKey?.grantDecrypt(page);
+    props.newTable.encryptionKey?.grantEncryptDecrypt(page);
+
+    const finish = make('finish', Duration.seconds(60), {}, [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    this.functions = {
+      [BackfillFunction.PREFLIGHT]: preflight,
+      [BackfillFunction.CONTROLS]: controls,
+      [BackfillFunction.PAGE]: page,
+      [BackfillFunction.FINISH]: finish,
+    };
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // Step Functions vended logs: the /aws/vendedlogs/ prefix keeps the resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const substitutions: Record<string, string> = {};
+    for (const [placeholder, fn] of Object.entries(this.functions))
+      substitutions[placeholder] = fn.functionArn;
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(backfillDefinition())),
+      definitionSubstitutions: substitutions,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+      comment: `dualread backfill of migration ${migration.id}`,
+    });
+    for (const fn of Object.values(this.functions)) fn.grantInvoke(this.stateMachine);
+
+    // It starts executions of itself: Distributed Map child executions and ContinueAsNew.
+    const selfArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${name}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StartItself',
+        actions: ['states:StartExecution'],
+        resources: [selfArn],
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageOwnExecutions',
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [executions],
+      }),
+    );
+    // cdk-nag findings name the exact resources; acknowledge each with its reason.
+    for (const fn of Object.values(this.functions)) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: iam5(stack, `${fn.functionArn}:*`),
+        reason:
+          'grantInvoke adds the function ARN with :* so that versions and aliases of this same function may be invoked.',
+      });
+    }
+    Validations.of(this.stateMachine).acknowledge({
+      id: iam5(stack, executions),
+      reason:
+        'The child executions of a Distributed Map are named by Step Functions (<state machine>/<map run>:<id>); the ' +
+        'wildcard covers only executions of this state machine, which must describe and stop them.',
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery actions, added by ' +
+        'tracingEnabled and logs, have no resource-level permissions.',
+    });
+
+    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
+      alarmDescription:
+        `A backfill execution of migration ${migration.id} failed (lock released, checkpoints kept). ` +
+        'See docs/runbook.md "Backfill" to read the error and resume.',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.stateMachine.stateMachineArn,
+      description: `Migration "${migration.id}": backfill state machine (aws stepfunctions start-execution --state-machine-arn ...)`,
+    });
+  }
+}
+
+/**
+ * The id cdk-nag gives an IAM5 finding on `resource`: tokens flattened as cdk-nag prints them
+ * (`<LogicalId.Attr>`, `<AWS::Region>`), so an acknowledgement names exactly one resource.
+ */
+function iam5(stack: Stack, resource: string): string {
+  const flatten = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = (v ?? {}) as Record<string, unknown>;
+    if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+    if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    if (Array.isArray(o['Fn::Join'])) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(flatten).join(sep);
+    }
+    return JSON.stringify(v);
+  };
+  return `AwsSolutions-IAM5[Resource::${flatten(stack.resolve(resource))}]`;
+}
+
+/** `<stack>-backfill-<id>` within Step Functions' 80-character name limit. */
+function defaultName(stackName: string, migrationId: string): string {
+  const suffix = `-backfill-${migrationId}`;
+  return `${stackName.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+/**
+ * @throws ConstructPropsError for an invalid combination of props
+ */
+function validateBackfillProps(props: BackfillProps, name: string, pageBudget: Duration): void {
+  const fail = (problem: string): never => {
+    throw new ConstructPropsError('Backfill', props.migration.id, problem);
+  };
+  if (!Token.isUnresolved(name) && !/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+    fail(`stateMachineName "${name}" must be 1-80 letters, digits, dashes or underscores`);
+  }
+  const budget = pageBudget.toSeconds();
+  if (budget < 1 || budget > 600) fail(`pageBudget must be from 1 s to 10 minutes, not ${budget} s`);
+  const c = props.writeConcurrency ?? 16;
+  if (!Number.isInteger(c) || c < 1 || c > 256)
+    fail(`writeConcurrency must be an integer from 1 to 256, not ${c}`);
+  if (props.writeMode !== undefined && props.writeMode !== 'put' && props.writeMode !== 'transact') {
+    fail(`writeMode must be 'put' or 'transact', not ${String(props.writeMode)}`);
+  }
+}

@@ -1,0 +1,199 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { Backfill, type BackfillProps } from '../../lib/backfill';
+import { taskStates } from '../../stepfunctions/asl';
+import { BackfillFunction, backfillDefinition } from '../../stepfunctions/backfill';
+import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+
+function backfillStack(props: Partial<BackfillProps> = {}) {
+  const app = newApp();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const control = new ControlTable(stack, 'ControlTable');
+  const newTable = new dynamodb.Table(stack, 'NewTable', {
+    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
+    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+    tableStreamArn: ORDERS_STREAM_ARN,
+  });
+  const syncFunction = lambda.Function.fromFunctionName(stack, 'Sync', 'orders-sync');
+  const construct = new Backfill(stack, 'Backfill', {
+    migration: ordersMigration(),
+    legacyTable,
+    newTable,
+    controlTable: control.table,
+    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+    syncFunction,
+    legacyStreamArn: ORDERS_STREAM_ARN,
+    ...props,
+  });
+  return { app, stack, construct };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Sid?: string; Condition?: unknown };
+
+/** The statements of the inline policy attached to the role of the function whose handler is `handler`. */
+function statementsOf(template: Template, handler: string): Statement[] {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Handler: `index.${handler}` },
+  });
+  const [fn] = Object.values(fns) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>;
+  const role = fn?.Properties.Role['Fn::GetAtt'][0];
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) =>
+      (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role),
+    )
+    .flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+}
+
+function actions(statements: Statement[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+}
+
+describe('Construct: Backfill', () => {
+  // Bundling takes seconds: one stack is synthesized and shared by the assertions.
+  let template: Template;
+  let nag: ReturnType<typeof nagFindings>;
+  beforeAll(() => {
+    const { app, stack } = backfillStack();
+    nag = nagFindings(app);
+    template = Template.fromStack(stack);
+  });
+
+  it('deploys the same definition local mode runs, apart from the function ARNs', () => {
+    // Prepare
+    const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{
+      Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
+    }>;
+
+    // Act
+    const deployed = JSON.parse(sm?.Properties.DefinitionString as string) as unknown;
+
+    // Assess
+    expect(deployed).toEqual(backfillDefinition());
+    const placeholders = Object.values(BackfillFunction).sort();
+    expect(Object.keys(sm?.Properties.DefinitionSubstitutions ?? {}).sort()).toEqual(placeholders);
+    for (const p of placeholders) {
+      expect(sm?.Properties.DefinitionSubstitutions[p]).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
+      });
+    }
+    const referenced = taskStates(backfillDefinition())
+      .map((t) => t.state.Parameters?.FunctionName)
+      .filter((f) => f !== undefined);
+    expect(new Set(referenced)).toEqual(new Set(placeholders.map((p) => `\${${p}}`)));
+  });
+
+  it('creates a standard state machine with a fixed name, full logging and tracing', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Test-backfill-orders',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/Test-backfill-orders',
+      RetentionInDays: 365,
+    });
+  });
+
+  it('builds four functions from one entry, one per handler', () => {
+    for (const handler of ['preflight', 'controls', 'page', 'finish']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: `index.${handler}`,
+        Environment: {
+          Variables: Match.objectLike({ MIGRATION_ID: 'orders', CONTROL_TABLE_NAME: Match.anyValue() }),
+        },
+      });
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.page',
+      Environment: {
+        Variables: Match.objectLike({ BACKFILL_PAGE_BUDGET_MS: '60000', BACKFILL_WRITE_MODE: 'put' }),
+      },
+    });
+  });
+
+  it('gives the page worker Scan on legacy and PutItem on new only', () => {
+    const statements = statementsOf(template, 'page');
+    expect(actions(statements)).toEqual(
+      expect.arrayContaining(['dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:GetItem']),
+    );
+    expect(actions(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:PutItem',
+      'dynamodb:Scan',
+    ]);
+    const scan = statements.find((s) => s.Sid === 'ScanLegacy');
+    expect(scan?.Resource).toBe('arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy');
+    const control = statements.find((s) => s.Sid === 'MigrationControlItems');
+    expect(control?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] },
+    });
+  });
+
+  it('lets only the preflight list event source mappings and describe the new table', () => {
+    expect(actions(statementsOf(template, 'preflight'))).toEqual(
+      expect.arrayContaining(['lambda:ListEventSourceMappings', 'dynamodb:DescribeTable']),
+    );
+    for (const other of ['controls', 'page', 'finish']) {
+      expect(actions(statementsOf(template, other))).not.toContain('lambda:ListEventSourceMappings');
+    }
+    expect(actions(statementsOf(template, 'controls')).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:GetItem',
+    ]);
+  });
+
+  it('lets the state machine start executions of itself only (Distributed Map children, continuation)', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { PolicyDocument: { Statement: Statement[] } };
+    }>;
+    const start = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .find((s) => s.Sid === 'StartItself');
+    expect(start?.Resource).toBe('arn:aws:states:eu-west-1:123456789012:stateMachine:Test-backfill-orders');
+    const manage = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .find((s) => s.Sid === 'ManageOwnExecutions');
+    expect(manage?.Resource).toBe('arn:aws:states:eu-west-1:123456789012:execution:Test-backfill-orders/*');
+  });
+
+  it('alarms on a failed execution and outputs the state machine ARN', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    const outputs = template.findOutputs('*', {
+      Value: { Ref: Match.stringLikeRegexp('BackfillStateMachine') },
+    });
+    expect(Object.keys(outputs)).toHaveLength(1);
+  });
+
+  it('passes cdk-nag with a written reason for every acknowledgement', () => {
+    expect(nag.filter((f) => f.paths.some((p) => p.includes('/Backfill/')))).toEqual([]);
+  });
+});
+
+describe('Construct: Backfill props', () => {
+  it.each<[string, Partial<BackfillProps>, RegExp]>([
+    ['an invalid state machine name', { stateMachineName: 'has spaces' }, /stateMachineName/],
+    ['a page budget over 10 minutes', { pageBudget: Duration.minutes(11) }, /pageBudget/],
+    ['a write concurrency of 0', { writeConcurrency: 0 }, /writeConcurrency/],
+    ['an unknown write mode', { writeMode: 'batch' as never }, /writeMode/],
+  ])('refuses %s', (_case, props, message) => {
+    expect(() => backfillStack(props)).toThrow(message);
+  });
+});
