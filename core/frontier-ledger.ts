@@ -224,6 +224,13 @@ export class FrontierLedger {
     readonly config: FrontierConfig & {
       /** Tolerance of clock differences between the tracker and DynamoDB (for the A2 check). */
       readonly clockSkewMs: number;
+      /**
+       * How many records before the first record waiting for a marker a marker may start and still
+       * cover it (a batch that begins with records already known applied). At least the sync Lambda's
+       * batch size; a marker starting earlier is missed and item evidence proves its records instead.
+       * @default 1000
+       */
+      readonly markerLookbackRecords?: number;
     },
     restored: readonly PersistedShard[] = [],
   ) {
@@ -345,10 +352,18 @@ export class FrontierLedger {
   markerCursor(now: number): string | undefined {
     let cursor: string | undefined;
     for (const s of this.shards.values()) {
-      const from = this.waitingForMarker(s, now);
-      if (from !== undefined && (cursor === undefined || from < cursor)) cursor = from;
+      const waiting = this.waitingForMarker(s, now);
+      if (waiting === undefined) continue;
+      const from = this.lookback(s, s.seenIndex(waiting));
+      if (cursor === undefined || from < cursor) cursor = from;
     }
     return cursor;
+  }
+
+  /** The sequence number `markerLookbackRecords` records before position `index` of `seen`. */
+  private lookback(s: ShardLedger, index: number): string {
+    const back = this.config.markerLookbackRecords ?? 1000;
+    return (s.seen[Math.max(0, index - back)] ?? s.seen[index] ?? s.lastSeen ?? '') as string;
   }
 
   /** The first record of a shard a marker could still prove applied. */
@@ -373,8 +388,9 @@ export class FrontierLedger {
         (r, i) => r.evidence === undefined || s.pending[i + 1]?.evidence === undefined,
       );
       if (kept.length !== s.pending.length) s.pending.splice(0, s.pending.length, ...kept);
-      const from = this.waitingForMarker(s, now) ?? s.lastSeen;
-      if (from === undefined) continue;
+      if (s.seen.length === 0) continue;
+      const waiting = this.waitingForMarker(s, now);
+      const from = this.lookback(s, waiting === undefined ? s.seen.length : s.seenIndex(waiting));
       const cut = s.seenIndex(from);
       for (const seq of s.seen.splice(0, cut)) this.shardOfSeq.delete(seq);
       if (globalFrom === undefined || from < globalFrom) globalFrom = from;

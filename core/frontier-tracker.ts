@@ -79,6 +79,8 @@ export interface TrackerConfig extends FrontierConfig {
   readonly itemEvidencePerShard: number;
   /** GetRecords pages per shard per step (bounds one step on a long backlog). @default 20 */
   readonly maxPagesPerShard: number;
+  /** See `FrontierLedger`: at least the sync Lambda's batch size. @default 1000 */
+  readonly markerLookbackRecords?: number;
 }
 
 /** Defaults of `TrackerConfig` other than the frontier math's. */
