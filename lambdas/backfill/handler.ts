@@ -170,6 +170,15 @@ export interface BackfillSettingsDeps {
   readonly maxRoundsPerExecution: number;
 }
 
+/**
+ * Upper bounds that keep every execution far below Step Functions' 25,000-event history limit
+ * (docs/backfill.md): a segment-loop iteration writes at most 18 events, a parent round 15.
+ */
+export const MAX_ITERATIONS_PER_ROUND = 1_200;
+export const MAX_ROUNDS_PER_EXECUTION = 1_500;
+/** The pending-segment list travels in the state (256 KiB payload limit): at most 10,000 segments. */
+export const MAX_SEGMENTS = 10_000;
+
 /** Defaults for AWS (docs/backfill.md). */
 export const DEFAULT_BACKFILL_SETTINGS: BackfillSettingsDeps = {
   pageBudgetMs: 60_000,
@@ -303,20 +312,20 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
       'totalSegments',
       input.totalSegments,
       deps.migration.backfill.segments,
-      1_000_000,
+      MAX_SEGMENTS,
     );
     const maxConcurrency = positiveInt('maxConcurrency', input.maxConcurrency, totalSegments, 10_000);
     const maxIterationsPerRound = positiveInt(
       'maxIterationsPerRound',
       input.maxIterationsPerRound,
       deps.settings.maxIterationsPerRound,
-      1_400,
+      MAX_ITERATIONS_PER_ROUND,
     );
     const maxRoundsPerExecution = positiveInt(
       'maxRoundsPerExecution',
       input.maxRoundsPerExecution,
       deps.settings.maxRoundsPerExecution,
-      2_000,
+      MAX_ROUNDS_PER_EXECUTION,
     );
     const actor = input.actor ?? `backfill:${runId}`;
     const m = deps.migration;
