@@ -1,0 +1,157 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { ReadApi, type ReadApiProps } from '../../lib/read-api';
+import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+
+function readApiStack(props: Partial<ReadApiProps> = {}) {
+  const app = newApp();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const control = new ControlTable(stack, 'ControlTable');
+  const newTable = new dynamodb.Table(stack, 'NewTable', {
+    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
+    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+    tableStreamArn: ORDERS_STREAM_ARN,
+  });
+  const construct = new ReadApi(stack, 'Read', {
+    migration: ordersMigration(),
+    controlTable: control.table,
+    legacyTable,
+    newTable,
+    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+    ...props,
+  });
+  return { app, stack, construct };
+}
+
+describe('Construct: ReadApi', () => {
+  let template: Template;
+  let nag: ReturnType<typeof nagFindings>;
+  beforeAll(() => {
+    const { app, stack } = readApiStack();
+    nag = nagFindings(app);
+    template = Template.fromStack(stack);
+  });
+
+  it('exposes get, batch-get and query under /migrations/{id}, every method IAM-authorized', () => {
+    // Assess
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    const served = Object.values(methods).map(
+      (m) => (m as { Properties: { HttpMethod: string; AuthorizationType: string } }).Properties,
+    );
+    expect(served.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST', 'POST']);
+    expect(served.every((m) => m.AuthorizationType === 'AWS_IAM')).toBe(true);
+    for (const part of ['migrations', '{id}', 'items', 'batch-get', 'query'])
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: part });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      ApiKeyRequired: false,
+      RequestParameters: { 'method.request.querystring.key': true },
+    });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+  });
+
+  it('writes access logs and execution logs, with tracing', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      MethodSettings: [
+        Match.objectLike({ LoggingLevel: 'ERROR', MetricsEnabled: true, DataTraceEnabled: false }),
+      ],
+      TracingEnabled: true,
+    });
+  });
+
+  it('runs the read Lambda with its migration, tables and timeouts in the environment', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 10,
+      Environment: {
+        Variables: Match.objectLike({
+          MIGRATION_ID: 'orders',
+          CONTROL_TABLE_NAME: Match.anyValue(),
+          LEGACY_TABLE_NAME: 'orders-legacy',
+          NEW_TABLE_NAME: Match.anyValue(),
+          PAGE_TOKEN_SECRET: Match.stringLikeRegexp('-orders$'),
+          READ_NEW_TIMEOUT_MS: '300',
+          POWERTOOLS_SERVICE_NAME: 'read-api',
+        }),
+      },
+    });
+  });
+
+  it('may only get and query the two tables and get its own control items', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'ReadMigratedTables',
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+            Resource: [
+              'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] },
+            ],
+          },
+          {
+            Sid: 'ReadMigrationControlItems',
+            Effect: 'Allow',
+            Action: 'dynamodb:GetItem',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControlTable'), 'Arn'] },
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] } },
+          },
+        ]),
+      },
+    });
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toMatch(/dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|Scan|\*)/);
+  });
+
+  it('alarms on any 5xx and on p99 latency', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5XXError',
+      Namespace: 'AWS/ApiGateway',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Threshold: 1000,
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions with a written reason for every acknowledgement', () => {
+    expect(nag.filter((f) => f.paths.some((p) => p.includes('/Read/')))).toEqual([]);
+  });
+});
+
+describe('Construct: ReadApi options', () => {
+  it('adds an API key and a throttling usage plan on request, keeping IAM authorization', () => {
+    // Prepare / Act
+    const { stack } = readApiStack({ apiKey: { rateLimit: 50, burstLimit: 80 } });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 50, BurstLimit: 80 },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      ApiKeyRequired: true,
+      AuthorizationType: 'AWS_IAM',
+    });
+  });
+
+  it.each([
+    ['a new-table timeout under 10 ms', { newTableTimeout: Duration.millis(1) }, /newTableTimeout/],
+    ['a non-positive key rate', { apiKey: { rateLimit: 0 } }, /rateLimit/],
+  ])('refuses %s', (_name, props, message) => {
+    expect(() => readApiStack(props)).toThrow(message);
+  });
+});
