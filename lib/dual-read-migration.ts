@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/migration';
 import { defaultNewTableProps, exampleLegacyTableProps, newTableIdentityProps } from './defaults';
+import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
 import { mergeProps } from './merge-props';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
 
@@ -64,6 +65,24 @@ export interface DualReadMigrationProps {
    * @default false
    */
   readonly createLegacyTableForExample?: boolean;
+
+  /**
+   * Absolute path of the migration definitions file, bundled into the migration's Lambdas as
+   * `dualread-definitions` (`DualReadStack` passes its own).
+   *
+   * @default - no Lambdas are created, only the tables
+   */
+  readonly definitionsFile?: string;
+
+  /**
+   * Settings of the frontier tracker (loop, interval, propagation margin, lag alarm threshold).
+   *
+   * @default - see `FrontierTrackingProps`
+   */
+  readonly frontierTrackingProps?: Pick<
+    FrontierTrackingProps,
+    'loopDuration' | 'loopInterval' | 'propagationMargin' | 'lagAlarmThreshold'
+  >;
 }
 
 /** One live migration from a legacy DynamoDB table to a new one. */
@@ -82,6 +101,8 @@ export class DualReadMigration extends Construct {
   public readonly legacyTable?: dynamodb.Table;
   /** ARN of the legacy table's stream, which the sync Lambda and the frontier tracker read. */
   public readonly legacyStreamArn: string;
+  /** The frontier tracker (when `definitionsFile` is given). */
+  public readonly frontierTracking?: FrontierTracking;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -117,6 +138,17 @@ export class DualReadMigration extends Construct {
     }
     // validateDualReadMigrationProps has ensured a stream ARN is known here.
     this.legacyStreamArn = this.legacyTableInterface.tableStreamArn as string;
+
+    if (props.definitionsFile) {
+      this.frontierTracking = new FrontierTracking(this, 'FrontierTracker', {
+        ...props.frontierTrackingProps,
+        migration,
+        controlTable: this.controlTable,
+        newTable: this.newTableInterface,
+        legacyStreamArn: this.legacyStreamArn,
+        definitionsFile: props.definitionsFile,
+      });
+    }
 
     Tags.of(this).add('dualread:migration', migration.id);
   }

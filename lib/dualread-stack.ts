@@ -76,6 +76,7 @@ export class DualReadStack extends Stack {
         migration,
         controlTable: this.controlTable.table,
         createLegacyTableForExample: throwaway,
+        definitionsFile: this.definitionsFile,
         ...(throwaway && migration.newTable.create ? { newTableProps: { removalPolicy } } : {}),
       });
       const prefix = pascal(migration.id);

@@ -7,3 +7,4 @@ export * from './errors';
 export * from './merge-props';
 export * from './nodejs-function';
 export * from './validate-props';
+export * from './frontier-tracker';

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { ControlTable, DualReadMigration, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { FrontierMetrics, FrontierTracking, type FrontierTrackingProps } from '../../lib/frontier-tracker';
 import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
 
@@ -130,5 +130,43 @@ describe('Construct: FrontierTracking', () => {
   ])('refuses %s', (_name, props) => {
     // Act / Assess
     expect(() => trackerStack(props)).toThrow(/FrontierTracking \(migration "orders"\): loopDuration/);
+  });
+});
+
+describe('Construct: DualReadMigration (frontier tracker wiring)', () => {
+  function migrationStack(definitionsFile?: string) {
+    const app = newApp();
+    const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const control = new ControlTable(stack, 'ControlTable');
+    const construct = new DualReadMigration(stack, 'Migration', {
+      migration: ordersMigration(),
+      controlTable: control.table,
+      ...(definitionsFile ? { definitionsFile } : {}),
+      frontierTrackingProps: { loopInterval: Duration.seconds(5) },
+    });
+    return { construct, template: Template.fromStack(stack) };
+  }
+
+  it('creates the tracker on the legacy stream when it has a definitions file', () => {
+    // Act
+    const { construct, template } = migrationStack(EXAMPLE_DEFINITIONS_FILE);
+
+    // Assess
+    expect(construct.frontierTracking).toBeDefined();
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ LEGACY_STREAM_ARN: ORDERS_STREAM_ARN, LOOP_INTERVAL_MS: '5000' }),
+      },
+    });
+  });
+
+  it('creates only the tables without a definitions file', () => {
+    // Act
+    const { construct, template } = migrationStack();
+
+    // Assess
+    expect(construct.frontierTracking).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::Function', 0);
   });
 });

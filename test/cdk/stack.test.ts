@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -16,6 +17,9 @@ import {
   EXAMPLE_DEFINITIONS_FILE,
 } from '../../lib';
 import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+
+/** The orders definitions file the stack's Lambdas bundle (it must exist: esbuild reads it). */
+const ORDERS_DEFINITIONS_FILE = join(__dirname, 'fixtures', 'orders-definitions.ts');
 
 const TABLE = 'AWS::DynamoDB::Table';
 
@@ -64,7 +68,7 @@ function importedStack(migrations: readonly Migration[] = [ordersMigration()]): 
   const stack = new DualReadStack(app, 'DualRead-prod', {
     migrations,
     envName: 'prod',
-    definitionsFile: '/defs/orders.ts',
+    definitionsFile: ORDERS_DEFINITIONS_FILE,
     env: { account: '123456789012', region: 'eu-west-1' },
   });
   return { stack, template: Template.fromStack(stack) };
@@ -680,7 +684,7 @@ describe('cdk-nag: AwsSolutions', () => {
     new DualReadStack(app, 'DualRead-prod', {
       migrations: [ordersMigration()],
       envName: 'prod',
-      definitionsFile: '/defs/orders.ts',
+      definitionsFile: ORDERS_DEFINITIONS_FILE,
       env: { account: '123456789012', region: 'eu-west-1' },
     });
 
