@@ -100,8 +100,10 @@ export class FrontierTracking extends Construct {
       // would also double the stream reads (DynamoDB Streams allows ~2 readers per shard, and the sync
       // Lambda is one of them).
       reservedConcurrentExecutions: 1,
-      // A run that is still going when the next minute's event arrives makes that event fail on the
-      // reserved concurrency: drop it rather than queue it, the next minute brings another.
+      // A run still going when the next minute's event arrives throttles that event (reserved
+      // concurrency 1); Lambda retries throttled events until they are maxEventAge old, so the event
+      // starts the next run as soon as this one ends, and is dropped rather than piled up after 60 s.
+      // Function errors are not retried: the next minute brings another event.
       retryAttempts: 0,
       maxEventAge: Duration.seconds(60),
       environment: {
