@@ -232,11 +232,13 @@ export function makeReadHandler(deps: ReadDeps): ReadHandler {
   const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
       const match = ROUTE.exec(event.path ?? '');
-      if (!match)
+      if (!match) {
+        telemetry.rejected(404);
         return problem(
           404,
           `no such resource ${String(event.path).slice(0, 100)}; see /migrations/{id}/items, /batch-get, /query`,
         );
+      }
       const [, rawId, resource] = match as unknown as [string, string, string];
       let id: string;
       try {
@@ -251,13 +253,22 @@ export function makeReadHandler(deps: ReadDeps): ReadHandler {
         );
       const method = event.httpMethod;
       if (resource === 'items') {
-        if (method !== 'GET') return problem(405, `${resource} takes GET`);
+        if (method !== 'GET') {
+          telemetry.rejected(405);
+          return problem(405, `${resource} takes GET`);
+        }
         return await getItem(event, reader);
       }
-      if (method !== 'POST') return problem(405, `${resource} takes POST`);
+      if (method !== 'POST') {
+        telemetry.rejected(405);
+        return problem(405, `${resource} takes POST`);
+      }
       return resource === 'batch-get' ? await batchGet(event, reader) : await query(event, reader);
     } catch (err) {
-      if (err instanceof ReadApiError) return problem(err.status, err.message);
+      if (err instanceof ReadApiError) {
+        telemetry.rejected(err.status);
+        return problem(err.status, err.message);
+      }
       // Anything else is a bug; answer 500 without internals, log it with its stack.
       telemetry.internalError(err);
       return problem(500, 'internal error');

@@ -46,6 +46,8 @@ export interface ReadTelemetry {
   comparison(event: MismatchEvent): void;
   storeFailure(migrationId: string, store: Store, timedOut: boolean, message: string): void;
   breakerChanged(migrationId: string, from: BreakerState, to: BreakerState): void;
+  /** A request refused with a 4xx (bad input, unknown route). */
+  rejected(status: number): void;
   /** A bug surfaced as a 500. */
   internalError(err: unknown): void;
   /** Publishes buffered metrics (end of invocation). */
@@ -58,6 +60,7 @@ export const NO_TELEMETRY: ReadTelemetry = {
   comparison: () => undefined,
   storeFailure: () => undefined,
   breakerChanged: () => undefined,
+  rejected: () => undefined,
   internalError: () => undefined,
   flush: () => undefined,
 };
@@ -102,6 +105,10 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
 
   breakerChanged(migrationId: string, from: BreakerState, to: BreakerState): void {
     this.logger.warn('new-store circuit breaker changed state', { migrationId, from, to });
+  }
+
+  rejected(status: number): void {
+    this.metrics.addMetric(status === 400 ? 'BadRequests' : 'ClientErrors', MetricUnit.Count, 1);
   }
 
   internalError(err: unknown): void {
