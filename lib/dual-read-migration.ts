@@ -10,6 +10,7 @@ import type { Migration } from '../core/migration';
 import { defaultNewTableProps, exampleLegacyTableProps, newTableIdentityProps } from './defaults';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
 import { mergeProps } from './merge-props';
+import { ReadApi, type ReadApiProps } from './read-api';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
 
 /**
@@ -83,6 +84,16 @@ export interface DualReadMigrationProps {
     FrontierTrackingProps,
     'loopDuration' | 'loopInterval' | 'propagationMargin' | 'lagAlarmThreshold'
   >;
+
+  /**
+   * Settings of the dual-read API (API key and usage plan, stage, page-token secret, timeouts, alarms).
+   *
+   * @default - see `ReadApiProps`: IAM authorization only, stage `v1`
+   */
+  readonly readApiProps?: Pick<
+    ReadApiProps,
+    'apiKey' | 'pageTokenSecret' | 'stageName' | 'newTableTimeout' | 'latencyAlarmThreshold' | 'logRetention'
+  >;
 }
 
 /** One live migration from a legacy DynamoDB table to a new one. */
@@ -103,6 +114,8 @@ export class DualReadMigration extends Construct {
   public readonly legacyStreamArn: string;
   /** The frontier tracker (when `definitionsFile` is given). */
   public readonly frontierTracking?: FrontierTracking;
+  /** The dual-read API (when `definitionsFile` is given). */
+  public readonly readApi?: ReadApi;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -146,6 +159,17 @@ export class DualReadMigration extends Construct {
         controlTable: this.controlTable,
         newTable: this.newTableInterface,
         legacyStreamArn: this.legacyStreamArn,
+        definitionsFile: props.definitionsFile,
+      });
+    }
+
+    if (props.definitionsFile) {
+      this.readApi = new ReadApi(this, 'ReadApi', {
+        ...props.readApiProps,
+        migration,
+        controlTable: this.controlTable,
+        legacyTable: this.legacyTableInterface,
+        newTable: this.newTableInterface,
         definitionsFile: props.definitionsFile,
       });
     }

@@ -8,3 +8,4 @@ export * from './merge-props';
 export * from './nodejs-function';
 export * from './validate-props';
 export * from './frontier-tracker';
+export * from './read-api';

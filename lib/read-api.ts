@@ -155,6 +155,9 @@ export class ReadApi extends Construct {
         apiKeyRequired: requireKey,
       },
     });
+    // RestApi adds an `Endpoint` output by itself; outputs are the stack's to choose (the URL is
+    // `readApi.api.url`, and `aws apigateway get-rest-apis` finds it by the name above).
+    this.api.node.tryRemoveChild('Endpoint');
     const integration = new apigateway.LambdaIntegration(this.function, { proxy: true });
     const validator = new apigateway.RequestValidator(this, 'Validator', {
       restApi: this.api,
