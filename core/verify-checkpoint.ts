@@ -7,12 +7,16 @@
  * page: suspects are keyed by their legacy key, so storing one twice is harmless, and the counts
  * only move with the checkpoint, so nothing is counted twice).
  */
-import { type SetChecksum, EMPTY_CHECKSUM, combineChecksums } from './checksum';
+import { type SetChecksum, EMPTY_CHECKSUM, checksumsEqual, combineChecksums } from './checksum';
 import { type ClassCounts, addCounts, zeroCounts } from './diff';
 import type { JsonItem } from './values';
 
-/** Which table a segment scans: legacy (classify every legacy item) or new (find extras). */
-export const VerifySide = { LEGACY: 'legacy', NEW: 'new' } as const;
+/**
+ * Which pass a segment belongs to: `legacy` (classify every legacy item against new), `new` (hash the
+ * live new items and take their key census) and, only when the census does not prove that there are
+ * none, `extras` (scan new again and look up every live item's legacy origin).
+ */
+export const VerifySide = { LEGACY: 'legacy', NEW: 'new', EXTRAS: 'extras' } as const;
 export type VerifySide = (typeof VerifySide)[keyof typeof VerifySide];
 
 /** A verification segment checkpoint. */
@@ -30,6 +34,11 @@ export interface VerifyCheckpoint {
   readonly tombstones: number;
   /** Checksum of `mapItem(legacy)` (legacy side) or of live new items minus metadata (new side). */
   readonly checksum: SetChecksum;
+  /**
+   * Key census: checksum of the new keys of legacy items whose new item is live (legacy side), or of
+   * the keys of live new items (new side). Equal censuses prove there is no extra (see `nextStage`).
+   */
+  readonly keyCensus: SetChecksum;
   /** Suspects stored for the re-check, and suspects not stored because the cap was reached. */
   readonly suspects: number;
   readonly suspectsDropped: number;
@@ -49,6 +58,7 @@ export interface VerifyPageOutcome {
   readonly counts: Partial<ClassCounts>;
   readonly tombstones: number;
   readonly checksum: SetChecksum;
+  readonly keyCensus: SetChecksum;
   readonly suspects: number;
   readonly suspectsDropped: number;
   readonly notBefore: number;
@@ -71,6 +81,7 @@ export function initialVerifyCheckpoint(
     counts: zeroCounts(),
     tombstones: 0,
     checksum: EMPTY_CHECKSUM,
+    keyCensus: EMPTY_CHECKSUM,
     suspects: 0,
     suspectsDropped: 0,
     pages: 0,
@@ -102,6 +113,7 @@ export function advanceVerifyCheckpoint(
     counts: addCounts(previous.counts, page.counts),
     tombstones: previous.tombstones + page.tombstones,
     checksum: combineChecksums(previous.checksum, page.checksum),
+    keyCensus: combineChecksums(previous.keyCensus, page.keyCensus),
     suspects: previous.suspects + page.suspects,
     suspectsDropped: previous.suspectsDropped + page.suspectsDropped,
     pages: previous.pages + 1,
@@ -117,6 +129,7 @@ export interface SideTotals {
   readonly counts: ClassCounts;
   readonly tombstones: number;
   readonly checksum: SetChecksum;
+  readonly keyCensus: SetChecksum;
   readonly suspects: number;
   readonly suspectsDropped: number;
   readonly segmentsDone: number;
@@ -130,6 +143,7 @@ export function sideTotals(checkpoints: readonly VerifyCheckpoint[]): SideTotals
       counts: addCounts(t.counts, c.counts),
       tombstones: t.tombstones + c.tombstones,
       checksum: combineChecksums(t.checksum, c.checksum),
+      keyCensus: combineChecksums(t.keyCensus, c.keyCensus ?? EMPTY_CHECKSUM),
       suspects: t.suspects + c.suspects,
       suspectsDropped: t.suspectsDropped + c.suspectsDropped,
       segmentsDone: t.segmentsDone + (c.done ? 1 : 0),
@@ -139,6 +153,7 @@ export function sideTotals(checkpoints: readonly VerifyCheckpoint[]): SideTotals
       counts: zeroCounts(),
       tombstones: 0,
       checksum: EMPTY_CHECKSUM,
+      keyCensus: EMPTY_CHECKSUM,
       suspects: 0,
       suspectsDropped: 0,
       segmentsDone: 0,
@@ -159,6 +174,7 @@ export function pendingVerifySegments(
 export const VerifyStage = {
   LEGACY: 'LEGACY',
   NEW: 'NEW',
+  EXTRAS: 'EXTRAS',
   RECHECK: 'RECHECK',
   REPAIR: 'REPAIR',
   REPORT: 'REPORT',
@@ -170,11 +186,28 @@ export interface StageInput {
   readonly totalSegments: number;
   readonly legacy: readonly VerifyCheckpoint[];
   readonly fresh: readonly VerifyCheckpoint[];
+  readonly extras: readonly VerifyCheckpoint[];
   /** Suspects whose re-check has not settled. */
   readonly pendingSuspects: number;
   /** Confirmed suspects not yet repaired (or found already fixed, or lost to CDC). */
   readonly unrepaired: number;
   readonly repair: boolean;
+}
+
+/**
+ * True when the key censuses prove that the new table held no extra during the run. The legacy pass
+ * sums the hashes of `mapKey(k)` for every legacy item whose new item was live; the new pass sums the
+ * hashes of the keys of the live new items. Equal sums mean equal key multisets (up to SHA-256
+ * collisions), so every key live in new at its census had a legacy origin at the legacy pass. A new
+ * item that is an extra during the whole run is in the new census and not in the legacy one, so the
+ * sums differ and the `extras` pass runs. (Drift created in the middle of a run can escape this run,
+ * as it can escape any pass that has already covered its key; the next run sees it.)
+ */
+export function censusProvesNoExtras(
+  legacy: readonly VerifyCheckpoint[],
+  fresh: readonly VerifyCheckpoint[],
+) {
+  return checksumsEqual(sideTotals(legacy).keyCensus, sideTotals(fresh).keyCensus);
 }
 
 /** The next stage and, for the scan stages, the segments still to do. */
@@ -183,6 +216,10 @@ export function nextStage(input: StageInput): { stage: VerifyStage; segments: nu
   if (legacy.length) return { stage: VerifyStage.LEGACY, segments: legacy };
   const fresh = pendingVerifySegments(input.fresh, input.totalSegments);
   if (fresh.length) return { stage: VerifyStage.NEW, segments: fresh };
+  if (!censusProvesNoExtras(input.legacy, input.fresh)) {
+    const extras = pendingVerifySegments(input.extras, input.totalSegments);
+    if (extras.length) return { stage: VerifyStage.EXTRAS, segments: extras };
+  }
   if (input.pendingSuspects > 0) return { stage: VerifyStage.RECHECK, segments: [] };
   if (input.repair && input.unrepaired > 0) return { stage: VerifyStage.REPAIR, segments: [] };
   return { stage: VerifyStage.REPORT, segments: [] };

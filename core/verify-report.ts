@@ -38,6 +38,8 @@ export interface VerifyReport {
   readonly durationMs?: number;
   readonly legacy?: { readonly scanned: number; readonly checksum: SetChecksum };
   readonly fresh?: { readonly scanned: number; readonly tombstones: number; readonly checksum: SetChecksum };
+  /** The extras pass: skipped when the key censuses proved there is no extra. */
+  readonly extrasPass?: { readonly scanned: number; readonly skipped?: boolean };
   /** Both checksums equal: with no writes during the run, proof that the stores are equal. */
   readonly checksumsEqual?: boolean;
   /** Classes as the first pass saw them (lag included). */
@@ -62,12 +64,14 @@ export interface VerifyReport {
 export function summarize(
   legacy: SideTotals,
   fresh: SideTotals,
+  extras: SideTotals,
   suspects: readonly Suspect[],
 ): Required<
   Pick<
     VerifyReport,
     | 'legacy'
     | 'fresh'
+    | 'extrasPass'
     | 'checksumsEqual'
     | 'firstPass'
     | 'counts'
@@ -81,7 +85,7 @@ export function summarize(
 > {
   const firstPass = zeroCounts();
   for (const c of Object.keys(firstPass) as DiffClass[])
-    firstPass[c] = (legacy.counts[c] ?? 0) + (fresh.counts[c] ?? 0);
+    firstPass[c] = (legacy.counts[c] ?? 0) + (fresh.counts[c] ?? 0) + (extras.counts[c] ?? 0);
   const counts = zeroCounts();
   counts[DiffClass.MATCH] = legacy.counts[DiffClass.MATCH] ?? 0;
   const samples: Record<string, JsonItem[]> = {};
@@ -114,11 +118,12 @@ export function summarize(
     else if (s.repair === RepairOutcome.ALREADY_FIXED) repairs.alreadyFixed++;
     else if (s.repair === RepairOutcome.LOST_TO_CDC) repairs.lostToCdc++;
   }
-  const suspectsDropped = legacy.suspectsDropped + fresh.suspectsDropped;
+  const suspectsDropped = legacy.suspectsDropped + fresh.suspectsDropped + extras.suspectsDropped;
   const drift = DRIFT_CLASSES.reduce((n, c) => n + counts[c], 0);
   return {
     legacy: { scanned: legacy.scanned, checksum: legacy.checksum },
     fresh: { scanned: fresh.scanned, tombstones: fresh.tombstones, checksum: fresh.checksum },
+    extrasPass: extras.segmentsDone > 0 ? { scanned: extras.scanned } : { scanned: 0, skipped: true },
     checksumsEqual: checksumsEqual(legacy.checksum, fresh.checksum),
     firstPass,
     counts,

@@ -113,14 +113,16 @@ export function startLocalVerify(
       },
       waitTimeOverrides: {
         ...Object.fromEntries(
-          (['legacy', 'new'] as const).flatMap((side) => [
+          (['legacy', 'new', 'extras'] as const).flatMap((side) => [
             [loopStates(side).paused, 200],
             [loopStates(side).rate, 100],
           ]),
         ),
         ...options.waitTimeOverrides,
       },
-      retryIntervalOverrides: { [loopStates('legacy').scan]: 200, [loopStates('new').scan]: 200 },
+      retryIntervalOverrides: Object.fromEntries(
+        (['legacy', 'new', 'extras'] as const).map((side) => [loopStates(side).scan, 200]),
+      ),
       stateMachineId,
       ...(name ? { name } : {}),
     });

@@ -7,7 +7,8 @@
  *      ▼
  *   PrepareRound ─▶ StageChoice ─┬─ LEGACY  ─▶ VerifyLegacySegments (Distributed Map, a child per segment:
  *      ▲                         │                ReadControls ─▶ pause / rate Wait ─▶ ScanSegment loop)
- *      │                         ├─ NEW     ─▶ VerifyNewSegments (same loop, new table, extras)
+ *      │                         ├─ NEW     ─▶ VerifyNewSegments (same loop: new-table checksum + key census)
+ *      │                         ├─ EXTRAS  ─▶ FindExtras (only when the censuses differ: origin lookups)
  *      │                         ├─ RECHECK ─▶ Recheck (waits for the frontier inside, bounded)
  *      │                         ├─ REPAIR  ─▶ Repair (conditional writes, audit)
  *      │                         └─ REPORT  ─▶ Report ─▶ ReleaseLock ─▶ Succeeded
@@ -101,9 +102,12 @@ const segmentPayload: Payload = {
   'totalSegments.$': '$.totalSegments',
 };
 
+/** The scan passes (VerifySide in core/verify-checkpoint.ts). */
+export type LoopSide = 'legacy' | 'new' | 'extras';
+
 /** State names of a side's segment loop (state names are unique across a machine, Map bodies included). */
-export function loopStates(side: 'legacy' | 'new') {
-  const p = side === 'legacy' ? 'Legacy' : 'New';
+export function loopStates(side: LoopSide) {
+  const p = side === 'legacy' ? 'Legacy' : side === 'new' ? 'New' : 'Extras';
   return {
     readControls: `${p}ReadControls`,
     controlsChoice: `${p}ControlsChoice`,
@@ -119,7 +123,7 @@ export function loopStates(side: 'legacy' | 'new') {
 }
 
 /** The per-segment loop of one side (a child execution per segment in AWS). */
-function segmentLoop(side: 'legacy' | 'new'): Record<string, AslState> {
+function segmentLoop(side: LoopSide): Record<string, AslState> {
   const n = loopStates(side);
   return {
     [n.readControls]: {
@@ -182,7 +186,7 @@ function segmentLoop(side: 'legacy' | 'new'): Record<string, AslState> {
   };
 }
 
-function segmentMap(side: 'legacy' | 'new', label: string): AslState {
+function segmentMap(side: LoopSide, label: string): AslState {
   return {
     Type: 'Map',
     Label: label,
@@ -250,6 +254,7 @@ export function verifyDefinition(): AslMachine {
         Choices: [
           { Variable: '$.next.stage', StringEquals: 'LEGACY', Next: 'VerifyLegacySegments' },
           { Variable: '$.next.stage', StringEquals: 'NEW', Next: 'VerifyNewSegments' },
+          { Variable: '$.next.stage', StringEquals: 'EXTRAS', Next: 'FindExtras' },
           { Variable: '$.next.stage', StringEquals: 'RECHECK', Next: 'Recheck' },
           { Variable: '$.next.stage', StringEquals: 'REPAIR', Next: 'Repair' },
         ],
@@ -257,6 +262,7 @@ export function verifyDefinition(): AslMachine {
       },
       VerifyLegacySegments: segmentMap('legacy', 'VerifyLegacySegments'),
       VerifyNewSegments: segmentMap('new', 'VerifyNewSegments'),
+      FindExtras: segmentMap('extras', 'FindExtras'),
       Recheck: {
         ...lambdaTask(
           VerifyFunction.RECHECK,

@@ -229,6 +229,12 @@ export interface VerifyDeps {
   readonly beforeRepairWrite?: (newKey: Item, legacyKey: Item) => Promise<void>;
 }
 
+/** Checksums a page adds to: content (`checksum`) and key census (`keyCensus`). */
+interface Accumulators {
+  readonly content: ChecksumAccumulator;
+  readonly census: ChecksumAccumulator;
+}
+
 /** One Scan page request. */
 export interface ScanArgs {
   readonly segment: number;
@@ -259,14 +265,14 @@ function checkSegment(p: SegmentPayload): void {
   if (
     !p ||
     typeof p.runId !== 'string' ||
-    (p.side !== VerifySide.LEGACY && p.side !== VerifySide.NEW) ||
+    !Object.values(VerifySide).includes(p.side) ||
     !Number.isInteger(p.segment) ||
     !Number.isInteger(p.totalSegments) ||
     p.segment < 0 ||
     p.segment >= p.totalSegments
   ) {
     throw new VerifyInputError(
-      `invalid segment payload ${JSON.stringify(p)}: need runId, side legacy|new, segment < totalSegments`,
+      `invalid segment payload ${JSON.stringify(p)}: need runId, side legacy|new|extras, segment < totalSegments`,
     );
   }
 }
@@ -301,15 +307,17 @@ async function checkpoints(deps: VerifyDeps, runId: string, side: VerifySide): P
 }
 
 async function computeNext(deps: VerifyDeps, run: Pick<VerifyRun, 'runId' | 'totalSegments' | 'repair'>) {
-  const [legacy, fresh, suspects] = await Promise.all([
+  const [legacy, fresh, extras, suspects] = await Promise.all([
     checkpoints(deps, run.runId, VerifySide.LEGACY),
     checkpoints(deps, run.runId, VerifySide.NEW),
+    checkpoints(deps, run.runId, VerifySide.EXTRAS),
     listSuspects(deps, run.runId),
   ]);
   return nextStage({
     totalSegments: run.totalSegments,
     legacy,
     fresh,
+    extras,
     pendingSuspects: suspects.filter((s) => s.status === SuspectStatus.PENDING).length,
     unrepaired: suspects.filter((s) => s.status === SuspectStatus.CONFIRMED && s.repair === undefined).length,
     repair: run.repair,
@@ -493,12 +501,13 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
   }
 
   async function report(run: VerifyRun): Promise<VerifyReport> {
-    const [legacy, fresh, suspects] = await Promise.all([
+    const [legacy, fresh, extras, suspects] = await Promise.all([
       checkpoints(deps, run.runId, VerifySide.LEGACY),
       checkpoints(deps, run.runId, VerifySide.NEW),
+      checkpoints(deps, run.runId, VerifySide.EXTRAS),
       listSuspects(deps, run.runId),
     ]);
-    const figures = summarize(sideTotals(legacy), sideTotals(fresh), suspects);
+    const figures = summarize(sideTotals(legacy), sideTotals(fresh), sideTotals(extras), suspects);
     const now = deps.now();
     const out = await updateReport(deps, run.runId, (r) => ({
       ...r,
@@ -617,7 +626,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
   }
 
   /** Legacy side: classify each legacy item against the new item at its mapped key. */
-  async function legacyPage(items: readonly Item[], acc: ChecksumAccumulator, runId: string) {
+  async function legacyPage(items: readonly Item[], acc: Accumulators, runId: string) {
     const counts = zeroCounts();
     const suspects: Suspect[] = [];
     const rows: Array<{ legacyKey: Item; newKey: Item; expected: Item }> = [];
@@ -638,7 +647,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
         suspects.push(suspectOf(runId, legacyKey, {}, DiffClass.UNMAPPABLE, 'absent', seenAt));
         continue;
       }
-      acc.add(expected.item);
+      acc.content.add(expected.item);
       rows.push({ legacyKey, newKey, expected: expected.item });
     }
     const found = await deps.fresh.batchGet(
@@ -649,30 +658,39 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       const actual = found.get(keyId(r.newKey));
       const cls = classifyPair(r.expected, actual, names);
       counts[cls]++;
+      if (cls === DiffClass.MATCH || cls === DiffClass.CONTENT_DIFFERS) acc.census.add(r.newKey);
       if (cls !== DiffClass.MATCH)
         suspects.push(suspectOf(runId, r.legacyKey, r.newKey, cls, sequenceToken(actual, names), seenAt));
     }
     return { counts, suspects, tombstones: 0 };
   }
 
-  /** New side: hash live items and look up their legacy origin to find extras. */
-  async function newPage(items: readonly Item[], acc: ChecksumAccumulator, runId: string) {
-    const counts = zeroCounts();
-    const suspects: Suspect[] = [];
-    const rows: Array<{ item: Item; legacyKey: Item; newKey: Item }> = [];
+  /** New side: hash live items (content checksum and key census); no lookups. */
+  function censusPage(items: readonly Item[], acc: Accumulators) {
     let tombstones = 0;
-    const seenAt = deps.now();
     for (const item of items) {
-      const newKey = keyOf(item, m.newTable.key);
       if (isTombstone(item, names)) {
         tombstones++;
         continue;
       }
-      const plain = stripMetadata(item, names);
-      acc.add(plain);
+      acc.content.add(stripMetadata(item, names));
+      acc.census.add(keyOf(item, m.newTable.key));
+    }
+    return { counts: zeroCounts(), suspects: [] as Suspect[], tombstones };
+  }
+
+  /** Extras side: look up the legacy origin of every live new item. */
+  async function extrasPage(items: readonly Item[], runId: string) {
+    const counts = zeroCounts();
+    const suspects: Suspect[] = [];
+    const rows: Array<{ item: Item; legacyKey: Item; newKey: Item }> = [];
+    const seenAt = deps.now();
+    for (const item of items) {
+      if (isTombstone(item, names)) continue;
+      const newKey = keyOf(item, m.newTable.key);
       let legacyKey: Item | undefined;
       try {
-        legacyKey = keyOf(m.unmapItem(plain), m.legacyTable.key);
+        legacyKey = keyOf(m.unmapItem(stripMetadata(item, names)), m.legacyTable.key);
         // The origin must map back to this very key; otherwise the item is an orphan at a wrong key.
         if (!itemsEqual(m.mapKey(legacyKey), newKey)) legacyKey = undefined;
       } catch {
@@ -698,7 +716,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
         suspectOf(runId, r.legacyKey, r.newKey, DiffClass.EXTRA_IN_NEW, sequenceToken(r.item, names), seenAt),
       );
     }
-    return { counts, suspects, tombstones };
+    return { counts, suspects, tombstones: 0 };
   }
 
   function suspectOf(
@@ -735,6 +753,13 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
     });
     if (cp.done) return result('DONE');
     const scan = p.side === VerifySide.LEGACY ? deps.scanLegacy : deps.scanNew;
+    // Read-ahead: while a page is classified, the next page is already being scanned (unlimited
+    // rate only; a paced segment reads page by page). The checkpoint still moves page by page.
+    let ahead: { from: string; page: Promise<ScanPage> } | undefined;
+    const dropAhead = () => {
+      ahead?.page.catch(() => undefined);
+      ahead = undefined;
+    };
 
     for (;;) {
       // Controls shared with backfill (STATE.controls), re-read before every page.
@@ -743,24 +768,45 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
         paused: false,
         rateLimitPerSecond: m.backfill.rateLimitPerSecond,
       };
-      if (controls.paused) return result('PAUSED');
+      if (controls.paused) {
+        dropAhead();
+        return result('PAUSED');
+      }
       const share = segmentShare(controls.rateLimitPerSecond, p.totalSegments);
       const wait = delayUntil(cp.notBefore, deps.now());
-      if (deps.now() + wait - started > deps.settings.budgetMs) return result('WAIT');
+      if (deps.now() + wait - started > deps.settings.budgetMs) {
+        dropAhead();
+        return result('WAIT');
+      }
       if (wait > 0) await deps.sleep(wait);
 
       const pageStartedAt = deps.now();
-      const page = await scan({
-        segment: p.segment,
-        totalSegments: p.totalSegments,
-        limit: pageLimit(share, deps.settings.pageSize),
-        ...(cp.lastEvaluatedKey ? { exclusiveStartKey: itemFromDynamoJson(cp.lastEvaluatedKey) } : {}),
-      });
-      const acc = new ChecksumAccumulator();
+      const limit = pageLimit(share, deps.settings.pageSize);
+      const from = JSON.stringify(cp.lastEvaluatedKey ?? null);
+      const page = await (ahead && ahead.from === from
+        ? ahead.page
+        : scan({
+            segment: p.segment,
+            totalSegments: p.totalSegments,
+            limit,
+            ...(cp.lastEvaluatedKey ? { exclusiveStartKey: itemFromDynamoJson(cp.lastEvaluatedKey) } : {}),
+          }));
+      ahead = undefined;
+      if (page.lastEvaluatedKey && !Number.isFinite(share) && deps.now() - started < deps.settings.budgetMs) {
+        const next = page.lastEvaluatedKey;
+        ahead = {
+          from: JSON.stringify(itemToDynamoJson(next)),
+          page: scan({ segment: p.segment, totalSegments: p.totalSegments, limit, exclusiveStartKey: next }),
+        };
+        ahead.page.catch(() => undefined);
+      }
+      const acc = { content: new ChecksumAccumulator(), census: new ChecksumAccumulator() };
       const outcome =
         p.side === VerifySide.LEGACY
           ? await legacyPage(page.items, acc, p.runId)
-          : await newPage(page.items, acc, p.runId);
+          : p.side === VerifySide.NEW
+            ? censusPage(page.items, acc)
+            : await extrasPage(page.items, p.runId);
 
       // Suspects first (idempotent puts keyed by legacy key), then the checkpoint.
       const room = Math.max(0, deps.settings.maxSuspectsPerSegment - cp.suspects);
@@ -773,7 +819,8 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
           scanned: page.items.length,
           counts: outcome.counts,
           tombstones: outcome.tombstones,
-          checksum: acc.value(),
+          checksum: acc.content.value(),
+          keyCensus: acc.census.value(),
           suspects: kept.length,
           suspectsDropped: outcome.suspects.length - kept.length,
           notBefore: nextNotBefore(cp.notBefore, pageStartedAt, page.items.length, share),
@@ -783,6 +830,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       try {
         cp = await deps.store.put(VerifyKey.segment(p.runId, p.side, p.segment), next, cp.version);
       } catch (err) {
+        dropAhead();
         if (err instanceof ControlConflictError)
           throw new VerifyCheckpointConflictError(m.id, VerifyKey.segment(p.runId, p.side, p.segment));
         throw err;
@@ -790,7 +838,10 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       tally.pages++;
       tally.scanned += page.items.length;
       if (cp.done) return result('DONE');
-      if (deps.now() - started >= deps.settings.budgetMs) return result('MORE');
+      if (deps.now() - started >= deps.settings.budgetMs) {
+        dropAhead();
+        return result('MORE');
+      }
     }
   };
 }

@@ -21,8 +21,15 @@ import { type Item, canonicalItem } from '../../core/values';
 import { usersMigration } from '../../examples/users/migration';
 import { buildFrontierTracker } from '../../lambdas/frontier/deps';
 import type { VerifyDeps } from '../../lambdas/verify/handler';
-import { type LocalCdc, startLocalCdc } from '../../local/local-cdc';
-import { localVerifyDeps, startLocalVerify } from '../../local/verify';
+import { ControlStore } from '../../adapters/control-store';
+import { makeDynamoClient } from '../../adapters/dynamodb';
+import { StreamShardReader, makeStreamsClient } from '../../adapters/stream-shards';
+import { buildSyncDeps } from '../../lambdas/sync/deps';
+import { makeSyncHandler } from '../../lambdas/sync/handler';
+import { startLocalCdc } from '../../local/local-cdc';
+import { LocalDeadLetterQueue, StreamPoller } from '../../local/stream-poller';
+import { localVerifyDeps, startLocalVerify, verifyLambdas } from '../../local/verify';
+import { VerifyFunction } from '../../stepfunctions/verify';
 import { LegacyWorkload } from '../../local/workload';
 import { testClient, testEndpoint, uniqueName } from '../helpers/dynamo';
 
@@ -99,6 +106,50 @@ async function getNew(migration: Migration, key: Item): Promise<Item | undefined
   return out.Item ? fromSdkItem(out.Item) : undefined;
 }
 
+/**
+ * The local CDC pipeline (as `startLocalCdc` wires it: real sync handler, local event source) with a
+ * gate in front of the handler: while held, batches wait undelivered, so CDC lags deterministically.
+ */
+async function startGatedCdc(s: Setup) {
+  const client = makeDynamoClient(testEndpoint());
+  const streams = makeStreamsClient(testEndpoint());
+  const real = makeSyncHandler(
+    buildSyncDeps({
+      client,
+      migration: s.migration,
+      controlTableName: s.controlTableName,
+      newTableName: s.migration.newTable.tableName,
+      env: {},
+    }),
+  );
+  let gate: Promise<void> = Promise.resolve();
+  let open: () => void = () => undefined;
+  const poller = new StreamPoller({
+    reader: new StreamShardReader(streams, s.streamArn),
+    handler: async (event) => {
+      await gate;
+      return real(event);
+    },
+    deadLetters: new LocalDeadLetterQueue(),
+    control: new ControlStore(client, s.controlTableName, s.migration.id),
+    batchSize: 50,
+    pollIntervalMs: 50,
+  });
+  await poller.start();
+  return {
+    hold: () => {
+      gate = new Promise<void>((r) => (open = r));
+    },
+    release: () => open(),
+    close: async () => {
+      open();
+      await poller.stop();
+      client.destroy();
+      streams.destroy();
+    },
+  };
+}
+
 /** Runs the real frontier tracker in a loop until stopped. */
 function runTracker(s: Setup): { stop: () => Promise<void> } {
   const { tracker } = buildFrontierTracker({
@@ -140,8 +191,13 @@ async function waitForNew(migration: Migration, key: Item, predicate: (i: Item |
 async function runVerify(
   deps: VerifyDeps,
   input: { repair: boolean; runId: string; totalSegments?: number },
+  lambdas?: Record<string, (p: never) => Promise<unknown>>,
 ) {
-  const run = startLocalVerify(deps, { totalSegments: 3, ...input }, { name: input.runId });
+  const run = startLocalVerify(
+    deps,
+    { totalSegments: 3, ...input },
+    { name: input.runId, ...(lambdas ? { lambdas } : {}) },
+  );
   await run.result;
   await run.settled();
   const report = await deps.store.get<VerifyReport>(ControlKey.verify(input.runId));
@@ -189,6 +245,7 @@ describe('Integration: verification state machine with the real handlers', () =>
       counts: { match: 300, 'missing-in-new': 0, 'content-differs': 0, 'extra-in-new': 0 },
     });
     expect(report.legacy?.checksum).toEqual(report.fresh?.checksum);
+    expect(report.extrasPass).toEqual({ scanned: 0, skipped: true });
     expect(report.durationMs).toBeGreaterThanOrEqual(0);
     const lock = await deps.store.get<{ released: boolean }>(ControlKey.VERIFY_LOCK);
     expect(lock?.released).toBe(true);
@@ -197,14 +254,7 @@ describe('Integration: verification state machine with the real handlers', () =>
   it('reports exactly the injected drift under a live CDC workload, repairs it, and the next run is clean', async () => {
     // Prepare: CDC and the frontier tracker running; 60 static keys copied by CDC
     const s = await setupTables('vf-live');
-    const endpoint = testEndpoint();
-    const cdc: LocalCdc = await startLocalCdc({
-      endpoint,
-      migration: s.migration,
-      streamArn: s.streamArn,
-      controlTableName: s.controlTableName,
-      poller: { batchSize: 50, pollIntervalMs: 50 },
-    });
+    const cdc = await startGatedCdc(s);
     const tracker = runTracker(s);
     const client = testClient();
     const m = s.migration;
@@ -267,9 +317,32 @@ describe('Integration: verification state machine with the real handlers', () =>
       }),
     );
     const deps = localVerifyDeps({ client, migration: m, controlTableName: s.controlTableName });
+    // Deterministic lag: CDC is held while s-20..s-24 change in legacy, and released only when the
+    // legacy pass is over, so the first pass certainly sees them differ; the re-check must clear them.
+    cdc.hold();
+    for (let i = 20; i < 25; i++) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: m.legacyTable.tableName,
+          Key: toSdkItem(user(`s-${i}`)),
+          UpdateExpression: 'SET fullName = :f',
+          ExpressionAttributeValues: { ':f': { S: 'changed while CDC lags' } },
+        }),
+      );
+    }
+    const lambdas = verifyLambdas(deps);
+    const scan = lambdas[VerifyFunction.SCAN] as (p: { side: string }) => Promise<unknown>;
+    let released = false;
+    lambdas[VerifyFunction.SCAN] = (async (p: { side: string }) => {
+      if (p.side !== 'legacy' && !released) {
+        released = true;
+        cdc.release();
+      }
+      return scan(p);
+    }) as never;
 
     // Act: a run with repair while the workload is still writing, then a second run after it stopped
-    const first = await runVerify(deps, { repair: true, runId: 'live-1' });
+    const first = await runVerify(deps, { repair: true, runId: 'live-1' }, lambdas);
     const ran = await live;
     await waitForNew(m, newKey('s-1'), () => true);
     await sleep(1500);
@@ -283,6 +356,10 @@ describe('Integration: verification state machine with the real handlers', () =>
     // Assess: exactly the injected keys, by class; lag on k-* keys never reported as drift
     expect(ran.failed).toBe(0);
     expect(first.firstPass?.match).toBeGreaterThan(50);
+    expect(first.firstPass?.['content-differs']).toBeGreaterThanOrEqual(3 + 5);
+    expect(first.lagResolved).toBeGreaterThanOrEqual(5);
+    expect(first.extrasPass).toMatchObject({ scanned: expect.any(Number) });
+    expect(first.extrasPass?.skipped).toBeUndefined();
     expect(legacyIds(first, 'content-differs')).toEqual(['s-1', 's-2', 's-3']);
     expect(legacyIds(first, 'missing-in-new')).toEqual(['s-4', 's-5']);
     expect(legacyIds(first, 'extra-in-new')).toEqual(['s-6', 's-900']);

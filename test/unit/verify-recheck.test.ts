@@ -177,7 +177,7 @@ describe('Function: planRepair', () => {
 });
 
 describe('Function: nextStage', () => {
-  const done = (side: VerifySide, segment: number) =>
+  const done = (side: VerifySide, segment: number, census?: string) =>
     advanceVerifyCheckpoint(
       initialVerifyCheckpoint('r', side, segment, 2, 0),
       {
@@ -185,6 +185,7 @@ describe('Function: nextStage', () => {
         counts: { match: 1 },
         tombstones: 0,
         checksum: { count: 1, sum: '0'.repeat(63) + '5' },
+        keyCensus: { count: 1, sum: '0'.repeat(63) + (census ?? String(segment)) },
         suspects: 0,
         suspectsDropped: 0,
         notBefore: 0,
@@ -202,6 +203,7 @@ describe('Function: nextStage', () => {
         pendingSuspects: 0,
         unrepaired: 0,
         repair: false,
+        extras: [],
       },
       VerifyStage.LEGACY,
       [0],
@@ -215,6 +217,7 @@ describe('Function: nextStage', () => {
         pendingSuspects: 3,
         unrepaired: 0,
         repair: true,
+        extras: [],
       },
       VerifyStage.NEW,
       [0, 1],
@@ -228,6 +231,7 @@ describe('Function: nextStage', () => {
         pendingSuspects: 3,
         unrepaired: 0,
         repair: true,
+        extras: [],
       },
       VerifyStage.RECHECK,
       [],
@@ -241,6 +245,7 @@ describe('Function: nextStage', () => {
         pendingSuspects: 0,
         unrepaired: 2,
         repair: true,
+        extras: [],
       },
       VerifyStage.REPAIR,
       [],
@@ -254,8 +259,37 @@ describe('Function: nextStage', () => {
         pendingSuspects: 0,
         unrepaired: 2,
         repair: false,
+        extras: [],
       },
       VerifyStage.REPORT,
+      [],
+    ],
+    [
+      'looks for extras when the key censuses differ',
+      {
+        totalSegments: 1,
+        legacy: [done(VerifySide.LEGACY, 0)],
+        fresh: [done(VerifySide.NEW, 0, '9')],
+        pendingSuspects: 1,
+        unrepaired: 0,
+        repair: false,
+        extras: [],
+      },
+      VerifyStage.EXTRAS,
+      [0],
+    ],
+    [
+      're-checks once the extras pass is done',
+      {
+        totalSegments: 1,
+        legacy: [done(VerifySide.LEGACY, 0)],
+        fresh: [done(VerifySide.NEW, 0, '9')],
+        pendingSuspects: 1,
+        unrepaired: 0,
+        repair: false,
+        extras: [done(VerifySide.EXTRAS, 0)],
+      },
+      VerifyStage.RECHECK,
       [],
     ],
   ])('%s', (_n, input, stage, segments) => {
