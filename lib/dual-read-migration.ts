@@ -12,6 +12,7 @@ import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker
 import { mergeProps } from './merge-props';
 import { ReadApi, type ReadApiProps } from './read-api';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
+import { StreamSync, type StreamSyncProps } from './stream-sync';
 
 /**
  * Table props a caller may override on the new table. Its name, key and TTL attribute are facts of the
@@ -94,6 +95,17 @@ export interface DualReadMigrationProps {
     ReadApiProps,
     'apiKey' | 'pageTokenSecret' | 'stageName' | 'newTableTimeout' | 'latencyAlarmThreshold' | 'logRetention'
   >;
+
+  /**
+   * Settings of the stream sync (event source batching, retries, record age, dead-letter queue,
+   * tombstone margin, alarm threshold). The parallelization factor is fixed at 1 (see `StreamSync`).
+   *
+   * @default - see `StreamSyncProps`
+   */
+  readonly streamSyncProps?: Omit<
+    StreamSyncProps,
+    'migration' | 'legacyTable' | 'newTable' | 'controlTable' | 'definitionsFile'
+  >;
 }
 
 /** One live migration from a legacy DynamoDB table to a new one. */
@@ -114,6 +126,8 @@ export class DualReadMigration extends Construct {
   public readonly legacyStreamArn: string;
   /** The frontier tracker (when `definitionsFile` is given). */
   public readonly frontierTracking?: FrontierTracking;
+  /** The CDC sync: stream → sync Lambda → new table, with its dead-letter queue (when `definitionsFile` is given). */
+  public readonly streamSync?: StreamSync;
   /** The dual-read API (when `definitionsFile` is given). */
   public readonly readApi?: ReadApi;
 
@@ -151,6 +165,17 @@ export class DualReadMigration extends Construct {
     }
     // validateDualReadMigrationProps has ensured a stream ARN is known here.
     this.legacyStreamArn = this.legacyTableInterface.tableStreamArn as string;
+
+    if (props.definitionsFile) {
+      this.streamSync = new StreamSync(this, 'StreamSync', {
+        ...props.streamSyncProps,
+        migration,
+        legacyTable: this.legacyTableInterface,
+        newTable: this.newTableInterface,
+        controlTable: this.controlTable,
+        definitionsFile: props.definitionsFile,
+      });
+    }
 
     if (props.definitionsFile) {
       this.frontierTracking = new FrontierTracking(this, 'FrontierTracker', {

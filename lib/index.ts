@@ -9,3 +9,4 @@ export * from './nodejs-function';
 export * from './validate-props';
 export * from './frontier-tracker';
 export * from './read-api';
+export * from './stream-sync';
