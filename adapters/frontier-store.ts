@@ -8,17 +8,95 @@ import {
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
   type KeysAndAttributes,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { ControlKey, type FrontierState } from '../core/control';
-import type { ControlValue } from '../core/control-codec';
+import { type AuditRecord, ControlKey, type FrontierState, controlPk } from '../core/control';
+import { type ControlValue, encodeControlItem } from '../core/control-codec';
+import { DualReadError } from '../core/errors';
 import type { PersistedShard } from '../core/frontier-ledger';
 import type { EvidencePort, FrontierStorePort } from '../core/frontier-tracker';
 import { SEQ_WIDTH } from '../core/metadata';
 import { APPLIED_PREFIX, type AppliedMarker } from '../core/progress-marker';
 import { type Item, canonicalItem, pick } from '../core/values';
-import { WAIVER_PREFIX, waivedSequence } from '../core/waiver';
+import { WAIVER_PREFIX, type Waiver, waivedSequence, waiverKey } from '../core/waiver';
 import type { ControlStore } from './control-store';
 import { type SdkItem, fromSdkItem, toSdkItem } from './dynamodb';
+
+/** The record was already waived; nothing was written. */
+export class AlreadyWaivedError extends DualReadError {
+  override name = 'AlreadyWaivedError';
+  constructor(
+    readonly migrationId: string,
+    readonly sequenceNumber: string,
+  ) {
+    super(`record ${sequenceNumber} of migration "${migrationId}" is already waived; see its WAIVER# item`);
+  }
+}
+
+/**
+ * Waives a dead-lettered record (DESIGN §4.4): writes `WAIVER#<seq>` and its AUDIT item in one
+ * transaction, so a waiver never exists without its audit record. The tracker then treats the record as
+ * applied and it stops holding `F` back.
+ *
+ * @throws AlreadyWaivedError if the record is already waived
+ */
+export async function waiveRecord(
+  client: DynamoDBClient,
+  controlTableName: string,
+  migrationId: string,
+  sequenceNumber: string,
+  waiver: Waiver,
+): Promise<void> {
+  const sk = waiverKey(sequenceNumber);
+  const pk = controlPk(migrationId);
+  const audit: AuditRecord = {
+    migrationId,
+    at: waiver.at,
+    actor: waiver.actor,
+    action: 'waive-record',
+    reason: waiver.reason,
+    detail: { sequenceNumber: sk.slice(WAIVER_PREFIX.length) },
+  };
+  const item = (sortKey: string, doc: object) =>
+    toSdkItem({
+      ...encodeControlItem(doc as Record<string, ControlValue>),
+      pk: { S: pk },
+      sk: { S: sortKey },
+    });
+  try {
+    await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: controlTableName,
+              Item: item(sk, waiver),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: controlTableName,
+              Item: item(
+                ControlKey.audit(
+                  new Date(waiver.at).toISOString(),
+                  `waiver-${sk.slice(WAIVER_PREFIX.length)}`,
+                ),
+                audit,
+              ),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (err instanceof TransactionCanceledException)
+      throw new AlreadyWaivedError(migrationId, sequenceNumber);
+    throw err;
+  }
+}
 
 const SHARD_PREFIX = ControlKey.shard('');
 

@@ -6,13 +6,13 @@
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../adapters/control-store';
 import { fromSdkItem } from '../../adapters/dynamodb';
+import { AlreadyWaivedError, waiveRecord } from '../../adapters/frontier-store';
 import { CONTROL_TABLE_KEY, createTable } from '../../adapters/tables';
 import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../core/frontier';
 import type { StepResult } from '../../core/frontier-tracker';
 import { isTombstone, metadataNames, stripMetadata } from '../../core/metadata';
 import type { Migration } from '../../core/migration';
 import { type Item, canonicalItem, itemsEqual } from '../../core/values';
-import { waiverKey } from '../../core/waiver';
 import { usersMigration } from '../../examples/users/migration';
 import { buildFrontierTracker } from '../../lambdas/frontier/deps';
 import { type FrontierRunSummary, makeFrontierHandler } from '../../lambdas/frontier/handler';
@@ -225,11 +225,11 @@ describe('Integration: frontier tracker with the local event source and the real
     const control = new ControlStore(client, controlTableName, migration.id);
     const frontierItem = await control.getFrontier();
     const holding = frontierItem?.shards[0]?.firstUnapplied;
-    await control.putUnversioned(waiverKey(holding ?? '0'), {
-      actor: 'test',
-      reason: 'the poison record is dropped on purpose',
-      at: Date.now(),
-    });
+    const waiver = { actor: 'test', reason: 'the poison record is dropped on purpose', at: Date.now() };
+    await waiveRecord(client, controlTableName, migration.id, holding ?? '0', waiver);
+    const again = waiveRecord(client, controlTableName, migration.id, holding ?? '0', waiver);
+    await expect(again).rejects.toBeInstanceOf(AlreadyWaivedError);
+    const audit = await control.listAudit();
     await sleep(1100);
     const released = await tracker.step();
     await cdc.close();
@@ -244,5 +244,8 @@ describe('Integration: frontier tracker with the local event source and the real
     expect(cdc.deadLetters.sequenceNumbers().map((s) => s.padStart(40, '0'))).toEqual([holding]);
     expect(released.deadLettered).toBe(0);
     expect(released.published).toBeGreaterThan(lastAck);
+    expect(audit).toEqual([
+      expect.objectContaining({ action: 'waive-record', actor: 'test', detail: { sequenceNumber: holding } }),
+    ]);
   }, 60_000);
 });
