@@ -1,0 +1,153 @@
+/**
+ * `npm run bench -- verify`: items verified per second by a full verification run (the deployed state
+ * machine definition run locally with the real handlers: lock, legacy pass with BatchGetItem of the
+ * mapped keys and checksums, new pass with checksums and key census, report), side by side with a raw
+ * parallel Scan of both tables at the same concurrency (same segments, same page size), on the same
+ * migrated tables of DynamoDB Local, rounds interleaved. Ratio = verified items/s ÷ raw scanned
+ * items/s (medians); target ≥ 0.5.
+ */
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { runPool, scanSegmentPage } from '../adapters/backfill-io';
+import { toSdkItem } from '../adapters/dynamodb';
+import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
+import { BACKFILL_SEQ } from '../core/metadata';
+import type { Migration } from '../core/migration';
+import type { Item } from '../core/values';
+import type { VerifyReport } from '../core/verify-report';
+import { ControlKey } from '../core/control';
+import { usersMigration } from '../examples/users/migration';
+import { localVerifyDeps, startLocalVerify } from '../local/verify';
+import type { Benchmark } from './harness';
+
+const ITEMS = Number(process.env.VERIFY_BENCH_ITEMS ?? 20_000);
+const SEGMENTS = 4;
+const PAGE = 500;
+const ROUNDS = 5;
+
+function legacyItem(i: number): Item {
+  return {
+    userId: { S: `u-${i}` },
+    fullName: { S: `User number ${i}` },
+    n: { N: `${i}123456789012345678901234567890.5` },
+    address: { M: { city: { S: `City ${i % 97}` }, zip: { N: String(10000 + (i % 89999)) } } },
+    tags: { SS: ['a', `t${i % 13}`] },
+  };
+}
+
+async function load(client: DynamoDBClient, table: string, items: readonly Item[]): Promise<void> {
+  const chunks: Item[][] = [];
+  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25) as Item[]);
+  await runPool(chunks, 4, async (chunk) => {
+    let pending = chunk.map((it) => ({ PutRequest: { Item: toSdkItem(it) } }));
+    while (pending.length) {
+      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+      pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+    }
+  });
+}
+
+/** Raw parallel scan of one table: every segment read to its end. */
+async function rawScan(client: DynamoDBClient, table: string): Promise<number> {
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: SEGMENTS }, async (_, segment) => {
+      let start: Item | undefined;
+      do {
+        const page = await scanSegmentPage(client, table, {
+          segment,
+          totalSegments: SEGMENTS,
+          limit: PAGE,
+          ...(start ? { exclusiveStartKey: start } : {}),
+        });
+        n += page.items.length;
+        start = page.lastEvaluatedKey;
+      } while (start);
+    }),
+  );
+  return n;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+export const benchmark: Benchmark = {
+  name: 'verify',
+  description: `verification items/s vs raw parallel scan of both tables (${ITEMS} items per table, ${SEGMENTS} segments)`,
+  async run(ctx) {
+    const migration: Migration = {
+      ...usersMigration,
+      legacyTable: { ...usersMigration.legacyTable, tableName: 'bench-verify-legacy' },
+      newTable: { ...usersMigration.newTable, tableName: 'bench-verify-new' },
+    };
+    await createTable(ctx.client, migration.legacyTable.tableName, migration.legacyTable.key, {
+      stream: true,
+    });
+    await createTable(ctx.client, migration.newTable.tableName, migration.newTable.key);
+    await createTable(ctx.client, 'bench-verify-control', CONTROL_TABLE_KEY);
+    const legacy = Array.from({ length: ITEMS }, (_, i) => legacyItem(i));
+    ctx.log(`loading ${ITEMS} items into each table`);
+    await load(ctx.client, migration.legacyTable.tableName, legacy);
+    await load(
+      ctx.client,
+      migration.newTable.tableName,
+      legacy.map((l) => ({
+        ...migration.mapItem(l),
+        _dr_seq: { S: BACKFILL_SEQ },
+        _dr_src: { S: 'backfill' },
+        _dr_ts: { N: '1' },
+      })),
+    );
+    const deps = localVerifyDeps({
+      client: ctx.client,
+      migration,
+      controlTableName: 'bench-verify-control',
+      settings: { pageSize: PAGE, budgetMs: 60_000 },
+    });
+
+    // Warm-up (JIT, connections), not measured.
+    await rawScan(ctx.client, migration.legacyTable.tableName);
+    const raw: number[] = [];
+    const verified: number[] = [];
+    let last: VerifyReport | undefined;
+    for (let round = 0; round < ROUNDS + 1; round++) {
+      let t = performance.now();
+      const scanned =
+        (await rawScan(ctx.client, migration.legacyTable.tableName)) +
+        (await rawScan(ctx.client, migration.newTable.tableName));
+      const rawRate = scanned / ((performance.now() - t) / 1000);
+
+      t = performance.now();
+      const runId = `bench-${round}`;
+      const run = startLocalVerify(deps, { runId, totalSegments: SEGMENTS, repair: false }, { name: runId });
+      await run.result;
+      const seconds = (performance.now() - t) / 1000;
+      last = await deps.store.get<VerifyReport>(ControlKey.verify(runId));
+      const items = (last?.legacy?.scanned ?? 0) + (last?.fresh?.scanned ?? 0);
+      if (round === 0) {
+        ctx.log(
+          `warm-up round: raw ${rawRate.toFixed(0)} items/s, verify ${(items / seconds).toFixed(0)} items/s`,
+        );
+        continue;
+      }
+      raw.push(rawRate);
+      verified.push(items / seconds);
+      ctx.log(
+        `round ${round}: raw scan ${rawRate.toFixed(0)} items/s, verification ${(items / seconds).toFixed(0)} items/s`,
+      );
+    }
+    const ratio = median(verified) / median(raw);
+    return {
+      ratio,
+      target: 0.5,
+      pass: ratio >= 0.5,
+      details: {
+        itemsPerTable: ITEMS,
+        segments: SEGMENTS,
+        rawScanItemsPerSecond: Math.round(median(raw)),
+        verifiedItemsPerSecond: Math.round(median(verified)),
+        clean: String(last?.clean),
+        checksumsEqual: String(last?.checksumsEqual),
+        extrasPass: last?.extrasPass?.skipped ? 'skipped (censuses equal)' : 'ran',
+      },
+    };
+  },
+};
