@@ -275,7 +275,7 @@ export class Backfill extends Construct {
  * The id cdk-nag gives an IAM5 finding on `resource`: tokens flattened as cdk-nag prints them
  * (`<LogicalId.Attr>`, `<AWS::Region>`), so an acknowledgement names exactly one resource.
  */
-function iam5(stack: Stack, resource: string): string {
+export function iam5(stack: Stack, resource: string): string {
   const flatten = (v: unknown): string => {
     if (typeof v === 'string') return v;
     const o = (v ?? {}) as Record<string, unknown>;
