@@ -81,6 +81,8 @@ export interface TrackerConfig extends FrontierConfig {
   readonly maxPagesPerShard: number;
   /** See `FrontierLedger`: at least the sync Lambda's batch size. @default 1000 */
   readonly markerLookbackRecords?: number;
+  /** Shards read at the same time. @default 8 */
+  readonly readConcurrency?: number;
 }
 
 /** Defaults of `TrackerConfig` other than the frontier math's. */
@@ -147,10 +149,26 @@ export class FrontierTracker {
 
     const listedAt = deps.now();
     ledger.list(await deps.streams.listShards(), listedAt);
-    for (const shard of ledger.readOrder()) {
-      if (shard.readToEnd) continue; // nothing more to read (complete, or closed and fully read)
-      await this.readShard(ledger, shard.shardId);
-    }
+    // Shards are read concurrently (a large table has many), a child only after its parent's read of
+    // this step: the per-item check across a split needs the parent's records first. Parents come
+    // before children in `readOrder`, so a child's worker never waits for a read that has not started.
+    const toRead = ledger.readOrder().filter((s) => !s.readToEnd); // readToEnd: nothing more to read
+    const reads = new Map<string, Promise<void>>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < toRead.length) {
+        const shard = toRead[next++] as (typeof toRead)[number];
+        const parentRead = shard.parentShardId === undefined ? undefined : reads.get(shard.parentShardId);
+        const read = (async () => {
+          if (parentRead) await parentRead;
+          await this.readShard(ledger, shard.shardId);
+        })();
+        reads.set(shard.shardId, read);
+        await read;
+      }
+    };
+    const workers = Math.max(1, Math.min(deps.config.readConcurrency ?? 8, toRead.length));
+    await Promise.all(Array.from({ length: workers }, worker));
 
     await this.gatherEvidence(ledger);
 

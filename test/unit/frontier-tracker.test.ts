@@ -327,6 +327,25 @@ describe('Class: FrontierTracker', () => {
     expect(r.violations[FrontierViolation.TRIMMED_UNREAD]).toBe(1);
   });
 
+  it('reads many shards concurrently and takes the minimum over them', async () => {
+    // Prepare: 20 shards, all applied except one record in s13
+    const { clock, stream, evidence, tracker } = setup(1000, 0, { readConcurrency: 4 });
+    for (let i = 0; i < 20; i++) stream.addShard(`s${i}`);
+    for (let i = 0; i < 20; i++) stream.write(`s${i}`, `k${i}`);
+    fakeSync(stream, evidence);
+    clock.advance(3000);
+    const held = stream.write('s13', 'late');
+    clock.advance(3000);
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess
+    expect(r.shards).toHaveLength(20);
+    expect(r.pending).toBe(1);
+    expect(r.published).toBe(Math.floor(held.trueMs / 1000) * 1000 - MARGIN);
+  });
+
   it('counts a sequence number that does not increase within a shard', async () => {
     // Prepare
     const { stream, tracker } = setup();
