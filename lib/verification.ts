@@ -1,0 +1,298 @@
+/**
+ * `Verification`: the verification and reconciliation of one migration (issue 5) — the definition from
+ * `stepfunctions/verify.ts` (the same document local mode runs) with its task placeholders substituted
+ * by the ARNs of four functions built from `lambdas/verify` (control, scan, recheck, repair), each with
+ * its own least-privilege role; a log group, X-Ray tracing, alarms on failed executions and on
+ * confirmed drift, and an EventBridge Scheduler schedule that starts it on the migration's
+ * `verification.schedule` in `verification.timeZone` with input `{ repair: verification.repair }`.
+ *
+ * Like the backfill, the state machine has a fixed name because it starts executions of itself
+ * (Distributed Map child executions, continuation as a new execution); its role is scoped to that name.
+ */
+import { join } from 'node:path';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  TimeZone,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Migration } from '../core/migration';
+import { VerifyFunction, verifyDefinition } from '../stepfunctions/verify';
+import { iam5 } from './backfill';
+import { ConstructPropsError } from './errors';
+import { DualReadFunction } from './nodejs-function';
+
+/** Metric names the verification report step publishes (namespace `dualread`, service `dualread-verify`). */
+export const VerifyMetrics = {
+  NAMESPACE: 'dualread',
+  SERVICE: 'dualread-verify',
+  CONFIRMED_DRIFT: 'VerifyConfirmedDrift',
+  UNCONFIRMED_LAG: 'VerifyUnconfirmedLag',
+} as const;
+
+/** Props of `Verification`. */
+export interface VerificationProps {
+  /** The validated migration definition (its `verification` settings drive the schedule). */
+  readonly migration: Migration;
+  /** The legacy table (Scan, GetItem, BatchGetItem). */
+  readonly legacyTable: dynamodb.ITable;
+  /** The new table (Scan, GetItem, BatchGetItem; conditional PutItem for repairs). */
+  readonly newTable: dynamodb.ITable;
+  /** The stack's control table (this migration's items only). */
+  readonly controlTable: dynamodb.ITable;
+  /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
+  readonly definitionsFile: string;
+  /** @default `<stack name>-verify-<migration id>`, cut to 80 characters */
+  readonly stateMachineName?: string;
+  /** How long one scan, recheck or repair invocation works before returning. @default Duration.seconds(60) */
+  readonly budget?: Duration;
+  /** How long a suspect may wait for the frontier before it is `unconfirmed-lag`. @default Duration.minutes(15) */
+  readonly maxLagWait?: Duration;
+  /** Create the EventBridge Scheduler schedule. @default true */
+  readonly scheduleEnabled?: boolean;
+  /** Retention of the state machine's log group. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The verification of one migration. */
+export class Verification extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly logGroup: logs.LogGroup;
+  /** The four functions, by definition placeholder. */
+  public readonly functions: Readonly<Record<VerifyFunction, DualReadFunction>>;
+  /** Fires when a verification execution fails. */
+  public readonly failedAlarm: cloudwatch.Alarm;
+  /** Fires when a run reports confirmed drift. */
+  public readonly driftAlarm: cloudwatch.Alarm;
+  /** The schedule (absent when `scheduleEnabled` is false). */
+  public readonly schedule?: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: VerificationProps) {
+    super(scope, id);
+    const { migration } = props;
+    const stack = Stack.of(this);
+    const name = props.stateMachineName ?? defaultName(stack.stackName, migration.id);
+    const budget = props.budget ?? Duration.seconds(60);
+    const maxLagWait = props.maxLagWait ?? Duration.minutes(15);
+    validateVerificationProps(props, name, budget, maxLagWait);
+    const entry = join(__dirname, '..', 'lambdas', 'verify', 'index.ts');
+    const leadingKey = {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
+    };
+    const environment = {
+      MIGRATION_ID: migration.id,
+      CONTROL_TABLE_NAME: props.controlTable.tableName,
+      LEGACY_TABLE_NAME: props.legacyTable.tableName,
+      NEW_TABLE_NAME: props.newTable.tableName,
+      VERIFY_BUDGET_MS: String(budget.toMilliseconds()),
+      VERIFY_MAX_LAG_WAIT_MS: String(maxLagWait.toMilliseconds()),
+    };
+
+    const make = (handler: string, timeout: Duration): DualReadFunction => {
+      const fn = new DualReadFunction(this, `${handler[0]?.toUpperCase()}${handler.slice(1)}Function`, {
+        entry,
+        handler,
+        definitionsFile: props.definitionsFile,
+        description: `dualread verification ${handler} of migration ${migration.id}`,
+        timeout,
+        environment,
+      });
+      // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'MigrationControlItems',
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          resources: [props.controlTable.tableArn],
+          conditions: leadingKey,
+        }),
+      );
+      props.controlTable.encryptionKey?.grantEncryptDecrypt(fn);
+      return fn;
+    };
+    const allow = (fn: DualReadFunction, sid: string, actions: string[], table: dynamodb.ITable) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources: [table.tableArn] }));
+
+    const control = make('control', Duration.seconds(60));
+    allow(control, 'LegacyTableExists', ['dynamodb:DescribeTable'], props.legacyTable);
+    allow(control, 'NewTableExists', ['dynamodb:DescribeTable'], props.newTable);
+
+    // The budget plus the page in progress and its throttling retries.
+    const scan = make('scan', budget.plus(Duration.minutes(4)));
+    allow(scan, 'ReadLegacy', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.legacyTable);
+    allow(scan, 'ReadNew', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.newTable);
+
+    const recheck = make('recheck', budget.plus(Duration.minutes(2)));
+    allow(recheck, 'ReadLegacy', ['dynamodb:BatchGetItem'], props.legacyTable);
+    allow(recheck, 'ReadNew', ['dynamodb:BatchGetItem'], props.newTable);
+
+    // The repair reads both sides and writes new items under a condition (in the code) that loses to CDC.
+    const repair = make('repair', budget.plus(Duration.minutes(2)));
+    allow(repair, 'ReadLegacy', ['dynamodb:GetItem'], props.legacyTable);
+    allow(repair, 'RepairNew', ['dynamodb:GetItem', 'dynamodb:PutItem'], props.newTable);
+
+    for (const fn of [control, scan, recheck, repair]) props.legacyTable.encryptionKey?.grantDecrypt(fn);
+    for (const fn of [scan, recheck]) props.newTable.encryptionKey?.grantDecrypt(fn);
+    props.newTable.encryptionKey?.grantEncryptDecrypt(repair);
+
+    this.functions = {
+      [VerifyFunction.CONTROL]: control,
+      [VerifyFunction.SCAN]: scan,
+      [VerifyFunction.RECHECK]: recheck,
+      [VerifyFunction.REPAIR]: repair,
+    };
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${name}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const substitutions: Record<string, string> = {};
+    for (const [placeholder, fn] of Object.entries(this.functions))
+      substitutions[placeholder] = fn.functionArn;
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(verifyDefinition())),
+      definitionSubstitutions: substitutions,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+      comment: `dualread verification of migration ${migration.id}`,
+    });
+    for (const fn of Object.values(this.functions)) fn.grantInvoke(this.stateMachine);
+
+    const selfArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${name}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StartItself',
+        actions: ['states:StartExecution'],
+        resources: [selfArn],
+      }),
+    );
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageOwnExecutions',
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [executions],
+      }),
+    );
+    for (const fn of Object.values(this.functions)) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: iam5(stack, `${fn.functionArn}:*`),
+        reason:
+          'grantInvoke adds the function ARN with :* so that versions and aliases of this same function may be invoked.',
+      });
+    }
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: iam5(stack, executions),
+        reason:
+          'The child executions of a Distributed Map are named by Step Functions (<state machine>/<map run>:<id>); the ' +
+          'wildcard covers only executions of this state machine, which must describe and stop them.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery actions, added by ' +
+          'tracingEnabled and logs, have no resource-level permissions.',
+      },
+    );
+
+    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
+      alarmDescription:
+        `A verification execution of migration ${migration.id} failed (report FAILED, lock released). ` +
+        'See docs/runbook.md "Verification" to read the error and resume.',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.driftAlarm = new cloudwatch.Alarm(this, 'ConfirmedDriftAlarm', {
+      alarmDescription:
+        `A verification run of migration ${migration.id} confirmed drift between legacy and new (lag excluded). ` +
+        'Read the VERIFY#<runId> report (docs/runbook.md "Verification") and repair or investigate.',
+      metric: new cloudwatch.Metric({
+        namespace: VerifyMetrics.NAMESPACE,
+        metricName: VerifyMetrics.CONFIRMED_DRIFT,
+        dimensionsMap: { service: VerifyMetrics.SERVICE, migrationId: migration.id },
+        statistic: 'Sum',
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    if (props.scheduleEnabled ?? true) {
+      this.schedule = new scheduler.Schedule(this, 'Schedule', {
+        description: `dualread verification of migration ${migration.id} (repair: ${migration.verification.repair})`,
+        schedule: scheduler.ScheduleExpression.expression(
+          migration.verification.schedule,
+          TimeZone.of(migration.verification.timeZone),
+        ),
+        // Runs never overlap: a tick while a run holds the lock ends at once (AlreadyRunning).
+        timeWindow: scheduler.TimeWindow.off(),
+        target: new targets.StepFunctionsStartExecution(this.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({ repair: migration.verification.repair }),
+          retryAttempts: 3,
+        }),
+      });
+    }
+
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.stateMachine.stateMachineArn,
+      description: `Migration "${migration.id}": verification state machine (aws stepfunctions start-execution --state-machine-arn ... --input '{"repair":false}')`,
+    });
+  }
+}
+
+/** `<stack>-verify-<id>` within Step Functions' 80-character name limit. */
+function defaultName(stackName: string, migrationId: string): string {
+  const suffix = `-verify-${migrationId}`;
+  return `${stackName.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+/**
+ * @throws ConstructPropsError for an invalid combination of props
+ */
+function validateVerificationProps(
+  props: VerificationProps,
+  name: string,
+  budget: Duration,
+  maxLagWait: Duration,
+): void {
+  const fail = (problem: string): never => {
+    throw new ConstructPropsError('Verification', props.migration.id, problem);
+  };
+  if (!Token.isUnresolved(name) && !/^[A-Za-z0-9_-]{1,80}$/.test(name))
+    fail(`stateMachineName "${name}" must be 1-80 letters, digits, dashes or underscores`);
+  const b = budget.toSeconds();
+  if (b < 1 || b > 600) fail(`budget must be from 1 s to 10 minutes, not ${b} s`);
+  const w = maxLagWait.toSeconds();
+  if (w < 1 || w > 86_400) fail(`maxLagWait must be from 1 s to 24 hours, not ${w} s`);
+}

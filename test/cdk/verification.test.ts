@@ -1,0 +1,235 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { Verification, type VerificationProps } from '../../lib/verification';
+import { taskStates } from '../../stepfunctions/asl';
+import { VerifyFunction, verifyDefinition } from '../../stepfunctions/verify';
+import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+
+function verificationStack(props: Partial<VerificationProps> = {}) {
+  const app = newApp();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const control = new ControlTable(stack, 'ControlTable');
+  const newTable = new dynamodb.Table(stack, 'NewTable', {
+    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
+    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+    tableStreamArn: ORDERS_STREAM_ARN,
+  });
+  const base = ordersMigration();
+  const migration = {
+    ...base,
+    verification: { schedule: 'cron(30 2 * * ? *)', timeZone: 'Europe/Paris', repair: true },
+  };
+  const construct = new Verification(stack, 'Verification', {
+    migration,
+    legacyTable,
+    newTable,
+    controlTable: control.table,
+    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+    ...props,
+  });
+  return { app, stack, construct };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Sid?: string; Condition?: unknown };
+
+/** The statements of the inline policies of the role of the function whose handler is `handler`. */
+function statementsOf(template: Template, handler: string): Statement[] {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Handler: `index.${handler}` },
+  });
+  const [fn] = Object.values(fns) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>;
+  const role = fn?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) =>
+      (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role),
+    )
+    .flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+}
+
+function dynamoActions(statements: Statement[]): string[] {
+  return statements
+    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+    .filter((a) => a.startsWith('dynamodb:'))
+    .sort();
+}
+
+describe('Construct: Verification', () => {
+  // Bundling is skipped by newApp; one stack is synthesized and shared by the assertions.
+  let template: Template;
+  let nag: ReturnType<typeof nagFindings>;
+  beforeAll(() => {
+    const { app, stack } = verificationStack();
+    nag = nagFindings(app);
+    template = Template.fromStack(stack);
+  });
+
+  it('deploys the same definition local mode runs, apart from the function ARNs', () => {
+    // Prepare
+    const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{
+      Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
+    }>;
+
+    // Act
+    const deployed = JSON.parse(sm?.Properties.DefinitionString as string) as unknown;
+
+    // Assess
+    expect(deployed).toEqual(verifyDefinition());
+    const placeholders = Object.values(VerifyFunction).sort();
+    expect(Object.keys(sm?.Properties.DefinitionSubstitutions ?? {}).sort()).toEqual(placeholders);
+    for (const p of placeholders) {
+      expect(sm?.Properties.DefinitionSubstitutions[p]).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
+      });
+    }
+    const referenced = taskStates(verifyDefinition())
+      .map((t) => t.state.Parameters?.FunctionName)
+      .filter((f) => f !== undefined);
+    expect(new Set(referenced)).toEqual(new Set(placeholders.map((p) => `\${${p}}`)));
+  });
+
+  it('uses none of the features the local interpreter ignores (JSONata, Assign, falsy Pass results, RetryCount)', () => {
+    // Act
+    const text = JSON.stringify(verifyDefinition());
+
+    // Assess
+    expect(text).not.toMatch(/JSONata|"Assign"|RetryCount|\{%/);
+    const passResults = JSON.stringify(verifyDefinition()).match(/"Result":(?!\{)/g);
+    expect(passResults).toBeNull();
+  });
+
+  it('creates a standard state machine with a fixed name, full logging and tracing', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Test-verify-orders',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/Test-verify-orders',
+      RetentionInDays: 365,
+    });
+  });
+
+  it('builds four functions from one entry, one per handler, with the budget and lag wait', () => {
+    for (const handler of ['control', 'scan', 'recheck', 'repair']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: `index.${handler}`,
+        Environment: {
+          Variables: Match.objectLike({
+            MIGRATION_ID: 'orders',
+            VERIFY_BUDGET_MS: '60000',
+            VERIFY_MAX_LAG_WAIT_MS: '900000',
+          }),
+        },
+      });
+    }
+  });
+
+  it('grants each function only what it does: reads for scan and recheck, PutItem on new only to repair', () => {
+    expect(dynamoActions(statementsOf(template, 'scan'))).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:Scan',
+    ]);
+    expect(dynamoActions(statementsOf(template, 'recheck'))).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    const repair = statementsOf(template, 'repair');
+    expect(repair.find((s) => s.Sid === 'RepairNew')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/NewTable/), 'Arn'] },
+    });
+    expect(repair.find((s) => s.Sid === 'ReadLegacy')).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+    });
+    for (const handler of ['control', 'scan', 'recheck', 'repair']) {
+      const control = statementsOf(template, handler).find((s) => s.Sid === 'MigrationControlItems');
+      expect(control?.Condition).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] },
+      });
+    }
+    for (const handler of ['control', 'scan', 'recheck']) {
+      const writes = statementsOf(template, handler).filter(
+        (s) => s.Sid !== 'MigrationControlItems' && JSON.stringify(s.Action).includes('PutItem'),
+      );
+      expect(writes).toEqual([]);
+    }
+  });
+
+  it('lets the state machine start executions of itself only', () => {
+    const statements = (
+      Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+        Properties: { PolicyDocument: { Statement: Statement[] } };
+      }>
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements.find((s) => s.Sid === 'StartItself')?.Resource).toBe(
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-verify-orders',
+    );
+  });
+
+  it('schedules runs with EventBridge Scheduler in the migration time zone, repair from the config, no flexible window', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(30 2 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { Ref: Match.stringLikeRegexp('VerificationStateMachine') },
+        Input: JSON.stringify({ repair: true }),
+      }),
+    });
+  });
+
+  it('alarms on failed executions and on confirmed drift', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'VerifyConfirmedDrift',
+      Namespace: 'dualread',
+      Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('passes cdk-nag with a written reason for every acknowledgement', () => {
+    expect(nag.filter((f) => f.paths.some((p) => p.includes('/Verification/')))).toEqual([]);
+  });
+});
+
+describe('Construct: Verification props', () => {
+  it.each<[string, Partial<VerificationProps>, RegExp]>([
+    ['an invalid state machine name', { stateMachineName: 'has spaces' }, /stateMachineName/],
+    ['a budget over 10 minutes', { budget: Duration.minutes(11) }, /budget/],
+    ['a lag wait over a day', { maxLagWait: Duration.hours(25) }, /maxLagWait/],
+  ])('refuses %s', (_case, props, message) => {
+    expect(() => verificationStack(props)).toThrow(message);
+  });
+
+  it('creates no schedule when scheduling is off', () => {
+    const { stack } = verificationStack({ scheduleEnabled: false });
+    Template.fromStack(stack).resourceCountIs('AWS::Scheduler::Schedule', 0);
+  });
+});
