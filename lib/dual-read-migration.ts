@@ -13,6 +13,7 @@ import { mergeProps } from './merge-props';
 import { ReadApi, type ReadApiProps } from './read-api';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
 import { StreamSync, type StreamSyncProps } from './stream-sync';
+import { Verification, type VerificationProps } from './verification';
 
 /**
  * Table props a caller may override on the new table. Its name, key and TTL attribute are facts of the
@@ -106,6 +107,17 @@ export interface DualReadMigrationProps {
     StreamSyncProps,
     'migration' | 'legacyTable' | 'newTable' | 'controlTable' | 'definitionsFile'
   >;
+
+  /**
+   * Settings of the verification (invocation budget, frontier wait bound, schedule on/off, log
+   * retention). Schedule, time zone and repair come from `migration.verification`.
+   *
+   * @default - see `VerificationProps`
+   */
+  readonly verificationProps?: Pick<
+    VerificationProps,
+    'budget' | 'maxLagWait' | 'scheduleEnabled' | 'logRetention' | 'stateMachineName'
+  >;
 }
 
 /** One live migration from a legacy DynamoDB table to a new one. */
@@ -130,6 +142,8 @@ export class DualReadMigration extends Construct {
   public readonly streamSync?: StreamSync;
   /** The dual-read API (when `definitionsFile` is given). */
   public readonly readApi?: ReadApi;
+  /** Verification and reconciliation, scheduled (when `definitionsFile` is given). */
+  public readonly verification?: Verification;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -195,6 +209,17 @@ export class DualReadMigration extends Construct {
         controlTable: this.controlTable,
         legacyTable: this.legacyTableInterface,
         newTable: this.newTableInterface,
+        definitionsFile: props.definitionsFile,
+      });
+    }
+
+    if (props.definitionsFile) {
+      this.verification = new Verification(this, 'Verification', {
+        ...props.verificationProps,
+        migration,
+        legacyTable: this.legacyTableInterface,
+        newTable: this.newTableInterface,
+        controlTable: this.controlTable,
         definitionsFile: props.definitionsFile,
       });
     }

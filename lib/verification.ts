@@ -10,16 +10,7 @@
  * (Distributed Map child executions, continuation as a new execution); its role is scoped to that name.
  */
 import { join } from 'node:path';
-import {
-  ArnFormat,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  TimeZone,
-  Token,
-  Validations,
-} from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -263,11 +254,7 @@ export class Verification extends Construct {
         }),
       });
     }
-
-    new CfnOutput(this, 'StateMachineArn', {
-      value: this.stateMachine.stateMachineArn,
-      description: `Migration "${migration.id}": verification state machine (aws stepfunctions start-execution --state-machine-arn ... --input '{"repair":false}')`,
-    });
+    // No stack output: the name is fixed (`<stack>-verify-<id>`), so the ARN is known (docs/runbook.md).
   }
 }
 
