@@ -75,7 +75,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
     const tracking = makeFrontierHandler({
       migrationId: f.migration.id,
       tracker,
-      loopDurationMs: 13_000,
+      loopDurationMs: 25_000,
       loopIntervalMs: 300,
       logger: silent as never,
       metrics: quietMetrics as never,
@@ -134,14 +134,28 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       onWrite: (write) => {
         if (write.index % 4 === 0)
           readAfters.push(
-            sleep((write.index * 37) % 8_000).then(() => read(write.key, 'read-after', write.ackedAt)),
+            sleep((write.index * 37) % 5_000).then(() => read(write.key, 'read-after', write.ackedAt)),
           );
       },
     });
-    // Keep reading while CDC drains and F passes the last writes.
-    await sleep(3_000);
+    // Keep reading while CDC drains and F passes the last writes: at least 3 s, and (on a loaded
+    // machine) until new has served some bounded reads, at most 8 s.
+    const readUntil = Date.now() + 8_000;
+    const readAtLeast = Date.now() + 3_000;
+    const servedNew = (): number =>
+      observations.filter((o) => o.mode === 'bounded' && o.servedBy === 'new').length;
+    while (Date.now() < readAtLeast || (Date.now() < readUntil && servedNew() < 10)) await sleep(100);
     writing = false;
     await Promise.all([...readers, ...readAfters]);
+    // Once F has passed the last write, a read-after of any write must be allowed to use new.
+    const writes = workload.history.writes();
+    const lastAck = Math.max(...writes.map((w) => w.ackedAt));
+    for (let i = 0; i < 60; i++) {
+      const frontier = (await f.control.getFrontier())?.frontier ?? 0;
+      if (frontier - f.migration.read.clockSkewMs > lastAck) break;
+      await sleep(200);
+    }
+    for (const w of writes.slice(-10)) await read(w.key, 'read-after', w.ackedAt);
     await tracking;
     await cdc.close();
     client.destroy();
@@ -151,7 +165,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
     const history = workload.history;
     expect(run.failed).toBe(0);
     const judged = observations.filter((o) => !history.uncertainKeys.has(history.keyId(o.key)));
-    expect(judged.length).toBeGreaterThan(60);
+    expect(judged.length).toBeGreaterThan(30);
     expect(judged.filter((o) => o.status >= 500)).toEqual([]);
     const wrong: string[] = [];
     for (const o of judged) {
