@@ -25,3 +25,23 @@ export * from './frontier';
 export * from './frontier-ledger';
 export * from './frontier-tracker';
 export * from './waiver';
+// core/shadow-diff.ts (read path) exports its own DiffClass; verification's is re-exported as ItemDiffClass.
+export {
+  DiffClass as ItemDiffClass,
+  DIFF_CLASSES,
+  DRIFT_CLASSES,
+  addCounts,
+  classifyLegacy,
+  classifyPair,
+  expectedNewItem,
+  isDrift,
+  zeroCounts,
+  type ClassCounts,
+  type Expected,
+} from './diff';
+export * from './checksum';
+export * from './verify-checkpoint';
+export * from './verify-recheck';
+export * from './verify-report';
+export * from './verify-errors';
+export * from './repair';
