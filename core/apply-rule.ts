@@ -133,7 +133,7 @@ function cdcMetadata(names: MetadataNames, seq: string, change: StreamChange): I
   };
 }
 
-function describe(err: unknown): string {
+function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
@@ -154,7 +154,7 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   try {
     seq = padSequence(raw);
   } catch (err) {
-    fail(describe(err));
+    fail(describeError(err));
   }
   if (seq === BACKFILL_SEQ) fail('sequence number 0 is reserved for backfill');
 
@@ -162,7 +162,7 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   try {
     key = assertItem(migration.mapKey(change.keys), 'mapKey result');
   } catch (err) {
-    fail(`mapKey failed on legacy key ${safeCanonical(change.keys)}: ${describe(err)}`);
+    fail(`mapKey failed on legacy key ${safeCanonical(change.keys)}: ${describeError(err)}`);
   }
 
   if (change.eventName === ChangeKind.REMOVE) {
@@ -181,7 +181,7 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   try {
     mapped = assertItem(migration.mapItem(change.newImage as Item), 'mapItem result');
   } catch (err) {
-    fail(`mapItem failed: ${describe(err)}`);
+    fail(`mapItem failed: ${describeError(err)}`);
   }
   const mappedKey = keyOf(mapped, migration.newTable.key);
   if (!itemsEqual(mappedKey, key) || keyNames(migration.newTable.key).some((n) => mapped[n] === undefined)) {

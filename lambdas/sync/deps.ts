@@ -28,6 +28,18 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return v;
 }
 
+function optionalNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new Error(
+      `environment variable ${name} must be a non-negative number, not "${v}"; fix the stack's setting`,
+    );
+  }
+  return n;
+}
+
 /** Builds the sync handler's dependencies. */
 export function buildSyncDeps(options: SyncDepsOptions = {}): SyncDeps {
   const env = options.env ?? process.env;
@@ -38,8 +50,8 @@ export function buildSyncDeps(options: SyncDepsOptions = {}): SyncDeps {
     throw new Error(`migration "${migrationId}" is not in the bundled definitions file; redeploy with it`);
   }
   const client = options.client ?? makeDynamoClient(options.endpoint ?? {});
-  const margin = env.TOMBSTONE_MARGIN_HOURS ? Number(env.TOMBSTONE_MARGIN_HOURS) * 3600_000 : undefined;
-  const tolerance = env.ORDER_TOLERANCE_MS ? Number(env.ORDER_TOLERANCE_MS) : undefined;
+  const margin = optionalNumber(env, 'TOMBSTONE_MARGIN_HOURS');
+  const tolerance = optionalNumber(env, 'ORDER_TOLERANCE_MS');
   return {
     migration,
     writer: new NewTableWriter(
@@ -52,7 +64,7 @@ export function buildSyncDeps(options: SyncDepsOptions = {}): SyncDeps {
       migration.id,
     ),
     now: () => Date.now(),
-    ...(margin !== undefined ? { tombstoneMarginMs: margin } : {}),
+    ...(margin !== undefined ? { tombstoneMarginMs: margin * 3600_000 } : {}),
     ...(tolerance !== undefined ? { orderToleranceMs: tolerance } : {}),
   };
 }
