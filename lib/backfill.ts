@@ -3,14 +3,14 @@
  * `stepfunctions/backfill.ts` (the same document local mode runs) with its task placeholders
  * substituted by the ARNs of four functions built from `lambdas/backfill` (preflight, controls, page
  * worker, finish), each with its own least-privilege role; a log group, X-Ray tracing, an alarm on
- * failed executions and the state machine ARN as a stack output.
+ * failed executions (`DualReadStack` outputs the state machine ARN as `<Migration>BackfillStateMachineArn`).
  *
  * The state machine has a fixed name because it starts executions of itself (Distributed Map child
  * executions and the continuation as a new execution, docs/backfill.md); its role is scoped to that
  * name.
  */
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -262,11 +262,6 @@ export class Backfill extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
-    new CfnOutput(this, 'StateMachineArn', {
-      value: this.stateMachine.stateMachineArn,
-      description: `Migration "${migration.id}": backfill state machine (aws stepfunctions start-execution --state-machine-arn ...)`,
     });
   }
 }

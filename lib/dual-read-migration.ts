@@ -13,7 +13,7 @@ import { mergeProps } from './merge-props';
 import { ReadApi, type ReadApiProps } from './read-api';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
 import { StreamSync, type StreamSyncProps } from './stream-sync';
-import { Verification, type VerificationProps } from './verification';
+import { Backfill, type BackfillProps } from './backfill';
 
 /**
  * Table props a caller may override on the new table. Its name, key and TTL attribute are facts of the
@@ -109,14 +109,14 @@ export interface DualReadMigrationProps {
   >;
 
   /**
-   * Settings of the verification (invocation budget, frontier wait bound, schedule on/off, log
-   * retention). Schedule, time zone and repair come from `migration.verification`.
+   * Settings of the backfill state machine (page budget, write mode and concurrency, name, log
+   * retention). Segments, page size and rate come from `migration.backfill` and the start input.
    *
-   * @default - see `VerificationProps`
+   * @default - see `BackfillProps`
    */
-  readonly verificationProps?: Pick<
-    VerificationProps,
-    'budget' | 'maxLagWait' | 'scheduleEnabled' | 'logRetention' | 'stateMachineName'
+  readonly backfillProps?: Pick<
+    BackfillProps,
+    'pageBudget' | 'writeMode' | 'writeConcurrency' | 'stateMachineName' | 'logRetention'
   >;
 }
 
@@ -140,10 +140,10 @@ export class DualReadMigration extends Construct {
   public readonly frontierTracking?: FrontierTracking;
   /** The CDC sync: stream → sync Lambda → new table, with its dead-letter queue (when `definitionsFile` is given). */
   public readonly streamSync?: StreamSync;
+  /** The backfill state machine (when `definitionsFile` is given; it needs the stream sync). */
+  public readonly backfill?: Backfill;
   /** The dual-read API (when `definitionsFile` is given). */
   public readonly readApi?: ReadApi;
-  /** Verification and reconciliation, scheduled (when `definitionsFile` is given). */
-  public readonly verification?: Verification;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -191,6 +191,20 @@ export class DualReadMigration extends Construct {
       });
     }
 
+    if (props.definitionsFile && this.streamSync) {
+      // Its preflight checks that this stream sync consumes the legacy stream from TRIM_HORIZON.
+      this.backfill = new Backfill(this, 'Backfill', {
+        ...props.backfillProps,
+        migration,
+        legacyTable: this.legacyTableInterface,
+        newTable: this.newTableInterface,
+        controlTable: this.controlTable,
+        definitionsFile: props.definitionsFile,
+        syncFunction: this.streamSync.function,
+        legacyStreamArn: this.legacyStreamArn,
+      });
+    }
+
     if (props.definitionsFile) {
       this.frontierTracking = new FrontierTracking(this, 'FrontierTracker', {
         ...props.frontierTrackingProps,
@@ -209,17 +223,6 @@ export class DualReadMigration extends Construct {
         controlTable: this.controlTable,
         legacyTable: this.legacyTableInterface,
         newTable: this.newTableInterface,
-        definitionsFile: props.definitionsFile,
-      });
-    }
-
-    if (props.definitionsFile) {
-      this.verification = new Verification(this, 'Verification', {
-        ...props.verificationProps,
-        migration,
-        legacyTable: this.legacyTableInterface,
-        newTable: this.newTableInterface,
-        controlTable: this.controlTable,
         definitionsFile: props.definitionsFile,
       });
     }

@@ -92,6 +92,12 @@ export class DualReadStack extends Stack {
         value: construct.newTableInterface.tableName,
         description: `Migration "${migration.id}": new table`,
       });
+      if (construct.backfill) {
+        new CfnOutput(this, `${prefix}BackfillStateMachineArn`, {
+          value: construct.backfill.stateMachine.stateMachineArn,
+          description: `Migration "${migration.id}": backfill state machine (aws stepfunctions start-execution --state-machine-arn ...; docs/runbook.md "Backfill")`,
+        });
+      }
       return construct;
     });
 

@@ -595,11 +595,15 @@ describe('Stack: DualReadStack', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
       'ControlTableName',
+      'UsersBackfillStateMachineArn',
       'UsersLegacyStreamArn',
       'UsersLegacyTableName',
       'UsersNewTableName',
     ]);
     template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
+    template.hasOutput('UsersBackfillStateMachineArn', {
+      Value: { Ref: Match.stringLikeRegexp('BackfillStateMachine') },
+    });
   });
 
   it('imports the legacy table, and retains the tables it creates, when not an example', () => {
