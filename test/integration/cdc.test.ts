@@ -98,7 +98,7 @@ describe('Integration: CDC through the local event source and the real sync hand
       makeKey: (i) => ({ userId: { S: `user-${i}` } }),
       keyCount: 1000,
       seed: 42,
-      concurrency: 8,
+      concurrency: 16,
       fidelityProbability: 0.05,
     });
 
