@@ -86,7 +86,12 @@ describe('App: bin/app.ts', () => {
         },
       },
     );
-    return { status: result.status, stderr: result.stderr, outdir };
+    // esbuild's progress lines ("Bundling asset <path>...") are expected; anything else on stderr is not.
+    const stderr = result.stderr
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !/^Bundling asset \S+\.\.\.$/.test(line.trim()))
+      .join('\n');
+    return { status: result.status, stderr, outdir };
   }
 
   it('synthesizes DualRead-dev from the example, offline', () => {
