@@ -36,10 +36,13 @@ import {
 } from '../stepfunctions/backfill';
 import { type LocalExecution, startLocalExecution } from './state-machine-runner';
 
-/** Settings of local mode: short page budgets so pause and rate changes show quickly. */
+/**
+ * Settings of local mode: a shorter page budget than in AWS (pause and rate act per page anyway),
+ * a one-second pause poll and a ten-minute lease.
+ */
 export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = {
   ...DEFAULT_BACKFILL_SETTINGS,
-  pageBudgetMs: 2_000,
+  pageBudgetMs: 10_000,
   pausePollSeconds: 1,
   lockLeaseMs: 10 * 60 * 1000,
 };

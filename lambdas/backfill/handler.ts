@@ -526,11 +526,14 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
         ...(startKey ? { exclusiveStartKey: itemFromDynamoJson(startKey) } : {}),
       });
     let ahead: Promise<ScanPage> | undefined;
+    // Controls are re-read before every page (the read for the next page runs alongside the
+    // checkpoint write of the previous one, after its items were written): a pause or a new rate
+    // set while a page is being written takes effect at the next page.
+    let nextState: Promise<MigrationState | undefined> = deps.store.getState();
     for (;;) {
-      // Controls are re-read before every page: a pause or a new rate takes effect within one page.
       const current = ahead;
       ahead = undefined;
-      const state = await deps.store.getState();
+      const state = await nextState;
       const controls = state?.controls ?? {
         paused: false,
         rateLimitPerSecond: m.backfill.rateLimitPerSecond,
@@ -598,6 +601,8 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
         p.runId,
         deps.now(),
       );
+      nextState = deps.store.getState();
+      nextState.catch(() => undefined);
       try {
         cp = await deps.store.put(ControlKey.segment(p.segment), next, cp.version);
       } catch (err) {

@@ -35,7 +35,7 @@ import {
 import { type LocalCdc, startLocalCdc } from '../../local/local-cdc';
 import { LocalExecutionFailedError } from '../../local/state-machine-runner';
 import { LegacyWorkload } from '../../local/workload';
-import type { BackfillDeps } from '../../lambdas/backfill/handler';
+import { type BackfillDeps, makePageHandler } from '../../lambdas/backfill/handler';
 import { withInlineMaps } from '../../stepfunctions/asl';
 import { backfillDefinition } from '../../stepfunctions/backfill';
 import { testClient, testEndpoint, uniqueName } from '../helpers/dynamo';
@@ -412,6 +412,32 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
     expect(error.error).toBe('BackfillAlreadyRunningError');
     expect(error.cause).toMatch(/holds the backfill lock/);
     await expectConverged(client, env);
+  });
+
+  it('lets only one of two runners on the same segment advance its checkpoint; the other stops with CheckpointConflictError', async () => {
+    // Prepare: no state machine, two page workers on segment 0 of 1 at once
+    const env = await setUp(client, 'bf-conflict', 2_000, false);
+    envs.push(env);
+    const deps = depsFor(client, env, { pageBudgetMs: 60_000 });
+    const page = makePageHandler(deps);
+    const payload = { runId: 'twin', segment: 0, totalSegments: 1 };
+
+    // Act
+    const outcomes = await Promise.allSettled([page(payload), page(payload)]);
+    const rerun = await page(payload); // whoever lost: a new invocation continues from the checkpoint
+
+    // Assess
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(rejected.length).toBeGreaterThanOrEqual(1);
+    for (const r of rejected) expect((r.reason as Error).name).toBe('CheckpointConflictError');
+    expect(rerun.done).toBe(true);
+    const [cp] = await checkpoints(env.store);
+    expect(cp?.done).toBe(true);
+    // The loser's writes of its last page are real copies the checkpoint never counted; the winner
+    // counted the same keys as already present.
+    expect((cp?.copied ?? 0) + (cp?.skippedExists ?? 0)).toBe(cp?.scanned);
+    expect(cp?.scanned).toBe(2_000);
+    expect(await countItems(client, env.migration.newTable.tableName)).toBe(2_000);
   });
 
   it('refuses to start when CDC is not consuming the stream (no local poller)', async () => {
