@@ -774,7 +774,9 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       }
       const share = segmentShare(controls.rateLimitPerSecond, p.totalSegments);
       const wait = delayUntil(cp.notBefore, deps.now());
-      if (deps.now() + wait - started > deps.settings.budgetMs) {
+      // A pacing wait that does not fit in the budget is left to the state machine's Wait state; with no
+      // wait, every invocation reads at least one page, so a loop always progresses.
+      if (wait > 0 && deps.now() + wait - started > deps.settings.budgetMs) {
         dropAhead();
         return result('WAIT');
       }
@@ -874,7 +876,7 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
     for (;;) {
       const pending = (await listSuspects(deps, p.runId)).filter((s) => s.status === SuspectStatus.PENDING);
       if (pending.length === 0) return { done: true, processed, pending: 0 };
-      if (deps.now() >= deadline) return { done: false, processed, pending: pending.length };
+      if (processed > 0 && deps.now() >= deadline) return { done: false, processed, pending: pending.length };
       const batch = pending.slice(0, deps.settings.recheckBatch);
 
       // 2. Consistent legacy reads; t1 = when they returned.
@@ -961,7 +963,7 @@ export function makeVerifyRepairHandler(deps: VerifyDeps): (p: RunPayload) => Pr
     );
     let processed = 0;
     for (const s of todo) {
-      if (deps.now() - started >= deps.settings.budgetMs)
+      if (processed > 0 && deps.now() - started >= deps.settings.budgetMs)
         return { done: false, processed, pending: todo.length - processed };
       const legacyKey = itemFromDynamoJson(s.legacyKey);
       let newKey = itemFromDynamoJson(s.newKey);
