@@ -16,7 +16,7 @@
  * Handlers are built over injected dependencies, so tests and local mode run them on DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
-import type { ScanPage } from '../../adapters/backfill-io';
+import { type ScanPage, runPool } from '../../adapters/backfill-io';
 import { ControlConflictError, type ControlStore, type Versioned } from '../../adapters/control-store';
 import type { RepairConditionSpec } from '../../core/repair';
 import { type BackfillLock, LockDecision, decideLock, lockFor } from '../../core/backfill-lock';
@@ -813,7 +813,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       // Suspects first (idempotent puts keyed by legacy key), then the checkpoint.
       const room = Math.max(0, deps.settings.maxSuspectsPerSegment - cp.suspects);
       const kept = outcome.suspects.slice(0, room);
-      await Promise.all(kept.map((s) => saveSuspect(deps, s)));
+      await runPool(kept, 16, (s) => saveSuspect(deps, s));
       const next = advanceVerifyCheckpoint(
         stripVersion(cp),
         {

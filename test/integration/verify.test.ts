@@ -229,7 +229,14 @@ describe('Integration: verification state machine with the real handlers', () =>
       { ...newKey('gone'), _dr_seq: { S: '9'.padStart(40, '0') }, _dr_del: { BOOL: true } },
     ]);
     const client = testClient();
-    const deps = localVerifyDeps({ client, migration: s.migration, controlTableName: s.controlTableName });
+    const metrics: Record<string, number> = {};
+    const deps: VerifyDeps = {
+      ...localVerifyDeps({ client, migration: s.migration, controlTableName: s.controlTableName }),
+      metrics: {
+        addMetric: (name, _unit, value) => (metrics[name] = value),
+        publishStoredMetrics: () => undefined,
+      },
+    };
 
     // Act
     const report = await runVerify(deps, { repair: false, runId: 'clean-1' });
@@ -247,6 +254,12 @@ describe('Integration: verification state machine with the real handlers', () =>
     });
     expect(report.legacy?.checksum).toEqual(report.fresh?.checksum);
     expect(report.extrasPass).toEqual({ scanned: 0, skipped: true });
+    expect(metrics).toMatchObject({
+      VerifyMatch: 300,
+      VerifyConfirmedDrift: 0,
+      VerifyUnconfirmedLag: 0,
+      VerifyClean: 1,
+    });
     expect(report.durationMs).toBeGreaterThanOrEqual(0);
     const lock = await deps.store.get<{ released: boolean }>(ControlKey.VERIFY_LOCK);
     expect(lock?.released).toBe(true);
