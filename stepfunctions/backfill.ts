@@ -232,7 +232,9 @@ export function backfillDefinition(): AslMachine {
           StartAt: 'ReadControls',
           States: segmentLoop,
         },
-        ResultPath: '$.round',
+        // The results are not needed (FinishRound reads the checkpoints), and a Distributed Map's
+        // output must fit the 256 KiB payload limit: discard them.
+        ResultPath: null,
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }],
         Next: 'FinishRound',
       },

@@ -55,6 +55,7 @@ describe('Definition: backfill', () => {
 
   it('copies segments in a Distributed Map, whose children are executions with their own history', () => {
     expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(map.ResultPath).toBeNull(); // 10,000 segment results would not fit the 256 KiB payload
     const inline = withInlineMaps(definition).States.CopySegments as typeof map;
     expect(inline.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'INLINE' });
     expect(inline.ItemProcessor.States).toEqual(loop.States);
