@@ -83,7 +83,13 @@ async function countItems(client: DynamoDBClient, table: string): Promise<number
  * (so, as in a real migration, the existing items are not in the stream and only the backfill can
  * copy them), then the stream, then (optionally) CDC consuming it from TRIM_HORIZON.
  */
-async function setUp(client: DynamoDBClient, tag: string, items: number, withCdc = true): Promise<Env> {
+async function setUp(
+  client: DynamoDBClient,
+  tag: string,
+  items: number,
+  withCdc = true,
+  pageSize = 100,
+): Promise<Env> {
   const legacy = uniqueName(`${tag}-legacy`);
   const target = uniqueName(`${tag}-new`);
   const control = uniqueName(`${tag}-control`);
@@ -91,6 +97,7 @@ async function setUp(client: DynamoDBClient, tag: string, items: number, withCdc
     ...usersMigration,
     legacyTable: { ...usersMigration.legacyTable, tableName: legacy },
     newTable: { ...usersMigration.newTable, tableName: target },
+    backfill: { ...usersMigration.backfill, pageSize },
   };
   await createTable(client, legacy, migration.legacyTable.key);
   await createTable(client, target, migration.newTable.key, { ttlAttribute: names.ttl });
@@ -238,7 +245,7 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
 
   it('converges with the stores equal when 20,000 items are backfilled while a workload races the scan through CDC', async () => {
     // Prepare
-    const env = await setUp(client, 'bf-race', 20_000);
+    const env = await setUp(client, 'bf-race', 20_000, true, 500); // larger pages: fewer requests per item
     envs.push(env);
     const deps = depsFor(client, env);
 
