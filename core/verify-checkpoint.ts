@@ -12,11 +12,15 @@ import { type ClassCounts, addCounts, zeroCounts } from './diff';
 import type { JsonItem } from './values';
 
 /**
- * Which pass a segment belongs to: `legacy` (classify every legacy item against new), `new` (hash the
- * live new items and take their key census) and, only when the census does not prove that there are
- * none, `extras` (scan new again and look up every live item's legacy origin).
+ * Which pass a segment belongs to, in run order:
+ * - `sums`: scan legacy, checksum of `mapItem(legacy)` (no lookups);
+ * - `new`: scan new, checksum of live items minus metadata and key census (no lookups);
+ * - `legacy`: only when the two checksums differ: scan legacy again and classify every item against
+ *   the new item at its mapped key (BatchGetItem), with the legacy key census;
+ * - `extras`: only when the key censuses differ: scan new and look up every live item's origin.
+ * Equal checksums prove the stores equal without a single lookup (the cheap clean run).
  */
-export const VerifySide = { LEGACY: 'legacy', NEW: 'new', EXTRAS: 'extras' } as const;
+export const VerifySide = { SUMS: 'sums', NEW: 'new', LEGACY: 'legacy', EXTRAS: 'extras' } as const;
 export type VerifySide = (typeof VerifySide)[keyof typeof VerifySide];
 
 /** A verification segment checkpoint. */
@@ -172,8 +176,9 @@ export function pendingVerifySegments(
 
 /** The stages of a verification run, in order. */
 export const VerifyStage = {
-  LEGACY: 'LEGACY',
+  SUMS: 'SUMS',
   NEW: 'NEW',
+  LEGACY: 'LEGACY',
   EXTRAS: 'EXTRAS',
   RECHECK: 'RECHECK',
   REPAIR: 'REPAIR',
@@ -184,8 +189,9 @@ export type VerifyStage = (typeof VerifyStage)[keyof typeof VerifyStage];
 /** What the run does next, from facts in the control table. */
 export interface StageInput {
   readonly totalSegments: number;
-  readonly legacy: readonly VerifyCheckpoint[];
+  readonly sums: readonly VerifyCheckpoint[];
   readonly fresh: readonly VerifyCheckpoint[];
+  readonly legacy: readonly VerifyCheckpoint[];
   readonly extras: readonly VerifyCheckpoint[];
   /** Suspects whose re-check has not settled. */
   readonly pendingSuspects: number;
@@ -210,15 +216,30 @@ export function censusProvesNoExtras(
   return checksumsEqual(sideTotals(legacy).keyCensus, sideTotals(fresh).keyCensus);
 }
 
+/**
+ * True when the content checksums of the two sides are equal: `sum(mapItem(legacy))` over the legacy
+ * items equals `sum(new item minus metadata)` over the live new items, so the two multisets are equal
+ * (up to SHA-256 collisions) and, since keys are part of the items, every live new item is exactly
+ * `mapItem` of its legacy item and nothing is missing or extra. A key that drifts for the whole run
+ * makes the sums differ; only drift created or removed during the run can escape (the next run sees it).
+ */
+export function checksumsProveEqual(sums: readonly VerifyCheckpoint[], fresh: readonly VerifyCheckpoint[]) {
+  return checksumsEqual(sideTotals(sums).checksum, sideTotals(fresh).checksum);
+}
+
 /** The next stage and, for the scan stages, the segments still to do. */
 export function nextStage(input: StageInput): { stage: VerifyStage; segments: number[] } {
-  const legacy = pendingVerifySegments(input.legacy, input.totalSegments);
-  if (legacy.length) return { stage: VerifyStage.LEGACY, segments: legacy };
+  const sums = pendingVerifySegments(input.sums, input.totalSegments);
+  if (sums.length) return { stage: VerifyStage.SUMS, segments: sums };
   const fresh = pendingVerifySegments(input.fresh, input.totalSegments);
   if (fresh.length) return { stage: VerifyStage.NEW, segments: fresh };
-  if (!censusProvesNoExtras(input.legacy, input.fresh)) {
-    const extras = pendingVerifySegments(input.extras, input.totalSegments);
-    if (extras.length) return { stage: VerifyStage.EXTRAS, segments: extras };
+  if (!checksumsProveEqual(input.sums, input.fresh)) {
+    const legacy = pendingVerifySegments(input.legacy, input.totalSegments);
+    if (legacy.length) return { stage: VerifyStage.LEGACY, segments: legacy };
+    if (!censusProvesNoExtras(input.legacy, input.fresh)) {
+      const extras = pendingVerifySegments(input.extras, input.totalSegments);
+      if (extras.length) return { stage: VerifyStage.EXTRAS, segments: extras };
+    }
   }
   if (input.pendingSuspects > 0) return { stage: VerifyStage.RECHECK, segments: [] };
   if (input.repair && input.unrepaired > 0) return { stage: VerifyStage.REPAIR, segments: [] };

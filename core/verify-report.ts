@@ -38,7 +38,9 @@ export interface VerifyReport {
   readonly durationMs?: number;
   readonly legacy?: { readonly scanned: number; readonly checksum: SetChecksum };
   readonly fresh?: { readonly scanned: number; readonly tombstones: number; readonly checksum: SetChecksum };
-  /** The extras pass: skipped when the key censuses proved there is no extra. */
+  /** The legacy lookup pass: skipped when the checksums proved the stores equal. */
+  readonly lookupPass?: { readonly scanned: number; readonly skipped?: boolean };
+  /** The extras pass: skipped when the checksums or the key censuses proved there is no extra. */
   readonly extrasPass?: { readonly scanned: number; readonly skipped?: boolean };
   /** Both checksums equal: with no writes during the run, proof that the stores are equal. */
   readonly checksumsEqual?: boolean;
@@ -62,8 +64,9 @@ export interface VerifyReport {
 
 /** The final figures of a run, from its side totals and its suspects. */
 export function summarize(
-  legacy: SideTotals,
+  sums: SideTotals,
   fresh: SideTotals,
+  legacy: SideTotals,
   extras: SideTotals,
   suspects: readonly Suspect[],
 ): Required<
@@ -72,6 +75,7 @@ export function summarize(
     | 'legacy'
     | 'fresh'
     | 'extrasPass'
+    | 'lookupPass'
     | 'checksumsEqual'
     | 'firstPass'
     | 'counts'
@@ -83,11 +87,18 @@ export function summarize(
     | 'clean'
   >
 > {
+  // Without a lookup pass (equal checksums) every mappable legacy item matched.
+  const lookups = legacy.segmentsDone > 0;
   const firstPass = zeroCounts();
-  for (const c of Object.keys(firstPass) as DiffClass[])
-    firstPass[c] = (legacy.counts[c] ?? 0) + (fresh.counts[c] ?? 0) + (extras.counts[c] ?? 0);
+  if (lookups) {
+    for (const c of Object.keys(firstPass) as DiffClass[])
+      firstPass[c] = (legacy.counts[c] ?? 0) + (extras.counts[c] ?? 0);
+  } else {
+    firstPass[DiffClass.MATCH] = sums.scanned - (sums.counts[DiffClass.UNMAPPABLE] ?? 0);
+    firstPass[DiffClass.UNMAPPABLE] = sums.counts[DiffClass.UNMAPPABLE] ?? 0;
+  }
   const counts = zeroCounts();
-  counts[DiffClass.MATCH] = legacy.counts[DiffClass.MATCH] ?? 0;
+  counts[DiffClass.MATCH] = firstPass[DiffClass.MATCH];
   const samples: Record<string, JsonItem[]> = {};
   const sample = (cls: string, key: JsonItem) => {
     const list = (samples[cls] ??= []);
@@ -118,13 +129,15 @@ export function summarize(
     else if (s.repair === RepairOutcome.ALREADY_FIXED) repairs.alreadyFixed++;
     else if (s.repair === RepairOutcome.LOST_TO_CDC) repairs.lostToCdc++;
   }
-  const suspectsDropped = legacy.suspectsDropped + fresh.suspectsDropped + extras.suspectsDropped;
+  const suspectsDropped =
+    sums.suspectsDropped + legacy.suspectsDropped + fresh.suspectsDropped + extras.suspectsDropped;
   const drift = DRIFT_CLASSES.reduce((n, c) => n + counts[c], 0);
   return {
-    legacy: { scanned: legacy.scanned, checksum: legacy.checksum },
+    legacy: { scanned: sums.scanned, checksum: sums.checksum },
     fresh: { scanned: fresh.scanned, tombstones: fresh.tombstones, checksum: fresh.checksum },
+    lookupPass: lookups ? { scanned: legacy.scanned } : { scanned: 0, skipped: true },
     extrasPass: extras.segmentsDone > 0 ? { scanned: extras.scanned } : { scanned: 0, skipped: true },
-    checksumsEqual: checksumsEqual(legacy.checksum, fresh.checksum),
+    checksumsEqual: checksumsEqual(sums.checksum, fresh.checksum),
     firstPass,
     counts,
     lagResolved,

@@ -113,7 +113,7 @@ export function startLocalVerify(
       },
       waitTimeOverrides: {
         ...Object.fromEntries(
-          (['legacy', 'new', 'extras'] as const).flatMap((side) => [
+          (['sums', 'new', 'legacy', 'extras'] as const).flatMap((side) => [
             [loopStates(side).paused, 200],
             [loopStates(side).rate, 100],
           ]),
@@ -121,7 +121,7 @@ export function startLocalVerify(
         ...options.waitTimeOverrides,
       },
       retryIntervalOverrides: Object.fromEntries(
-        (['legacy', 'new', 'extras'] as const).map((side) => [loopStates(side).scan, 200]),
+        (['sums', 'new', 'legacy', 'extras'] as const).map((side) => [loopStates(side).scan, 200]),
       ),
       stateMachineId,
       ...(name ? { name } : {}),

@@ -5,10 +5,12 @@
  *
  *   Preflight (lock, RUNNING report) ──(lock held)──▶ AlreadyRunning (succeeds: runs never overlap)
  *      ▼
- *   PrepareRound ─▶ StageChoice ─┬─ LEGACY  ─▶ VerifyLegacySegments (Distributed Map, a child per segment:
+ *   PrepareRound ─▶ StageChoice ─┬─ SUMS    ─▶ ChecksumLegacySegments (Distributed Map, a child per segment:
  *      ▲                         │                ReadControls ─▶ pause / rate Wait ─▶ ScanSegment loop)
- *      │                         ├─ NEW     ─▶ VerifyNewSegments (same loop: new-table checksum + key census)
- *      │                         ├─ EXTRAS  ─▶ FindExtras (only when the censuses differ: origin lookups)
+ *      │                         ├─ NEW     ─▶ ChecksumNewSegments (same loop: new checksum + key census)
+ *      │                         ├─ LEGACY  ─▶ CompareLegacySegments (only when the checksums differ:
+ *      │                         │                BatchGetItem of the mapped keys, classification)
+ *      │                         ├─ EXTRAS  ─▶ FindExtras (only when the key censuses differ too)
  *      │                         ├─ RECHECK ─▶ Recheck (waits for the frontier inside, bounded)
  *      │                         ├─ REPAIR  ─▶ Repair (conditional writes, audit)
  *      │                         └─ REPORT  ─▶ Report ─▶ ReleaseLock ─▶ Succeeded
@@ -103,11 +105,11 @@ const segmentPayload: Payload = {
 };
 
 /** The scan passes (VerifySide in core/verify-checkpoint.ts). */
-export type LoopSide = 'legacy' | 'new' | 'extras';
+export type LoopSide = 'sums' | 'new' | 'legacy' | 'extras';
 
 /** State names of a side's segment loop (state names are unique across a machine, Map bodies included). */
 export function loopStates(side: LoopSide) {
-  const p = side === 'legacy' ? 'Legacy' : side === 'new' ? 'New' : 'Extras';
+  const p = { sums: 'Sums', new: 'New', legacy: 'Legacy', extras: 'Extras' }[side];
   return {
     readControls: `${p}ReadControls`,
     controlsChoice: `${p}ControlsChoice`,
@@ -218,8 +220,9 @@ const failToRelease = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Nex
 export function verifyDefinition(): AslMachine {
   return {
     Comment:
-      'dualread verification: lock, Distributed Map over legacy segments (classify + checksum), then over ' +
-      'new segments (extras), lag-aware re-check of suspects against the frontier, optional repair, report; ' +
+      'dualread verification: lock, checksums of both tables by Distributed Maps over scan segments; only ' +
+      'when they differ, per-item comparison (and origin lookups when the key censuses differ), lag-aware ' +
+      're-check of suspects against the frontier, optional repair, report; ' +
       'continues as a new execution to keep every history far below 25,000 events',
     StartAt: 'Preflight',
     States: {
@@ -252,16 +255,18 @@ export function verifyDefinition(): AslMachine {
       StageChoice: {
         Type: 'Choice',
         Choices: [
-          { Variable: '$.next.stage', StringEquals: 'LEGACY', Next: 'VerifyLegacySegments' },
-          { Variable: '$.next.stage', StringEquals: 'NEW', Next: 'VerifyNewSegments' },
+          { Variable: '$.next.stage', StringEquals: 'SUMS', Next: 'ChecksumLegacySegments' },
+          { Variable: '$.next.stage', StringEquals: 'NEW', Next: 'ChecksumNewSegments' },
+          { Variable: '$.next.stage', StringEquals: 'LEGACY', Next: 'CompareLegacySegments' },
           { Variable: '$.next.stage', StringEquals: 'EXTRAS', Next: 'FindExtras' },
           { Variable: '$.next.stage', StringEquals: 'RECHECK', Next: 'Recheck' },
           { Variable: '$.next.stage', StringEquals: 'REPAIR', Next: 'Repair' },
         ],
         Default: 'Report',
       },
-      VerifyLegacySegments: segmentMap('legacy', 'VerifyLegacySegments'),
-      VerifyNewSegments: segmentMap('new', 'VerifyNewSegments'),
+      ChecksumLegacySegments: segmentMap('sums', 'ChecksumLegacySegments'),
+      ChecksumNewSegments: segmentMap('new', 'ChecksumNewSegments'),
+      CompareLegacySegments: segmentMap('legacy', 'CompareLegacySegments'),
       FindExtras: segmentMap('extras', 'FindExtras'),
       Recheck: {
         ...lambdaTask(

@@ -6,10 +6,11 @@
  *   stage), `controls` (pause / rate / done of a segment, shared with backfill through STATE),
  *   `advance` (next stage from the control table, lock renewal), `report` (final report + metrics),
  *   `release` (lock) and `fail` (FAILED report, lock released).
- * - `scan`: one segment of one side for a bounded time. Legacy side: classify every legacy item
- *   against the new item at its mapped key (BatchGetItem, consistent) and hash `mapItem(legacy)`.
- *   New side: hash every live new item, and look up its legacy origin (`unmapItem`, BatchGetItem) to
- *   find extras. Mismatches are stored as suspects; counts and checksums move with the checkpoint.
+ * - `scan`: one segment of one pass for a bounded time (core/verify-checkpoint.ts, `VerifySide`):
+ *   `sums` (checksum of `mapItem(legacy)`), `new` (checksum and key census of live new items), and
+ *   only when the checksums differ `legacy` (classify every legacy item against the new item at its
+ *   mapped key, BatchGetItem) and `extras` (look up live new items' legacy origins). Mismatches are
+ *   stored as suspects; counts and checksums move with the checkpoint.
  * - `recheck`: the lag-aware re-check of suspects (core/verify-recheck.ts).
  * - `repair`: the conditional repair of confirmed drift, one AUDIT item per repair (core/repair.ts).
  *
@@ -307,14 +308,16 @@ async function checkpoints(deps: VerifyDeps, runId: string, side: VerifySide): P
 }
 
 async function computeNext(deps: VerifyDeps, run: Pick<VerifyRun, 'runId' | 'totalSegments' | 'repair'>) {
-  const [legacy, fresh, extras, suspects] = await Promise.all([
-    checkpoints(deps, run.runId, VerifySide.LEGACY),
+  const [sums, fresh, legacy, extras, suspects] = await Promise.all([
+    checkpoints(deps, run.runId, VerifySide.SUMS),
     checkpoints(deps, run.runId, VerifySide.NEW),
+    checkpoints(deps, run.runId, VerifySide.LEGACY),
     checkpoints(deps, run.runId, VerifySide.EXTRAS),
     listSuspects(deps, run.runId),
   ]);
   return nextStage({
     totalSegments: run.totalSegments,
+    sums,
     legacy,
     fresh,
     extras,
@@ -501,13 +504,20 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
   }
 
   async function report(run: VerifyRun): Promise<VerifyReport> {
-    const [legacy, fresh, extras, suspects] = await Promise.all([
-      checkpoints(deps, run.runId, VerifySide.LEGACY),
+    const [sums, fresh, legacy, extras, suspects] = await Promise.all([
+      checkpoints(deps, run.runId, VerifySide.SUMS),
       checkpoints(deps, run.runId, VerifySide.NEW),
+      checkpoints(deps, run.runId, VerifySide.LEGACY),
       checkpoints(deps, run.runId, VerifySide.EXTRAS),
       listSuspects(deps, run.runId),
     ]);
-    const figures = summarize(sideTotals(legacy), sideTotals(fresh), sideTotals(extras), suspects);
+    const figures = summarize(
+      sideTotals(sums),
+      sideTotals(fresh),
+      sideTotals(legacy),
+      sideTotals(extras),
+      suspects,
+    );
     const now = deps.now();
     const out = await updateReport(deps, run.runId, (r) => ({
       ...r,
@@ -665,6 +675,25 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
     return { counts, suspects, tombstones: 0 };
   }
 
+  /** Sums pass: checksum of `mapItem(legacy)`; unmappable items are counted and kept as suspects. */
+  function sumsPage(items: readonly Item[], acc: Accumulators, runId: string) {
+    const counts = zeroCounts();
+    const suspects: Suspect[] = [];
+    const seenAt = deps.now();
+    for (const legacy of items) {
+      const expected = expectedNewItem(m, legacy, names);
+      if ('item' in expected) {
+        acc.content.add(expected.item);
+        continue;
+      }
+      counts[DiffClass.UNMAPPABLE]++;
+      suspects.push(
+        suspectOf(runId, keyOf(legacy, m.legacyTable.key), {}, DiffClass.UNMAPPABLE, 'absent', seenAt),
+      );
+    }
+    return { counts, suspects, tombstones: 0 };
+  }
+
   /** New side: hash live items (content checksum and key census); no lookups. */
   function censusPage(items: readonly Item[], acc: Accumulators) {
     let tombstones = 0;
@@ -752,7 +781,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       ...tally,
     });
     if (cp.done) return result('DONE');
-    const scan = p.side === VerifySide.LEGACY ? deps.scanLegacy : deps.scanNew;
+    const scan = p.side === VerifySide.LEGACY || p.side === VerifySide.SUMS ? deps.scanLegacy : deps.scanNew;
     // Read-ahead: while a page is classified, the next page is already being scanned (unlimited
     // rate only; a paced segment reads page by page). The checkpoint still moves page by page.
     let ahead: { from: string; page: Promise<ScanPage> } | undefined;
@@ -804,11 +833,13 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       }
       const acc = { content: new ChecksumAccumulator(), census: new ChecksumAccumulator() };
       const outcome =
-        p.side === VerifySide.LEGACY
-          ? await legacyPage(page.items, acc, p.runId)
-          : p.side === VerifySide.NEW
-            ? censusPage(page.items, acc)
-            : await extrasPage(page.items, p.runId);
+        p.side === VerifySide.SUMS
+          ? sumsPage(page.items, acc, p.runId)
+          : p.side === VerifySide.LEGACY
+            ? await legacyPage(page.items, acc, p.runId)
+            : p.side === VerifySide.NEW
+              ? censusPage(page.items, acc)
+              : await extrasPage(page.items, p.runId);
 
       // Suspects first (idempotent puts keyed by legacy key), then the checkpoint.
       const room = Math.max(0, deps.settings.maxSuspectsPerSegment - cp.suspects);

@@ -177,124 +177,71 @@ describe('Function: planRepair', () => {
 });
 
 describe('Function: nextStage', () => {
-  const done = (side: VerifySide, segment: number, census?: string) =>
+  const done = (side: VerifySide, segment: number, o: { census?: string; sum?: string } = {}) =>
     advanceVerifyCheckpoint(
-      initialVerifyCheckpoint('r', side, segment, 2, 0),
+      initialVerifyCheckpoint('r', side, segment, 1, 0),
       {
         scanned: 1,
         counts: { match: 1 },
         tombstones: 0,
-        checksum: { count: 1, sum: '0'.repeat(63) + '5' },
-        keyCensus: { count: 1, sum: '0'.repeat(63) + (census ?? String(segment)) },
+        checksum: { count: 1, sum: '0'.repeat(63) + (o.sum ?? '5') },
+        keyCensus: { count: 1, sum: '0'.repeat(63) + (o.census ?? '7') },
         suspects: 0,
         suspectsDropped: 0,
         notBefore: 0,
       },
       1,
     );
+  const input = (over: Partial<Parameters<typeof nextStage>[0]>): Parameters<typeof nextStage>[0] => ({
+    totalSegments: 1,
+    sums: [done(VerifySide.SUMS, 0)],
+    fresh: [done(VerifySide.NEW, 0)],
+    legacy: [],
+    extras: [],
+    pendingSuspects: 0,
+    unrepaired: 0,
+    repair: false,
+    ...over,
+  });
+  const differ = { fresh: [done(VerifySide.NEW, 0, { sum: '6' })] };
 
-  it.each<[string, Parameters<typeof nextStage>[0], VerifyStage, number[]]>([
+  it.each<[string, Partial<Parameters<typeof nextStage>[0]>, VerifyStage, number[]]>([
+    ['checksums legacy first', { totalSegments: 2, sums: [done(VerifySide.SUMS, 1)] }, VerifyStage.SUMS, [0]],
+    ['then the new table', { fresh: [] }, VerifyStage.NEW, [0]],
     [
-      'scans legacy first',
-      {
-        totalSegments: 2,
-        legacy: [done(VerifySide.LEGACY, 1)],
-        fresh: [],
-        pendingSuspects: 0,
-        unrepaired: 0,
-        repair: false,
-        extras: [],
-      },
-      VerifyStage.LEGACY,
-      [0],
-    ],
-    [
-      'then the new table',
-      {
-        totalSegments: 2,
-        legacy: [done(VerifySide.LEGACY, 0), done(VerifySide.LEGACY, 1)],
-        fresh: [],
-        pendingSuspects: 3,
-        unrepaired: 0,
-        repair: true,
-        extras: [],
-      },
-      VerifyStage.NEW,
-      [0, 1],
-    ],
-    [
-      'then re-checks suspects',
-      {
-        totalSegments: 1,
-        legacy: [done(VerifySide.LEGACY, 0)],
-        fresh: [done(VerifySide.NEW, 0)],
-        pendingSuspects: 3,
-        unrepaired: 0,
-        repair: true,
-        extras: [],
-      },
-      VerifyStage.RECHECK,
-      [],
-    ],
-    [
-      'then repairs when asked',
-      {
-        totalSegments: 1,
-        legacy: [done(VerifySide.LEGACY, 0)],
-        fresh: [done(VerifySide.NEW, 0)],
-        pendingSuspects: 0,
-        unrepaired: 2,
-        repair: true,
-        extras: [],
-      },
-      VerifyStage.REPAIR,
-      [],
-    ],
-    [
-      'and reports without repair when not asked',
-      {
-        totalSegments: 1,
-        legacy: [done(VerifySide.LEGACY, 0)],
-        fresh: [done(VerifySide.NEW, 0)],
-        pendingSuspects: 0,
-        unrepaired: 2,
-        repair: false,
-        extras: [],
-      },
+      'reports at once when the checksums are equal (no lookups)',
+      { pendingSuspects: 0 },
       VerifyStage.REPORT,
       [],
     ],
+    ['compares item by item when the checksums differ', differ, VerifyStage.LEGACY, [0]],
     [
-      'looks for extras when the key censuses differ',
-      {
-        totalSegments: 1,
-        legacy: [done(VerifySide.LEGACY, 0)],
-        fresh: [done(VerifySide.NEW, 0, '9')],
-        pendingSuspects: 1,
-        unrepaired: 0,
-        repair: false,
-        extras: [],
-      },
+      'looks for extras when the key censuses differ too',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0, { census: '9' })] },
       VerifyStage.EXTRAS,
       [0],
     ],
     [
-      're-checks once the extras pass is done',
-      {
-        totalSegments: 1,
-        legacy: [done(VerifySide.LEGACY, 0)],
-        fresh: [done(VerifySide.NEW, 0, '9')],
-        pendingSuspects: 1,
-        unrepaired: 0,
-        repair: false,
-        extras: [done(VerifySide.EXTRAS, 0)],
-      },
+      'skips the extras pass when the censuses are equal, and re-checks suspects',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0)], pendingSuspects: 2 },
       VerifyStage.RECHECK,
       [],
     ],
-  ])('%s', (_n, input, stage, segments) => {
+    [
+      'repairs when asked',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0)], unrepaired: 2, repair: true },
+      VerifyStage.REPAIR,
+      [],
+    ],
+    [
+      'reports without repair when not asked',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0)], unrepaired: 2, repair: false },
+      VerifyStage.REPORT,
+      [],
+    ],
+  ])('%s', (_n, over, stage, segments) => {
     // Act / Assess
-    expect(nextStage(input)).toEqual({ stage, segments });
+    expect(nextStage(input(over))).toEqual({ stage, segments });
   });
 
   it('sums side totals and checksums over checkpoints', () => {
