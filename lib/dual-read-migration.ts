@@ -14,6 +14,7 @@ import { ReadApi, type ReadApiProps } from './read-api';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
 import { StreamSync, type StreamSyncProps } from './stream-sync';
 import { Backfill, type BackfillProps } from './backfill';
+import { Verification, type VerificationProps } from './verification';
 
 /**
  * Table props a caller may override on the new table. Its name, key and TTL attribute are facts of the
@@ -118,6 +119,17 @@ export interface DualReadMigrationProps {
     BackfillProps,
     'pageBudget' | 'writeMode' | 'writeConcurrency' | 'stateMachineName' | 'logRetention'
   >;
+
+  /**
+   * Settings of the verification (invocation budget, frontier wait bound, schedule on/off, log
+   * retention). Schedule, time zone and repair come from `migration.verification`.
+   *
+   * @default - see `VerificationProps`
+   */
+  readonly verificationProps?: Pick<
+    VerificationProps,
+    'budget' | 'maxLagWait' | 'scheduleEnabled' | 'logRetention' | 'stateMachineName'
+  >;
 }
 
 /** One live migration from a legacy DynamoDB table to a new one. */
@@ -144,6 +156,8 @@ export class DualReadMigration extends Construct {
   public readonly backfill?: Backfill;
   /** The dual-read API (when `definitionsFile` is given). */
   public readonly readApi?: ReadApi;
+  /** Verification and reconciliation, scheduled (when `definitionsFile` is given). */
+  public readonly verification?: Verification;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -223,6 +237,17 @@ export class DualReadMigration extends Construct {
         controlTable: this.controlTable,
         legacyTable: this.legacyTableInterface,
         newTable: this.newTableInterface,
+        definitionsFile: props.definitionsFile,
+      });
+    }
+
+    if (props.definitionsFile) {
+      this.verification = new Verification(this, 'Verification', {
+        ...props.verificationProps,
+        migration,
+        legacyTable: this.legacyTableInterface,
+        newTable: this.newTableInterface,
+        controlTable: this.controlTable,
         definitionsFile: props.definitionsFile,
       });
     }

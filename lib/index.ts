@@ -10,4 +10,5 @@ export * from './validate-props';
 export * from './frontier-tracker';
 export * from './read-api';
 export * from './stream-sync';
+export * from './verification';
 export * from './backfill';
