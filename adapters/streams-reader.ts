@@ -31,10 +31,17 @@ export function makeTrackerStreamsClient(where: DynamoEndpoint = {}): DynamoDBSt
   });
 }
 
-/** Sequence numbers are stored padded to 40 digits; the API wants them as the stream gave them. */
+/**
+ * Sequence numbers are stored padded to 40 digits; the API wants them as the stream gave them, which
+ * is at least 21 digits (its length constraint): AWS's have no leading zeros, DynamoDB Local pads its
+ * small ones to 21 (`000000000000000000172`).
+ */
 function unpad(seq: string): string {
-  return seq.replace(/^0+(?=\d)/, '');
+  return seq.replace(/^0+(?=\d)/, '').padStart(MIN_SEQUENCE_LENGTH, '0');
 }
+
+/** The API's minimum length of a sequence number. */
+const MIN_SEQUENCE_LENGTH = 21;
 
 /** `StreamsPort` over the DynamoDB Streams API. */
 export class StreamsReader implements StreamsPort {

@@ -17,7 +17,7 @@ import {
 } from './frontier';
 import { padSequence } from './metadata';
 import type { AppliedMarker } from './progress-marker';
-import { type Item, canonicalItem } from './values';
+import { type Item, type JsonItem, canonicalItem, itemFromDynamoJson, itemToDynamoJson } from './values';
 
 /** Kinds of assumption violations the tracker detects. */
 export const FrontierViolation = {
@@ -93,6 +93,19 @@ export interface PersistedShard {
   readonly updatedAt: number;
   /** Epoch seconds (control-table TTL): refreshed on every save, so only forgotten shards expire. */
   readonly expiresAt?: number;
+  /**
+   * Padded sequence number of the last record read, and the records read but not known applied, when
+   * there are few of them: a restart then resumes after `lastSeen` instead of re-reading everything
+   * after `appliedThrough` (which a long-held dead-lettered record would make hours of records).
+   */
+  readonly lastSeen?: string;
+  readonly waiting?: ReadonlyArray<{
+    readonly seq: string;
+    readonly approxCreationMs: number;
+    /** The legacy key as DynamoDB JSON (user data is never decoded into control values). */
+    readonly keys: JsonItem;
+    readonly deadLetteredAt?: number;
+  }>;
 }
 
 /** A record whose new item the tracker should look up for evidence. */
@@ -114,6 +127,8 @@ const MAX_PROBES = 1_000;
 const RETRY_WINDOW_MS = 10 * 60_000;
 /** `SHARD#` items of shards the tracker stopped saving expire after this (the stream keeps 24 h). */
 const SHARD_ITEM_TTL_SECONDS = 7 * 24 * 3600;
+/** Waiting records saved in a `SHARD#` item at most (keeps it far below DynamoDB's 400 KB). */
+const MAX_SAVED_WAITING = 200;
 
 /** One shard's ledger. */
 export class ShardLedger {
@@ -130,6 +145,11 @@ export class ShardLedger {
   readonly seen: string[] = [];
   readonly lastSeqByKey = new Map<string, string>();
   readonly violations: Record<string, number>;
+  /**
+   * After a restart from `waiting`: `seen` lists every record above this sequence number, but below it
+   * only the waiting ones, so a marker starting there cannot be checked against the shard.
+   */
+  seenCompleteAbove?: string;
 
   constructor(
     readonly shardId: string,
@@ -140,6 +160,24 @@ export class ShardLedger {
     this.closed = closed || (restored?.closed ?? false);
     this.appliedThrough = restored?.appliedThrough;
     this.lastSeen = restored?.appliedThrough;
+    if (restored?.waiting && restored.lastSeen !== undefined) {
+      // Resume after the last record read; the records still waiting come back from the item. They
+      // are offered to item evidence at once (receivedAt 0): their markers may predate the restart.
+      this.lastSeen = restored.lastSeen;
+      this.seenCompleteAbove = restored.lastSeen;
+      for (const w of restored.waiting) {
+        this.pending.push({
+          seq: w.seq,
+          approxCreationMs: w.approxCreationMs,
+          keys: itemFromDynamoJson(w.keys),
+          receivedAt: 0,
+          deadLettered: w.deadLetteredAt !== undefined,
+          ...(w.deadLetteredAt === undefined ? {} : { deadLetteredAt: w.deadLetteredAt }),
+          flagged: false,
+        });
+        this.seen.push(w.seq);
+      }
+    }
     this.caughtUpByProbe = restored?.caughtUpByProbe ?? 0;
     this.claimedUpTo = this.caughtUpByProbe;
     this.violations = { ...(restored?.violations ?? {}) };
@@ -234,8 +272,11 @@ export class FrontierLedger {
     },
     restored: readonly PersistedShard[] = [],
   ) {
-    for (const p of restored)
-      this.shards.set(p.shardId, new ShardLedger(p.shardId, p.parentShardId, p.closed, p));
+    for (const p of restored) {
+      const shard = new ShardLedger(p.shardId, p.parentShardId, p.closed, p);
+      this.shards.set(p.shardId, shard);
+      for (const seq of shard.seen) this.shardOfSeq.set(seq, p.shardId);
+    }
   }
 
   /**
@@ -416,6 +457,11 @@ export class FrontierLedger {
     const readPast = shard.lastSeen !== undefined && shard.lastSeen >= marker.last;
     if (!lastKnown && !readPast && !shard.readToEnd) return false; // the tracker has not read that far yet
     this.doneMarkers.add(id);
+    if (shard.seenCompleteAbove !== undefined && marker.first <= shard.seenCompleteAbove) {
+      // Starts among records read before a restart: it cannot be checked against the shard, so it is
+      // not used (the waiting records it names are offered to item evidence at once instead).
+      return true;
+    }
     if (!lastKnown) {
       shard.count(FrontierViolation.MARKER_SPANS_SHARDS);
       return true; // a marker that contradicts the shard's records proves nothing
@@ -527,6 +573,7 @@ export class FrontierLedger {
       violations: { ...s.violations },
       updatedAt: now,
       expiresAt: Math.floor(now / 1000) + SHARD_ITEM_TTL_SECONDS,
+      ...waitingOf(s),
     }));
   }
 
@@ -557,4 +604,20 @@ export class FrontierLedger {
     if (!s) throw new RangeError(`shard ${shardId} is not listed; list the stream first`);
     return s;
   }
+}
+
+/** The `lastSeen`/`waiting` part of a persisted shard, when few records are waiting. */
+function waitingOf(s: ShardLedger): Pick<PersistedShard, 'lastSeen' | 'waiting'> {
+  if (s.lastSeen === undefined || s.lastSeen === s.appliedThrough) return {};
+  const waiting = s.pending.filter((r) => r.evidence === undefined);
+  if (waiting.length > MAX_SAVED_WAITING) return {};
+  return {
+    lastSeen: s.lastSeen,
+    waiting: waiting.map((r) => ({
+      seq: r.seq,
+      approxCreationMs: r.approxCreationMs,
+      keys: itemToDynamoJson(r.keys),
+      ...(r.deadLetteredAt === undefined ? {} : { deadLetteredAt: r.deadLetteredAt }),
+    })),
+  };
 }

@@ -50,6 +50,8 @@ export class FakeStream implements StreamsPort {
   private seq = 1000;
   /** Sequence numbers returned out of order by the next `records` call (to test the A1 check). */
   duplicateNext = false;
+  /** Records returned by `records` so far. */
+  served = 0;
 
   constructor(
     readonly clock: FakeClock,
@@ -139,6 +141,7 @@ export class FakeStream implements StreamsPort {
       out.push(r);
       i++;
     }
+    this.served += out.length;
     if (this.duplicateNext && out.length > 0) {
       this.duplicateNext = false;
       out.push(out[0] as FakeRecord);

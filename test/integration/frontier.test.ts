@@ -222,6 +222,16 @@ describe('Integration: frontier tracker with the local event source and the real
       await sleep(300);
       heldLater.push(await tracker.step());
     }
+    // A cold start: a new tracker resumes from the SHARD# item (position and waiting records).
+    const restarted = buildFrontierTracker({
+      endpoint,
+      migration,
+      controlTableName,
+      streamArn,
+      env: {},
+      config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 500 },
+    }).tracker;
+    const afterRestart = await restarted.step();
     const control = new ControlStore(client, controlTableName, migration.id);
     const frontierItem = await control.getFrontier();
     const holding = frontierItem?.shards[0]?.firstUnapplied;
@@ -231,7 +241,7 @@ describe('Integration: frontier tracker with the local event source and the real
     await expect(again).rejects.toBeInstanceOf(AlreadyWaivedError);
     const audit = await control.listAudit();
     await sleep(1100);
-    const released = await tracker.step();
+    const released = await restarted.step();
     await cdc.close();
     client.destroy();
 
@@ -239,8 +249,10 @@ describe('Integration: frontier tracker with the local event source and the real
     expect(cdc.deadLetters.depth).toBe(1);
     expect(held?.deadLettered).toBe(1);
     expect(held?.pending).toBe(1);
-    for (const r of [held as StepResult, ...heldLater])
+    for (const r of [held as StepResult, ...heldLater, afterRestart]) {
       expect(r.published).toBeLessThanOrEqual(poisonStartedAt);
+    }
+    expect(afterRestart.deadLettered).toBe(1);
     expect(cdc.deadLetters.sequenceNumbers().map((s) => s.padStart(40, '0'))).toEqual([holding]);
     expect(released.deadLettered).toBe(0);
     expect(released.published).toBeGreaterThan(lastAck);

@@ -346,6 +346,34 @@ describe('Class: FrontierTracker', () => {
     expect(r.published).toBe(Math.floor(held.trueMs / 1000) * 1000 - MARGIN);
   });
 
+  it('resumes after the last record read, with the records still waiting, after a restart', async () => {
+    // Prepare: a dead-lettered record, then 500 applied records; the tracker has read them all
+    const { clock, stream, evidence, store, tracker, make } = setup();
+    stream.addShard('s1');
+    const poison = stream.write('s1', 'p');
+    for (let i = 0; i < 500; i++) stream.write('s1', `k${i}`);
+    fakeSync(stream, evidence, { poison: new Set([poison.seq]), batch: 100 });
+    clock.advance(1000);
+    await tracker.step();
+    const servedBefore = stream.served;
+    stream.write('s1', 'new');
+    fakeSync(stream, evidence);
+    clock.advance(1000);
+
+    // Act
+    const restarted = make();
+    const held = await restarted.step();
+    evidence.waived.add(padSequence(poison.seq));
+    const released = await restarted.step();
+
+    // Assess: only the new record was read again; the dead-lettered one came back from SHARD#
+    expect(store.shardDocs.get('s1')?.waiting).toBeUndefined();
+    expect(stream.served - servedBefore).toBe(1);
+    expect(held.deadLettered).toBe(1);
+    expect(held.published).toBeLessThanOrEqual(poison.trueMs);
+    expect(released.published).toBe(clock.t - MARGIN);
+  });
+
   it('counts a sequence number that does not increase within a shard', async () => {
     // Prepare
     const { stream, tracker } = setup();

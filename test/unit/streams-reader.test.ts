@@ -48,13 +48,14 @@ describe('Class: StreamsReader', () => {
     expect(mock.commandCalls(DescribeStreamCommand)[1]?.args[0].input.ExclusiveStartShardId).toBe('p');
   });
 
-  it('opens at TRIM_HORIZON, or after an unpadded sequence number', async () => {
+  it("opens at TRIM_HORIZON, or after a sequence number in the API's form (at least 21 digits)", async () => {
     // Prepare
     mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
 
     // Act
     await reader.iterator('s1');
     await reader.iterator('s1', '0000000000000000000000000000000000000172');
+    await reader.iterator('s1', '0000000000000000111100000000001234567890');
 
     // Assess
     const calls = mock.commandCalls(GetShardIteratorCommand).map((c) => c.args[0].input);
@@ -63,8 +64,9 @@ describe('Class: StreamsReader', () => {
       StreamArn: ARN,
       ShardId: 's1',
       ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
-      SequenceNumber: '172',
+      SequenceNumber: '000000000000000000172',
     });
+    expect(calls[2]?.SequenceNumber).toBe('111100000000001234567890');
   });
 
   it('returns records with their creation time in ms, and no next iterator at the end of a closed shard', async () => {
