@@ -477,15 +477,23 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
     return { item: { ...mapped, ...meta } };
   }
 
-  async function recordPoison(segment: number, runId: string, legacy: Item, reason: string): Promise<void> {
+  /**
+   * Records a poison item once: a rescan after a crash meets the same item again and must not count
+   * it twice. Returns 1 when this call recorded it, 0 when it was already recorded.
+   */
+  async function recordPoison(segment: number, runId: string, legacy: Item, reason: string): Promise<number> {
     const key = keyOf(legacy, m.legacyTable.key);
-    await deps.store.putUnversioned(ControlKey.backfillPoison(segment, keyHash(key)), {
-      segment,
-      runId,
-      key: itemToDynamoJson(key),
-      reason: reason.slice(0, 2000),
-      at: deps.now(),
-    });
+    try {
+      await deps.store.put(
+        ControlKey.backfillPoison(segment, keyHash(key)),
+        { segment, runId, key: itemToDynamoJson(key), reason: reason.slice(0, 2000), at: deps.now() },
+        0,
+      );
+      return 1;
+    } catch (err) {
+      if (err instanceof ControlConflictError) return 0;
+      throw err;
+    }
   }
 
   async function loadCheckpoint(p: SegmentPayload): Promise<StoredCheckpoint> {
@@ -570,8 +578,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       for (const legacy of page.items) {
         const mapped = mapOne(legacy, pageStartedAt);
         if ('reason' in mapped) {
-          poison++;
-          await recordPoison(p.segment, p.runId, legacy, mapped.reason);
+          poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
         } else {
           toWrite.push(mapped.item);
           sources.push(legacy);
@@ -581,10 +588,8 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       for (const [i, o] of outcomes.entries()) {
         if (o.kind === 'copied') copied++;
         else if (o.kind === 'exists') skippedExists++;
-        else {
-          poison++;
-          await recordPoison(p.segment, p.runId, sources[i] as Item, `write refused: ${o.reason}`);
-        }
+        else
+          poison += await recordPoison(p.segment, p.runId, sources[i] as Item, `write refused: ${o.reason}`);
       }
 
       // Advance the checkpoint only after the page is settled, on the version it started from.
