@@ -59,14 +59,15 @@ export class ChecksumAccumulator {
     this.addHash(itemHash(item));
   }
 
-  /** Adds one item by its `itemHash`. */
+  /** Adds one item by its `itemHash`. The sum is reduced modulo 2^256 when read (cheaper per item). */
   addHash(hash: string): void {
-    this.total = (this.total + BigInt(`0x${hash}`)) % MODULUS;
+    this.total += BigInt(`0x${hash}`);
     this.n++;
   }
 
   /** The checksum so far. */
   value(): SetChecksum {
+    this.total %= MODULUS;
     return { count: this.n, sum: toHex(this.total) };
   }
 }

@@ -918,8 +918,13 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
       );
       const t1 = deps.now();
 
-      // 3. Wait for the frontier to pass t1 (bounded).
-      if (!(await waitForFrontier(t1, deadline))) {
+      // 3. Wait for the frontier to pass t1: no longer than the budget, nor than the lag bound of the
+      //    suspect that has waited longest.
+      const waitUntil = Math.min(
+        deadline,
+        ...batch.map((x) => (x.waitingSince ?? started) + deps.settings.maxLagWaitMs + 1),
+      );
+      if (!(await waitForFrontier(t1, waitUntil))) {
         const now = deps.now();
         await Promise.all(
           batch.map((s) => {
