@@ -861,7 +861,12 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
         deps.now(),
       );
       try {
-        cp = await deps.store.put(VerifyKey.segment(p.runId, p.side, p.segment), next, cp.version);
+        // Working items expire with the suspects (control table TTL); the report stays.
+        cp = await deps.store.put(
+          VerifyKey.segment(p.runId, p.side, p.segment),
+          { ...next, expiresAt: expiresAt(deps) },
+          cp.version,
+        );
       } catch (err) {
         dropAhead();
         if (err instanceof ControlConflictError)
