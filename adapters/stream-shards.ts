@@ -1,6 +1,9 @@
 /**
- * Minimal DynamoDB Streams access for the local event source (local/stream-poller.ts): list shards
- * with their lineage, open an iterator, read a page. The frontier tracker has its own reader.
+ * The one module that talks to the DynamoDB Streams API (`@aws-sdk/client-dynamodb-streams`): the
+ * client factory, DescribeStream with pagination and lineage, GetShardIterator (TRIM_HORIZON /
+ * AFTER_SEQUENCE_NUMBER in the API's sequence-number form), GetRecords. The local event source
+ * (local/stream-poller.ts) uses `StreamShardReader` directly; the frontier tracker's `StreamsPort`
+ * (adapters/streams-reader.ts) is a thin layer over it.
  */
 import {
   DescribeStreamCommand,
@@ -8,6 +11,7 @@ import {
   ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  TrimmedDataAccessException,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoEndpoint } from './dynamodb';
@@ -27,8 +31,11 @@ export interface RecordsPage {
   readonly nextIterator?: string;
 }
 
-/** The iterator expired (15 minutes in AWS); open a new one after the last processed record. */
-export { ExpiredIteratorException };
+/**
+ * `ExpiredIteratorException`: the iterator expired (15 minutes in AWS); open a new one after the last
+ * processed record. `TrimmedDataAccessException`: the records asked for are past the 24 h retention.
+ */
+export { ExpiredIteratorException, TrimmedDataAccessException };
 
 /** Builds a DynamoDB Streams client for an endpoint (DynamoDB Local serves streams on the same port). */
 export function makeStreamsClient(where: DynamoEndpoint = {}): DynamoDBStreamsClient {
@@ -38,6 +45,19 @@ export function makeStreamsClient(where: DynamoEndpoint = {}): DynamoDBStreamsCl
     ...(where.credentials ? { credentials: { ...where.credentials } } : {}),
     maxAttempts: where.maxAttempts ?? 3,
   });
+}
+
+/** The API's minimum length of a sequence number. */
+const MIN_SEQUENCE_LENGTH = 21;
+
+/**
+ * A sequence number in the form the API wants. They are stored padded to 40 digits (`_dr_seq`); the
+ * API wants them as the stream gave them, which is at least 21 digits (its length constraint): AWS's
+ * have no leading zeros, DynamoDB Local pads its small ones to 21 (`000000000000000000172`). A number
+ * already in the stream's form is returned unchanged.
+ */
+export function apiSequenceNumber(seq: string): string {
+  return seq.replace(/^0+(?=\d)/, '').padStart(MIN_SEQUENCE_LENGTH, '0');
 }
 
 /** Reads one stream's shards and records. */
@@ -76,21 +96,27 @@ export class StreamShardReader {
     return out;
   }
 
-  /** An iterator at the shard's trim horizon, or just after `afterSequenceNumber`. */
+  /**
+   * An iterator at the shard's trim horizon, or just after `afterSequenceNumber` (as the stream gave it
+   * or padded to 40 digits; sent in the API's form, see `apiSequenceNumber`).
+   */
   async iterator(shardId: string, afterSequenceNumber?: string): Promise<string | undefined> {
     const out = await this.client.send(
       new GetShardIteratorCommand({
         StreamArn: this.streamArn,
         ShardId: shardId,
-        ...(afterSequenceNumber
-          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: afterSequenceNumber }
-          : { ShardIteratorType: 'TRIM_HORIZON' }),
+        ...(afterSequenceNumber === undefined
+          ? { ShardIteratorType: 'TRIM_HORIZON' }
+          : {
+              ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+              SequenceNumber: apiSequenceNumber(afterSequenceNumber),
+            }),
       }),
     );
     return out.ShardIterator;
   }
 
-  /** Reads up to `limit` records. */
+  /** Reads up to `limit` records (AWS maximum 1000). */
   async read(iterator: string, limit = 1000): Promise<RecordsPage> {
     const out = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
     return {

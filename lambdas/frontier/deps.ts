@@ -9,7 +9,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { ControlFrontierStore, FrontierEvidence } from '../../adapters/frontier-store';
-import { StreamsReader, makeTrackerStreamsClient } from '../../adapters/streams-reader';
+import { makeStreamsClient } from '../../adapters/stream-shards';
+import { StreamsReader } from '../../adapters/streams-reader';
 import { DEFAULT_FRONTIER_CONFIG } from '../../core/frontier';
 import { DEFAULT_TRACKER_SETTINGS, FrontierTracker, type TrackerConfig } from '../../core/frontier-tracker';
 import { metadataNames } from '../../core/metadata';
@@ -81,7 +82,7 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
   };
   const tracker = new FrontierTracker({
     migrationId: migration.id,
-    streams: new StreamsReader(makeTrackerStreamsClient(options.endpoint ?? {}), streamArn),
+    streams: new StreamsReader(makeStreamsClient(options.endpoint ?? {}), streamArn),
     evidence: new FrontierEvidence(
       control,
       client,
