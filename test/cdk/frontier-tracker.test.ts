@@ -1,40 +1,28 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { ControlTable, DualReadMigration, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { DualReadMigration, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { FrontierMetrics, FrontierTracking, type FrontierTrackingProps } from '../../lib/frontier-tracker';
-import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+import {
+  type Finding,
+  ORDERS_STREAM_ARN,
+  constructStack,
+  ordersMigration,
+  synthesize,
+  testStack,
+} from './helpers';
 
 function trackerStack(props: Partial<FrontierTrackingProps> = {}) {
-  const app = newApp();
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const control = new ControlTable(stack, 'ControlTable');
-  const newTable = new dynamodb.Table(stack, 'NewTable', {
-    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  const construct = new FrontierTracking(stack, 'Frontier', {
-    migration: ordersMigration(),
-    controlTable: control.table,
-    newTable,
-    legacyStreamArn: ORDERS_STREAM_ARN,
-    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
-    ...props,
-  });
-  return { app, stack, construct };
+  return constructStack(
+    ({ stack, common }) =>
+      new FrontierTracking(stack, 'Frontier', { ...common, legacyStreamArn: ORDERS_STREAM_ARN, ...props }),
+  );
 }
 
 describe('Construct: FrontierTracking', () => {
   // Bundling takes seconds: one stack is synthesized and shared by the assertions.
   let template: Template;
-  let nag: ReturnType<typeof nagFindings>;
-  beforeAll(() => {
-    const { app, stack } = trackerStack();
-    // cdk-nag runs during synth, and an app synthesizes once: the findings first, then the template.
-    nag = nagFindings(app);
-    template = Template.fromStack(stack);
-  });
+  let nag: Finding[];
+  beforeAll(() => ({ nag, template } = synthesize(trackerStack())));
 
   it('runs one tracker at a time, a bit longer than its loop, with its settings in the environment', () => {
     // Assess
@@ -135,9 +123,7 @@ describe('Construct: FrontierTracking', () => {
 
 describe('Construct: DualReadMigration (frontier tracker wiring)', () => {
   function migrationStack(definitionsFile?: string) {
-    const app = newApp();
-    const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const control = new ControlTable(stack, 'ControlTable');
+    const { stack, control } = testStack();
     const construct = new DualReadMigration(stack, 'Migration', {
       migration: ordersMigration(),
       controlTable: control.table,

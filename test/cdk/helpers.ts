@@ -1,12 +1,15 @@
 /**
- * Helpers of the CDK tests: an App with the project's feature flags, test migrations, and the
- * cdk-nag findings of a synthesized app.
+ * Helpers of the CDK tests: an App with the project's feature flags, test migrations, a test stack
+ * with the tables a construct is wired to, and the cdk-nag findings of a synthesized app.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type Migration, type MigrationInput, defineMigration } from '../../core/migration';
+import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 
 const CDK_JSON = join(__dirname, '..', '..', 'cdk.json');
 
@@ -119,3 +122,95 @@ export function nagFindings(app: App): Finding[] {
     })),
   );
 }
+
+/** An app and a stack `Test` in the test account and region (eu-west-1), with the control table. */
+export function testStack(): { readonly app: App; readonly stack: Stack; readonly control: ControlTable } {
+  const app = newApp();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const control = new ControlTable(stack, 'ControlTable');
+  return { app, stack, control };
+}
+
+/** What a construct under test is wired to (see `constructStack`). */
+export interface ConstructScope {
+  readonly stack: Stack;
+  /** The imported legacy table `orders-legacy` with its stream `ORDERS_STREAM_ARN`. */
+  readonly legacyTable: dynamodb.ITable;
+  /** The props every migration construct takes: the `orders` migration, control and new table, example definitions. */
+  readonly common: {
+    readonly migration: Migration;
+    readonly controlTable: dynamodb.ITable;
+    readonly newTable: dynamodb.Table;
+    readonly definitionsFile: string;
+  };
+}
+
+/**
+ * `testStack` plus the new table `NewTable` (PK string, SK number, point-in-time recovery) and the
+ * imported legacy table, and the construct `build` makes in that stack.
+ */
+export function constructStack<C>(build: (scope: ConstructScope) => C): {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly construct: C;
+} {
+  const { app, stack, control } = testStack();
+  const newTable = new dynamodb.Table(stack, 'NewTable', {
+    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
+    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+    tableStreamArn: ORDERS_STREAM_ARN,
+  });
+  const construct = build({
+    stack,
+    legacyTable,
+    common: {
+      migration: ordersMigration(),
+      controlTable: control.table,
+      newTable,
+      definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+    },
+  });
+  return { app, stack, construct };
+}
+
+/**
+ * Synthesizes the app once: cdk-nag runs during synth and an app synthesizes once, so the findings
+ * come first, then the stack's template.
+ */
+export function synthesize(built: { readonly app: App; readonly stack: Stack }): {
+  readonly nag: Finding[];
+  readonly template: Template;
+} {
+  const nag = nagFindings(built.app);
+  return { nag, template: Template.fromStack(built.stack) };
+}
+
+/** The statements of the inline policies of the role of the function whose handler is `index.<handler>`. */
+export function statementsOf(template: Template, handler: string): PolicyStatement[] {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Handler: `index.${handler}` },
+  });
+  const [fn] = Object.values(fns) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>;
+  const role = fn?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) =>
+      (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role),
+    )
+    .flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: PolicyStatement[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+}
+
+/** An IAM policy statement as synthesized. */
+export type PolicyStatement = {
+  Action: string | string[];
+  Resource: unknown;
+  Sid?: string;
+  Condition?: unknown;
+};

@@ -1,42 +1,18 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { ReadApi, type ReadApiProps } from '../../lib/read-api';
-import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+import { type Finding, constructStack, synthesize } from './helpers';
 
 function readApiStack(props: Partial<ReadApiProps> = {}) {
-  const app = newApp();
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const control = new ControlTable(stack, 'ControlTable');
-  const newTable = new dynamodb.Table(stack, 'NewTable', {
-    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
-    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
-    tableStreamArn: ORDERS_STREAM_ARN,
-  });
-  const construct = new ReadApi(stack, 'Read', {
-    migration: ordersMigration(),
-    controlTable: control.table,
-    legacyTable,
-    newTable,
-    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
-    ...props,
-  });
-  return { app, stack, construct };
+  return constructStack(
+    ({ stack, common, legacyTable }) => new ReadApi(stack, 'Read', { ...common, legacyTable, ...props }),
+  );
 }
 
 describe('Construct: ReadApi', () => {
   let template: Template;
-  let nag: ReturnType<typeof nagFindings>;
-  beforeAll(() => {
-    const { app, stack } = readApiStack();
-    nag = nagFindings(app);
-    template = Template.fromStack(stack);
-  });
+  let nag: Finding[];
+  beforeAll(() => ({ nag, template } = synthesize(readApiStack())));
 
   it('exposes get, batch-get and query under /migrations/{id}, every method IAM-authorized', () => {
     // Assess

@@ -1,44 +1,20 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { StreamSync, type StreamSyncProps } from '../../lib/stream-sync';
-import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+import { type Finding, ORDERS_STREAM_ARN, constructStack, synthesize } from './helpers';
 
 function syncStack(props: Partial<StreamSyncProps> = {}) {
-  const app = newApp();
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const control = new ControlTable(stack, 'ControlTable');
-  const newTable = new dynamodb.Table(stack, 'NewTable', {
-    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
-    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
-    tableStreamArn: ORDERS_STREAM_ARN,
-  });
-  const construct = new StreamSync(stack, 'Sync', {
-    migration: ordersMigration(),
-    legacyTable,
-    newTable,
-    controlTable: control.table,
-    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
-    ...props,
-  });
-  return { app, stack, construct };
+  return constructStack(
+    ({ stack, common, legacyTable }) => new StreamSync(stack, 'Sync', { ...common, legacyTable, ...props }),
+  );
 }
 
 describe('Construct: StreamSync', () => {
   // Bundling takes seconds: one stack is synthesized and shared by the assertions.
   let template: Template;
-  let nag: ReturnType<typeof nagFindings>;
-  beforeAll(() => {
-    const { app, stack } = syncStack();
-    nag = nagFindings(app);
-    template = Template.fromStack(stack);
-  });
+  let nag: Finding[];
+  beforeAll(() => ({ nag, template } = synthesize(syncStack())));
 
   it('consumes the legacy stream from TRIM_HORIZON per record, bisecting, with bounded retries and factor 1', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

@@ -1,62 +1,21 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { Verification, type VerificationProps } from '../../lib/verification';
 import { taskStates } from '../../stepfunctions/asl';
 import { VerifyFunction, verifyDefinition } from '../../stepfunctions/verify';
-import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+import { type Finding, type PolicyStatement, constructStack, statementsOf, synthesize } from './helpers';
 
 function verificationStack(props: Partial<VerificationProps> = {}) {
-  const app = newApp();
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const control = new ControlTable(stack, 'ControlTable');
-  const newTable = new dynamodb.Table(stack, 'NewTable', {
-    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  return constructStack(({ stack, common, legacyTable }) => {
+    const migration = {
+      ...common.migration,
+      verification: { schedule: 'cron(30 2 * * ? *)', timeZone: 'Europe/Paris', repair: true },
+    };
+    return new Verification(stack, 'Verification', { ...common, migration, legacyTable, ...props });
   });
-  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
-    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
-    tableStreamArn: ORDERS_STREAM_ARN,
-  });
-  const base = ordersMigration();
-  const migration = {
-    ...base,
-    verification: { schedule: 'cron(30 2 * * ? *)', timeZone: 'Europe/Paris', repair: true },
-  };
-  const construct = new Verification(stack, 'Verification', {
-    migration,
-    legacyTable,
-    newTable,
-    controlTable: control.table,
-    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
-    ...props,
-  });
-  return { app, stack, construct };
 }
 
-type Statement = { Action: string | string[]; Resource: unknown; Sid?: string; Condition?: unknown };
-
-/** The statements of the inline policies of the role of the function whose handler is `handler`. */
-function statementsOf(template: Template, handler: string): Statement[] {
-  const fns = template.findResources('AWS::Lambda::Function', {
-    Properties: { Handler: `index.${handler}` },
-  });
-  const [fn] = Object.values(fns) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>;
-  const role = fn?.Properties.Role['Fn::GetAtt'][0];
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) =>
-      (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role),
-    )
-    .flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
-          .Statement,
-    );
-}
-
-function dynamoActions(statements: Statement[]): string[] {
+function dynamoActions(statements: PolicyStatement[]): string[] {
   return statements
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
     .filter((a) => a.startsWith('dynamodb:'))
@@ -66,12 +25,8 @@ function dynamoActions(statements: Statement[]): string[] {
 describe('Construct: Verification', () => {
   // Bundling is skipped by newApp; one stack is synthesized and shared by the assertions.
   let template: Template;
-  let nag: ReturnType<typeof nagFindings>;
-  beforeAll(() => {
-    const { app, stack } = verificationStack();
-    nag = nagFindings(app);
-    template = Template.fromStack(stack);
-  });
+  let nag: Finding[];
+  beforeAll(() => ({ nag, template } = synthesize(verificationStack())));
 
   it('deploys the same definition local mode runs, apart from the function ARNs', () => {
     // Prepare
@@ -178,7 +133,7 @@ describe('Construct: Verification', () => {
   it('lets the state machine start executions of itself only', () => {
     const statements = (
       Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
-        Properties: { PolicyDocument: { Statement: Statement[] } };
+        Properties: { PolicyDocument: { Statement: PolicyStatement[] } };
       }>
     ).flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements.find((s) => s.Sid === 'StartItself')?.Resource).toBe(
