@@ -4,6 +4,8 @@
  * and 5xx are retried here with jittered exponential backoff; everything else is reported per item.
  */
 import {
+  type BatchStatementRequest,
+  BatchExecuteStatementCommand,
   ConditionalCheckFailedException,
   DescribeTableCommand,
   type DynamoDBClient,
@@ -14,7 +16,7 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { type BackoffSettings, DEFAULT_BACKOFF, fullJitterDelay } from '../core/backoff';
-import type { Item } from '../core/values';
+import { type Item, canonicalItem } from '../core/values';
 import { type SdkItem, fromSdkItem, toSdkItem } from './dynamodb';
 
 /** Error names DynamoDB uses for throttling and transient server faults. */
@@ -114,8 +116,14 @@ export async function tableStatus(
   }
 }
 
-/** How a copy writes: `put` = one conditional PutItem per item; `transact` = up to 100 conditional puts per TransactWriteItems. */
-export const WriteMode = { PUT: 'put', TRANSACT: 'transact' } as const;
+/**
+ * How a copy writes:
+ * - `partiql` (default) = up to 25 PartiQL `INSERT` statements per BatchExecuteStatement; each
+ *   succeeds or fails on its own, an INSERT fails with DuplicateItem when an item has the key.
+ * - `put` = one conditional PutItem per item.
+ * - `transact` = up to 100 conditional puts per TransactWriteItems (twice the write cost on AWS).
+ */
+export const WriteMode = { PARTIQL: 'partiql', PUT: 'put', TRANSACT: 'transact' } as const;
 export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode];
 
 /** The result of writing one item. */
@@ -133,6 +141,11 @@ export interface IfAbsentWriterOptions {
   readonly concurrency: number;
   /** Items per transaction in `transact` mode (at most 100). */
   readonly transactionSize: number;
+  /**
+   * Key attribute names of the new table. In `partiql` mode two statements with the same key in one
+   * request make DynamoDB refuse the whole request, so such items go to separate requests.
+   */
+  readonly keyNames?: readonly string[];
   readonly timing?: RetryTiming;
 }
 
@@ -154,6 +167,11 @@ export class IfAbsentWriter {
   async writeAll(items: readonly Item[]): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = new Array(items.length);
     const indexes = items.map((_, i) => i);
+    if (this.options.mode === WriteMode.PARTIQL) {
+      const batches = batchesWithDistinctKeys(items, this.options.keyNames ?? [], MAX_BATCH_STATEMENTS);
+      await runPool(batches, this.options.concurrency, (batch) => this.insertBatch(batch, items, outcomes));
+      return outcomes;
+    }
     const groups =
       this.options.mode === WriteMode.TRANSACT
         ? chunk(indexes, Math.min(100, this.options.transactionSize))
@@ -255,6 +273,170 @@ export class IfAbsentWriter {
       }
     }
   }
+
+  /**
+   * One batch of PartiQL INSERTs. Each statement's result is mapped on its own: DuplicateItem /
+   * ConditionalCheckFailed = exists (final); throttling and server faults = only those statements
+   * are retried after a jittered backoff; ValidationError = poison; anything else fails the page.
+   * A request refused as a whole for a validation reason names no item: its items are isolated
+   * one by one with conditional PutItem (the `put` path classifies them).
+   */
+  private async insertBatch(
+    batch: readonly number[],
+    items: readonly Item[],
+    outcomes: WriteOutcome[],
+  ): Promise<void> {
+    let pending = [...batch];
+    for (let round = 0; pending.length > 0; round++) {
+      let responses;
+      try {
+        const out = await withRetry(
+          () =>
+            this.client.send(
+              new BatchExecuteStatementCommand({
+                Statements: pending.map((i) => insertStatement(this.tableName, items[i] as Item)),
+              }),
+            ),
+          this.timing,
+        );
+        responses = out.Responses ?? [];
+      } catch (err) {
+        if (isRetryable(err) || (err as Error).name !== 'ValidationException') throw err;
+        await runPool(pending, 1, async (i) => {
+          outcomes[i] = await this.putOne(items[i] as Item);
+        });
+        return;
+      }
+      const retry: number[] = [];
+      let lastRetryable: { code: string; message: string } | undefined;
+      pending.forEach((i, k) => {
+        const error = responses[k]?.Error;
+        const kind = classifyStatementError(error?.Code);
+        const message = `${error?.Code ?? 'no response'}: ${error?.Message ?? 'DynamoDB returned no result for this statement'}`;
+        if (kind === StatementErrorKind.OK) outcomes[i] = { kind: 'copied' };
+        else if (kind === StatementErrorKind.EXISTS) outcomes[i] = { kind: 'exists' };
+        else if (kind === StatementErrorKind.POISON) outcomes[i] = { kind: 'failed', reason: message };
+        else if (kind === StatementErrorKind.RETRY) {
+          retry.push(i);
+          lastRetryable = { code: error?.Code ?? '', message };
+        } else
+          throw new BatchStatementError(
+            `PartiQL INSERT into ${this.tableName} failed with ${message}; the page is not settled and will be retried by the state machine (check the table and the function's dynamodb:PartiQLInsert permission)`,
+            error?.Code ?? 'Unknown',
+          );
+      });
+      if (retry.length === 0) return;
+      if (round + 1 >= this.timing.backoff.maxAttempts) {
+        throw new BatchStatementError(
+          `${retry.length} PartiQL INSERT statements into ${this.tableName} still failed after ${round + 1} attempts (last: ${lastRetryable?.message}); the page is not settled and will be retried`,
+          lastRetryable?.code ?? 'Unknown',
+        );
+      }
+      this.timing.onRetry?.(lastRetryable, round);
+      await this.timing.sleep(fullJitterDelay(round, this.timing.backoff, this.timing.random()));
+      pending = retry;
+    }
+  }
+}
+
+/** Most statements DynamoDB accepts in one BatchExecuteStatement. */
+export const MAX_BATCH_STATEMENTS = 25;
+
+/** A per-statement error of BatchExecuteStatement that fails the page (not about one item). */
+export class BatchStatementError extends Error {
+  override readonly name = 'BatchStatementError';
+  constructor(
+    message: string,
+    /** The statement's error code (`BatchStatementErrorCodeEnum`). */
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a BatchExecuteStatement statement's result means for the item. */
+export const StatementErrorKind = {
+  OK: 'ok',
+  EXISTS: 'exists',
+  RETRY: 'retry',
+  POISON: 'poison',
+  FAIL: 'fail',
+} as const;
+export type StatementErrorKind = (typeof StatementErrorKind)[keyof typeof StatementErrorKind];
+
+/** Statement error codes that mean "an item with this key exists" (DynamoDB Local 3.3 returns DuplicateItem). */
+const EXISTS_CODES = new Set(['DuplicateItem', 'ConditionalCheckFailed']);
+/** Statement error codes worth retrying after a backoff. */
+const RETRY_CODES = new Set([
+  'ProvisionedThroughputExceeded',
+  'ThrottlingError',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'TransactionConflict',
+]);
+
+/**
+ * Classifies one statement's error code (undefined = it succeeded). `ValidationError` is about the
+ * item (too large, wrong key type after mapping): poison. ResourceNotFound, AccessDenied,
+ * ItemCollectionSizeLimitExceeded and unknown codes are not about one item: fail.
+ */
+export function classifyStatementError(code: string | undefined): StatementErrorKind {
+  if (code === undefined) return StatementErrorKind.OK;
+  if (EXISTS_CODES.has(code)) return StatementErrorKind.EXISTS;
+  if (RETRY_CODES.has(code)) return StatementErrorKind.RETRY;
+  if (code === 'ValidationError' || code === 'ValidationException') return StatementErrorKind.POISON;
+  return StatementErrorKind.FAIL;
+}
+
+/** A PartiQL identifier as a string literal: single quotes, inner single quotes doubled. */
+export function partiqlString(name: string): string {
+  return `'${name.replace(/'/g, "''")}'`;
+}
+
+/** A table name as a PartiQL quoted identifier: double quotes, inner double quotes doubled. */
+export function partiqlTable(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * `INSERT INTO "<table>" VALUE {'a': ?, 'b': ?}` for one item, with the item's values as
+ * parameters in the same order as the names (AttributeValues: nothing is converted).
+ */
+export function insertStatement(tableName: string, item: Item): BatchStatementRequest {
+  const sdk = toSdkItem(item);
+  const names = Object.keys(sdk);
+  return {
+    Statement: `INSERT INTO ${partiqlTable(tableName)} VALUE {${names.map((n) => `${partiqlString(n)}: ?`).join(', ')}}`,
+    Parameters: names.map((n) => sdk[n] as NonNullable<BatchStatementRequest['Parameters']>[number]),
+  };
+}
+
+/**
+ * Splits item indexes into batches of at most `size` in which no two items share a key (DynamoDB
+ * refuses a whole request with duplicate keys). Without key names, every item is its own key.
+ */
+export function batchesWithDistinctKeys(
+  items: readonly Item[],
+  keyNames: readonly string[],
+  size: number,
+): number[][] {
+  const batches: { indexes: number[]; keys: Set<string> }[] = [];
+  let open = 0;
+  items.forEach((item, i) => {
+    const key =
+      keyNames.length === 0
+        ? String(i)
+        : canonicalItem(Object.fromEntries(keyNames.map((n) => [n, item[n] ?? { NULL: true }])));
+    let b = open;
+    while (b < batches.length && ((batches[b]?.indexes.length ?? 0) >= size || batches[b]?.keys.has(key)))
+      b++;
+    if (b === batches.length) batches.push({ indexes: [], keys: new Set() });
+    const batch = batches[b] as { indexes: number[]; keys: Set<string> };
+    batch.indexes.push(i);
+    batch.keys.add(key);
+    while (open < batches.length && (batches[open]?.indexes.length ?? 0) >= size) open++;
+  });
+  return batches.map((b) => b.indexes);
 }
 
 function chunk<T>(xs: readonly T[], size: number): T[][] {

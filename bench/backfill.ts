@@ -17,11 +17,11 @@
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../adapters/control-store';
 import { fromSdkItem, toSdkItem } from '../adapters/dynamodb';
-import { IfAbsentWriter, runPool, scanSegmentPage } from '../adapters/backfill-io';
+import { IfAbsentWriter, WriteMode, runPool, scanSegmentPage } from '../adapters/backfill-io';
 import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
 import { ControlKey } from '../core/control';
 import { BACKFILL_SEQ, Source, metadataNames } from '../core/metadata';
-import type { Migration } from '../core/migration';
+import { type Migration, keyNames } from '../core/migration';
 import type { Item } from '../core/values';
 import { usersMigration } from '../examples/users/migration';
 import { localBackfillDeps, startLocalBackfill } from '../local/backfill';
@@ -31,7 +31,12 @@ import type { Benchmark, BenchContext } from './harness';
 const ITEMS = Number(process.env.BENCH_BACKFILL_ITEMS ?? 20_000);
 const SEGMENTS = [1, 2, 4, 8];
 const WRITE_CONCURRENCY = Number(process.env.BENCH_BACKFILL_WRITE_CONCURRENCY ?? 8);
-const WRITE_MODE = (process.env.BENCH_BACKFILL_WRITE_MODE ?? 'transact') as 'transact' | 'put';
+const WRITE_MODE = (process.env.BENCH_BACKFILL_WRITE_MODE ?? WriteMode.PARTIQL) as WriteMode;
+/** Other write modes whose full backfill is measured in the same run, as details (comma-separated; '' = none). */
+const OTHER_MODES = (process.env.BENCH_BACKFILL_OTHER_MODES ?? WriteMode.TRANSACT)
+  .split(',')
+  .map((x) => x.trim())
+  .filter((x) => x && x !== WRITE_MODE) as WriteMode[];
 
 let tableCounter = 0;
 async function freshTable(client: DynamoDBClient, m: Migration, tag: string): Promise<string> {
@@ -109,6 +114,7 @@ async function conditionalCopy(
     mode: WRITE_MODE,
     concurrency: WRITE_CONCURRENCY,
     transactionSize: 100,
+    keyNames: keyNames(m.newTable.key),
   });
   let copied = 0;
   await Promise.all(
@@ -145,6 +151,7 @@ async function backfill(
   legacy: string,
   target: string,
   segments: number,
+  mode: WriteMode = WRITE_MODE,
 ): Promise<number> {
   const control = await freshTable(
     client,
@@ -169,7 +176,7 @@ async function backfill(
     client,
     migration,
     controlTableName: control,
-    writeMode: WRITE_MODE,
+    writeMode: mode,
     writeConcurrency: WRITE_CONCURRENCY,
   });
   const run = startLocalBackfill(deps, { runId: `bench-${segments}`, totalSegments: segments });
@@ -186,7 +193,7 @@ async function timed(fn: () => Promise<number>): Promise<{ items: number; perSec
 
 export const benchmark: Benchmark = {
   name: 'backfill',
-  description: `backfill vs raw copy (parallel Scan + unconditional BatchWriteItem), ${ITEMS} items, write mode ${WRITE_MODE}, write concurrency ${WRITE_CONCURRENCY}`,
+  description: `backfill vs raw copy (parallel Scan + unconditional BatchWriteItem), ${ITEMS} items, write mode ${WRITE_MODE} (also measured: ${OTHER_MODES.join(', ') || 'none'}), write concurrency ${WRITE_CONCURRENCY}`,
   async run(ctx: BenchContext) {
     const { client } = ctx;
     const m = usersMigration;
@@ -210,15 +217,22 @@ export const benchmark: Benchmark = {
     const details: Record<string, number | string> = {};
     const ratios: number[] = [];
     for (const [i, segments] of SEGMENTS.entries()) {
-      type Which = 'raw' | 'conditional' | 'backfill';
+      type Which = 'raw' | 'conditional' | 'backfill' | `backfill-${WriteMode}`;
       const run = async (which: Which) => {
-        const target = await freshTable(client, m, which);
+        const target = await freshTable(client, m, which.replace('backfill-', 'bf-'));
+        if (which.startsWith('backfill-')) {
+          const mode = which.slice('backfill-'.length) as WriteMode;
+          return timed(() => backfill(client, m, legacy, target, segments, mode));
+        }
         const copy = which === 'raw' ? rawCopy : which === 'conditional' ? conditionalCopy : backfill;
         return timed(() => copy(client, m, legacy, target, segments));
       };
       // Alternate the order so drift of the shared machine does not favour one side.
+      const others = OTHER_MODES.map((mode): Which => `backfill-${mode}`);
       const order: Which[] =
-        i % 2 === 0 ? ['raw', 'conditional', 'backfill'] : ['backfill', 'conditional', 'raw'];
+        i % 2 === 0
+          ? ['raw', 'conditional', 'backfill', ...others]
+          : [...others, 'backfill', 'conditional', 'raw'];
       const measured = new Map<Which, { items: number; perSecond: number }>();
       for (const which of order) measured.set(which, await run(which));
       const raw = measured.get('raw') as { items: number; perSecond: number };
@@ -238,6 +252,18 @@ export const benchmark: Benchmark = {
       details[`segments${segments}_backfill_vs_conditional_limit`] = Number(
         (cand.perSecond / cond.perSecond).toFixed(3),
       );
+      for (const other of others) {
+        const o = measured.get(other) as { items: number; perSecond: number };
+        if (o.items !== ITEMS) throw new Error(`copied ${o.items} (${other}) of ${ITEMS} items`);
+        const mode = other.slice('backfill-'.length);
+        details[`segments${segments}_backfill_${mode}_items_per_s`] = Math.round(o.perSecond);
+        details[`segments${segments}_backfill_${mode}_ratio`] = Number(
+          (o.perSecond / raw.perSecond).toFixed(3),
+        );
+        ctx.log(
+          `segments=${segments}: backfill in ${mode} mode ${Math.round(o.perSecond)} items/s, ratio ${(o.perSecond / raw.perSecond).toFixed(3)}`,
+        );
+      }
       ctx.log(
         `segments=${segments}: backfill ${Math.round(cand.perSecond)} items/s, raw copy ${Math.round(raw.perSecond)} items/s, ` +
           `ratio ${ratio.toFixed(3)}; conditional-write limit ${Math.round(cond.perSecond)} items/s ` +

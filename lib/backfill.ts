@@ -48,10 +48,12 @@ export interface BackfillProps {
   /** How long one page-worker invocation copies before returning. @default Duration.seconds(60) */
   readonly pageBudget?: Duration;
   /**
-   * `put`: one conditional PutItem per item (1 WCU per KB); `transact`: up to 100 conditional puts per
-   * TransactWriteItems (2 WCU per KB, fewer requests). @default 'put'
+   * `partiql`: up to 25 PartiQL INSERTs (put-if-absent, each on its own) per BatchExecuteStatement
+   * (1 WCU per KB, few requests); `put`: one conditional PutItem per item (1 WCU per KB);
+   * `transact`: up to 100 conditional puts per TransactWriteItems (2 WCU per KB, all-or-nothing).
+   * @default 'partiql'
    */
-  readonly writeMode?: 'put' | 'transact';
+  readonly writeMode?: 'partiql' | 'put' | 'transact';
   /** Concurrent write requests per page worker. @default 16 */
   readonly writeConcurrency?: number;
   /** Retention of the state machine's log group. @default logs.RetentionDays.ONE_YEAR */
@@ -149,7 +151,7 @@ export class Backfill extends Construct {
       pageBudget.plus(Duration.minutes(4)),
       {
         BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
-        BACKFILL_WRITE_MODE: props.writeMode ?? 'put',
+        BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
         BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
       },
       ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -161,11 +163,16 @@ export class Backfill extends Construct {
         resources: [props.legacyTable.tableArn],
       }),
     );
-    // PutItem only (conditional, rule 3, in the code); TransactWriteItems is authorized as PutItem per item.
+    // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
+    // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
+    // definition; PutItem isolates the items of a request refused as a whole).
     page.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'CopyToNewTable',
-        actions: ['dynamodb:PutItem'],
+        actions: [
+          'dynamodb:PutItem',
+          ...((props.writeMode ?? 'partiql') === 'partiql' ? ['dynamodb:PartiQLInsert'] : []),
+        ],
         resources: [props.newTable.tableArn],
       }),
     );
@@ -306,7 +313,12 @@ function validateBackfillProps(props: BackfillProps, name: string, pageBudget: D
   const c = props.writeConcurrency ?? 16;
   if (!Number.isInteger(c) || c < 1 || c > 256)
     fail(`writeConcurrency must be an integer from 1 to 256, not ${c}`);
-  if (props.writeMode !== undefined && props.writeMode !== 'put' && props.writeMode !== 'transact') {
-    fail(`writeMode must be 'put' or 'transact', not ${String(props.writeMode)}`);
+  if (
+    props.writeMode !== undefined &&
+    props.writeMode !== 'partiql' &&
+    props.writeMode !== 'put' &&
+    props.writeMode !== 'transact'
+  ) {
+    fail(`writeMode must be 'partiql', 'put' or 'transact', not ${String(props.writeMode)}`);
   }
 }

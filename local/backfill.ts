@@ -16,7 +16,7 @@ import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlStore } from '../adapters/control-store';
 import type { CdcStatusPort } from '../core/cdc-status';
 import { metadataNames } from '../core/metadata';
-import type { Migration } from '../core/migration';
+import { type Migration, keyNames } from '../core/migration';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,
@@ -61,7 +61,7 @@ export interface LocalBackfillDepsOptions {
   /** @default the `CDC#CONSUMER` control item with a fresh heartbeat */
   readonly cdcStatus?: CdcStatusPort;
   readonly settings?: Partial<BackfillSettingsDeps>;
-  /** @default transact (fewer round trips, which dominate on DynamoDB Local; see docs/backfill.md) */
+  /** @default partiql (25 put-if-absent INSERTs per request at normal write cost; see docs/backfill.md) */
   readonly writeMode?: WriteMode;
   readonly writeConcurrency?: number;
   readonly now?: () => number;
@@ -81,9 +81,10 @@ export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
     scanPage: (args) => scanSegmentPage(o.client, legacy, args),
     writer: new IfAbsentWriter(o.client, target, {
       seqAttribute: metadataNames(o.migration.metadataPrefix).seq,
-      mode: o.writeMode ?? WriteMode.TRANSACT,
+      mode: o.writeMode ?? WriteMode.PARTIQL,
       concurrency: o.writeConcurrency ?? 8,
       transactionSize: 100,
+      keyNames: keyNames(o.migration.newTable.key),
       timing: realRetryTiming,
     }),
     now,

@@ -17,7 +17,7 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill-errors';
 import type { CdcStatusPort } from '../../core/cdc-status';
 import { metadataNames } from '../../core/metadata';
-import type { Migration } from '../../core/migration';
+import { type Migration, keyNames } from '../../core/migration';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './handler';
 
 /** Environment variables the backfill functions read (set by lib/backfill.ts). */
@@ -81,9 +81,9 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
         required(env, BackfillEnv.LEGACY_STREAM_ARN),
       ).check(),
   };
-  const mode = (options.writeMode ?? env[BackfillEnv.WRITE_MODE] ?? 'put') as WriteMode;
-  if (mode !== 'put' && mode !== 'transact')
-    throw new BackfillInputError(`${BackfillEnv.WRITE_MODE} must be put or transact, not ${mode}`);
+  const mode = (options.writeMode ?? env[BackfillEnv.WRITE_MODE] ?? 'partiql') as WriteMode;
+  if (mode !== 'partiql' && mode !== 'put' && mode !== 'transact')
+    throw new BackfillInputError(`${BackfillEnv.WRITE_MODE} must be partiql, put or transact, not ${mode}`);
   const budget = Number(env[BackfillEnv.PAGE_BUDGET_MS] ?? DEFAULT_BACKFILL_SETTINGS.pageBudgetMs);
   return {
     migration,
@@ -96,6 +96,7 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
       mode,
       concurrency: options.writeConcurrency ?? Number(env[BackfillEnv.WRITE_CONCURRENCY] ?? 16),
       transactionSize: 100,
+      keyNames: keyNames(migration.newTable.key),
       timing: realRetryTiming,
     }),
     now: () => Date.now(),

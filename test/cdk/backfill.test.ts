@@ -119,22 +119,26 @@ describe('Construct: Backfill', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.page',
       Environment: {
-        Variables: Match.objectLike({ BACKFILL_PAGE_BUDGET_MS: '60000', BACKFILL_WRITE_MODE: 'put' }),
+        Variables: Match.objectLike({ BACKFILL_PAGE_BUDGET_MS: '60000', BACKFILL_WRITE_MODE: 'partiql' }),
       },
     });
   });
 
-  it('gives the page worker Scan on legacy and PutItem on new only', () => {
+  it('gives the page worker Scan on legacy and PutItem + PartiQLInsert on new only', () => {
     const statements = statementsOf(template, 'page');
     expect(actions(statements)).toEqual(
       expect.arrayContaining(['dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:GetItem']),
     );
     expect(actions(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
+      'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
       'dynamodb:PutItem',
       'dynamodb:Scan',
     ]);
+    const copy = statements.find((s) => s.Sid === 'CopyToNewTable');
+    expect(copy?.Action).toEqual(['dynamodb:PartiQLInsert', 'dynamodb:PutItem']);
+    expect(JSON.stringify(copy?.Resource)).toContain('NewTable');
     const scan = statements.find((s) => s.Sid === 'ScanLegacy');
     expect(scan?.Resource).toBe('arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy');
     const control = statements.find((s) => s.Sid === 'MigrationControlItems');
@@ -191,5 +195,11 @@ describe('Construct: Backfill props', () => {
     ['an unknown write mode', { writeMode: 'batch' as never }, /writeMode/],
   ])('refuses %s', (_case, props, message) => {
     expect(() => backfillStack(props)).toThrow(message);
+  });
+
+  it('grants no PartiQLInsert when the write mode is put', () => {
+    const { stack } = backfillStack({ writeMode: 'put' });
+    const statements = statementsOf(Template.fromStack(stack), 'page');
+    expect(actions(statements)).not.toContain('dynamodb:PartiQLInsert');
   });
 });
