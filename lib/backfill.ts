@@ -10,7 +10,7 @@
  * name.
  */
 import { join } from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import type { Migration } from '../core/migration';
 import { BackfillFunction, backfillDefinition } from '../stepfunctions/backfill';
 import { ConstructPropsError } from './errors';
+import { buildLambdaWorkflow, stateMachineNameProblem, workflowName } from './lambda-workflow';
 import { DualReadFunction } from './nodejs-function';
 
 /** Props of `Backfill`. */
@@ -75,7 +76,7 @@ export class Backfill extends Construct {
     super(scope, id);
     const { migration } = props;
     const stack = Stack.of(this);
-    const name = props.stateMachineName ?? defaultName(stack.stackName, migration.id);
+    const name = props.stateMachineName ?? workflowName(stack.stackName, 'backfill', migration.id);
     const pageBudget = props.pageBudget ?? Duration.seconds(60);
     validateBackfillProps(props, name, pageBudget);
     const entry = join(__dirname, '..', 'lambdas', 'backfill', 'index.ts');
@@ -191,111 +192,21 @@ export class Backfill extends Construct {
       [BackfillFunction.FINISH]: finish,
     };
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      // Step Functions vended logs: the /aws/vendedlogs/ prefix keeps the resource policy small.
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    const substitutions: Record<string, string> = {};
-    for (const [placeholder, fn] of Object.entries(this.functions))
-      substitutions[placeholder] = fn.functionArn;
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: name,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(backfillDefinition())),
-      definitionSubstitutions: substitutions,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
+    ({
+      stateMachine: this.stateMachine,
+      logGroup: this.logGroup,
+      failedAlarm: this.failedAlarm,
+    } = buildLambdaWorkflow(this, {
+      name,
+      definition: backfillDefinition(),
+      functions: this.functions,
       comment: `dualread backfill of migration ${migration.id}`,
-    });
-    for (const fn of Object.values(this.functions)) fn.grantInvoke(this.stateMachine);
-
-    // It starts executions of itself: Distributed Map child executions and ContinueAsNew.
-    const selfArn = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: name,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const executions = stack.formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${name}/*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'StartItself',
-        actions: ['states:StartExecution'],
-        resources: [selfArn],
-      }),
-    );
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ManageOwnExecutions',
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [executions],
-      }),
-    );
-    // cdk-nag findings name the exact resources; acknowledge each with its reason.
-    for (const fn of Object.values(this.functions)) {
-      Validations.of(this.stateMachine).acknowledge({
-        id: iam5(stack, `${fn.functionArn}:*`),
-        reason:
-          'grantInvoke adds the function ARN with :* so that versions and aliases of this same function may be invoked.',
-      });
-    }
-    Validations.of(this.stateMachine).acknowledge({
-      id: iam5(stack, executions),
-      reason:
-        'The child executions of a Distributed Map are named by Step Functions (<state machine>/<map run>:<id>); the ' +
-        'wildcard covers only executions of this state machine, which must describe and stop them.',
-    });
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery actions, added by ' +
-        'tracingEnabled and logs, have no resource-level permissions.',
-    });
-
-    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
-      alarmDescription:
+      logRetention: props.logRetention,
+      failedAlarmDescription:
         `A backfill execution of migration ${migration.id} failed (lock released, checkpoints kept). ` +
         'See docs/runbook.md "Backfill" to read the error and resume.',
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    }));
   }
-}
-
-/**
- * The id cdk-nag gives an IAM5 finding on `resource`: tokens flattened as cdk-nag prints them
- * (`<LogicalId.Attr>`, `<AWS::Region>`), so an acknowledgement names exactly one resource.
- */
-export function iam5(stack: Stack, resource: string): string {
-  const flatten = (v: unknown): string => {
-    if (typeof v === 'string') return v;
-    const o = (v ?? {}) as Record<string, unknown>;
-    if (typeof o.Ref === 'string') return `<${o.Ref}>`;
-    if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-    if (Array.isArray(o['Fn::Join'])) {
-      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-      return parts.map(flatten).join(sep);
-    }
-    return JSON.stringify(v);
-  };
-  return `AwsSolutions-IAM5[Resource::${flatten(stack.resolve(resource))}]`;
-}
-
-/** `<stack>-backfill-<id>` within Step Functions' 80-character name limit. */
-function defaultName(stackName: string, migrationId: string): string {
-  const suffix = `-backfill-${migrationId}`;
-  return `${stackName.slice(0, 80 - suffix.length)}${suffix}`;
 }
 
 /**
@@ -305,9 +216,8 @@ function validateBackfillProps(props: BackfillProps, name: string, pageBudget: D
   const fail = (problem: string): never => {
     throw new ConstructPropsError('Backfill', props.migration.id, problem);
   };
-  if (!Token.isUnresolved(name) && !/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
-    fail(`stateMachineName "${name}" must be 1-80 letters, digits, dashes or underscores`);
-  }
+  const nameProblem = stateMachineNameProblem(name);
+  if (nameProblem) fail(nameProblem);
   const budget = pageBudget.toSeconds();
   if (budget < 1 || budget > 600) fail(`pageBudget must be from 1 s to 10 minutes, not ${budget} s`);
   const c = props.writeConcurrency ?? 16;

@@ -12,3 +12,4 @@ export * from './read-api';
 export * from './stream-sync';
 export * from './verification';
 export * from './backfill';
+export * from './lambda-workflow';

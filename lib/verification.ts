@@ -10,7 +10,7 @@
  * (Distributed Map child executions, continuation as a new execution); its role is scoped to that name.
  */
 import { join } from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,8 +21,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/migration';
 import { VerifyFunction, verifyDefinition } from '../stepfunctions/verify';
-import { iam5 } from './backfill';
 import { ConstructPropsError } from './errors';
+import { buildLambdaWorkflow, stateMachineNameProblem, workflowName } from './lambda-workflow';
 import { DualReadFunction } from './nodejs-function';
 
 /** Metric names the verification report step publishes (namespace `dualread`, service `dualread-verify`). */
@@ -74,7 +74,7 @@ export class Verification extends Construct {
     super(scope, id);
     const { migration } = props;
     const stack = Stack.of(this);
-    const name = props.stateMachineName ?? defaultName(stack.stackName, migration.id);
+    const name = props.stateMachineName ?? workflowName(stack.stackName, 'verify', migration.id);
     const budget = props.budget ?? Duration.seconds(60);
     const maxLagWait = props.maxLagWait ?? Duration.minutes(15);
     validateVerificationProps(props, name, budget, maxLagWait);
@@ -144,84 +144,20 @@ export class Verification extends Construct {
       [VerifyFunction.REPAIR]: repair,
     };
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${name}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    const substitutions: Record<string, string> = {};
-    for (const [placeholder, fn] of Object.entries(this.functions))
-      substitutions[placeholder] = fn.functionArn;
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: name,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(verifyDefinition())),
-      definitionSubstitutions: substitutions,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
+    ({
+      stateMachine: this.stateMachine,
+      logGroup: this.logGroup,
+      failedAlarm: this.failedAlarm,
+    } = buildLambdaWorkflow(this, {
+      name,
+      definition: verifyDefinition(),
+      functions: this.functions,
       comment: `dualread verification of migration ${migration.id}`,
-    });
-    for (const fn of Object.values(this.functions)) fn.grantInvoke(this.stateMachine);
-
-    const selfArn = stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: name,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const executions = stack.formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${name}/*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'StartItself',
-        actions: ['states:StartExecution'],
-        resources: [selfArn],
-      }),
-    );
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ManageOwnExecutions',
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [executions],
-      }),
-    );
-    for (const fn of Object.values(this.functions)) {
-      Validations.of(this.stateMachine).acknowledge({
-        id: iam5(stack, `${fn.functionArn}:*`),
-        reason:
-          'grantInvoke adds the function ARN with :* so that versions and aliases of this same function may be invoked.',
-      });
-    }
-    Validations.of(this.stateMachine).acknowledge(
-      {
-        id: iam5(stack, executions),
-        reason:
-          'The child executions of a Distributed Map are named by Step Functions (<state machine>/<map run>:<id>); the ' +
-          'wildcard covers only executions of this state machine, which must describe and stop them.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery actions, added by ' +
-          'tracingEnabled and logs, have no resource-level permissions.',
-      },
-    );
-
-    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
-      alarmDescription:
+      logRetention: props.logRetention,
+      failedAlarmDescription:
         `A verification execution of migration ${migration.id} failed (report FAILED, lock released). ` +
         'See docs/runbook.md "Verification" to read the error and resume.',
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    }));
     this.driftAlarm = new cloudwatch.Alarm(this, 'ConfirmedDriftAlarm', {
       alarmDescription:
         `A verification run of migration ${migration.id} confirmed drift between legacy and new (lag excluded). ` +
@@ -258,12 +194,6 @@ export class Verification extends Construct {
   }
 }
 
-/** `<stack>-verify-<id>` within Step Functions' 80-character name limit. */
-function defaultName(stackName: string, migrationId: string): string {
-  const suffix = `-verify-${migrationId}`;
-  return `${stackName.slice(0, 80 - suffix.length)}${suffix}`;
-}
-
 /**
  * @throws ConstructPropsError for an invalid combination of props
  */
@@ -276,8 +206,8 @@ function validateVerificationProps(
   const fail = (problem: string): never => {
     throw new ConstructPropsError('Verification', props.migration.id, problem);
   };
-  if (!Token.isUnresolved(name) && !/^[A-Za-z0-9_-]{1,80}$/.test(name))
-    fail(`stateMachineName "${name}" must be 1-80 letters, digits, dashes or underscores`);
+  const nameProblem = stateMachineNameProblem(name);
+  if (nameProblem) fail(nameProblem);
   const b = budget.toSeconds();
   if (b < 1 || b > 600) fail(`budget must be from 1 s to 10 minutes, not ${b} s`);
   const w = maxLagWait.toSeconds();

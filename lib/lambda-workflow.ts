@@ -1,0 +1,156 @@
+/**
+ * What the backfill and the verification state machines share: both run one JSONPath definition (the
+ * document local mode runs too) whose task placeholders are substituted with Lambda ARNs, log to a
+ * vended log group with X-Ray tracing, start executions of themselves (Distributed Map children and
+ * the continuation as a new execution, docs/backfill.md), and alarm on a failed execution.
+ *
+ * A function rather than a construct: the resources are created in the caller's scope, so their
+ * construct paths (and logical ids) are the caller's own.
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+
+/** Inputs of `buildLambdaWorkflow`. */
+export interface LambdaWorkflowOptions {
+  /** Fixed state machine name: its role may start executions of this name only. */
+  readonly name: string;
+  /** The ASL document, with a `${placeholder}` per task. */
+  readonly definition: object;
+  /** The function substituted for each placeholder (the state machine may invoke them). */
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /** Comment of the state machine. */
+  readonly comment: string;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** Description of the failed-execution alarm: what failed and where the runbook says what to do. */
+  readonly failedAlarmDescription: string;
+}
+
+/** What `buildLambdaWorkflow` created. */
+export interface LambdaWorkflow {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  readonly failedAlarm: cloudwatch.Alarm;
+}
+
+/**
+ * Creates (in `scope`) `Logs`, `StateMachine` and `FailedAlarm`, grants the invocations and the
+ * self-start permissions, and acknowledges the cdk-nag findings those grants raise, with reasons.
+ */
+export function buildLambdaWorkflow(scope: Construct, options: LambdaWorkflowOptions): LambdaWorkflow {
+  const stack = Stack.of(scope);
+  const { name } = options;
+  const logGroup = new logs.LogGroup(scope, 'Logs', {
+    // Step Functions vended logs: the /aws/vendedlogs/ prefix keeps the resource policy small.
+    logGroupName: `/aws/vendedlogs/states/${name}`,
+    retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+  const substitutions: Record<string, string> = {};
+  for (const [placeholder, fn] of Object.entries(options.functions))
+    substitutions[placeholder] = fn.functionArn;
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
+    stateMachineName: name,
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(options.definition)),
+    definitionSubstitutions: substitutions,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    tracingEnabled: true,
+    comment: options.comment,
+  });
+  for (const fn of Object.values(options.functions)) fn.grantInvoke(stateMachine);
+
+  // It starts executions of itself: Distributed Map child executions and ContinueAsNew.
+  const selfArn = stack.formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: name,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  const executions = stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${name}/*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  stateMachine.addToRolePolicy(
+    new iam.PolicyStatement({ sid: 'StartItself', actions: ['states:StartExecution'], resources: [selfArn] }),
+  );
+  stateMachine.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'ManageOwnExecutions',
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resources: [executions],
+    }),
+  );
+  // cdk-nag findings name the exact resources; acknowledge each with its reason.
+  for (const fn of Object.values(options.functions)) {
+    Validations.of(stateMachine).acknowledge({
+      id: iam5(stack, `${fn.functionArn}:*`),
+      reason:
+        'grantInvoke adds the function ARN with :* so that versions and aliases of this same function may be invoked.',
+    });
+  }
+  Validations.of(stateMachine).acknowledge(
+    {
+      id: iam5(stack, executions),
+      reason:
+        'The child executions of a Distributed Map are named by Step Functions (<state machine>/<map run>:<id>); the ' +
+        'wildcard covers only executions of this state machine, which must describe and stop them.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs delivery actions, added by ' +
+        'tracingEnabled and logs, have no resource-level permissions.',
+    },
+  );
+
+  const failedAlarm = new cloudwatch.Alarm(scope, 'FailedAlarm', {
+    alarmDescription: options.failedAlarmDescription,
+    metric: stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return { stateMachine, logGroup, failedAlarm };
+}
+
+/** `<stack>-<kind>-<id>` within Step Functions' 80-character name limit. */
+export function workflowName(stackName: string, kind: string, migrationId: string): string {
+  const suffix = `-${kind}-${migrationId}`;
+  return `${stackName.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+/** Why `name` cannot be a state machine name, if it cannot. */
+export function stateMachineNameProblem(name: string): string | undefined {
+  return !Token.isUnresolved(name) && !/^[A-Za-z0-9_-]{1,80}$/.test(name)
+    ? `stateMachineName "${name}" must be 1-80 letters, digits, dashes or underscores`
+    : undefined;
+}
+
+/**
+ * The id cdk-nag gives an IAM5 finding on `resource`: tokens flattened as cdk-nag prints them
+ * (`<LogicalId.Attr>`, `<AWS::Region>`), so an acknowledgement names exactly one resource.
+ */
+export function iam5(stack: Stack, resource: string): string {
+  const flatten = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = (v ?? {}) as Record<string, unknown>;
+    if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+    if (Array.isArray(o['Fn::GetAtt'])) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    if (Array.isArray(o['Fn::Join'])) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(flatten).join(sep);
+    }
+    return JSON.stringify(v);
+  };
+  return `AwsSolutions-IAM5[Resource::${flatten(stack.resolve(resource))}]`;
+}
