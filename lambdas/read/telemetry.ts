@@ -69,6 +69,8 @@ export const NO_TELEMETRY: ReadTelemetry = {
 export class PowertoolsReadTelemetry implements ReadTelemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The migration id dimension already added since the last flush (Powertools clears it on publish). */
+  private tagged: string | undefined;
 
   constructor(options: { logger?: Logger; metrics?: Metrics } = {}) {
     this.logger = options.logger ?? new Logger({ serviceName: 'read-api' });
@@ -79,7 +81,7 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
     // Latency per route and mode as metric names (`ReadLatency.new.bounded`) rather than dimension
     // sets: one EMF document per invocation instead of one per metric (a single-metric document per
     // request cost more than the rest of the handler together; see bench/read.ts).
-    this.metrics.addDimension('migration', e.migrationId);
+    this.tag(e.migrationId);
     this.metrics.addMetric('ReadLatency', MetricUnit.Milliseconds, e.latencyMs);
     this.metrics.addMetric(`ReadLatency.${e.route}.${e.mode}`, MetricUnit.Milliseconds, e.latencyMs);
     this.metrics.addMetric(e.route === 'new' ? 'ServedFromNew' : 'ServedFromLegacy', MetricUnit.Count, 1);
@@ -92,7 +94,7 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
   }
 
   comparison(e: MismatchEvent): void {
-    this.metrics.addDimension('migration', e.migrationId);
+    this.tag(e.migrationId);
     this.metrics.addMetric('ShadowComparisons', MetricUnit.Count, 1);
     this.metrics.addMetric(`ShadowComparisons.${e.class}`, MetricUnit.Count, 1);
     if (e.class !== 'match') this.logger.info('shadow mismatch', { ...e });
@@ -119,5 +121,13 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
 
   flush(): void {
     this.metrics.publishStoredMetrics();
+    this.tagged = undefined;
+  }
+
+  /** Adds the `migrationId` dimension (the name every dualread handler uses) once per published batch. */
+  private tag(migrationId: string): void {
+    if (this.tagged === migrationId) return;
+    this.metrics.addDimension('migrationId', migrationId);
+    this.tagged = migrationId;
   }
 }
