@@ -168,3 +168,37 @@ export function withInlineMaps(machine: AslMachine): AslMachine {
   }
   return { ...machine, States: states };
 }
+
+/** Transient Lambda service errors: always worth a retry. */
+export const LAMBDA_TRANSIENT: AslRetrier = {
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'Lambda.Unknown',
+  ],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
+/** DynamoDB throttling and 5xx that outlasted a handler's own retries (`extra` adds the caller's own). */
+export function dynamoTransient(...extra: string[]): AslRetrier {
+  return {
+    ErrorEquals: [
+      'ProvisionedThroughputExceededException',
+      'ThrottlingException',
+      'RequestLimitExceeded',
+      'InternalServerError',
+      'ServiceUnavailable',
+      ...extra,
+    ],
+    IntervalSeconds: 5,
+    MaxAttempts: 8,
+    BackoffRate: 2,
+    MaxDelaySeconds: 300,
+    JitterStrategy: 'FULL',
+  };
+}

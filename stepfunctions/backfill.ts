@@ -21,7 +21,17 @@
  *
  * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (TOOLCHAIN.md).
  */
-import { type AslMachine, type AslRetrier, LAMBDA_INVOKE, START_EXECUTION, placeholder } from './asl';
+import {
+  type AslMachine,
+  type AslRetrier,
+  LAMBDA_INVOKE,
+  LAMBDA_TRANSIENT,
+  START_EXECUTION,
+  dynamoTransient,
+  placeholder,
+} from './asl';
+
+const DYNAMO_TRANSIENT_RETRY = dynamoTransient();
 
 /** Placeholders of the function ARNs, substituted by CDK and bound to handlers locally. */
 export const BackfillFunction = {
@@ -46,37 +56,6 @@ export const CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
 
 /** Wait states (local tests shorten them with `waitTimeOverrides`). */
 export const BackfillWait = { PAUSED: 'WaitWhilePaused', RATE: 'WaitForRateLimit' } as const;
-
-/** Transient Lambda service errors: always worth a retry. */
-const LAMBDA_TRANSIENT: AslRetrier = {
-  ErrorEquals: [
-    'Lambda.ServiceException',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-    'Lambda.TooManyRequestsException',
-    'Lambda.Unknown',
-  ],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
-
-/** DynamoDB throttling and 5xx that outlasted the handler's own retries. */
-const DYNAMO_TRANSIENT: AslRetrier = {
-  ErrorEquals: [
-    'ProvisionedThroughputExceededException',
-    'ThrottlingException',
-    'RequestLimitExceeded',
-    'InternalServerError',
-    'ServiceUnavailable',
-  ],
-  IntervalSeconds: 5,
-  MaxAttempts: 8,
-  BackoffRate: 2,
-  MaxDelaySeconds: 300,
-  JitterStrategy: 'FULL',
-};
 
 /** A Lambda task: the payload, the `Payload` of the response selected, retries of transient faults. */
 function lambdaTask(
@@ -141,7 +120,7 @@ const segmentLoop: AslMachine['States'] = {
         // finishing): re-read it after a pause and carry on from where that runner got.
         { ErrorEquals: ['CheckpointConflictError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
         LAMBDA_TRANSIENT,
-        DYNAMO_TRANSIENT,
+        DYNAMO_TRANSIENT_RETRY,
       ],
     ),
     Comment: 'Page worker: copies pages of the segment for a bounded time, advancing its checkpoint',

@@ -30,9 +30,13 @@ import {
   type AslState,
   type Json,
   LAMBDA_INVOKE,
+  LAMBDA_TRANSIENT,
   START_EXECUTION,
+  dynamoTransient,
   placeholder,
 } from './asl';
+
+const DYNAMO_TRANSIENT_RETRY = dynamoTransient('UnprocessedKeysError');
 
 /** Placeholders of the function ARNs, substituted by CDK and bound to handlers locally. */
 export const VerifyFunction = {
@@ -46,36 +50,6 @@ export type VerifyFunction = (typeof VerifyFunction)[keyof typeof VerifyFunction
 /** The Task that continues a long run as a new execution. */
 export const VERIFY_CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
 
-const LAMBDA_TRANSIENT: AslRetrier = {
-  ErrorEquals: [
-    'Lambda.ServiceException',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-    'Lambda.TooManyRequestsException',
-    'Lambda.Unknown',
-  ],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-  JitterStrategy: 'FULL',
-};
-
-const DYNAMO_TRANSIENT: AslRetrier = {
-  ErrorEquals: [
-    'ProvisionedThroughputExceededException',
-    'ThrottlingException',
-    'RequestLimitExceeded',
-    'InternalServerError',
-    'ServiceUnavailable',
-    'UnprocessedKeysError',
-  ],
-  IntervalSeconds: 5,
-  MaxAttempts: 8,
-  BackoffRate: 2,
-  MaxDelaySeconds: 300,
-  JitterStrategy: 'FULL',
-};
-
 type Payload = { [key: string]: Json };
 
 function lambdaTask(
@@ -83,7 +57,7 @@ function lambdaTask(
   payload: Payload,
   resultPath: string | null,
   next: string,
-  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT, DYNAMO_TRANSIENT],
+  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT, DYNAMO_TRANSIENT_RETRY],
 ) {
   return {
     Type: 'Task' as const,
@@ -157,7 +131,7 @@ function segmentLoop(side: LoopSide): Record<string, AslState> {
           BackoffRate: 2,
         },
         LAMBDA_TRANSIENT,
-        DYNAMO_TRANSIENT,
+        DYNAMO_TRANSIENT_RETRY,
       ]),
       Comment: 'Segment worker: classifies and hashes pages for a bounded time, advancing its checkpoint',
     },
