@@ -11,6 +11,9 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
+  // Jest reads testTimeout from the top-level config only (the per-project values below are not applied):
+  // integration tests drive DynamoDB Local and state machines; CDK tests bundle Lambdas with esbuild.
+  testTimeout: 180000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -63,5 +63,5 @@ describe('Class: StreamPoller (restart)', () => {
     expect(scan.Count).toBe(400);
     expect(errors).toEqual([]);
     expect(cdc.deadLetters.entries).toHaveLength(0);
-  });
+  }, 60_000);
 });
