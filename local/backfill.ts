@@ -34,7 +34,7 @@ import {
   CONTINUE_AS_NEW_STATE,
   backfillDefinition,
 } from '../stepfunctions/backfill';
-import { type LocalExecution, startLocalExecution } from './state-machine-runner';
+import { type LocalChain, startLocalChain } from './state-machine-runner';
 
 /**
  * Settings of local mode: a shorter page budget than in AWS (pause and rate act per page anyway),
@@ -108,16 +108,7 @@ export function backfillLambdas(deps: BackfillDeps) {
 }
 
 /** A local backfill: one or more chained executions of the same run. */
-export interface LocalBackfill {
-  /** Executions so far, first to last (more than one when the run continued as new). */
-  readonly executions: readonly LocalExecution[];
-  /** Output of the last execution of the chain; rejects with the failure of any of them. */
-  readonly result: Promise<Json>;
-  /** Stops the current execution (like StopExecution). */
-  abort(): void;
-  /** Resolves when no handler of any execution is in flight. */
-  settled(): Promise<void>;
-}
+export type LocalBackfill = LocalChain;
 
 /** Options of `startLocalBackfill`. */
 export interface StartLocalBackfillOptions {
@@ -138,57 +129,16 @@ export function startLocalBackfill(
 ): LocalBackfill {
   const definition = options.definition ?? backfillDefinition();
   const lambdas = options.lambdas ?? backfillLambdas(deps);
-  const stateMachineId = `arn:aws:states:local:000000000000:stateMachine:dualread-backfill-${deps.migration.id}`;
-  const executions: LocalExecution[] = [];
-  let resolveChain!: (v: Json) => void;
-  let rejectChain!: (e: unknown) => void;
-  const result = new Promise<Json>((res, rej) => {
-    resolveChain = res;
-    rejectChain = rej;
-  });
-  result.catch(() => undefined);
-
-  function launch(execInput: Json, name?: string): void {
-    let continued = false;
-    const execution = startLocalExecution(definition, execInput, {
-      lambdas,
-      tasks: {
-        [CONTINUE_AS_NEW_STATE]: async (taskInput) => {
-          const t = taskInput as { Input: Json };
-          continued = true;
-          // Started after this execution's result settles, as a new execution is independent of its parent.
-          setImmediate(() => launch(t.Input));
-          return {
-            ExecutionArn: `${stateMachineId}:continued-${executions.length}`,
-            StartDate: new Date().toISOString(),
-          };
-        },
-      },
-      waitTimeOverrides: {
-        [BackfillWait.PAUSED]: 200,
-        [BackfillWait.RATE]: 100,
-        ...options.waitTimeOverrides,
-      },
-      retryIntervalOverrides: { CopyPages: 200 },
-      stateMachineId,
-      ...(name ? { name } : {}),
-    });
-    executions.push(execution);
-    execution.result.then(
-      (out) => {
-        if (!continued) resolveChain(out);
-      },
-      (err: unknown) => rejectChain(err),
-    );
-  }
-
-  launch(input as Json, options.name);
-  return {
-    executions,
-    result,
-    abort: () => executions[executions.length - 1]?.abort(),
-    settled: async () => {
-      for (const e of executions) await e.settled();
+  return startLocalChain(definition, input as Json, {
+    lambdas,
+    continueAsNewState: CONTINUE_AS_NEW_STATE,
+    stateMachineId: `arn:aws:states:local:000000000000:stateMachine:dualread-backfill-${deps.migration.id}`,
+    waitTimeOverrides: {
+      [BackfillWait.PAUSED]: 200,
+      [BackfillWait.RATE]: 100,
+      ...options.waitTimeOverrides,
     },
-  };
+    retryIntervalOverrides: { CopyPages: 200 },
+    ...(options.name ? { name: options.name } : {}),
+  });
 }

@@ -176,3 +176,76 @@ export function startLocalExecution(
     events,
   };
 }
+
+/** A run that may continue as new executions (backfill, verification): the chain of its executions. */
+export interface LocalChain {
+  /** Executions so far, first to last (more than one when the run continued as new). */
+  readonly executions: readonly LocalExecution[];
+  /** Output of the last execution of the chain; rejects with the failure of any of them. */
+  readonly result: Promise<Json>;
+  /** Stops the current execution (like StopExecution). */
+  abort(): void;
+  /** Resolves when no handler of any execution is in flight. */
+  settled(): Promise<void>;
+}
+
+/** Options of `startLocalChain`: those of one execution, plus the state that continues as new. */
+export interface LocalChainOptions extends Omit<LocalRunOptions, 'tasks' | 'stateMachineId'> {
+  /** The Task state that starts a new execution of the same state machine with its `Input`. */
+  readonly continueAsNewState: string;
+  /** Id (ARN) of the state machine, as the executions see it. */
+  readonly stateMachineId: string;
+}
+
+/**
+ * Starts a local execution of `definition` and, each time it reaches `continueAsNewState`, a new
+ * execution with that Task's `Input` (as the deployed state machine starts one of itself); the chain's
+ * result is the output of the execution that ended without continuing.
+ */
+export function startLocalChain(definition: AslMachine, input: Json, options: LocalChainOptions): LocalChain {
+  const { continueAsNewState, name, ...runOptions } = options;
+  const executions: LocalExecution[] = [];
+  let resolveChain!: (v: Json) => void;
+  let rejectChain!: (e: unknown) => void;
+  const result = new Promise<Json>((res, rej) => {
+    resolveChain = res;
+    rejectChain = rej;
+  });
+  result.catch(() => undefined);
+
+  function launch(execInput: Json, executionName?: string): void {
+    let continued = false;
+    const execution = startLocalExecution(definition, execInput, {
+      ...runOptions,
+      tasks: {
+        [continueAsNewState]: async (taskInput) => {
+          continued = true;
+          // Started after this execution's result settles, as a new execution is independent of its parent.
+          setImmediate(() => launch((taskInput as { Input: Json }).Input));
+          return {
+            ExecutionArn: `${options.stateMachineId}:continued-${executions.length}`,
+            StartDate: new Date().toISOString(),
+          };
+        },
+      },
+      ...(executionName ? { name: executionName } : {}),
+    });
+    executions.push(execution);
+    execution.result.then(
+      (out) => {
+        if (!continued) resolveChain(out);
+      },
+      (err: unknown) => rejectChain(err),
+    );
+  }
+
+  launch(input, name);
+  return {
+    executions,
+    result,
+    abort: () => executions[executions.length - 1]?.abort(),
+    settled: async () => {
+      for (const e of executions) await e.settled();
+    },
+  };
+}

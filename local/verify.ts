@@ -24,7 +24,7 @@ import {
   loopStates,
   verifyDefinition,
 } from '../stepfunctions/verify';
-import { type LocalExecution, startLocalExecution } from './state-machine-runner';
+import { type LocalChain, startLocalChain } from './state-machine-runner';
 
 /** Local settings: short budgets so pause, rate and the frontier wait show quickly. */
 export const LOCAL_VERIFY_SETTINGS: VerifySettingsDeps = {
@@ -64,13 +64,7 @@ export function verifyLambdas(deps: VerifyDeps): Record<string, (p: never) => Pr
 }
 
 /** A local verification: one or more chained executions of the same run. */
-export interface LocalVerify {
-  readonly executions: readonly LocalExecution[];
-  /** Output of the last execution of the chain (the report summary); rejects with any failure. */
-  readonly result: Promise<Json>;
-  abort(): void;
-  settled(): Promise<void>;
-}
+export type LocalVerify = LocalChain;
 
 /** Options of `startLocalVerify`. */
 export interface StartLocalVerifyOptions {
@@ -87,61 +81,21 @@ export function startLocalVerify(
 ): LocalVerify {
   const definition = verifyDefinition();
   const lambdas = options.lambdas ?? verifyLambdas(deps);
-  const stateMachineId = `arn:aws:states:local:000000000000:stateMachine:dualread-verify-${deps.migration.id}`;
-  const executions: LocalExecution[] = [];
-  let resolveChain!: (v: Json) => void;
-  let rejectChain!: (e: unknown) => void;
-  const result = new Promise<Json>((res, rej) => {
-    resolveChain = res;
-    rejectChain = rej;
-  });
-  result.catch(() => undefined);
-
-  function launch(execInput: Json, name?: string): void {
-    let continued = false;
-    const execution = startLocalExecution(definition, execInput, {
-      lambdas,
-      tasks: {
-        [VERIFY_CONTINUE_AS_NEW_STATE]: async (taskInput) => {
-          continued = true;
-          setImmediate(() => launch((taskInput as { Input: Json }).Input));
-          return {
-            ExecutionArn: `${stateMachineId}:continued-${executions.length}`,
-            StartDate: new Date().toISOString(),
-          };
-        },
-      },
-      waitTimeOverrides: {
-        ...Object.fromEntries(
-          (['sums', 'new', 'legacy', 'extras'] as const).flatMap((side) => [
-            [loopStates(side).paused, 200],
-            [loopStates(side).rate, 100],
-          ]),
-        ),
-        ...options.waitTimeOverrides,
-      },
-      retryIntervalOverrides: Object.fromEntries(
-        (['sums', 'new', 'legacy', 'extras'] as const).map((side) => [loopStates(side).scan, 200]),
+  const sides = ['sums', 'new', 'legacy', 'extras'] as const;
+  return startLocalChain(definition, input as Json, {
+    lambdas,
+    continueAsNewState: VERIFY_CONTINUE_AS_NEW_STATE,
+    stateMachineId: `arn:aws:states:local:000000000000:stateMachine:dualread-verify-${deps.migration.id}`,
+    waitTimeOverrides: {
+      ...Object.fromEntries(
+        sides.flatMap((side) => [
+          [loopStates(side).paused, 200],
+          [loopStates(side).rate, 100],
+        ]),
       ),
-      stateMachineId,
-      ...(name ? { name } : {}),
-    });
-    executions.push(execution);
-    execution.result.then(
-      (out) => {
-        if (!continued) resolveChain(out);
-      },
-      (err: unknown) => rejectChain(err),
-    );
-  }
-
-  launch(input as Json, options.name);
-  return {
-    executions,
-    result,
-    abort: () => executions[executions.length - 1]?.abort(),
-    settled: async () => {
-      for (const e of executions) await e.settled();
+      ...options.waitTimeOverrides,
     },
-  };
+    retryIntervalOverrides: Object.fromEntries(sides.map((side) => [loopStates(side).scan, 200])),
+    ...(options.name ? { name: options.name } : {}),
+  });
 }
