@@ -36,7 +36,8 @@ import {
   pendingSegments,
   totals,
 } from '../../core/backfill-checkpoint';
-import { type BackfillLock, LockDecision, decideLock, lockFor } from '../../core/backfill-lock';
+import { type BackfillLock, lockFor } from '../../core/backfill-lock';
+import { acquireRunLock } from '../../adapters/run-lock';
 import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
 import type { CdcStatusPort } from '../../core/cdc-status';
 import { BackfillStatus, ControlKey, type MigrationState, initialState } from '../../core/control';
@@ -349,28 +350,14 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
       throw new SegmentLayoutMismatchError(m.id, totalSegments, layout);
 
     // 5. The lock: one backfill per migration. The versioned put makes two racing preflights serialize.
-    const lock = await deps.store.get<Versioned<BackfillLock>>(ControlKey.BACKFILL_LOCK);
     const now = deps.now();
-    const decision = decideLock(lock, runId, now);
-    if (decision === LockDecision.HELD && lock)
-      throw new BackfillAlreadyRunningError(m.id, lock.owner, lock.leaseUntil);
-    try {
-      await deps.store.put(
-        ControlKey.BACKFILL_LOCK,
-        lockFor(
-          runId,
-          payload.executionId,
-          now,
-          deps.settings.lockLeaseMs,
-          decision === LockDecision.RENEW && lock ? lock.acquiredAt : now,
-        ),
-        lock?.version ?? 0,
-      );
-    } catch (err) {
-      if (!(err instanceof ControlConflictError)) throw err;
-      const winner = await deps.store.get<BackfillLock>(ControlKey.BACKFILL_LOCK);
-      throw new BackfillAlreadyRunningError(m.id, winner?.owner ?? '?', winner?.leaseUntil ?? now);
-    }
+    const holder = await acquireRunLock(deps.store, ControlKey.BACKFILL_LOCK, {
+      runId,
+      executionId: payload.executionId,
+      now,
+      leaseMs: deps.settings.lockLeaseMs,
+    });
+    if (holder) throw new BackfillAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
 
     // 6. Record the start (or the resume after a crash or failure) in STATE, with audit. The
     //    continuation of the same run as a new execution (ContinueAsNew) changes nothing.

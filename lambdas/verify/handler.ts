@@ -20,7 +20,8 @@ import { randomUUID } from 'node:crypto';
 import { type ScanPage, runPool } from '../../adapters/backfill-io';
 import { ControlConflictError, type ControlStore, type Versioned } from '../../adapters/control-store';
 import type { RepairConditionSpec } from '../../core/repair';
-import { type BackfillLock, LockDecision, decideLock, lockFor } from '../../core/backfill-lock';
+import { type BackfillLock, lockFor } from '../../core/backfill-lock';
+import { acquireRunLock } from '../../adapters/run-lock';
 import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
 import { ChecksumAccumulator, itemHash } from '../../core/checksum';
 import { ControlKey } from '../../core/control';
@@ -389,28 +390,14 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
     const actor = existing?.actor ?? input.actor ?? `verify:${runId}`;
 
     // 3. The lock: runs never overlap. The versioned put makes two racing preflights serialize.
-    const lock = await deps.store.get<Stored<BackfillLock>>(ControlKey.VERIFY_LOCK);
     const now = deps.now();
-    const decision = decideLock(lock, runId, now);
-    if (decision === LockDecision.HELD && lock)
-      throw new VerifyAlreadyRunningError(m.id, lock.owner, lock.leaseUntil);
-    try {
-      await deps.store.put(
-        ControlKey.VERIFY_LOCK,
-        lockFor(
-          runId,
-          p.executionId,
-          now,
-          deps.settings.lockLeaseMs,
-          decision === LockDecision.RENEW && lock ? lock.acquiredAt : now,
-        ),
-        lock?.version ?? 0,
-      );
-    } catch (err) {
-      if (!(err instanceof ControlConflictError)) throw err;
-      const winner = await deps.store.get<BackfillLock>(ControlKey.VERIFY_LOCK);
-      throw new VerifyAlreadyRunningError(m.id, winner?.owner ?? '?', winner?.leaseUntil ?? now);
-    }
+    const holder = await acquireRunLock(deps.store, ControlKey.VERIFY_LOCK, {
+      runId,
+      executionId: p.executionId,
+      now,
+      leaseMs: deps.settings.lockLeaseMs,
+    });
+    if (holder) throw new VerifyAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
 
     // 4. The report, RUNNING.
     if (!existing) {
