@@ -202,3 +202,26 @@ export function dynamoTransient(...extra: string[]): AslRetrier {
     JitterStrategy: 'FULL',
   };
 }
+
+/**
+ * A Lambda task of a dualread state machine: the function's placeholder and payload, the `Payload` of
+ * the response selected into `resultPath`, a 15-minute timeout and the given retriers.
+ */
+export function lambdaTask(
+  functionPlaceholder: string,
+  payload: { readonly [key: string]: Json },
+  resultPath: string | null,
+  next: string,
+  retry: readonly AslRetrier[],
+) {
+  return {
+    Type: 'Task' as const,
+    Resource: LAMBDA_INVOKE,
+    Parameters: { FunctionName: placeholder(functionPlaceholder), Payload: payload },
+    ResultSelector: { 'value.$': '$.Payload' },
+    ResultPath: resultPath,
+    TimeoutSeconds: 900,
+    Retry: retry,
+    Next: next,
+  };
+}

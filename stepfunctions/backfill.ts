@@ -24,11 +24,10 @@
 import {
   type AslMachine,
   type AslRetrier,
-  LAMBDA_INVOKE,
   LAMBDA_TRANSIENT,
+  lambdaTask,
   START_EXECUTION,
   dynamoTransient,
-  placeholder,
 } from './asl';
 
 const DYNAMO_TRANSIENT_RETRY = dynamoTransient();
@@ -57,30 +56,21 @@ export const CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
 /** Wait states (local tests shorten them with `waitTimeOverrides`). */
 export const BackfillWait = { PAUSED: 'WaitWhilePaused', RATE: 'WaitForRateLimit' } as const;
 
-/** A Lambda task: the payload, the `Payload` of the response selected, retries of transient faults. */
-function lambdaTask(
+/** A Lambda task of this definition (retries of transient faults by default). */
+function task(
   fn: BackfillFunction,
   payload: { [key: string]: string | number | boolean | { [key: string]: string } },
   resultPath: string,
   next: string,
   retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT],
 ) {
-  return {
-    Type: 'Task' as const,
-    Resource: LAMBDA_INVOKE,
-    Parameters: { FunctionName: placeholder(fn), Payload: payload },
-    ResultSelector: { 'value.$': '$.Payload' },
-    ResultPath: resultPath,
-    TimeoutSeconds: 900,
-    Retry: retry,
-    Next: next,
-  };
+  return lambdaTask(fn, payload, resultPath, next, retry);
 }
 
 /** The per-segment loop, run once per pending segment by the Map (a child execution in AWS). */
 const segmentLoop: AslMachine['States'] = {
   ReadControls: {
-    ...lambdaTask(
+    ...task(
       BackfillFunction.CONTROLS,
       { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
       '$.controls',
@@ -110,7 +100,7 @@ const segmentLoop: AslMachine['States'] = {
     Comment: 'Rate limit: the segment read its share; wait until its next page may start',
   },
   CopyPages: {
-    ...lambdaTask(
+    ...task(
       BackfillFunction.PAGE,
       { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
       '$.page',
@@ -179,7 +169,7 @@ export function backfillDefinition(): AslMachine {
     StartAt: 'Preflight',
     States: {
       Preflight: {
-        ...lambdaTask(
+        ...task(
           BackfillFunction.PREFLIGHT,
           { 'input.$': '$', 'executionId.$': '$$.Execution.Id', 'executionName.$': '$$.Execution.Name' },
           '$.run',
@@ -218,7 +208,7 @@ export function backfillDefinition(): AslMachine {
         Next: 'FinishRound',
       },
       FinishRound: {
-        ...lambdaTask(BackfillFunction.FINISH, finishPayload('round'), '$.finish', 'FinishChoice'),
+        ...task(BackfillFunction.FINISH, finishPayload('round'), '$.finish', 'FinishChoice'),
         Comment:
           'All segments done: STATE COMPLETE with counts and audit, lock released; else pending segments',
       },
@@ -272,7 +262,7 @@ export function backfillDefinition(): AslMachine {
       },
       ContinuedAsNew: { Type: 'Succeed' },
       ReleaseOnFailure: {
-        ...lambdaTask(BackfillFunction.FINISH, finishPayload('failed'), '$.released', 'BackfillFailed'),
+        ...task(BackfillFunction.FINISH, finishPayload('failed'), '$.released', 'BackfillFailed'),
         Comment: 'Records FAILED with audit and releases the lock; checkpoints stay, so a new start resumes',
       },
       BackfillFailed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },

@@ -29,11 +29,10 @@ import {
   type AslRetrier,
   type AslState,
   type Json,
-  LAMBDA_INVOKE,
   LAMBDA_TRANSIENT,
+  lambdaTask,
   START_EXECUTION,
   dynamoTransient,
-  placeholder,
 } from './asl';
 
 const DYNAMO_TRANSIENT_RETRY = dynamoTransient('UnprocessedKeysError');
@@ -52,23 +51,15 @@ export const VERIFY_CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
 
 type Payload = { [key: string]: Json };
 
-function lambdaTask(
+/** A Lambda task of this definition (retries of transient faults by default). */
+function task(
   fn: VerifyFunction,
   payload: Payload,
   resultPath: string | null,
   next: string,
   retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT, DYNAMO_TRANSIENT_RETRY],
 ) {
-  return {
-    Type: 'Task' as const,
-    Resource: LAMBDA_INVOKE,
-    Parameters: { FunctionName: placeholder(fn), Payload: payload },
-    ResultSelector: { 'value.$': '$.Payload' },
-    ResultPath: resultPath,
-    TimeoutSeconds: 900,
-    Retry: retry,
-    Next: next,
-  };
+  return lambdaTask(fn, payload, resultPath, next, retry);
 }
 
 const segmentPayload: Payload = {
@@ -103,12 +94,7 @@ function segmentLoop(side: LoopSide): Record<string, AslState> {
   const n = loopStates(side);
   return {
     [n.readControls]: {
-      ...lambdaTask(
-        VerifyFunction.CONTROL,
-        { op: 'controls', ...segmentPayload },
-        '$.controls',
-        n.controlsChoice,
-      ),
+      ...task(VerifyFunction.CONTROL, { op: 'controls', ...segmentPayload }, '$.controls', n.controlsChoice),
       Comment: 'Operator controls shared with backfill (pause, rate) and whether the segment is done',
     },
     [n.controlsChoice]: {
@@ -123,7 +109,7 @@ function segmentLoop(side: LoopSide): Record<string, AslState> {
     [n.paused]: { Type: 'Wait', SecondsPath: '$.controls.value.waitSeconds', Next: n.nextIteration },
     [n.rate]: { Type: 'Wait', SecondsPath: '$.controls.value.waitSeconds', Next: n.nextIteration },
     [n.scan]: {
-      ...lambdaTask(VerifyFunction.SCAN, segmentPayload, '$.page', n.pagesChoice, [
+      ...task(VerifyFunction.SCAN, segmentPayload, '$.page', n.pagesChoice, [
         {
           ErrorEquals: ['VerifyCheckpointConflictError'],
           IntervalSeconds: 5,
@@ -201,7 +187,7 @@ export function verifyDefinition(): AslMachine {
     StartAt: 'Preflight',
     States: {
       Preflight: {
-        ...lambdaTask(
+        ...task(
           VerifyFunction.CONTROL,
           {
             op: 'preflight',
@@ -243,7 +229,7 @@ export function verifyDefinition(): AslMachine {
       CompareLegacySegments: segmentMap('legacy', 'CompareLegacySegments'),
       FindExtras: segmentMap('extras', 'FindExtras'),
       Recheck: {
-        ...lambdaTask(
+        ...task(
           VerifyFunction.RECHECK,
           { 'runId.$': '$.run.runId', 'actor.$': '$.run.actor' },
           '$.step',
@@ -253,7 +239,7 @@ export function verifyDefinition(): AslMachine {
         Comment: 'Re-reads suspects once the frontier has passed their legacy read; only survivors are drift',
       },
       Repair: {
-        ...lambdaTask(
+        ...task(
           VerifyFunction.REPAIR,
           { 'runId.$': '$.run.runId', 'actor.$': '$.run.actor' },
           '$.step',
@@ -263,7 +249,7 @@ export function verifyDefinition(): AslMachine {
         Comment: 'Conditional repair of confirmed drift that loses to any CDC write meanwhile; audited',
       },
       Advance: {
-        ...lambdaTask(VerifyFunction.CONTROL, { op: 'advance', ...runPayload }, '$.advance', 'NextRound'),
+        ...task(VerifyFunction.CONTROL, { op: 'advance', ...runPayload }, '$.advance', 'NextRound'),
         Catch: failToRelease,
         Comment: 'The next stage, from checkpoints and suspects in the control table; renews the lock',
       },
@@ -313,17 +299,17 @@ export function verifyDefinition(): AslMachine {
       },
       ContinuedAsNew: { Type: 'Succeed' },
       Report: {
-        ...lambdaTask(VerifyFunction.CONTROL, { op: 'report', ...runPayload }, '$.report', 'ReleaseLock'),
+        ...task(VerifyFunction.CONTROL, { op: 'report', ...runPayload }, '$.report', 'ReleaseLock'),
         Catch: failToRelease,
         Comment: 'VERIFY#<runId>: counts per class, checksums, samples, clean flag; metrics per class',
       },
       ReleaseLock: {
-        ...lambdaTask(VerifyFunction.CONTROL, { op: 'release', ...runPayload }, '$.released', 'Succeeded'),
+        ...task(VerifyFunction.CONTROL, { op: 'release', ...runPayload }, '$.released', 'Succeeded'),
         Catch: failToRelease,
       },
       Succeeded: { Type: 'Succeed', OutputPath: '$.report.value' },
       ReleaseOnFailure: {
-        ...lambdaTask(
+        ...task(
           VerifyFunction.CONTROL,
           { op: 'fail', ...runPayload, 'error.$': '$.error' },
           '$.released',
