@@ -70,11 +70,6 @@ describe('Function: planWrite', () => {
     ['the sequence number is not digits', change(ChangeKind.REMOVE, key, '12a', T0), /not a decimal integer/],
     ['the sequence number is 0 (reserved for backfill)', change(ChangeKind.REMOVE, key, '0', T0), /reserved/],
     [
-      'mapItem moves the key',
-      change(ChangeKind.INSERT, key, '1', T0, { ...key, PK: { S: 'elsewhere' } }),
-      /must not move an item/,
-    ],
-    [
       'mapItem returns metadata attributes',
       change(ChangeKind.INSERT, key, '1', T0, { ...key, _dr_seq: { S: 'x' } }),
       /metadata attributes _dr_seq/,
@@ -82,6 +77,14 @@ describe('Function: planWrite', () => {
   ])('refuses a poison record when %s', (_label, c, message) => {
     expect(() => planWrite(c, m)).toThrow(UnappliableChangeError);
     expect(() => planWrite(c, m)).toThrow(message);
+  });
+
+  it('refuses a poison record when mapItem moves the key', () => {
+    // The example mapping refuses legacy items that carry its key names, so a faulty mapping moves it here.
+    const movesKey = { ...m, mapItem: (x: Item) => ({ ...m.mapItem(x), PK: { S: 'elsewhere' } }) };
+    const c = change(ChangeKind.INSERT, key, '1', T0, { ...key });
+    expect(() => planWrite(c, movesKey)).toThrow(UnappliableChangeError);
+    expect(() => planWrite(c, movesKey)).toThrow(/must not move an item/);
   });
 });
 
