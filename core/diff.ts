@@ -17,10 +17,20 @@
  *
  * A legacy item `mapItem` refuses is `unmappable` (the backfill records it as poison, CDC dead-letters
  * it): verification counts it, it is never repaired.
+ *
+ * Two more classes are defects of the mapping, not drift of the stores: never re-checked, never repaired,
+ * and they make a run not clean.
+ *
+ * - `not-invertible`: a legacy item for which `unmapItem(mapItem(x))` is not `x` (it throws, or gives
+ *   back other attributes or another key). The read path would answer with the wrong item, and the new
+ *   item's origin would be computed wrongly. Checked on every legacy item the checksum pass reads.
+ * - `origin-unknown`: a live new item whose legacy origin cannot be computed: `unmapItem` throws, or the
+ *   key of what it returns does not map back to the item's key through `mapKey`. Without an origin there
+ *   is no way to tell an extra from a valid item, so it is never tombstoned.
  */
 import { type MetadataNames, isTombstone, stripMetadata } from './metadata';
-import type { Migration } from './migration';
-import { type Item, canonicalItem } from './values';
+import { type Migration, keyOf } from './migration';
+import { type Item, canonical, canonicalItem, itemsEqual } from './values';
 
 /** The classes of a compared pair. */
 export const DiffClass = {
@@ -30,6 +40,8 @@ export const DiffClass = {
   TOMBSTONED_IN_NEW: 'tombstoned-in-new',
   EXTRA_IN_NEW: 'extra-in-new',
   UNMAPPABLE: 'unmappable',
+  NOT_INVERTIBLE: 'not-invertible',
+  ORIGIN_UNKNOWN: 'origin-unknown',
 } as const;
 export type DiffClass = (typeof DiffClass)[keyof typeof DiffClass];
 
@@ -41,6 +53,14 @@ export const DIFF_CLASSES: readonly DiffClass[] = [
   DiffClass.TOMBSTONED_IN_NEW,
   DiffClass.EXTRA_IN_NEW,
   DiffClass.UNMAPPABLE,
+  DiffClass.NOT_INVERTIBLE,
+  DiffClass.ORIGIN_UNKNOWN,
+];
+
+/** The classes that are defects of the mapping (reported with a reason, never re-checked or repaired). */
+export const MAPPING_DEFECT_CLASSES: readonly DiffClass[] = [
+  DiffClass.NOT_INVERTIBLE,
+  DiffClass.ORIGIN_UNKNOWN,
 ];
 
 /** The classes that are drift (something to re-check and possibly repair). */
@@ -73,6 +93,64 @@ export function expectedNewItem(migration: Migration, legacy: Item, names: Metad
   const reserved = Object.keys(mapped).filter((n) => n.startsWith(names.prefix));
   if (reserved.length) return { unmappable: `mapItem wrote reserved attributes ${reserved.join(', ')}` };
   return { item: mapped };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/**
+ * Why `unmapItem(mapItem(legacy))` is not `legacy` (equality as DynamoDB compares: numbers by value,
+ * sets unordered), or undefined when it is. `mapped` is `mapItem(legacy)`, already computed.
+ */
+export function inverseProblem(migration: Migration, legacy: Item, mapped: Item): string | undefined {
+  let back: Item;
+  try {
+    back = migration.unmapItem(mapped);
+  } catch (err) {
+    return `unmapItem(mapItem(item)) threw ${errorText(err)}`;
+  }
+  if (itemsEqual(back, legacy)) return undefined;
+  const names = [...new Set([...Object.keys(legacy), ...Object.keys(back)])].sort();
+  const differ = names.filter((n) => {
+    const a = Object.hasOwn(legacy, n) ? legacy[n] : undefined;
+    const b = Object.hasOwn(back, n) ? back[n] : undefined;
+    return a === undefined || b === undefined || canonical(a) !== canonical(b);
+  });
+  return `unmapItem(mapItem(item)) differs from the item in ${differ.map((n) => JSON.stringify(n)).join(', ')}`;
+}
+
+/** The legacy key a new item comes from, or why it cannot be computed. */
+export type Origin = { readonly key: Item } | { readonly unknown: string };
+
+/**
+ * The legacy origin of a new item (metadata included or not): the legacy key of `unmapItem(item)`,
+ * accepted only when `mapKey` maps it back to the item's own key. Otherwise the origin is unknown:
+ * `unmapItem` or `mapKey` threw, or the key does not map back (a mapping defect, never drift).
+ */
+export function originOf(migration: Migration, item: Item, names: MetadataNames): Origin {
+  const newKey = keyOf(item, migration.newTable.key);
+  let legacyKey: Item;
+  try {
+    legacyKey = keyOf(migration.unmapItem(stripMetadata(item, names)), migration.legacyTable.key);
+  } catch (err) {
+    return { unknown: `unmapItem threw ${errorText(err)}` };
+  }
+  let back: Item;
+  try {
+    back = migration.mapKey(legacyKey);
+  } catch (err) {
+    return {
+      unknown: `mapKey threw ${errorText(err)} on the key unmapItem gives, ${canonicalItem(legacyKey)}`,
+    };
+  }
+  if (!itemsEqual(back, newKey))
+    return {
+      unknown:
+        `unmapItem gives the legacy key ${canonicalItem(legacyKey)}, which mapKey maps to ` +
+        `${canonicalItem(back)}, not to this item's key ${canonicalItem(newKey)}`,
+    };
+  return { key: legacyKey };
 }
 
 /**

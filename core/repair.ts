@@ -28,12 +28,17 @@
  * refuses an older, late or replayed change for that key, while a delete would erase the guard
  * (`attribute_not_exists` would let any old change re-create the item). The read path already treats
  * tombstones as not found.
+ *
+ * A tombstone is written only for an item whose legacy origin is computed and absent: the new item read
+ * in step 2 must give back, through `unmapItem` and `mapKey`, exactly the legacy key read in step 3.
+ * When its origin cannot be computed (a mapping defect: `origin-unknown`), nothing proves it is an
+ * extra, so nothing is written.
  */
 import { itemHash } from './checksum';
-import { DiffClass, classifyPair, expectedNewItem } from './diff';
+import { DiffClass, classifyPair, expectedNewItem, originOf } from './diff';
 import { BACKFILL_SEQ, type MetadataNames, Source, sequenceOf } from './metadata';
 import type { Migration } from './migration';
-import type { AttributeValue, Item } from './values';
+import { type AttributeValue, type Item, itemsEqual } from './values';
 
 /** A condition expression with its placeholders (the same shape as the apply rule's). */
 export interface RepairConditionSpec {
@@ -42,9 +47,9 @@ export interface RepairConditionSpec {
   readonly values: Readonly<Record<string, AttributeValue>>;
 }
 
-/** The write a repair makes (or `none`). */
+/** The write a repair makes (or `none`, with the reason when the class is a mapping problem). */
 export type RepairPlan =
-  | { readonly kind: 'none'; readonly cls: DiffClass }
+  | { readonly kind: 'none'; readonly cls: DiffClass; readonly reason?: string }
   | {
       readonly kind: 'put' | 'tombstone';
       readonly cls: DiffClass;
@@ -64,26 +69,45 @@ export function repairCondition(found: string | undefined, names: MetadataNames)
   return { expression: '#seq = :found', names: { '#seq': names.seq }, values: { ':found': { S: found } } };
 }
 
-/**
- * Plans the repair of one key from a fresh read of new (`current`, read first) and of legacy
- * (`legacy`, ConsistentRead, read second; undefined when absent). `newKey` is the new-table key.
- */
+/** What the repair read, in its order: new first (`current`), then legacy. */
+export interface RepairReads {
+  /** The new-table key. */
+  readonly newKey: Item;
+  /** The legacy key whose item was read (`{}` when the suspect has none). */
+  readonly legacyKey: Item;
+  /** The legacy item (ConsistentRead, read second); undefined when absent or not read. */
+  readonly legacy: Item | undefined;
+  /** The new item as stored (ConsistentRead, read first); undefined when absent. */
+  readonly current: Item | undefined;
+}
+
+/** Plans the repair of one key from fresh reads of new (first) and legacy (second). */
 export function planRepair(
   migration: Migration,
   names: MetadataNames,
-  newKey: Item,
-  legacy: Item | undefined,
-  current: Item | undefined,
+  reads: RepairReads,
   now: number,
 ): RepairPlan {
+  const { newKey, legacyKey, legacy, current } = reads;
   let expected: Item | undefined;
   if (legacy !== undefined) {
     const e = expectedNewItem(migration, legacy, names);
-    if ('unmappable' in e) return { kind: 'none', cls: DiffClass.UNMAPPABLE };
+    if ('unmappable' in e) return { kind: 'none', cls: DiffClass.UNMAPPABLE, reason: e.unmappable };
     expected = e.item;
   }
   const cls = classifyPair(expected, current, names);
   if (cls === DiffClass.MATCH) return { kind: 'none', cls };
+  if (expected === undefined && current !== undefined) {
+    // About to tombstone a live item: only when its origin is computed and is the legacy key read.
+    const origin = originOf(migration, current, names);
+    if ('unknown' in origin) return { kind: 'none', cls: DiffClass.ORIGIN_UNKNOWN, reason: origin.unknown };
+    if (!itemsEqual(origin.key, legacyKey))
+      return {
+        kind: 'none',
+        cls: DiffClass.ORIGIN_UNKNOWN,
+        reason: 'the new item now comes from another legacy key than the one read',
+      };
+  }
   const found = current === undefined ? undefined : sequenceOf(current, names);
   const meta: Item = {
     [names.seq]: { S: found ?? BACKFILL_SEQ },

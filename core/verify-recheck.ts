@@ -35,6 +35,8 @@ export const SuspectStatus = {
   CONFIRMED: 'confirmed',
   UNCONFIRMED_LAG: 'unconfirmed-lag',
   UNMAPPABLE: 'unmappable',
+  /** A defect of the mapping (`not-invertible`, `origin-unknown`): settled at once, never repaired. */
+  MAPPING_DEFECT: 'mapping-defect',
 } as const;
 export type SuspectStatus = (typeof SuspectStatus)[keyof typeof SuspectStatus];
 
@@ -45,7 +47,10 @@ export const RepairOutcome = {
   ALREADY_FIXED: 'already-fixed',
   /** The conditional write lost to a CDC write that happened meanwhile (the CDC value stands). */
   LOST_TO_CDC: 'lost-to-cdc',
-  /** The legacy item is now refused by mapItem: nothing to write. */
+  /**
+   * Nothing written: the legacy item is now refused by mapItem, or the new item's legacy origin cannot
+   * be computed (then it is not known to be an extra, and it is never tombstoned).
+   */
   SKIPPED: 'skipped',
 } as const;
 export type RepairOutcome = (typeof RepairOutcome)[keyof typeof RepairOutcome];
@@ -68,6 +73,8 @@ export interface Suspect {
   readonly waitingSince?: number;
   readonly settledAt?: number;
   readonly repair?: RepairOutcome;
+  /** Why the item is `unmappable` or a mapping defect (what `mapItem`/`unmapItem`/`mapKey` did). */
+  readonly reason?: string;
   /** Epoch seconds (control table TTL). */
   readonly expiresAt: number;
 }

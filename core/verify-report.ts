@@ -4,7 +4,7 @@
  * phase guardrails ("last verification clean") read it.
  */
 import { type SetChecksum, checksumsEqual } from './checksum';
-import { type ClassCounts, DRIFT_CLASSES, DiffClass, zeroCounts } from './diff';
+import { type ClassCounts, DRIFT_CLASSES, DiffClass, MAPPING_DEFECT_CLASSES, zeroCounts } from './diff';
 import type { SideTotals } from './verify-checkpoint';
 import { RepairOutcome, type Suspect, SuspectStatus } from './verify-recheck';
 import type { JsonItem } from './values';
@@ -46,7 +46,11 @@ export interface VerifyReport {
   readonly checksumsEqual?: boolean;
   /** Classes as the first pass saw them (lag included). */
   readonly firstPass?: ClassCounts;
-  /** Final classes: drift classes count confirmed drift only. */
+  /**
+   * Final classes: drift classes count confirmed drift only; `unmappable`, `not-invertible` and
+   * `origin-unknown` count defects of the mapping (never repaired). A not-invertible legacy item is
+   * also counted by how its new item compares (usually `match`).
+   */
   readonly counts?: ClassCounts;
   /** Suspects the re-check cleared (lag, not drift). */
   readonly lagResolved?: number;
@@ -55,9 +59,12 @@ export interface VerifyReport {
   /** Suspects not stored because the per-segment cap was reached (the run is then not clean). */
   readonly suspectsDropped?: number;
   readonly repairs?: RepairCounts;
-  /** Up to 100 legacy keys (DynamoDB JSON) per sample class. */
+  /**
+   * Up to 100 keys (DynamoDB JSON) per class: legacy keys, except for `origin-unknown`, whose legacy key
+   * cannot be computed (new keys).
+   */
   readonly samples?: Readonly<Record<string, readonly JsonItem[]>>;
-  /** No confirmed drift, nothing unconfirmed, unmappable or dropped. */
+  /** No confirmed drift, nothing unconfirmed, unmappable, not invertible, of unknown origin or dropped. */
   readonly clean?: boolean;
   readonly error?: string;
 }
@@ -97,6 +104,8 @@ export function summarize(
     firstPass[DiffClass.MATCH] = sums.scanned - (sums.counts[DiffClass.UNMAPPABLE] ?? 0);
     firstPass[DiffClass.UNMAPPABLE] = sums.counts[DiffClass.UNMAPPABLE] ?? 0;
   }
+  // Only the checksum pass checks invertibility (every run makes it, over every legacy item).
+  firstPass[DiffClass.NOT_INVERTIBLE] = sums.counts[DiffClass.NOT_INVERTIBLE] ?? 0;
   const counts = zeroCounts();
   counts[DiffClass.MATCH] = firstPass[DiffClass.MATCH];
   const samples: Record<string, JsonItem[]> = {};
@@ -120,6 +129,10 @@ export function summarize(
       case SuspectStatus.UNMAPPABLE:
         counts[DiffClass.UNMAPPABLE]++;
         sample(DiffClass.UNMAPPABLE, s.legacyKey);
+        break;
+      case SuspectStatus.MAPPING_DEFECT:
+        counts[s.class]++;
+        sample(s.class, Object.keys(s.legacyKey).length > 0 ? s.legacyKey : s.newKey);
         break;
       default:
         unconfirmedLag++;
@@ -145,6 +158,11 @@ export function summarize(
     suspectsDropped,
     repairs,
     samples,
-    clean: drift === 0 && unconfirmedLag === 0 && counts[DiffClass.UNMAPPABLE] === 0 && suspectsDropped === 0,
+    clean:
+      drift === 0 &&
+      unconfirmedLag === 0 &&
+      counts[DiffClass.UNMAPPABLE] === 0 &&
+      MAPPING_DEFECT_CLASSES.every((c) => counts[c] === 0) &&
+      suspectsDropped === 0,
   };
 }

@@ -25,7 +25,16 @@ import { acquireRunLock } from '../../adapters/run-lock';
 import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
 import { ChecksumAccumulator, itemHash } from '../../core/checksum';
 import { ControlKey } from '../../core/control';
-import { DiffClass, classifyLegacy, classifyPair, expectedNewItem, zeroCounts } from '../../core/diff';
+import {
+  DiffClass,
+  MAPPING_DEFECT_CLASSES,
+  classifyLegacy,
+  classifyPair,
+  expectedNewItem,
+  inverseProblem,
+  originOf,
+  zeroCounts,
+} from '../../core/diff';
 import { isTombstone, metadataNames, stripMetadata } from '../../core/metadata';
 import { type Migration, keyOf } from '../../core/migration';
 import { planRepair } from '../../core/repair';
@@ -57,7 +66,7 @@ import {
   sequenceToken,
 } from '../../core/verify-recheck';
 import { type VerifyReport, VerifyStatus, summarize } from '../../core/verify-report';
-import { type Item, itemFromDynamoJson, itemToDynamoJson, itemsEqual } from '../../core/values';
+import { type Item, itemFromDynamoJson, itemToDynamoJson } from '../../core/values';
 import { keyId } from '../../adapters/verify-io';
 
 // ---------------------------------------------------------------------------------------------
@@ -279,9 +288,17 @@ function checkSegment(p: SegmentPayload): void {
   }
 }
 
-/** Hash id of a suspect's legacy key (new-side items with no legacy key use their new key). */
-function suspectId(key: Item, side: string): string {
-  return `${side === 'n' ? 'n' : ''}${itemHash(key).slice(0, 40)}`;
+/**
+ * Id of a suspect: a hash of its legacy key (new-side items with no legacy key use their new key). A
+ * mapping defect has its own prefix, so it never replaces the drift suspect of the same key.
+ */
+function suspectId(s: Suspect): string {
+  const legacyKey = itemFromDynamoJson(s.legacyKey);
+  const byLegacy = Object.keys(legacyKey).length > 0;
+  const hash = itemHash(byLegacy ? legacyKey : itemFromDynamoJson(s.newKey)).slice(0, 40);
+  if (s.firstClass === DiffClass.NOT_INVERTIBLE) return `i${hash}`;
+  if (s.firstClass === DiffClass.ORIGIN_UNKNOWN) return `o${hash}`;
+  return `${byLegacy ? '' : 'n'}${hash}`;
 }
 
 function expiresAt(deps: VerifyDeps): number {
@@ -294,12 +311,8 @@ async function listSuspects(deps: VerifyDeps, runId: string): Promise<Suspect[]>
 
 async function saveSuspect(deps: VerifyDeps, s: Suspect & { sk?: string }): Promise<void> {
   const { sk: _sk, ...doc } = s;
-  const legacyKey = itemFromDynamoJson(doc.legacyKey);
-  const id = Object.keys(legacyKey).length
-    ? suspectId(legacyKey, 'l')
-    : suspectId(itemFromDynamoJson(doc.newKey), 'n');
   await deps.store.putUnversioned(
-    VerifyKey.suspect(doc.runId, id),
+    VerifyKey.suspect(doc.runId, suspectId(doc)),
     doc as unknown as Parameters<ControlStore['putUnversioned']>[1],
   );
 }
@@ -525,6 +538,8 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
       metrics.addMetric('VerifyTombstonedInNew', 'Count', c[DiffClass.TOMBSTONED_IN_NEW]);
       metrics.addMetric('VerifyExtraInNew', 'Count', c[DiffClass.EXTRA_IN_NEW]);
       metrics.addMetric('VerifyUnmappable', 'Count', c[DiffClass.UNMAPPABLE]);
+      metrics.addMetric('VerifyNotInvertible', 'Count', c[DiffClass.NOT_INVERTIBLE]);
+      metrics.addMetric('VerifyOriginUnknown', 'Count', c[DiffClass.ORIGIN_UNKNOWN]);
       metrics.addMetric(
         'VerifyConfirmedDrift',
         'Count',
@@ -632,16 +647,17 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       const legacyKey = keyOf(legacy, m.legacyTable.key);
       const expected = expectedNewItem(m, legacy, names);
       let newKey: Item | undefined;
+      let reason = 'unmappable' in expected ? expected.unmappable : '';
       if ('item' in expected) {
         try {
           newKey = m.mapKey(legacyKey);
-        } catch {
-          newKey = undefined;
+        } catch (err) {
+          reason = `mapKey threw ${(err as Error)?.name}: ${(err as Error)?.message}`;
         }
       }
       if (!('item' in expected) || newKey === undefined) {
         counts[DiffClass.UNMAPPABLE]++;
-        suspects.push(suspectOf(runId, legacyKey, {}, DiffClass.UNMAPPABLE, 'absent', seenAt));
+        suspects.push(suspectOf(runId, legacyKey, {}, DiffClass.UNMAPPABLE, 'absent', seenAt, reason));
         continue;
       }
       acc.content.add(expected.item);
@@ -662,21 +678,30 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
     return { counts, suspects, tombstones: 0 };
   }
 
-  /** Sums pass: checksum of `mapItem(legacy)`; unmappable items are counted and kept as suspects. */
+  /**
+   * Sums pass: checksum of `mapItem(legacy)`; unmappable items are counted and kept as suspects. It is
+   * the one pass every run makes over every legacy item, and it has `mapItem(x)` at hand, so it also
+   * checks `unmapItem(mapItem(x)) = x` on every item (`not-invertible`): CPU only, no reads.
+   */
   function sumsPage(items: readonly Item[], acc: Accumulators, runId: string) {
     const counts = zeroCounts();
     const suspects: Suspect[] = [];
     const seenAt = deps.now();
     for (const legacy of items) {
+      const legacyKey = keyOf(legacy, m.legacyTable.key);
       const expected = expectedNewItem(m, legacy, names);
-      if ('item' in expected) {
-        acc.content.add(expected.item);
+      if ('unmappable' in expected) {
+        counts[DiffClass.UNMAPPABLE]++;
+        suspects.push(
+          suspectOf(runId, legacyKey, {}, DiffClass.UNMAPPABLE, 'absent', seenAt, expected.unmappable),
+        );
         continue;
       }
-      counts[DiffClass.UNMAPPABLE]++;
-      suspects.push(
-        suspectOf(runId, keyOf(legacy, m.legacyTable.key), {}, DiffClass.UNMAPPABLE, 'absent', seenAt),
-      );
+      acc.content.add(expected.item);
+      const problem = inverseProblem(m, legacy, expected.item);
+      if (problem === undefined) continue;
+      counts[DiffClass.NOT_INVERTIBLE]++;
+      suspects.push(suspectOf(runId, legacyKey, {}, DiffClass.NOT_INVERTIBLE, 'absent', seenAt, problem));
     }
     return { counts, suspects, tombstones: 0 };
   }
@@ -704,22 +729,25 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
     for (const item of items) {
       if (isTombstone(item, names)) continue;
       const newKey = keyOf(item, m.newTable.key);
-      let legacyKey: Item | undefined;
-      try {
-        legacyKey = keyOf(m.unmapItem(stripMetadata(item, names)), m.legacyTable.key);
-        // The origin must map back to this very key; otherwise the item is an orphan at a wrong key.
-        if (!itemsEqual(m.mapKey(legacyKey), newKey)) legacyKey = undefined;
-      } catch {
-        legacyKey = undefined;
-      }
-      if (legacyKey === undefined) {
-        counts[DiffClass.EXTRA_IN_NEW]++;
+      // Without a computable origin (one that maps back to this very key) nothing says whether the item
+      // is an extra: a mapping defect, reported by its new key and never repaired.
+      const origin = originOf(m, item, names);
+      if ('unknown' in origin) {
+        counts[DiffClass.ORIGIN_UNKNOWN]++;
         suspects.push(
-          suspectOf(runId, {}, newKey, DiffClass.EXTRA_IN_NEW, sequenceToken(item, names), seenAt),
+          suspectOf(
+            runId,
+            {},
+            newKey,
+            DiffClass.ORIGIN_UNKNOWN,
+            sequenceToken(item, names),
+            seenAt,
+            origin.unknown,
+          ),
         );
         continue;
       }
-      rows.push({ item, legacyKey, newKey });
+      rows.push({ item, legacyKey: origin.key, newKey });
     }
     const origins = await deps.legacy.batchGet(
       rows.map((r) => r.legacyKey),
@@ -742,6 +770,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
     cls: DiffClass,
     seenToken: string,
     seenAt: number,
+    reason?: string,
   ): Suspect {
     return {
       runId,
@@ -751,8 +780,14 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
       class: cls,
       seenToken,
       seenAt,
-      status: cls === DiffClass.UNMAPPABLE ? SuspectStatus.UNMAPPABLE : SuspectStatus.PENDING,
+      status:
+        cls === DiffClass.UNMAPPABLE
+          ? SuspectStatus.UNMAPPABLE
+          : MAPPING_DEFECT_CLASSES.includes(cls)
+            ? SuspectStatus.MAPPING_DEFECT
+            : SuspectStatus.PENDING,
       rounds: 0,
+      ...(reason !== undefined ? { reason } : {}),
       expiresAt: expiresAt(deps),
     };
   }
@@ -1000,8 +1035,20 @@ export function makeVerifyRepairHandler(deps: VerifyDeps): (p: RunPayload) => Pr
       const current = await deps.fresh.get(newKey, true);
       const legacy = Object.keys(legacyKey).length ? await deps.legacy.get(legacyKey, true) : undefined;
       const now = deps.now();
-      const plan = planRepair(m, names, newKey, legacy, current, now);
+      const plan = planRepair(m, names, { newKey, legacyKey, legacy, current }, now);
       let outcome: RepairOutcome;
+      if (plan.kind === 'none' && plan.cls === DiffClass.ORIGIN_UNKNOWN) {
+        // The item's origin cannot be computed now: a mapping defect, not an extra to tombstone.
+        await saveSuspect(deps, {
+          ...s,
+          class: plan.cls,
+          status: SuspectStatus.MAPPING_DEFECT,
+          repair: RepairOutcome.SKIPPED,
+          ...(plan.reason !== undefined ? { reason: plan.reason } : {}),
+        });
+        processed++;
+        continue;
+      }
       if (plan.kind === 'none') {
         outcome = plan.cls === DiffClass.UNMAPPABLE ? RepairOutcome.SKIPPED : RepairOutcome.ALREADY_FIXED;
       } else {

@@ -7,9 +7,20 @@ import {
   combineChecksums,
   itemHash,
 } from '../../core/checksum';
-import { DiffClass, classifyLegacy, classifyPair, expectedNewItem } from '../../core/diff';
+import {
+  DiffClass,
+  classifyLegacy,
+  classifyPair,
+  expectedNewItem,
+  inverseProblem,
+  originOf,
+} from '../../core/diff';
 import { metadataNames } from '../../core/metadata';
-import { type Item, canonicalItem } from '../../core/values';
+import type { Migration } from '../../core/migration';
+import { SuspectStatus, type Suspect } from '../../core/verify-recheck';
+import { summarize } from '../../core/verify-report';
+import { initialVerifyCheckpoint, sideTotals } from '../../core/verify-checkpoint';
+import { type Item, canonicalItem, itemToDynamoJson } from '../../core/values';
 import { usersMigration } from '../../examples/users/migration';
 import { item as anyItem } from '../helpers/arbitraries';
 
@@ -100,6 +111,151 @@ describe('Function: classifyLegacy', () => {
     expect(expectedNewItem(usersMigration, legacy, names)).toEqual({
       unmappable: expect.stringContaining('profile'),
     });
+  });
+});
+
+describe('Function: originOf', () => {
+  const legacy: Item = { userId: { S: 'u1' }, fullName: { S: 'Ada' } };
+  const stored: Item = { ...usersMigration.mapItem(legacy), ...meta() };
+  const withUnmap = (unmapItem: Migration['unmapItem']): Migration => ({ ...usersMigration, unmapItem });
+
+  it('computes the legacy key of a new item, metadata and all', () => {
+    // Act / Assess
+    expect(originOf(usersMigration, stored, names)).toEqual({ key: { userId: { S: 'u1' } } });
+  });
+
+  it.each<[string, Migration, RegExp]>([
+    [
+      'unmapItem throws',
+      withUnmap(() => {
+        throw new RangeError('no inverse');
+      }),
+      /^unmapItem threw RangeError: no inverse$/,
+    ],
+    [
+      'the key it gives maps to another new key',
+      withUnmap((i) => ({ ...usersMigration.unmapItem(i), userId: { S: 'u2' } })),
+      /mapKey maps to .*USER#u2.*, not to this item's key .*USER#u1/,
+    ],
+    [
+      'the key it gives lacks a key attribute',
+      withUnmap((i) => {
+        const { userId: _u, ...rest } = usersMigration.unmapItem(i);
+        return rest;
+      }),
+      /^mapKey threw TypeError: expected string attribute "userId"/,
+    ],
+  ])('gives no origin, with the reason, when %s', (_n, m, reason) => {
+    // Act
+    const origin = originOf(m, stored, names);
+
+    // Assess
+    expect(origin).toEqual({ unknown: expect.stringMatching(reason) });
+  });
+});
+
+describe('Function: inverseProblem', () => {
+  it('accepts an item the mapping gives back (equal as DynamoDB compares)', () => {
+    // Prepare: the inverse writes the number in another form and the set in another order
+    const legacy: Item = { userId: { S: 'u1' }, n: { N: '1.50' }, s: { SS: ['a', 'b'] } };
+    const m = withInverse((i) => ({
+      ...usersMigration.unmapItem(i),
+      n: { N: '15E-1' },
+      s: { SS: ['b', 'a'] },
+    }));
+
+    // Act / Assess
+    expect(inverseProblem(m, legacy, m.mapItem(legacy))).toBeUndefined();
+  });
+
+  it('names the attributes that come back different, missing or extra', () => {
+    // Prepare
+    const legacy: Item = { userId: { S: 'u1' }, a: { S: 'x' }, b: { N: '1' } };
+    const m = withInverse((i) => {
+      const { b: _b, ...rest } = usersMigration.unmapItem(i);
+      return { ...rest, a: { S: 'y' }, c: { NULL: true } };
+    });
+
+    // Act / Assess
+    expect(inverseProblem(m, legacy, m.mapItem(legacy))).toBe(
+      'unmapItem(mapItem(item)) differs from the item in "a", "b", "c"',
+    );
+  });
+
+  it('reports an inverse that throws', () => {
+    // Prepare
+    const m = withInverse(() => {
+      throw new TypeError('boom');
+    });
+
+    // Act / Assess
+    expect(inverseProblem(m, { userId: { S: 'u' } }, {})).toBe(
+      'unmapItem(mapItem(item)) threw TypeError: boom',
+    );
+  });
+
+  function withInverse(unmapItem: Migration['unmapItem']): Migration {
+    return { ...usersMigration, unmapItem };
+  }
+});
+
+describe('Function: summarize', () => {
+  const suspect = (over: Partial<Suspect>): Suspect => ({
+    runId: 'r',
+    legacyKey: {},
+    newKey: {},
+    firstClass: DiffClass.CONTENT_DIFFERS,
+    class: DiffClass.CONTENT_DIFFERS,
+    seenToken: 'absent',
+    seenAt: 0,
+    status: SuspectStatus.CONFIRMED,
+    rounds: 1,
+    expiresAt: 0,
+    ...over,
+  });
+  const none = sideTotals([]);
+  const sums = {
+    ...sideTotals([initialVerifyCheckpoint('r', 'sums', 0, 1, 0)]),
+    scanned: 3,
+    segmentsDone: 1,
+    counts: { ...none.counts, [DiffClass.NOT_INVERTIBLE]: 1 },
+  };
+
+  it('counts mapping defects by class, lists them by legacy key or else new key, and is not clean', () => {
+    // Prepare
+    const legacyKey = itemToDynamoJson({ userId: { S: 'u1' } });
+    const newKey = itemToDynamoJson({ PK: { S: 'USER#x' }, SK: { S: 'PROFILE' } });
+    const suspects = [
+      suspect({
+        legacyKey,
+        firstClass: DiffClass.NOT_INVERTIBLE,
+        class: DiffClass.NOT_INVERTIBLE,
+        status: SuspectStatus.MAPPING_DEFECT,
+      }),
+      suspect({
+        newKey,
+        firstClass: DiffClass.ORIGIN_UNKNOWN,
+        class: DiffClass.ORIGIN_UNKNOWN,
+        status: SuspectStatus.MAPPING_DEFECT,
+      }),
+    ];
+
+    // Act
+    const out = summarize(sums, none, none, none, suspects);
+
+    // Assess
+    expect(out.counts).toMatchObject({
+      [DiffClass.MATCH]: 3,
+      [DiffClass.NOT_INVERTIBLE]: 1,
+      [DiffClass.ORIGIN_UNKNOWN]: 1,
+    });
+    expect(out.firstPass[DiffClass.NOT_INVERTIBLE]).toBe(1);
+    expect(out.samples).toEqual({
+      [DiffClass.NOT_INVERTIBLE]: [legacyKey],
+      [DiffClass.ORIGIN_UNKNOWN]: [newKey],
+    });
+    expect(out.clean).toBe(false);
+    expect(summarize(sums, none, none, none, []).clean).toBe(true);
   });
 });
 

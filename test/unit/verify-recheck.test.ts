@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { DiffClass, classifyPair } from '../../core/diff';
 import { BACKFILL_SEQ, metadataNames } from '../../core/metadata';
+import type { Migration } from '../../core/migration';
 import { planRepair } from '../../core/repair';
 import {
   VerifySide,
@@ -118,14 +119,15 @@ describe('Function: sequenceToken', () => {
 describe('Function: planRepair', () => {
   const legacy: Item = { userId: { S: 'u1' }, fullName: { S: 'Ada' } };
   const mapped = usersMigration.mapItem(legacy);
-  const key = usersMigration.mapKey({ userId: { S: 'u1' } });
+  const user: Item = { userId: { S: 'u1' } };
+  const key = usersMigration.mapKey(user);
 
   it('rewrites differing content keeping the sequence it found, under "#seq = :found"', () => {
     // Prepare
     const current: Item = { ...mapped, displayName: { S: 'junk' }, _dr_seq: { S: seq(9) } };
 
     // Act
-    const plan = planRepair(usersMigration, names, key, legacy, current, 1234);
+    const plan = planRepair(usersMigration, names, { newKey: key, legacyKey: user, legacy, current }, 1234);
 
     // Assess
     expect(plan).toMatchObject({
@@ -140,7 +142,12 @@ describe('Function: planRepair', () => {
 
   it('writes a missing item with the backfill sequence under attribute_not_exists', () => {
     // Act
-    const plan = planRepair(usersMigration, names, key, legacy, undefined, 1);
+    const plan = planRepair(
+      usersMigration,
+      names,
+      { newKey: key, legacyKey: user, legacy, current: undefined },
+      1,
+    );
 
     // Assess
     expect(plan).toMatchObject({
@@ -157,7 +164,12 @@ describe('Function: planRepair', () => {
     const current: Item = { ...mapped, _dr_seq: { S: seq(4) } };
 
     // Act
-    const plan = planRepair(usersMigration, names, key, undefined, current, 1);
+    const plan = planRepair(
+      usersMigration,
+      names,
+      { newKey: key, legacyKey: user, legacy: undefined, current },
+      1,
+    );
 
     // Assess
     expect(plan).toMatchObject({
@@ -167,9 +179,43 @@ describe('Function: planRepair', () => {
     });
   });
 
+  it.each<[string, Migration, Item]>([
+    [
+      'unmapItem throws on it',
+      {
+        ...usersMigration,
+        unmapItem: () => {
+          throw new TypeError('cannot unmap');
+        },
+      },
+      user,
+    ],
+    [
+      'its origin maps to another key',
+      { ...usersMigration, unmapItem: (i) => ({ ...usersMigration.unmapItem(i), userId: { S: 'u9' } }) },
+      user,
+    ],
+    ['it comes from another legacy key than the one read', usersMigration, { userId: { S: 'u2' } }],
+    ['the suspect has no legacy key', usersMigration, {}],
+  ])('never tombstones a live item whose origin is not the legacy key read: %s', (_n, m, legacyKey) => {
+    // Prepare: legacy absent at the key read; the new item is a valid copy of u1
+    const current: Item = { ...mapped, _dr_seq: { S: seq(4) } };
+
+    // Act
+    const plan = planRepair(m, names, { newKey: key, legacyKey, legacy: undefined, current }, 1);
+
+    // Assess
+    expect(plan).toEqual({ kind: 'none', cls: DiffClass.ORIGIN_UNKNOWN, reason: expect.any(String) });
+  });
+
   it('plans nothing when the stores already agree (a rerun repairs nothing)', () => {
     // Act
-    const plan = planRepair(usersMigration, names, key, legacy, { ...mapped, _dr_seq: { S: seq(2) } }, 1);
+    const plan = planRepair(
+      usersMigration,
+      names,
+      { newKey: key, legacyKey: user, legacy, current: { ...mapped, _dr_seq: { S: seq(2) } } },
+      1,
+    );
 
     // Assess
     expect(plan).toEqual({ kind: 'none', cls: DiffClass.MATCH });
