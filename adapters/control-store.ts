@@ -6,6 +6,7 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  type Put,
   PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
@@ -164,7 +165,6 @@ export class ControlStore {
   ): Promise<MigrationState> {
     const expected = current?.version ?? 0;
     const stored = { ...next, version: expected + 1 } as MigrationState;
-    const auditSk = ControlKey.audit(new Date(audit.at).toISOString(), auditId);
     try {
       await this.client.send(
         new TransactWriteItemsCommand({
@@ -181,13 +181,7 @@ export class ControlStore {
                   expected === 0 ? undefined : { ':expected': { N: String(expected) } },
               },
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: toSdkItem(this.encode(auditSk, audit as unknown as Record<string, ControlValue>)),
-                ConditionExpression: absent,
-              },
-            },
+            { Put: this.auditPut(audit, auditId) },
           ],
         }),
       );
@@ -197,6 +191,19 @@ export class ControlStore {
       throw err;
     }
     return stored;
+  }
+
+  /**
+   * The put of an `AUDIT#<iso-time>#<id>` record, for a transaction that makes a change and audits it
+   * at once; it fails if the record exists (audit records are never overwritten).
+   */
+  auditPut(audit: AuditRecord, auditId: string): Put {
+    const sk = ControlKey.audit(new Date(audit.at).toISOString(), auditId);
+    return {
+      TableName: this.tableName,
+      Item: toSdkItem(this.encode(sk, audit as unknown as Record<string, ControlValue>)),
+      ConditionExpression: absent,
+    };
   }
 
   /** Lists audit records, oldest first. */

@@ -1,19 +1,23 @@
 /**
  * Verification's I/O (issue 5): batched key lookups (BatchGetItem in chunks of 100, unprocessed keys
  * retried with the backfill's jittered backoff), consistent single reads, and the repair's conditional
- * write. Scan pages come from the backfill's `scanSegmentPage` (the same segment machinery).
+ * write with its audit record in one transaction. Scan pages come from the backfill's `scanSegmentPage`
+ * (the same segment machinery).
  */
+import { randomUUID } from 'node:crypto';
 import {
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { fullJitterDelay } from '../core/backoff';
-import type { RepairConditionSpec } from '../core/repair';
+import type { RepairWrite } from '../core/repair';
+import { RepairTransactionError } from '../core/verify-errors';
 import { type Item, canonicalItem } from '../core/values';
 import { type RetryTiming, realRetryTiming, runPool, withRetry } from './backfill-io';
+import type { ControlStore } from './control-store';
 import { fromSdkItem, toSdkItem } from './dynamodb';
 
 /** Keys per BatchGetItem request (DynamoDB's limit). */
@@ -112,33 +116,72 @@ export class KeyReader {
   }
 }
 
-/** Writes a repair under its condition; `lost` when the condition failed (a CDC write got there first). */
-export async function conditionalPut(
+/** Cancellation reasons worth another transaction: nothing was decided about the items. */
+const TRANSIENT_REASONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
+
+/**
+ * Writes a repair and its audit record in one `TransactWriteItems`: both or neither.
+ *
+ * - `written`: both are stored.
+ * - `lost`: the repair's condition failed (a CDC write got there first, `lost-to-cdc`); DynamoDB
+ *   cancels the whole transaction, so no audit record is written either. Recognized by the reason of
+ *   the repair's own put (the first action), never by the audit's.
+ * - A transient cancellation (a conflicting write in flight, throttling) is retried with backoff, as a
+ *   new transaction; throttling and 5xx of the request itself are retried with the same client request
+ *   token, so a request that did commit but whose answer was lost is not applied twice.
+ *
+ * @throws RepairTransactionError for any other cancellation (the audit record exists, an invalid item):
+ *   nothing was written
+ */
+export async function transactRepair(
   client: DynamoDBClient,
-  tableName: string,
-  item: Item,
-  condition: RepairConditionSpec,
+  newTableName: string,
+  store: ControlStore,
+  write: RepairWrite,
   timing: RetryTiming = realRetryTiming,
 ): Promise<'written' | 'lost'> {
-  try {
-    await withRetry(
-      () =>
-        client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: toSdkItem(item),
-            ConditionExpression: condition.expression,
-            ExpressionAttributeNames: { ...condition.names },
-            ...(Object.keys(condition.values).length
-              ? { ExpressionAttributeValues: toSdkItem(condition.values) }
-              : {}),
-          }),
-        ),
-      timing,
-    );
-    return 'written';
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) return 'lost';
-    throw err;
+  const { condition } = write;
+  const audit = store.auditPut(write.audit, write.auditId);
+  for (let round = 0; ; round++) {
+    const token = round === 0 ? write.auditId : randomUUID();
+    try {
+      await withRetry(
+        () =>
+          client.send(
+            new TransactWriteItemsCommand({
+              ClientRequestToken: token,
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: newTableName,
+                    Item: toSdkItem(write.item),
+                    ConditionExpression: condition.expression,
+                    ExpressionAttributeNames: { ...condition.names },
+                    ...(Object.keys(condition.values).length
+                      ? { ExpressionAttributeValues: toSdkItem(condition.values) }
+                      : {}),
+                  },
+                },
+                { Put: audit },
+              ],
+            }),
+          ),
+        timing,
+      );
+      return 'written';
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const reasons = [0, 1].map((i) => err.CancellationReasons?.[i]?.Code ?? 'None');
+      if (reasons[0] === 'ConditionalCheckFailed') return 'lost';
+      const transient = reasons.some((r) => TRANSIENT_REASONS.has(r));
+      if (!transient || round + 1 >= timing.backoff.maxAttempts)
+        throw new RepairTransactionError(newTableName, reasons, err.message);
+      timing.onRetry?.(err, round);
+      await timing.sleep(fullJitterDelay(round, timing.backoff, timing.random()));
+    }
   }
 }

@@ -29,16 +29,22 @@
  * (`attribute_not_exists` would let any old change re-create the item). The read path already treats
  * tombstones as not found.
  *
+ * The write and its `AUDIT#` record are one transaction (`RepairWrite`): a repair is never written
+ * without its audit record, and an audit record never describes a repair that was not written. The
+ * transaction is cancelled as a whole when the repair's condition fails; that cancellation is the
+ * `lost-to-cdc` of step 4b, recognized by the reason of the repair's own put.
+ *
  * A tombstone is written only for an item whose legacy origin is computed and absent: the new item read
  * in step 2 must give back, through `unmapItem` and `mapKey`, exactly the legacy key read in step 3.
  * When its origin cannot be computed (a mapping defect: `origin-unknown`), nothing proves it is an
  * extra, so nothing is written.
  */
 import { itemHash } from './checksum';
+import type { AuditRecord } from './control';
 import { DiffClass, classifyPair, expectedNewItem, originOf } from './diff';
 import { BACKFILL_SEQ, type MetadataNames, Source, sequenceOf } from './metadata';
 import type { Migration } from './migration';
-import { type AttributeValue, type Item, itemsEqual } from './values';
+import { type AttributeValue, type Item, type JsonItem, itemToDynamoJson, itemsEqual } from './values';
 
 /** A condition expression with its placeholders (the same shape as the apply rule's). */
 export interface RepairConditionSpec {
@@ -61,6 +67,50 @@ export type RepairPlan =
       readonly beforeHash: string;
       readonly afterHash: string;
     };
+
+/** A planned write with its audit record: one transaction (both or neither). */
+export interface RepairWrite {
+  readonly item: Item;
+  readonly condition: RepairConditionSpec;
+  readonly audit: AuditRecord;
+  /** Id of the `AUDIT#<iso-time>#<id>` record; also the transaction's idempotency token. */
+  readonly auditId: string;
+}
+
+/** Who repairs what, for the audit record. */
+export interface RepairContext {
+  readonly migrationId: string;
+  readonly runId: string;
+  readonly actor: string;
+  /** The suspect's legacy key (DynamoDB JSON; `{}` when it has none). */
+  readonly legacyKey: JsonItem;
+  readonly newKey: Item;
+}
+
+/** The `AUDIT#` record of a planned write (`action: verify-repair`). */
+export function repairAudit(
+  plan: Extract<RepairPlan, { kind: 'put' | 'tombstone' }>,
+  ctx: RepairContext,
+  now: number,
+): AuditRecord {
+  return {
+    migrationId: ctx.migrationId,
+    at: now,
+    actor: ctx.actor,
+    action: 'verify-repair',
+    reason: `verification run ${ctx.runId} repaired confirmed ${plan.cls}`,
+    detail: {
+      runId: ctx.runId,
+      class: plan.cls,
+      write: plan.kind,
+      key: JSON.stringify(ctx.legacyKey),
+      newKey: JSON.stringify(itemToDynamoJson(ctx.newKey)),
+      beforeHash: plan.beforeHash,
+      afterHash: plan.afterHash,
+      keptSeq: plan.found ?? 'none',
+    },
+  };
+}
 
 /** The condition that loses to any CDC write since `found` was read. */
 export function repairCondition(found: string | undefined, names: MetadataNames): RepairConditionSpec {

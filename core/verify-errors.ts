@@ -83,3 +83,24 @@ export class VerifyCheckpointConflictError extends VerifyError {
 export class VerifyInputError extends VerifyError {
   override name = 'VerifyInputError';
 }
+
+/**
+ * DynamoDB refused the transaction of a repair and its audit record for another reason than the repair's
+ * own condition (which is `lost-to-cdc`, not an error): nothing was written, neither the repair nor
+ * its audit. The step fails; a rerun of the run (same runId) repairs the key again.
+ */
+export class RepairTransactionError extends VerifyError {
+  override name = 'RepairTransactionError';
+  constructor(
+    readonly tableName: string,
+    /** The cancellation reason codes, in transaction order: [repair of the new item, audit record]. */
+    readonly reasons: readonly string[],
+    detail: string,
+  ) {
+    super(
+      `the repair of an item of "${tableName}" and its audit record were refused together ` +
+        `(reasons: repair ${reasons[0] ?? 'unknown'}, audit ${reasons[1] ?? 'unknown'}; ${detail}); ` +
+        'nothing was written. Resume the run (same runId) to repair it again',
+    );
+  }
+}

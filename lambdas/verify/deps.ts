@@ -8,7 +8,7 @@ import { migrations } from 'dualread-definitions';
 import { type RetryTiming, realRetryTiming, scanSegmentPage, tableStatus } from '../../adapters/backfill-io';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
-import { KeyReader, conditionalPut } from '../../adapters/verify-io';
+import { KeyReader, transactRepair } from '../../adapters/verify-io';
 import { keyNames, type Migration } from '../../core/migration';
 import { VerifySide } from '../../core/verify-checkpoint';
 import { VerifyInputError } from '../../core/verify-errors';
@@ -63,14 +63,15 @@ export function verifyDepsFor(
   const newTable = o.newTableName ?? m.newTable.tableName;
   const timing = o.timing ?? realRetryTiming;
   const concurrency = o.lookupConcurrency ?? 4;
+  const store = new ControlStore(o.client, o.controlTableName, m.id);
   return {
     migration: m,
-    store: new ControlStore(o.client, o.controlTableName, m.id),
+    store,
     scanLegacy: (args) => scanSegmentPage(o.client, legacyTable, args, timing),
     scanNew: (args) => scanSegmentPage(o.client, newTable, args, timing),
     legacy: new KeyReader(o.client, legacyTable, keyNames(m.legacyTable.key), { timing, concurrency }),
     fresh: new KeyReader(o.client, newTable, keyNames(m.newTable.key), { timing, concurrency }),
-    putNew: (item, condition) => conditionalPut(o.client, newTable, item, condition, timing),
+    repairNew: (write) => transactRepair(o.client, newTable, store, write, timing),
     tableStatus: (side) => tableStatus(o.client, side === VerifySide.LEGACY ? legacyTable : newTable),
     now: o.now ?? (() => Date.now()),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

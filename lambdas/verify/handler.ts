@@ -19,7 +19,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ScanPage, runPool } from '../../adapters/backfill-io';
 import { ControlConflictError, type ControlStore, type Versioned } from '../../adapters/control-store';
-import type { RepairConditionSpec } from '../../core/repair';
 import { type BackfillLock, lockFor } from '../../core/backfill-lock';
 import { acquireRunLock } from '../../adapters/run-lock';
 import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
@@ -37,7 +36,7 @@ import {
 } from '../../core/diff';
 import { isTombstone, metadataNames, stripMetadata } from '../../core/metadata';
 import { type Migration, keyOf } from '../../core/migration';
-import { planRepair } from '../../core/repair';
+import { type RepairWrite, planRepair, repairAudit } from '../../core/repair';
 import {
   type VerifyCheckpoint,
   VerifyKey,
@@ -229,8 +228,13 @@ export interface VerifyDeps {
   readonly scanNew: (args: ScanArgs) => Promise<ScanPage>;
   readonly legacy: KeyReadPort;
   readonly fresh: KeyReadPort;
-  /** The repair's conditional put on the new table. */
-  readonly putNew: (item: Item, condition: RepairConditionSpec) => Promise<'written' | 'lost'>;
+  /**
+   * The repair's conditional put on the new table and its audit record, in one transaction: `lost` when
+   * the condition failed (a CDC write got there first; then nothing, not even the audit, is written).
+   */
+  readonly repairNew: (write: RepairWrite) => Promise<'written' | 'lost'>;
+  /** Ids of audit records. @default randomUUID */
+  readonly newAuditId?: () => string;
   readonly tableStatus: (which: VerifySide) => Promise<{ usable: boolean; detail: string }>;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -1053,27 +1057,14 @@ export function makeVerifyRepairHandler(deps: VerifyDeps): (p: RunPayload) => Pr
         outcome = plan.cls === DiffClass.UNMAPPABLE ? RepairOutcome.SKIPPED : RepairOutcome.ALREADY_FIXED;
       } else {
         await deps.beforeRepairWrite?.(newKey, legacyKey);
-        const written = await deps.putNew(plan.item, plan.condition);
+        const audit = repairAudit(
+          plan,
+          { migrationId: m.id, runId: p.runId, actor, legacyKey: s.legacyKey, newKey },
+          now,
+        );
+        const auditId = deps.newAuditId?.() ?? randomUUID();
+        const written = await deps.repairNew({ item: plan.item, condition: plan.condition, audit, auditId });
         outcome = written === 'written' ? RepairOutcome.REPAIRED : RepairOutcome.LOST_TO_CDC;
-        if (written === 'written') {
-          await deps.store.putUnversioned(ControlKey.audit(new Date(now).toISOString(), randomUUID()), {
-            migrationId: m.id,
-            at: now,
-            actor,
-            action: 'verify-repair',
-            reason: `verification run ${p.runId} repaired confirmed ${plan.cls}`,
-            detail: {
-              runId: p.runId,
-              class: plan.cls,
-              write: plan.kind,
-              key: JSON.stringify(s.legacyKey),
-              newKey: JSON.stringify(itemToDynamoJson(newKey)),
-              beforeHash: plan.beforeHash,
-              afterHash: plan.afterHash,
-              keptSeq: plan.found ?? 'none',
-            },
-          });
-        }
       }
       await saveSuspect(deps, { ...s, repair: outcome });
       processed++;

@@ -1,6 +1,16 @@
-import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KeyReader, UnprocessedKeysError, keyId } from '../../adapters/verify-io';
+import { ControlStore } from '../../adapters/control-store';
+import { KeyReader, UnprocessedKeysError, keyId, transactRepair } from '../../adapters/verify-io';
+import { repairCondition } from '../../core/repair';
+import { RepairTransactionError } from '../../core/verify-errors';
+import { metadataNames } from '../../core/metadata';
 import type { Item } from '../../core/values';
 
 const key = (i: number): Item => ({ PK: { S: `USER#${i}` }, SK: { S: 'PROFILE' } });
@@ -59,5 +69,137 @@ describe('Class: KeyReader', () => {
     // Act / Assess
     await expect(reader.batchGet([key(1)], false)).rejects.toThrow(UnprocessedKeysError);
     expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(4);
+  });
+});
+
+describe('Function: transactRepair', () => {
+  const ddb = mockClient(DynamoDBClient);
+  const sleeps: number[] = [];
+  const timing = {
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+    backoff: { baseMs: 10, capMs: 1_000, maxAttempts: 3 },
+  };
+  const store = new ControlStore(new DynamoDBClient({}), 'control', 'users');
+  const write = {
+    item: { ...key(1), v: { S: 'fixed' }, _dr_seq: { S: '9'.padStart(40, '0') } },
+    condition: repairCondition('9'.padStart(40, '0'), metadataNames('_dr_')),
+    audit: {
+      migrationId: 'users',
+      at: Date.UTC(2030, 0, 1),
+      actor: 'verify:r',
+      action: 'verify-repair',
+      reason: 'test',
+    },
+    auditId: 'audit-1',
+  };
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({
+      message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+      $metadata: {},
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
+  const client = () => new DynamoDBClient({});
+  beforeEach(() => {
+    ddb.reset();
+    sleeps.splice(0);
+  });
+
+  it('writes the repair and its audit record in one transaction, the audit only where none exists', async () => {
+    // Prepare
+    ddb.on(TransactWriteItemsCommand).resolves({});
+
+    // Act
+    const out = await transactRepair(client(), 'app-data', store, write, timing);
+
+    // Assess
+    expect(out).toBe('written');
+    const calls = ddb.commandCalls(TransactWriteItemsCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]!.args[0].input;
+    expect(input.ClientRequestToken).toBe('audit-1');
+    expect(input.TransactItems).toEqual([
+      {
+        Put: expect.objectContaining({
+          TableName: 'app-data',
+          ConditionExpression: '#seq = :found',
+          ExpressionAttributeNames: { '#seq': '_dr_seq' },
+          ExpressionAttributeValues: { ':found': { S: '9'.padStart(40, '0') } },
+        }),
+      },
+      {
+        Put: expect.objectContaining({
+          TableName: 'control',
+          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: expect.objectContaining({
+            pk: { S: 'MIGRATION#users' },
+            sk: { S: 'AUDIT#2030-01-01T00:00:00.000Z#audit-1' },
+            action: { S: 'verify-repair' },
+          }),
+        }),
+      },
+    ]);
+  });
+
+  it("reports lost-to-cdc when the repair's own condition failed", async () => {
+    // Prepare
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+
+    // Act / Assess
+    await expect(transactRepair(client(), 'app-data', store, write, timing)).resolves.toBe('lost');
+  });
+
+  it.each([
+    [
+      'the audit record exists',
+      ['None', 'ConditionalCheckFailed'],
+      /repair None, audit ConditionalCheckFailed/,
+    ],
+    ['the item is invalid', ['ValidationError', 'None'], /repair ValidationError, audit None/],
+  ])('fails with RepairTransactionError when %s (nothing was written)', async (_n, codes, message) => {
+    // Prepare
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled(...codes));
+
+    // Act
+    const out = transactRepair(client(), 'app-data', store, write, timing);
+
+    // Assess
+    await expect(out).rejects.toThrow(RepairTransactionError);
+    await expect(out).rejects.toThrow(message);
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(1);
+  });
+
+  it('retries a conflict as a new transaction, and throttling with the same token', async () => {
+    // Prepare: throttled once (the request may or may not have committed), then a conflict, then written
+    ddb
+      .on(TransactWriteItemsCommand)
+      .rejectsOnce(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }))
+      .rejectsOnce(cancelled('TransactionConflict', 'None'))
+      .resolves({});
+
+    // Act
+    const out = await transactRepair(client(), 'app-data', store, write, timing);
+
+    // Assess
+    expect(out).toBe('written');
+    const tokens = ddb.commandCalls(TransactWriteItemsCommand).map((c) => c.args[0].input.ClientRequestToken);
+    expect(tokens).toHaveLength(3);
+    expect(tokens[0]).toBe('audit-1');
+    expect(tokens[1]).toBe('audit-1');
+    expect(tokens[2]).not.toBe('audit-1');
+    expect(sleeps).toHaveLength(2);
+  });
+
+  it('gives up on conflicts after the last attempt with RepairTransactionError', async () => {
+    // Prepare
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled('TransactionConflict', 'None'));
+
+    // Act / Assess
+    await expect(transactRepair(client(), 'app-data', store, write, timing)).rejects.toThrow(
+      /repair TransactionConflict, audit None/,
+    );
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(3);
   });
 });
