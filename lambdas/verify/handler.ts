@@ -240,6 +240,8 @@ export interface VerifyDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly settings: VerifySettingsDeps;
   readonly metrics?: VerifyMetricsPort;
+  /** Test seam: runs between the repair's read of new and its read of legacy (to force a race). */
+  readonly betweenRepairReads?: (newKey: Item, legacyKey: Item) => Promise<void>;
   /** Test seam: runs between the repair's reads and its write (to force a race deterministically). */
   readonly beforeRepairWrite?: (newKey: Item, legacyKey: Item) => Promise<void>;
 }
@@ -1037,6 +1039,7 @@ export function makeVerifyRepairHandler(deps: VerifyDeps): (p: RunPayload) => Pr
       if (Object.keys(newKey).length === 0) newKey = m.mapKey(legacyKey);
       // New first, then legacy (core/repair.ts, "Reading new before legacy matters").
       const current = await deps.fresh.get(newKey, true);
+      await deps.betweenRepairReads?.(newKey, legacyKey);
       const legacy = Object.keys(legacyKey).length ? await deps.legacy.get(legacyKey, true) : undefined;
       const now = deps.now();
       const plan = planRepair(m, names, { newKey, legacyKey, legacy, current }, now);

@@ -486,6 +486,88 @@ describe('Integration: verification state machine with the real handlers', () =>
     expect(canonicalItem(plain)).toBe(canonicalItem(m.mapItem(legacyNow)));
     expect(names.seq).toBe('_dr_seq');
   });
+
+  it("stores no older content under a newer sequence when CDC writes between the repair's reads of new and legacy", async () => {
+    // Prepare: CDC and tracker running; s-1 copied by CDC, then junk written to its new item
+    const s = await setupTables('vf-reads');
+    const cdc = await startLocalCdc({
+      endpoint: testEndpoint(),
+      migration: s.migration,
+      streamArn: s.streamArn,
+      controlTableName: s.controlTableName,
+      poller: { batchSize: 50, pollIntervalMs: 50 },
+    });
+    const tracker = runTracker(s);
+    const client = testClient();
+    const m = s.migration;
+    await batchPut(m.legacyTable.tableName, [staticItem(1), staticItem(2)]);
+    await waitForNew(m, newKey('s-1'), (i) => i !== undefined);
+    await waitForNew(m, newKey('s-2'), (i) => i !== undefined);
+    await client.send(
+      new UpdateItemCommand({
+        TableName: m.newTable.tableName,
+        Key: toSdkItem(newKey('s-1')),
+        UpdateExpression: 'SET displayName = :junk',
+        ExpressionAttributeValues: { ':junk': { S: 'junk' } },
+      }),
+    );
+    let raced = 0;
+    let cdcSeq: unknown;
+    const deps: VerifyDeps = {
+      ...localVerifyDeps({ client, migration: m, controlTableName: s.controlTableName }),
+      // 1. the repair has read new (junk, _dr_seq = found); 2. a legacy update is applied by CDC
+      // (_dr_seq = s > found); 3. only then does the repair read legacy, which reflects the update.
+      betweenRepairReads: async (key) => {
+        raced++;
+        const before = await getNew(m, key);
+        await client.send(
+          new UpdateItemCommand({
+            TableName: m.legacyTable.tableName,
+            Key: toSdkItem(user('s-1')),
+            UpdateExpression: 'SET v = :v',
+            ExpressionAttributeValues: { ':v': { S: 'between-reads' } },
+          }),
+        );
+        await waitForNew(
+          m,
+          key,
+          (i) =>
+            canonicalItem({ s: i?._dr_seq ?? { NULL: true } }) !==
+            canonicalItem({ s: before?._dr_seq ?? { NULL: true } }),
+        );
+        cdcSeq = (await getNew(m, key))?._dr_seq;
+      },
+    };
+
+    // Act
+    const report = await runVerify(deps, { repair: true, runId: 'reads-1', totalSegments: 1 });
+    await tracker.stop();
+    await cdc.close();
+
+    // Assess: the repair's condition on the _dr_seq it found failed (lost-to-cdc); the CDC write stands
+    const legacyNow = fromSdkItem(
+      (
+        await client.send(
+          new GetItemCommand({
+            TableName: m.legacyTable.tableName,
+            Key: toSdkItem(user('s-1')),
+            ConsistentRead: true,
+          }),
+        )
+      ).Item ?? {},
+    );
+    const stored = await getNew(m, newKey('s-1'));
+    const audits = (await deps.store.listAudit()).filter((a) => a.detail?.runId === 'reads-1');
+    client.destroy();
+    expect(raced).toBe(1);
+    expect(report).toMatchObject({ repairs: { repaired: 0, lostToCdc: 1 } });
+    expect(audits).toEqual([]);
+    expect(stored?._dr_src).toEqual({ S: 'cdc' });
+    expect(stored?._dr_seq).toEqual(cdcSeq);
+    expect(stored?.v).toEqual({ S: 'between-reads' });
+    const { _dr_seq, _dr_src, _dr_ts, ...plain } = stored ?? {};
+    expect(canonicalItem(plain)).toBe(canonicalItem(m.mapItem(legacyNow)));
+  });
 });
 
 describe('Integration: verification run control (lock, pause, lag bound, history bound)', () => {
