@@ -1,7 +1,8 @@
 /**
- * Order-independent checksums of sets of items (issue 5). The checksum of a multiset of items is the
- * sum, modulo 2^256, of the SHA-256 of each item's canonical encoding (`canonicalItem`), together with
- * the item count. Properties the verifier relies on:
+ * Order-independent checksums of multisets of items (issue 5). The checksum of a multiset of items is
+ * the item count together with the sum, modulo 2^256, of the SHA-256 of each item's canonical encoding
+ * (`canonicalItem`). That is an additive multiset hash (AdHash, Bellare and Micciancio 1997) with a
+ * 256-bit modulus and no key. Properties the verifier relies on:
  *
  * - order-independent: scan segments, pages and parallel workers may visit items in any order;
  * - combinable: the checksum of a union is the sum of the checksums of its parts, so per-segment
@@ -9,6 +10,22 @@
  * - duplicates do not cancel (unlike XOR): an item counted twice changes the sum;
  * - exact: canonical encoding compares numbers by value and keeps types, so `{N:"1"}` and `{S:"1"}`
  *   hash differently and `{N:"1.0"}` equals `{N:"1"}`.
+ *
+ * What equal checksums mean, honestly:
+ *
+ * - **Sound against accidental drift.** When two multisets differ for reasons that have nothing to do
+ *   with SHA-256 (an item lost, duplicated, altered or retyped by a bug, a crash, a restore, a foreign
+ *   writer), equal sums need a fixed nonzero integer combination of SHA-256 outputs to be 0 modulo
+ *   2^256: modelling SHA-256 as a random function, probability 2^-256, or at most 2^-(256-k) when every
+ *   multiplicity differs by a multiple of 2^k (2^-216 for 2^40 extra copies of one item). Counts must be
+ *   equal too.
+ * - **Not sound against adversarial multisets.** The sum is keyless and linear: whoever can choose
+ *   the items (write them into a table) can build two different multisets with the same count and sum
+ *   at feasible cost — with free multiplicities it is a short vector in a lattice of a few hundred
+ *   hashes (lattice reduction), and even for sets Wagner's generalized-birthday algorithm needs on the
+ *   order of 2^(2·sqrt(256)) = 2^32 hash evaluations. That is why AdHash needs moduli of well over a
+ *   thousand bits to be collision-resistant. So equal checksums are no proof against someone who
+ *   aims at them; they are not a digest or a MAC.
  *
  * Both sides are hashed in the same space: `mapItem(legacy)` for legacy items and the new item minus
  * metadata for live new items, so a clean, quiescent migration has equal checksums on both sides.
@@ -79,7 +96,10 @@ export function checksumOf(items: Iterable<Item>): SetChecksum {
   return acc.value();
 }
 
-/** True when two checksums describe the same multiset (up to SHA-256 collisions). */
+/**
+ * True when two checksums are equal: the multisets are the same unless the difference was chosen to
+ * collide (see the file comment: sound against accidental drift, not against adversarial multisets).
+ */
 export function checksumsEqual(a: SetChecksum, b: SetChecksum): boolean {
   return a.count === b.count && a.sum === b.sum;
 }

@@ -1,11 +1,11 @@
 /**
- * Repair of confirmed drift (issue 5, DESIGN §3-4): the conditional write that makes the new item equal
- * `mapItem(legacy)` again without ever overwriting a CDC write that happened meanwhile.
+ * Repair of confirmed drift (issue 5, invariants 1 and 2): the conditional write that makes the new
+ * item equal `mapItem(legacy)` again without ever overwriting a CDC write that happened meanwhile.
  *
  * The repair re-reads the NEW item first (its `_dr_seq` is `found`), then the legacy item with
  * ConsistentRead, and writes under `#seq = :found` (or `attribute_not_exists(#seq)` when nothing with a
- * sequence was there), keeping `_dr_seq = found` (DESIGN §3: "repair keeps the value it found"), with
- * `_dr_src = repair`. Why that is enough, numbered:
+ * sequence was there), keeping `_dr_seq = found` (the metadata rule: "repair keeps the value it
+ * found"), with `_dr_src = repair`. Why that is enough, numbered:
  *
  *   1. Every CDC write of a change `s` stores `_dr_seq = s`, strictly larger than what it replaces
  *      (apply rule), so any CDC write to the key after step 2 below changes `_dr_seq`.

@@ -18,7 +18,8 @@ import type { JsonItem } from './values';
  * - `legacy`: only when the two checksums differ: scan legacy again and classify every item against
  *   the new item at its mapped key (BatchGetItem), with the legacy key census;
  * - `extras`: only when the key censuses differ: scan new and look up every live item's origin.
- * Equal checksums prove the stores equal without a single lookup (the cheap clean run).
+ * Equal checksums show the stores equal without a single lookup (the cheap clean run): an additive hash,
+ * sound against accidental drift, not against items chosen to collide (core/checksum.ts).
  */
 export const VerifySide = { SUMS: 'sums', NEW: 'new', LEGACY: 'legacy', EXTRAS: 'extras' } as const;
 export type VerifySide = (typeof VerifySide)[keyof typeof VerifySide];
@@ -203,11 +204,12 @@ export interface StageInput {
 /**
  * True when the key censuses prove that the new table held no extra during the run. The legacy pass
  * sums the hashes of `mapKey(k)` for every legacy item whose new item was live; the new pass sums the
- * hashes of the keys of the live new items. Equal sums mean equal key multisets (up to SHA-256
- * collisions), so every key live in new at its census had a legacy origin at the legacy pass. A new
- * item that is an extra during the whole run is in the new census and not in the legacy one, so the
- * sums differ and the `extras` pass runs. (Drift created in the middle of a run can escape this run,
- * as it can escape any pass that has already covered its key; the next run sees it.)
+ * hashes of the keys of the live new items. Equal sums mean equal key multisets (barring keys chosen
+ * to collide, core/checksum.ts), so every key live in new at its census had a legacy origin at the
+ * legacy pass. A new item that is an extra during the whole run is in the new census and not in the
+ * legacy one, so the sums differ and the `extras` pass runs. (Drift created in the middle of a run
+ * can escape this run, as it can escape any pass that has already covered its key; the next run sees
+ * it.)
  */
 export function censusProvesNoExtras(
   legacy: readonly VerifyCheckpoint[],
@@ -219,9 +221,10 @@ export function censusProvesNoExtras(
 /**
  * True when the content checksums of the two sides are equal: `sum(mapItem(legacy))` over the legacy
  * items equals `sum(new item minus metadata)` over the live new items, so the two multisets are equal
- * (up to SHA-256 collisions) and, since keys are part of the items, every live new item is exactly
- * `mapItem` of its legacy item and nothing is missing or extra. A key that drifts for the whole run
- * makes the sums differ; only drift created or removed during the run can escape (the next run sees it).
+ * (barring items chosen to collide, core/checksum.ts) and, since keys are part of the items, every
+ * live new item is exactly `mapItem` of its legacy item and nothing is missing or extra. A key that
+ * drifts for the whole run makes the sums differ; only drift created or removed during the run can
+ * escape (the next run sees it).
  */
 export function checksumsProveEqual(sums: readonly VerifyCheckpoint[], fresh: readonly VerifyCheckpoint[]) {
   return checksumsEqual(sideTotals(sums).checksum, sideTotals(fresh).checksum);

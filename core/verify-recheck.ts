@@ -1,7 +1,8 @@
 /**
- * The lag-aware re-check of verification suspects (issue 5, DESIGN §4.4). The first pass compares a
- * (possibly eventually consistent) legacy Scan with the new table while CDC is still applying recent
- * writes, so a mismatch may be propagation delay. A suspect is confirmed drift only by this re-check:
+ * The lag-aware re-check of verification suspects (issue 5; it rests on invariant 4, the frontier).
+ * The first pass compares a (possibly eventually consistent) legacy Scan with the new table while CDC
+ * is still applying recent writes, so a mismatch may be propagation delay. A suspect is confirmed
+ * drift only by this re-check:
  *
  *   1. The first pass read the new item at time `n0` and remembered its sequence token `k0` (the
  *      `_dr_seq` it carried, or "absent" / "no metadata").

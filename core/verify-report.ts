@@ -1,5 +1,5 @@
 /**
- * The verification report (`VERIFY#<runId>` in the control table, DESIGN §3): written as RUNNING by the
+ * The verification report (`VERIFY#<runId>` in the control table): written as RUNNING by the
  * preflight, kept current by the stage changes, and completed by the report step. The CLI and the
  * phase guardrails ("last verification clean") read it.
  */
@@ -36,13 +36,21 @@ export interface VerifyReport {
   readonly startedAt: number;
   readonly completedAt?: number;
   readonly durationMs?: number;
+  /**
+   * The checksum pass over legacy: items read and the checksum of `mapItem(legacy)` (count and sum mod
+   * 2^256 of SHA-256, an additive multiset hash: core/checksum.ts).
+   */
   readonly legacy?: { readonly scanned: number; readonly checksum: SetChecksum };
+  /** The checksum pass over new: items read, tombstones, and the checksum of live items minus metadata. */
   readonly fresh?: { readonly scanned: number; readonly tombstones: number; readonly checksum: SetChecksum };
   /** The legacy lookup pass: skipped when the checksums proved the stores equal. */
   readonly lookupPass?: { readonly scanned: number; readonly skipped?: boolean };
   /** The extras pass: skipped when the checksums or the key censuses proved there is no extra. */
   readonly extrasPass?: { readonly scanned: number; readonly skipped?: boolean };
-  /** Both checksums equal: with no writes during the run, proof that the stores are equal. */
+  /**
+   * Both checksums equal: with no writes during the run, the stores are equal unless their difference
+   * was chosen to collide (sound against accidental drift, not against adversarial items).
+   */
   readonly checksumsEqual?: boolean;
   /** Classes as the first pass saw them (lag included). */
   readonly firstPass?: ClassCounts;
