@@ -22,7 +22,8 @@
  * History: the segment loops run in child executions (one per segment, bounded by
  * maxIterationsPerRound), and the parent continues as a new execution after maxRoundsPerExecution
  * rounds, exactly as the backfill does (docs/backfill.md has the arithmetic).
- * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (TOOLCHAIN.md).
+ * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (the local
+ * interpreter, aws-local-stepfunctions 3.0.0, ignores or lacks them).
  */
 import {
   type AslMachine,
