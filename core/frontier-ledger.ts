@@ -30,6 +30,8 @@ import { type Item, type JsonItem, canonicalItem, itemFromDynamoJson, itemToDyna
 export const FrontierViolation = {
   /** A1: a shard returned a sequence number not greater than the previous one. */
   SEQUENCE_NOT_INCREASING: 'SequenceNotIncreasing',
+  /** A8: a sequence number already read on another shard (markers name a shard by one). */
+  SEQUENCE_NOT_UNIQUE: 'SequenceNotUnique',
   /** Per-item order across a split: a child's record for an item is older than the parent's last one. */
   CHILD_BEHIND_PARENT: 'ChildBehindParent',
   /** A2: a record's approximate creation time (floored) is later than when it was read. */
@@ -485,6 +487,8 @@ export class FrontierLedger {
       if (shard.lastSeqByKey.size < MAX_TRACKED_KEYS || shard.lastSeqByKey.has(key)) {
         shard.lastSeqByKey.set(key, seq);
       }
+      const other = this.shardOfSeq.get(seq);
+      if (other !== undefined && other !== shardId) shard.count(FrontierViolation.SEQUENCE_NOT_UNIQUE);
       shard.lastSeen = seq;
       shard.seen.push(seq);
       this.shardOfSeq.set(seq, shardId);

@@ -461,6 +461,21 @@ describe('Class: FrontierTracker', () => {
     expect(r.violations[FrontierViolation.CHILD_BEHIND_PARENT]).toBe(1);
   });
 
+  it('counts a sequence number seen on two shards (markers identify a shard by one)', async () => {
+    // Prepare
+    const { stream, tracker } = setup();
+    stream.addShard('a');
+    stream.addShard('b');
+    stream.writeRaw('a', 'x', '5000');
+    stream.writeRaw('b', 'y', '5000');
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess
+    expect(r.violations[FrontierViolation.SEQUENCE_NOT_UNIQUE]).toBe(1);
+  });
+
   it('never publishes a lower F than before', async () => {
     // Prepare
     const { clock, stream, store, make } = setup();
