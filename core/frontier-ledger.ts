@@ -32,7 +32,10 @@ export const FrontierViolation = {
   SEQUENCE_NOT_INCREASING: 'SequenceNotIncreasing',
   /** A8: a sequence number already read on another shard (markers name a shard by one). */
   SEQUENCE_NOT_UNIQUE: 'SequenceNotUnique',
-  /** Per-item order across a split: a child's record for an item is older than the parent's last one. */
+  /**
+   * A5, order across a split: a child's record for an item is older than the parent's last one for it,
+   * or a child's record was certainly created before the parent's last record.
+   */
   CHILD_BEHIND_PARENT: 'ChildBehindParent',
   /** A2: a record's approximate creation time (floored) is later than when it was read. */
   CREATION_TIME_AHEAD: 'CreationTimeAhead',
@@ -192,6 +195,8 @@ export class ShardLedger {
   seenCompleteAbove?: string;
   /** Taken as trimmed (missing from a listing after it was seen closed). */
   trimmed = false;
+  /** Approximate creation time of the last record read by this process. */
+  lastApproxMs?: number;
   /** After a restart: the last record an earlier run of the tracker had read. */
   readonly readThrough?: string;
 
@@ -483,13 +488,19 @@ export class FrontierLedger {
       }
       const key = canonicalItem(r.keys);
       const parentLast = parent?.lastSeqByKey.get(key);
-      if (parentLast !== undefined && parentLast > seq) shard.count(FrontierViolation.CHILD_BEHIND_PARENT);
+      const beforeParentEnd =
+        parent?.lastApproxMs !== undefined &&
+        creationUpperBound(r.approxCreationMs, g) <= creationLowerBound(parent.lastApproxMs, g);
+      if ((parentLast !== undefined && parentLast > seq) || beforeParentEnd) {
+        shard.count(FrontierViolation.CHILD_BEHIND_PARENT);
+      }
       if (shard.lastSeqByKey.size < MAX_TRACKED_KEYS || shard.lastSeqByKey.has(key)) {
         shard.lastSeqByKey.set(key, seq);
       }
       const other = this.shardOfSeq.get(seq);
       if (other !== undefined && other !== shardId) shard.count(FrontierViolation.SEQUENCE_NOT_UNIQUE);
       shard.lastSeen = seq;
+      shard.lastApproxMs = r.approxCreationMs;
       shard.seen.push(seq);
       this.shardOfSeq.set(seq, shardId);
       // Created certainly before an F already published: the tracker did not know this record when it
@@ -518,6 +529,9 @@ export class FrontierLedger {
     const shard = this.must(shardId);
     const outcome = emptyPage(shard.streak, startedAt, this.tip);
     shard.streak = outcome.streak;
+    // A closed shard's tip is its end (no next iterator), never an empty page: empty pages there are
+    // portions before more records or the end, and a probe would claim times after it closed.
+    if (shard.closed) return { ...outcome, tip: false };
     if (outcome.tip) this.probe(shardId, startedAt);
     return outcome;
   }

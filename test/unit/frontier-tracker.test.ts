@@ -461,6 +461,43 @@ describe('Class: FrontierTracker', () => {
     expect(r.violations[FrontierViolation.CHILD_BEHIND_PARENT]).toBe(1);
   });
 
+  it("counts a child record created certainly before its parent's last record", async () => {
+    // Prepare: p's last record at 10 s; c1 holds a record stamped 3 s (a split that was not clean)
+    const { clock, stream, tracker } = setup();
+    stream.addShard('p');
+    clock.advance(10_000);
+    stream.write('p', 'a');
+    stream.split('p', 'c1', 'c2');
+    const early = stream.write('c1', 'b');
+    (early as { trueMs: number }).trueMs -= 7_000;
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess
+    expect(r.violations[FrontierViolation.CHILD_BEHIND_PARENT]).toBe(1);
+  });
+
+  it('takes no probe on a shard it knows is closed (its end, not an empty page, finishes it)', async () => {
+    // Prepare: p is closed with a record behind 5 empty pages; its children are listed
+    const { clock, stream, tracker } = setup(1000, {
+      emptyRun: ({ shardId, after }) => (shardId === 'p' && after === 'iterator' ? 5 : 0),
+    });
+    stream.addShard('p');
+    const a = stream.write('p', 'a');
+    stream.split('p', 'c1', 'c2');
+    clock.advance(5000);
+
+    // Act
+    const first = await tracker.step();
+    clock.advance(TIP_SPAN);
+    const second = await tracker.step();
+
+    // Assess: the 3rd to 5th empty pages span 1 s but do not count on a closed shard
+    expect(first.published).toBe(0);
+    expect(second.published).toBeLessThanOrEqual(a.trueMs);
+  });
+
   it('counts a sequence number seen on two shards (markers identify a shard by one)', async () => {
     // Prepare
     const { stream, tracker } = setup();
