@@ -33,8 +33,7 @@ import { usersMigration } from '../examples/users/migration';
 import { makeSyncHandler } from '../lambdas/sync/handler';
 import { LocalDeadLetterQueue, StreamPoller } from '../local/stream-poller';
 import { LegacyWorkload } from '../local/workload';
-import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../core/frontier';
-import type { FrontierTracker } from '../core/frontier-tracker';
+import { DYNAMODB_LOCAL_TRACKER_SETTINGS, type FrontierTracker } from '../core/frontier-tracker';
 import { runTrackerOnce } from '../lambdas/frontier/deps';
 import { type BenchContext, type Benchmark, percentile } from './harness';
 
@@ -280,7 +279,8 @@ async function endToEndLag(ctx: BenchContext): Promise<LagStats & { frontier: La
         controlTableName: control,
         streamArn: streamArn as string,
         env: {},
-        config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS },
+        // DynamoDB Local: minute-truncated creation times, and one empty page is its tip (tested).
+        config: DYNAMODB_LOCAL_TRACKER_SETTINGS,
         ...(tracker ? { tracker } : {}),
       });
       tracker = out.tracker;

@@ -13,16 +13,21 @@
  *    (assumption A2), so `lowerBound(r)` may stand for `r`'s true time. It is never used to order
  *    records, only as that one bound.
  * 3. A write whose request started at `s` commits, and its record is visible to GetRecords, by
- *    `s + propagationMargin` (A3). So a read of a shard to its tip that started at `t` and found only
- *    applied records proves applied every write of the shard that started before `t - propagationMargin`;
- *    and a record created at `c` belongs to a write that started after `c - propagationMargin`.
+ *    `s + propagationMargin` (A3). So a record created at `c` belongs to a write that started after
+ *    `c - propagationMargin`; and a read of a shard to its tip that started at `t` and found only
+ *    applied records proves applied every write of the shard that started before `t - propagationMargin`.
  *    All frontier times are about when writes *started*: that is what a client knows of its writes.
- * 4. The record of a write that started at `s` lives in a shard that every DescribeStream call started
- *    after `s + propagationMargin` lists (A4). So `F` is also capped by the last listing's start minus
- *    the margin, which is what lets a closed, fully applied shard stop
- *    constraining `F`: whatever was written after it closed is in a listed shard.
+ * 4. Reaching the tip is itself an assumption (T1, core/frontier-tip.ts): an empty page is not the tip.
+ *    Records the tracker has read need no such assumption: a record known unapplied caps its shard at
+ *    its own bound, whatever a probe said, and a fully applied prefix proves the shard caught up to its
+ *    last record's bound (1–3) without any probe.
+ * 5. The record of a write that started at `s` lives in a shard that every DescribeStream call started
+ *    after `s + propagationMargin` lists, or in a child of a listed closed shard (A4). So `F` is capped
+ *    by the last listing's start minus the margin, and a closed, fully applied shard stops constraining
+ *    `F` only once a child of it has been listed (or `childListingWaitMs` has passed since it was seen
+ *    closed): DescribeStream may list a closed parent before its children.
  *
- * `F` is the minimum over the shards that still constrain it of their caught-up time, capped as in 4.
+ * `F` is the minimum over the shards that still constrain it of their caught-up time, capped as in 5.
  */
 
 /** Settings of the frontier math. */
@@ -77,6 +82,17 @@ export interface ShardInput {
    * 0 if none.
    */
   readonly caughtUpByProbe: number;
+  /**
+   * Approximate creation time (epoch ms) of the last record of the applied prefix (every record up to
+   * it is known applied); undefined if none is known.
+   */
+  readonly lastAppliedApproxMs?: number;
+  /**
+   * Closed and read to its end, but no child of it listed yet and `childListingWaitMs` not over: it
+   * still constrains `F` as an open shard would (records written after it closed may sit in children
+   * DescribeStream does not list yet).
+   */
+  readonly awaitingChildren?: boolean;
 }
 
 /** Why a shard does or does not constrain `F`. */
@@ -102,21 +118,25 @@ export interface ShardCaughtUp {
  * The time before which every record of one shard is applied (Infinity when the shard is complete).
  *
  * With a first unapplied record `r`: every record before `r` is applied and every record after it was
- * created no earlier than `r` (A1), so the bound is the later of `r`'s creation lower bound (A2) minus
- * the margin (its write may have started that much earlier, A3) and the probe-based bound (a probe that did not see `r` proves `r` was created after it, A3). Without
- * one: the probe-based bound, or Infinity if the shard is closed and read to its end.
+ * created no earlier than `r` (A1), so the bound is `r`'s creation lower bound (A2) minus the margin (its
+ * write may have started that much earlier, A3) — and never more, whatever a probe said: a probe that
+ * did not see `r` proves `r` invisible at the probe only if the probe really was at the tip (T1), while
+ * `r` itself is evidence. Without one: the later of the probe-based bound and the bound of the applied
+ * prefix's last record (every record after it was created after it), or Infinity once the shard is
+ * closed, read to its end, and not waiting for its children to be listed.
  */
 export function shardCaughtUp(shard: ShardInput, config: FrontierConfig): number {
-  if (shard.firstUnappliedApproxMs === undefined) {
-    return shard.closed && shard.readToEnd ? Number.POSITIVE_INFINITY : shard.caughtUpByProbe;
+  const m = config.propagationMarginMs;
+  const g = config.creationGranularityMs;
+  if (shard.firstUnappliedApproxMs !== undefined) {
+    // The margin is subtracted here too: every time is about when a write *started* (what a client
+    // knows), and A3 bounds how long a write may take to commit by the same margin.
+    return creationLowerBound(shard.firstUnappliedApproxMs, g) - m;
   }
-  // The margin is subtracted here too: every time is about when a write *started* (what a client
-  // knows), and A3 bounds how long a write may take to commit by the same margin.
-  return Math.max(
-    shard.caughtUpByProbe,
-    creationLowerBound(shard.firstUnappliedApproxMs, config.creationGranularityMs) -
-      config.propagationMarginMs,
-  );
+  if (shard.closed && shard.readToEnd && !shard.awaitingChildren) return Number.POSITIVE_INFINITY;
+  const byRecord =
+    shard.lastAppliedApproxMs === undefined ? 0 : creationLowerBound(shard.lastAppliedApproxMs, g) - m;
+  return Math.max(shard.caughtUpByProbe, byRecord);
 }
 
 /** Input of `computeFrontier`. */
@@ -135,8 +155,8 @@ export interface FrontierResult {
 
 /**
  * Computes `F`: the minimum of the caught-up times of the shards that constrain it, capped by the last
- * listing minus the propagation margin (A4). A complete shard (closed, read to end, all applied) does
- * not constrain; a shard whose parent is not complete constrains too (conservative: its records cannot
+ * listing minus the propagation margin (A4). A complete shard (closed, read to end, all applied, a child
+ * listed) does not constrain; a shard whose parent is not complete constrains too (conservative: its records cannot
  * be applied before its parent's, so its bound is its first record's, which A1 across the split would
  * put after the parent's anyway — counting it means `F` stays safe even if that does not hold).
  */
@@ -167,10 +187,10 @@ export function computeFrontier(input: FrontierInput, config: FrontierConfig): F
  * records created before a published `F` cannot appear later unless an assumption failed, so a lower
  * computed value means only that the tracker knows less than before (it restarted, or a new shard has
  * not been read yet) — not that the published `F` became wrong. The one case where it would be wrong,
- * an unapplied record certainly created before the published `F`, is an assumption violation; the
- * tracker counts and alarms on it (`UnappliedBeforePublished`), and the remedy is the operator's
- * rollback (reads go to legacy), not a silently lower `F` that readers holding the old value would
- * never see.
+ * a record read after `F` passed its creation time and not applied when `F` was published, is an
+ * assumption violation; the tracker counts and alarms on it (`LateRecord`), and the remedy is rolling
+ * dual read back (reads go to legacy), not a silently lower `F` that readers holding the old value
+ * would never see.
  */
 export function nextPublished(
   previous: number | undefined,

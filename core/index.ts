@@ -23,6 +23,7 @@ export * from './routing';
 export * from './shadow-diff';
 export * from './frontier';
 export * from './frontier-ledger';
+export * from './frontier-tip';
 export * from './frontier-tracker';
 export * from './waiver';
 // core/shadow-diff.ts (read path) exports its own DiffClass; verification's is re-exported as ItemDiffClass.

@@ -79,13 +79,20 @@ export interface DualReadMigrationProps {
   readonly definitionsFile?: string;
 
   /**
-   * Settings of the frontier tracker (loop, interval, propagation margin, lag alarm threshold).
+   * Settings of the frontier tracker (loop, interval, propagation margin, lag alarm threshold, tip
+   * detection, child listing wait).
    *
    * @default - see `FrontierTrackingProps`
    */
   readonly frontierTrackingProps?: Pick<
     FrontierTrackingProps,
-    'loopDuration' | 'loopInterval' | 'propagationMargin' | 'lagAlarmThreshold'
+    | 'loopDuration'
+    | 'loopInterval'
+    | 'propagationMargin'
+    | 'lagAlarmThreshold'
+    | 'tipEmptyPages'
+    | 'tipMinSpan'
+    | 'childListingWait'
   >;
 
   /**

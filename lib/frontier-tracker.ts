@@ -23,6 +23,7 @@ export const FrontierMetrics = {
   VIOLATIONS: 'FrontierAssumptionViolations',
   PENDING: 'FrontierPendingRecords',
   DEAD_LETTERED: 'FrontierDeadLettered',
+  LATE_RECORDS: 'FrontierLateRecords',
 } as const;
 
 /** Props of `FrontierTracking`. */
@@ -52,6 +53,26 @@ export interface FrontierTrackingProps {
    */
   readonly propagationMargin?: Duration;
   /**
+   * Tip detection (assumption T1 in docs/correctness.md): an empty GetRecords page counts as the tip of
+   * a shard only when it ends this many consecutive empty pages...
+   *
+   * @default 3
+   */
+  readonly tipEmptyPages?: number;
+  /**
+   * ...whose first and last pages started at least this far apart.
+   *
+   * @default Duration.seconds(1)
+   */
+  readonly tipMinSpan?: Duration;
+  /**
+   * How long a closed shard none of whose children DescribeStream lists yet keeps holding `F` back
+   * (DescribeStream may list a closed parent before its children; assumption A4).
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly childListingWait?: Duration;
+  /**
    * Lag of `F` above which the lag alarm fires. Above the staleness budget, bounded reads fall back to
    * legacy, so this is the point where dual read stops serving from the new table.
    *
@@ -70,6 +91,11 @@ export class FrontierTracking extends Construct {
   public readonly lagAlarm: cloudwatch.Alarm;
   /** Fires when the tracker counts any assumption violation. */
   public readonly violationsAlarm: cloudwatch.Alarm;
+  /**
+   * Fires on a late record: `F` was published past a record that was not applied yet, so bounded reads
+   * may have been served stale. Automatic rollback on it comes with the control plane.
+   */
+  public readonly lateRecordAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: FrontierTrackingProps) {
     super(scope, id);
@@ -89,6 +115,16 @@ export class FrontierTracking extends Construct {
       );
     }
     const margin = props.propagationMargin ?? Duration.seconds(1);
+    const tipEmptyPages = props.tipEmptyPages ?? 3;
+    if (!Number.isInteger(tipEmptyPages) || tipEmptyPages < 1) {
+      throw new ConstructPropsError(
+        'FrontierTracking',
+        migration.id,
+        `tipEmptyPages (${tipEmptyPages}) must be a whole number of at least 1: the consecutive empty pages before a shard counts as read to its tip`,
+      );
+    }
+    const tipMinSpan = props.tipMinSpan ?? Duration.seconds(1);
+    const childListingWait = props.childListingWait ?? Duration.minutes(5);
 
     this.function = new DualReadFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambdas', 'frontier', 'index.ts'),
@@ -115,6 +151,9 @@ export class FrontierTracking extends Construct {
         LOOP_INTERVAL_MS: String(interval.toMilliseconds()),
         PROPAGATION_MARGIN_MS: String(margin.toMilliseconds()),
         CREATION_GRANULARITY_MS: '1000',
+        TIP_EMPTY_PAGES: String(tipEmptyPages),
+        TIP_MIN_SPAN_MS: String(tipMinSpan.toMilliseconds()),
+        CHILD_LISTING_WAIT_MS: String(childListingWait.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: FrontierMetrics.SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: FrontierMetrics.NAMESPACE,
       },
@@ -185,6 +224,23 @@ export class FrontierTracking extends Construct {
       metric: new cloudwatch.Metric({
         namespace: FrontierMetrics.NAMESPACE,
         metricName: FrontierMetrics.VIOLATIONS,
+        dimensionsMap,
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.lateRecordAlarm = new cloudwatch.Alarm(this, 'LateRecordAlarm', {
+      alarmDescription:
+        `The frontier tracker of migration ${migration.id} read a late record: F had been published past a ` +
+        'record that was not applied yet, so bounded reads from the new table may have been stale. Roll dual ' +
+        'read back now (automatic rollback comes with the control plane) and follow docs/runbook.md "Frontier".',
+      metric: new cloudwatch.Metric({
+        namespace: FrontierMetrics.NAMESPACE,
+        metricName: FrontierMetrics.LATE_RECORDS,
         dimensionsMap,
         statistic: 'Sum',
         period: Duration.minutes(1),

@@ -1,8 +1,9 @@
 /**
  * Dependencies of the frontier Lambda from its environment: CONTROL_TABLE_NAME, MIGRATION_ID,
  * NEW_TABLE_NAME, LEGACY_STREAM_ARN; optional LOOP_DURATION_MS, LOOP_INTERVAL_MS,
- * PROPAGATION_MARGIN_MS, CREATION_GRANULARITY_MS, CLOCK_SKEW_MS, ITEM_EVIDENCE_AFTER_MS. Local mode,
- * tests and benchmarks pass `endpoint` (DynamoDB Local) and explicit values instead.
+ * PROPAGATION_MARGIN_MS, CREATION_GRANULARITY_MS, CLOCK_SKEW_MS, ITEM_EVIDENCE_AFTER_MS,
+ * TIP_EMPTY_PAGES, TIP_MIN_SPAN_MS, CHILD_LISTING_WAIT_MS. Local mode, tests and benchmarks pass
+ * `endpoint` (DynamoDB Local) and explicit values instead (`DYNAMODB_LOCAL_TRACKER_SETTINGS`).
  */
 import { migrations } from 'dualread-definitions';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -78,6 +79,9 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
     itemEvidenceAfterMs: num(env, 'ITEM_EVIDENCE_AFTER_MS') ?? DEFAULT_TRACKER_SETTINGS.itemEvidenceAfterMs,
     itemEvidencePerShard: DEFAULT_TRACKER_SETTINGS.itemEvidencePerShard,
     maxPagesPerShard: DEFAULT_TRACKER_SETTINGS.maxPagesPerShard,
+    tipEmptyPages: num(env, 'TIP_EMPTY_PAGES') ?? DEFAULT_TRACKER_SETTINGS.tipEmptyPages,
+    tipMinSpanMs: num(env, 'TIP_MIN_SPAN_MS') ?? DEFAULT_TRACKER_SETTINGS.tipMinSpanMs,
+    childListingWaitMs: num(env, 'CHILD_LISTING_WAIT_MS') ?? DEFAULT_TRACKER_SETTINGS.childListingWaitMs,
     ...options.config,
   };
   const tracker = new FrontierTracker({

@@ -68,8 +68,14 @@ export function makeFrontierHandler(deps: FrontierHandlerDeps): () => Promise<Fr
         metrics.addMetric('FrontierAssumptionViolations', MetricUnit.Count, r.newViolations);
         metrics.addMetric('FrontierPendingRecords', MetricUnit.Count, r.pending);
         metrics.addMetric('FrontierDeadLettered', MetricUnit.Count, r.deadLettered);
+        metrics.addMetric('FrontierLateRecords', MetricUnit.Count, r.newLateRecords);
         metrics.publishStoredMetrics();
-        if (r.newViolations > 0) {
+        if (r.newLateRecords > 0) {
+          logger.error(
+            'late record: F was published past a record that was not applied yet; roll dual read back, see docs/runbook.md "Frontier"',
+            { newLateRecords: r.newLateRecords, frontier: r.published, shards: r.shards },
+          );
+        } else if (r.newViolations > 0) {
           logger.error('frontier assumption violated; see docs/correctness.md "Frontier" and the runbook', {
             newViolations: r.newViolations,
             violations: r.violations,

@@ -36,6 +36,9 @@ describe('Construct: FrontierTracking', () => {
           LOOP_DURATION_MS: '55000',
           LOOP_INTERVAL_MS: '2000',
           PROPAGATION_MARGIN_MS: '1000',
+          TIP_EMPTY_PAGES: '3',
+          TIP_MIN_SPAN_MS: '1000',
+          CHILD_LISTING_WAIT_MS: '300000',
           CONTROL_TABLE_NAME: Match.anyValue(),
           NEW_TABLE_NAME: Match.anyValue(),
         }),
@@ -103,6 +106,22 @@ describe('Construct: FrontierTracking', () => {
     });
   });
 
+  it('alarms on any late record (F was published past a record not yet applied)', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: FrontierMetrics.NAMESPACE,
+      MetricName: FrontierMetrics.LATE_RECORDS,
+      Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('late record'),
+    });
+  });
+
   it('passes cdk-nag AwsSolutions with a written reason for every acknowledgement', () => {
     // Assess
     expect(nag.filter((f) => f.paths.some((p) => p.includes('/Frontier/')))).toEqual([]);
@@ -118,6 +137,14 @@ describe('Construct: FrontierTracking', () => {
   ])('refuses %s', (_name, props) => {
     // Act / Assess
     expect(() => trackerStack(props)).toThrow(/FrontierTracking \(migration "orders"\): loopDuration/);
+  });
+
+  it.each([
+    ['no empty page', { tipEmptyPages: 0 }, /tipEmptyPages \(0\) must be a whole number of at least 1/],
+    ['a fraction of a page', { tipEmptyPages: 2.5 }, /tipEmptyPages \(2.5\)/],
+  ])('refuses a tip rule of %s', (_name, props, message) => {
+    // Act / Assess
+    expect(() => trackerStack(props)).toThrow(message);
   });
 });
 

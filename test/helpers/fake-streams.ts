@@ -2,16 +2,32 @@
  * A faked DynamoDB Streams API, sync Lambda, evidence and control store for the frontier tracker's
  * tests. DynamoDB Local always has exactly one shard, so splits, lineage, draining parents and empty
  * shards can only be exercised here. Every record has a true creation time; the API exposes only what
- * the real one does (sequence numbers, a floored approximate creation time, visibility after a delay).
+ * the real one does (sequence numbers, a floored approximate creation time, visibility after a delay),
+ * with the real API's awkward cases:
+ *
+ * - empty pages before records: a fresh iterator, and the iterator after a page of records, may return
+ *   empty pages (with a next iterator) although records are visible further on ("it might take
+ *   multiple calls to get to a portion of the shard that contains stream records"); `emptyRun` says
+ *   how many;
+ * - empty pages at the tip of an open shard, for as long as nothing new is visible;
+ * - iterators that expire 15 minutes after they were handed out (`IteratorExpiredError`);
+ * - child shards that DescribeStream lists only some time after their parent closed
+ *   (`childListingDelayMs`), and a shard left out of one DescribeStream answer (`omitFromNextListing`);
+ * - the sync Lambda (its own event source) delivers child records whether or not DescribeStream lists
+ *   the children yet.
+ *
+ * Ground truth for the assertions: each record knows when it was applied (or waived), and the store
+ * records every publish of `F` with its time.
  */
 import type { FrontierState } from '../../core/control';
 import { creationLowerBound } from '../../core/frontier';
 import type { PersistedShard } from '../../core/frontier-ledger';
-import type {
-  EvidencePort,
-  FrontierStorePort,
-  StreamShardInfo,
-  StreamsPort,
+import {
+  type EvidencePort,
+  type FrontierStorePort,
+  IteratorExpiredError,
+  type StreamShardInfo,
+  type StreamsPort,
 } from '../../core/frontier-tracker';
 import { padSequence } from '../../core/metadata';
 import type { AppliedMarker } from '../../core/progress-marker';
@@ -20,58 +36,139 @@ import { type Item, canonicalItem } from '../../core/values';
 /** A record of the fake stream, with its ground truth. */
 export interface FakeRecord {
   readonly seq: string;
+  readonly shardId: string;
   readonly trueMs: number;
   readonly visibleAt: number;
   readonly key: string;
+  /** Applied by the fake sync Lambda (or a replay): when, and the event's tick. */
   applied: boolean;
+  appliedAt?: number;
+  appliedTick?: number;
+  /** Waived by an operator: when, and the event's tick. */
+  waivedAt?: number;
+  waivedTick?: number;
+  /** Sent to the dead-letter queue by the fake sync Lambda. */
+  deadLettered?: boolean;
+  /** When the streams API first returned it to a reader. */
+  firstServedAt?: number;
 }
 
 interface FakeShard {
   readonly shardId: string;
   readonly parentShardId?: string;
   closed: boolean;
+  closedAt?: number;
+  readonly createdAt: number;
   readonly records: FakeRecord[];
   /** Index of the next record the fake sync Lambda delivers. */
   syncAt: number;
 }
 
-/** A controllable clock. */
+/**
+ * A controllable clock. `tick()` numbers events (applies, waivers, publishes) so that the ground truth
+ * knows their order even when they happen at the same fake millisecond.
+ */
 export class FakeClock {
+  private ticks = 0;
   constructor(public t = 1_700_000_000_000) {}
   readonly now = (): number => this.t;
   advance(ms: number): void {
     this.t += ms;
   }
+  tick(): number {
+    return ++this.ticks;
+  }
+}
+
+/** Where an empty run of pages starts (see `FakeStreamOptions.emptyRun`). */
+export interface EmptyRunContext {
+  readonly shardId: string;
+  /** Index in the shard of the next record the iterator points to. */
+  readonly position: number;
+  /** `iterator`: a fresh GetShardIterator; `page`: the next iterator after a page of records. */
+  readonly after: 'iterator' | 'page';
+}
+
+/** Options of `FakeStream`. */
+export interface FakeStreamOptions {
+  /** How long after a write its record becomes visible (<= the propagation margin to keep A3). */
+  readonly visibilityDelayMs?: number;
+  /**
+   * How many empty pages the API returns from this position before the records behind it, even when
+   * they are visible (the "portions" of a shard with no records). @default none
+   */
+  readonly emptyRun?: (ctx: EmptyRunContext) => number;
+  /** How long an iterator stays valid. @default 15 minutes (AWS) */
+  readonly iteratorTtlMs?: number;
+  /** How long after its parent closed DescribeStream starts listing a child. @default 0 */
+  readonly childListingDelayMs?: number;
+  /** Records per GetRecords page. @default 100 */
+  readonly pageSize?: number;
+}
+
+const ITERATOR_TTL_MS = 15 * 60_000;
+
+interface IteratorState {
+  readonly shardId: string;
+  readonly position: number;
+  /** Empty pages still to return before records at `position`. */
+  readonly emptiesLeft: number;
+  readonly issuedAt: number;
 }
 
 /** The faked stream and streams API. */
 export class FakeStream implements StreamsPort {
   readonly shards = new Map<string, FakeShard>();
   private seq = 1000;
+  private readonly omitted = new Set<string>();
+  /** Shards some DescribeStream answer has listed. */
+  readonly listedOnce = new Set<string>();
+  private readonly options: Required<Omit<FakeStreamOptions, 'emptyRun'>> &
+    Pick<FakeStreamOptions, 'emptyRun'>;
   /** Sequence numbers returned out of order by the next `records` call (to test the A1 check). */
   duplicateNext = false;
-  /** Records returned by `records` so far. */
+  /** Records returned by `records` so far, and GetRecords calls (empty ones too). */
   served = 0;
+  calls = 0;
+  emptyPages = 0;
 
   constructor(
     readonly clock: FakeClock,
     readonly granularityMs: number,
-    /** How long after a write its record becomes visible (must be <= the propagation margin). */
-    readonly visibilityDelayMs = 0,
-  ) {}
+    visibilityDelayOrOptions: number | FakeStreamOptions = {},
+  ) {
+    const o =
+      typeof visibilityDelayOrOptions === 'number'
+        ? { visibilityDelayMs: visibilityDelayOrOptions }
+        : visibilityDelayOrOptions;
+    this.options = {
+      visibilityDelayMs: o.visibilityDelayMs ?? 0,
+      iteratorTtlMs: o.iteratorTtlMs ?? ITERATOR_TTL_MS,
+      childListingDelayMs: o.childListingDelayMs ?? 0,
+      pageSize: o.pageSize ?? 100,
+      ...(o.emptyRun ? { emptyRun: o.emptyRun } : {}),
+    };
+  }
+
+  get visibilityDelayMs(): number {
+    return this.options.visibilityDelayMs;
+  }
 
   addShard(shardId: string, parentShardId?: string): void {
     this.shards.set(shardId, {
       shardId,
       ...(parentShardId ? { parentShardId } : {}),
       closed: false,
+      createdAt: this.clock.t,
       records: [],
       syncAt: 0,
     });
   }
 
   close(shardId: string): void {
-    this.must(shardId).closed = true;
+    const s = this.must(shardId);
+    s.closed = true;
+    s.closedAt ??= this.clock.t;
   }
 
   /** Splits `parent`: closes it and opens two children. */
@@ -81,6 +178,11 @@ export class FakeStream implements StreamsPort {
     this.addShard(b, parent);
   }
 
+  /** The next DescribeStream answer leaves this shard out (the API's listing is not always complete). */
+  omitFromNextListing(shardId: string): void {
+    this.omitted.add(shardId);
+  }
+
   /** Writes a change of `key` to `shardId` now; returns its record. */
   write(shardId: string, key: string, seqStep = 1): FakeRecord {
     const shard = this.must(shardId);
@@ -88,8 +190,9 @@ export class FakeStream implements StreamsPort {
     this.seq += seqStep;
     const r: FakeRecord = {
       seq: String(this.seq),
+      shardId,
       trueMs: this.clock.t,
-      visibleAt: this.clock.t + this.visibilityDelayMs,
+      visibleAt: this.clock.t + this.options.visibilityDelayMs,
       key,
       applied: false,
     };
@@ -99,7 +202,14 @@ export class FakeStream implements StreamsPort {
 
   /** Adds a record with an explicit sequence number (to break assumptions on purpose). */
   writeRaw(shardId: string, key: string, seq: string): FakeRecord {
-    const r: FakeRecord = { seq, trueMs: this.clock.t, visibleAt: this.clock.t, key, applied: false };
+    const r: FakeRecord = {
+      seq,
+      shardId,
+      trueMs: this.clock.t,
+      visibleAt: this.clock.t,
+      key,
+      applied: false,
+    };
     this.must(shardId).records.push(r);
     return r;
   }
@@ -109,19 +219,32 @@ export class FakeStream implements StreamsPort {
   }
 
   async listShards(): Promise<StreamShardInfo[]> {
-    return [...this.shards.values()].map((s) => ({
-      shardId: s.shardId,
-      ...(s.parentShardId ? { parentShardId: s.parentShardId } : {}),
-      closed: s.closed,
-    }));
+    const out: StreamShardInfo[] = [];
+    for (const s of this.shards.values()) {
+      if (this.omitted.has(s.shardId)) continue;
+      const parent = s.parentShardId === undefined ? undefined : this.shards.get(s.parentShardId);
+      const parentClosedAt = parent?.closedAt ?? s.createdAt;
+      if (parent && this.clock.t < parentClosedAt + this.options.childListingDelayMs) continue;
+      out.push({
+        shardId: s.shardId,
+        ...(s.parentShardId ? { parentShardId: s.parentShardId } : {}),
+        closed: s.closed,
+      });
+      this.listedOnce.add(s.shardId);
+    }
+    this.omitted.clear();
+    return out;
   }
 
   async iterator(shardId: string, afterSequence?: string): Promise<string> {
     const shard = this.must(shardId);
-    if (afterSequence === undefined) return `${shardId}|0`;
-    const after = padSequence(afterSequence);
-    const i = shard.records.findIndex((r) => padSequence(r.seq) > after);
-    return `${shardId}|${i === -1 ? shard.records.length : i}`;
+    let position = 0;
+    if (afterSequence !== undefined) {
+      const after = padSequence(afterSequence);
+      const i = shard.records.findIndex((r) => padSequence(r.seq) > after);
+      position = i === -1 ? shard.records.length : i;
+    }
+    return this.encode({ shardId, position, emptiesLeft: this.emptyRun(shardId, position, 'iterator') });
   }
 
   async records(
@@ -132,29 +255,54 @@ export class FakeStream implements StreamsPort {
     next?: string;
   }> {
     const shard = this.must(shardId);
-    const from = Number(iterator.split('|')[1]);
+    const it = this.decode(iterator, shardId);
+    this.calls++;
+    if (this.clock.t - it.issuedAt > this.options.iteratorTtlMs) throw new IteratorExpiredError(shardId);
+    if (it.emptiesLeft > 0) {
+      this.emptyPages++;
+      return { records: [], next: this.encode({ ...it, emptiesLeft: it.emptiesLeft - 1 }) };
+    }
     const out: FakeRecord[] = [];
-    let i = from;
-    while (i < shard.records.length && out.length < 100) {
+    let i = it.position;
+    while (i < shard.records.length && out.length < this.options.pageSize) {
       const r = shard.records[i] as FakeRecord;
       if (r.visibleAt > this.clock.t) break;
       out.push(r);
       i++;
     }
     this.served += out.length;
+    if (out.length === 0) this.emptyPages++;
+    for (const r of out) r.firstServedAt ??= this.clock.t;
     if (this.duplicateNext && out.length > 0) {
       this.duplicateNext = false;
       out.push(out[0] as FakeRecord);
     }
     const atEnd = shard.closed && i >= shard.records.length;
+    // After a page of records the next portion may be empty although records follow; at the tip (no
+    // records) the iterator stays where it is and the next records are returned as soon as visible.
+    const emptiesLeft = out.length > 0 && !atEnd ? this.emptyRun(shardId, i, 'page') : 0;
     return {
       records: out.map((r) => ({
         sequenceNumber: r.seq,
         approxCreationMs: creationLowerBound(r.trueMs, this.granularityMs),
         keys: { id: { S: r.key } },
       })),
-      ...(atEnd ? {} : { next: `${shardId}|${i}` }),
+      ...(atEnd ? {} : { next: this.encode({ shardId, position: i, emptiesLeft }) }),
     };
+  }
+
+  private emptyRun(shardId: string, position: number, after: EmptyRunContext['after']): number {
+    return Math.max(0, Math.floor(this.options.emptyRun?.({ shardId, position, after }) ?? 0));
+  }
+
+  private encode(it: Omit<IteratorState, 'issuedAt'>): string {
+    return JSON.stringify({ ...it, issuedAt: this.clock.t });
+  }
+
+  private decode(iterator: string, shardId: string): IteratorState {
+    const it = JSON.parse(iterator) as IteratorState;
+    if (it.shardId !== shardId) throw new Error(`iterator of ${it.shardId} used on ${shardId}`);
+    return it;
   }
 
   private must(shardId: string): FakeShard {
@@ -203,6 +351,17 @@ export class FakeEvidence implements EvidencePort {
   }
 }
 
+/** Applies one record to the new table under the apply rule (only if newer); records when. */
+function applyRecord(stream: FakeStream, evidence: FakeEvidence, r: FakeRecord): void {
+  const k = canonicalItem({ id: { S: r.key } });
+  const cur = evidence.items.get(k);
+  if (cur === undefined || cur < padSequence(r.seq)) evidence.items.set(k, padSequence(r.seq));
+  r.applied = true;
+  r.appliedAt ??= stream.clock.t;
+  r.appliedTick ??= stream.clock.tick();
+  r.deadLettered = false;
+}
+
 /**
  * The sync Lambda, faked: delivers visible records of deliverable shards in order, in batches; applies
  * them to `evidence.items` (the apply rule: only if newer) except those in `poison` (dead-lettered),
@@ -236,14 +395,11 @@ export function fakeSync(
       for (const r of recs) {
         if (options.poison?.has(r.seq)) {
           failed.push(padSequence(r.seq));
+          r.deadLettered = true;
           continue;
         }
-        const k = canonicalItem({ id: { S: r.key } });
-        const cur = evidence.items.get(k);
-        if (cur === undefined || cur < padSequence(r.seq)) evidence.items.set(k, padSequence(r.seq));
-        r.applied = true;
+        applyRecord(stream, evidence, r);
       }
-      // Records superseded by a later applied change of the same item count as applied in effect.
       if (options.markers !== false) {
         const first = padSequence((recs[0] as FakeRecord).seq);
         evidence.markerItems.set(`APPLIED#${first}`, {
@@ -261,10 +417,37 @@ export function fakeSync(
   return batches;
 }
 
+/** An operator replays a dead-lettered record from the DLQ: applied under the rule, no marker. */
+export function replay(stream: FakeStream, evidence: FakeEvidence, r: FakeRecord): void {
+  applyRecord(stream, evidence, r);
+}
+
+/** An operator waives a record (audited in production): a WAIVER# item. */
+export function waive(stream: FakeStream, evidence: FakeEvidence, r: FakeRecord): void {
+  evidence.waived.add(padSequence(r.seq));
+  r.waivedAt ??= stream.clock.t;
+  r.waivedTick ??= stream.clock.tick();
+}
+
 /** True if a change of the record's item with sequence >= its own is in the new table. */
 export function appliedInEffect(evidence: FakeEvidence, r: FakeRecord): boolean {
   const cur = evidence.items.get(canonicalItem({ id: { S: r.key } }));
   return cur !== undefined && cur >= padSequence(r.seq);
+}
+
+/**
+ * True if, by event `tick` (`FakeClock.tick`), the record was applied, superseded by an applied later
+ * change of its item, or waived: what a published `F` above its creation time promises.
+ */
+export function settledBy(stream: FakeStream, r: FakeRecord, tick: number): boolean {
+  if (r.waivedTick !== undefined && r.waivedTick <= tick) return true;
+  const seq = padSequence(r.seq);
+  return stream
+    .allRecords()
+    .some(
+      (o) =>
+        o.key === r.key && o.appliedTick !== undefined && o.appliedTick <= tick && padSequence(o.seq) >= seq,
+    );
 }
 
 /** The control items, in memory. */
@@ -272,6 +455,10 @@ export class MemoryFrontierStore implements FrontierStorePort {
   readonly shardDocs = new Map<string, PersistedShard>();
   frontier?: FrontierState;
   readonly published: number[] = [];
+  /** Every publish that moved `F`, with its time (`computedAt`) and event tick (with a clock). */
+  readonly publishes: Array<{ frontier: number; at: number; tick: number }> = [];
+
+  constructor(private readonly clock?: FakeClock) {}
 
   async loadShards(): Promise<PersistedShard[]> {
     return [...this.shardDocs.values()];
@@ -284,6 +471,9 @@ export class MemoryFrontierStore implements FrontierStorePort {
   }
   async putFrontier(next: Omit<FrontierState, 'version'>, expectedVersion: number): Promise<FrontierState> {
     if ((this.frontier?.version ?? 0) !== expectedVersion) throw new Error('conflict');
+    if (next.frontier !== this.frontier?.frontier) {
+      this.publishes.push({ frontier: next.frontier, at: next.computedAt, tick: this.clock?.tick() ?? 0 });
+    }
     this.frontier = { ...next, version: expectedVersion + 1 };
     this.published.push(next.frontier);
     return this.frontier;

@@ -44,9 +44,24 @@ describe('Function: shardCaughtUp', () => {
       11_000,
     ],
     [
-      'first unapplied record unseen by a later probe: the probe bound wins',
-      open({ firstUnappliedApproxMs: 12_345, caughtUpByProbe: 11_300 }),
-      11_300,
+      'first unapplied record behind a later probe: the record caps it, whatever the probe said',
+      open({ firstUnappliedApproxMs: 12_345, caughtUpByProbe: 30_000 }),
+      11_000,
+    ],
+    [
+      'applied prefix without a probe: its last record bound',
+      open({ lastAppliedApproxMs: 12_345, caughtUpByProbe: 3_000 }),
+      11_000,
+    ],
+    [
+      'applied prefix and a later probe: the probe',
+      open({ lastAppliedApproxMs: 12_345, caughtUpByProbe: 14_000 }),
+      14_000,
+    ],
+    [
+      'closed, read to its end, children not listed yet: still bounded like an open shard',
+      open({ closed: true, readToEnd: true, awaitingChildren: true, lastAppliedApproxMs: 9_100 }),
+      8_000,
     ],
     [
       'DLQd record on a closed, read shard: still held by it',
@@ -91,6 +106,13 @@ describe('Function: computeFrontier', () => {
       20_000,
       0,
       ['complete', 'active'],
+    ],
+    [
+      'parent closed and applied but no child listed yet: the parent still holds F',
+      [open({ shardId: 'p', closed: true, readToEnd: true, awaitingChildren: true, caughtUpByProbe: 7_000 })],
+      20_000,
+      7_000,
+      ['active'],
     ],
     [
       'parent unknown (trimmed): the child is a root',
