@@ -41,15 +41,9 @@ import { acquireRunLock } from '../../adapters/run-lock';
 import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
 import type { CdcStatusPort } from '../../core/cdc-status';
 import { BackfillStatus, ControlKey, type MigrationState, initialState } from '../../core/control';
-import { BACKFILL_SEQ, Source, metadataNames } from '../../core/metadata';
+import { mapForBackfill } from '../../core/backfill-map';
 import { type Migration, keyOf } from '../../core/migration';
-import {
-  type AttributeValue,
-  type Item,
-  canonicalItem,
-  itemFromDynamoJson,
-  itemToDynamoJson,
-} from '../../core/values';
+import { type Item, canonicalItem, itemFromDynamoJson, itemToDynamoJson } from '../../core/values';
 
 // ---------------------------------------------------------------------------------------------
 // Payloads (what the state machine passes; see stepfunctions/backfill.ts)
@@ -443,26 +437,6 @@ export function makeControlsHandler(deps: BackfillDeps): (p: SegmentPayload) => 
 /** Builds the page worker. */
 export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Promise<PageResult> {
   const m = deps.migration;
-  const names = metadataNames(m.metadataPrefix);
-
-  /** Maps one legacy item; a throwing mapItem or reserved attributes make it poison. */
-  function mapOne(legacy: Item, scanTime: number): { item: Item } | { reason: string } {
-    let mapped: Item;
-    try {
-      mapped = m.mapItem(legacy);
-    } catch (err) {
-      return { reason: `mapItem threw ${(err as Error).name}: ${(err as Error).message}` };
-    }
-    const reserved = Object.keys(mapped).filter((n) => n.startsWith(names.prefix));
-    if (reserved.length)
-      return { reason: `mapItem wrote reserved metadata attributes ${reserved.join(', ')}` };
-    const meta: Record<string, AttributeValue> = {
-      [names.seq]: { S: BACKFILL_SEQ },
-      [names.src]: { S: Source.BACKFILL },
-      [names.ts]: { N: String(Math.trunc(scanTime)) },
-    };
-    return { item: { ...mapped, ...meta } };
-  }
 
   /**
    * Records a poison item once: a rescan after a crash meets the same item again and must not count
@@ -556,14 +530,15 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
         ahead.catch(() => undefined);
       }
 
-      // Map, then write only where nothing exists (rule 3); poison is recorded, never dropped.
+      // Map (checking the key did not move), then write only where nothing exists (rule 3); poison
+      // is recorded, never dropped.
       const toWrite: Item[] = [];
       const sources: Item[] = [];
       let copied = 0;
       let skippedExists = 0;
       let poison = 0;
       for (const legacy of page.items) {
-        const mapped = mapOne(legacy, pageStartedAt);
+        const mapped = mapForBackfill(m, legacy, pageStartedAt);
         if ('reason' in mapped) {
           poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
         } else {
