@@ -19,6 +19,7 @@ import { ControlStore } from '../adapters/control-store';
 import { fromSdkItem, toSdkItem } from '../adapters/dynamodb';
 import { IfAbsentWriter, WriteMode, runPool, scanSegmentPage } from '../adapters/backfill-io';
 import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
+import { ForeignItems } from '../core/backfill-foreign';
 import { ControlKey } from '../core/control';
 import { BACKFILL_SEQ, Source, metadataNames } from '../core/metadata';
 import { type Migration, keyNames } from '../core/migration';
@@ -135,6 +136,7 @@ async function conditionalCopy(
             [names.src]: { S: Source.BACKFILL },
             [names.ts]: { N: String(now) },
           })),
+          ForeignItems.REFUSE,
         );
         copied += outcomes.filter((o) => o.kind === 'copied').length;
         start = page.lastEvaluatedKey;

@@ -95,3 +95,38 @@ export class CheckpointConflictError extends BackfillError {
 export class BackfillInputError extends BackfillError {
   override name = 'BackfillInputError';
 }
+
+/** The new table holds items dualread did not write, and the operator has not said how to treat them. */
+export class ForeignItemsError extends BackfillError {
+  override name = 'ForeignItemsError';
+  constructor(
+    readonly migrationId: string,
+    readonly tableName: string,
+    /** A few of their keys, as canonical strings. */
+    readonly sampleKeys: readonly string[],
+  ) {
+    super(
+      `migration "${migrationId}": new table "${tableName}" holds items dualread did not write (no _dr_seq), ` +
+        `for example ${sampleKeys.join(', ')}. The backfill would have to overwrite them or leave their legacy ` +
+        "items uncopied. Remove them, or start again with foreignItems 'overwrite' (replace them with the " +
+        "mapped legacy items) or 'keep' (leave them; their legacy items are not copied)",
+    );
+  }
+}
+
+/** The search for foreign items did not finish within its time budget. */
+export class ForeignItemCheckIncompleteError extends BackfillError {
+  override name = 'ForeignItemCheckIncompleteError';
+  constructor(
+    readonly migrationId: string,
+    readonly tableName: string,
+    readonly scanned: number,
+    readonly budgetMs: number,
+  ) {
+    super(
+      `migration "${migrationId}": the preflight scanned ${scanned} items of new table "${tableName}" in ${budgetMs} ms ` +
+        "without finishing its search for items dualread did not write; start again with foreignItems 'overwrite' " +
+        "or 'keep' to say how to treat any it holds (the check then is not needed)",
+    );
+  }
+}

@@ -3,6 +3,7 @@
  * Control items hold only the system's own values (safe integers, strings, booleans), encoded by
  * `control-codec.ts`; user data never goes here except as DynamoDB JSON (e.g. sample keys).
  */
+import type { ForeignItems } from './backfill-foreign';
 
 /** Migration phases in forward order (DESIGN §5). */
 export const Phase = {
@@ -80,6 +81,10 @@ export interface MigrationState {
     readonly runId?: string;
     /** Legacy items the backfill could not copy (recorded as `BACKFILL_POISON#` items). */
     readonly poison?: number;
+    /** How the run treats items of the new table dualread did not write (core/backfill-foreign.ts). */
+    readonly foreignItems?: ForeignItems;
+    /** Legacy items not copied because a foreign item holds their key and `foreignItems` is `keep`. */
+    readonly keptForeign?: number;
   };
   readonly controls: RunControls;
   /** Epoch ms since which the sync Lambda has been consuming from TRIM_HORIZON, if it has. */

@@ -5,18 +5,11 @@
  * a long local backfill chains executions exactly as it does in AWS.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  IfAbsentWriter,
-  WriteMode,
-  realRetryTiming,
-  scanSegmentPage,
-  tableStatus,
-} from '../adapters/backfill-io';
+import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlStore } from '../adapters/control-store';
 import type { CdcStatusPort } from '../core/cdc-status';
-import { metadataNames } from '../core/metadata';
-import { type Migration, keyNames } from '../core/migration';
+import type { Migration } from '../core/migration';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,
@@ -27,6 +20,7 @@ import {
   makePageHandler,
   makePreflightHandler,
 } from '../lambdas/backfill/handler';
+import { backfillIo } from '../lambdas/backfill/io';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import {
   BackfillFunction,
@@ -45,6 +39,7 @@ export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = {
   pageBudgetMs: 10_000,
   pausePollSeconds: 1,
   lockLeaseMs: 10 * 60 * 1000,
+  foreignCheckBudgetMs: 60_000,
 };
 
 /** Options of `localBackfillDeps`. */
@@ -77,15 +72,14 @@ export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
     migration: o.migration,
     store,
     cdcStatus: o.cdcStatus ?? new ControlItemCdcStatus(store, now, o.streamArn),
-    newTableStatus: () => tableStatus(o.client, target),
-    scanPage: (args) => scanSegmentPage(o.client, legacy, args),
-    writer: new IfAbsentWriter(o.client, target, {
-      seqAttribute: metadataNames(o.migration.metadataPrefix).seq,
-      mode: o.writeMode ?? WriteMode.PARTIQL,
-      concurrency: o.writeConcurrency ?? 8,
-      transactionSize: 100,
-      keyNames: keyNames(o.migration.newTable.key),
-      timing: realRetryTiming,
+    ...backfillIo({
+      client: o.client,
+      migration: o.migration,
+      legacyTableName: legacy,
+      newTableName: target,
+      writeMode: o.writeMode ?? WriteMode.PARTIQL,
+      writeConcurrency: o.writeConcurrency ?? 8,
+      now,
     }),
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

@@ -4,21 +4,15 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { migrations } from 'dualread-definitions';
-import {
-  IfAbsentWriter,
-  type WriteMode,
-  realRetryTiming,
-  scanSegmentPage,
-  tableStatus,
-} from '../../adapters/backfill-io';
+import type { WriteMode } from '../../adapters/backfill-io';
 import { EventSourceMappingCdcStatus, makeLambdaClient } from '../../adapters/cdc-status';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill-errors';
 import type { CdcStatusPort } from '../../core/cdc-status';
-import { metadataNames } from '../../core/metadata';
-import { type Migration, keyNames } from '../../core/migration';
+import type { Migration } from '../../core/migration';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './handler';
+import { backfillIo } from './io';
 
 /** Environment variables the backfill functions read (set by lib/backfill.ts). */
 export const BackfillEnv = {
@@ -85,21 +79,21 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
   if (mode !== 'partiql' && mode !== 'put' && mode !== 'transact')
     throw new BackfillInputError(`${BackfillEnv.WRITE_MODE} must be partiql, put or transact, not ${mode}`);
   const budget = Number(env[BackfillEnv.PAGE_BUDGET_MS] ?? DEFAULT_BACKFILL_SETTINGS.pageBudgetMs);
+  const now = () => Date.now();
   return {
     migration,
     store,
     cdcStatus,
-    newTableStatus: () => tableStatus(client, newTable),
-    scanPage: (args) => scanSegmentPage(client, legacyTable, args),
-    writer: new IfAbsentWriter(client, newTable, {
-      seqAttribute: metadataNames(migration.metadataPrefix).seq,
-      mode,
-      concurrency: options.writeConcurrency ?? Number(env[BackfillEnv.WRITE_CONCURRENCY] ?? 16),
-      transactionSize: 100,
-      keyNames: keyNames(migration.newTable.key),
-      timing: realRetryTiming,
+    ...backfillIo({
+      client,
+      migration,
+      legacyTableName: legacyTable,
+      newTableName: newTable,
+      writeMode: mode,
+      writeConcurrency: options.writeConcurrency ?? Number(env[BackfillEnv.WRITE_CONCURRENCY] ?? 16),
+      now,
     }),
-    now: () => Date.now(),
+    now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     settings: { ...DEFAULT_BACKFILL_SETTINGS, pageBudgetMs: budget, ...options.settings },
   };

@@ -18,13 +18,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ControlStore, Versioned } from '../../adapters/control-store';
 import { ControlConflictError } from '../../adapters/control-store';
-import type { IfAbsentWriter, ScanPage } from '../../adapters/backfill-io';
+import type { ForeignItemSearch, IfAbsentWriter, ScanPage } from '../../adapters/backfill-io';
 import {
   BackfillAlreadyCompleteError,
   BackfillAlreadyRunningError,
   BackfillInputError,
   CdcNotConsumingError,
   CheckpointConflictError,
+  ForeignItemCheckIncompleteError,
+  ForeignItemsError,
   NewTableMissingError,
   SegmentLayoutMismatchError,
 } from '../../core/backfill-errors';
@@ -41,6 +43,7 @@ import { acquireRunLock } from '../../adapters/run-lock';
 import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
 import type { CdcStatusPort } from '../../core/cdc-status';
 import { BackfillStatus, ControlKey, type MigrationState, initialState } from '../../core/control';
+import { ForeignItems, foreignRefusedReason, parseForeignItems } from '../../core/backfill-foreign';
 import { mapForBackfill } from '../../core/backfill-map';
 import { type Migration, keyOf } from '../../core/migration';
 import { type Item, canonicalItem, itemFromDynamoJson, itemToDynamoJson } from '../../core/values';
@@ -64,6 +67,11 @@ export interface BackfillStartInput {
   /** Who started it (audit). @default `backfill:<runId>` */
   readonly actor?: string;
   readonly reason?: string;
+  /**
+   * How to treat items of the new table dualread did not write (core/backfill-foreign.ts). Kept in
+   * STATE for the run and its resumes. @default the run's earlier choice, else `refuse`
+   */
+  readonly foreignItems?: ForeignItems;
   /** Set by `ContinueAsNew` (and by Step Functions' console for child executions): a continuation, not a new start. */
   readonly AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: string;
 }
@@ -125,6 +133,7 @@ export interface PageResult {
   readonly copied: number;
   readonly skippedExists: number;
   readonly poison: number;
+  readonly keptForeign: number;
 }
 
 /** Input of `finish`. */
@@ -145,6 +154,7 @@ export interface FinishResult {
   readonly copied: number;
   readonly skippedExists: number;
   readonly poison: number;
+  readonly keptForeign: number;
   readonly scanned: number;
 }
 
@@ -163,7 +173,12 @@ export interface BackfillSettingsDeps {
   /** Defaults of the round bounds (see docs/backfill.md for the arithmetic). */
   readonly maxIterationsPerRound: number;
   readonly maxRoundsPerExecution: number;
+  /** How long the preflight may search the new table for items dualread did not write. */
+  readonly foreignCheckBudgetMs: number;
 }
+
+/** Keys of foreign items a refusal names. */
+export const FOREIGN_SAMPLE_KEYS = 5;
 
 /**
  * Upper bounds that keep every execution far below Step Functions' 25,000-event history limit
@@ -181,6 +196,8 @@ export const DEFAULT_BACKFILL_SETTINGS: BackfillSettingsDeps = {
   lockLeaseMs: 24 * 3600 * 1000,
   maxIterationsPerRound: 1_000,
   maxRoundsPerExecution: 500,
+  // The preflight function's timeout is 5 minutes (lib/backfill.ts).
+  foreignCheckBudgetMs: 4 * 60_000,
 };
 
 /** Everything the handlers need. */
@@ -190,6 +207,8 @@ export interface BackfillDeps {
   readonly cdcStatus: CdcStatusPort;
   /** Whether the new table exists and is ACTIVE. */
   readonly newTableStatus: () => Promise<{ usable: boolean; detail: string }>;
+  /** Searches the new table for items dualread did not write (`findForeignItems`). */
+  readonly findForeignItems: (limit: number, budgetMs: number) => Promise<ForeignItemSearch>;
   /** Reads one page of a legacy Scan segment. */
   readonly scanPage: (args: {
     segment: number;
@@ -328,6 +347,10 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
     // 1. Nothing to do once complete.
     const state = await deps.store.getState();
     if (state?.backfill.status === BackfillStatus.COMPLETE) throw new BackfillAlreadyCompleteError(m.id);
+    const foreignItems = parseForeignItems(
+      input.foreignItems,
+      state?.backfill.foreignItems ?? ForeignItems.REFUSE,
+    );
 
     // 2. CDC must already consume from TRIM_HORIZON (invariant 3): checked, not assumed.
     const cdc = await deps.cdcStatus.check();
@@ -343,6 +366,22 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
     if (layout !== undefined && layout !== totalSegments)
       throw new SegmentLayoutMismatchError(m.id, totalSegments, layout);
 
+    // 4b. A fresh start under `refuse` searches the new table for items dualread did not write. (A
+    //     resume does not scan the half-copied table again: a write that meets one refuses it as poison.)
+    const continuation = input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID !== undefined;
+    if (foreignItems === ForeignItems.REFUSE && checkpoints.length === 0 && !continuation) {
+      const search = await deps.findForeignItems(FOREIGN_SAMPLE_KEYS, deps.settings.foreignCheckBudgetMs);
+      if (search.keys.length > 0)
+        throw new ForeignItemsError(m.id, m.newTable.tableName, search.keys.map(canonicalItem));
+      if (!search.complete)
+        throw new ForeignItemCheckIncompleteError(
+          m.id,
+          m.newTable.tableName,
+          search.scanned,
+          deps.settings.foreignCheckBudgetMs,
+        );
+    }
+
     // 5. The lock: one backfill per migration. The versioned put makes two racing preflights serialize.
     const now = deps.now();
     const holder = await acquireRunLock(deps.store, ControlKey.BACKFILL_LOCK, {
@@ -356,7 +395,6 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
     // 6. Record the start (or the resume after a crash or failure) in STATE, with audit. The
     //    continuation of the same run as a new execution (ContinueAsNew) changes nothing.
     const resumed = checkpoints.length > 0;
-    const continuation = input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID !== undefined;
     await updateState(
       deps,
       (current) =>
@@ -369,6 +407,7 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
                 status: BackfillStatus.RUNNING,
                 startedAt: current.backfill.startedAt ?? now,
                 runId,
+                foreignItems,
               },
             },
       () => ({
@@ -377,7 +416,7 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
         reason:
           input.reason ??
           `backfill ${resumed ? 'resumed' : 'started'} by execution ${payload.executionId}; ${cdc.reason}`,
-        detail: { runId, totalSegments, executionId: payload.executionId },
+        detail: { runId, totalSegments, executionId: payload.executionId, foreignItems },
       }),
     );
 
@@ -477,7 +516,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
     let cp = await loadCheckpoint(p);
     if (cp.totalSegments !== p.totalSegments)
       throw new SegmentLayoutMismatchError(m.id, p.totalSegments, cp.totalSegments);
-    const tally = { pages: 0, scanned: 0, copied: 0, skippedExists: 0, poison: 0 };
+    const tally = { pages: 0, scanned: 0, copied: 0, skippedExists: 0, poison: 0, keptForeign: 0 };
     const result = (status: PageStatus): PageResult => ({
       status,
       done: status === PageStatus.DONE,
@@ -532,26 +571,35 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
 
       // Map (checking the key did not move), then write only where nothing exists (rule 3); poison
       // is recorded, never dropped.
-      const toWrite: Item[] = [];
-      const sources: Item[] = [];
+      // A foreign item (not written by dualread) holding a key is treated as the run was started to.
+      const foreignItems = parseForeignItems(state?.backfill.foreignItems, ForeignItems.REFUSE);
+      const toWrite: Array<{ item: Item; key: Item; legacy: Item }> = [];
       let copied = 0;
       let skippedExists = 0;
       let poison = 0;
+      let keptForeign = 0;
       for (const legacy of page.items) {
         const mapped = mapForBackfill(m, legacy, pageStartedAt);
-        if ('reason' in mapped) {
-          poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
-        } else {
-          toWrite.push(mapped.item);
-          sources.push(legacy);
-        }
+        if ('reason' in mapped) poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
+        else toWrite.push({ ...mapped, legacy });
       }
-      const outcomes = await deps.writer.writeAll(toWrite);
+      const outcomes = await deps.writer.writeAll(
+        toWrite.map((w) => w.item),
+        foreignItems,
+      );
       for (const [i, o] of outcomes.entries()) {
+        const w = toWrite[i] as { item: Item; key: Item; legacy: Item };
         if (o.kind === 'copied') copied++;
         else if (o.kind === 'exists') skippedExists++;
-        else
-          poison += await recordPoison(p.segment, p.runId, sources[i] as Item, `write refused: ${o.reason}`);
+        else if (o.kind === 'foreign' && foreignItems === ForeignItems.KEEP) keptForeign++;
+        else if (o.kind === 'foreign')
+          poison += await recordPoison(
+            p.segment,
+            p.runId,
+            w.legacy,
+            foreignRefusedReason(canonicalItem(w.key)),
+          );
+        else poison += await recordPoison(p.segment, p.runId, w.legacy, `write refused: ${o.reason}`);
       }
 
       // Advance the checkpoint only after the page is settled, on the version it started from.
@@ -563,6 +611,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
           copied,
           skippedExists,
           poison,
+          keptForeign,
           notBefore: nextNotBefore(cp.notBefore, pageStartedAt, page.items.length, share),
         },
         p.runId,
@@ -582,6 +631,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       tally.copied += copied;
       tally.skippedExists += skippedExists;
       tally.poison += poison;
+      tally.keptForeign += keptForeign;
       if (cp.done) return result(PageStatus.DONE);
       if (deps.now() - started >= deps.settings.pageBudgetMs) {
         ahead?.catch(() => undefined);
@@ -632,7 +682,13 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
       (c) => c.totalSegments === p.totalSegments,
     );
     const t = totals(checkpoints, p.totalSegments);
-    const counts = { copied: t.copied, skippedExists: t.skippedExists, poison: t.poison, scanned: t.scanned };
+    const counts = {
+      copied: t.copied,
+      skippedExists: t.skippedExists,
+      poison: t.poison,
+      keptForeign: t.keptForeign,
+      scanned: t.scanned,
+    };
     const detail = {
       runId: p.runId,
       executionId: p.executionId,
@@ -654,6 +710,7 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
             copied: t.copied,
             skipped: t.skippedExists,
             poison: t.poison,
+            keptForeign: t.keptForeign,
           },
         }),
         () => ({ action: 'backfill-failed', actor: p.actor, reason: `backfill failed: ${error}`, detail }),
@@ -683,12 +740,13 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
                 copied: t.copied,
                 skipped: t.skippedExists,
                 poison: t.poison,
+                keptForeign: t.keptForeign,
               },
             },
       () => ({
         action: 'backfill-complete',
         actor: p.actor,
-        reason: `all ${t.segments} segments copied: ${t.copied} copied, ${t.skippedExists} already present, ${t.poison} poison`,
+        reason: `all ${t.segments} segments copied: ${t.copied} copied, ${t.skippedExists} already present, ${t.poison} poison, ${t.keptForeign} kept foreign`,
         detail,
       }),
     );
