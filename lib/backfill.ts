@@ -118,7 +118,8 @@ export class Backfill extends Construct {
 
     const preflight = make(
       'preflight',
-      Duration.seconds(60),
+      // Its search of the new table for items dualread did not write has a budget of 4 minutes.
+      Duration.minutes(5),
       { SYNC_FUNCTION_NAME: props.syncFunction.functionName, LEGACY_STREAM_ARN: props.legacyStreamArn },
       // STATE + AUDIT are written in one TransactWriteItems, which IAM checks as PutItem per item.
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -136,13 +137,23 @@ export class Backfill extends Construct {
         'lambda:ListEventSourceMappings has no resource-level permissions (IAM service authorization reference); ' +
         'the call is filtered to the sync function and the legacy stream in the code. Every other statement names its resource.',
     });
+    // The new table exists, and holds no item dualread did not write (a Scan of its keys).
     preflight.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'NewTableExists',
-        actions: ['dynamodb:DescribeTable'],
+        actions: ['dynamodb:DescribeTable', 'dynamodb:Scan'],
         resources: [props.newTable.tableArn],
       }),
     );
+    // CDC must consume the legacy table's current stream (LatestStreamArn).
+    preflight.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'LegacyCurrentStream',
+        actions: ['dynamodb:DescribeTable'],
+        resources: [props.legacyTable.tableArn],
+      }),
+    );
+    props.newTable.encryptionKey?.grantDecrypt(preflight);
 
     const controls = make('controls', Duration.seconds(30), {}, ['dynamodb:GetItem']);
 
@@ -166,13 +177,16 @@ export class Backfill extends Construct {
     );
     // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
     // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
-    // definition; PutItem isolates the items of a request refused as a whole).
+    // definition; PutItem isolates the items of a request refused as a whole) and BatchGetItem (whose
+    // item an INSERT met: dualread's, or a foreign one to treat as `foreignItems` says).
     page.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'CopyToNewTable',
         actions: [
           'dynamodb:PutItem',
-          ...((props.writeMode ?? 'partiql') === 'partiql' ? ['dynamodb:PartiQLInsert'] : []),
+          ...((props.writeMode ?? 'partiql') === 'partiql'
+            ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem']
+            : []),
         ],
         resources: [props.newTable.tableArn],
       }),

@@ -71,7 +71,13 @@ export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
   return {
     migration: o.migration,
     store,
-    cdcStatus: o.cdcStatus ?? new ControlItemCdcStatus(store, now, o.streamArn),
+    cdcStatus:
+      o.cdcStatus ??
+      new ControlItemCdcStatus(store, now, {
+        dynamo: o.client,
+        legacyTableName: legacy,
+        ...(o.streamArn ? { streamArn: o.streamArn } : {}),
+      }),
     ...backfillIo({
       client: o.client,
       migration: o.migration,

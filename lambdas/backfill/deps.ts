@@ -5,7 +5,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { migrations } from 'dualread-definitions';
 import type { WriteMode } from '../../adapters/backfill-io';
-import { EventSourceMappingCdcStatus, makeLambdaClient } from '../../adapters/cdc-status';
+import {
+  EventSourceMappingCdcStatus,
+  frontierIteratorAge,
+  makeLambdaClient,
+} from '../../adapters/cdc-status';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill-errors';
@@ -66,20 +70,23 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
   const legacyTable = env[BackfillEnv.LEGACY_TABLE_NAME] ?? migration.legacyTable.tableName;
   const newTable = env[BackfillEnv.NEW_TABLE_NAME] ?? migration.newTable.tableName;
   const store = new ControlStore(client, required(env, BackfillEnv.CONTROL_TABLE_NAME), migration.id);
+  const now = () => Date.now();
   // Only the preflight function checks CDC; the others need neither the variables nor the client.
   const cdcStatus: CdcStatusPort = options.cdcStatus ?? {
     check: () =>
-      new EventSourceMappingCdcStatus(
-        makeLambdaClient(),
-        required(env, BackfillEnv.SYNC_FUNCTION_NAME),
-        required(env, BackfillEnv.LEGACY_STREAM_ARN),
-      ).check(),
+      new EventSourceMappingCdcStatus({
+        lambda: makeLambdaClient(),
+        dynamo: client,
+        syncFunctionName: required(env, BackfillEnv.SYNC_FUNCTION_NAME),
+        legacyTableName: legacyTable,
+        streamArn: required(env, BackfillEnv.LEGACY_STREAM_ARN),
+        iteratorAge: frontierIteratorAge(store, now),
+      }).check(),
   };
   const mode = (options.writeMode ?? env[BackfillEnv.WRITE_MODE] ?? 'partiql') as WriteMode;
   if (mode !== 'partiql' && mode !== 'put' && mode !== 'transact')
     throw new BackfillInputError(`${BackfillEnv.WRITE_MODE} must be partiql, put or transact, not ${mode}`);
   const budget = Number(env[BackfillEnv.PAGE_BUDGET_MS] ?? DEFAULT_BACKFILL_SETTINGS.pageBudgetMs);
-  const now = () => Date.now();
   return {
     migration,
     store,

@@ -94,6 +94,8 @@ async function setUp(
   items: number,
   withCdc = true,
   pageSize = 100,
+  /** More legacy items written before the stream exists (only the backfill sees them). */
+  extra: readonly Item[] = [],
 ): Promise<Env> {
   const legacy = uniqueName(`${tag}-legacy`);
   const target = uniqueName(`${tag}-new`);
@@ -117,6 +119,7 @@ async function setUp(
     fidelityProbability: 0.02,
   });
   await workload.populate();
+  for (const item of extra) await workload.put(item);
   const store = new ControlStore(client, control, migration.id);
   const env: Env = { migration, control, store, workload };
   if (!withCdc) return env;
@@ -531,12 +534,11 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
   });
 
   it('records a poison item with its reason and counts it instead of losing it', async () => {
-    // Prepare: one legacy item the example mapping refuses (it reserves "profile")
-    const env = await setUp(client, 'bf-poison', 300);
-    envs.push(env);
+    // Prepare: one legacy item the example mapping refuses (it reserves "profile"), from before the
+    // stream (so CDC never sees it and stays healthy: the preflight checks that)
     const poison = { userId: { S: 'poison-1' }, profile: { S: 'taken' } };
-    await env.workload.put(poison);
-    await env.cdc?.poller.drain();
+    const env = await setUp(client, 'bf-poison', 300, true, 100, [poison]);
+    envs.push(env);
 
     // Act
     const run = startLocalBackfill(depsFor(client, env), { runId: 'poison', totalSegments: 2 });
