@@ -51,12 +51,20 @@ export class NewTableMissingError extends BackfillError {
   }
 }
 
-/** The backfill already completed; there is nothing to copy. */
+/** The backfill's scan already finished; there is nothing to copy (unresolved keys have their own operation). */
 export class BackfillAlreadyCompleteError extends BackfillError {
   override name = 'BackfillAlreadyCompleteError';
-  constructor(readonly migrationId: string) {
+  constructor(
+    readonly migrationId: string,
+    /** Keys still unresolved (COMPLETE_WITH_POISON). */
+    readonly unresolved = 0,
+  ) {
     super(
-      `migration "${migrationId}": the backfill is already COMPLETE; nothing to do (verification, not a second backfill, checks the stores)`,
+      unresolved > 0
+        ? `migration "${migrationId}": the backfill's scan is finished with ${unresolved} unresolved keys (COMPLETE_WITH_POISON); ` +
+            "a second backfill would not copy them: fix their cause and run the backfill's poison operation `retry`, " +
+            'or waive them (docs/runbook.md "Backfill")'
+        : `migration "${migrationId}": the backfill is already COMPLETE; nothing to do (verification, not a second backfill, checks the stores)`,
     );
   }
 }

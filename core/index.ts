@@ -10,6 +10,8 @@ export * from './backfill-checkpoint';
 export * from './backfill-errors';
 export * from './backfill-lock';
 export * from './backfill-map';
+export * from './backfill-poison';
+export * from './backfill-foreign';
 export * from './backfill-rate';
 export * from './backoff';
 export * from './cdc-status';

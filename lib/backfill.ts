@@ -4,6 +4,8 @@
  * substituted by the ARNs of four functions built from `lambdas/backfill` (preflight, controls, page
  * worker, finish), each with its own least-privilege role; a log group, X-Ray tracing, an alarm on
  * failed executions (`DualReadStack` outputs the state machine ARN as `<Migration>BackfillStateMachineArn`).
+ * A fifth function from the same bundle, `poison`, is invoked by operators to list, retry and waive the
+ * keys the backfill could not copy (output `<Migration>BackfillPoisonFunctionName`).
  *
  * The state machine has a fixed name because it starts executions of itself (Distributed Map child
  * executions and the continuation as a new execution, docs/backfill.md); its role is scoped to that
@@ -71,6 +73,11 @@ export class Backfill extends Construct {
   public readonly functions: Readonly<Record<BackfillFunction, DualReadFunction>>;
   /** Fires when a backfill execution fails. */
   public readonly failedAlarm: cloudwatch.Alarm;
+  /**
+   * The operator's function for keys not in new (`{"operation": "list" | "retry" | "waive", ...}`,
+   * docs/runbook.md "Backfill"); not part of the state machine.
+   */
+  public readonly poisonFunction: DualReadFunction;
 
   constructor(scope: Construct, id: string, props: BackfillProps) {
     super(scope, id);
@@ -193,6 +200,43 @@ export class Backfill extends Construct {
     );
     props.legacyTable.encryptionKey?.grantDecrypt(page);
     props.newTable.encryptionKey?.grantEncryptDecrypt(page);
+
+    // The operator's poison operations: consistent reads of legacy items by key, the page worker's
+    // writes to new (plus GetItem: a waived record's key is settled by the state new holds), control
+    // items (the registry, STATE + AUDIT in transactions, authorized as PutItem per item).
+    const poison = make(
+      'poison',
+      pageBudget.plus(Duration.minutes(4)),
+      {
+        BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
+        BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
+        BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
+      },
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    );
+    poison.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadLegacyItems',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.legacyTable.tableArn],
+      }),
+    );
+    poison.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CopyToNewTable',
+        actions: [
+          'dynamodb:PutItem',
+          'dynamodb:GetItem',
+          ...((props.writeMode ?? 'partiql') === 'partiql'
+            ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem']
+            : []),
+        ],
+        resources: [props.newTable.tableArn],
+      }),
+    );
+    props.legacyTable.encryptionKey?.grantDecrypt(poison);
+    props.newTable.encryptionKey?.grantEncryptDecrypt(poison);
+    this.poisonFunction = poison;
 
     const finish = make('finish', Duration.seconds(60), {}, [
       'dynamodb:GetItem',

@@ -83,6 +83,7 @@ export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
       migration: o.migration,
       legacyTableName: legacy,
       newTableName: target,
+      controlTableName: o.controlTableName,
       writeMode: o.writeMode ?? WriteMode.PARTIQL,
       writeConcurrency: o.writeConcurrency ?? 8,
       now,

@@ -96,6 +96,7 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
       migration,
       legacyTableName: legacyTable,
       newTableName: newTable,
+      controlTableName: required(env, BackfillEnv.CONTROL_TABLE_NAME),
       writeMode: mode,
       writeConcurrency: options.writeConcurrency ?? Number(env[BackfillEnv.WRITE_CONCURRENCY] ?? 16),
       now,

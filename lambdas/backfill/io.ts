@@ -11,6 +11,7 @@ import {
   scanSegmentPage,
   tableStatus,
 } from '../../adapters/backfill-io';
+import { PoisonRegistry } from '../../adapters/poison-registry';
 import { KeyReader } from '../../adapters/verify-io';
 import { metadataNames } from '../../core/metadata';
 import { type Migration, keyNames } from '../../core/migration';
@@ -22,6 +23,7 @@ export interface BackfillIoOptions {
   readonly migration: Migration;
   readonly legacyTableName: string;
   readonly newTableName: string;
+  readonly controlTableName: string;
   readonly writeMode: WriteMode;
   readonly writeConcurrency: number;
   readonly now: () => number;
@@ -30,11 +32,20 @@ export interface BackfillIoOptions {
 /** The I/O part of `BackfillDeps`. */
 export function backfillIo(
   o: BackfillIoOptions,
-): Pick<BackfillDeps, 'newTableStatus' | 'findForeignItems' | 'scanPage' | 'writer'> {
+): Pick<
+  BackfillDeps,
+  'newTableStatus' | 'findForeignItems' | 'scanPage' | 'writer' | 'poison' | 'readLegacy' | 'readNew'
+> {
   const seqAttribute = metadataNames(o.migration.metadataPrefix).seq;
   const newKeyNames = keyNames(o.migration.newTable.key);
   const newTable = new KeyReader(o.client, o.newTableName, newKeyNames, { timing: realRetryTiming });
+  const legacyTable = new KeyReader(o.client, o.legacyTableName, keyNames(o.migration.legacyTable.key), {
+    timing: realRetryTiming,
+  });
   return {
+    poison: new PoisonRegistry(o.client, o.controlTableName, o.migration.id),
+    readLegacy: (key) => legacyTable.get(key, true),
+    readNew: (key) => newTable.get(key, true),
     newTableStatus: () => tableStatus(o.client, o.newTableName),
     findForeignItems: (limit, budgetMs) =>
       findForeignItems(o.client, o.newTableName, {

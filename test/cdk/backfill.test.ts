@@ -170,6 +170,27 @@ describe('Construct: Backfill', () => {
     ]);
   });
 
+  it('builds a fifth function, poison, that operators invoke to list, retry and waive unresolved keys', () => {
+    const statements = statementsOf(template, 'poison');
+    const legacy = statements.find((s) => s.Sid === 'ReadLegacyItems');
+    expect(legacy?.Action).toBe('dynamodb:GetItem');
+    expect(legacy?.Resource).toBe('arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy');
+    const copy = statements.find((s) => s.Sid === 'CopyToNewTable');
+    expect(copy?.Action).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PartiQLInsert',
+      'dynamodb:PutItem',
+    ]);
+    expect(actions(statements)).not.toContain('dynamodb:Scan');
+    const control = statements.find((s) => s.Sid === 'MigrationControlItems');
+    expect(control?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.poison',
+      Environment: { Variables: Match.objectLike({ BACKFILL_WRITE_MODE: 'partiql' }) },
+    });
+  });
+
   it('lets the state machine start executions of itself only (Distributed Map children, continuation)', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
       Properties: { PolicyDocument: { Statement: Statement[] } };
