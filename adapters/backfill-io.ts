@@ -1,6 +1,6 @@
 /**
  * The backfill's I/O: one parallel-Scan page of the legacy table, and the copy of a page's items to
- * the new table under rule 3 (DESIGN §4.3: write only where no item or tombstone exists). Throttling
+ * the new table under rule 3 (write only where no item or tombstone exists: docs/correctness.md). Throttling
  * and 5xx are retried here with jittered exponential backoff; everything else is reported per item.
  */
 import {

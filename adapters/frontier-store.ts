@@ -35,7 +35,7 @@ export class AlreadyWaivedError extends DualReadError {
 }
 
 /**
- * Waives a dead-lettered record (DESIGN §4.4): writes `WAIVER#<seq>` and its AUDIT item in one
+ * Waives a dead-lettered record (docs/correctness.md "Frontier"): writes `WAIVER#<seq>` and its AUDIT item in one
  * transaction, so a waiver never exists without its audit record. The tracker then treats the record as
  * applied and it stops holding `F` back.
  *

@@ -96,7 +96,10 @@ export function completionStatus(
  * STATE's backfill after a registration or resolution changed the unresolved count by `delta`: only a
  * finished scan has a count and a completion status to keep; before, the finish step counts.
  */
-export function backfillAfter(backfill: MigrationState['backfill'], delta: number): MigrationState['backfill'] {
+export function backfillAfter(
+  backfill: MigrationState['backfill'],
+  delta: number,
+): MigrationState['backfill'] {
   if (!isScanFinished(backfill.status)) return backfill;
   const unresolved = Math.max(0, (backfill.unresolved ?? 0) + delta);
   return { ...backfill, unresolved, status: completionStatus(unresolved) };

@@ -1,6 +1,6 @@
 /**
  * "Is CDC consuming the legacy stream from TRIM_HORIZON, and keeping up?" — the fact that gates the
- * move to BACKFILLING and the start of a backfill (DESIGN §4.3: checked, not assumed). Consuming means
+ * move to BACKFILLING and the start of a backfill (checked, not assumed: docs/correctness.md). Consuming means
  * all of:
  *
  * 1. the stream CDC reads is the legacy table's current stream (`LatestStreamArn`): a stream disabled

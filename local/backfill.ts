@@ -18,7 +18,10 @@ import {
   makeControlsHandler,
   makeFinishHandler,
   makePageHandler,
+  makePoisonHandler,
   makePreflightHandler,
+  type PoisonPayload,
+  type PoisonResult,
 } from '../lambdas/backfill/handler';
 import { backfillIo } from '../lambdas/backfill/io';
 import type { AslMachine, Json } from '../stepfunctions/asl';
@@ -106,6 +109,14 @@ export function backfillLambdas(deps: BackfillDeps) {
     [BackfillFunction.PAGE]: page,
     [BackfillFunction.FINISH]: finish,
   } as Record<string, (p: never) => Promise<unknown>>;
+}
+
+/**
+ * The operator's operations on keys the backfill could not copy, in local mode: `list`, `retry` (after
+ * a fix) and `waive` (docs/runbook.md "Backfill"). In AWS the same handler is the `poison` function.
+ */
+export function runLocalPoisonOperation(deps: BackfillDeps, payload: PoisonPayload): Promise<PoisonResult> {
+  return makePoisonHandler(deps)(payload);
 }
 
 /** A local backfill: one or more chained executions of the same run. */

@@ -24,10 +24,10 @@ import {
   metadataNames,
 } from '../../core';
 import { usersMigration } from '../../examples/users/migration';
-import { type PoisonResult, makePoisonHandler } from '../../lambdas/backfill/handler';
+import type { PoisonPayload, PoisonResult } from '../../lambdas/backfill/handler';
 import { buildReadTarget } from '../../lambdas/read/deps';
 import { makeReadHandler } from '../../lambdas/read/handler';
-import { localBackfillDeps, startLocalBackfill } from '../../local/backfill';
+import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../../local/backfill';
 import { type LocalCdc, startLocalCdc } from '../../local/local-cdc';
 import { getItemEvent } from '../helpers/api-events';
 import { testClient, testEndpoint, uniqueName } from '../helpers/dynamo';
@@ -88,8 +88,7 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
     });
     const store = new ControlStore(client, control, migration.id);
     const deps = localBackfillDeps({ client, migration, controlTableName: control });
-    const poisonOp = (input: Parameters<ReturnType<typeof makePoisonHandler>>[0]) =>
-      makePoisonHandler(deps)(input);
+    const poisonOp = (input: PoisonPayload) => runLocalPoisonOperation(deps, input);
 
     // The read API in DUAL_READ at 100 %, with a frontier set fresh before every read.
     const read = makeReadHandler({
