@@ -1,6 +1,6 @@
 /**
  * The backfill's I/O: one parallel-Scan page of the legacy table, and the copy of a page's items to
- * the new table under rule 3 (DESIGN §4.3: write only where no item or tombstone exists). Throttling
+ * the new table under rule 3 (write only where no item or tombstone exists: docs/correctness.md). Throttling
  * and 5xx are retried here with jittered exponential backoff; everything else is reported per item.
  */
 import {
@@ -15,8 +15,9 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
+import { ForeignItems, isForeignItem } from '../core/backfill-foreign';
 import { type BackoffSettings, DEFAULT_BACKOFF, fullJitterDelay } from '../core/backoff';
-import { type Item, canonicalItem } from '../core/values';
+import { type Item, canonicalItem, pick } from '../core/values';
 import { type SdkItem, fromSdkItem, toSdkItem } from './dynamodb';
 
 /** Error names DynamoDB uses for throttling and transient server faults. */
@@ -126,10 +127,15 @@ export async function tableStatus(
 export const WriteMode = { PARTIQL: 'partiql', PUT: 'put', TRANSACT: 'transact' } as const;
 export type WriteMode = (typeof WriteMode)[keyof typeof WriteMode];
 
-/** The result of writing one item. */
+/**
+ * The result of writing one item: `copied`; `exists` (an item or tombstone dualread wrote holds the
+ * key: rule 3 leaves it); `foreign` (an item dualread did not write holds the key and the policy is
+ * `refuse` or `keep`: left untouched); `failed` (DynamoDB refused this item: poison).
+ */
 export type WriteOutcome =
   | { readonly kind: 'copied' }
   | { readonly kind: 'exists' }
+  | { readonly kind: 'foreign' }
   | { readonly kind: 'failed'; readonly reason: string };
 
 /** Settings of `IfAbsentWriter`. */
@@ -142,15 +148,35 @@ export interface IfAbsentWriterOptions {
   /** Items per transaction in `transact` mode (at most 100). */
   readonly transactionSize: number;
   /**
-   * Key attribute names of the new table. In `partiql` mode two statements with the same key in one
-   * request make DynamoDB refuse the whole request, so such items go to separate requests.
+   * Key attribute names of the new table, partition key first. The `refuse`/`keep` condition names
+   * the partition key; in `partiql` mode two statements with the same key in one request make
+   * DynamoDB refuse the whole request, so such items go to separate requests.
    */
-  readonly keyNames?: readonly string[];
+  readonly keyNames: readonly string[];
+  /**
+   * Consistent reads of new-table items by key (`KeyReader.batchGet`), to tell a dualread item from a
+   * foreign one after a PartiQL `DuplicateItem` that did not return the item. Without it, such items
+   * are settled one by one with a conditional PutItem, which returns the item it met.
+   */
+  readonly existing?: (keys: readonly Item[]) => Promise<ReadonlyMap<string, Item>>;
   readonly timing?: RetryTiming;
 }
 
-/** DynamoDB's condition for rule 3: nothing dualread wrote (item or tombstone) is at this key. */
+/** Rule 3: nothing dualread wrote (item or tombstone) is at this key; a foreign item is overwritten. */
 const absent = 'attribute_not_exists(#seq)';
+/** Rule 3 that also leaves a foreign item alone: no item at all has this key (a PartiQL INSERT's rule). */
+const noItem = 'attribute_not_exists(#pk)';
+
+/** The condition and names of a put-if-absent under a foreign-item policy. */
+function putCondition(
+  policy: ForeignItems,
+  seqAttribute: string,
+  partitionKey: string,
+): { ConditionExpression: string; ExpressionAttributeNames: Record<string, string> } {
+  return policy === ForeignItems.OVERWRITE
+    ? { ConditionExpression: absent, ExpressionAttributeNames: { '#seq': seqAttribute } }
+    : { ConditionExpression: noItem, ExpressionAttributeNames: { '#pk': partitionKey } };
+}
 
 /** Writes items to the new table only where no item or tombstone exists (rule 3). */
 export class IfAbsentWriter {
@@ -163,13 +189,18 @@ export class IfAbsentWriter {
     this.timing = options.timing ?? realRetryTiming;
   }
 
-  /** Writes every item; outcomes are in input order. */
-  async writeAll(items: readonly Item[]): Promise<WriteOutcome[]> {
+  /**
+   * Writes every item under rule 3, treating an item dualread did not write that holds a key as
+   * `foreignItems` says (core/backfill-foreign.ts); outcomes are in input order.
+   */
+  async writeAll(items: readonly Item[], foreignItems: ForeignItems): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = new Array(items.length);
     const indexes = items.map((_, i) => i);
     if (this.options.mode === WriteMode.PARTIQL) {
-      const batches = batchesWithDistinctKeys(items, this.options.keyNames ?? [], MAX_BATCH_STATEMENTS);
-      await runPool(batches, this.options.concurrency, (batch) => this.insertBatch(batch, items, outcomes));
+      const batches = batchesWithDistinctKeys(items, this.options.keyNames, MAX_BATCH_STATEMENTS);
+      await runPool(batches, this.options.concurrency, (batch) =>
+        this.insertBatch(batch, items, outcomes, foreignItems),
+      );
       return outcomes;
     }
     const groups =
@@ -178,13 +209,21 @@ export class IfAbsentWriter {
         : indexes.map((i) => [i]);
     await runPool(groups, this.options.concurrency, async (group) => {
       if (group.length === 1)
-        outcomes[group[0] as number] = await this.putOne(items[group[0] as number] as Item);
-      else await this.transact(group, items, outcomes);
+        outcomes[group[0] as number] = await this.putOne(items[group[0] as number] as Item, foreignItems);
+      else await this.transact(group, items, outcomes, foreignItems);
     });
     return outcomes;
   }
 
-  private async putOne(item: Item): Promise<WriteOutcome> {
+  /** What a failed condition met: an item dualread wrote (`exists`) or a foreign one. */
+  private met(stored: Item | undefined): WriteOutcome {
+    // ALL_OLD returns the item that failed the condition; only a dualread item fails `absent`.
+    return stored && isForeignItem(stored, this.options.seqAttribute)
+      ? { kind: 'foreign' }
+      : { kind: 'exists' };
+  }
+
+  private async putOne(item: Item, foreignItems: ForeignItems): Promise<WriteOutcome> {
     try {
       await withRetry(
         () =>
@@ -192,19 +231,26 @@ export class IfAbsentWriter {
             new PutItemCommand({
               TableName: this.tableName,
               Item: toSdkItem(item),
-              ConditionExpression: absent,
-              ExpressionAttributeNames: { '#seq': this.options.seqAttribute },
+              ...putCondition(foreignItems, this.options.seqAttribute, this.partitionKey),
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
           ),
         this.timing,
       );
       return { kind: 'copied' };
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return { kind: 'exists' };
+      if (err instanceof ConditionalCheckFailedException)
+        return this.met(err.Item ? fromSdkItem(err.Item) : undefined);
       if (isRetryable(err)) throw err;
       // Not retryable and about this item (too large, invalid key after mapping, ...): poison, not fatal.
       return { kind: 'failed', reason: `${(err as Error).name}: ${(err as Error).message}` };
     }
+  }
+
+  private get partitionKey(): string {
+    const pk = this.options.keyNames[0];
+    if (!pk) throw new RangeError(`IfAbsentWriter for ${this.tableName} needs the new table's key names`);
+    return pk;
   }
 
   /**
@@ -216,11 +262,13 @@ export class IfAbsentWriter {
     group: readonly number[],
     items: readonly Item[],
     outcomes: WriteOutcome[],
+    foreignItems: ForeignItems,
   ): Promise<void> {
+    const putOne = (i: number) => this.putOne(items[i] as Item, foreignItems);
     let pending = [...group];
     for (let round = 0; pending.length > 0; round++) {
       if (pending.length === 1) {
-        outcomes[pending[0] as number] = await this.putOne(items[pending[0] as number] as Item);
+        outcomes[pending[0] as number] = await putOne(pending[0] as number);
         return;
       }
       try {
@@ -232,8 +280,8 @@ export class IfAbsentWriter {
                   Put: {
                     TableName: this.tableName,
                     Item: toSdkItem(items[i] as Item),
-                    ConditionExpression: absent,
-                    ExpressionAttributeNames: { '#seq': this.options.seqAttribute },
+                    ...putCondition(foreignItems, this.options.seqAttribute, this.partitionKey),
+                    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                   },
                 })),
               }),
@@ -247,15 +295,16 @@ export class IfAbsentWriter {
           const reasons = err.CancellationReasons;
           const next: number[] = [];
           pending.forEach((i, k) => {
-            const code = reasons[k]?.Code;
-            if (code === 'ConditionalCheckFailed') outcomes[i] = { kind: 'exists' };
+            const reason = reasons[k];
+            if (reason?.Code === 'ConditionalCheckFailed')
+              outcomes[i] = this.met(reason.Item ? fromSdkItem(reason.Item) : undefined);
             else next.push(i);
           });
           if (next.length === pending.length) {
             // Nothing was settled (conflicts, throttling or a bad item): back off, then isolate items.
             if (round >= 2) {
               await runPool(next, this.options.concurrency, async (i) => {
-                outcomes[i] = await this.putOne(items[i] as Item);
+                outcomes[i] = await putOne(i);
               });
               return;
             }
@@ -267,7 +316,7 @@ export class IfAbsentWriter {
         if (isRetryable(err)) throw err;
         // A validation error names no item: isolate them one by one.
         await runPool(pending, this.options.concurrency, async (i) => {
-          outcomes[i] = await this.putOne(items[i] as Item);
+          outcomes[i] = await putOne(i);
         });
         return;
       }
@@ -276,16 +325,18 @@ export class IfAbsentWriter {
 
   /**
    * One batch of PartiQL INSERTs. Each statement's result is mapped on its own: DuplicateItem /
-   * ConditionalCheckFailed = exists (final); throttling and server faults = only those statements
-   * are retried after a jittered backoff; ValidationError = poison; anything else fails the page.
-   * A request refused as a whole for a validation reason names no item: its items are isolated
-   * one by one with conditional PutItem (the `put` path classifies them).
+   * ConditionalCheckFailed = an item holds the key (settled by `settleDuplicates`); throttling and
+   * server faults = only those statements are retried after a jittered backoff; ValidationError =
+   * poison; anything else fails the page. A request refused as a whole for a validation reason names
+   * no item: its items are isolated one by one with conditional PutItem (the `put` path classifies them).
    */
   private async insertBatch(
     batch: readonly number[],
     items: readonly Item[],
     outcomes: WriteOutcome[],
+    foreignItems: ForeignItems,
   ): Promise<void> {
+    const duplicates: Array<{ index: number; stored?: Item }> = [];
     let pending = [...batch];
     for (let round = 0; pending.length > 0; round++) {
       let responses;
@@ -303,9 +354,9 @@ export class IfAbsentWriter {
       } catch (err) {
         if (isRetryable(err) || (err as Error).name !== 'ValidationException') throw err;
         await runPool(pending, 1, async (i) => {
-          outcomes[i] = await this.putOne(items[i] as Item);
+          outcomes[i] = await this.putOne(items[i] as Item, foreignItems);
         });
-        return;
+        break;
       }
       const retry: number[] = [];
       let lastRetryable: { code: string; message: string } | undefined;
@@ -314,7 +365,8 @@ export class IfAbsentWriter {
         const kind = classifyStatementError(error?.Code);
         const message = `${error?.Code ?? 'no response'}: ${error?.Message ?? 'DynamoDB returned no result for this statement'}`;
         if (kind === StatementErrorKind.OK) outcomes[i] = { kind: 'copied' };
-        else if (kind === StatementErrorKind.EXISTS) outcomes[i] = { kind: 'exists' };
+        else if (kind === StatementErrorKind.EXISTS)
+          duplicates.push({ index: i, ...(error?.Item ? { stored: fromSdkItem(error.Item) } : {}) });
         else if (kind === StatementErrorKind.POISON) outcomes[i] = { kind: 'failed', reason: message };
         else if (kind === StatementErrorKind.RETRY) {
           retry.push(i);
@@ -325,7 +377,7 @@ export class IfAbsentWriter {
             error?.Code ?? 'Unknown',
           );
       });
-      if (retry.length === 0) return;
+      if (retry.length === 0) break;
       if (round + 1 >= this.timing.backoff.maxAttempts) {
         throw new BatchStatementError(
           `${retry.length} PartiQL INSERT statements into ${this.tableName} still failed after ${round + 1} attempts (last: ${lastRetryable?.message}); the page is not settled and will be retried`,
@@ -336,6 +388,31 @@ export class IfAbsentWriter {
       await this.timing.sleep(fullJitterDelay(round, this.timing.backoff, this.timing.random()));
       pending = retry;
     }
+    if (duplicates.length) await this.settleDuplicates(duplicates, items, outcomes, foreignItems);
+  }
+
+  /**
+   * An INSERT that met an item cannot tell whose it is. The item from the statement error (AWS may
+   * return it with ALL_OLD; DynamoDB Local does not), else a consistent read, says: an item dualread
+   * wrote is `exists`; a foreign item is overwritten (`overwrite`, by a conditional put that still
+   * loses to a CDC write made meanwhile) or left (`foreign`). An item gone by the time it is read is
+   * settled by the conditional put as well.
+   */
+  private async settleDuplicates(
+    duplicates: ReadonlyArray<{ index: number; stored?: Item }>,
+    items: readonly Item[],
+    outcomes: WriteOutcome[],
+    foreignItems: ForeignItems,
+  ): Promise<void> {
+    const keyOf = (i: number) => pick(items[i] as Item, this.options.keyNames);
+    const unknown = duplicates.filter((d) => !d.stored).map((d) => keyOf(d.index));
+    const read = unknown.length && this.options.existing ? await this.options.existing(unknown) : undefined;
+    await runPool(duplicates, this.options.concurrency, async ({ index, stored }) => {
+      const found = stored ?? read?.get(canonicalItem(keyOf(index)));
+      if (found && !isForeignItem(found, this.options.seqAttribute)) outcomes[index] = { kind: 'exists' };
+      else if (found && foreignItems !== ForeignItems.OVERWRITE) outcomes[index] = { kind: 'foreign' };
+      else outcomes[index] = await this.putOne(items[index] as Item, foreignItems);
+    });
   }
 }
 
@@ -408,6 +485,8 @@ export function insertStatement(tableName: string, item: Item): BatchStatementRe
   return {
     Statement: `INSERT INTO ${partiqlTable(tableName)} VALUE {${names.map((n) => `${partiqlString(n)}: ?`).join(', ')}}`,
     Parameters: names.map((n) => sdk[n] as NonNullable<BatchStatementRequest['Parameters']>[number]),
+    // The item an INSERT met, if DynamoDB returns it (DynamoDB Local does not): saves a read.
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   };
 }
 
@@ -459,4 +538,58 @@ export async function runPool<T>(
     }
   });
   await Promise.all(workers);
+}
+
+/** What the search for foreign items found. */
+export interface ForeignItemSearch {
+  /** Keys of foreign items found (at most the limit asked for). */
+  readonly keys: readonly Item[];
+  /** Items of the new table examined. */
+  readonly scanned: number;
+  /** True when the whole table was searched or the limit was reached; false when the budget ran out. */
+  readonly complete: boolean;
+}
+
+/**
+ * Searches the new table for items dualread did not write (no `_dr_seq`): a Scan that reads only the
+ * key attributes of items without it, stopping after `limit` are found or `budgetMs` passed.
+ */
+export async function findForeignItems(
+  client: DynamoDBClient,
+  tableName: string,
+  o: {
+    readonly seqAttribute: string;
+    readonly keyNames: readonly string[];
+    readonly limit: number;
+    readonly budgetMs: number;
+    readonly now: () => number;
+    readonly timing?: RetryTiming;
+  },
+): Promise<ForeignItemSearch> {
+  const started = o.now();
+  const names: Record<string, string> = { '#seq': o.seqAttribute };
+  o.keyNames.forEach((n, i) => (names[`#k${i}`] = n));
+  const keys: Item[] = [];
+  let scanned = 0;
+  let start: SdkItem | undefined;
+  do {
+    if (o.now() - started > o.budgetMs) return { keys, scanned, complete: false };
+    const page = await withRetry(
+      () =>
+        client.send(
+          new ScanCommand({
+            TableName: tableName,
+            FilterExpression: 'attribute_not_exists(#seq)',
+            ProjectionExpression: o.keyNames.map((_, i) => `#k${i}`).join(', '),
+            ExpressionAttributeNames: names,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      o.timing ?? realRetryTiming,
+    );
+    scanned += page.ScannedCount ?? 0;
+    for (const raw of page.Items ?? []) if (keys.length < o.limit) keys.push(fromSdkItem(raw));
+    start = page.LastEvaluatedKey;
+  } while (start && keys.length < o.limit);
+  return { keys, scanned, complete: true };
 }

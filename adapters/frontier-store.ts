@@ -8,11 +8,10 @@ import {
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
   type KeysAndAttributes,
-  TransactWriteItemsCommand,
-  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { type AuditRecord, ControlKey, type FrontierState, controlPk } from '../core/control';
-import { type ControlValue, encodeControlItem } from '../core/control-codec';
+import { PoisonOrigin } from '../core/backfill-poison';
+import { type AuditRecord, ControlKey, type FrontierState } from '../core/control';
+import type { ControlValue } from '../core/control-codec';
 import { DualReadError } from '../core/errors';
 import type { PersistedShard } from '../core/frontier-ledger';
 import type { EvidencePort, FrontierStorePort } from '../core/frontier-tracker';
@@ -22,6 +21,7 @@ import { type Item, canonicalItem, pick } from '../core/values';
 import { WAIVER_PREFIX, type Waiver, waivedSequence, waiverKey } from '../core/waiver';
 import type { ControlStore } from './control-store';
 import { type SdkItem, fromSdkItem, toSdkItem } from './dynamodb';
+import { LeadingWriteConflictError, PoisonRegistry } from './poison-registry';
 
 /** The record was already waived; nothing was written. */
 export class AlreadyWaivedError extends DualReadError {
@@ -35,10 +35,16 @@ export class AlreadyWaivedError extends DualReadError {
 }
 
 /**
- * Waives a dead-lettered record (DESIGN §4.4): writes `WAIVER#<seq>` and its AUDIT item in one
+ * Waives a dead-lettered record (docs/correctness.md "Frontier"): writes `WAIVER#<seq>` and its AUDIT item in one
  * transaction, so a waiver never exists without its audit record. The tracker then treats the record as
  * applied and it stops holding `F` back.
  *
+ * The same transaction registers the record's key as unresolved (core/backfill-poison.ts): an INSERT
+ * that never reached the new table would otherwise, once `F` passes it and the backfill is complete,
+ * be answered "not found" from new while legacy has the item. Reads of the key go to legacy until the
+ * backfill's `retry` poison operation copies it (or an operator waives the key too).
+ *
+ * @param legacyKey the record's legacy key (`Keys` of the stream record, from the dead-letter message)
  * @throws AlreadyWaivedError if the record is already waived
  */
 export async function waiveRecord(
@@ -47,53 +53,36 @@ export async function waiveRecord(
   migrationId: string,
   sequenceNumber: string,
   waiver: Waiver,
+  legacyKey: Item,
 ): Promise<void> {
   const sk = waiverKey(sequenceNumber);
-  const pk = controlPk(migrationId);
+  const seq = sk.slice(WAIVER_PREFIX.length);
   const audit: AuditRecord = {
     migrationId,
     at: waiver.at,
     actor: waiver.actor,
     action: 'waive-record',
     reason: waiver.reason,
-    detail: { sequenceNumber: sk.slice(WAIVER_PREFIX.length) },
+    detail: { sequenceNumber: seq },
   };
-  const item = (sortKey: string, doc: object) =>
-    toSdkItem({
-      ...encodeControlItem(doc as Record<string, ControlValue>),
-      pk: { S: pk },
-      sk: { S: sortKey },
-    });
+  const registry = new PoisonRegistry(client, controlTableName, migrationId);
   try {
-    await client.send(
-      new TransactWriteItemsCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: controlTableName,
-              Item: item(sk, waiver),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: controlTableName,
-              Item: item(
-                ControlKey.audit(
-                  new Date(waiver.at).toISOString(),
-                  `waiver-${sk.slice(WAIVER_PREFIX.length)}`,
-                ),
-                audit,
-              ),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
-      }),
+    await registry.register(
+      {
+        legacyKey,
+        reason: `stream record ${seq} was dead-lettered and waived by ${waiver.actor} (${waiver.reason}); its change may be missing from the new table`,
+        origin: PoisonOrigin.CDC_WAIVER,
+        sequenceNumber: seq,
+        actor: waiver.actor,
+        at: waiver.at,
+      },
+      [
+        registry.createPut(sk, waiver),
+        registry.createPut(ControlKey.audit(new Date(waiver.at).toISOString(), `waiver-${seq}`), audit),
+      ],
     );
   } catch (err) {
-    if (err instanceof TransactionCanceledException)
-      throw new AlreadyWaivedError(migrationId, sequenceNumber);
+    if (err instanceof LeadingWriteConflictError) throw new AlreadyWaivedError(migrationId, sequenceNumber);
     throw err;
   }
 }

@@ -21,9 +21,10 @@
  */
 import { DualReadError } from './errors';
 import { BACKFILL_SEQ, type MetadataNames, Source, metadataNames, padSequence, sequenceOf } from './metadata';
-import { type Migration, keyNames, keyOf } from './migration';
+import { mappedKeyProblem, safeCanonical } from './mapped-key';
+import type { Migration } from './migration';
 import { ChangeKind, type StreamChange } from './stream-change';
-import { type AttributeValue, type Item, assertItem, canonicalItem, itemsEqual } from './values';
+import { type AttributeValue, type Item, assertItem, canonicalItem } from './values';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -183,13 +184,8 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   } catch (err) {
     fail(`mapItem failed: ${describeError(err)}`);
   }
-  const mappedKey = keyOf(mapped, migration.newTable.key);
-  if (!itemsEqual(mappedKey, key) || keyNames(migration.newTable.key).some((n) => mapped[n] === undefined)) {
-    fail(
-      `mapItem returned key ${safeCanonical(mappedKey)} but mapKey gives ${safeCanonical(key)}; ` +
-        'an update must not move an item',
-    );
-  }
+  const moved = mappedKeyProblem(migration, key, mapped);
+  if (moved) fail(moved);
   const reserved = Object.keys(mapped).filter((n) => n.startsWith(names.prefix));
   if (reserved.length) {
     fail(
@@ -203,14 +199,6 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
     seq,
     condition: applyCondition(seq, names),
   };
-}
-
-function safeCanonical(item: Item): string {
-  try {
-    return canonicalItem(item);
-  } catch {
-    return JSON.stringify(Object.keys(item));
-  }
 }
 
 /** Default margin after backfill completion before tombstones may expire: 7 days (> 24 h stream retention). */

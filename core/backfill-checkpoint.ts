@@ -29,6 +29,8 @@ export interface SegmentCheckpoint {
   readonly skippedExists: number;
   /** Items that could not be copied; each is recorded as a `BACKFILL_POISON#` control item. */
   readonly poison: number;
+  /** Items not copied because an item dualread did not write holds their key (`foreignItems: keep`). */
+  readonly keptForeign?: number;
   readonly pages: number;
   readonly done: boolean;
   /** Pacing: the next page may not start before this epoch ms (see backfill-rate.ts). */
@@ -48,6 +50,7 @@ export interface PageOutcome {
   readonly copied: number;
   readonly skippedExists: number;
   readonly poison: number;
+  readonly keptForeign: number;
   readonly notBefore: number;
 }
 
@@ -65,6 +68,7 @@ export function initialCheckpoint(
     copied: 0,
     skippedExists: 0,
     poison: 0,
+    keptForeign: 0,
     pages: 0,
     done: false,
     notBefore: 0,
@@ -95,6 +99,7 @@ export function advanceCheckpoint(
     copied: previous.copied + page.copied,
     skippedExists: previous.skippedExists + page.skippedExists,
     poison: previous.poison + page.poison,
+    keptForeign: (previous.keptForeign ?? 0) + page.keptForeign,
     pages: previous.pages + 1,
     done,
     notBefore: page.notBefore,
@@ -109,6 +114,7 @@ export interface BackfillTotals {
   readonly copied: number;
   readonly skippedExists: number;
   readonly poison: number;
+  readonly keptForeign: number;
   readonly segmentsDone: number;
   readonly segments: number;
 }
@@ -121,6 +127,7 @@ export function totals(checkpoints: readonly SegmentCheckpoint[], totalSegments:
     copied: sum((c) => c.copied),
     skippedExists: sum((c) => c.skippedExists),
     poison: sum((c) => c.poison),
+    keptForeign: sum((c) => c.keptForeign ?? 0),
     segmentsDone: checkpoints.filter((c) => c.done).length,
     segments: totalSegments,
   };

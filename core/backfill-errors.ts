@@ -51,12 +51,20 @@ export class NewTableMissingError extends BackfillError {
   }
 }
 
-/** The backfill already completed; there is nothing to copy. */
+/** The backfill's scan already finished; there is nothing to copy (unresolved keys have their own operation). */
 export class BackfillAlreadyCompleteError extends BackfillError {
   override name = 'BackfillAlreadyCompleteError';
-  constructor(readonly migrationId: string) {
+  constructor(
+    readonly migrationId: string,
+    /** Keys still unresolved (COMPLETE_WITH_POISON). */
+    readonly unresolved = 0,
+  ) {
     super(
-      `migration "${migrationId}": the backfill is already COMPLETE; nothing to do (verification, not a second backfill, checks the stores)`,
+      unresolved > 0
+        ? `migration "${migrationId}": the backfill's scan is finished with ${unresolved} unresolved keys (COMPLETE_WITH_POISON); ` +
+            "a second backfill would not copy them: fix their cause and run the backfill's poison operation `retry`, " +
+            'or waive them (docs/runbook.md "Backfill")'
+        : `migration "${migrationId}": the backfill is already COMPLETE; nothing to do (verification, not a second backfill, checks the stores)`,
     );
   }
 }
@@ -94,4 +102,39 @@ export class CheckpointConflictError extends BackfillError {
 /** The backfill input is invalid. */
 export class BackfillInputError extends BackfillError {
   override name = 'BackfillInputError';
+}
+
+/** The new table holds items dualread did not write, and the operator has not said how to treat them. */
+export class ForeignItemsError extends BackfillError {
+  override name = 'ForeignItemsError';
+  constructor(
+    readonly migrationId: string,
+    readonly tableName: string,
+    /** A few of their keys, as canonical strings. */
+    readonly sampleKeys: readonly string[],
+  ) {
+    super(
+      `migration "${migrationId}": new table "${tableName}" holds items dualread did not write (no _dr_seq), ` +
+        `for example ${sampleKeys.join(', ')}. The backfill would have to overwrite them or leave their legacy ` +
+        "items uncopied. Remove them, or start again with foreignItems 'overwrite' (replace them with the " +
+        "mapped legacy items) or 'keep' (leave them; their legacy items are not copied)",
+    );
+  }
+}
+
+/** The search for foreign items did not finish within its time budget. */
+export class ForeignItemCheckIncompleteError extends BackfillError {
+  override name = 'ForeignItemCheckIncompleteError';
+  constructor(
+    readonly migrationId: string,
+    readonly tableName: string,
+    readonly scanned: number,
+    readonly budgetMs: number,
+  ) {
+    super(
+      `migration "${migrationId}": the preflight scanned ${scanned} items of new table "${tableName}" in ${budgetMs} ms ` +
+        "without finishing its search for items dualread did not write; start again with foreignItems 'overwrite' " +
+        "or 'keep' to say how to treat any it holds (the check then is not needed)",
+    );
+  }
 }

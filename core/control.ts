@@ -3,6 +3,7 @@
  * Control items hold only the system's own values (safe integers, strings, booleans), encoded by
  * `control-codec.ts`; user data never goes here except as DynamoDB JSON (e.g. sample keys).
  */
+import type { ForeignItems } from './backfill-foreign';
 
 /** Migration phases in forward order (DESIGN §5). */
 export const Phase = {
@@ -25,11 +26,17 @@ export const PHASE_ORDER: readonly Phase[] = [
   Phase.FINALIZED,
 ];
 
-/** Backfill lifecycle. */
+/**
+ * Backfill lifecycle. COMPLETE means every legacy item the scan saw is in new (copied, or present from
+ * CDC) or its key was waived by an operator; COMPLETE_WITH_POISON means every segment is scanned but
+ * some keys are unresolved (`BACKFILL_POISON#` items: poison, or a waived dead-lettered CDC record),
+ * so a key absent from new proves nothing yet (core/backfill-poison.ts).
+ */
 export const BackfillStatus = {
   NOT_STARTED: 'NOT_STARTED',
   RUNNING: 'RUNNING',
   COMPLETE: 'COMPLETE',
+  COMPLETE_WITH_POISON: 'COMPLETE_WITH_POISON',
   FAILED: 'FAILED',
 } as const;
 export type BackfillStatus = (typeof BackfillStatus)[keyof typeof BackfillStatus];
@@ -50,6 +57,8 @@ export const ControlKey = {
   /** A legacy item the backfill could not copy (mapItem threw, or the write was refused), with its reason. */
   backfillPoison: (segment: number, keyHash: string) =>
     `BACKFILL_POISON#${String(segment).padStart(6, '0')}#${keyHash}`,
+  /** The key of a dead-lettered stream record an operator waived: unresolved like a poisoned key. */
+  waivedRecordPoison: (keyHash: string) => `BACKFILL_POISON#CDC#${keyHash}`,
 } as const;
 
 /** Partition key of a migration's control items. */
@@ -80,6 +89,15 @@ export interface MigrationState {
     readonly runId?: string;
     /** Legacy items the backfill could not copy (recorded as `BACKFILL_POISON#` items). */
     readonly poison?: number;
+    /** How the run treats items of the new table dualread did not write (core/backfill-foreign.ts). */
+    readonly foreignItems?: ForeignItems;
+    /** Legacy items not copied because a foreign item holds their key and `foreignItems` is `keep`. */
+    readonly keptForeign?: number;
+    /**
+     * Keys whose legacy item is known not to be in new (unresolved `BACKFILL_POISON#` items), counted
+     * when the scan finished and kept exact by every later registration, retry and waiver.
+     */
+    readonly unresolved?: number;
   };
   readonly controls: RunControls;
   /** Epoch ms since which the sync Lambda has been consuming from TRIM_HORIZON, if it has. */

@@ -4,6 +4,8 @@
  * substituted by the ARNs of four functions built from `lambdas/backfill` (preflight, controls, page
  * worker, finish), each with its own least-privilege role; a log group, X-Ray tracing, an alarm on
  * failed executions (`DualReadStack` outputs the state machine ARN as `<Migration>BackfillStateMachineArn`).
+ * A fifth function from the same bundle, `poison`, is invoked by operators to list, retry and waive the
+ * keys the backfill could not copy (output `<Migration>BackfillPoisonFunctionName`).
  *
  * The state machine has a fixed name because it starts executions of itself (Distributed Map child
  * executions and the continuation as a new execution, docs/backfill.md); its role is scoped to that
@@ -71,6 +73,11 @@ export class Backfill extends Construct {
   public readonly functions: Readonly<Record<BackfillFunction, DualReadFunction>>;
   /** Fires when a backfill execution fails. */
   public readonly failedAlarm: cloudwatch.Alarm;
+  /**
+   * The operator's function for keys not in new (`{"operation": "list" | "retry" | "waive", ...}`,
+   * docs/runbook.md "Backfill"); not part of the state machine.
+   */
+  public readonly poisonFunction: DualReadFunction;
 
   constructor(scope: Construct, id: string, props: BackfillProps) {
     super(scope, id);
@@ -118,7 +125,8 @@ export class Backfill extends Construct {
 
     const preflight = make(
       'preflight',
-      Duration.seconds(60),
+      // Its search of the new table for items dualread did not write has a budget of 4 minutes.
+      Duration.minutes(5),
       { SYNC_FUNCTION_NAME: props.syncFunction.functionName, LEGACY_STREAM_ARN: props.legacyStreamArn },
       // STATE + AUDIT are written in one TransactWriteItems, which IAM checks as PutItem per item.
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -136,13 +144,23 @@ export class Backfill extends Construct {
         'lambda:ListEventSourceMappings has no resource-level permissions (IAM service authorization reference); ' +
         'the call is filtered to the sync function and the legacy stream in the code. Every other statement names its resource.',
     });
+    // The new table exists, and holds no item dualread did not write (a Scan of its keys).
     preflight.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'NewTableExists',
-        actions: ['dynamodb:DescribeTable'],
+        actions: ['dynamodb:DescribeTable', 'dynamodb:Scan'],
         resources: [props.newTable.tableArn],
       }),
     );
+    // CDC must consume the legacy table's current stream (LatestStreamArn).
+    preflight.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'LegacyCurrentStream',
+        actions: ['dynamodb:DescribeTable'],
+        resources: [props.legacyTable.tableArn],
+      }),
+    );
+    props.newTable.encryptionKey?.grantDecrypt(preflight);
 
     const controls = make('controls', Duration.seconds(30), {}, ['dynamodb:GetItem']);
 
@@ -166,19 +184,59 @@ export class Backfill extends Construct {
     );
     // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
     // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
-    // definition; PutItem isolates the items of a request refused as a whole).
+    // definition; PutItem isolates the items of a request refused as a whole) and BatchGetItem (whose
+    // item an INSERT met: dualread's, or a foreign one to treat as `foreignItems` says).
     page.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'CopyToNewTable',
         actions: [
           'dynamodb:PutItem',
-          ...((props.writeMode ?? 'partiql') === 'partiql' ? ['dynamodb:PartiQLInsert'] : []),
+          ...((props.writeMode ?? 'partiql') === 'partiql'
+            ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem']
+            : []),
         ],
         resources: [props.newTable.tableArn],
       }),
     );
     props.legacyTable.encryptionKey?.grantDecrypt(page);
     props.newTable.encryptionKey?.grantEncryptDecrypt(page);
+
+    // The operator's poison operations: consistent reads of legacy items by key, the page worker's
+    // writes to new (plus GetItem: a waived record's key is settled by the state new holds), control
+    // items (the registry, STATE + AUDIT in transactions, authorized as PutItem per item).
+    const poison = make(
+      'poison',
+      pageBudget.plus(Duration.minutes(4)),
+      {
+        BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
+        BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
+        BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
+      },
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    );
+    poison.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadLegacyItems',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.legacyTable.tableArn],
+      }),
+    );
+    poison.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CopyToNewTable',
+        actions: [
+          'dynamodb:PutItem',
+          'dynamodb:GetItem',
+          ...((props.writeMode ?? 'partiql') === 'partiql'
+            ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem']
+            : []),
+        ],
+        resources: [props.newTable.tableArn],
+      }),
+    );
+    props.legacyTable.encryptionKey?.grantDecrypt(poison);
+    props.newTable.encryptionKey?.grantEncryptDecrypt(poison);
+    this.poisonFunction = poison;
 
     const finish = make('finish', Duration.seconds(60), {}, [
       'dynamodb:GetItem',

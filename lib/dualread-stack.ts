@@ -97,6 +97,10 @@ export class DualReadStack extends Stack {
           value: construct.backfill.stateMachine.stateMachineArn,
           description: `Migration "${migration.id}": backfill state machine (aws stepfunctions start-execution --state-machine-arn ...; docs/runbook.md "Backfill")`,
         });
+        new CfnOutput(this, `${prefix}BackfillPoisonFunctionName`, {
+          value: construct.backfill.poisonFunction.functionName,
+          description: `Migration "${migration.id}": list, retry or waive the keys the backfill could not copy (aws lambda invoke; docs/runbook.md "Backfill")`,
+        });
       }
       return construct;
     });

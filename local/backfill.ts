@@ -5,18 +5,11 @@
  * a long local backfill chains executions exactly as it does in AWS.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  IfAbsentWriter,
-  WriteMode,
-  realRetryTiming,
-  scanSegmentPage,
-  tableStatus,
-} from '../adapters/backfill-io';
+import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlStore } from '../adapters/control-store';
 import type { CdcStatusPort } from '../core/cdc-status';
-import { metadataNames } from '../core/metadata';
-import { type Migration, keyNames } from '../core/migration';
+import type { Migration } from '../core/migration';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,
@@ -25,8 +18,12 @@ import {
   makeControlsHandler,
   makeFinishHandler,
   makePageHandler,
+  makePoisonHandler,
   makePreflightHandler,
+  type PoisonPayload,
+  type PoisonResult,
 } from '../lambdas/backfill/handler';
+import { backfillIo } from '../lambdas/backfill/io';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import {
   BackfillFunction,
@@ -45,6 +42,7 @@ export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = {
   pageBudgetMs: 10_000,
   pausePollSeconds: 1,
   lockLeaseMs: 10 * 60 * 1000,
+  foreignCheckBudgetMs: 60_000,
 };
 
 /** Options of `localBackfillDeps`. */
@@ -76,16 +74,22 @@ export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
   return {
     migration: o.migration,
     store,
-    cdcStatus: o.cdcStatus ?? new ControlItemCdcStatus(store, now, o.streamArn),
-    newTableStatus: () => tableStatus(o.client, target),
-    scanPage: (args) => scanSegmentPage(o.client, legacy, args),
-    writer: new IfAbsentWriter(o.client, target, {
-      seqAttribute: metadataNames(o.migration.metadataPrefix).seq,
-      mode: o.writeMode ?? WriteMode.PARTIQL,
-      concurrency: o.writeConcurrency ?? 8,
-      transactionSize: 100,
-      keyNames: keyNames(o.migration.newTable.key),
-      timing: realRetryTiming,
+    cdcStatus:
+      o.cdcStatus ??
+      new ControlItemCdcStatus(store, now, {
+        dynamo: o.client,
+        legacyTableName: legacy,
+        ...(o.streamArn ? { streamArn: o.streamArn } : {}),
+      }),
+    ...backfillIo({
+      client: o.client,
+      migration: o.migration,
+      legacyTableName: legacy,
+      newTableName: target,
+      controlTableName: o.controlTableName,
+      writeMode: o.writeMode ?? WriteMode.PARTIQL,
+      writeConcurrency: o.writeConcurrency ?? 8,
+      now,
     }),
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -105,6 +109,14 @@ export function backfillLambdas(deps: BackfillDeps) {
     [BackfillFunction.PAGE]: page,
     [BackfillFunction.FINISH]: finish,
   } as Record<string, (p: never) => Promise<unknown>>;
+}
+
+/**
+ * The operator's operations on keys the backfill could not copy, in local mode: `list`, `retry` (after
+ * a fix) and `waive` (docs/runbook.md "Backfill"). In AWS the same handler is the `poison` function.
+ */
+export function runLocalPoisonOperation(deps: BackfillDeps, payload: PoisonPayload): Promise<PoisonResult> {
+  return makePoisonHandler(deps)(payload);
 }
 
 /** A local backfill: one or more chained executions of the same run. */

@@ -268,6 +268,9 @@ export class StreamPoller {
   private listings = 0;
   private discoveredAt = 0;
   private since = 0;
+  /** Reported in the heartbeat, as an event source mapping reports them (the backfill's CDC check). */
+  private lastProcessingResult = 'No records processed';
+  private iteratorAgeMs = 0;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly o: Required<
@@ -373,6 +376,8 @@ export class StreamPoller {
       state,
       since: this.since,
       heartbeatAt: t,
+      lastProcessingResult: this.lastProcessingResult,
+      iteratorAgeMs: this.iteratorAgeMs,
     });
   }
 
@@ -534,6 +539,9 @@ export class StreamPoller {
     while (queue.length) {
       const part = queue.shift() as { records: DynamoDBRecord[]; attempts: number };
       const result = await this.invoke(part.records);
+      this.lastProcessingResult = result.error ? `PROBLEM: ${result.error}` : 'OK';
+      const newest = part.records[part.records.length - 1]?.dynamodb?.ApproximateCreationDateTime ?? 0;
+      this.iteratorAgeMs = Math.max(0, this.now() - newest * 1000);
       if ((this.options.chaos?.duplicateProbability ?? 0) > this.random()) {
         this.stats.duplicatedDeliveries++;
         await this.invoke(part.records);

@@ -19,7 +19,8 @@
  *        │                      (Map fails) ─▶ ReleaseOnFailure ─▶ BackfillFailed
  *        └─ (preflight refuses: lock held, CDC not consuming, ...) ─▶ execution fails with that error
  *
- * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (TOOLCHAIN.md).
+ * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (what the local
+ * interpreter does not run faithfully: docs/backfill.md).
  */
 import {
   type AslMachine,

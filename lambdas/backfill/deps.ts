@@ -4,21 +4,19 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { migrations } from 'dualread-definitions';
+import type { WriteMode } from '../../adapters/backfill-io';
 import {
-  IfAbsentWriter,
-  type WriteMode,
-  realRetryTiming,
-  scanSegmentPage,
-  tableStatus,
-} from '../../adapters/backfill-io';
-import { EventSourceMappingCdcStatus, makeLambdaClient } from '../../adapters/cdc-status';
+  EventSourceMappingCdcStatus,
+  frontierIteratorAge,
+  makeLambdaClient,
+} from '../../adapters/cdc-status';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill-errors';
 import type { CdcStatusPort } from '../../core/cdc-status';
-import { metadataNames } from '../../core/metadata';
-import { type Migration, keyNames } from '../../core/migration';
+import type { Migration } from '../../core/migration';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './handler';
+import { backfillIo } from './io';
 
 /** Environment variables the backfill functions read (set by lib/backfill.ts). */
 export const BackfillEnv = {
@@ -72,14 +70,18 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
   const legacyTable = env[BackfillEnv.LEGACY_TABLE_NAME] ?? migration.legacyTable.tableName;
   const newTable = env[BackfillEnv.NEW_TABLE_NAME] ?? migration.newTable.tableName;
   const store = new ControlStore(client, required(env, BackfillEnv.CONTROL_TABLE_NAME), migration.id);
+  const now = () => Date.now();
   // Only the preflight function checks CDC; the others need neither the variables nor the client.
   const cdcStatus: CdcStatusPort = options.cdcStatus ?? {
     check: () =>
-      new EventSourceMappingCdcStatus(
-        makeLambdaClient(),
-        required(env, BackfillEnv.SYNC_FUNCTION_NAME),
-        required(env, BackfillEnv.LEGACY_STREAM_ARN),
-      ).check(),
+      new EventSourceMappingCdcStatus({
+        lambda: makeLambdaClient(),
+        dynamo: client,
+        syncFunctionName: required(env, BackfillEnv.SYNC_FUNCTION_NAME),
+        legacyTableName: legacyTable,
+        streamArn: required(env, BackfillEnv.LEGACY_STREAM_ARN),
+        iteratorAge: frontierIteratorAge(store, now),
+      }).check(),
   };
   const mode = (options.writeMode ?? env[BackfillEnv.WRITE_MODE] ?? 'partiql') as WriteMode;
   if (mode !== 'partiql' && mode !== 'put' && mode !== 'transact')
@@ -89,17 +91,17 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
     migration,
     store,
     cdcStatus,
-    newTableStatus: () => tableStatus(client, newTable),
-    scanPage: (args) => scanSegmentPage(client, legacyTable, args),
-    writer: new IfAbsentWriter(client, newTable, {
-      seqAttribute: metadataNames(migration.metadataPrefix).seq,
-      mode,
-      concurrency: options.writeConcurrency ?? Number(env[BackfillEnv.WRITE_CONCURRENCY] ?? 16),
-      transactionSize: 100,
-      keyNames: keyNames(migration.newTable.key),
-      timing: realRetryTiming,
+    ...backfillIo({
+      client,
+      migration,
+      legacyTableName: legacyTable,
+      newTableName: newTable,
+      controlTableName: required(env, BackfillEnv.CONTROL_TABLE_NAME),
+      writeMode: mode,
+      writeConcurrency: options.writeConcurrency ?? Number(env[BackfillEnv.WRITE_CONCURRENCY] ?? 16),
+      now,
     }),
-    now: () => Date.now(),
+    now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     settings: { ...DEFAULT_BACKFILL_SETTINGS, pageBudgetMs: budget, ...options.settings },
   };

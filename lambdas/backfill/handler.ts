@@ -15,16 +15,19 @@
  * Handlers are built by factories over injected dependencies so tests and local mode run them on
  * DynamoDB Local; `index.ts` wires the deployed ones from the environment.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ControlStore, Versioned } from '../../adapters/control-store';
 import { ControlConflictError } from '../../adapters/control-store';
-import type { IfAbsentWriter, ScanPage } from '../../adapters/backfill-io';
+import type { ForeignItemSearch, IfAbsentWriter, ScanPage } from '../../adapters/backfill-io';
+import type { PoisonRegistry, StoredPoison } from '../../adapters/poison-registry';
 import {
   BackfillAlreadyCompleteError,
   BackfillAlreadyRunningError,
   BackfillInputError,
   CdcNotConsumingError,
   CheckpointConflictError,
+  ForeignItemCheckIncompleteError,
+  ForeignItemsError,
   NewTableMissingError,
   SegmentLayoutMismatchError,
 } from '../../core/backfill-errors';
@@ -41,11 +44,21 @@ import { acquireRunLock } from '../../adapters/run-lock';
 import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
 import type { CdcStatusPort } from '../../core/cdc-status';
 import { BackfillStatus, ControlKey, type MigrationState, initialState } from '../../core/control';
-import { BACKFILL_SEQ, Source, metadataNames } from '../../core/metadata';
-import { type Migration, keyOf } from '../../core/migration';
+import { ForeignItems, foreignRefusedReason, parseForeignItems } from '../../core/backfill-foreign';
+import { mapForBackfill } from '../../core/backfill-map';
 import {
-  type AttributeValue,
+  PoisonOrigin,
+  PoisonResolution,
+  completionStatus,
+  isScanFinished,
+  poisonKeyHash,
+} from '../../core/backfill-poison';
+import { type KeySchema, type Migration, keyNames, keyOf } from '../../core/migration';
+import { compareSequence, metadataNames, sequenceOf } from '../../core/metadata';
+import {
   type Item,
+  type JsonItem,
+  assertItem,
   canonicalItem,
   itemFromDynamoJson,
   itemToDynamoJson,
@@ -70,6 +83,11 @@ export interface BackfillStartInput {
   /** Who started it (audit). @default `backfill:<runId>` */
   readonly actor?: string;
   readonly reason?: string;
+  /**
+   * How to treat items of the new table dualread did not write (core/backfill-foreign.ts). Kept in
+   * STATE for the run and its resumes. @default the run's earlier choice, else `refuse`
+   */
+  readonly foreignItems?: ForeignItems;
   /** Set by `ContinueAsNew` (and by Step Functions' console for child executions): a continuation, not a new start. */
   readonly AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: string;
 }
@@ -131,6 +149,7 @@ export interface PageResult {
   readonly copied: number;
   readonly skippedExists: number;
   readonly poison: number;
+  readonly keptForeign: number;
 }
 
 /** Input of `finish`. */
@@ -146,11 +165,15 @@ export interface FinishPayload {
 
 /** Output of `finish`. */
 export interface FinishResult {
+  /** Every segment is scanned (the execution ends); STATE says COMPLETE or COMPLETE_WITH_POISON. */
   readonly complete: boolean;
+  /** Keys not in new when the scan finished (poison items, waived dead-lettered records). */
+  readonly unresolved?: number;
   readonly segments: number[];
   readonly copied: number;
   readonly skippedExists: number;
   readonly poison: number;
+  readonly keptForeign: number;
   readonly scanned: number;
 }
 
@@ -169,7 +192,12 @@ export interface BackfillSettingsDeps {
   /** Defaults of the round bounds (see docs/backfill.md for the arithmetic). */
   readonly maxIterationsPerRound: number;
   readonly maxRoundsPerExecution: number;
+  /** How long the preflight may search the new table for items dualread did not write. */
+  readonly foreignCheckBudgetMs: number;
 }
+
+/** Keys of foreign items a refusal names. */
+export const FOREIGN_SAMPLE_KEYS = 5;
 
 /**
  * Upper bounds that keep every execution far below Step Functions' 25,000-event history limit
@@ -187,6 +215,8 @@ export const DEFAULT_BACKFILL_SETTINGS: BackfillSettingsDeps = {
   lockLeaseMs: 24 * 3600 * 1000,
   maxIterationsPerRound: 1_000,
   maxRoundsPerExecution: 500,
+  // The preflight function's timeout is 5 minutes (lib/backfill.ts).
+  foreignCheckBudgetMs: 4 * 60_000,
 };
 
 /** Everything the handlers need. */
@@ -196,6 +226,8 @@ export interface BackfillDeps {
   readonly cdcStatus: CdcStatusPort;
   /** Whether the new table exists and is ACTIVE. */
   readonly newTableStatus: () => Promise<{ usable: boolean; detail: string }>;
+  /** Searches the new table for items dualread did not write (`findForeignItems`). */
+  readonly findForeignItems: (limit: number, budgetMs: number) => Promise<ForeignItemSearch>;
   /** Reads one page of a legacy Scan segment. */
   readonly scanPage: (args: {
     segment: number;
@@ -204,6 +236,11 @@ export interface BackfillDeps {
     exclusiveStartKey?: Item;
   }) => Promise<ScanPage>;
   readonly writer: Pick<IfAbsentWriter, 'writeAll'>;
+  /** The registry of keys not (yet) in new: poison items and waived dead-lettered records. */
+  readonly poison: PoisonRegistry;
+  /** Strongly consistent reads by key of the legacy table and of the new table (the poison retry). */
+  readonly readLegacy: (legacyKey: Item) => Promise<Item | undefined>;
+  readonly readNew: (newKey: Item) => Promise<Item | undefined>;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly settings: BackfillSettingsDeps;
@@ -245,8 +282,13 @@ async function listCheckpoints(store: ControlStore): Promise<SegmentCheckpoint[]
 /** Reads STATE, then writes `change(state)` with an audit record; retried on concurrent STATE changes. */
 async function updateState(
   deps: BackfillDeps,
-  change: (current: MigrationState) => Omit<MigrationState, 'version'> | undefined,
-  audit: (current: MigrationState) => {
+  change: (
+    current: MigrationState,
+  ) => Omit<MigrationState, 'version'> | undefined | Promise<Omit<MigrationState, 'version'> | undefined>,
+  audit: (
+    current: MigrationState,
+    next: Omit<MigrationState, 'version'>,
+  ) => {
     action: string;
     reason: string;
     actor: string;
@@ -259,9 +301,9 @@ async function updateState(
     const current = stored ?? {
       ...initialState(deps.migration.id, deps.migration.backfill.rateLimitPerSecond, now),
     };
-    const next = change(current);
+    const next = await change(current);
     if (!next) return;
-    const a = audit(current);
+    const a = audit(current, next);
     try {
       await deps.store.changeState(
         stored,
@@ -288,11 +330,6 @@ async function updateState(
 function stripVersion<T extends { version: number }>(v: T): Omit<T, 'version'> {
   const { version: _v, ...rest } = v;
   return rest;
-}
-
-/** A short stable id of a legacy key (for the poison item's sort key). */
-function keyHash(key: Item): string {
-  return createHash('sha256').update(canonicalItem(key)).digest('hex').slice(0, 32);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,7 +370,12 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
 
     // 1. Nothing to do once complete.
     const state = await deps.store.getState();
-    if (state?.backfill.status === BackfillStatus.COMPLETE) throw new BackfillAlreadyCompleteError(m.id);
+    if (state && isScanFinished(state.backfill.status))
+      throw new BackfillAlreadyCompleteError(m.id, state.backfill.unresolved ?? 0);
+    const foreignItems = parseForeignItems(
+      input.foreignItems,
+      state?.backfill.foreignItems ?? ForeignItems.REFUSE,
+    );
 
     // 2. CDC must already consume from TRIM_HORIZON (invariant 3): checked, not assumed.
     const cdc = await deps.cdcStatus.check();
@@ -349,6 +391,22 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
     if (layout !== undefined && layout !== totalSegments)
       throw new SegmentLayoutMismatchError(m.id, totalSegments, layout);
 
+    // 4b. A fresh start under `refuse` searches the new table for items dualread did not write. (A
+    //     resume does not scan the half-copied table again: a write that meets one refuses it as poison.)
+    const continuation = input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID !== undefined;
+    if (foreignItems === ForeignItems.REFUSE && checkpoints.length === 0 && !continuation) {
+      const search = await deps.findForeignItems(FOREIGN_SAMPLE_KEYS, deps.settings.foreignCheckBudgetMs);
+      if (search.keys.length > 0)
+        throw new ForeignItemsError(m.id, m.newTable.tableName, search.keys.map(canonicalItem));
+      if (!search.complete)
+        throw new ForeignItemCheckIncompleteError(
+          m.id,
+          m.newTable.tableName,
+          search.scanned,
+          deps.settings.foreignCheckBudgetMs,
+        );
+    }
+
     // 5. The lock: one backfill per migration. The versioned put makes two racing preflights serialize.
     const now = deps.now();
     const holder = await acquireRunLock(deps.store, ControlKey.BACKFILL_LOCK, {
@@ -362,7 +420,6 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
     // 6. Record the start (or the resume after a crash or failure) in STATE, with audit. The
     //    continuation of the same run as a new execution (ContinueAsNew) changes nothing.
     const resumed = checkpoints.length > 0;
-    const continuation = input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID !== undefined;
     await updateState(
       deps,
       (current) =>
@@ -375,6 +432,7 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
                 status: BackfillStatus.RUNNING,
                 startedAt: current.backfill.startedAt ?? now,
                 runId,
+                foreignItems,
               },
             },
       () => ({
@@ -383,7 +441,7 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
         reason:
           input.reason ??
           `backfill ${resumed ? 'resumed' : 'started'} by execution ${payload.executionId}; ${cdc.reason}`,
-        detail: { runId, totalSegments, executionId: payload.executionId },
+        detail: { runId, totalSegments, executionId: payload.executionId, foreignItems },
       }),
     );
 
@@ -443,45 +501,10 @@ export function makeControlsHandler(deps: BackfillDeps): (p: SegmentPayload) => 
 /** Builds the page worker. */
 export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Promise<PageResult> {
   const m = deps.migration;
-  const names = metadataNames(m.metadataPrefix);
 
-  /** Maps one legacy item; a throwing mapItem or reserved attributes make it poison. */
-  function mapOne(legacy: Item, scanTime: number): { item: Item } | { reason: string } {
-    let mapped: Item;
-    try {
-      mapped = m.mapItem(legacy);
-    } catch (err) {
-      return { reason: `mapItem threw ${(err as Error).name}: ${(err as Error).message}` };
-    }
-    const reserved = Object.keys(mapped).filter((n) => n.startsWith(names.prefix));
-    if (reserved.length)
-      return { reason: `mapItem wrote reserved metadata attributes ${reserved.join(', ')}` };
-    const meta: Record<string, AttributeValue> = {
-      [names.seq]: { S: BACKFILL_SEQ },
-      [names.src]: { S: Source.BACKFILL },
-      [names.ts]: { N: String(Math.trunc(scanTime)) },
-    };
-    return { item: { ...mapped, ...meta } };
-  }
-
-  /**
-   * Records a poison item once: a rescan after a crash meets the same item again and must not count
-   * it twice. Returns 1 when this call recorded it, 0 when it was already recorded.
-   */
-  async function recordPoison(segment: number, runId: string, legacy: Item, reason: string): Promise<number> {
-    const key = keyOf(legacy, m.legacyTable.key);
-    try {
-      await deps.store.put(
-        ControlKey.backfillPoison(segment, keyHash(key)),
-        { segment, runId, key: itemToDynamoJson(key), reason: reason.slice(0, 2000), at: deps.now() },
-        0,
-      );
-      return 1;
-    } catch (err) {
-      if (err instanceof ControlConflictError) return 0;
-      throw err;
-    }
-  }
+  /** Records a poison item once (a page rescanned after a crash meets it again): 1 if this call did. */
+  const recordPoison = (segment: number, runId: string, legacy: Item, reason: string): Promise<number> =>
+    deps.poison.record(segment, runId, keyOf(legacy, m.legacyTable.key), reason, deps.now());
 
   async function loadCheckpoint(p: SegmentPayload): Promise<StoredCheckpoint> {
     const sk = ControlKey.segment(p.segment);
@@ -503,7 +526,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
     let cp = await loadCheckpoint(p);
     if (cp.totalSegments !== p.totalSegments)
       throw new SegmentLayoutMismatchError(m.id, p.totalSegments, cp.totalSegments);
-    const tally = { pages: 0, scanned: 0, copied: 0, skippedExists: 0, poison: 0 };
+    const tally = { pages: 0, scanned: 0, copied: 0, skippedExists: 0, poison: 0, keptForeign: 0 };
     const result = (status: PageStatus): PageResult => ({
       status,
       done: status === PageStatus.DONE,
@@ -556,27 +579,37 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
         ahead.catch(() => undefined);
       }
 
-      // Map, then write only where nothing exists (rule 3); poison is recorded, never dropped.
-      const toWrite: Item[] = [];
-      const sources: Item[] = [];
+      // Map (checking the key did not move), then write only where nothing exists (rule 3); poison
+      // is recorded, never dropped.
+      // A foreign item (not written by dualread) holding a key is treated as the run was started to.
+      const foreignItems = parseForeignItems(state?.backfill.foreignItems, ForeignItems.REFUSE);
+      const toWrite: Array<{ item: Item; key: Item; legacy: Item }> = [];
       let copied = 0;
       let skippedExists = 0;
       let poison = 0;
+      let keptForeign = 0;
       for (const legacy of page.items) {
-        const mapped = mapOne(legacy, pageStartedAt);
-        if ('reason' in mapped) {
-          poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
-        } else {
-          toWrite.push(mapped.item);
-          sources.push(legacy);
-        }
+        const mapped = mapForBackfill(m, legacy, pageStartedAt);
+        if ('reason' in mapped) poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
+        else toWrite.push({ ...mapped, legacy });
       }
-      const outcomes = await deps.writer.writeAll(toWrite);
+      const outcomes = await deps.writer.writeAll(
+        toWrite.map((w) => w.item),
+        foreignItems,
+      );
       for (const [i, o] of outcomes.entries()) {
+        const w = toWrite[i] as { item: Item; key: Item; legacy: Item };
         if (o.kind === 'copied') copied++;
         else if (o.kind === 'exists') skippedExists++;
-        else
-          poison += await recordPoison(p.segment, p.runId, sources[i] as Item, `write refused: ${o.reason}`);
+        else if (o.kind === 'foreign' && foreignItems === ForeignItems.KEEP) keptForeign++;
+        else if (o.kind === 'foreign')
+          poison += await recordPoison(
+            p.segment,
+            p.runId,
+            w.legacy,
+            foreignRefusedReason(canonicalItem(w.key)),
+          );
+        else poison += await recordPoison(p.segment, p.runId, w.legacy, `write refused: ${o.reason}`);
       }
 
       // Advance the checkpoint only after the page is settled, on the version it started from.
@@ -588,6 +621,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
           copied,
           skippedExists,
           poison,
+          keptForeign,
           notBefore: nextNotBefore(cp.notBefore, pageStartedAt, page.items.length, share),
         },
         p.runId,
@@ -607,6 +641,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       tally.copied += copied;
       tally.skippedExists += skippedExists;
       tally.poison += poison;
+      tally.keptForeign += keptForeign;
       if (cp.done) return result(PageStatus.DONE);
       if (deps.now() - started >= deps.settings.pageBudgetMs) {
         ahead?.catch(() => undefined);
@@ -657,7 +692,13 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
       (c) => c.totalSegments === p.totalSegments,
     );
     const t = totals(checkpoints, p.totalSegments);
-    const counts = { copied: t.copied, skippedExists: t.skippedExists, poison: t.poison, scanned: t.scanned };
+    const counts = {
+      copied: t.copied,
+      skippedExists: t.skippedExists,
+      poison: t.poison,
+      keptForeign: t.keptForeign,
+      scanned: t.scanned,
+    };
     const detail = {
       runId: p.runId,
       executionId: p.executionId,
@@ -679,6 +720,7 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
             copied: t.copied,
             skipped: t.skippedExists,
             poison: t.poison,
+            keptForeign: t.keptForeign,
           },
         }),
         () => ({ action: 'backfill-failed', actor: p.actor, reason: `backfill failed: ${error}`, detail }),
@@ -692,32 +734,262 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
       await renewLock(p.runId, p.executionId);
       return { complete: false, segments: pending, ...counts };
     }
+    // Every segment is scanned. COMPLETE only if no key is unresolved (poison not yet retried or
+    // waived, a waived dead-lettered record's key): the read path takes COMPLETE as proof that a key
+    // absent from new does not exist. The registry is listed after STATE is read and STATE is written
+    // on its version, so a key registered meanwhile is counted (core/backfill-poison.ts).
     const now = deps.now();
+    let unresolved = 0;
     await updateState(
       deps,
-      (current) =>
-        current.backfill.status === BackfillStatus.COMPLETE
-          ? undefined
-          : {
-              ...stripVersion(current),
-              backfill: {
-                ...current.backfill,
-                status: BackfillStatus.COMPLETE,
-                completedAt: now,
-                runId: p.runId,
-                copied: t.copied,
-                skipped: t.skippedExists,
-                poison: t.poison,
-              },
-            },
-      () => ({
-        action: 'backfill-complete',
+      async (current) => {
+        if (isScanFinished(current.backfill.status)) {
+          unresolved = current.backfill.unresolved ?? 0;
+          return undefined;
+        }
+        unresolved = (await deps.poison.unresolved()).length;
+        return {
+          ...stripVersion(current),
+          backfill: {
+            ...current.backfill,
+            status: completionStatus(unresolved),
+            completedAt: now,
+            runId: p.runId,
+            copied: t.copied,
+            skipped: t.skippedExists,
+            poison: t.poison,
+            keptForeign: t.keptForeign,
+            unresolved,
+          },
+        };
+      },
+      (_current, next) => ({
+        action:
+          next.backfill.status === BackfillStatus.COMPLETE
+            ? 'backfill-complete'
+            : 'backfill-complete-with-poison',
         actor: p.actor,
-        reason: `all ${t.segments} segments copied: ${t.copied} copied, ${t.skippedExists} already present, ${t.poison} poison`,
-        detail,
+        reason:
+          `all ${t.segments} segments scanned: ${t.copied} copied, ${t.skippedExists} already present, ${t.poison} poison, ` +
+          `${t.keptForeign} kept foreign; ${unresolved} keys unresolved` +
+          (unresolved > 0 ? ' (retry them after a fix, or waive them: docs/runbook.md "Backfill")' : ''),
+        detail: { ...detail, unresolved },
       }),
     );
     await releaseLock(p.runId);
-    return { complete: true, segments: [], ...counts };
+    return { complete: true, segments: [], ...counts, unresolved };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// poison: the operator's operations on keys not in new (invoked directly, not by the state machine)
+// ---------------------------------------------------------------------------------------------
+
+/** Input of the `poison` function. */
+export type PoisonPayload =
+  | { readonly operation: 'list' }
+  | {
+      readonly operation: 'retry';
+      /** Who retries (recorded on each resolved key and in the audit record). */
+      readonly actor: string;
+      readonly reason?: string;
+      /** @default the run's `foreignItems` in STATE, else `refuse` */
+      readonly foreignItems?: ForeignItems;
+    }
+  | {
+      readonly operation: 'waive';
+      readonly actor: string;
+      /** Why these keys need not be in new (the audit record). */
+      readonly reason: string;
+      /** Legacy keys, DynamoDB JSON. */
+      readonly keys: readonly JsonItem[];
+    };
+
+/** An unresolved key as the operations report it. */
+export interface UnresolvedKey {
+  readonly key: JsonItem;
+  readonly reason: string;
+  readonly origin: string;
+  readonly sequenceNumber?: string;
+}
+
+/** Output of the `poison` function. */
+export interface PoisonResult {
+  readonly operation: PoisonPayload['operation'];
+  /** Unresolved keys the operation looked at. */
+  readonly examined: number;
+  readonly copied: number;
+  readonly presentInNew: number;
+  readonly absentInLegacy: number;
+  readonly keptForeign: number;
+  /** Retried and still not copyable (the latest reason is on the key). */
+  readonly stillPoison: number;
+  readonly waived: number;
+  /** Keys given to `waive` without an unresolved entry. */
+  readonly notFound: number;
+  /** The retry stopped at its time budget with keys left: invoke it again. */
+  readonly more: boolean;
+  /** STATE's backfill status after the operation. */
+  readonly status?: string;
+  readonly unresolvedCount: number;
+  /** Up to 100 of the keys still unresolved. */
+  readonly unresolved: readonly UnresolvedKey[];
+}
+
+/** Most unresolved keys a result lists. */
+export const MAX_LISTED_KEYS = 100;
+
+function checkPoisonPayload(p: PoisonPayload, legacyKey: KeySchema): void {
+  const op = (p as { operation?: unknown })?.operation;
+  if (op !== 'list' && op !== 'retry' && op !== 'waive')
+    throw new BackfillInputError(`operation must be 'list', 'retry' or 'waive', not ${JSON.stringify(op)}`);
+  if (p.operation === 'list') return;
+  if (typeof p.actor !== 'string' || p.actor.trim() === '')
+    throw new BackfillInputError(`${p.operation} needs an actor (who does it: the audit record names them)`);
+  if (p.operation === 'retry') {
+    parseForeignItems(p.foreignItems, ForeignItems.REFUSE);
+    return;
+  }
+  if (typeof p.reason !== 'string' || p.reason.trim() === '')
+    throw new BackfillInputError('waive needs a reason (why these keys need not be in the new table)');
+  if (!Array.isArray(p.keys) || p.keys.length === 0 || p.keys.length > 1000)
+    throw new BackfillInputError('waive needs keys: 1 to 1000 legacy keys in DynamoDB JSON');
+  for (const k of p.keys) {
+    const item = itemFromDynamoJson(k);
+    if (
+      canonicalItem(keyOf(item, legacyKey)) !== canonicalItem(item) ||
+      Object.keys(item).length !== keyNames(legacyKey).length
+    )
+      throw new BackfillInputError(
+        `${JSON.stringify(k)} is not a legacy key: it must have exactly the attributes ${keyNames(legacyKey).join(', ')}`,
+      );
+  }
+}
+
+/**
+ * Builds the `poison` handler: `list` the unresolved keys; `retry` them after a fix (each legacy item
+ * read consistently, mapped with the key check, written under rule 3 with the run's foreign-item
+ * policy; a waived stream record's key counts as present only when new holds a state at least as new
+ * as the record); `waive` keys an operator decides not to migrate (each with its AUDIT item in one
+ * transaction). Then STATE's unresolved count and completion status are recomputed (audited).
+ */
+export function makePoisonHandler(deps: BackfillDeps): (p: PoisonPayload) => Promise<PoisonResult> {
+  const m = deps.migration;
+  const names = metadataNames(m.metadataPrefix);
+  type Outcome = 'copied' | 'presentInNew' | 'absentInLegacy' | 'keptForeign' | 'stillPoison' | 'raced';
+
+  async function retryOne(rec: StoredPoison, policy: ForeignItems, actor: string): Promise<Outcome> {
+    const by = { actor, at: deps.now() };
+    const settle = async (resolution: PoisonResolution, outcome: Outcome): Promise<Outcome> =>
+      (await deps.poison.resolve(rec, resolution, by)) ? outcome : 'raced';
+    const still = async (reason: string): Promise<Outcome> =>
+      (await deps.poison.stillPoison(rec, reason)) ? 'stillPoison' : 'raced';
+    const legacyKey = itemFromDynamoJson(rec.key);
+    const waivedSeq = rec.origin === PoisonOrigin.CDC_WAIVER ? rec.sequenceNumber : undefined;
+    if (waivedSeq) {
+      // A waived record's change may be missing while an older state of the key is in new: only a
+      // state at least as new as the record (the record, or a later change, applied) settles it.
+      let newKey: Item;
+      try {
+        newKey = assertItem(m.mapKey(legacyKey), 'mapKey result');
+      } catch (err) {
+        return still(`mapKey failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      }
+      const stored = await deps.readNew(newKey);
+      const seq = stored && sequenceOf(stored, names);
+      if (seq !== undefined && compareSequence(seq, waivedSeq) >= 0)
+        return settle(PoisonResolution.PRESENT_IN_NEW, 'presentInNew');
+      if (seq !== undefined)
+        return still(
+          `the new table holds an older state of the key (_dr_seq ${seq}) than the waived record ${waivedSeq}: ` +
+            'run verification with repair for it, then retry or waive the key',
+        );
+    }
+    const legacy = await deps.readLegacy(legacyKey);
+    if (!legacy) return settle(PoisonResolution.ABSENT_IN_LEGACY, 'absentInLegacy');
+    const mapped = mapForBackfill(m, legacy, by.at);
+    if ('reason' in mapped) return still(mapped.reason);
+    const [o] = await deps.writer.writeAll([mapped.item], policy);
+    if (o?.kind === 'copied') return settle(PoisonResolution.COPIED, 'copied');
+    if (o?.kind === 'exists' && !waivedSeq) return settle(PoisonResolution.PRESENT_IN_NEW, 'presentInNew');
+    if (o?.kind === 'exists')
+      return still('a change of the key reached the new table during the retry; retry again');
+    if (o?.kind === 'foreign' && policy === ForeignItems.KEEP)
+      return settle(PoisonResolution.KEPT_FOREIGN, 'keptForeign');
+    if (o?.kind === 'foreign') return still(foreignRefusedReason(canonicalItem(mapped.key)));
+    return still(`write refused: ${o?.kind === 'failed' ? o.reason : 'no outcome'}`);
+  }
+
+  return async (p) => {
+    checkPoisonPayload(p, m.legacyTable.key);
+    const started = deps.now();
+    const tally = {
+      examined: 0,
+      copied: 0,
+      presentInNew: 0,
+      absentInLegacy: 0,
+      keptForeign: 0,
+      stillPoison: 0,
+      waived: 0,
+      notFound: 0,
+    };
+    let more = false;
+    let state: MigrationState | undefined;
+    if (p.operation === 'retry') {
+      const current = await deps.store.getState();
+      const policy = parseForeignItems(p.foreignItems, current?.backfill.foreignItems ?? ForeignItems.REFUSE);
+      const pending = await deps.poison.unresolved();
+      for (const rec of pending) {
+        if (deps.now() - started >= deps.settings.pageBudgetMs) {
+          more = true;
+          break;
+        }
+        tally.examined++;
+        const outcome = await retryOne(rec, policy, p.actor);
+        if (outcome !== 'raced') tally[outcome]++;
+      }
+      state = await deps.poison.recount(
+        {
+          actor: p.actor,
+          action: 'backfill-poison-retry',
+          reason: p.reason ?? 'retry of the unresolved keys',
+          detail: { ...tally, more },
+        },
+        deps.now,
+        true,
+      );
+    } else if (p.operation === 'waive') {
+      const pending = await deps.poison.unresolved();
+      for (const key of p.keys) {
+        const hash = poisonKeyHash(itemFromDynamoJson(key));
+        const records = pending.filter((r) => r.sk.endsWith(`#${hash}`));
+        if (records.length === 0) tally.notFound++;
+        for (const rec of records) {
+          tally.examined++;
+          if (await deps.poison.waive(rec, { actor: p.actor, reason: p.reason, at: deps.now() }))
+            tally.waived++;
+        }
+      }
+      state = await deps.poison.recount(
+        { actor: p.actor, action: 'backfill-poison-recount', reason: `after waiving: ${p.reason}` },
+        deps.now,
+      );
+    } else {
+      state = await deps.store.getState();
+    }
+    const left = await deps.poison.unresolved();
+    return {
+      operation: p.operation,
+      ...tally,
+      more,
+      ...(state ? { status: state.backfill.status } : {}),
+      unresolvedCount: left.length,
+      unresolved: left.slice(0, MAX_LISTED_KEYS).map((r) => ({
+        key: r.key,
+        reason: r.reason,
+        origin: r.origin ?? PoisonOrigin.BACKFILL,
+        ...(r.sequenceNumber ? { sequenceNumber: r.sequenceNumber } : {}),
+      })),
+    };
   };
 }

@@ -1,12 +1,20 @@
 /**
- * Deployed entry of the backfill functions: one bundle, four handlers (`preflight`, `controls`,
- * `page`, `finish`), each deployed as its own function (lib/backfill.ts sets `handler`).
+ * Deployed entry of the backfill functions: one bundle, five handlers (`preflight`, `controls`,
+ * `page`, `finish` of the state machine, and `poison`, which operators invoke), each deployed as its
+ * own function (lib/backfill.ts sets `handler`).
  */
 import { buildBackfillDeps } from './deps';
-import { makeControlsHandler, makeFinishHandler, makePageHandler, makePreflightHandler } from './handler';
+import {
+  makeControlsHandler,
+  makeFinishHandler,
+  makePageHandler,
+  makePoisonHandler,
+  makePreflightHandler,
+} from './handler';
 
 const deps = buildBackfillDeps();
 export const preflight = makePreflightHandler(deps);
 export const controls = makeControlsHandler(deps);
 export const page = makePageHandler(deps);
 export const finish = makeFinishHandler(deps);
+export const poison = makePoisonHandler(deps);

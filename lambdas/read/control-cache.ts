@@ -5,7 +5,8 @@
  * table that cannot be read never fails a read: the last snapshot keeps ageing (bounded reads then
  * fall back to legacy) and with no snapshot at all every read goes to legacy.
  */
-import { BackfillStatus, type FrontierState, type MigrationState } from '../../core/control';
+import { isBackfillComplete } from '../../core/backfill-poison';
+import type { FrontierState, MigrationState } from '../../core/control';
 
 /** Where control state comes from (`ControlStore` satisfies it). */
 export interface ControlSource {
@@ -54,7 +55,8 @@ export class ControlCache {
           this.snapshot = {
             ...(state ? { state } : {}),
             frontier: frontier?.frontier ?? 0,
-            backfillComplete: state?.backfill.status === BackfillStatus.COMPLETE,
+            // COMPLETE with no unresolved key (poison not retried or waived): see core/backfill-poison.ts.
+            backfillComplete: isBackfillComplete(state),
             // The age counts from the start of the read: the values may be that old.
             fetchedAt: startedAt,
           };

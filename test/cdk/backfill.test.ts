@@ -124,12 +124,13 @@ describe('Construct: Backfill', () => {
     });
   });
 
-  it('gives the page worker Scan on legacy and PutItem + PartiQLInsert on new only', () => {
+  it('gives the page worker Scan on legacy and PutItem + PartiQLInsert + BatchGetItem on new only', () => {
     const statements = statementsOf(template, 'page');
     expect(actions(statements)).toEqual(
       expect.arrayContaining(['dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:GetItem']),
     );
     expect(actions(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
@@ -137,7 +138,8 @@ describe('Construct: Backfill', () => {
       'dynamodb:Scan',
     ]);
     const copy = statements.find((s) => s.Sid === 'CopyToNewTable');
-    expect(copy?.Action).toEqual(['dynamodb:PartiQLInsert', 'dynamodb:PutItem']);
+    // BatchGetItem: whose item a PartiQL INSERT met (a foreign one or dualread's), read consistently.
+    expect(copy?.Action).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PutItem']);
     expect(JSON.stringify(copy?.Resource)).toContain('NewTable');
     const scan = statements.find((s) => s.Sid === 'ScanLegacy');
     expect(scan?.Resource).toBe('arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy');
@@ -147,16 +149,46 @@ describe('Construct: Backfill', () => {
     });
   });
 
-  it('lets only the preflight list event source mappings and describe the new table', () => {
-    expect(actions(statementsOf(template, 'preflight'))).toEqual(
+  it('lets only the preflight list event source mappings, describe both tables and search new for foreign items', () => {
+    const preflight = statementsOf(template, 'preflight');
+    expect(actions(preflight)).toEqual(
       expect.arrayContaining(['lambda:ListEventSourceMappings', 'dynamodb:DescribeTable']),
     );
+    const legacy = preflight.find((s) => s.Sid === 'LegacyCurrentStream');
+    expect(legacy?.Action).toBe('dynamodb:DescribeTable');
+    expect(legacy?.Resource).toBe('arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy');
+    const newTable = preflight.find((s) => s.Sid === 'NewTableExists');
+    expect(newTable?.Action).toEqual(['dynamodb:DescribeTable', 'dynamodb:Scan']);
+    expect(JSON.stringify(newTable?.Resource)).toContain('NewTable');
+    // The search for foreign items may take minutes on a large new table (its budget is 4).
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.preflight', Timeout: 300 });
     for (const other of ['controls', 'page', 'finish']) {
       expect(actions(statementsOf(template, other))).not.toContain('lambda:ListEventSourceMappings');
     }
     expect(actions(statementsOf(template, 'controls')).filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
     ]);
+  });
+
+  it('builds a fifth function, poison, that operators invoke to list, retry and waive unresolved keys', () => {
+    const statements = statementsOf(template, 'poison');
+    const legacy = statements.find((s) => s.Sid === 'ReadLegacyItems');
+    expect(legacy?.Action).toBe('dynamodb:GetItem');
+    expect(legacy?.Resource).toBe('arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy');
+    const copy = statements.find((s) => s.Sid === 'CopyToNewTable');
+    expect(copy?.Action).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PartiQLInsert',
+      'dynamodb:PutItem',
+    ]);
+    expect(actions(statements)).not.toContain('dynamodb:Scan');
+    const control = statements.find((s) => s.Sid === 'MigrationControlItems');
+    expect(control?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.poison',
+      Environment: { Variables: Match.objectLike({ BACKFILL_WRITE_MODE: 'partiql' }) },
+    });
   });
 
   it('lets the state machine start executions of itself only (Distributed Map children, continuation)', () => {

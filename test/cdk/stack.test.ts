@@ -595,6 +595,7 @@ describe('Stack: DualReadStack', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
       'ControlTableName',
+      'UsersBackfillPoisonFunctionName',
       'UsersBackfillStateMachineArn',
       'UsersLegacyStreamArn',
       'UsersLegacyTableName',

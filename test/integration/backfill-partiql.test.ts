@@ -1,7 +1,8 @@
 /**
  * The backfill's PartiQL write mode (BatchExecuteStatement INSERTs) on DynamoDB Local: it never
- * overwrites an item or tombstone that is already in the new table (rule 3, DESIGN §4.3), nor a
- * foreign item; it copies the fidelity corpus and awkward attribute names exactly (the same bytes as
+ * overwrites an item or tombstone that is already in the new table (rule 3), and leaves a foreign
+ * item alone and records its legacy item as poison under the default `foreignItems: refuse` (the
+ * other policies: backfill-writes.test.ts); it copies the fidelity corpus and awkward attribute names exactly (the same bytes as
  * the conditional PutItem mode); an item DynamoDB refuses is recorded as poison with its reason.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -113,7 +114,7 @@ describe('Integration: backfill PartiQL write mode on DynamoDB Local', () => {
     const result = await run(WriteMode.PARTIQL, targets.partiql);
 
     // Assess: nothing already there was touched
-    expect(result).toMatchObject({ done: true, scanned: 5, copied: 1, skippedExists: 3, poison: 1 });
+    expect(result).toMatchObject({ done: true, scanned: 5, copied: 1, skippedExists: 2, poison: 2 });
     for (const before of present) {
       const after = await get(client, targets.partiql, keyOf(before, migration.newTable.key));
       expect(after && canonicalItem(after)).toBe(canonicalItem(before));
@@ -130,11 +131,12 @@ describe('Integration: backfill PartiQL write mode on DynamoDB Local', () => {
     expect(copied[names.src]).toEqual({ S: Source.BACKFILL });
     expect(copied.big).toEqual({ N: '12345678901234567890123456789012345678' });
     expect(copied["it's"]).toEqual({ S: 'single quote' });
-    // ... and the refused item is recorded with DynamoDB's reason.
-    const poison = await store.list<{ reason: string; key: unknown }>('BACKFILL_POISON#');
-    expect(poison).toHaveLength(1);
-    expect(poison[0]?.key).toEqual({ userId: { S: 'big' } });
-    expect(poison[0]?.reason).toMatch(/ValidationError: .*size/i);
+    // ... and the refused item is recorded with DynamoDB's reason, the foreign one with the policy's.
+    const poison = await store.list<{ reason: string; key: { userId: { S: string } } }>('BACKFILL_POISON#');
+    const reasons = new Map(poison.map((p) => [p.key.userId.S, p.reason]));
+    expect([...reasons.keys()].sort()).toEqual(['big', 'foreign']);
+    expect(reasons.get('big')).toMatch(/ValidationError: .*size/i);
+    expect(reasons.get('foreign')).toMatch(/did not write .*foreignItems is 'refuse'/);
 
     // Act: the same legacy table through the conditional PutItem mode
     await run(WriteMode.PUT, targets.put);

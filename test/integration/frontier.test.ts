@@ -264,8 +264,9 @@ describe('Integration: frontier tracker with the local event source and the real
     const frontierItem = await control.getFrontier();
     const holding = frontierItem?.shards[0]?.firstUnapplied;
     const waiver = { actor: 'test', reason: 'the poison record is dropped on purpose', at: Date.now() };
-    await waiveRecord(client, controlTableName, migration.id, holding ?? '0', waiver);
-    const again = waiveRecord(client, controlTableName, migration.id, holding ?? '0', waiver);
+    const key = { userId: { S: 'u-poison' } };
+    await waiveRecord(client, controlTableName, migration.id, holding ?? '0', waiver, key);
+    const again = waiveRecord(client, controlTableName, migration.id, holding ?? '0', waiver, key);
     await expect(again).rejects.toBeInstanceOf(AlreadyWaivedError);
     const audit = await control.listAudit();
     const released = await stepUntil(restarted, (r) => r.deadLettered === 0 && r.published > lastAck);

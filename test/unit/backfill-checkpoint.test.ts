@@ -13,6 +13,7 @@ const page = (over: Partial<Parameters<typeof advanceCheckpoint>[1]> = {}) => ({
   copied: 7,
   skippedExists: 2,
   poison: 1,
+  keptForeign: 0,
   notBefore: 500,
   ...over,
 });
@@ -90,15 +91,18 @@ describe('Function: totals', () => {
     const a = advanceCheckpoint(initialCheckpoint(0, 2, 'r', 0), page(), 'r', 1);
     const b = advanceCheckpoint(
       initialCheckpoint(1, 2, 'r', 0),
-      page({ lastEvaluatedKey: undefined }),
+      page({ lastEvaluatedKey: undefined, copied: 6, keptForeign: 1 }),
       'r',
       1,
     );
-    expect(totals([a, b], 2)).toEqual({
+    // A checkpoint stored before keptForeign existed counts as 0.
+    const { keptForeign: _k, ...old } = a;
+    expect(totals([old, b], 2)).toEqual({
       scanned: 20,
-      copied: 14,
+      copied: 13,
       skippedExists: 4,
       poison: 2,
+      keptForeign: 1,
       segmentsDone: 1,
       segments: 2,
     });

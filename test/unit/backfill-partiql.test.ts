@@ -98,6 +98,9 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
     random: () => 0.5,
     backoff: { baseMs: 10, capMs: 1_000, maxAttempts: 4 },
   };
+  // What a consistent read of the new table finds (DynamoDB Local returns no item with DuplicateItem).
+  const stored = new Map<string, Item>();
+  const looked: Item[][] = [];
   const writer = () =>
     new IfAbsentWriter(new DynamoDBClient({ region: 'us-east-1' }), 'new', {
       seqAttribute: '_dr_seq',
@@ -105,16 +108,28 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
       concurrency: 2,
       transactionSize: 100,
       keyNames: ['PK', 'SK'],
+      existing: async (keys) => {
+        looked.push([...keys]);
+        return new Map(
+          keys.flatMap((k) => {
+            const found = stored.get(canonicalItem(k));
+            return found ? [[canonicalItem(k), found] as const] : [];
+          }),
+        );
+      },
       timing,
     });
   beforeEach(() => {
     ddb.reset();
     sleeps.splice(0);
+    stored.clear();
+    looked.splice(0);
   });
 
   it('maps each statement on its own and retries only the throttled ones after a backoff', async () => {
-    // Prepare: a: ok; b: exists; c: throttled once; d: invalid; e: server fault once.
+    // Prepare: a: ok; b: exists (a dualread item); c: throttled once; d: invalid; e: server fault once.
     const items = ['a', 'b', 'c', 'd', 'e'].map((k) => item(k));
+    stored.set(canonicalItem(item('b')), item('b', { _dr_seq: { S: '7' } }));
     ddb
       .on(BatchExecuteStatementCommand)
       .resolvesOnce({
@@ -129,9 +144,10 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
       .resolvesOnce({ Responses: [{}, {}] });
 
     // Act
-    const out = await writer().writeAll(items);
+    const out = await writer().writeAll(items, 'refuse');
 
     // Assess
+    expect(looked).toEqual([[item('b')]]);
     expect(out).toEqual([
       { kind: 'copied' },
       { kind: 'exists' },
@@ -155,7 +171,7 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
     });
 
     // Act
-    const run = writer().writeAll([item('a')]);
+    const run = writer().writeAll([item('a')], 'refuse');
 
     // Assess
     await expect(run).rejects.toThrow(BatchStatementError);
@@ -169,7 +185,9 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
     });
 
     // Act + Assess
-    await expect(writer().writeAll([item('a'), item('b')])).rejects.toThrow(/AccessDenied: no PartiQLInsert/);
+    await expect(writer().writeAll([item('a'), item('b')], 'refuse')).rejects.toThrow(
+      /AccessDenied: no PartiQLInsert/,
+    );
   });
 
   it('isolates the items with conditional PutItem when the whole request is refused as invalid', async () => {
@@ -182,7 +200,7 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
     ddb.on(PutItemCommand).resolves({});
 
     // Act
-    const out = await writer().writeAll([item('a'), item('b')]);
+    const out = await writer().writeAll([item('a'), item('b')], 'overwrite');
 
     // Assess
     expect(out).toEqual([{ kind: 'copied' }, { kind: 'copied' }]);
@@ -200,7 +218,10 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
     }));
 
     // Act
-    const out = await writer().writeAll(Array.from({ length: 60 }, (_, i) => item(`k${i}`)));
+    const out = await writer().writeAll(
+      Array.from({ length: 60 }, (_, i) => item(`k${i}`)),
+      'refuse',
+    );
 
     // Assess
     expect(out.every((o) => o.kind === 'copied')).toBe(true);
@@ -208,4 +229,34 @@ describe('Class: IfAbsentWriter (partiql mode)', () => {
       ddb.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.Statements?.length),
     ).toEqual([25, 25, 10]);
   });
+
+  it.each([
+    ['refuse', [{ kind: 'foreign' }, { kind: 'exists' }], []],
+    ['keep', [{ kind: 'foreign' }, { kind: 'exists' }], []],
+    ['overwrite', [{ kind: 'copied' }, { kind: 'exists' }], ['attribute_not_exists(#seq)']],
+  ] as const)(
+    'tells a foreign item from a dualread one after DuplicateItem, and overwrites it only under %s=overwrite',
+    async (policy, expected, puts) => {
+      // Prepare: both INSERTs meet an item; f is foreign (no _dr_seq), d is dualread's
+      stored.set(canonicalItem(item('f')), item('f', { note: { S: 'foreign' } }));
+      stored.set(canonicalItem(item('d')), item('d', { _dr_seq: { S: '0'.repeat(40) } }));
+      const duplicate = {
+        Error: { Code: 'DuplicateItem' as const, Message: 'Duplicate primary key exists in table' },
+      };
+      ddb.on(BatchExecuteStatementCommand).resolves({ Responses: [duplicate, duplicate] });
+      ddb.on(PutItemCommand).resolves({});
+
+      // Act
+      const out = await writer().writeAll([item('f'), item('d')], policy);
+
+      // Assess
+      expect(out).toEqual(expected);
+      expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.ConditionExpression)).toEqual(puts);
+      expect(
+        ddb
+          .commandCalls(BatchExecuteStatementCommand)[0]
+          ?.args[0].input.Statements?.map((st) => st.ReturnValuesOnConditionCheckFailure),
+      ).toEqual(['ALL_OLD', 'ALL_OLD']);
+    },
+  );
 });
