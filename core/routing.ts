@@ -148,7 +148,8 @@ export interface RouteDecision {
   readonly reason: RouteReason;
   /**
    * Upper bound of the age of the served state, ms: 0 when legacy (or, strong, content equal to
-   * legacy's) serves; null when unbounded (mode `new` before FINALIZED with no frontier).
+   * legacy's) serves; in mode `new` and FINALIZED only a bound the frontier and the key's state in new
+   * prove (`provenBound`), else null: unbounded.
    */
   readonly stalenessBoundMs: number | null;
   /** `route` is `new` but must be confirmed: decide again with what reading new found. */
@@ -191,6 +192,23 @@ export function stalenessBound(
   input: Pick<RouteInput, 'now' | 'frontier' | 'clockSkewMs' | 'controlCacheAgeMs'>,
 ): number {
   return input.now - (input.frontier - input.clockSkewMs) + input.controlCacheAgeMs;
+}
+
+/**
+ * The staleness bound a read served from new can prove outside bounded mode (mode `new`, FINALIZED),
+ * where no budget is checked: the frontier bound, when a frontier exists and the key's state in new
+ * is proven (backfill complete, or its item or tombstone was found — the conditions of invariant 5);
+ * otherwise null ("unbounded"), never a number the read cannot back.
+ */
+export function provenBound(
+  input: Pick<
+    RouteInput,
+    'now' | 'frontier' | 'clockSkewMs' | 'controlCacheAgeMs' | 'backfillComplete' | 'newRead'
+  >,
+): number | null {
+  if (input.frontier <= 0 || input.newRead === 'failed') return null;
+  const keyProven = input.backfillComplete || input.newRead === 'present' || input.newRead === 'tombstone';
+  return keyProven ? stalenessBound(input) : null;
 }
 
 /**
@@ -237,7 +255,8 @@ function decideUnpinned(input: RouteInput): RouteDecision {
       clamped,
       route: Store.NEW,
       reason: failed ? RouteReason.FINALIZED_NEW_FAILED : RouteReason.FINALIZED_NEW_ONLY,
-      stalenessBoundMs: 0,
+      // New is served by definition here, not because it was proven fresh: claim only a proven bound.
+      stalenessBoundMs: provenBound(input),
       confirm: false,
       shadow: false,
       hedge: false,
@@ -310,7 +329,7 @@ function decideUnpinned(input: RouteInput): RouteDecision {
 
   if (mode === ConsistencyMode.NEW) {
     if (input.newRead === 'failed') return legacy(mode, clamped, RouteReason.NEW_FAILED_FALLBACK);
-    return serveNew(RouteReason.MODE_NEW, false, bound);
+    return serveNew(RouteReason.MODE_NEW, false, provenBound(input));
   }
 
   // bounded

@@ -186,6 +186,24 @@ describe('Function: decideRoute', () => {
     }
   });
 
+  it('claims a staleness bound in FINALIZED and mode new only when the frontier and the key in new prove it', () => {
+    // Unproven (no frontier; or backfill incomplete and the key not found in new): "unbounded", never 0.
+    const claims: string[] = [];
+    for (const c of cases) {
+      const d = decideRoute(inputOf(c));
+      if (d.route !== 'new' || (c.phase !== Phase.FINALIZED && d.mode !== 'new')) continue;
+      const { frontier } = FRESHNESS[c.freshness];
+      const proven =
+        frontier > 0 &&
+        c.newRead !== 'failed' &&
+        (c.backfillComplete || c.newRead === 'present' || c.newRead === 'tombstone');
+      const expected = proven ? NOW - (frontier - SKEW) + CACHE_AGE : null;
+      if (d.stalenessBoundMs !== expected)
+        claims.push(`${JSON.stringify(c)} → ${d.stalenessBoundMs}, expected ${expected}`);
+    }
+    expect(claims.slice(0, 5)).toEqual([]);
+  });
+
   it('never touches new when the breaker is open or in LEGACY_ONLY (except FINALIZED, where new is all there is)', () => {
     for (const c of cases) {
       const d = decideRoute(inputOf(c));
@@ -269,7 +287,7 @@ describe('Function: decideRoute', () => {
     });
   });
 
-  it('serves mode new with no freshness check when the migration makes it the default, and falls back when new fails', () => {
+  it('serves mode new (a default defineMigration refuses; decideRoute stays honest) with no freshness check and no unproven bound, and falls back when new fails', () => {
     const base = {
       ...inputOf({
         phase: Phase.NEW_PRIMARY,
@@ -283,8 +301,20 @@ describe('Function: decideRoute', () => {
       }),
       migrationDefault: ConsistencyMode.NEW,
     };
-    expect(decideRoute(base)).toMatchObject({ route: 'new', reason: 'MODE_NEW', hedge: true });
-    expect(decideRoute({ ...base, frontier: 0 })).toMatchObject({ route: 'new', stalenessBoundMs: null });
+    expect(decideRoute(base)).toMatchObject({
+      route: 'new',
+      reason: 'MODE_NEW',
+      hedge: true,
+      stalenessBoundMs: null,
+    });
+    expect(decideRoute({ ...base, newRead: 'present' })).toMatchObject({
+      route: 'new',
+      stalenessBoundMs: BUDGET + 1,
+    });
+    expect(decideRoute({ ...base, newRead: 'present', frontier: 0 })).toMatchObject({
+      route: 'new',
+      stalenessBoundMs: null,
+    });
     expect(decideRoute({ ...base, newRead: 'failed' })).toMatchObject({
       route: 'legacy',
       reason: 'NEW_FAILED_FALLBACK',
