@@ -111,7 +111,7 @@ export function makeReadHandler(deps: ReadDeps): ReadHandler {
       );
     }
     const requested = fromHeader ?? fromQuery;
-    const readAfter = parseReadAfter(header(event, 'x-read-after'));
+    const readAfter = parseReadAfter(header(event, 'x-read-after'), now(), migration.read.clockSkewMs);
     const routingKey = header(event, migration.read.routingKeyHeader);
     if (routingKey !== undefined && (routingKey.length === 0 || routingKey.length > 1024)) {
       throw new BadRequestError(`${migration.read.routingKeyHeader} must be 1 to 1024 characters`);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isConsistencyMode } from '../../core/consistency';
+import { readAfterProblem } from '../../core/routing';
 import { DualReadError } from '../../core/errors';
 import { type ConsistencyMode, type KeySchema, type Migration, keyNames } from '../../core/migration';
 import {
@@ -126,17 +127,30 @@ export function parseConsistency(value: string | undefined, where: string): Cons
   return value;
 }
 
-/** Parses X-Read-After: epoch milliseconds, or an ISO-8601 date-time. */
-export function parseReadAfter(value: string | undefined): number | undefined {
+/**
+ * Parses X-Read-After: epoch milliseconds, or an ISO-8601 date-time, in the sane range of
+ * `readAfterProblem` (core/routing.ts) for this reader's clock `now`.
+ */
+export function parseReadAfter(
+  value: string | undefined,
+  now: number,
+  clockSkewMs: number,
+): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (/^\d{1,16}$/.test(value)) return Number(value);
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    const t = Date.parse(value);
-    if (Number.isFinite(t)) return t;
+  let t: number | undefined;
+  if (/^\d{1,16}$/.test(value)) t = Number(value);
+  else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    const parsed = Date.parse(value);
+    if (Number.isFinite(parsed)) t = parsed;
   }
-  throw new BadRequestError(
-    `X-Read-After "${value.slice(0, 40)}" must be epoch milliseconds or an ISO-8601 date-time with zone`,
-  );
+  if (t === undefined) {
+    throw new BadRequestError(
+      `X-Read-After "${value.slice(0, 40)}" must be epoch milliseconds or an ISO-8601 date-time with zone`,
+    );
+  }
+  const problem = readAfterProblem(t, now, clockSkewMs);
+  if (problem) throw new BadRequestError(`X-Read-After "${value.slice(0, 40)}" ${problem}`);
+  return t;
 }
 
 /** Parses the response format. */

@@ -55,9 +55,9 @@ export class MemoryStore implements ItemStore {
 
 export function setup(
   phase: Phase = Phase.NEW_PRIMARY,
-  extra: { options?: Partial<ReadOptions>; telemetry?: ReadTelemetry } = {},
+  extra: { options?: Partial<ReadOptions>; telemetry?: ReadTelemetry; startMs?: number } = {},
 ) {
-  let t = 1_000_000;
+  let t = extra.startMs ?? 1_000_000;
   const clock = { now: () => t, advance: (ms: number) => (t += ms) };
   const legacy = new MemoryStore('legacy', ['userId']);
   const fresh = new MemoryStore('new', ['PK', 'SK']);
