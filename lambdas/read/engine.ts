@@ -20,7 +20,7 @@ import {
   decideRoute,
   hedgedToLegacy,
 } from '../../core/routing';
-import { type Recheck, classifyDifference, compareItems } from '../../core/shadow-diff';
+import { DiffClass, type Recheck, classifyDifference, compareItems } from '../../core/shadow-diff';
 import { type AttributeValue, type Item, canonical, itemToDynamoJson, valuesEqual } from '../../core/values';
 import { ControlCache, type ControlSnapshot, type ControlSource } from './control-cache';
 import type { ReadTelemetry } from './telemetry';
@@ -115,7 +115,14 @@ type NewOutcome =
   | { readonly kind: 'present'; readonly item: Item }
   | { readonly kind: 'tombstone' }
   | { readonly kind: 'absent' }
-  | { readonly kind: 'failed'; readonly message: string };
+  | { readonly kind: 'failed'; readonly message: string }
+  /** The store answered, but `unmapItem` refused its item: routed as a failure of new, counted apart. */
+  | { readonly kind: 'unmappable'; readonly message: string };
+
+/** What a routing decision learns from reading new: an unmappable item is a failure of new. */
+function newReadOf(outcome: NewOutcome): NewRead {
+  return outcome.kind === 'unmappable' ? 'failed' : outcome.kind;
+}
 
 type LegacyOutcome =
   { readonly ok: true; readonly item: Item | undefined } | { readonly ok: false; readonly message: string };
@@ -316,8 +323,8 @@ export class MigrationReader {
     try {
       return { kind: 'present', item: this.target.migration.unmapItem(stripMetadata(raw, this.names)) };
     } catch (err) {
-      // The store is fine, the data is not: legacy answers, verification will report it.
-      return { kind: 'failed', message: `unmapItem failed: ${this.failureMessage(err)}` };
+      // The store is fine, the data is not: legacy answers; shadow compare counts it as `unmappable`.
+      return { kind: 'unmappable', message: `unmapItem failed: ${this.failureMessage(err)}` };
     }
   }
 
@@ -386,7 +393,7 @@ export class MigrationReader {
   private fromNew(outcome: NewOutcome, decision: RouteDecision): KeyResult {
     if (outcome.kind === 'present')
       return { status: 200, item: outcome.item, decision, fallback: false, hedged: false };
-    if (outcome.kind === 'failed')
+    if (outcome.kind === 'failed' || outcome.kind === 'unmappable')
       return {
         status: 503,
         decision,
@@ -427,7 +434,7 @@ export class MigrationReader {
       }
     }
     const outcome = await newP;
-    const decision = decideRoute({ ...input, newRead: outcome.kind as NewRead });
+    const decision = decideRoute({ ...input, newRead: newReadOf(outcome) });
     if (decision.route === Store.NEW) return this.fromNew(outcome, decision);
     legacyP ??= this.readLegacy(legacyKey);
     return this.fromLegacy(await legacyP, decision, true, false);
@@ -442,7 +449,7 @@ export class MigrationReader {
   ): Promise<KeyResult> {
     const [legacy, fresh] = await Promise.all([this.readLegacy(legacyKey), this.readNew(newKey, admission)]);
     if (!legacy.ok) return this.fromLegacy(legacy, first, false, false);
-    if (fresh.kind === 'failed')
+    if (fresh.kind === 'failed' || fresh.kind === 'unmappable')
       return this.fromLegacy(legacy, decideRoute({ ...input, newRead: 'failed' }), true, false);
     const freshItem = fresh.kind === 'present' ? fresh.item : undefined;
     const equal = compareItems(legacy.item, freshItem) === 'match';
@@ -473,9 +480,13 @@ export class MigrationReader {
   ): Promise<void> {
     const fresh = await newP;
     if (!legacy.ok || fresh.kind === 'failed') return;
-    const first = compareItems(legacy.item, fresh.kind === 'present' ? fresh.item : undefined);
+    const first =
+      fresh.kind === 'unmappable'
+        ? DiffClass.UNMAPPABLE
+        : compareItems(legacy.item, fresh.kind === 'present' ? fresh.item : undefined);
     let recheck: Recheck | undefined;
-    if (first !== 'match') recheck = await this.recheck(legacyKey, newKey, legacyReadAt, legacy.item);
+    if (first !== DiffClass.MATCH && first !== DiffClass.UNMAPPABLE)
+      recheck = await this.recheck(legacyKey, newKey, legacyReadAt, legacy.item);
     const result = classifyDifference(first, recheck);
     this.telemetry.comparison({
       migrationId: this.target.migration.id,
@@ -506,7 +517,8 @@ export class MigrationReader {
     if (admission === 'open') return { kind: 'frontier-not-reached' };
     const legacy = await this.readLegacy(legacyKey);
     const fresh = await this.readNew(newKey, admission);
-    if (!legacy.ok || fresh.kind === 'failed') return { kind: 'frontier-not-reached' };
+    if (!legacy.ok || fresh.kind === 'failed' || fresh.kind === 'unmappable')
+      return { kind: 'frontier-not-reached' };
     return {
       kind: 'done',
       legacyChanged: compareItems(legacyItem, legacy.item) !== 'match',

@@ -6,6 +6,7 @@
 import { Phase } from '../../core/control';
 import { canonicalItem } from '../../core/values';
 import { usersMigration } from '../../examples/users/migration';
+import { NO_TELEMETRY, type MismatchEvent } from '../../lambdas/read/telemetry';
 import { names, read, setup } from '../helpers/memory-read';
 
 describe('Function: makeReadHandler (resilience, fake stores)', () => {
@@ -97,6 +98,28 @@ describe('Function: makeReadHandler (resilience, fake stores)', () => {
 
     expect(r.statusCode).toBe(200);
     expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'NEW_FAILED_FALLBACK' });
+  });
+
+  it('counts a new item that unmapItem refuses as its own shadow class, unmappable, instead of dropping the comparison', async () => {
+    // Prepare: SHADOW phase; new holds an item the mapping cannot turn back into the legacy shape.
+    const comparisons: MismatchEvent[] = [];
+    const s = setup(Phase.SHADOW, {
+      telemetry: { ...NO_TELEMETRY, comparison: (e) => comparisons.push(e) },
+    });
+    s.fresh.items.set(canonicalItem({ PK: { S: 'USER#u-1' }, SK: { S: 'PROFILE' } }), {
+      PK: { S: 'bad' },
+      SK: { S: 'PROFILE' },
+      [names.seq]: { S: '2'.padStart(40, '0') },
+    });
+
+    // Act
+    const r = await read(s.handler, 'u-1', { 'x-consistency': 'shadow' });
+    await s.handler.drain();
+
+    // Assess: legacy answered, and the defect is counted (the SHADOW guardrail sees it).
+    expect(r.statusCode).toBe(200);
+    expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'MODE_SHADOW' });
+    expect(comparisons.map((c) => [c.class, c.first])).toEqual([['unmappable', 'unmappable']]);
   });
 
   it('answers 503 in FINALIZED when new fails (legacy may be retired), 404 when it holds nothing', async () => {
