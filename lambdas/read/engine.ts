@@ -22,7 +22,13 @@ import {
 } from '../../core/routing';
 import { DiffClass, type Recheck, classifyDifference, compareItems } from '../../core/shadow-diff';
 import { type AttributeValue, type Item, canonical, itemToDynamoJson, valuesEqual } from '../../core/values';
-import { ControlCache, type ControlSnapshot, type ControlSource } from './control-cache';
+import {
+  ControlCache,
+  type ControlSnapshot,
+  type ControlSource,
+  DEFAULT_CONTROL_REFRESH_TIMEOUT_MS,
+  DEFAULT_CONTROL_WAIT_MS,
+} from './control-cache';
 import type { ReadTelemetry } from './telemetry';
 import { BadRequestError, type QueryRequest, ReadApiError } from './validation';
 
@@ -54,6 +60,10 @@ export interface ReadOptions {
   readonly recheckPollMs: number;
   /** Keys of a batch read at once. */
   readonly batchConcurrency: number;
+  /** Longest a read waits for a control-state refresh before routing on the last snapshot. */
+  readonly controlWaitMs: number;
+  /** A control-state refresh still running after this is abandoned (the next read starts another). */
+  readonly controlRefreshTimeoutMs: number;
 }
 
 /** Defaults of `ReadOptions`. */
@@ -73,6 +83,8 @@ export const DEFAULT_READ_OPTIONS: ReadOptions = {
   recheckMaxWaitMs: 15_000,
   recheckPollMs: 250,
   batchConcurrency: 16,
+  controlWaitMs: DEFAULT_CONTROL_WAIT_MS,
+  controlRefreshTimeoutMs: DEFAULT_CONTROL_REFRESH_TIMEOUT_MS,
 };
 
 /** One migration's stores and control source. */
@@ -146,7 +158,10 @@ export class MigrationReader {
     private readonly now: () => number,
     private readonly random: () => number,
   ) {
-    this.cache = new ControlCache(target.control, target.migration.read.controlCacheMs, now);
+    this.cache = new ControlCache(target.control, target.migration.read.controlCacheMs, now, {
+      waitMs: options.controlWaitMs,
+      refreshTimeoutMs: options.controlRefreshTimeoutMs,
+    });
     this.breaker = new CircuitBreaker(options.breaker, now);
     this.retryBudgets = {
       legacy: new RetryBudget({ ratio: options.retryRatio }, now),

@@ -68,8 +68,13 @@ export function setup(
     backfill: { status: BackfillStatus.COMPLETE },
   };
   let controlFails = false;
+  // While `hang` is set, control reads wait until `releaseControl()` (a control table that stalls).
+  let hang: Array<() => void> | undefined;
+  let controlReads = 0;
   const control: ControlSource = {
     getState: async () => {
+      controlReads++;
+      if (hang) await new Promise<void>((resolve) => hang?.push(resolve));
       if (controlFails) throw new Error('control down');
       return state;
     },
@@ -103,6 +108,15 @@ export function setup(
     handler,
     setState: (s: Partial<MigrationState>) => (state = { ...(state as MigrationState), ...s }),
     failControl: (v: boolean) => (controlFails = v),
+    /** From now on control reads stall until `releaseControl`. */
+    hangControl: () => (hang = []),
+    /** Lets every stalled control read finish and stops stalling. */
+    releaseControl: () => {
+      const waiting = hang ?? [];
+      hang = undefined;
+      for (const resume of waiting) resume();
+    },
+    controlReads: () => controlReads,
   };
 }
 

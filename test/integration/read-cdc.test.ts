@@ -91,6 +91,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
     });
     const handler = makeReadHandler({
       targets: [buildReadTarget({ migration: f.migration, controlTableName: f.controlTableName, endpoint })],
+      options: { controlWaitMs: 30_000 },
     });
     const observations: Observation[] = [];
     const read = async (key: Item, mode: Observation['mode'], after?: number): Promise<void> => {
