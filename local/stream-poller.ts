@@ -140,13 +140,18 @@ export function repairEmptyMaps(record: SdkStreamRecord): SdkStreamRecord {
     if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return v;
     const o = v as Record<string, unknown>;
     const tags = Object.keys(o).filter((k) => o[k] !== undefined);
-    if (tags.length === 0) return { M: {} };
+    if (tags.length === 0) return { M: Object.create(null) as Record<string, unknown> };
     if (tags.length === 1 && tags[0] === 'M') return { M: fixItem(o.M as Record<string, unknown>) };
     if (tags.length === 1 && tags[0] === 'L') return { L: (o.L as unknown[]).map(fix) };
     return v;
   };
-  const fixItem = (item: Record<string, unknown> | undefined) =>
-    item ? Object.fromEntries(Object.entries(item).map(([k, v]) => [k, fix(v)])) : item;
+  // Prototype-free, like every item (core/values.ts): attribute names may be `__proto__`.
+  const fixItem = (item: Record<string, unknown> | undefined) => {
+    if (!item) return item;
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const k of Object.keys(item)) out[k] = fix(item[k]);
+    return out;
+  };
   const body = record.dynamodb;
   if (!body) return record;
   return {
