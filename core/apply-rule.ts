@@ -23,7 +23,15 @@ import { DualReadError } from './errors';
 import { BACKFILL_SEQ, type MetadataNames, Source, metadataNames, padSequence, sequenceOf } from './metadata';
 import { type Migration, keyNames, keyOf } from './migration';
 import { ChangeKind, type StreamChange } from './stream-change';
-import { type AttributeValue, type Item, assertItem, canonicalItem, itemsEqual } from './values';
+import {
+  type AttributeValue,
+  type Item,
+  assertItem,
+  canonicalItem,
+  itemsEqual,
+  mergeItems,
+  pick,
+} from './values';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -166,12 +174,14 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   }
 
   if (change.eventName === ChangeKind.REMOVE) {
-    const item: Record<string, AttributeValue> = {
-      ...key,
-      [names.del]: { BOOL: true },
-      ...cdcMetadata(names, seq, change),
-    };
-    if (options.tombstoneTtl !== undefined) item[names.ttl] = { N: String(Math.trunc(options.tombstoneTtl)) };
+    const item = mergeItems(
+      key,
+      { [names.del]: { BOOL: true } },
+      cdcMetadata(names, seq, change),
+      options.tombstoneTtl !== undefined
+        ? { [names.ttl]: { N: String(Math.trunc(options.tombstoneTtl)) } }
+        : {},
+    );
     return { kind: 'tombstone', key, item, seq, condition: applyCondition(seq, names) };
   }
 
@@ -199,7 +209,7 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   return {
     kind: 'upsert',
     key,
-    item: { ...mapped, ...cdcMetadata(names, seq, change) },
+    item: mergeItems(mapped, cdcMetadata(names, seq, change)),
     seq,
     condition: applyCondition(seq, names),
   };
@@ -306,7 +316,7 @@ export function findSeqRegressions(
     let key: string;
     try {
       seq = padSequence(change.sequenceNumber);
-      key = canonicalItem(pickKey(change.keys, legacyKeyNames));
+      key = canonicalItem(pick(change.keys, legacyKeyNames));
     } catch {
       continue; // a poison record; it fails on its own in the apply step
     }
@@ -314,12 +324,6 @@ export function findSeqRegressions(
     if (before !== undefined && seq <= before) out.push(change.sequenceNumber);
     else highest.set(key, seq);
   }
-  return out;
-}
-
-function pickKey(keys: Item, names: readonly string[]): Item {
-  const out: Record<string, AttributeValue> = {};
-  for (const n of names) if (keys[n] !== undefined) out[n] = keys[n] as AttributeValue;
   return out;
 }
 

@@ -159,12 +159,7 @@ export function assertAttributeValue(value: unknown, path = '$'): AttributeValue
 
 /** `level`: the nesting level a map or list here would have (the enclosing item is level 1). */
 function checkValue(value: unknown, path: string, level: number): AttributeValue {
-  if (value === undefined)
-    throw new LostAttributeError(
-      path,
-      'has no value: it was lost on the way in (an AWS SDK deserializer drops the value of an ' +
-        'attribute named "__proto__"); read items through makeDynamoClient, which keeps them',
-    );
+  if (value === undefined) throw noValue(path);
   if (!isPlainObject(value))
     throw new InvalidValueError(path, 'expected an attribute value object like {"S": "x"}');
   const keys = Object.keys(value).filter((k) => value[k] !== undefined);
@@ -239,20 +234,60 @@ export function assertItem(value: unknown, path = '$'): Item {
   return checkItem(value, path, 2);
 }
 
+function replacedPrototype(path: string): LostAttributeError {
+  return new LostAttributeError(
+    path,
+    'its prototype is not Object.prototype: an attribute named "__proto__" was assigned into a plain ' +
+      'object, which replaced the prototype and lost the attribute; build items with object spread, ' +
+      'Object.create(null) or mergeItems',
+  );
+}
+
+function hasReplacedPrototype(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto !== null && proto !== Object.prototype;
+}
+
 /** `level`: the nesting level of maps and lists held directly by this item's attributes. */
 function checkItem(value: unknown, path: string, level: number): Item {
   if (!isPlainObject(value)) throw new InvalidValueError(path, 'expected an object of attribute values');
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== null && proto !== Object.prototype) {
-    throw new LostAttributeError(
-      path,
-      'its prototype is not Object.prototype: an attribute named "__proto__" was assigned into a plain ' +
-        'object, which replaced the prototype and lost the attribute; build items with object spread, ' +
-        'Object.create(null) or mergeItems',
-    );
-  }
+  if (hasReplacedPrototype(value)) throw replacedPrototype(path);
   for (const name of Object.keys(value)) checkValue(value[name], `${path}.${name}`, level);
   return value as Item;
+}
+
+/**
+ * The first lost attribute of an item, nested maps and lists included (a value that is undefined, or
+ * a map whose prototype was replaced), or undefined. The cheap part of `assertItem` for hot paths
+ * that trust the rest of the values (the backfill checks every scanned and mapped item with it).
+ */
+export function findLostAttribute(item: Item, path = '$'): LostAttributeError | undefined {
+  if (hasReplacedPrototype(item)) return replacedPrototype(path);
+  for (const name of Object.keys(item)) {
+    const lost = lostIn(item[name], `${path}.${name}`);
+    if (lost) return lost;
+  }
+  return undefined;
+}
+
+function lostIn(value: AttributeValue | undefined, path: string): LostAttributeError | undefined {
+  if (value === undefined) return noValue(path);
+  if ('M' in value && value.M !== undefined) return findLostAttribute(value.M, `${path}.M`);
+  if ('L' in value && Array.isArray(value.L)) {
+    for (const [i, member] of value.L.entries()) {
+      const lost = lostIn(member, `${path}.L[${i}]`);
+      if (lost) return lost;
+    }
+  }
+  return undefined;
+}
+
+function noValue(path: string): LostAttributeError {
+  return new LostAttributeError(
+    path,
+    'has no value: it was lost on the way in (an AWS SDK deserializer drops the value of an ' +
+      'attribute named "__proto__"); read items through makeDynamoClient, which keeps them',
+  );
 }
 
 /**

@@ -47,6 +47,7 @@ import {
   type AttributeValue,
   type Item,
   canonicalItem,
+  findLostAttribute,
   itemFromDynamoJson,
   itemToDynamoJson,
 } from '../../core/values';
@@ -447,12 +448,18 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
 
   /** Maps one legacy item; a throwing mapItem or reserved attributes make it poison. */
   function mapOne(legacy: Item, scanTime: number): { item: Item } | { reason: string } {
+    // A value lost on the way (by an SDK, or by a mapping that assigned "__proto__") is poison, never
+    // copied without it (core/values.ts, findLostAttribute).
+    const lostIn = findLostAttribute(legacy, 'legacy item');
+    if (lostIn) return { reason: `${lostIn.name}: ${lostIn.message}` };
     let mapped: Item;
     try {
       mapped = m.mapItem(legacy);
     } catch (err) {
       return { reason: `mapItem threw ${(err as Error).name}: ${(err as Error).message}` };
     }
+    const lostOut = findLostAttribute(mapped, 'mapItem result');
+    if (lostOut) return { reason: `${lostOut.name}: ${lostOut.message}` };
     const reserved = Object.keys(mapped).filter((n) => n.startsWith(names.prefix));
     if (reserved.length)
       return { reason: `mapItem wrote reserved metadata attributes ${reserved.join(', ')}` };

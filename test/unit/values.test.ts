@@ -9,6 +9,7 @@ import {
   assertItem,
   canonical,
   canonicalItem,
+  findLostAttribute,
   itemFromDynamoJson,
   itemToDynamoJson,
   itemsEqual,
@@ -191,6 +192,18 @@ describe('Attribute names that are JavaScript prototype members', () => {
     });
     expect(() => assertItem(i)).toThrow(LostAttributeError);
     expect(() => assertItem(i)).toThrow(/\$\.__proto__: has no value/);
+  });
+
+  it('findLostAttribute names the first lost value or replaced prototype, nested ones included, and nothing else', () => {
+    const good = itemFromDynamoJson(JSON.parse(text));
+    const nested: Record<string, AttributeValue> = {};
+    nested['__proto__'] = { S: 'p' };
+    const undefinedInList = { a: { L: [{ S: 'x' }, undefined] } } as unknown as Item;
+    expect(findLostAttribute(good)).toBeUndefined();
+    expect(findLostAttribute({ m: { M: nested } })?.message).toMatch(/^\$\.m\.M: its prototype/);
+    expect(findLostAttribute(undefinedInList, 'legacy item')?.message).toMatch(
+      /^legacy item\.a\.L\[1\]: has no value/,
+    );
   });
 
   it('round-trips any item, prototype member names included, through DynamoDB JSON text (property)', () => {
