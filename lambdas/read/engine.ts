@@ -300,19 +300,49 @@ export class MigrationReader {
     return err instanceof Error ? err.message : String(err);
   }
 
+  /**
+   * A request DynamoDB refused as invalid, as a 400 that says what is wrong with it, never which table
+   * refused it or DynamoDB's raw message (both stay in the log through `detail`).
+   */
+  private invalidRequest(store: Store, err: StoreReadError): BadRequestError {
+    const raw = this.failureMessage(err);
+    const what =
+      store === Store.LEGACY
+        ? 'the key is not a valid key of the legacy table'
+        : "the key, mapped by the migration's mapKey, is not a valid key of the new table";
+    const why = /size|exceed|too large|limit/i.test(raw)
+      ? 'a key value is larger than DynamoDB allows (partition key 2048 bytes, sort key 1024)'
+      : /empty/i.test(raw)
+        ? 'a key value is empty'
+        : /schema|key element|type/i.test(raw)
+          ? "its attributes do not match the table's key schema"
+          : 'DynamoDB refused it as invalid';
+    return new BadRequestError(`${what}: ${why}`, raw);
+  }
+
+  /** What a client is told when a store cannot answer (no table names, no raw errors: those are logged). */
+  private unavailable(store: Store, err: unknown): string {
+    const timedOut = err instanceof StoreReadError && err.timedOut;
+    const throttled =
+      err instanceof StoreReadError &&
+      err.retryable &&
+      /throttl|exceeded|limit/i.test(this.failureMessage(err));
+    return `${store} store unavailable: ${timedOut ? 'the read timed out' : throttled ? 'the read was throttled' : 'the read failed'}; retry later`;
+  }
+
   private async readLegacy(key: Item): Promise<LegacyOutcome> {
     try {
       const item = await this.withRetry(Store.LEGACY, (s) => this.target.legacy.get(key, s));
       return { ok: true, item };
     } catch (err) {
-      if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+      if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.LEGACY, err);
       this.telemetry.storeFailure(
         this.target.migration.id,
         Store.LEGACY,
         err instanceof StoreReadError && err.timedOut,
         this.failureMessage(err),
       );
-      return { ok: false, message: this.failureMessage(err) };
+      return { ok: false, message: this.unavailable(Store.LEGACY, err) };
     }
   }
 
@@ -323,12 +353,12 @@ export class MigrationReader {
     try {
       raw = await this.withRetry(Store.NEW, (s) => this.target.fresh.get(newKey, s));
     } catch (err) {
-      if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+      if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.NEW, err);
       const timedOut = err instanceof StoreReadError && err.timedOut;
       this.breaker.record(timedOut ? 'timeout' : 'failure', admission);
       this.noteBreaker();
       this.telemetry.storeFailure(this.target.migration.id, Store.NEW, timedOut, this.failureMessage(err));
-      return { kind: 'failed', message: this.failureMessage(err) };
+      return { kind: 'failed', message: this.unavailable(Store.NEW, err) };
     }
     this.newLatency.record(performance.now() - started);
     this.breaker.record('success', admission);
@@ -339,7 +369,16 @@ export class MigrationReader {
       return { kind: 'present', item: this.target.migration.unmapItem(stripMetadata(raw, this.names)) };
     } catch (err) {
       // The store is fine, the data is not: legacy answers; shadow compare counts it as `unmappable`.
-      return { kind: 'unmappable', message: `unmapItem failed: ${this.failureMessage(err)}` };
+      this.telemetry.storeFailure(
+        this.target.migration.id,
+        Store.NEW,
+        false,
+        `unmapItem failed: ${this.failureMessage(err)}`,
+      );
+      return {
+        kind: 'unmappable',
+        message: 'new store unavailable: its item cannot be read back (unmapItem)',
+      };
     }
   }
 
@@ -399,7 +438,7 @@ export class MigrationReader {
         decision,
         fallback,
         hedged,
-        message: `legacy store unavailable: ${legacy.message}`,
+        message: legacy.message,
       };
     if (legacy.item === undefined) return { status: 404, decision, fallback, hedged };
     return { status: 200, item: legacy.item, decision, fallback, hedged };
@@ -414,7 +453,7 @@ export class MigrationReader {
         decision,
         fallback: false,
         hedged: false,
-        message: `new store unavailable: ${outcome.message}`,
+        message: outcome.message,
       };
     return { status: 404, decision, fallback: false, hedged: false };
   }
@@ -650,7 +689,7 @@ export class MigrationReader {
           .map((i) => migration.unmapItem(stripMetadata(i, this.names)));
         return { status: 200, items, ...this.token(Store.NEW, page, fingerprint), decision, fallback: false };
       } catch (err) {
-        if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+        if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.NEW, err);
         if (err instanceof ReadApiError) throw err;
         const timedOut = err instanceof StoreReadError && err.timedOut;
         this.breaker.record(timedOut ? 'timeout' : 'failure', admission);
@@ -663,7 +702,7 @@ export class MigrationReader {
             items: [],
             decision: after,
             fallback: false,
-            message: `new store unavailable: ${this.failureMessage(err)}`,
+            message: this.unavailable(Store.NEW, err),
           };
         }
         const legacyStart = start ? this.toLegacyStart(start, q.partitionValue) : undefined;
@@ -706,7 +745,7 @@ export class MigrationReader {
         fallback,
       };
     } catch (err) {
-      if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+      if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.LEGACY, err);
       this.telemetry.storeFailure(
         this.target.migration.id,
         Store.LEGACY,
@@ -718,7 +757,7 @@ export class MigrationReader {
         items: [],
         decision,
         fallback,
-        message: `legacy store unavailable: ${this.failureMessage(err)}`,
+        message: this.unavailable(Store.LEGACY, err),
       };
     }
   }

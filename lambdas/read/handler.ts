@@ -266,7 +266,7 @@ export function makeReadHandler(deps: ReadDeps): ReadHandler {
       return resource === 'batch-get' ? await batchGet(event, reader) : await query(event, reader);
     } catch (err) {
       if (err instanceof ReadApiError) {
-        telemetry.rejected(err.status);
+        telemetry.rejected(err.status, err instanceof BadRequestError ? err.detail : undefined);
         return problem(err.status, err.message);
       }
       // Anything else is a bug; answer 500 without internals, log it with its stack.

@@ -11,6 +11,7 @@ import {
   type AttributeValue,
   type Item,
   InvalidValueError,
+  canonicalItem,
   fromDynamoJson,
   itemFromDynamoJson,
   normalizeNumber,
@@ -29,10 +30,16 @@ export class ReadApiError extends DualReadError {
   }
 }
 
-/** The request is malformed; the message names the problem. */
+/**
+ * The request is malformed; the message names the problem. `detail` (for instance DynamoDB's raw
+ * refusal) is logged, never returned to the client.
+ */
 export class BadRequestError extends ReadApiError {
   override name = 'BadRequestError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
     super(400, message);
   }
 }
@@ -184,17 +191,24 @@ const batchSchema = z.strictObject({
     .max(MAX_BATCH_KEYS, `at most ${MAX_BATCH_KEYS} keys per batch`),
 });
 
-/** Parses a batch-get body: `{ "keys": [<key>, ...] }` (1..100 distinct keys). */
+/**
+ * Parses a batch-get body: `{ "keys": [<key>, ...] }` (1..100 distinct keys). Keys are compared as
+ * DynamoDB compares them (the parsed key, canonically: a key given as an object and as a JSON string,
+ * or a number written two ways, is one key); a repeated key is a 400, as in BatchGetItem.
+ */
 export function parseBatchBody(body: unknown, migration: Migration): Item[] {
   const parsed = batchSchema.safeParse(body);
   if (!parsed.success) throw zodProblem('body', parsed.error);
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   return parsed.data.keys.map((k, i) => {
     const key = parseLegacyKey(k, migration, `body.keys[${i}]`);
-    const id = JSON.stringify(k);
-    if (seen.has(id))
-      throw new BadRequestError(`body.keys[${i}] repeats an earlier key; keys in a batch must be distinct`);
-    seen.add(id);
+    const id = canonicalItem(key);
+    const first = seen.get(id);
+    if (first !== undefined)
+      throw new BadRequestError(
+        `body.keys[${i}] repeats body.keys[${first}]; keys in a batch must be distinct`,
+      );
+    seen.set(id, i);
     return key;
   });
 }
