@@ -324,6 +324,37 @@ export function canonicalItem(item: Item): string {
   return `{${names.map((n) => `${JSON.stringify(n)}:${canonical(item[n] as AttributeValue)}`).join(',')}}`;
 }
 
+/** Compares two normalized decimals (no exponent) without converting them to JS numbers. */
+function compareDecimals(a: string, b: string): number {
+  const neg = (x: string): boolean => x.startsWith('-');
+  if (neg(a) !== neg(b)) return neg(a) ? -1 : 1;
+  const sign = neg(a) ? -1 : 1;
+  const [ai = '', af = ''] = a.replace('-', '').split('.');
+  const [bi = '', bf = ''] = b.replace('-', '').split('.');
+  if (ai.length !== bi.length) return sign * (ai.length < bi.length ? -1 : 1);
+  const width = Math.max(af.length, bf.length);
+  const x = ai + af.padEnd(width, '0');
+  const y = bi + bf.padEnd(width, '0');
+  return sign * (x < y ? -1 : x > y ? 1 : 0);
+}
+
+/** Compares two DynamoDB numbers by value (no rounding). */
+export function compareNumbers(a: string, b: string): number {
+  return compareDecimals(normalizeNumber(a), normalizeNumber(b));
+}
+
+/**
+ * Orders two scalar values as DynamoDB does (key order, `<` in conditions): numbers by value, strings
+ * by their UTF-8 bytes, binary by bytes. Undefined when they cannot be ordered (different types, or not
+ * S, N or B).
+ */
+export function compareScalars(a: AttributeValue, b: AttributeValue): number | undefined {
+  if ('N' in a && 'N' in b) return compareNumbers(a.N, b.N);
+  if ('S' in a && 'S' in b) return Buffer.compare(Buffer.from(a.S, 'utf8'), Buffer.from(b.S, 'utf8'));
+  if ('B' in a && 'B' in b) return Buffer.compare(Buffer.from(a.B), Buffer.from(b.B));
+  return undefined;
+}
+
 /** DynamoDB equality of two values. */
 export function valuesEqual(a: AttributeValue, b: AttributeValue): boolean {
   return canonical(a) === canonical(b);

@@ -12,9 +12,9 @@ import {
   type Item,
   InvalidValueError,
   canonicalItem,
+  compareScalars,
   fromDynamoJson,
   itemFromDynamoJson,
-  normalizeNumber,
   typeOf,
 } from '../../core/values';
 import type { SortCondition } from '../../adapters/item-store';
@@ -245,28 +245,6 @@ export interface QueryRequest {
   readonly format?: string;
 }
 
-/** Compares two key values of one type in DynamoDB's order (numbers by value, strings and binary by bytes). */
-function compareKeyValues(a: AttributeValue, b: AttributeValue): number {
-  if ('N' in a && 'N' in b) return compareDecimals(normalizeNumber(a.N), normalizeNumber(b.N));
-  const x = 'S' in a ? Buffer.from(a.S, 'utf8') : Buffer.from((a as { B: Uint8Array }).B);
-  const y = 'S' in b ? Buffer.from(b.S, 'utf8') : Buffer.from((b as { B: Uint8Array }).B);
-  return Buffer.compare(x, y);
-}
-
-/** Compares two normalized decimals (no exponent) without converting them to JS numbers. */
-function compareDecimals(a: string, b: string): number {
-  const neg = (s: string): boolean => s.startsWith('-');
-  if (neg(a) !== neg(b)) return neg(a) ? -1 : 1;
-  const sign = neg(a) ? -1 : 1;
-  const [ai = '', af = ''] = a.replace('-', '').split('.');
-  const [bi = '', bf = ''] = b.replace('-', '').split('.');
-  if (ai.length !== bi.length) return sign * (ai.length < bi.length ? -1 : 1);
-  const width = Math.max(af.length, bf.length);
-  const x = ai + af.padEnd(width, '0');
-  const y = bi + bf.padEnd(width, '0');
-  return sign * (x < y ? -1 : x > y ? 1 : 0);
-}
-
 function parseValue(json: unknown, where: string): AttributeValue {
   try {
     return fromDynamoJson(json, where);
@@ -298,7 +276,7 @@ export function parseQueryBody(body: unknown, migration: Migration): QueryReques
       const to = parseValue(raw[1], `${where}[1]`);
       checkKeyValue(from, skSchema.type, `${where}[0]`, MAX_SORT_BYTES);
       checkKeyValue(to, skSchema.type, `${where}[1]`, MAX_SORT_BYTES);
-      if (compareKeyValues(from, to) > 0)
+      if ((compareScalars(from, to) ?? 0) > 0)
         throw new BadRequestError(`${where}: from must not be greater than to`);
       sort = { op, value: from, to };
     } else {
