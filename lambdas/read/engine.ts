@@ -21,7 +21,14 @@ import {
   hedgedToLegacy,
 } from '../../core/routing';
 import { DiffClass, type Recheck, classifyDifference, compareItems } from '../../core/shadow-diff';
-import { type AttributeValue, type Item, canonical, itemToDynamoJson, valuesEqual } from '../../core/values';
+import {
+  type AttributeValue,
+  type Item,
+  canonical,
+  findLostAttribute,
+  itemToDynamoJson,
+  valuesEqual,
+} from '../../core/values';
 import {
   ControlCache,
   type ControlSnapshot,
@@ -129,7 +136,7 @@ type NewOutcome =
   | { readonly kind: 'absent' }
   | { readonly kind: 'failed'; readonly message: string }
   /** The store answered, but `unmapItem` refused its item: routed as a failure of new, counted apart. */
-  | { readonly kind: 'unmappable'; readonly message: string };
+  | { readonly kind: 'unmappable'; readonly message: string; readonly detail: string };
 
 /** What a routing decision learns from reading new: an unmappable item is a failure of new. */
 function newReadOf(outcome: NewOutcome): NewRead {
@@ -366,18 +373,17 @@ export class MigrationReader {
     if (raw === undefined) return { kind: 'absent' };
     if (isTombstone(raw, this.names)) return { kind: 'tombstone' };
     try {
-      return { kind: 'present', item: this.target.migration.unmapItem(stripMetadata(raw, this.names)) };
+      const item = this.target.migration.unmapItem(stripMetadata(raw, this.names));
+      // A result that lost an attribute (assigned "__proto__") must not be served without it.
+      const lost = findLostAttribute(item, 'unmapItem result');
+      if (lost) throw lost;
+      return { kind: 'present', item };
     } catch (err) {
       // The store is fine, the data is not: legacy answers; shadow compare counts it as `unmappable`.
-      this.telemetry.storeFailure(
-        this.target.migration.id,
-        Store.NEW,
-        false,
-        `unmapItem failed: ${this.failureMessage(err)}`,
-      );
       return {
         kind: 'unmappable',
         message: 'new store unavailable: its item cannot be read back (unmapItem)',
+        detail: `unmapItem failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
       };
     }
   }
@@ -549,6 +555,7 @@ export class MigrationReader {
       key: itemToDynamoJson(legacyKey),
       legacyReadAt,
       frontier: this.cache.peekFrontier(),
+      ...(fresh.kind === 'unmappable' ? { detail: fresh.detail } : {}),
     });
   }
 

@@ -38,6 +38,8 @@ export interface MismatchEvent {
   readonly key: unknown;
   readonly legacyReadAt: number;
   readonly frontier: number;
+  /** Why new's item could not be compared (`unmappable`: unmapItem's error). */
+  readonly detail?: string;
 }
 
 /** The telemetry port of the read path. */

@@ -4,7 +4,7 @@
  * test/integration/read-api.test.ts.)
  */
 import { Phase } from '../../core/control';
-import { canonicalItem } from '../../core/values';
+import { canonicalItem, itemFromDynamoJson, mergeItems } from '../../core/values';
 import { usersMigration } from '../../examples/users/migration';
 import { NO_TELEMETRY, type MismatchEvent } from '../../lambdas/read/telemetry';
 import { names, read, setup } from '../helpers/memory-read';
@@ -120,6 +120,30 @@ describe('Function: makeReadHandler (resilience, fake stores)', () => {
     expect(r.statusCode).toBe(200);
     expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'MODE_SHADOW' });
     expect(comparisons.map((c) => [c.class, c.first])).toEqual([['unmappable', 'unmappable']]);
+    expect(comparisons[0]?.detail).toMatch(/^unmapItem failed: TypeError: expected PK = USER#<userId>/);
+  });
+
+  it('never serves an item without an attribute its unmapItem lost ("__proto__" assigned into a plain object): legacy answers', async () => {
+    // Prepare: both stores hold an item with a "__proto__" attribute; the example's unmapItem copies
+    // attributes with Object.assign, which loses it.
+    const s = setup();
+    const legacyItem = itemFromDynamoJson(JSON.parse('{"userId":{"S":"u-9"},"__proto__":{"S":"p"}}'));
+    s.legacy.put(legacyItem);
+    s.fresh.put(
+      mergeItems(
+        itemFromDynamoJson(JSON.parse('{"PK":{"S":"USER#u-9"},"SK":{"S":"PROFILE"},"__proto__":{"S":"p"}}')),
+        {
+          [names.seq]: { S: '3'.padStart(40, '0') },
+        },
+      ),
+    );
+
+    // Act
+    const r = await read(s.handler, 'u-9');
+
+    // Assess
+    expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'NEW_FAILED_FALLBACK' });
+    expect(r.body).toBe('{"item":{"userId":"u-9","__proto__":"p"}}');
   });
 
   it('answers 503 in FINALIZED when new fails (legacy may be retired), 404 when it holds nothing', async () => {
