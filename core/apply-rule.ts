@@ -1,5 +1,5 @@
 /**
- * The apply rule (DESIGN §4.2): how one stream change becomes a conditional write to the new table,
+ * The apply rule (docs/correctness.md, "Apply rule"): how one stream change becomes a conditional write to the new table,
  * and how a rejected write is read.
  *
  * A change with sequence number `s` is written under
@@ -101,7 +101,7 @@ export function applyCondition(seq: string, names: MetadataNames): ConditionSpec
   };
 }
 
-/** Backfill's condition: write only where no item or tombstone exists (DESIGN §4.3). */
+/** Backfill's condition: write only where no item or tombstone exists (rule 3; docs/correctness.md). */
 export function backfillCondition(names: MetadataNames): ConditionSpec {
   return { expression: absent, names: { '#seq': names.seq }, values: {} };
 }

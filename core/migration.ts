@@ -1,5 +1,5 @@
 /**
- * The migration definition: what a user writes (DESIGN §2), validated into a `Migration` that every
+ * The migration definition: what a user writes, validated into a `Migration` that every
  * other part takes. Transforms work on raw attribute-value maps (see `values.ts`), so no value is
  * ever rounded or retyped.
  */
@@ -28,7 +28,7 @@ export interface KeySchema {
   readonly sortKey?: KeyAttribute;
 }
 
-/** Read-path consistency modes (DESIGN §5). */
+/** Read-path consistency modes (docs/architecture.md, "Dual-read API"). */
 export const ConsistencyMode = {
   LEGACY: 'legacy',
   SHADOW: 'shadow',

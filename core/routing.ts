@@ -1,5 +1,5 @@
 /**
- * The routing decision of the read path (DESIGN §4 invariant 5, §5): from the phase, the key's cohort
+ * The routing decision of the read path (docs/correctness.md "Read safety"): from the phase, the key's cohort
  * bucket, the consistency mode, the frontier, backfill completion, what is known about the key in the
  * new table and the new store's circuit breaker, decide which store serves a read and why.
  *

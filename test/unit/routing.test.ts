@@ -90,7 +90,7 @@ function* allCases(): Generator<Case> {
 }
 
 /**
- * The routing table, written as the DESIGN §5 table reads, one rule per line in priority order. It is
+ * The routing table, written as the table of docs/architecture.md ("Routing") reads, one rule per line in priority order. It is
  * the specification the implementation is checked against for every combination.
  */
 function expectedReason(c: Case): RouteReason {
