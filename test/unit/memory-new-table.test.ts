@@ -48,7 +48,12 @@ describe('Function: evaluateCondition', () => {
       { ':v': { BOOL: true } },
       /Incorrect operand type for operator or function; operator or function: <, operand type: BOOL/,
     ],
-    ['#a < :v', {}, { ':v': { S: 'a' } }, /attribute name used in the document path is not defined; attribute name: #a/],
+    [
+      '#a < :v',
+      {},
+      { ':v': { S: 'a' } },
+      /attribute name used in the document path is not defined; attribute name: #a/,
+    ],
     ['#a < :v', { '#a': 's' }, {}, /attribute value used in expression is not defined; attribute value: :v/],
     ['#a < :v', { '#a': 's', '#b': 'n' }, { ':v': { S: 'a' } }, /unused in expressions: keys: \{#b\}/],
     ['#a < :v', { '#a': 's' }, { ':v': { S: 'a' }, ':w': { S: 'b' } }, /unused in expressions: keys: \{:w\}/],
