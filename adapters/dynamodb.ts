@@ -5,6 +5,7 @@
  */
 import { type AttributeValue as SdkAttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Item, assertItem } from '../core/values';
+import { keepExactAttributeValues } from './exact-values';
 
 /** Where to reach DynamoDB. Omit `endpoint` for AWS. */
 export interface DynamoEndpoint {
@@ -18,12 +19,15 @@ export interface DynamoEndpoint {
 
 /** Builds a DynamoDB client for an endpoint. */
 export function makeDynamoClient(where: DynamoEndpoint = {}): DynamoDBClient {
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     region: where.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(where.endpoint ? { endpoint: where.endpoint } : {}),
     ...(where.credentials ? { credentials: { ...where.credentials } } : {}),
     maxAttempts: where.maxAttempts ?? 3,
   });
+  // Attribute values are read from the raw JSON, exactly (adapters/exact-values.ts).
+  keepExactAttributeValues(client);
+  return client;
 }
 
 /** The SDK's item type. */

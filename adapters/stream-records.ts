@@ -7,7 +7,13 @@
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { ChangeKind, type StreamChange } from '../core/stream-change';
-import { type Item, InvalidValueError, itemFromDynamoJson, itemToDynamoJson } from '../core/values';
+import {
+  type Item,
+  InvalidValueError,
+  assertItem,
+  itemFromDynamoJson,
+  itemToDynamoJson,
+} from '../core/values';
 
 /** A stream record that is not a well-formed change (a poison record). */
 export class MalformedStreamRecordError extends Error {
@@ -69,14 +75,25 @@ export interface LambdaShapeOptions {
 /**
  * Builds the record Lambda's event source mapping would deliver for a `GetRecords` record: DynamoDB
  * JSON (binary as base64) and `ApproximateCreationDateTime` in epoch seconds.
+ *
+ * @throws MalformedStreamRecordError if an image is not a well-formed item (for instance a value the
+ *   SDK lost: `LostAttributeError`); the local event source dead-letters such a record alone
  */
 export function lambdaRecordFromSdk(record: SdkStreamRecord, options: LambdaShapeOptions): DynamoDBRecord {
   const body = record.dynamodb ?? {};
   const created = body.ApproximateCreationDateTime;
   const seconds =
     created instanceof Date ? created.getTime() / 1000 : typeof created === 'number' ? created : 0;
-  const json = (item: unknown) =>
-    item ? (itemToDynamoJson(item as Item) as unknown as Record<string, never>) : undefined;
+  const json = (item: unknown, where: string) => {
+    if (!item) return undefined;
+    try {
+      return itemToDynamoJson(assertItem(item, where)) as unknown as Record<string, never>;
+    } catch (err) {
+      if (err instanceof InvalidValueError)
+        throw new MalformedStreamRecordError(body.SequenceNumber, `${err.name}: ${err.message}`);
+      throw err;
+    }
+  };
   return {
     eventID: record.eventID,
     eventName: record.eventName as DynamoDBRecord['eventName'],
@@ -86,9 +103,9 @@ export function lambdaRecordFromSdk(record: SdkStreamRecord, options: LambdaShap
     eventSourceARN: options.eventSourceARN,
     dynamodb: {
       ApproximateCreationDateTime: seconds,
-      Keys: json(body.Keys),
-      ...(body.NewImage ? { NewImage: json(body.NewImage) } : {}),
-      ...(body.OldImage ? { OldImage: json(body.OldImage) } : {}),
+      Keys: json(body.Keys, 'Keys'),
+      ...(body.NewImage ? { NewImage: json(body.NewImage, 'NewImage') } : {}),
+      ...(body.OldImage ? { OldImage: json(body.OldImage, 'OldImage') } : {}),
       SequenceNumber: body.SequenceNumber,
       SizeBytes: body.SizeBytes,
       StreamViewType: body.StreamViewType as NonNullable<DynamoDBRecord['dynamodb']>['StreamViewType'],

@@ -15,6 +15,7 @@ import {
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoEndpoint } from './dynamodb';
+import { keepExactAttributeValues } from './exact-values';
 
 /** A shard as DescribeStream lists it. */
 export interface ShardInfo {
@@ -39,12 +40,14 @@ export { ExpiredIteratorException, TrimmedDataAccessException };
 
 /** Builds a DynamoDB Streams client for an endpoint (DynamoDB Local serves streams on the same port). */
 export function makeStreamsClient(where: DynamoEndpoint = {}): DynamoDBStreamsClient {
-  return new DynamoDBStreamsClient({
+  const client = new DynamoDBStreamsClient({
     region: where.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(where.endpoint ? { endpoint: where.endpoint } : {}),
     ...(where.credentials ? { credentials: { ...where.credentials } } : {}),
     maxAttempts: where.maxAttempts ?? 3,
   });
+  keepExactAttributeValues(client); // stream images read exactly (adapters/exact-values.ts)
+  return client;
 }
 
 /** The API's minimum length of a sequence number. */

@@ -1,5 +1,5 @@
 /**
- * The apply rule (DESIGN §4.2): how one stream change becomes a conditional write to the new table,
+ * The apply rule (docs/correctness.md, "Apply rule"): how one stream change becomes a conditional write to the new table,
  * and how a rejected write is read.
  *
  * A change with sequence number `s` is written under
@@ -24,7 +24,7 @@ import { BACKFILL_SEQ, type MetadataNames, Source, metadataNames, padSequence, s
 import { mappedKeyProblem, safeCanonical } from './mapped-key';
 import type { Migration } from './migration';
 import { ChangeKind, type StreamChange } from './stream-change';
-import { type AttributeValue, type Item, assertItem, canonicalItem } from './values';
+import { type AttributeValue, type Item, assertItem, canonicalItem, mergeItems, pick } from './values';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -94,7 +94,7 @@ export function applyCondition(seq: string, names: MetadataNames): ConditionSpec
   };
 }
 
-/** Backfill's condition: write only where no item or tombstone exists (DESIGN §4.3). */
+/** Backfill's condition: write only where no item or tombstone exists (rule 3; docs/correctness.md). */
 export function backfillCondition(names: MetadataNames): ConditionSpec {
   return { expression: absent, names: { '#seq': names.seq }, values: {} };
 }
@@ -167,12 +167,14 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   }
 
   if (change.eventName === ChangeKind.REMOVE) {
-    const item: Record<string, AttributeValue> = {
-      ...key,
-      [names.del]: { BOOL: true },
-      ...cdcMetadata(names, seq, change),
-    };
-    if (options.tombstoneTtl !== undefined) item[names.ttl] = { N: String(Math.trunc(options.tombstoneTtl)) };
+    const item = mergeItems(
+      key,
+      { [names.del]: { BOOL: true } },
+      cdcMetadata(names, seq, change),
+      options.tombstoneTtl !== undefined
+        ? { [names.ttl]: { N: String(Math.trunc(options.tombstoneTtl)) } }
+        : {},
+    );
     return { kind: 'tombstone', key, item, seq, condition: applyCondition(seq, names) };
   }
 
@@ -195,7 +197,7 @@ export function planWrite(change: StreamChange, migration: Migration, options: P
   return {
     kind: 'upsert',
     key,
-    item: { ...mapped, ...cdcMetadata(names, seq, change) },
+    item: mergeItems(mapped, cdcMetadata(names, seq, change)),
     seq,
     condition: applyCondition(seq, names),
   };
@@ -294,7 +296,7 @@ export function findSeqRegressions(
     let key: string;
     try {
       seq = padSequence(change.sequenceNumber);
-      key = canonicalItem(pickKey(change.keys, legacyKeyNames));
+      key = canonicalItem(pick(change.keys, legacyKeyNames));
     } catch {
       continue; // a poison record; it fails on its own in the apply step
     }
@@ -302,12 +304,6 @@ export function findSeqRegressions(
     if (before !== undefined && seq <= before) out.push(change.sequenceNumber);
     else highest.set(key, seq);
   }
-  return out;
-}
-
-function pickKey(keys: Item, names: readonly string[]): Item {
-  const out: Record<string, AttributeValue> = {};
-  for (const n of names) if (keys[n] !== undefined) out[n] = keys[n] as AttributeValue;
   return out;
 }
 

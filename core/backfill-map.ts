@@ -3,12 +3,12 @@
  * metadata (`_dr_seq` = forty zeros, `_dr_src` = backfill, `_dr_ts` = scan time), or the reason it
  * cannot be written (a poison item): `mapKey` or `mapItem` throws or returns an invalid item, the
  * mapped item is not under `mapKey(legacy key)` (it would land on another key), or it writes the
- * reserved metadata prefix.
+ * reserved metadata prefix, or a value was lost on the way (see `findLostAttribute`).
  */
 import { mappedKeyProblem } from './mapped-key';
 import { BACKFILL_SEQ, Source, metadataNames } from './metadata';
 import { type Migration, keyOf } from './migration';
-import { type AttributeValue, type Item, assertItem } from './values';
+import { type Item, assertItem, emptyItem, findLostAttribute, mergeItems } from './values';
 
 /** The item to write, or why the legacy item is poison. */
 export type BackfillMapping = { readonly item: Item; readonly key: Item } | { readonly reason: string };
@@ -20,6 +20,10 @@ function describe(err: unknown): string {
 /** Maps a legacy item for the backfill (see the module comment). Never throws. */
 export function mapForBackfill(migration: Migration, legacy: Item, scanTime: number): BackfillMapping {
   const names = metadataNames(migration.metadataPrefix);
+  // A value lost on the way in (an SDK that dropped an attribute named like a prototype member) is
+  // poison, never copied without it (core/values.ts, findLostAttribute).
+  const lostIn = findLostAttribute(legacy, 'legacy item');
+  if (lostIn) return { reason: describe(lostIn) };
   let key: Item;
   try {
     key = assertItem(migration.mapKey(keyOf(legacy, migration.legacyTable.key)), 'mapKey result');
@@ -36,10 +40,9 @@ export function mapForBackfill(migration: Migration, legacy: Item, scanTime: num
   if (moved) return { reason: moved };
   const reserved = Object.keys(mapped).filter((n) => n.startsWith(names.prefix));
   if (reserved.length) return { reason: `mapItem wrote reserved metadata attributes ${reserved.join(', ')}` };
-  const meta: Record<string, AttributeValue> = {
-    [names.seq]: { S: BACKFILL_SEQ },
-    [names.src]: { S: Source.BACKFILL },
-    [names.ts]: { N: String(Math.trunc(scanTime)) },
-  };
-  return { item: { ...mapped, ...meta }, key };
+  const meta = emptyItem();
+  meta[names.seq] = { S: BACKFILL_SEQ };
+  meta[names.src] = { S: Source.BACKFILL };
+  meta[names.ts] = { N: String(Math.trunc(scanTime)) };
+  return { item: mergeItems(mapped, meta), key };
 }

@@ -4,7 +4,7 @@
  * round-trip exactly (non-safe numbers, NaN, functions), so control data can never be rounded.
  * User data never passes through here; it stays in `values.ts` form.
  */
-import { type AttributeValue, type Item, InvalidValueError } from './values';
+import { type AttributeValue, type Item, InvalidValueError, emptyItem } from './values';
 
 /** A JSON-like value the codec round-trips exactly. */
 export type ControlValue =
@@ -36,7 +36,7 @@ export function encodeControlItem(
   doc: { readonly [key: string]: ControlValue | undefined },
   path = '$',
 ): Item {
-  const out: Record<string, AttributeValue> = {};
+  const out = emptyItem();
   for (const [k, v] of Object.entries(doc)) if (v !== undefined) out[k] = encodeControl(v, `${path}.${k}`);
   return out;
 }
@@ -60,7 +60,8 @@ export function decodeControl(value: AttributeValue, path = '$'): ControlValue {
 
 /** Decodes an item into a control document. */
 export function decodeControlItem(item: Item, path = '$'): { [key: string]: ControlValue } {
-  const out: { [key: string]: ControlValue } = {};
+  // Prototype-free: a poison record's key (user attribute names) is stored in a control document.
+  const out = Object.create(null) as { [key: string]: ControlValue };
   for (const [k, v] of Object.entries(item)) out[k] = decodeControl(v, `${path}.${k}`);
   return out;
 }

@@ -12,7 +12,7 @@ import { type Item, canonicalItem, itemsEqual } from './values';
  */
 export function mappedKeyProblem(migration: Migration, expectedKey: Item, mapped: Item): string | undefined {
   const mappedKey = keyOf(mapped, migration.newTable.key);
-  const complete = keyNames(migration.newTable.key).every((n) => mapped[n] !== undefined);
+  const complete = keyNames(migration.newTable.key).every((n) => Object.hasOwn(mapped, n));
   if (complete && itemsEqual(mappedKey, expectedKey)) return undefined;
   return (
     `mapItem put the item under key ${safeCanonical(mappedKey)} but mapKey gives ${safeCanonical(expectedKey)} ` +

@@ -1,5 +1,5 @@
 /**
- * The migration definition: what a user writes (DESIGN §2), validated into a `Migration` that every
+ * The migration definition: what a user writes, validated into a `Migration` that every
  * other part takes. Transforms work on raw attribute-value maps (see `values.ts`), so no value is
  * ever rounded or retyped.
  */
@@ -28,7 +28,7 @@ export interface KeySchema {
   readonly sortKey?: KeyAttribute;
 }
 
-/** Read-path consistency modes (DESIGN §5). */
+/** Read-path consistency modes (docs/architecture.md, "Dual-read API"). */
 export const ConsistencyMode = {
   LEGACY: 'legacy',
   SHADOW: 'shadow',
@@ -42,7 +42,7 @@ export type ConsistencyMode = (typeof ConsistencyMode)[keyof typeof ConsistencyM
 export interface ReadSettings {
   /** Maximum age of a state served from the new table in bounded mode. @default 5000 ms */
   readonly stalenessBudgetMs: number;
-  /** Mode when a request names none. @default 'bounded' */
+  /** Mode when a request names none (any but `new`, which proves no freshness). @default 'bounded' */
   readonly defaultConsistency: ConsistencyMode;
   /** Request header holding the routing key; the partition key is used when it is absent. @default 'x-routing-key' */
   readonly routingKeyHeader: string;
@@ -351,6 +351,13 @@ export function defineMigration(input: MigrationInput): Migration {
     throw new MigrationDefinitionError(
       id,
       `read.defaultConsistency must be one of ${MODES.join(', ')}, not "${read.defaultConsistency}"`,
+    );
+  }
+  if (read.defaultConsistency === ConsistencyMode.NEW) {
+    throw new MigrationDefinitionError(
+      id,
+      'read.defaultConsistency cannot be "new": mode new serves the new table without a freshness check, ' +
+        'so it may only be asked for per request (X-Consistency: new); use "bounded" (the default) or a stricter mode',
     );
   }
   if (read.controlCacheMs >= read.stalenessBudgetMs && read.stalenessBudgetMs > 0) {

@@ -1,5 +1,5 @@
 /**
- * The routing decision of the read path (DESIGN §4 invariant 5, §5): from the phase, the key's cohort
+ * The routing decision of the read path (docs/correctness.md "Read safety"): from the phase, the key's cohort
  * bucket, the consistency mode, the frontier, backfill completion, what is known about the key in the
  * new table and the new store's circuit breaker, decide which store serves a read and why.
  *
@@ -148,7 +148,8 @@ export interface RouteDecision {
   readonly reason: RouteReason;
   /**
    * Upper bound of the age of the served state, ms: 0 when legacy (or, strong, content equal to
-   * legacy's) serves; null when unbounded (mode `new` before FINALIZED with no frontier).
+   * legacy's) serves; in mode `new` and FINALIZED only a bound the frontier and the key's state in new
+   * prove (`provenBound`), else null: unbounded.
    */
   readonly stalenessBoundMs: number | null;
   /** `route` is `new` but must be confirmed: decide again with what reading new found. */
@@ -186,11 +187,67 @@ function legacy(
   };
 }
 
+/** The earliest X-Read-After accepted: 2000-01-01T00:00:00Z in epoch ms. */
+export const READ_AFTER_MIN_MS = 946_684_800_000;
+
+/**
+ * How far past this reader's clock plus the clock-skew margin an X-Read-After may lie. A client's
+ * write started before it sent the request, so its start time is at most `now + skew` in this
+ * reader's clock; the slack only absorbs rounding of ISO dates and the time the request took.
+ */
+export const READ_AFTER_FUTURE_SLACK_MS = 1_000;
+
+/**
+ * What is wrong with an X-Read-After value (epoch ms), or undefined if it is in the sane range
+ * `[2000-01-01, now + clockSkew + slack]`. A value before 2000 is almost surely epoch seconds (any
+ * time since 2001-09-09 is below 10^12 ms only in seconds); a value beyond the clock cannot be the
+ * start of a write the client already made, and would hold the read on legacy forever.
+ */
+export function readAfterProblem(readAfter: number, now: number, clockSkewMs: number): string | undefined {
+  if (!Number.isFinite(readAfter)) return 'is not a time';
+  if (readAfter < READ_AFTER_MIN_MS) {
+    const asSeconds = readAfter * 1000;
+    const hint =
+      asSeconds >= READ_AFTER_MIN_MS && asSeconds <= now + clockSkewMs + READ_AFTER_FUTURE_SLACK_MS
+        ? ` (as epoch seconds it would be ${new Date(asSeconds).toISOString()})`
+        : '';
+    return (
+      `is before 2000-01-01${hint}; it looks like epoch seconds: send epoch milliseconds ` +
+      'or an ISO-8601 date-time with zone'
+    );
+  }
+  const ahead = readAfter - now;
+  if (ahead > clockSkewMs + READ_AFTER_FUTURE_SLACK_MS) {
+    return (
+      `is ${ahead} ms after this server's clock (at most ${clockSkewMs + READ_AFTER_FUTURE_SLACK_MS} ms, the ` +
+      'clock-skew margin plus 1 s, is accepted); send the time your write started, in epoch milliseconds'
+    );
+  }
+  return undefined;
+}
+
 /** Age bound of a state served from new now: now − (F − skew) + cache age. */
 export function stalenessBound(
   input: Pick<RouteInput, 'now' | 'frontier' | 'clockSkewMs' | 'controlCacheAgeMs'>,
 ): number {
   return input.now - (input.frontier - input.clockSkewMs) + input.controlCacheAgeMs;
+}
+
+/**
+ * The staleness bound a read served from new can prove outside bounded mode (mode `new`, FINALIZED),
+ * where no budget is checked: the frontier bound, when a frontier exists and the key's state in new
+ * is proven (backfill complete, or its item or tombstone was found — the conditions of invariant 5);
+ * otherwise null ("unbounded"), never a number the read cannot back.
+ */
+export function provenBound(
+  input: Pick<
+    RouteInput,
+    'now' | 'frontier' | 'clockSkewMs' | 'controlCacheAgeMs' | 'backfillComplete' | 'newRead'
+  >,
+): number | null {
+  if (input.frontier <= 0 || input.newRead === 'failed') return null;
+  const keyProven = input.backfillComplete || input.newRead === 'present' || input.newRead === 'tombstone';
+  return keyProven ? stalenessBound(input) : null;
 }
 
 /**
@@ -237,7 +294,8 @@ function decideUnpinned(input: RouteInput): RouteDecision {
       clamped,
       route: Store.NEW,
       reason: failed ? RouteReason.FINALIZED_NEW_FAILED : RouteReason.FINALIZED_NEW_ONLY,
-      stalenessBoundMs: 0,
+      // New is served by definition here, not because it was proven fresh: claim only a proven bound.
+      stalenessBoundMs: provenBound(input),
       confirm: false,
       shadow: false,
       hedge: false,
@@ -310,7 +368,7 @@ function decideUnpinned(input: RouteInput): RouteDecision {
 
   if (mode === ConsistencyMode.NEW) {
     if (input.newRead === 'failed') return legacy(mode, clamped, RouteReason.NEW_FAILED_FALLBACK);
-    return serveNew(RouteReason.MODE_NEW, false, bound);
+    return serveNew(RouteReason.MODE_NEW, false, provenBound(input));
   }
 
   // bounded

@@ -6,7 +6,11 @@
  * - `missing`: legacy has it, new does not;
  * - `extra`: new has it, legacy does not;
  * - `content`: both have it, with different content;
- * - `within-lag`: a difference the frontier explains: a legacy write not yet applied to new.
+ * - `within-lag`: a difference the frontier explains: a legacy write not yet applied to new;
+ * - `unmappable`: new holds an item `unmapItem` refuses. That is a defect of the mapping or of the
+ *   data, not lag (every item new holds is `mapItem` of some legacy state, which `unmapItem` must
+ *   invert), so it is counted at once, without a re-check, as its own class: a systematic mapping
+ *   defect shows up in the SHADOW guardrail's mismatch counts instead of vanishing.
  *
  * Two concurrent reads can never tell drift from lag by themselves: F is always behind the time of
  * the read. So a difference is re-checked once the frontier has passed the time legacy was read:
@@ -31,6 +35,7 @@ export const DiffClass = {
   EXTRA: 'extra',
   CONTENT: 'content',
   WITHIN_LAG: 'within-lag',
+  UNMAPPABLE: 'unmappable',
 } as const;
 export type DiffClass = (typeof DiffClass)[keyof typeof DiffClass];
 
@@ -56,7 +61,7 @@ export interface Difference {
 
 /** Classifies a comparison from its first result and, for a difference, its re-check. */
 export function classifyDifference(first: DiffClass, recheck?: Recheck): Difference {
-  if (first === DiffClass.MATCH) return { class: DiffClass.MATCH, first };
+  if (first === DiffClass.MATCH || first === DiffClass.UNMAPPABLE) return { class: first, first };
   if (recheck === undefined || recheck.kind === 'frontier-not-reached' || recheck.legacyChanged)
     return { class: DiffClass.WITHIN_LAG, first };
   if (recheck.second === DiffClass.MATCH) return { class: DiffClass.WITHIN_LAG, first };

@@ -5,8 +5,8 @@
  *   const server = await startReadApiServer({ handler: makeReadHandler(deps), port: 8787 });
  *   curl 'http://127.0.0.1:8787/migrations/users/items?key={"userId":{"S":"u-1"}}'
  */
-import { type IncomingMessage, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, STATUS_CODES, type Server, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 /** A running local read API. */
@@ -64,6 +64,65 @@ export function toProxyEvent(req: IncomingMessage, body: string | null): APIGate
   };
 }
 
+/** Writes a complete JSON error response on a raw socket and closes it (for what never reaches a request). */
+function answerRaw(
+  socket: Socket,
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ message });
+  const headers = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+    ...extra,
+  };
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('') +
+      `\r\n${body}`,
+  );
+}
+
+/**
+ * Answers what node:http does not hand to the request listener, so every request gets an HTTP answer
+ * with a JSON body: CONNECT (405; node closes the socket otherwise), and malformed framing, oversized
+ * headers or a header timeout (400 / 431 / 408; node answers a bare status line otherwise).
+ */
+function answerEdges(server: Server): void {
+  server.on('connect', (_req: IncomingMessage, socket: Socket) =>
+    answerRaw(
+      socket,
+      405,
+      'CONNECT is not supported: this is the dual-read API, not a proxy; send GET /migrations/{id}/items or POST /migrations/{id}/batch-get|query',
+      { allow: 'GET, POST' },
+    ),
+  );
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    if (err.code === 'ECONNRESET') {
+      socket.destroy(); // the client went away: nobody to answer
+      return;
+    }
+    if (err.code === 'HPE_HEADER_OVERFLOW')
+      answerRaw(socket, 431, 'request headers are too large; send at most 16 KiB of headers');
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+      answerRaw(socket, 408, 'the request was not received in time; send it again');
+    else
+      answerRaw(
+        socket,
+        400,
+        `malformed HTTP request (${err.code ?? 'parse error'}): send HTTP/1.1 with a valid request line, headers and body length`,
+      );
+  });
+}
+
 /** Starts the server on 127.0.0.1 (never on other interfaces: local mode has no authentication). */
 export function startReadApiServer(options: ReadApiServerOptions): Promise<ReadApiServer> {
   const max = options.maxBodyBytes ?? 1024 * 1024;
@@ -102,6 +161,7 @@ export function startReadApiServer(options: ReadApiServerOptions): Promise<ReadA
       );
     });
   });
+  answerEdges(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {

@@ -21,13 +21,16 @@
  * 7. Differences: the on-failure destination is `LocalDeadLetterQueue` and it keeps the records and the
  *    handler's reason (AWS's SQS message carries the batch's shard and sequence range and the reason is
  *    in the function's log); positions are kept in memory only.
+ * 8. A record that cannot be turned into Lambda's JSON (an image holding a value the SDK lost, say) is
+ *    dead-lettered alone, in its turn, with the reason (`RecordNotConvertible`, local only), and the
+ *    shard moves on: one bad record never stops a shard.
  *
  * For tests, `chaos` duplicates deliveries (at-least-once) and replays earlier batches, seeded.
  * While running it registers itself as the CDC consumer (control item `CDC#CONSUMER`) and refreshes
  * the heartbeat, which is what the local "CDC consuming" check reads.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { lambdaRecordFromSdk } from '../adapters/stream-records';
+import { type LambdaShapeOptions, lambdaRecordFromSdk } from '../adapters/stream-records';
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import { ExpiredIteratorException, type ShardInfo, type StreamShardReader } from '../adapters/stream-shards';
 import type { ControlValue } from '../core/control-codec';
@@ -39,6 +42,12 @@ export const CDC_CONSUMER_SK = 'CDC#CONSUMER';
 export const DeadLetterCondition = {
   RETRIES_EXHAUSTED: 'RetryAttemptsExhausted',
   RECORD_AGE_EXCEEDED: 'RecordAgeExceeded',
+  /**
+   * Local only: the record could not be turned into Lambda's JSON (an image holding a value the SDK
+   * lost, for instance). In AWS the handler would refuse it and it would end as RetryAttemptsExhausted;
+   * here it is dead-lettered at once, alone, with the reason, and the shard moves on.
+   */
+  NOT_CONVERTIBLE: 'RecordNotConvertible',
 } as const;
 export type DeadLetterCondition = (typeof DeadLetterCondition)[keyof typeof DeadLetterCondition];
 
@@ -140,13 +149,18 @@ export function repairEmptyMaps(record: SdkStreamRecord): SdkStreamRecord {
     if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return v;
     const o = v as Record<string, unknown>;
     const tags = Object.keys(o).filter((k) => o[k] !== undefined);
-    if (tags.length === 0) return { M: {} };
+    if (tags.length === 0) return { M: Object.create(null) as Record<string, unknown> };
     if (tags.length === 1 && tags[0] === 'M') return { M: fixItem(o.M as Record<string, unknown>) };
     if (tags.length === 1 && tags[0] === 'L') return { L: (o.L as unknown[]).map(fix) };
     return v;
   };
-  const fixItem = (item: Record<string, unknown> | undefined) =>
-    item ? Object.fromEntries(Object.entries(item).map(([k, v]) => [k, fix(v)])) : item;
+  // Prototype-free, like every item (core/values.ts): attribute names may be `__proto__`.
+  const fixItem = (item: Record<string, unknown> | undefined) => {
+    if (!item) return item;
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const k of Object.keys(item)) out[k] = fix(item[k]);
+    return out;
+  };
   const body = record.dynamodb;
   if (!body) return record;
   return {
@@ -245,6 +259,28 @@ interface ShardState {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A record read from the shard that could not be converted: it is dead-lettered in its turn. */
+interface Unconvertible {
+  readonly unconvertible: DynamoDBRecord;
+  readonly reason: string;
+}
+type Buffered = DynamoDBRecord | Unconvertible;
+
+function isUnconvertible(b: Buffered | undefined): b is Unconvertible {
+  return b !== undefined && 'unconvertible' in b;
+}
+
+/** The record as far as it converts (its keys, or only its sequence number) for the dead-letter entry. */
+function bareRecord(r: SdkStreamRecord, o: LambdaShapeOptions): DynamoDBRecord {
+  const body = r.dynamodb ?? {};
+  const strip = { ...r, dynamodb: { ...body, NewImage: undefined, OldImage: undefined } };
+  try {
+    return lambdaRecordFromSdk(strip, o);
+  } catch {
+    return lambdaRecordFromSdk({ ...strip, dynamodb: { ...strip.dynamodb, Keys: undefined } }, o);
+  }
+}
 
 /** The local event source mapping. */
 export class StreamPoller {
@@ -425,10 +461,21 @@ export class StreamPoller {
     this.discoveredAt = listing;
   }
 
+  /** Converts one record; a record that does not convert is kept, with the reason, to dead-letter. */
+  private convert(r: SdkStreamRecord): Buffered {
+    const shape = { eventSourceARN: this.streamArn, awsRegion: this.o.awsRegion };
+    try {
+      return lambdaRecordFromSdk(repairEmptyMaps(r), shape);
+    } catch (err) {
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      return { unconvertible: bareRecord(r, shape), reason };
+    }
+  }
+
   private async runShard(s: ShardState): Promise<void> {
     const reader = this.options.reader;
     let iterator: string | undefined;
-    let buffer: DynamoDBRecord[] = [];
+    let buffer: Buffered[] = [];
     let bufferSince = 0;
     let open = true;
     while (this.running) {
@@ -441,13 +488,8 @@ export class StreamPoller {
           if (!iterator) open = false;
           if (page.records.length) {
             if (buffer.length === 0) bufferSince = performance.now();
-            for (const r of page.records)
-              buffer.push(
-                lambdaRecordFromSdk(repairEmptyMaps(r), {
-                  eventSourceARN: this.streamArn,
-                  awsRegion: this.o.awsRegion,
-                }),
-              );
+            // One record that does not convert never stops the shard: it is dead-lettered in its turn.
+            for (const r of page.records) buffer.push(this.convert(r));
           } else if (buffer.length === 0) {
             s.caughtUpAt = fetchNo;
           }
@@ -460,19 +502,28 @@ export class StreamPoller {
           await sleep(this.o.pollIntervalMs);
           continue;
         }
+        const head = buffer[0];
+        if (isUnconvertible(head)) {
+          buffer = buffer.slice(1);
+          this.deadLetter(s, [head.unconvertible], DeadLetterCondition.NOT_CONVERTIBLE, head.reason, 0);
+          continue;
+        }
+        const stop = buffer.findIndex(isUnconvertible);
         const windowOpen =
           open &&
+          stop < 0 &&
           buffer.length < this.o.batchSize &&
           performance.now() - bufferSince < this.o.maxBatchingWindowMs;
         if (windowOpen) {
           await sleep(Math.min(this.o.pollIntervalMs, this.o.maxBatchingWindowMs));
           continue;
         }
-        const batch = buffer.slice(0, this.o.batchSize);
+        // A batch ends before a record that did not convert (records stay in shard order).
+        const batch = buffer.slice(0, stop < 0 ? this.o.batchSize : Math.min(stop, this.o.batchSize));
         buffer = buffer.slice(batch.length);
         bufferSince = performance.now();
         await this.maybeReplay(s);
-        await this.deliver(s, batch);
+        await this.deliver(s, batch as DynamoDBRecord[]);
       } catch (err) {
         if (err instanceof ExpiredIteratorException) {
           iterator = undefined;

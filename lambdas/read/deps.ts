@@ -49,7 +49,8 @@ function numberEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
 /**
  * Deps of the deployed read Lambda: `CONTROL_TABLE_NAME`, `MIGRATION_ID` (one of `migrations`),
  * optional `LEGACY_TABLE_NAME`/`NEW_TABLE_NAME` overrides, `PAGE_TOKEN_SECRET`, and tunables
- * `READ_NEW_TIMEOUT_MS`, `READ_LEGACY_TIMEOUT_MS`, `READ_HEDGE_AFTER_MS`, `READ_DECISION_LOG_SAMPLE_RATE`.
+ * `READ_NEW_TIMEOUT_MS`, `READ_LEGACY_TIMEOUT_MS`, `READ_HEDGE_AFTER_MS`, `READ_DECISION_LOG_SAMPLE_RATE`,
+ * `READ_CONTROL_WAIT_MS`, `READ_CONTROL_REFRESH_TIMEOUT_MS`.
  */
 export function buildReadDeps(
   migrations: readonly Migration[],
@@ -71,6 +72,8 @@ export function buildReadDeps(
   set('legacyTimeoutMs', numberEnv(env, 'READ_LEGACY_TIMEOUT_MS'));
   set('hedgeAfterMs', numberEnv(env, 'READ_HEDGE_AFTER_MS'));
   set('decisionLogSampleRate', numberEnv(env, 'READ_DECISION_LOG_SAMPLE_RATE'));
+  set('controlWaitMs', numberEnv(env, 'READ_CONTROL_WAIT_MS'));
+  set('controlRefreshTimeoutMs', numberEnv(env, 'READ_CONTROL_REFRESH_TIMEOUT_MS'));
   set('tokenSecret', env.PAGE_TOKEN_SECRET || undefined);
   return {
     targets: selected.map((migration) =>

@@ -20,9 +20,22 @@ import {
   decideRoute,
   hedgedToLegacy,
 } from '../../core/routing';
-import { type Recheck, classifyDifference, compareItems } from '../../core/shadow-diff';
-import { type AttributeValue, type Item, canonical, itemToDynamoJson, valuesEqual } from '../../core/values';
-import { ControlCache, type ControlSnapshot, type ControlSource } from './control-cache';
+import { DiffClass, type Recheck, classifyDifference, compareItems } from '../../core/shadow-diff';
+import {
+  type AttributeValue,
+  type Item,
+  canonical,
+  findLostAttribute,
+  itemToDynamoJson,
+  valuesEqual,
+} from '../../core/values';
+import {
+  ControlCache,
+  type ControlSnapshot,
+  type ControlSource,
+  DEFAULT_CONTROL_REFRESH_TIMEOUT_MS,
+  DEFAULT_CONTROL_WAIT_MS,
+} from './control-cache';
 import type { ReadTelemetry } from './telemetry';
 import { BadRequestError, type QueryRequest, ReadApiError } from './validation';
 
@@ -54,6 +67,10 @@ export interface ReadOptions {
   readonly recheckPollMs: number;
   /** Keys of a batch read at once. */
   readonly batchConcurrency: number;
+  /** Longest a read waits for a control-state refresh before routing on the last snapshot. */
+  readonly controlWaitMs: number;
+  /** A control-state refresh still running after this is abandoned (the next read starts another). */
+  readonly controlRefreshTimeoutMs: number;
 }
 
 /** Defaults of `ReadOptions`. */
@@ -73,6 +90,8 @@ export const DEFAULT_READ_OPTIONS: ReadOptions = {
   recheckMaxWaitMs: 15_000,
   recheckPollMs: 250,
   batchConcurrency: 16,
+  controlWaitMs: DEFAULT_CONTROL_WAIT_MS,
+  controlRefreshTimeoutMs: DEFAULT_CONTROL_REFRESH_TIMEOUT_MS,
 };
 
 /** One migration's stores and control source. */
@@ -115,7 +134,14 @@ type NewOutcome =
   | { readonly kind: 'present'; readonly item: Item }
   | { readonly kind: 'tombstone' }
   | { readonly kind: 'absent' }
-  | { readonly kind: 'failed'; readonly message: string };
+  | { readonly kind: 'failed'; readonly message: string }
+  /** The store answered, but `unmapItem` refused its item: routed as a failure of new, counted apart. */
+  | { readonly kind: 'unmappable'; readonly message: string; readonly detail: string };
+
+/** What a routing decision learns from reading new: an unmappable item is a failure of new. */
+function newReadOf(outcome: NewOutcome): NewRead {
+  return outcome.kind === 'unmappable' ? 'failed' : outcome.kind;
+}
 
 type LegacyOutcome =
   { readonly ok: true; readonly item: Item | undefined } | { readonly ok: false; readonly message: string };
@@ -139,7 +165,10 @@ export class MigrationReader {
     private readonly now: () => number,
     private readonly random: () => number,
   ) {
-    this.cache = new ControlCache(target.control, target.migration.read.controlCacheMs, now);
+    this.cache = new ControlCache(target.control, target.migration.read.controlCacheMs, now, {
+      waitMs: options.controlWaitMs,
+      refreshTimeoutMs: options.controlRefreshTimeoutMs,
+    });
     this.breaker = new CircuitBreaker(options.breaker, now);
     this.retryBudgets = {
       legacy: new RetryBudget({ ratio: options.retryRatio }, now),
@@ -278,19 +307,49 @@ export class MigrationReader {
     return err instanceof Error ? err.message : String(err);
   }
 
+  /**
+   * A request DynamoDB refused as invalid, as a 400 that says what is wrong with it, never which table
+   * refused it or DynamoDB's raw message (both stay in the log through `detail`).
+   */
+  private invalidRequest(store: Store, err: StoreReadError): BadRequestError {
+    const raw = this.failureMessage(err);
+    const what =
+      store === Store.LEGACY
+        ? 'the key is not a valid key of the legacy table'
+        : "the key, mapped by the migration's mapKey, is not a valid key of the new table";
+    const why = /size|exceed|too large|limit/i.test(raw)
+      ? 'a key value is larger than DynamoDB allows (partition key 2048 bytes, sort key 1024)'
+      : /empty/i.test(raw)
+        ? 'a key value is empty'
+        : /schema|key element|type/i.test(raw)
+          ? "its attributes do not match the table's key schema"
+          : 'DynamoDB refused it as invalid';
+    return new BadRequestError(`${what}: ${why}`, raw);
+  }
+
+  /** What a client is told when a store cannot answer (no table names, no raw errors: those are logged). */
+  private unavailable(store: Store, err: unknown): string {
+    const timedOut = err instanceof StoreReadError && err.timedOut;
+    const throttled =
+      err instanceof StoreReadError &&
+      err.retryable &&
+      /throttl|exceeded|limit/i.test(this.failureMessage(err));
+    return `${store} store unavailable: ${timedOut ? 'the read timed out' : throttled ? 'the read was throttled' : 'the read failed'}; retry later`;
+  }
+
   private async readLegacy(key: Item): Promise<LegacyOutcome> {
     try {
       const item = await this.withRetry(Store.LEGACY, (s) => this.target.legacy.get(key, s));
       return { ok: true, item };
     } catch (err) {
-      if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+      if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.LEGACY, err);
       this.telemetry.storeFailure(
         this.target.migration.id,
         Store.LEGACY,
         err instanceof StoreReadError && err.timedOut,
         this.failureMessage(err),
       );
-      return { ok: false, message: this.failureMessage(err) };
+      return { ok: false, message: this.unavailable(Store.LEGACY, err) };
     }
   }
 
@@ -301,12 +360,12 @@ export class MigrationReader {
     try {
       raw = await this.withRetry(Store.NEW, (s) => this.target.fresh.get(newKey, s));
     } catch (err) {
-      if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+      if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.NEW, err);
       const timedOut = err instanceof StoreReadError && err.timedOut;
       this.breaker.record(timedOut ? 'timeout' : 'failure', admission);
       this.noteBreaker();
       this.telemetry.storeFailure(this.target.migration.id, Store.NEW, timedOut, this.failureMessage(err));
-      return { kind: 'failed', message: this.failureMessage(err) };
+      return { kind: 'failed', message: this.unavailable(Store.NEW, err) };
     }
     this.newLatency.record(performance.now() - started);
     this.breaker.record('success', admission);
@@ -314,10 +373,18 @@ export class MigrationReader {
     if (raw === undefined) return { kind: 'absent' };
     if (isTombstone(raw, this.names)) return { kind: 'tombstone' };
     try {
-      return { kind: 'present', item: this.target.migration.unmapItem(stripMetadata(raw, this.names)) };
+      const item = this.target.migration.unmapItem(stripMetadata(raw, this.names));
+      // A result that lost an attribute (assigned "__proto__") must not be served without it.
+      const lost = findLostAttribute(item, 'unmapItem result');
+      if (lost) throw lost;
+      return { kind: 'present', item };
     } catch (err) {
-      // The store is fine, the data is not: legacy answers, verification will report it.
-      return { kind: 'failed', message: `unmapItem failed: ${this.failureMessage(err)}` };
+      // The store is fine, the data is not: legacy answers; shadow compare counts it as `unmappable`.
+      return {
+        kind: 'unmappable',
+        message: 'new store unavailable: its item cannot be read back (unmapItem)',
+        detail: `unmapItem failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+      };
     }
   }
 
@@ -377,7 +444,7 @@ export class MigrationReader {
         decision,
         fallback,
         hedged,
-        message: `legacy store unavailable: ${legacy.message}`,
+        message: legacy.message,
       };
     if (legacy.item === undefined) return { status: 404, decision, fallback, hedged };
     return { status: 200, item: legacy.item, decision, fallback, hedged };
@@ -386,13 +453,13 @@ export class MigrationReader {
   private fromNew(outcome: NewOutcome, decision: RouteDecision): KeyResult {
     if (outcome.kind === 'present')
       return { status: 200, item: outcome.item, decision, fallback: false, hedged: false };
-    if (outcome.kind === 'failed')
+    if (outcome.kind === 'failed' || outcome.kind === 'unmappable')
       return {
         status: 503,
         decision,
         fallback: false,
         hedged: false,
-        message: `new store unavailable: ${outcome.message}`,
+        message: outcome.message,
       };
     return { status: 404, decision, fallback: false, hedged: false };
   }
@@ -427,7 +494,7 @@ export class MigrationReader {
       }
     }
     const outcome = await newP;
-    const decision = decideRoute({ ...input, newRead: outcome.kind as NewRead });
+    const decision = decideRoute({ ...input, newRead: newReadOf(outcome) });
     if (decision.route === Store.NEW) return this.fromNew(outcome, decision);
     legacyP ??= this.readLegacy(legacyKey);
     return this.fromLegacy(await legacyP, decision, true, false);
@@ -442,7 +509,7 @@ export class MigrationReader {
   ): Promise<KeyResult> {
     const [legacy, fresh] = await Promise.all([this.readLegacy(legacyKey), this.readNew(newKey, admission)]);
     if (!legacy.ok) return this.fromLegacy(legacy, first, false, false);
-    if (fresh.kind === 'failed')
+    if (fresh.kind === 'failed' || fresh.kind === 'unmappable')
       return this.fromLegacy(legacy, decideRoute({ ...input, newRead: 'failed' }), true, false);
     const freshItem = fresh.kind === 'present' ? fresh.item : undefined;
     const equal = compareItems(legacy.item, freshItem) === 'match';
@@ -473,9 +540,13 @@ export class MigrationReader {
   ): Promise<void> {
     const fresh = await newP;
     if (!legacy.ok || fresh.kind === 'failed') return;
-    const first = compareItems(legacy.item, fresh.kind === 'present' ? fresh.item : undefined);
+    const first =
+      fresh.kind === 'unmappable'
+        ? DiffClass.UNMAPPABLE
+        : compareItems(legacy.item, fresh.kind === 'present' ? fresh.item : undefined);
     let recheck: Recheck | undefined;
-    if (first !== 'match') recheck = await this.recheck(legacyKey, newKey, legacyReadAt, legacy.item);
+    if (first !== DiffClass.MATCH && first !== DiffClass.UNMAPPABLE)
+      recheck = await this.recheck(legacyKey, newKey, legacyReadAt, legacy.item);
     const result = classifyDifference(first, recheck);
     this.telemetry.comparison({
       migrationId: this.target.migration.id,
@@ -484,6 +555,7 @@ export class MigrationReader {
       key: itemToDynamoJson(legacyKey),
       legacyReadAt,
       frontier: this.cache.peekFrontier(),
+      ...(fresh.kind === 'unmappable' ? { detail: fresh.detail } : {}),
     });
   }
 
@@ -506,7 +578,8 @@ export class MigrationReader {
     if (admission === 'open') return { kind: 'frontier-not-reached' };
     const legacy = await this.readLegacy(legacyKey);
     const fresh = await this.readNew(newKey, admission);
-    if (!legacy.ok || fresh.kind === 'failed') return { kind: 'frontier-not-reached' };
+    if (!legacy.ok || fresh.kind === 'failed' || fresh.kind === 'unmappable')
+      return { kind: 'frontier-not-reached' };
     return {
       kind: 'done',
       legacyChanged: compareItems(legacyItem, legacy.item) !== 'match',
@@ -623,7 +696,7 @@ export class MigrationReader {
           .map((i) => migration.unmapItem(stripMetadata(i, this.names)));
         return { status: 200, items, ...this.token(Store.NEW, page, fingerprint), decision, fallback: false };
       } catch (err) {
-        if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+        if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.NEW, err);
         if (err instanceof ReadApiError) throw err;
         const timedOut = err instanceof StoreReadError && err.timedOut;
         this.breaker.record(timedOut ? 'timeout' : 'failure', admission);
@@ -636,7 +709,7 @@ export class MigrationReader {
             items: [],
             decision: after,
             fallback: false,
-            message: `new store unavailable: ${this.failureMessage(err)}`,
+            message: this.unavailable(Store.NEW, err),
           };
         }
         const legacyStart = start ? this.toLegacyStart(start, q.partitionValue) : undefined;
@@ -679,7 +752,7 @@ export class MigrationReader {
         fallback,
       };
     } catch (err) {
-      if (err instanceof StoreReadError && err.invalid) throw new BadRequestError(err.message);
+      if (err instanceof StoreReadError && err.invalid) throw this.invalidRequest(Store.LEGACY, err);
       this.telemetry.storeFailure(
         this.target.migration.id,
         Store.LEGACY,
@@ -691,7 +764,7 @@ export class MigrationReader {
         items: [],
         decision,
         fallback,
-        message: `legacy store unavailable: ${this.failureMessage(err)}`,
+        message: this.unavailable(Store.LEGACY, err),
       };
     }
   }

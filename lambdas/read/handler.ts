@@ -111,7 +111,7 @@ export function makeReadHandler(deps: ReadDeps): ReadHandler {
       );
     }
     const requested = fromHeader ?? fromQuery;
-    const readAfter = parseReadAfter(header(event, 'x-read-after'));
+    const readAfter = parseReadAfter(header(event, 'x-read-after'), now(), migration.read.clockSkewMs);
     const routingKey = header(event, migration.read.routingKeyHeader);
     if (routingKey !== undefined && (routingKey.length === 0 || routingKey.length > 1024)) {
       throw new BadRequestError(`${migration.read.routingKeyHeader} must be 1 to 1024 characters`);
@@ -266,7 +266,7 @@ export function makeReadHandler(deps: ReadDeps): ReadHandler {
       return resource === 'batch-get' ? await batchGet(event, reader) : await query(event, reader);
     } catch (err) {
       if (err instanceof ReadApiError) {
-        telemetry.rejected(err.status);
+        telemetry.rejected(err.status, err instanceof BadRequestError ? err.detail : undefined);
         return problem(err.status, err.message);
       }
       // Anything else is a bug; answer 500 without internals, log it with its stack.

@@ -38,6 +38,8 @@ export interface MismatchEvent {
   readonly key: unknown;
   readonly legacyReadAt: number;
   readonly frontier: number;
+  /** Why new's item could not be compared (`unmappable`: unmapItem's error). */
+  readonly detail?: string;
 }
 
 /** The telemetry port of the read path. */
@@ -46,8 +48,8 @@ export interface ReadTelemetry {
   comparison(event: MismatchEvent): void;
   storeFailure(migrationId: string, store: Store, timedOut: boolean, message: string): void;
   breakerChanged(migrationId: string, from: BreakerState, to: BreakerState): void;
-  /** A request refused with a 4xx (bad input, unknown route). */
-  rejected(status: number): void;
+  /** A request refused with a 4xx (bad input, unknown route); `detail` is for the log only. */
+  rejected(status: number, detail?: string): void;
   /** A bug surfaced as a 500. */
   internalError(err: unknown): void;
   /** Publishes buffered metrics (end of invocation). */
@@ -109,8 +111,10 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
     this.logger.warn('new-store circuit breaker changed state', { migrationId, from, to });
   }
 
-  rejected(status: number): void {
+  rejected(status: number, detail?: string): void {
     this.metrics.addMetric(status === 400 ? 'BadRequests' : 'ClientErrors', MetricUnit.Count, 1);
+    // What the client was not told (DynamoDB's raw refusal, with the table): for operators.
+    if (detail !== undefined) this.logger.warn('request refused by DynamoDB as invalid', { status, detail });
   }
 
   internalError(err: unknown): void {

@@ -4,15 +4,17 @@
  */
 import { z } from 'zod';
 import { isConsistencyMode } from '../../core/consistency';
+import { readAfterProblem } from '../../core/routing';
 import { DualReadError } from '../../core/errors';
 import { type ConsistencyMode, type KeySchema, type Migration, keyNames } from '../../core/migration';
 import {
   type AttributeValue,
   type Item,
   InvalidValueError,
+  canonicalItem,
+  compareScalars,
   fromDynamoJson,
   itemFromDynamoJson,
-  normalizeNumber,
   typeOf,
 } from '../../core/values';
 import type { SortCondition } from '../../adapters/item-store';
@@ -28,10 +30,16 @@ export class ReadApiError extends DualReadError {
   }
 }
 
-/** The request is malformed; the message names the problem. */
+/**
+ * The request is malformed; the message names the problem. `detail` (for instance DynamoDB's raw
+ * refusal) is logged, never returned to the client.
+ */
 export class BadRequestError extends ReadApiError {
   override name = 'BadRequestError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
     super(400, message);
   }
 }
@@ -126,17 +134,30 @@ export function parseConsistency(value: string | undefined, where: string): Cons
   return value;
 }
 
-/** Parses X-Read-After: epoch milliseconds, or an ISO-8601 date-time. */
-export function parseReadAfter(value: string | undefined): number | undefined {
+/**
+ * Parses X-Read-After: epoch milliseconds, or an ISO-8601 date-time, in the sane range of
+ * `readAfterProblem` (core/routing.ts) for this reader's clock `now`.
+ */
+export function parseReadAfter(
+  value: string | undefined,
+  now: number,
+  clockSkewMs: number,
+): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (/^\d{1,16}$/.test(value)) return Number(value);
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    const t = Date.parse(value);
-    if (Number.isFinite(t)) return t;
+  let t: number | undefined;
+  if (/^\d{1,16}$/.test(value)) t = Number(value);
+  else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    const parsed = Date.parse(value);
+    if (Number.isFinite(parsed)) t = parsed;
   }
-  throw new BadRequestError(
-    `X-Read-After "${value.slice(0, 40)}" must be epoch milliseconds or an ISO-8601 date-time with zone`,
-  );
+  if (t === undefined) {
+    throw new BadRequestError(
+      `X-Read-After "${value.slice(0, 40)}" must be epoch milliseconds or an ISO-8601 date-time with zone`,
+    );
+  }
+  const problem = readAfterProblem(t, now, clockSkewMs);
+  if (problem) throw new BadRequestError(`X-Read-After "${value.slice(0, 40)}" ${problem}`);
+  return t;
 }
 
 /** Parses the response format. */
@@ -170,17 +191,24 @@ const batchSchema = z.strictObject({
     .max(MAX_BATCH_KEYS, `at most ${MAX_BATCH_KEYS} keys per batch`),
 });
 
-/** Parses a batch-get body: `{ "keys": [<key>, ...] }` (1..100 distinct keys). */
+/**
+ * Parses a batch-get body: `{ "keys": [<key>, ...] }` (1..100 distinct keys). Keys are compared as
+ * DynamoDB compares them (the parsed key, canonically: a key given as an object and as a JSON string,
+ * or a number written two ways, is one key); a repeated key is a 400, as in BatchGetItem.
+ */
 export function parseBatchBody(body: unknown, migration: Migration): Item[] {
   const parsed = batchSchema.safeParse(body);
   if (!parsed.success) throw zodProblem('body', parsed.error);
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   return parsed.data.keys.map((k, i) => {
     const key = parseLegacyKey(k, migration, `body.keys[${i}]`);
-    const id = JSON.stringify(k);
-    if (seen.has(id))
-      throw new BadRequestError(`body.keys[${i}] repeats an earlier key; keys in a batch must be distinct`);
-    seen.add(id);
+    const id = canonicalItem(key);
+    const first = seen.get(id);
+    if (first !== undefined)
+      throw new BadRequestError(
+        `body.keys[${i}] repeats body.keys[${first}]; keys in a batch must be distinct`,
+      );
+    seen.set(id, i);
     return key;
   });
 }
@@ -217,28 +245,6 @@ export interface QueryRequest {
   readonly format?: string;
 }
 
-/** Compares two key values of one type in DynamoDB's order (numbers by value, strings and binary by bytes). */
-function compareKeyValues(a: AttributeValue, b: AttributeValue): number {
-  if ('N' in a && 'N' in b) return compareDecimals(normalizeNumber(a.N), normalizeNumber(b.N));
-  const x = 'S' in a ? Buffer.from(a.S, 'utf8') : Buffer.from((a as { B: Uint8Array }).B);
-  const y = 'S' in b ? Buffer.from(b.S, 'utf8') : Buffer.from((b as { B: Uint8Array }).B);
-  return Buffer.compare(x, y);
-}
-
-/** Compares two normalized decimals (no exponent) without converting them to JS numbers. */
-function compareDecimals(a: string, b: string): number {
-  const neg = (s: string): boolean => s.startsWith('-');
-  if (neg(a) !== neg(b)) return neg(a) ? -1 : 1;
-  const sign = neg(a) ? -1 : 1;
-  const [ai = '', af = ''] = a.replace('-', '').split('.');
-  const [bi = '', bf = ''] = b.replace('-', '').split('.');
-  if (ai.length !== bi.length) return sign * (ai.length < bi.length ? -1 : 1);
-  const width = Math.max(af.length, bf.length);
-  const x = ai + af.padEnd(width, '0');
-  const y = bi + bf.padEnd(width, '0');
-  return sign * (x < y ? -1 : x > y ? 1 : 0);
-}
-
 function parseValue(json: unknown, where: string): AttributeValue {
   try {
     return fromDynamoJson(json, where);
@@ -270,7 +276,7 @@ export function parseQueryBody(body: unknown, migration: Migration): QueryReques
       const to = parseValue(raw[1], `${where}[1]`);
       checkKeyValue(from, skSchema.type, `${where}[0]`, MAX_SORT_BYTES);
       checkKeyValue(to, skSchema.type, `${where}[1]`, MAX_SORT_BYTES);
-      if (compareKeyValues(from, to) > 0)
+      if ((compareScalars(from, to) ?? 0) > 0)
         throw new BadRequestError(`${where}: from must not be greater than to`);
       sort = { op, value: from, to };
     } else {

@@ -32,6 +32,7 @@ import type { ControlValue } from '../../core/control-codec';
 import type { MigrationState } from '../../core/control';
 import { keyNames, type Migration } from '../../core/migration';
 import { appliedMarkerKey, buildAppliedMarker } from '../../core/progress-marker';
+import { type BackoffSettings, fullJitterDelay } from '../../core/backoff';
 import type { StreamChange } from '../../core/stream-change';
 
 /** Port: the control-table operations the sync handler uses (adapters/control-store.ts). */
@@ -77,7 +78,12 @@ export interface SyncDeps {
   readonly onRecordFailure?: (sequenceNumber: string, reason: string) => void;
   /** Told the summary of every batch (local mode, benchmarks). */
   readonly onBatch?: (summary: SyncBatchSummary) => void;
+  /** Waits between progress-marker write attempts (tests pass a no-op). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** Attempts and backoff of the progress-marker write (a control-table write after the batch). */
+const MARKER_BACKOFF: BackoffSettings = { baseMs: 50, capMs: 500, maxAttempts: 4 };
 
 /** Logger and metrics of the sync Lambda for a migration. */
 export function syncObservability(migrationId: string): { logger: Logger; metrics: Metrics } {
@@ -102,17 +108,60 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
   const metrics = deps.metrics ?? (obs as { metrics: Metrics }).metrics;
   const legacyKeyNames = keyNames(migration.legacyTable.key);
   const stateCacheMs = deps.stateCacheMs ?? 30_000;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let cachedState: { at: number; state: MigrationState | undefined } | undefined;
 
-  async function currentTombstoneTtl(): Promise<number | undefined> {
+  /**
+   * The tombstone TTL for this batch, from STATE (backfill status). Applying records must not depend
+   * on the control table: if STATE cannot be read, the last known state is used, and with none the
+   * tombstones get no TTL, which is always safe (a tombstone that never expires only costs storage;
+   * one that expired too early could let the backfill resurrect a deleted item). The next batch
+   * tries again.
+   */
+  async function currentTombstoneTtl(): Promise<{ ttl: number | undefined; stateReadFailed: boolean }> {
     const t = now();
+    let stateReadFailed = false;
     if (!cachedState || t - cachedState.at > stateCacheMs) {
-      cachedState = { at: t, state: await deps.control.getState() };
+      try {
+        cachedState = { at: t, state: await deps.control.getState() };
+      } catch (err) {
+        stateReadFailed = true;
+        logger.warn('STATE not readable: applying with the last known state (none: tombstones without TTL)', {
+          error: err as Error,
+          lastKnownAt: cachedState?.at,
+        });
+      }
     }
-    const backfill = cachedState.state?.backfill;
-    return backfill
+    const backfill = cachedState?.state?.backfill;
+    const ttl = backfill
       ? tombstoneExpiry(backfill, t, deps.tombstoneMarginMs ?? DEFAULT_TOMBSTONE_MARGIN_MS)
       : undefined;
+    return { ttl, stateReadFailed };
+  }
+
+  /**
+   * Writes the batch's progress marker, retrying a few times. It returns false instead of failing the
+   * invocation when the control table stays unavailable: the records are applied, and failing would
+   * make the event source redeliver them and finally dead-letter good records with no reason. Without
+   * the marker the frontier tracker proves these records applied from the new items' `_dr_seq`
+   * (its item evidence), and failed records are retried by the event source anyway.
+   */
+  async function writeMarker(sk: string, doc: Record<string, ControlValue | undefined>): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.control.putUnversioned(sk, doc);
+        return true;
+      } catch (err) {
+        if (attempt + 1 >= MARKER_BACKOFF.maxAttempts) {
+          logger.error('progress marker not written: the frontier tracker will use item evidence', {
+            marker: sk,
+            error: err as Error,
+          });
+          return false;
+        }
+        await sleep(fullJitterDelay(attempt, MARKER_BACKOFF, Math.random()));
+      }
+    }
   }
 
   return async function syncHandler(event, context) {
@@ -120,7 +169,7 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
     if (records.length === 0) return { batchItemFailures: [] };
     const started = now();
     const seqs = records.map((r) => r.dynamodb?.SequenceNumber ?? '');
-    const tombstoneTtl = await currentTombstoneTtl();
+    const { ttl: tombstoneTtl, stateReadFailed } = await currentTombstoneTtl();
 
     // Convert up front so the whole delivery can be checked for per-item order; a record that does not
     // convert fails alone inside the batch processor below.
@@ -195,9 +244,8 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
 
     const failed = response.batchItemFailures.map((f) => f.itemIdentifier);
     // The marker says which records are durably applied: every write above has been acknowledged.
-    // If writing it fails, the invocation fails and the batch is redelivered (re-applying is a no-op).
     const marker = buildAppliedMarker(seqs, failed, now());
-    await deps.control.putUnversioned(appliedMarkerKey(seqs[0] as string), {
+    const markerWritten = await writeMarker(appliedMarkerKey(seqs[0] as string), {
       ...marker,
       failed: [...marker.failed],
     });
@@ -226,6 +274,8 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
     metrics.addMetric('OrderViolations', MetricUnit.Count, summary.orderViolations);
     metrics.addMetric('ApplyLatency', MetricUnit.Milliseconds, summary.applyLatencyMs);
     metrics.addMetric('RecordAgeMs', MetricUnit.Milliseconds, summary.maxRecordAgeMs);
+    metrics.addMetric('StateReadFailures', MetricUnit.Count, stateReadFailed ? 1 : 0);
+    metrics.addMetric('MarkerWriteFailures', MetricUnit.Count, markerWritten ? 0 : 1);
     metrics.publishStoredMetrics();
     logger.info('batch processed', { ...summary, failed: summary.failed.length });
     deps.onBatch?.(summary);

@@ -20,6 +20,20 @@ export const numberText: fc.Arbitrary<string> = fc
 
 const bytes = fc.uint8Array({ maxLength: 16 }).map((b) => new Uint8Array(b));
 
+/** Names of JavaScript prototype members: DynamoDB stores attributes so named like any other. */
+export const PROTOTYPE_NAMES = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+] as const;
+
+/** Attribute names, prototype member names included (in plain and null-prototype objects). */
+export const attributeName = (maxLength: number): fc.Arbitrary<string> =>
+  fc.oneof(fc.string({ minLength: 1, maxLength }), fc.constantFrom(...PROTOTYPE_NAMES));
+
 /** Any attribute value, nested up to a few levels. */
 export const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: AttributeValue }>((tie) => ({
   value: fc.oneof(
@@ -41,17 +55,9 @@ export const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: A
       })
       .map((bs) => ({ BS: bs.map((b) => new Uint8Array(b)) })),
     fc.array(tie('value'), { maxLength: 4 }).map((L) => ({ L })),
-    fc
-      .dictionary(fc.string({ minLength: 1, maxLength: 6 }), tie('value'), { maxKeys: 4 })
-      .map((M) => ({ M })),
+    fc.dictionary(attributeName(6), tie('value'), { maxKeys: 4 }).map((M) => ({ M })),
   ),
 })).value;
 
 /** Any item. */
-export const item: fc.Arbitrary<Item> = fc.dictionary(
-  fc.string({ minLength: 1, maxLength: 8 }),
-  attributeValue,
-  {
-    maxKeys: 6,
-  },
-);
+export const item: fc.Arbitrary<Item> = fc.dictionary(attributeName(8), attributeValue, { maxKeys: 6 });

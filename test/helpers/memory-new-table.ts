@@ -1,12 +1,19 @@
 /**
- * An in-memory new table that evaluates the apply rule's and backfill's conditions the way DynamoDB
- * does (string comparison of the padded `_dr_seq`, `attribute_not_exists`), returning the stored item
- * on a failed condition like `ReturnValuesOnConditionCheckFailure: ALL_OLD`. For unit and property
- * tests of the rule; integration tests use DynamoDB Local.
+ * An in-memory new table for unit and property tests of the apply rule: it evaluates the condition
+ * each write carries (test/helpers/condition-expression.ts, DynamoDB's semantics), so a wrong rule
+ * fails the tests, and on a failed condition returns the stored item like
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD`. Integration tests use DynamoDB Local.
  */
-import { type NewTableWriterPort, StaleChangeError, type WritePlan } from '../../core/apply-rule';
+import {
+  type ConditionSpec,
+  type NewTableWriterPort,
+  StaleChangeError,
+  type WritePlan,
+  backfillCondition,
+} from '../../core/apply-rule';
 import { BACKFILL_SEQ, type MetadataNames, Source } from '../../core/metadata';
-import { type Item, canonicalItem } from '../../core/values';
+import { type Item, canonicalItem, mergeItems } from '../../core/values';
+import { evaluateCondition } from './condition-expression';
 
 export class MemoryNewTable implements NewTableWriterPort {
   readonly items = new Map<string, Item>();
@@ -30,28 +37,27 @@ export class MemoryNewTable implements NewTableWriterPort {
     this.writes++;
   }
 
-  /** `attribute_not_exists(#seq) OR #seq < :seq` */
+  private holds(key: Item, condition: ConditionSpec): boolean {
+    return evaluateCondition(condition.expression, condition.names, condition.values, this.get(key));
+  }
+
+  /** A conditional put: the plan's own condition decides. */
   async write(plan: WritePlan): Promise<void> {
-    const stored = this.items.get(canonicalItem(plan.key));
-    const storedSeq = this.seqOf(stored);
-    const seqValue = plan.condition.values[':seq'];
-    const incoming = seqValue && 'S' in seqValue ? seqValue.S : undefined;
-    if (plan.condition.expression !== 'attribute_not_exists(#seq) OR #seq < :seq' || incoming === undefined) {
-      throw new Error(`unexpected condition ${plan.condition.expression}`);
-    }
-    if (storedSeq !== undefined && !(storedSeq < incoming)) throw new StaleChangeError(plan.seq, stored);
+    if (!this.holds(plan.key, plan.condition)) throw new StaleChangeError(plan.seq, this.get(plan.key));
     this.store(plan.key, plan.item);
   }
 
-  /** Backfill: `attribute_not_exists(#seq)` with `BACKFILL_SEQ`. Returns whether it wrote. */
+  /** Backfill: a put of `mapped` with `BACKFILL_SEQ` under the backfill's condition. Returns whether it wrote. */
   backfill(key: Item, mapped: Item, ts: number): boolean {
-    if (this.seqOf(this.items.get(canonicalItem(key))) !== undefined) return false;
-    this.store(key, {
-      ...mapped,
-      [this.names.seq]: { S: BACKFILL_SEQ },
-      [this.names.src]: { S: Source.BACKFILL },
-      [this.names.ts]: { N: String(ts) },
-    });
+    if (!this.holds(key, backfillCondition(this.names))) return false;
+    this.store(
+      key,
+      mergeItems(mapped, {
+        [this.names.seq]: { S: BACKFILL_SEQ },
+        [this.names.src]: { S: Source.BACKFILL },
+        [this.names.ts]: { N: String(ts) },
+      }),
+    );
     return true;
   }
 

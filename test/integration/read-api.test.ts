@@ -37,6 +37,9 @@ function handlerFor(
       }),
     ],
     ...over,
+    // Tests that set control state and read at once wait for the control read however slow DynamoDB
+    // Local is (the bounded wait itself is tested in test/unit/control-cache.test.ts).
+    options: { controlWaitMs: 30_000, ...over.options },
   });
 }
 
@@ -559,7 +562,11 @@ describe('Resilience: the new store unavailable', () => {
         },
       ],
       telemetry: NO_TELEMETRY,
-      options: { newTimeoutMs: 100, breaker: { consecutiveFailures: 1000, minCalls: 1000 } },
+      options: {
+        newTimeoutMs: 100,
+        breaker: { consecutiveFailures: 1000, minCalls: 1000 },
+        controlWaitMs: 30_000,
+      },
     });
     await f.setFrontier(Date.now() + 60_000);
 

@@ -25,6 +25,7 @@ describe('Function: startReadApiServer', () => {
           endpoint: testEndpoint(),
         }),
       ],
+      options: { controlWaitMs: 30_000 },
     });
     server = await startReadApiServer({ handler });
   });

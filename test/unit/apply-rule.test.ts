@@ -11,7 +11,7 @@ import {
 } from '../../core/apply-rule';
 import { BACKFILL_SEQ, isTombstone, metadataNames, padSequence, stripMetadata } from '../../core/metadata';
 import { ChangeKind, type StreamChange } from '../../core/stream-change';
-import { type Item, canonicalItem } from '../../core/values';
+import { type Item, canonicalItem, emptyItem, itemFromDynamoJson } from '../../core/values';
 import { usersMigration as m } from '../../examples/users/migration';
 import { item as anyItem } from '../helpers/arbitraries';
 import { MemoryNewTable } from '../helpers/memory-new-table';
@@ -45,6 +45,19 @@ describe('Function: planWrite', () => {
       names: { '#seq': '_dr_seq' },
       values: { ':seq': { S: '0'.repeat(36) + '4200' } },
     });
+  });
+
+  it('refuses a mapping result that lost an attribute named "__proto__" (assigned into a plain object), naming it', () => {
+    // Prepare: the example mapping copies attributes with Object.assign, which assigns "__proto__".
+    const image = itemFromDynamoJson(JSON.parse('{"userId":{"S":"u-1"},"__proto__":{"S":"p"}}'));
+
+    // Act / Assess
+    expect(() => planWrite(change(ChangeKind.MODIFY, key, '9', T0, image), m)).toThrow(
+      UnappliableChangeError,
+    );
+    expect(() => planWrite(change(ChangeKind.MODIFY, key, '9', T0, image), m)).toThrow(
+      /mapItem failed: LostAttributeError: mapItem result: its prototype is not Object\.prototype/,
+    );
   });
 
   it.each([
@@ -201,10 +214,24 @@ describe('Function: applyChange', () => {
   });
 });
 
-/** Attributes of generated legacy images: anything except what the example mapping reserves. */
-const RESERVED = new Set(['userId', 'PK', 'SK', 'profile', 'fullName', 'address', 'displayName']);
+/**
+ * Attributes of generated legacy images: anything except what the example mapping reserves, and
+ * "__proto__", which the example mapping's `Object.assign` loses (planWrite refuses such a result:
+ * see "refuses a mapping result that lost an attribute"). Other prototype member names are kept.
+ */
+const RESERVED = new Set([
+  'userId',
+  'PK',
+  'SK',
+  'profile',
+  'fullName',
+  'address',
+  'displayName',
+  '__proto__',
+]);
 const image = anyItem.map((i): Item => {
-  const out: Record<string, Item[string]> = { ...key };
+  const out = emptyItem();
+  out.userId = key.userId as Item[string];
   for (const [n, v] of Object.entries(i)) if (!RESERVED.has(n) && !n.startsWith('_dr_')) out[n] = v;
   return out;
 });

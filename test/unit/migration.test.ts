@@ -115,6 +115,11 @@ describe('Function: defineMigration', () => {
       'read.defaultConsistency must be one of',
     ],
     [
+      'mode new as the default (it claims no staleness bound)',
+      { read: { defaultConsistency: 'new' } },
+      'read.defaultConsistency cannot be "new"',
+    ],
+    [
       'a cache longer than the budget',
       { read: { stalenessBudgetMs: 500, controlCacheMs: 1000 } },
       'read.controlCacheMs must be smaller',

@@ -91,4 +91,8 @@ describe('Function: classifyDifference', () => {
     ).toBe('missing');
     expect(classifyDifference(DiffClass.MATCH).class).toBe('match');
   });
+
+  it('counts an item new holds but unmapItem refuses as unmappable at once (a mapping defect, not lag)', () => {
+    expect(classifyDifference(DiffClass.UNMAPPABLE)).toEqual({ class: 'unmappable', first: 'unmappable' });
+  });
 });

@@ -3,104 +3,11 @@
  * probes, control-state failures, data errors in new. (DynamoDB Local behaviour is in
  * test/integration/read-api.test.ts.)
  */
-import type { ItemStore } from '../../adapters/item-store';
-import { StoreReadError } from '../../adapters/item-store';
-import {
-  BackfillStatus,
-  type FrontierState,
-  type MigrationState,
-  Phase,
-  initialState,
-} from '../../core/control';
-import { metadataNames } from '../../core/metadata';
-import { type Item, canonicalItem } from '../../core/values';
+import { Phase } from '../../core/control';
+import { canonicalItem, itemFromDynamoJson, mergeItems } from '../../core/values';
 import { usersMigration } from '../../examples/users/migration';
-import type { ControlSource } from '../../lambdas/read/control-cache';
-import { makeReadHandler } from '../../lambdas/read/handler';
-import { getItemEvent } from '../helpers/api-events';
-
-const names = metadataNames('_dr_');
-
-class MemoryStore implements ItemStore {
-  readonly items = new Map<string, Item>();
-  fail = false;
-  delayMs = 0;
-  calls = 0;
-  constructor(
-    readonly tableName: string,
-    private readonly keyNames: readonly string[],
-  ) {}
-  put(item: Item): void {
-    this.items.set(canonicalItem(Object.fromEntries(this.keyNames.map((n) => [n, item[n]])) as Item), item);
-  }
-  async get(key: Item, signal: AbortSignal): Promise<Item | undefined> {
-    this.calls++;
-    if (this.delayMs)
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, this.delayMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          reject(new StoreReadError(this.tableName, false, true, 'aborted'));
-        });
-      });
-    if (this.fail) throw new StoreReadError(this.tableName, false, false, new Error('boom'));
-    return this.items.get(canonicalItem(key));
-  }
-  async query(): Promise<{ items: Item[] }> {
-    return { items: [] };
-  }
-}
-
-function setup(phase: Phase = Phase.NEW_PRIMARY) {
-  let t = 1_000_000;
-  const clock = { now: () => t, advance: (ms: number) => (t += ms) };
-  const legacy = new MemoryStore('legacy', ['userId']);
-  const fresh = new MemoryStore('new', ['PK', 'SK']);
-  let state: MigrationState | undefined = {
-    ...initialState('users', 0, 0),
-    phase,
-    rolloutPercent: 100,
-    backfill: { status: BackfillStatus.COMPLETE },
-  };
-  let controlFails = false;
-  const control: ControlSource = {
-    getState: async () => {
-      if (controlFails) throw new Error('control down');
-      return state;
-    },
-    getFrontier: async (): Promise<FrontierState> => ({
-      migrationId: 'users',
-      frontier: t,
-      computedAt: t,
-      shards: [],
-      version: 1,
-    }),
-  };
-  const legacyItem = { userId: { S: 'u-1' }, fullName: { S: 'Ada' } };
-  legacy.put(legacyItem);
-  fresh.put({ ...usersMigration.mapItem(legacyItem), [names.seq]: { S: '1'.padStart(40, '0') } });
-  const handler = makeReadHandler({
-    targets: [{ migration: usersMigration, legacy, fresh, control }],
-    now: clock.now,
-    random: () => 0.5,
-    options: {
-      hedgeAfterMs: 20,
-      newTimeoutMs: 200,
-      breaker: { consecutiveFailures: 3, openMs: 5_000, probeSuccesses: 2 },
-    },
-  });
-  return {
-    clock,
-    legacy,
-    fresh,
-    handler,
-    setState: (s: Partial<MigrationState>) => (state = { ...(state as MigrationState), ...s }),
-    failControl: (v: boolean) => (controlFails = v),
-  };
-}
-
-const read = (h: ReturnType<typeof setup>['handler'], id = 'u-1') =>
-  h(getItemEvent('users', { userId: { S: id } }));
+import { NO_TELEMETRY, type MismatchEvent } from '../../lambdas/read/telemetry';
+import { names, read, setup } from '../helpers/memory-read';
 
 describe('Function: makeReadHandler (resilience, fake stores)', () => {
   it('answers from legacy when new is slower than the hedge delay', async () => {
@@ -191,6 +98,52 @@ describe('Function: makeReadHandler (resilience, fake stores)', () => {
 
     expect(r.statusCode).toBe(200);
     expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'NEW_FAILED_FALLBACK' });
+  });
+
+  it('counts a new item that unmapItem refuses as its own shadow class, unmappable, instead of dropping the comparison', async () => {
+    // Prepare: SHADOW phase; new holds an item the mapping cannot turn back into the legacy shape.
+    const comparisons: MismatchEvent[] = [];
+    const s = setup(Phase.SHADOW, {
+      telemetry: { ...NO_TELEMETRY, comparison: (e) => comparisons.push(e) },
+    });
+    s.fresh.items.set(canonicalItem({ PK: { S: 'USER#u-1' }, SK: { S: 'PROFILE' } }), {
+      PK: { S: 'bad' },
+      SK: { S: 'PROFILE' },
+      [names.seq]: { S: '2'.padStart(40, '0') },
+    });
+
+    // Act
+    const r = await read(s.handler, 'u-1', { 'x-consistency': 'shadow' });
+    await s.handler.drain();
+
+    // Assess: legacy answered, and the defect is counted (the SHADOW guardrail sees it).
+    expect(r.statusCode).toBe(200);
+    expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'MODE_SHADOW' });
+    expect(comparisons.map((c) => [c.class, c.first])).toEqual([['unmappable', 'unmappable']]);
+    expect(comparisons[0]?.detail).toMatch(/^unmapItem failed: TypeError: expected PK = USER#<userId>/);
+  });
+
+  it('never serves an item without an attribute its unmapItem lost ("__proto__" assigned into a plain object): legacy answers', async () => {
+    // Prepare: both stores hold an item with a "__proto__" attribute; the example's unmapItem copies
+    // attributes with Object.assign, which loses it.
+    const s = setup();
+    const legacyItem = itemFromDynamoJson(JSON.parse('{"userId":{"S":"u-9"},"__proto__":{"S":"p"}}'));
+    s.legacy.put(legacyItem);
+    s.fresh.put(
+      mergeItems(
+        itemFromDynamoJson(JSON.parse('{"PK":{"S":"USER#u-9"},"SK":{"S":"PROFILE"},"__proto__":{"S":"p"}}')),
+        {
+          [names.seq]: { S: '3'.padStart(40, '0') },
+        },
+      ),
+    );
+
+    // Act
+    const r = await read(s.handler, 'u-9');
+
+    // Assess
+    expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'NEW_FAILED_FALLBACK' });
+    expect(r.body).toBe('{"item":{"userId":"u-9","__proto__":"p"}}');
   });
 
   it('answers 503 in FINALIZED when new fails (legacy may be retired), 404 when it holds nothing', async () => {

@@ -8,9 +8,12 @@ import {
   type NewRead,
   type RouteDecision,
   type RouteInput,
+  READ_AFTER_FUTURE_SLACK_MS,
+  READ_AFTER_MIN_MS,
   RouteReason,
   decideRoute,
   hedgedToLegacy,
+  readAfterProblem,
 } from '../../core/routing';
 
 const NOW = 1_700_000_000_000;
@@ -87,7 +90,7 @@ function* allCases(): Generator<Case> {
 }
 
 /**
- * The routing table, written as the DESIGN §5 table reads, one rule per line in priority order. It is
+ * The routing table, written as the table of docs/architecture.md ("Routing") reads, one rule per line in priority order. It is
  * the specification the implementation is checked against for every combination.
  */
 function expectedReason(c: Case): RouteReason {
@@ -186,6 +189,24 @@ describe('Function: decideRoute', () => {
     }
   });
 
+  it('claims a staleness bound in FINALIZED and mode new only when the frontier and the key in new prove it', () => {
+    // Unproven (no frontier; or backfill incomplete and the key not found in new): "unbounded", never 0.
+    const claims: string[] = [];
+    for (const c of cases) {
+      const d = decideRoute(inputOf(c));
+      if (d.route !== 'new' || (c.phase !== Phase.FINALIZED && d.mode !== 'new')) continue;
+      const { frontier } = FRESHNESS[c.freshness];
+      const proven =
+        frontier > 0 &&
+        c.newRead !== 'failed' &&
+        (c.backfillComplete || c.newRead === 'present' || c.newRead === 'tombstone');
+      const expected = proven ? NOW - (frontier - SKEW) + CACHE_AGE : null;
+      if (d.stalenessBoundMs !== expected)
+        claims.push(`${JSON.stringify(c)} → ${d.stalenessBoundMs}, expected ${expected}`);
+    }
+    expect(claims.slice(0, 5)).toEqual([]);
+  });
+
   it('never touches new when the breaker is open or in LEGACY_ONLY (except FINALIZED, where new is all there is)', () => {
     for (const c of cases) {
       const d = decideRoute(inputOf(c));
@@ -269,7 +290,7 @@ describe('Function: decideRoute', () => {
     });
   });
 
-  it('serves mode new with no freshness check when the migration makes it the default, and falls back when new fails', () => {
+  it('serves mode new (a default defineMigration refuses; decideRoute stays honest) with no freshness check and no unproven bound, and falls back when new fails', () => {
     const base = {
       ...inputOf({
         phase: Phase.NEW_PRIMARY,
@@ -283,8 +304,20 @@ describe('Function: decideRoute', () => {
       }),
       migrationDefault: ConsistencyMode.NEW,
     };
-    expect(decideRoute(base)).toMatchObject({ route: 'new', reason: 'MODE_NEW', hedge: true });
-    expect(decideRoute({ ...base, frontier: 0 })).toMatchObject({ route: 'new', stalenessBoundMs: null });
+    expect(decideRoute(base)).toMatchObject({
+      route: 'new',
+      reason: 'MODE_NEW',
+      hedge: true,
+      stalenessBoundMs: null,
+    });
+    expect(decideRoute({ ...base, newRead: 'present' })).toMatchObject({
+      route: 'new',
+      stalenessBoundMs: BUDGET + 1,
+    });
+    expect(decideRoute({ ...base, newRead: 'present', frontier: 0 })).toMatchObject({
+      route: 'new',
+      stalenessBoundMs: null,
+    });
     expect(decideRoute({ ...base, newRead: 'failed' })).toMatchObject({
       route: 'legacy',
       reason: 'NEW_FAILED_FALLBACK',
@@ -493,5 +526,27 @@ describe('Function: cohortBucket', () => {
        7172,
      ]
     `);
+  });
+});
+
+describe('Function: readAfterProblem', () => {
+  it.each<[string, number, RegExp | undefined]>([
+    ['a minute ago', NOW - 60_000, undefined],
+    ['now', NOW, undefined],
+    ['the far edge: now + skew + slack', NOW + SKEW + READ_AFTER_FUTURE_SLACK_MS, undefined],
+    [
+      '1 ms past the far edge',
+      NOW + SKEW + READ_AFTER_FUTURE_SLACK_MS + 1,
+      /2001 ms after this server's clock/,
+    ],
+    ['2000-01-01', READ_AFTER_MIN_MS, undefined],
+    ['1 ms before 2000', READ_AFTER_MIN_MS - 1, /before 2000-01-01; it looks like epoch seconds/],
+    ['now in epoch seconds', NOW / 1000, /as epoch seconds it would be 2023-11-14T22:13:20.000Z/],
+    ['zero', 0, /before 2000-01-01/],
+    ['NaN', Number.NaN, /is not a time/],
+  ])('%s → %p', (_name, value, expected) => {
+    const problem = readAfterProblem(value, NOW, SKEW);
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatch(expected);
   });
 });

@@ -184,6 +184,40 @@ describe('Class: StreamPoller', () => {
     expect(await p.deadLetters.replay(async () => undefined)).toEqual({ replayed: 1, remaining: 0 });
   });
 
+  it('dead-letters a record whose image lost a value (as the SDK delivers a "__proto__" attribute) alone, with the reason, and moves on in order', async () => {
+    // Prepare: record 2's image has an own "__proto__" whose value is undefined.
+    const lost = rec(2);
+    Object.defineProperty(lost.dynamodb?.NewImage, '__proto__', {
+      value: undefined,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    const calls: number[][] = [];
+    const p = poller(
+      [{ info: { shardId: 's' }, records: [rec(1), lost, rec(3), rec(4)], closed: false }],
+      async (e) => {
+        calls.push(seqs(e));
+      },
+      { batchSize: 10 },
+    );
+
+    // Act
+    await p.start();
+    try {
+      await p.drain(5000);
+    } finally {
+      await p.stop();
+    }
+
+    // Assess
+    expect(calls).toEqual([[1], [3, 4]]);
+    expect(p.deadLetters.sequenceNumbers()).toEqual(['2']);
+    expect(p.deadLetters.entries[0]).toMatchObject({ condition: 'RecordNotConvertible', attempts: 0 });
+    expect(p.deadLetters.entries[0]?.reason).toMatch(/LostAttributeError: NewImage\.__proto__: has no value/);
+    expect(p.stats.pollerErrors).toBe(0);
+  });
+
   it('registers as CDC consumer from TRIM_HORIZON while running and as Disabled after stop', async () => {
     const docs: Array<Record<string, unknown>> = [];
     const p = poller([{ info: { shardId: 's' }, records: [], closed: false }], async () => undefined, {

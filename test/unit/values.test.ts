@@ -1,13 +1,21 @@
 import fc from 'fast-check';
+import { plainJsonItem } from '../../core/plain-json';
 import {
   InvalidValueError,
+  LostAttributeError,
+  MAX_NESTING_LEVELS,
+  type AttributeValue,
+  type Item,
   assertItem,
   canonical,
   canonicalItem,
+  findLostAttribute,
   itemFromDynamoJson,
   itemToDynamoJson,
   itemsEqual,
   normalizeNumber,
+  omitPrefixed,
+  pick,
   valuesEqual,
 } from '../../core/values';
 import { FIDELITY_ATTRIBUTES } from '../../local/fidelity-corpus';
@@ -128,4 +136,106 @@ describe('Function: assertItem', () => {
   it('accepts the fidelity corpus', () => {
     expect(assertItem(FIDELITY_ATTRIBUTES)).toBe(FIDELITY_ATTRIBUTES);
   });
+});
+
+describe('Attribute names that are JavaScript prototype members', () => {
+  const text =
+    '{"__proto__":{"S":"p"},"constructor":{"N":"1"},"toString":{"M":{"__proto__":{"S":"inner"}}},"hasOwnProperty":{"L":[{"M":{"__proto__":{"NULL":true}}}]}}';
+
+  it('decodes them into prototype-free containers, exactly', () => {
+    // Act
+    const i = itemFromDynamoJson(JSON.parse(text));
+
+    // Assess
+    expect(Object.getPrototypeOf(i)).toBeNull();
+    expect(Object.keys(i)).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
+    expect(i['__proto__']).toEqual({ S: 'p' });
+    const inner = (i['toString'] as unknown as { M: Item }).M;
+    expect(Object.getPrototypeOf(inner)).toBeNull();
+    expect(Object.keys(inner)).toEqual(['__proto__']);
+    expect(JSON.stringify(itemToDynamoJson(i))).toBe(text);
+    expect(canonicalItem(i)).toContain('"__proto__":S"p"');
+    expect(plainJsonItem(i)).toBe(
+      '{"__proto__":"p","constructor":1,"toString":{"__proto__":"inner"},"hasOwnProperty":[{"__proto__":null}]}',
+    );
+  });
+
+  it('keeps them through pick and omitPrefixed, and never picks an inherited member', () => {
+    const i = itemFromDynamoJson(JSON.parse(text));
+    expect(Object.keys(pick(i, ['__proto__', 'valueOf', 'constructor']))).toEqual([
+      '__proto__',
+      'constructor',
+    ]);
+    expect(pick({ a: { S: 'x' } }, ['toString', 'a'])).toEqual({ a: { S: 'x' } });
+    expect(Object.keys(omitPrefixed(i, 'to'))).toEqual(['__proto__', 'constructor', 'hasOwnProperty']);
+  });
+
+  it('refuses an item whose "__proto__" attribute was assigned into a plain object (the value became its prototype)', () => {
+    // Prepare: what `out[name] = value` does for name "__proto__" on a plain object.
+    const lost: Record<string, AttributeValue> = { id: { S: 'a' } };
+    lost['__proto__'] = { S: 'p' };
+
+    // Act / Assess
+    expect(() => assertItem(lost, 'mapItem result')).toThrow(LostAttributeError);
+    expect(() => assertItem(lost, 'mapItem result')).toThrow(
+      /mapItem result: its prototype is not Object\.prototype: an attribute named "__proto__" was assigned/,
+    );
+  });
+
+  it('refuses an attribute whose value is undefined (lost on the way in), naming it', () => {
+    const i: Record<string, AttributeValue> = { id: { S: 'a' } };
+    Object.defineProperty(i, '__proto__', {
+      value: undefined,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    expect(() => assertItem(i)).toThrow(LostAttributeError);
+    expect(() => assertItem(i)).toThrow(/\$\.__proto__: has no value/);
+  });
+
+  it('findLostAttribute names the first lost value or replaced prototype, nested ones included, and nothing else', () => {
+    const good = itemFromDynamoJson(JSON.parse(text));
+    const nested: Record<string, AttributeValue> = {};
+    nested['__proto__'] = { S: 'p' };
+    const undefinedInList = { a: { L: [{ S: 'x' }, undefined] } } as unknown as Item;
+    expect(findLostAttribute(good)).toBeUndefined();
+    expect(findLostAttribute({ m: { M: nested } })?.message).toMatch(/^\$\.m\.M: its prototype/);
+    expect(findLostAttribute(undefinedInList, 'legacy item')?.message).toMatch(
+      /^legacy item\.a\.L\[1\]: has no value/,
+    );
+  });
+
+  it('round-trips any item, prototype member names included, through DynamoDB JSON text (property)', () => {
+    fc.assert(
+      fc.property(item, (i) => {
+        const text = JSON.stringify(itemToDynamoJson(i));
+        const back = itemFromDynamoJson(JSON.parse(text));
+        expect(Object.keys(back)).toEqual(Object.keys(i));
+        expect(JSON.stringify(itemToDynamoJson(back))).toBe(text);
+        expect(canonicalItem(back)).toBe(canonicalItem(i));
+      }),
+    );
+  });
+});
+
+describe('Nesting depth', () => {
+  const nested = (containers: number): unknown => {
+    let v: unknown = { S: 'leaf' };
+    for (let n = 0; n < containers; n++) v = n % 2 ? { L: [v] } : { M: { a: v } };
+    return { v };
+  };
+
+  it(`accepts ${MAX_NESTING_LEVELS} levels (the item and ${MAX_NESTING_LEVELS - 1} nested maps or lists), as DynamoDB does`, () => {
+    expect(() => itemFromDynamoJson(nested(MAX_NESTING_LEVELS - 1))).not.toThrow();
+    expect(() => assertItem(itemFromDynamoJson(nested(MAX_NESTING_LEVELS - 1)))).not.toThrow();
+  });
+
+  it.each([MAX_NESTING_LEVELS, 40_000])(
+    'refuses %i nested containers with a named error, not a stack overflow',
+    (n) => {
+      expect(() => itemFromDynamoJson(nested(n))).toThrow(InvalidValueError);
+      expect(() => itemFromDynamoJson(nested(n))).toThrow(/nested deeper than DynamoDB's 32 levels/);
+    },
+  );
 });
