@@ -1,6 +1,6 @@
 /**
  * The control table adapter: typed reads and optimistically locked writes of control items
- * (DESIGN §3). Every change to STATE writes an AUDIT item in the same transaction.
+ * (docs/design.md §3). Every change to STATE writes an AUDIT item in the same transaction.
  */
 import {
   ConditionalCheckFailedException,
@@ -153,7 +153,7 @@ export class ControlStore {
 
   /**
    * Changes STATE from `current` (as read, with its version; undefined if absent) to `next`, and
-   * writes the audit record in the same transaction (DESIGN §4.6).
+   * writes the audit record in the same transaction (docs/design.md §4.6).
    *
    * @throws ControlConflictError if STATE changed since it was read
    */

@@ -62,7 +62,7 @@ export async function createTable(
   return streamArn ? { streamArn } : {};
 }
 
-/** The key schema of a control table: `pk` and `sk`, both strings (DESIGN §3). */
+/** The key schema of a control table: `pk` and `sk`, both strings (docs/design.md §3). */
 export const CONTROL_TABLE_KEY: KeySchema = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },

@@ -1,5 +1,5 @@
 /**
- * Deterministic cohorts for rollout (DESIGN §5): a stable hash of (salt, routing key) into 10,000
+ * Deterministic cohorts for rollout (docs/design.md §5): a stable hash of (salt, routing key) into 10,000
  * buckets. The same key always lands in the same bucket for a given salt, so a key's route only
  * changes when the rollout percentage (or the salt) does, and raising the percentage only ever adds
  * keys to the cohort (bucket < threshold is monotone in the threshold).

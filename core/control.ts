@@ -1,11 +1,11 @@
 /**
- * The control table's data model (DESIGN §3): keys, phases and the shapes of the control items.
+ * The control table's data model (docs/design.md §3): keys, phases and the shapes of the control items.
  * Control items hold only the system's own values (safe integers, strings, booleans), encoded by
  * `control-codec.ts`; user data never goes here except as DynamoDB JSON (e.g. sample keys).
  */
 import type { ForeignItems } from './backfill-foreign';
 
-/** Migration phases in forward order (DESIGN §5). */
+/** Migration phases in forward order (docs/design.md §5). */
 export const Phase = {
   LEGACY_ONLY: 'LEGACY_ONLY',
   BACKFILLING: 'BACKFILLING',

@@ -1,5 +1,5 @@
 /**
- * Frontier math (DESIGN §4.4): from what the tracker knows about each shard of the legacy stream —
+ * Frontier math (docs/design.md §4.4): from what the tracker knows about each shard of the legacy stream —
  * the records it has read, which of them are known applied, when it last read a shard to its tip,
  * and the shard lineage — compute the time `F` such that every legacy write created before `F` is
  * applied to the new table. Pure: the caller supplies every time (no clock here).

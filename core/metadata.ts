@@ -1,5 +1,5 @@
 /**
- * Migration metadata on new-table items (DESIGN §3). Names are derived from the migration's prefix.
+ * Migration metadata on new-table items (docs/design.md §3). Names are derived from the migration's prefix.
  */
 import { type AttributeValue, type Item, omitPrefixed } from './values';
 

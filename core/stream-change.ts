@@ -20,7 +20,7 @@ export interface StreamChange {
   readonly sequenceNumber: string;
   /**
    * `ApproximateCreationDateTime` in epoch milliseconds. AWS rounds it to the second and DynamoDB
-   * Local truncates it to the minute, so nothing orders by it (DESIGN §4.4); it is metadata, the
+   * Local truncates it to the minute, so nothing orders by it (docs/design.md §4.4); it is metadata, the
    * record-age metric and evidence for the order-violation check.
    */
   readonly approximateCreationTime: number;

@@ -1,6 +1,6 @@
 /**
  * Waivers: an operator's audited decision that a dead-lettered stream record will never be applied and
- * must stop holding the frontier back (DESIGN §4.4). Control item `WAIVER#<padded seq>`.
+ * must stop holding the frontier back (docs/design.md §4.4). Control item `WAIVER#<padded seq>`.
  */
 import { padSequence } from './metadata';
 

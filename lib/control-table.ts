@@ -1,5 +1,5 @@
 /**
- * The control table: one per stack, shared by every migration in it (DESIGN §3). It holds each
+ * The control table: one per stack, shared by every migration in it (docs/design.md §3). It holds each
  * migration's phase, frontier, checkpoints, verification reports and audit log under
  * `pk = MIGRATION#<id>`.
  */

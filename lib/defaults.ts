@@ -9,7 +9,7 @@ import { metadataNames } from '../core/metadata';
 import type { KeyAttribute, KeySchema, Migration } from '../core/migration';
 
 /**
- * Key attribute names of the control table (DESIGN §3: `pk` = `MIGRATION#<id>`, `sk` = `STATE`, ...).
+ * Key attribute names of the control table (docs/design.md §3: `pk` = `MIGRATION#<id>`, `sk` = `STATE`, ...).
  * They must equal `CONTROL_TABLE_KEY` in `adapters/tables.ts` (local mode); `test/cdk` checks that.
  * They are repeated here rather than imported because `lib/` does not import modules that load the SDK.
  */
@@ -68,7 +68,7 @@ export function newTableIdentityProps(
   return {
     tableName: migration.newTable.tableName,
     ...cdkKeyProps(migration.newTable.key),
-    // Tombstones carry `<prefix>ttl` once backfill has completed plus a margin (DESIGN §3).
+    // Tombstones carry `<prefix>ttl` once backfill has completed plus a margin (docs/design.md §3).
     timeToLiveAttribute: metadataNames(migration.metadataPrefix).ttl,
   };
 }
@@ -104,7 +104,7 @@ export function exampleLegacyTableProps(migration: Migration): dynamodb.TablePro
  *
  * Runtime: Node.js 24, the current LTS line with the longest Lambda support window. `nodejs20.x` is
  * deprecated on Lambda (since 2026-04-30; creation is being disabled), so deploying on it would soon
- * fail. The code is developed and tested on Node 20 (TOOLCHAIN.md), so the bundle targets node20:
+ * fail. The code is developed and tested on Node 20, so the bundle targets node20:
  * esbuild emits nothing newer than Node 20 understands, and Node 24 runs it unchanged. The bundled
  * SDK versions declare `node >= 20`.
  */

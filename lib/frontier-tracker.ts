@@ -1,5 +1,5 @@
 /**
- * `FrontierTracking`: the frontier tracker Lambda of one migration (DESIGN §4.4), invoked every minute
+ * `FrontierTracking`: the frontier tracker Lambda of one migration (docs/design.md §4.4), invoked every minute
  * by EventBridge and looping inside for about a minute, with least-privilege access and alarms on the
  * frontier's lag and on violated assumptions.
  */

@@ -1,5 +1,5 @@
 /**
- * `ReadApi`: the dual-read API of one migration (DESIGN §1, §5): an API Gateway REST API with IAM
+ * `ReadApi`: the dual-read API of one migration (docs/design.md §1, §5): an API Gateway REST API with IAM
  * authorization in front of the read Lambda (lambdas/read), which routes every read between the
  * legacy and the new table. Least-privilege access, access logs, execution logs, and alarms on server
  * errors and latency.

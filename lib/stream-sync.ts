@@ -1,5 +1,5 @@
 /**
- * `StreamSync`: the CDC path of one migration (DESIGN §1, §4.2) — the sync Lambda fed by the legacy
+ * `StreamSync`: the CDC path of one migration (docs/design.md §1, §4.2) — the sync Lambda fed by the legacy
  * table's stream from TRIM_HORIZON, failing per record (partial batch responses), bisecting, retrying a
  * bounded number of times and then sending the batch's description to an encrypted SQS dead-letter
  * queue; least-privilege access and alarms on the queue's depth, the iterator age and order

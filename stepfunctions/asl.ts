@@ -1,7 +1,7 @@
 /**
  * A typed subset of the Amazon States Language (JSONPath flavour) for this project's definitions,
  * plus the helpers both runners share. The subset is what `aws-local-stepfunctions` 3.0.0 runs
- * faithfully (TOOLCHAIN.md): no JSONata, no `Assign`, no falsy Pass `Result`, no
+ * faithfully (docs/architecture.md, "Where the local interpreter differs"): no JSONata, no `Assign`, no falsy Pass `Result`, no
  * `$$.State.RetryCount`. `ProcessorConfig` (Distributed Map) is allowed: AWS honours it, the local
  * interpreter runs the Map inline.
  */

@@ -1,5 +1,5 @@
 /**
- * The frontier tracker Lambda (DESIGN §4.4): EventBridge invokes it every minute and it loops inside
+ * The frontier tracker Lambda (docs/design.md §4.4): EventBridge invokes it every minute and it loops inside
  * for about a minute, one tracker step every few seconds, so `F` is fresh to seconds while one
  * invocation at a time (reserved concurrency 1) is the only publisher. Thin: the tracker is
  * core/frontier-tracker.ts, its I/O adapters/streams-reader.ts and adapters/frontier-store.ts.
