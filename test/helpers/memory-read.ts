@@ -13,6 +13,7 @@ import {
   initialState,
 } from '../../core/control';
 import { metadataNames } from '../../core/metadata';
+import type { Migration } from '../../core/migration';
 import { type Item, canonicalItem } from '../../core/values';
 import { usersMigration } from '../../examples/users/migration';
 import type { ControlSource } from '../../lambdas/read/control-cache';
@@ -55,8 +56,15 @@ export class MemoryStore implements ItemStore {
 
 export function setup(
   phase: Phase = Phase.NEW_PRIMARY,
-  extra: { options?: Partial<ReadOptions>; telemetry?: ReadTelemetry; startMs?: number } = {},
+  extra: {
+    options?: Partial<ReadOptions>;
+    telemetry?: ReadTelemetry;
+    startMs?: number;
+    /** The migration under test (the example by default). */
+    migration?: Migration;
+  } = {},
 ) {
+  const migration = extra.migration ?? usersMigration;
   let t = extra.startMs ?? 1_000_000;
   const clock = { now: () => t, advance: (ms: number) => (t += ms) };
   const legacy = new MemoryStore('legacy', ['userId']);
@@ -88,9 +96,9 @@ export function setup(
   };
   const legacyItem = { userId: { S: 'u-1' }, fullName: { S: 'Ada' } };
   legacy.put(legacyItem);
-  fresh.put({ ...usersMigration.mapItem(legacyItem), [names.seq]: { S: '1'.padStart(40, '0') } });
+  fresh.put({ ...migration.mapItem(legacyItem), [names.seq]: { S: '1'.padStart(40, '0') } });
   const handler = makeReadHandler({
-    targets: [{ migration: usersMigration, legacy, fresh, control }],
+    targets: [{ migration, legacy, fresh, control }],
     now: clock.now,
     random: () => 0.5,
     ...(extra.telemetry ? { telemetry: extra.telemetry } : {}),

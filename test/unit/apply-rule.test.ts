@@ -9,6 +9,7 @@ import {
   planWrite,
   tombstoneExpiry,
 } from '../../core/apply-rule';
+import type { Migration } from '../../core/migration';
 import { BACKFILL_SEQ, isTombstone, metadataNames, padSequence, stripMetadata } from '../../core/metadata';
 import { ChangeKind, type StreamChange } from '../../core/stream-change';
 import { type Item, canonicalItem, emptyItem, itemFromDynamoJson } from '../../core/values';
@@ -48,16 +49,27 @@ describe('Function: planWrite', () => {
   });
 
   it('refuses a mapping result that lost an attribute named "__proto__" (assigned into a plain object), naming it', () => {
-    // Prepare: the example mapping copies attributes with Object.assign, which assigns "__proto__".
+    // Prepare: a mapping that copies attributes with Object.assign, which assigns "__proto__" (sets the
+    // prototype) instead of copying it as an attribute.
+    const lossy: Migration = { ...m, mapItem: (legacy) => Object.assign({}, m.mapItem(legacy)) };
     const image = itemFromDynamoJson(JSON.parse('{"userId":{"S":"u-1"},"__proto__":{"S":"p"}}'));
 
     // Act / Assess
-    expect(() => planWrite(change(ChangeKind.MODIFY, key, '9', T0, image), m)).toThrow(
+    expect(() => planWrite(change(ChangeKind.MODIFY, key, '9', T0, image), lossy)).toThrow(
       UnappliableChangeError,
     );
-    expect(() => planWrite(change(ChangeKind.MODIFY, key, '9', T0, image), m)).toThrow(
+    expect(() => planWrite(change(ChangeKind.MODIFY, key, '9', T0, image), lossy)).toThrow(
       /mapItem failed: LostAttributeError: mapItem result: its prototype is not Object\.prototype/,
     );
+  });
+
+  it('carries an attribute named "__proto__" through the example mapping as an attribute', () => {
+    const image = itemFromDynamoJson(JSON.parse('{"userId":{"S":"u-1"},"__proto__":{"S":"p"}}'));
+
+    const plan = planWrite(change(ChangeKind.MODIFY, key, '9', T0, image), m);
+
+    expect(Object.hasOwn(plan.item, '__proto__')).toBe(true);
+    expect(plan.item['__proto__']).toEqual({ S: 'p' });
   });
 
   it.each([

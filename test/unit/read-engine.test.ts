@@ -5,6 +5,7 @@
  */
 import { Phase } from '../../core/control';
 import { canonicalItem, itemFromDynamoJson, mergeItems } from '../../core/values';
+import type { Migration } from '../../core/migration';
 import { usersMigration } from '../../examples/users/migration';
 import { NO_TELEMETRY, type MismatchEvent } from '../../lambdas/read/telemetry';
 import { names, read, setup } from '../helpers/memory-read';
@@ -120,13 +121,19 @@ describe('Function: makeReadHandler (resilience, fake stores)', () => {
     expect(r.statusCode).toBe(200);
     expect(r.headers).toMatchObject({ 'x-served-by': 'legacy', 'x-route-reason': 'MODE_SHADOW' });
     expect(comparisons.map((c) => [c.class, c.first])).toEqual([['unmappable', 'unmappable']]);
-    expect(comparisons[0]?.detail).toMatch(/^unmapItem failed: TypeError: expected PK = USER#<userId>/);
+    expect(comparisons[0]?.detail).toMatch(
+      /^unmapItem failed: TypeError: new item has no PK = USER#<userId>/,
+    );
   });
 
   it('never serves an item without an attribute its unmapItem lost ("__proto__" assigned into a plain object): legacy answers', async () => {
-    // Prepare: both stores hold an item with a "__proto__" attribute; the example's unmapItem copies
-    // attributes with Object.assign, which loses it.
-    const s = setup();
+    // Prepare: both stores hold an item with a "__proto__" attribute; this mapping's unmapItem copies
+    // attributes with Object.assign, which assigns "__proto__" (sets the prototype) and so loses it.
+    const lossy: Migration = {
+      ...usersMigration,
+      unmapItem: (item) => Object.assign({}, usersMigration.unmapItem(item)),
+    };
+    const s = setup(Phase.NEW_PRIMARY, { migration: lossy });
     const legacyItem = itemFromDynamoJson(JSON.parse('{"userId":{"S":"u-9"},"__proto__":{"S":"p"}}'));
     s.legacy.put(legacyItem);
     s.fresh.put(
