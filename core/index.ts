@@ -6,6 +6,7 @@ export * from './migration';
 export * from './values';
 export * from './stream-change';
 export * from './stream-dead-letter';
+export * from './dead-letter-replay';
 export * from './apply-rule';
 export * from './backfill-checkpoint';
 export * from './backfill-errors';
