@@ -241,4 +241,39 @@ describe('Integration: replaying CDC dead letters from the stream', () => {
     expect(localAfter.reports.every((r) => r.complete && r.applied === 0)).toBe(true);
     expect(cdc.deadLetters.depth).toBe(0);
   });
+
+  it('shows why touching the legacy item was no replay: a write that changes nothing emits no stream record', async () => {
+    // Prepare
+    const table = uniqueName('rp-touch');
+    const { streamArn } = await createTable(client, table, usersMigration.legacyTable.key, { stream: true });
+    const reader = new StreamShardReader(streams, streamArn as string);
+    const item = { userId: { S: 'h-1' }, v: { N: '1' } };
+    const put = (i: Item) => client.send(new PutItemCommand({ TableName: table, Item: toSdkItem(i) }));
+    const recordsOf = async () => {
+      const out: string[] = [];
+      for (const shard of await reader.listShards()) {
+        let it = await reader.iterator(shard.shardId);
+        while (it) {
+          const page = await reader.read(it);
+          out.push(...page.records.map((r) => `${r.eventName} ${r.dynamodb?.Keys?.userId?.S}`));
+          if (page.records.length === 0) break;
+          it = page.nextIterator;
+        }
+      }
+      return out;
+    };
+
+    // Act: the write, the "touch" (the same item again), then a sentinel write to wait for
+    await put(item);
+    await put(item);
+    await put({ userId: { S: 'sentinel' } });
+    let seen: string[] = [];
+    await waitUntil('the sentinel record in the stream', async () => {
+      seen = await recordsOf();
+      return seen.includes('INSERT sentinel');
+    });
+
+    // Assess: one record for h-1; the touch produced none that could supersede a dead-lettered one
+    expect(seen).toEqual(['INSERT h-1', 'INSERT sentinel']);
+  });
 });
