@@ -7,6 +7,7 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBStreamsClient,
+  ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
   TrimmedDataAccessException,
@@ -218,5 +219,34 @@ describe('Function: replayDeadLetter (faked AWS APIs)', () => {
     // One progress marker for the replayed batch, as the pipeline writes it.
     const markers = puts.filter((p) => p.TableName === 'control');
     expect(markers.map((p) => p.Item?.sk)).toEqual([{ S: `APPLIED#${START.padStart(40, '0')}` }]);
+  });
+
+  it('reopens an expired iterator after the last record read and reads the rest of the range', async () => {
+    // Prepare: the iterator expires after the first page (15 minutes in AWS)
+    streamsMock
+      .on(GetShardIteratorCommand, { ShardIteratorType: 'AT_SEQUENCE_NUMBER' })
+      .resolves({ ShardIterator: 'it-1' })
+      .on(GetShardIteratorCommand, { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' })
+      .resolves({ ShardIterator: 'it-5' });
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: 'it-1' })
+      .resolves({ Records: [rec(START)], NextShardIterator: 'it-2' })
+      .on(GetRecordsCommand, { ShardIterator: 'it-2' })
+      .rejects(new ExpiredIteratorException({ message: 'Iterator expired', $metadata: {} }))
+      .on(GetRecordsCommand, { ShardIterator: 'it-5' })
+      .resolves({ Records: [rec('800000000003126276363'), rec(END)], NextShardIterator: 'it-6' });
+    dynamoMock.on(GetItemCommand).resolves({});
+    dynamoMock.on(PutItemCommand).resolves({});
+
+    // Act
+    const report = await replay(message());
+
+    // Assess
+    expect(streamsMock.commandCalls(GetShardIteratorCommand)[1]?.args[0].input).toMatchObject({
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      SequenceNumber: START,
+    });
+    expect(report.records.map((r) => r.sequenceNumber)).toEqual([START, '800000000003126276363', END]);
+    expect(report.complete).toBe(true);
   });
 });
