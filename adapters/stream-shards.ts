@@ -1,9 +1,10 @@
 /**
  * The one module that talks to the DynamoDB Streams API (`@aws-sdk/client-dynamodb-streams`): the
  * client factory, DescribeStream with pagination and lineage, GetShardIterator (TRIM_HORIZON /
- * AFTER_SEQUENCE_NUMBER in the API's sequence-number form), GetRecords. The local event source
- * (local/stream-poller.ts) uses `StreamShardReader` directly; the frontier tracker's `StreamsPort`
- * (adapters/streams-reader.ts) is a thin layer over it.
+ * AFTER_SEQUENCE_NUMBER / AT_SEQUENCE_NUMBER in the API's sequence-number form), GetRecords. The local
+ * event source (local/stream-poller.ts) and the dead-letter replay (adapters/stream-range.ts) use
+ * `StreamShardReader` directly; the frontier tracker's `StreamsPort` (adapters/streams-reader.ts) is a
+ * thin layer over it.
  */
 import {
   DescribeStreamCommand,
@@ -11,6 +12,7 @@ import {
   ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  ResourceNotFoundException,
   TrimmedDataAccessException,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
@@ -35,8 +37,13 @@ export interface RecordsPage {
 /**
  * `ExpiredIteratorException`: the iterator expired (15 minutes in AWS); open a new one after the last
  * processed record. `TrimmedDataAccessException`: the records asked for are past the 24 h retention.
+ * `ResourceNotFoundException`: the stream or shard does not exist (any more: a closed shard is deleted
+ * 24 h after it closed).
  */
-export { ExpiredIteratorException, TrimmedDataAccessException };
+export { ExpiredIteratorException, ResourceNotFoundException, TrimmedDataAccessException };
+
+/** The Streams client, for modules that take one without importing the SDK. */
+export type StreamsClient = DynamoDBStreamsClient;
 
 /** Builds a DynamoDB Streams client for an endpoint (DynamoDB Local serves streams on the same port). */
 export function makeStreamsClient(where: DynamoEndpoint = {}): DynamoDBStreamsClient {
@@ -114,6 +121,22 @@ export class StreamShardReader {
               ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
               SequenceNumber: apiSequenceNumber(afterSequenceNumber),
             }),
+      }),
+    );
+    return out.ShardIterator;
+  }
+
+  /**
+   * An iterator AT `sequenceNumber` (the record itself is the first one read): how a dead-lettered range
+   * is read again from its first record.
+   */
+  async iteratorAt(shardId: string, sequenceNumber: string): Promise<string | undefined> {
+    const out = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shardId,
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+        SequenceNumber: apiSequenceNumber(sequenceNumber),
       }),
     );
     return out.ShardIterator;

@@ -5,6 +5,8 @@ export * from './metadata';
 export * from './migration';
 export * from './values';
 export * from './stream-change';
+export * from './stream-dead-letter';
+export * from './dead-letter-replay';
 export * from './apply-rule';
 export * from './backfill-checkpoint';
 export * from './backfill-errors';

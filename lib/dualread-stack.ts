@@ -92,6 +92,12 @@ export class DualReadStack extends Stack {
         value: construct.newTableInterface.tableName,
         description: `Migration "${migration.id}": new table`,
       });
+      if (construct.streamSync) {
+        new CfnOutput(this, `${prefix}DeadLetterQueueUrl`, {
+          value: construct.streamSync.deadLetterQueue.queueUrl,
+          description: `Migration "${migration.id}": CDC dead-letter queue, one message per batch the sync Lambda gave up on (replay: docs/runbook.md "CDC dead letters")`,
+        });
+      }
       if (construct.backfill) {
         new CfnOutput(this, `${prefix}BackfillStateMachineArn`, {
           value: construct.backfill.stateMachine.stateMachineArn,

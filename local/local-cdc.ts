@@ -1,11 +1,13 @@
 /**
  * Local CDC in one call: the real sync handler (`makeSyncHandler`) over DynamoDB Local, fed by the
- * local event source (`StreamPoller`) with a local dead-letter queue. Used by integration tests,
- * benchmarks and local mode; nothing calls the apply logic by a shortcut.
+ * local event source (`StreamPoller`) with a local dead-letter queue, whose messages are replayed by the
+ * deployed path (`replayDeadLetter`). Used by integration tests, benchmarks and local mode; nothing calls
+ * the apply logic by a shortcut.
  */
 import { ControlStore } from '../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../adapters/dynamodb';
 import { StreamShardReader, makeStreamsClient } from '../adapters/stream-shards';
+import type { ReplayReport } from '../core/dead-letter-replay';
 import type { Migration } from '../core/migration';
 import { buildSyncDeps } from '../lambdas/sync/deps';
 import {
@@ -14,7 +16,15 @@ import {
   type SyncHandler,
   makeSyncHandler,
 } from '../lambdas/sync/handler';
-import { LocalDeadLetterQueue, StreamPoller, type StreamPollerOptions } from './stream-poller';
+import { replayDeadLetter } from '../lambdas/sync/replay';
+import {
+  type LocalDeadLetter,
+  LocalDeadLetterQueue,
+  StreamPoller,
+  type StreamPollerOptions,
+  deadLetterMessage,
+  repairEmptyMaps,
+} from './stream-poller';
 
 /** Options of `startLocalCdc`. */
 export interface LocalCdcOptions {
@@ -40,6 +50,14 @@ export interface LocalCdc {
   readonly deadLetters: LocalDeadLetterQueue;
   /** Batch summaries the handler reported, in order. */
   readonly batches: SyncBatchSummary[];
+  /**
+   * Replays the dead-letter queue's messages (or those `select` picks) as an operator replays the SQS
+   * queue: each entry's range is read again from the stream and applied through the sync handler
+   * (`replayDeadLetter`); entries whose replay is complete are removed.
+   */
+  replayDeadLetters(
+    select?: (entry: LocalDeadLetter) => boolean,
+  ): Promise<{ replayed: number; remaining: number; reports: ReplayReport[] }>;
   /** Stops the poller and closes the clients. */
   close(): Promise<void>;
 }
@@ -57,15 +75,14 @@ export async function startLocalCdc(options: LocalCdcOptions): Promise<LocalCdc>
     env: {},
   });
   const userOnBatch = options.sync?.onBatch;
-  const handler = makeSyncHandler({
-    ...base,
-    ...options.sync,
+  const observers = {
     onRecordFailure: deadLetters.noteFailure,
-    onBatch: (summary) => {
+    onBatch: (summary: SyncBatchSummary) => {
       batches.push(summary);
       userOnBatch?.(summary);
     },
-  });
+  };
+  const handler = makeSyncHandler({ ...base, ...options.sync, ...observers });
   const streams = makeStreamsClient(options.endpoint);
   const poller = new StreamPoller({
     ...options.poller,
@@ -80,6 +97,21 @@ export async function startLocalCdc(options: LocalCdcOptions): Promise<LocalCdc>
     handler,
     deadLetters,
     batches,
+    replayDeadLetters: (select) =>
+      deadLetters.replay(
+        (entry) =>
+          replayDeadLetter({
+            message: deadLetterMessage(entry),
+            migration: options.migration,
+            controlTableName: options.controlTableName,
+            newTableName: options.newTableName ?? options.migration.newTable.tableName,
+            dynamo: client,
+            streams,
+            prepareRecord: repairEmptyMaps,
+            sync: { ...options.sync, ...observers },
+          }),
+        select,
+      ),
     async close() {
       await poller.stop();
       client.destroy();

@@ -20,7 +20,8 @@
  *    DynamoDB Local truncates creation times to the minute, so ages are over-estimated by up to 60 s.
  * 7. Differences: the on-failure destination is `LocalDeadLetterQueue` and it keeps the records and the
  *    handler's reason (AWS's SQS message carries the batch's shard and sequence range and the reason is
- *    in the function's log); positions are kept in memory only.
+ *    in the function's log; `deadLetterMessage` gives an entry as that message, and replaying reads the
+ *    range again from the stream, as on AWS); positions are kept in memory only.
  * 8. A record that cannot be turned into Lambda's JSON (an image holding a value the SDK lost, say) is
  *    dead-lettered alone, in its turn, with the reason (`RecordNotConvertible`, local only), and the
  *    shard moves on: one bad record never stops a shard.
@@ -34,6 +35,7 @@ import { type LambdaShapeOptions, lambdaRecordFromSdk } from '../adapters/stream
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import { ExpiredIteratorException, type ShardInfo, type StreamShardReader } from '../adapters/stream-shards';
 import type { ControlValue } from '../core/control-codec';
+import { streamDeadLetterBody } from '../core/stream-dead-letter';
 
 /** Sort key of the local consumer registration (contract: see core/cdc-status.ts). */
 export const CDC_CONSUMER_SK = 'CDC#CONSUMER';
@@ -58,9 +60,32 @@ export interface LocalDeadLetter {
   /** The handler's reason(s) for the failed records, or why they were not delivered. */
   readonly reason: string;
   readonly shardId: string;
+  /** The stream the records were read from. */
+  readonly streamArn: string;
   readonly records: readonly DynamoDBRecord[];
   readonly attempts: number;
   readonly at: number;
+}
+
+/**
+ * The entry as the SQS message Lambda would have sent for it: an on-failure record whose
+ * `DDBStreamBatchInfo` names the shard and the range from its first to its last record.
+ */
+export function deadLetterMessage(entry: LocalDeadLetter): string {
+  const seqs = entry.records.map((r) => r.dynamodb?.SequenceNumber ?? '');
+  const arrival = (r: DynamoDBRecord | undefined) => (r?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
+  return streamDeadLetterBody({
+    shardId: entry.shardId,
+    startSequenceNumber: seqs[0] ?? '',
+    endSequenceNumber: seqs[seqs.length - 1] ?? '',
+    streamArn: entry.streamArn,
+    batchSize: entry.records.length,
+    approximateArrivalOfFirstRecord: arrival(entry.records[0]),
+    approximateArrivalOfLastRecord: arrival(entry.records[entry.records.length - 1]),
+    condition: entry.condition,
+    approximateInvokeCount: entry.attempts,
+    timestamp: entry.at,
+  });
 }
 
 /** Anything that handles a stream event like the sync Lambda. */
@@ -113,29 +138,28 @@ export class LocalDeadLetterQueue {
   }
 
   /**
-   * Redelivers every held message (or those `select` picks) to `handler`, one event per message;
-   * messages whose records are all applied now are removed. Returns how many were replayed and remain.
+   * Replays every held message (or those `select` picks) with `replayEntry`, one message at a time,
+   * oldest first, and removes the messages whose replay is `complete` (no record failed), as an operator
+   * deletes an SQS message only after a successful replay. `LocalCdc.replayDeadLetters` passes the replay
+   * of the deployed path (`replayDeadLetter` of lambdas/sync/replay.ts over `deadLetterMessage(entry)`).
+   * An error of `replayEntry` (a named replay error) propagates; the message stays.
    */
-  async replay(
-    handler: StreamEventHandler,
+  async replay<R extends { readonly complete: boolean }>(
+    replayEntry: (entry: LocalDeadLetter) => Promise<R>,
     select: (entry: LocalDeadLetter) => boolean = () => true,
-  ): Promise<{ replayed: number; remaining: number }> {
+  ): Promise<{ replayed: number; remaining: number; reports: R[] }> {
     let replayed = 0;
+    const reports: R[] = [];
     for (const entry of [...this.list]) {
       if (!select(entry)) continue;
-      let ok = false;
-      try {
-        const res = await handler(lambdaJson({ Records: [...entry.records] }));
-        ok = !res || res.batchItemFailures.length === 0;
-      } catch {
-        ok = false;
-      }
-      if (ok) {
+      const report = await replayEntry(entry);
+      reports.push(report);
+      if (report.complete) {
         this.list.splice(this.list.indexOf(entry), 1);
         replayed++;
       }
     }
-    return { replayed, remaining: this.list.length };
+    return { replayed, remaining: this.list.length, reports };
   }
 }
 
@@ -642,7 +666,15 @@ export class StreamPoller {
     attempts: number,
   ): void {
     this.stats.deadLettered += records.length;
-    this.deadLetters.add({ condition, reason, shardId: s.info.shardId, records, attempts, at: this.now() });
+    this.deadLetters.add({
+      condition,
+      reason,
+      shardId: s.info.shardId,
+      streamArn: this.streamArn,
+      records,
+      attempts,
+      at: this.now(),
+    });
     this.advance(s, records);
   }
 

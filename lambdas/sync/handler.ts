@@ -76,6 +76,8 @@ export interface SyncDeps {
    * the record; in AWS the reason is in the structured log next to the sequence number).
    */
   readonly onRecordFailure?: (sequenceNumber: string, reason: string) => void;
+  /** Told the outcome of every record applied or skipped (the dead-letter replay reports it per record). */
+  readonly onRecordOutcome?: (sequenceNumber: string, outcome: ApplyOutcome) => void;
   /** Told the summary of every batch (local mode, benchmarks). */
   readonly onBatch?: (summary: SyncBatchSummary) => void;
   /** Waits between progress-marker write attempts (tests pass a no-op). @default setTimeout */
@@ -210,6 +212,7 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
           orderToleranceMs: deps.orderToleranceMs ?? DEFAULT_ORDER_TOLERANCE_MS,
         });
         outcomes.push(outcome);
+        deps.onRecordOutcome?.(seq, outcome);
         if (outcome.result === 'skipped' && outcome.reason === SkipReason.ORDER_VIOLATION) {
           logger.error(
             'per-item order violated: a change newer than the stored one has a smaller sequence number',

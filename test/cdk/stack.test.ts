@@ -587,7 +587,7 @@ describe('Stack: DualReadStack', () => {
     );
   });
 
-  it('outputs the table names and the legacy stream of each migration', () => {
+  it('outputs the table names, the legacy stream and the CDC dead-letter queue of each migration', () => {
     // Act
     const { template } = exampleStack();
 
@@ -597,6 +597,7 @@ describe('Stack: DualReadStack', () => {
       'ControlTableName',
       'UsersBackfillPoisonFunctionName',
       'UsersBackfillStateMachineArn',
+      'UsersDeadLetterQueueUrl',
       'UsersLegacyStreamArn',
       'UsersLegacyTableName',
       'UsersNewTableName',
@@ -604,6 +605,10 @@ describe('Stack: DualReadStack', () => {
     template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
     template.hasOutput('UsersBackfillStateMachineArn', {
       Value: { Ref: Match.stringLikeRegexp('BackfillStateMachine') },
+    });
+    // A queue's Ref is its URL (aws sqs receive-message --queue-url ...; runbook "CDC dead letters").
+    template.hasOutput('UsersDeadLetterQueueUrl', {
+      Value: { Ref: Match.stringLikeRegexp('StreamSyncDeadLetterQueue') },
     });
   });
 

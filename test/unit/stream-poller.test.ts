@@ -1,7 +1,14 @@
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RecordsPage, ShardInfo, StreamShardReader } from '../../adapters/stream-shards';
-import { CDC_CONSUMER_SK, StreamPoller, type StreamPollerOptions } from '../../local/stream-poller';
+import { parseStreamDeadLetter } from '../../core/stream-dead-letter';
+import {
+  CDC_CONSUMER_SK,
+  type LocalDeadLetter,
+  StreamPoller,
+  type StreamPollerOptions,
+  deadLetterMessage,
+} from '../../local/stream-poller';
 
 const NOW = 1_764_547_200_000;
 
@@ -167,21 +174,46 @@ describe('Class: StreamPoller', () => {
     ]);
   });
 
-  it('replays dead letters once the cause is fixed and removes them', async () => {
-    let broken = true;
+  it('hands each dead letter out as the SQS message Lambda sends, and removes it only once its replay is complete', async () => {
+    // Prepare
     const p = poller(
       [{ info: { shardId: 's' }, records: [rec(1)], closed: false }],
       async () => {
-        if (broken) throw new Error('bad mapping');
+        throw new Error('bad mapping');
       },
       { maxRetryAttempts: 0 },
     );
     await p.start();
     await p.drain(5000);
     await p.stop();
-    expect(p.deadLetters.depth).toBe(1);
-    broken = false;
-    expect(await p.deadLetters.replay(async () => undefined)).toEqual({ replayed: 1, remaining: 0 });
+    let fixed = false;
+    const messages: string[] = [];
+    const replayEntry = async (entry: LocalDeadLetter) => {
+      messages.push(deadLetterMessage(entry));
+      return { complete: fixed };
+    };
+
+    // Act
+    const before = await p.deadLetters.replay(replayEntry);
+    fixed = true;
+    const after = await p.deadLetters.replay(replayEntry);
+
+    // Assess
+    expect(before).toEqual({ replayed: 0, remaining: 1, reports: [{ complete: false }] });
+    expect(after).toEqual({ replayed: 1, remaining: 0, reports: [{ complete: true }] });
+    expect(p.deadLetters.depth).toBe(0);
+    expect(parseStreamDeadLetter(messages[0] as string)).toEqual({
+      shardId: 's',
+      startSequenceNumber: '1',
+      endSequenceNumber: '1',
+      streamArn: 'arn:aws:dynamodb:us-east-1:1:table/t/stream/x',
+      batchSize: 1,
+      approximateArrivalOfFirstRecord: NOW,
+      approximateArrivalOfLastRecord: NOW,
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 1,
+      timestamp: NOW + 1000,
+    });
   });
 
   it('dead-letters a record whose image lost a value (as the SDK delivers a "__proto__" attribute) alone, with the reason, and moves on in order', async () => {
