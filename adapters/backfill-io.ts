@@ -15,9 +15,10 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { ForeignItems, isForeignItem } from '../core/backfill-foreign';
-import { type BackoffSettings, DEFAULT_BACKOFF, fullJitterDelay } from '../core/backoff';
-import { type Item, canonicalItem, pick } from '../core/values';
+import { isForeignItem } from '../core/backfill';
+import { ForeignItems } from '../core/control';
+import { type BackoffSettings, DEFAULT_BACKOFF, fullJitterDelay } from '../core/shared';
+import { type Item, canonicalItem, pick } from '../core/model';
 import { type SdkItem, fromSdkItem, toSdkItem } from './dynamodb';
 
 /** Error names DynamoDB uses for throttling and transient server faults. */
@@ -191,7 +192,7 @@ export class IfAbsentWriter {
 
   /**
    * Writes every item under rule 3, treating an item dualread did not write that holds a key as
-   * `foreignItems` says (core/backfill-foreign.ts); outcomes are in input order.
+   * `foreignItems` says (core/backfill/foreign.ts); outcomes are in input order.
    */
   async writeAll(items: readonly Item[], foreignItems: ForeignItems): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = new Array(items.length);

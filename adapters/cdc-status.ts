@@ -1,5 +1,5 @@
 /**
- * The two implementations of `CdcStatusPort` (core/cdc-status.ts): in AWS, the sync Lambda's event
+ * The two implementations of `CdcStatusPort` (core/cdc/consuming.ts): in AWS, the sync Lambda's event
  * source mapping, the legacy table's current stream and an iterator-age bound from the frontier; in
  * local mode, the `CDC#CONSUMER` control item of the local stream poller and the legacy table's
  * current stream on DynamoDB Local.
@@ -16,7 +16,7 @@ import {
   evaluateCdcConsumer,
   evaluateEventSourceMappings,
   iteratorAgeFromFrontier,
-} from '../core/cdc-status';
+} from '../core/cdc';
 import type { ControlStore } from './control-store';
 
 /**
@@ -32,7 +32,7 @@ export async function currentStreamArn(
 }
 
 /**
- * An upper bound of CDC's iterator age from the published frontier (core/cdc-status.ts). It stands in
+ * An upper bound of CDC's iterator age from the published frontier (core/cdc/consuming.ts). It stands in
  * for CloudWatch's `IteratorAge` metric of the sync function, which would need
  * `@aws-sdk/client-cloudwatch` (not a dependency yet); both give an `IteratorAgeReading`.
  */

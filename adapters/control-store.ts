@@ -18,10 +18,12 @@ import {
   type FrontierState,
   type MigrationState,
   controlPk,
+  type ControlValue,
+  decodeControlItem,
+  encodeControlItem,
 } from '../core/control';
-import { type ControlValue, decodeControlItem, encodeControlItem } from '../core/control-codec';
-import { DualReadError } from '../core/errors';
-import type { Item } from '../core/values';
+import { DualReadError } from '../core/shared';
+import type { Item } from '../core/model';
 import { fromSdkItem, toSdkItem } from './dynamodb';
 
 /** Someone else changed the control item first; re-read and retry (or give up). */

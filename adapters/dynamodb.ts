@@ -4,7 +4,7 @@
  * DynamoDB Local.
  */
 import { type AttributeValue as SdkAttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type Item, assertItem } from '../core/values';
+import { type Item, assertItem } from '../core/model';
 import { keepExactAttributeValues } from './exact-values';
 
 /** Where to reach DynamoDB. Omit `endpoint` for AWS. */

@@ -3,7 +3,7 @@
  *
  * DynamoDB stores attributes under any name, including JavaScript prototype members. The AWS SDK's
  * deserializers do not keep all of them (found on DynamoDB Local, @aws-sdk/client-dynamodb 3.1169 and
- * client-dynamodb-streams 3.1141; pinned by test/integration/prototype-names.test.ts):
+ * client-dynamodb-streams 3.1141; pinned by test/integration/model/prototype-names.test.ts):
  *
  * 1. a top-level attribute named `__proto__` comes back with the value `undefined` (GetItem, Scan,
  *    Query, BatchGetItem, ExecuteStatement): the map reader redefines the key before reading it;

@@ -9,16 +9,20 @@ import {
   type DynamoDBClient,
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
-import { PoisonOrigin } from '../core/backfill-poison';
-import { type AuditRecord, ControlKey, type FrontierState } from '../core/control';
-import type { ControlValue } from '../core/control-codec';
-import { DualReadError } from '../core/errors';
-import type { PersistedShard } from '../core/frontier-ledger';
-import type { EvidencePort, FrontierStorePort } from '../core/frontier-tracker';
-import { SEQ_WIDTH } from '../core/metadata';
-import { APPLIED_PREFIX, type AppliedMarker } from '../core/progress-marker';
-import { type Item, canonicalItem, pick } from '../core/values';
-import { WAIVER_PREFIX, type Waiver, waivedSequence, waiverKey } from '../core/waiver';
+import { PoisonOrigin } from '../core/backfill';
+import { type AuditRecord, ControlKey, type FrontierState, type ControlValue } from '../core/control';
+import { DualReadError } from '../core/shared';
+import {
+  type PersistedShard,
+  type EvidencePort,
+  type FrontierStorePort,
+  WAIVER_PREFIX,
+  type Waiver,
+  waivedSequence,
+  waiverKey,
+} from '../core/frontier';
+import { SEQ_WIDTH, type Item, canonicalItem, pick } from '../core/model';
+import { APPLIED_PREFIX, type AppliedMarker } from '../core/cdc';
 import type { ControlStore } from './control-store';
 import { type SdkItem, fromSdkItem, toSdkItem } from './dynamodb';
 import { LeadingWriteConflictError, PoisonRegistry } from './poison-registry';
@@ -39,7 +43,7 @@ export class AlreadyWaivedError extends DualReadError {
  * transaction, so a waiver never exists without its audit record. The tracker then treats the record as
  * applied and it stops holding `F` back.
  *
- * The same transaction registers the record's key as unresolved (core/backfill-poison.ts): an INSERT
+ * The same transaction registers the record's key as unresolved (core/backfill/poison.ts): an INSERT
  * that never reached the new table would otherwise, once `F` passes it and the backfill is complete,
  * be answered "not found" from new while legacy has the item. Reads of the key go to legacy until the
  * backfill's `retry` poison operation copies it (or an operator waives the key too).

@@ -4,8 +4,8 @@
  * retry can help.
  */
 import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DualReadError } from '../core/errors';
-import type { AttributeValue, Item } from '../core/values';
+import { DualReadError } from '../core/shared';
+import type { AttributeValue, Item } from '../core/model';
 import { fromSdkItem, toSdkItem } from './dynamodb';
 
 /** A store read failed (or was aborted). */

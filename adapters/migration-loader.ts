@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DualReadError } from '../core/errors';
-import { type Migration, validateMigrationSet } from '../core/migration';
+import { DualReadError } from '../core/shared';
+import { type Migration, validateMigrationSet } from '../core/model';
 
 /** The definitions file could not be loaded; the message says why and what to do. */
 export class MigrationFileError extends DualReadError {

@@ -1,6 +1,6 @@
 /**
  * The new table's conditional writer: one `PutItem` per change under the apply rule's condition
- * (core/apply-rule.ts). A failed condition becomes the domain's `StaleChangeError`, carrying the stored
+ * (core/cdc/apply-rule.ts). A failed condition becomes the domain's `StaleChangeError`, carrying the stored
  * item (`ReturnValuesOnConditionCheckFailure: ALL_OLD`) so the core can tell a duplicate from a stale
  * replay from an order violation without a second read.
  */
@@ -9,7 +9,7 @@ import {
   type DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type NewTableWriterPort, StaleChangeError, type WritePlan } from '../core/apply-rule';
+import { type NewTableWriterPort, StaleChangeError, type WritePlan } from '../core/cdc';
 import { fromSdkItem, toSdkItem } from './dynamodb';
 
 /** Writes apply-rule plans to the new table. */

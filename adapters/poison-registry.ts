@@ -1,5 +1,5 @@
 /**
- * The registry of keys the new table is known not to hold (core/backfill-poison.ts): the
+ * The registry of keys the new table is known not to hold (core/backfill/poison.ts): the
  * `BACKFILL_POISON#` control items, their resolution, and the unresolved count and completion status
  * in STATE. Every write is versioned; a waiver is written with its AUDIT item in one transaction; a
  * registration after the scan finished bumps STATE in the same transaction.
@@ -21,11 +21,16 @@ import {
   isScanFinished,
   isUnresolved,
   poisonKeyHash,
-} from '../core/backfill-poison';
-import { type AuditRecord, ControlKey, type MigrationState, controlPk } from '../core/control';
-import { type ControlValue, encodeControlItem } from '../core/control-codec';
-import { compareSequence } from '../core/metadata';
-import { type Item, itemToDynamoJson } from '../core/values';
+} from '../core/backfill';
+import {
+  type AuditRecord,
+  ControlKey,
+  type MigrationState,
+  controlPk,
+  type ControlValue,
+  encodeControlItem,
+} from '../core/control';
+import { compareSequence, type Item, itemToDynamoJson } from '../core/model';
 import { ControlConflictError, ControlStore, type Versioned } from './control-store';
 import { toSdkItem } from './dynamodb';
 

@@ -1,9 +1,9 @@
 /**
  * The run lock of a migration's backfill or verification (`LOCK#BACKFILL`, `LOCK#VERIFY`): one run at a
- * time. The decision is pure (core/backfill-lock.ts); this is its versioned write, so two racing
+ * time. The decision is pure (core/control/state/run-lock.ts); this is its versioned write, so two racing
  * starts serialize on the control item and exactly one wins.
  */
-import { type BackfillLock, LockDecision, decideLock, lockFor } from '../core/backfill-lock';
+import { type BackfillLock, LockDecision, decideLock, lockFor } from '../core/control';
 import { ControlConflictError, type ControlStore, type Versioned } from './control-store';
 
 /** Who holds a lock another run asked for. */

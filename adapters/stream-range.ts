@@ -1,9 +1,9 @@
 /**
  * Reads a dead-lettered range again from the stream: the records `start..end` (inclusive) of one shard,
- * as an on-failure message names them (core/stream-dead-letter.ts), converted to the records Lambda's
+ * as an on-failure message names them (core/cdc/dead-letter.ts), converted to the records Lambda's
  * event source would deliver (adapters/stream-records.ts, the conversion the local event source uses).
  * The records are read completely and checked before anything is applied, so a replay never applies half
- * a range it cannot find. Streams API failures become the replay's named errors (core/dead-letter-replay.ts):
+ * a range it cannot find. Streams API failures become the replay's named errors (core/cdc/dead-letter-replay.ts):
  *
  * 1. `TrimmedDataAccessException`, a shard or stream that no longer exists, or a first record later than
  *    `start` (the shard no longer holds it): `RecordsTrimmedError`, which says what to do instead.
@@ -13,9 +13,8 @@
  * reopened after the last record read.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
-import { RecordsTrimmedError, ReplayRangeError } from '../core/dead-letter-replay';
-import type { StreamDeadLetter } from '../core/stream-dead-letter';
-import { type JsonItem, assertItem, itemToDynamoJson } from '../core/values';
+import { RecordsTrimmedError, ReplayRangeError, type StreamDeadLetter } from '../core/cdc';
+import { type JsonItem, assertItem, itemToDynamoJson } from '../core/model';
 import { MalformedStreamRecordError, lambdaRecordFromSdk } from './stream-records';
 import {
   ExpiredIteratorException,

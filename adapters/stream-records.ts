@@ -6,14 +6,14 @@
  */
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { ChangeKind, type StreamChange } from '../core/stream-change';
+import { ChangeKind, type StreamChange } from '../core/cdc';
 import {
   type Item,
   InvalidValueError,
   assertItem,
   itemFromDynamoJson,
   itemToDynamoJson,
-} from '../core/values';
+} from '../core/model';
 
 /** A stream record that is not a well-formed change (a poison record). */
 export class MalformedStreamRecordError extends Error {

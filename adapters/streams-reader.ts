@@ -1,17 +1,17 @@
 /**
- * The frontier tracker's reader of the legacy table's stream (`StreamsPort` of core/frontier-tracker.ts):
+ * The frontier tracker's reader of the legacy table's stream (`StreamsPort` of core/frontier/math/tracker.ts):
  * a thin layer over `StreamShardReader` (adapters/stream-shards.ts, the one module that talks to the
  * Streams API) that maps shards and records to the tracker's types and SDK failures to its domain
  * errors.
  */
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import type { TrackedRecordInput } from '../core/frontier-ledger';
 import {
+  type TrackedRecordInput,
   IteratorExpiredError,
   type StreamShardInfo,
   type StreamsPort,
   TrimmedDataError,
-} from '../core/frontier-tracker';
+} from '../core/frontier';
 import { type SdkItem, fromSdkItem } from './dynamodb';
 import { ExpiredIteratorException, StreamShardReader, TrimmedDataAccessException } from './stream-shards';
 

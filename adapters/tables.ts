@@ -9,8 +9,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { KeySchema } from '../core/migration';
-import { keyNames } from '../core/migration';
+import { type KeySchema, keyNames } from '../core/model';
 
 /** Options of `createTable`. */
 export interface CreateTableOptions {

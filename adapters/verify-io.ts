@@ -12,10 +12,9 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { fullJitterDelay } from '../core/backoff';
-import type { RepairWrite } from '../core/repair';
-import { RepairTransactionError } from '../core/verify-errors';
-import { type Item, canonicalItem } from '../core/values';
+import { fullJitterDelay } from '../core/shared';
+import { type RepairWrite, RepairTransactionError } from '../core/verify';
+import { type Item, canonicalItem } from '../core/model';
 import { type RetryTiming, realRetryTiming, runPool, withRetry } from './backfill-io';
 import type { ControlStore } from './control-store';
 import { fromSdkItem, toSdkItem } from './dynamodb';

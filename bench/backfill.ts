@@ -18,10 +18,8 @@ import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dyna
 import { fromSdkItem, toSdkItem } from '../adapters/dynamodb';
 import { IfAbsentWriter, WriteMode, runPool, scanSegmentPage } from '../adapters/backfill-io';
 import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
-import { ForeignItems } from '../core/backfill-foreign';
-import { BACKFILL_SEQ, Source, metadataNames } from '../core/metadata';
-import { type Migration, keyNames } from '../core/migration';
-import type { Item } from '../core/values';
+import { ForeignItems } from '../core/control';
+import { BACKFILL_SEQ, Source, metadataNames, type Migration, keyNames, type Item } from '../core/model';
 import { usersMigration } from '../examples/users/migration';
 import { localBackfillDeps, startLocalBackfill } from '../local/backfill';
 import { LegacyWorkload } from '../local/workload';

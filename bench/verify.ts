@@ -12,10 +12,8 @@ import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dyna
 import { runPool, scanSegmentPage } from '../adapters/backfill-io';
 import { toSdkItem } from '../adapters/dynamodb';
 import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
-import { BACKFILL_SEQ } from '../core/metadata';
-import type { Migration } from '../core/migration';
-import type { Item } from '../core/values';
-import type { VerifyReport } from '../core/verify-report';
+import { BACKFILL_SEQ, type Migration, type Item } from '../core/model';
+import type { VerifyReport } from '../core/verify';
 import { ControlKey } from '../core/control';
 import { usersMigration } from '../examples/users/migration';
 import { localVerifyDeps, startLocalVerify } from '../local/verify';

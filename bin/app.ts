@@ -6,7 +6,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { loadMigrations } from '../adapters/migration-loader';
-import { DualReadError } from '../core/errors';
+import { DualReadError } from '../core/shared';
 import { DualReadStack, appSettingsFromContext } from '../lib';
 
 async function main(): Promise<void> {

@@ -20,7 +20,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/migration';
+import type { Migration } from '../core/model';
 import { BackfillFunction, backfillDefinition } from '../stepfunctions/backfill';
 import { ConstructPropsError } from './errors';
 import { buildLambdaWorkflow, stateMachineNameProblem, workflowName } from './lambda-workflow';

@@ -5,8 +5,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { metadataNames } from '../core/metadata';
-import type { KeyAttribute, KeySchema, Migration } from '../core/migration';
+import { metadataNames, type KeyAttribute, type KeySchema, type Migration } from '../core/model';
 
 /**
  * Key attribute names of the control table (docs/design.md §3: `pk` = `MIGRATION#<id>`, `sk` = `STATE`, ...).

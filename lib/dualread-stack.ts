@@ -4,7 +4,7 @@
 import { isAbsolute } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type Migration, validateMigrationSet } from '../core/migration';
+import { type Migration, validateMigrationSet } from '../core/model';
 import { ControlTable } from './control-table';
 import { DualReadMigration } from './dual-read-migration';
 import { ConstructPropsError } from './errors';

@@ -11,7 +11,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/migration';
+import type { Migration } from '../core/model';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
 

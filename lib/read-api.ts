@@ -15,7 +15,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/migration';
+import type { Migration } from '../core/model';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
 

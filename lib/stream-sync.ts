@@ -22,7 +22,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/migration';
+import type { Migration } from '../core/model';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
 

@@ -5,7 +5,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type { Migration } from '../core/migration';
+import type { Migration } from '../core/model';
 import { ConstructPropsError } from './errors';
 
 const CONSTRUCT = 'DualReadMigration';

@@ -19,7 +19,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/migration';
+import type { Migration } from '../core/model';
 import { VerifyFunction, verifyDefinition } from '../stepfunctions/verify';
 import { ConstructPropsError } from './errors';
 import { buildLambdaWorkflow, stateMachineNameProblem, workflowName } from './lambda-workflow';

@@ -8,8 +8,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlStore } from '../adapters/control-store';
-import type { CdcStatusPort } from '../core/cdc-status';
-import type { Migration } from '../core/migration';
+import type { CdcStatusPort } from '../core/cdc';
+import type { Migration } from '../core/model';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,

@@ -16,8 +16,7 @@
  * A read answered at time t_end with staleness budget b (issued at t_start) is acceptable iff it
  * equals some state legacy held at some time in [t_start - b, t_end]: `isAcceptableRead`.
  */
-import { type KeySchema, keyOf } from '../core/migration';
-import { type Item, canonicalItem, itemsEqual } from '../core/values';
+import { type KeySchema, keyOf, type Item, canonicalItem, itemsEqual } from '../core/model';
 
 /** What kind of write it was. */
 export const WriteOp = { PUT: 'put', UPDATE: 'update', DELETE: 'delete' } as const;

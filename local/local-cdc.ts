@@ -7,8 +7,8 @@
 import { ControlStore } from '../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../adapters/dynamodb';
 import { StreamShardReader, makeStreamsClient } from '../adapters/stream-shards';
-import type { ReplayReport } from '../core/dead-letter-replay';
-import type { Migration } from '../core/migration';
+import type { ReplayReport } from '../core/cdc';
+import type { Migration } from '../core/model';
 import { buildSyncDeps } from '../lambdas/sync/deps';
 import {
   type SyncBatchSummary,

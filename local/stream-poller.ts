@@ -34,10 +34,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { type LambdaShapeOptions, lambdaRecordFromSdk } from '../adapters/stream-records';
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import { ExpiredIteratorException, type ShardInfo, type StreamShardReader } from '../adapters/stream-shards';
-import type { ControlValue } from '../core/control-codec';
-import { streamDeadLetterBody } from '../core/stream-dead-letter';
+import type { ControlValue } from '../core/control';
+import { streamDeadLetterBody } from '../core/cdc';
 
-/** Sort key of the local consumer registration (contract: see core/cdc-status.ts). */
+/** Sort key of the local consumer registration (contract: see core/cdc/consuming.ts). */
 export const CDC_CONSUMER_SK = 'CDC#CONSUMER';
 
 /** Why records went to the on-failure destination (AWS's `condition` names). */
@@ -178,7 +178,7 @@ export function repairEmptyMaps(record: SdkStreamRecord): SdkStreamRecord {
     if (tags.length === 1 && tags[0] === 'L') return { L: (o.L as unknown[]).map(fix) };
     return v;
   };
-  // Prototype-free, like every item (core/values.ts): attribute names may be `__proto__`.
+  // Prototype-free, like every item (core/model/values.ts): attribute names may be `__proto__`.
   const fixItem = (item: Record<string, unknown> | undefined) => {
     if (!item) return item;
     const out = Object.create(null) as Record<string, unknown>;

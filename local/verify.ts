@@ -5,7 +5,7 @@
  * execution of the same run, as in AWS.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Migration } from '../core/migration';
+import type { Migration } from '../core/model';
 import { verifyDepsFor } from '../lambdas/verify/deps';
 import {
   DEFAULT_VERIFY_SETTINGS,

@@ -15,9 +15,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { fromSdkItem, toSdkItem } from '../adapters/dynamodb';
-import { type KeySchema, keyOf } from '../core/migration';
-import type { AttributeValue, Item } from '../core/values';
-import { FIDELITY_ATTRIBUTES } from './fidelity-corpus';
+import { type KeySchema, keyOf, type AttributeValue, type Item } from '../core/model';
+import { FIDELITY_ATTRIBUTES } from '../examples/fidelity-corpus';
 import { LegacyHistory, type LegacyWrite, WriteOp } from './history';
 
 /** Seeded PRNG (mulberry32): the same seed gives the same workload. */

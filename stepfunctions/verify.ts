@@ -70,7 +70,7 @@ const segmentPayload: Payload = {
   'totalSegments.$': '$.totalSegments',
 };
 
-/** The scan passes (VerifySide in core/verify-checkpoint.ts). */
+/** The scan passes (VerifySide in core/verify/checkpoint.ts). */
 export type LoopSide = 'sums' | 'new' | 'legacy' | 'extras';
 
 /** State names of a side's segment loop (state names are unique across a machine, Map bodies included). */

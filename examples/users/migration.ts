@@ -14,7 +14,7 @@
  * (`Object.fromEntries`), so even an attribute called `__proto__` survives.
  */
 import { type AttributeValue, type Item, defineMigration } from '../../core';
-import { FIDELITY_ATTRIBUTES } from '../../local/fidelity-corpus';
+import { FIDELITY_ATTRIBUTES } from '../fidelity-corpus';
 
 const USER_PREFIX = 'USER#';
 const PROFILE = 'PROFILE';

@@ -12,9 +12,9 @@ import {
 } from '../../adapters/cdc-status';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
-import { BackfillInputError } from '../../core/backfill-errors';
-import type { CdcStatusPort } from '../../core/cdc-status';
-import type { Migration } from '../../core/migration';
+import { BackfillInputError } from '../../core/backfill';
+import type { CdcStatusPort } from '../../core/cdc';
+import type { Migration } from '../../core/model';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './handler';
 import { backfillIo } from './io';
 

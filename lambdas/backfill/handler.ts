@@ -16,8 +16,7 @@
  * DynamoDB Local; `index.ts` wires the deployed ones from the environment.
  */
 import { randomUUID } from 'node:crypto';
-import type { ControlStore, Versioned } from '../../adapters/control-store';
-import { ControlConflictError } from '../../adapters/control-store';
+import { type ControlStore, type Versioned, ControlConflictError } from '../../adapters/control-store';
 import type { ForeignItemSearch, IfAbsentWriter, ScanPage } from '../../adapters/backfill-io';
 import type { PoisonRegistry, StoredPoison } from '../../adapters/poison-registry';
 import {
@@ -30,39 +29,51 @@ import {
   ForeignItemsError,
   NewTableMissingError,
   SegmentLayoutMismatchError,
-} from '../../core/backfill-errors';
-import {
   type SegmentCheckpoint,
   advanceCheckpoint,
   checkpointLayout,
   initialCheckpoint,
   pendingSegments,
   totals,
-} from '../../core/backfill-checkpoint';
-import { type BackfillLock, lockFor } from '../../core/backfill-lock';
-import { acquireRunLock } from '../../adapters/run-lock';
-import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
-import type { CdcStatusPort } from '../../core/cdc-status';
-import { BackfillStatus, ControlKey, type MigrationState, initialState } from '../../core/control';
-import { ForeignItems, foreignRefusedReason, parseForeignItems } from '../../core/backfill-foreign';
-import { mapForBackfill } from '../../core/backfill-map';
-import {
+  foreignRefusedReason,
+  parseForeignItems,
+  mapForBackfill,
   PoisonOrigin,
   PoisonResolution,
   completionStatus,
   isScanFinished,
   poisonKeyHash,
-} from '../../core/backfill-poison';
-import { type KeySchema, type Migration, keyNames, keyOf } from '../../core/migration';
-import { compareSequence, metadataNames, sequenceOf } from '../../core/metadata';
+} from '../../core/backfill';
 import {
+  type BackfillLock,
+  lockFor,
+  delayUntil,
+  nextNotBefore,
+  pageLimit,
+  segmentShare,
+  BackfillStatus,
+  ControlKey,
+  type MigrationState,
+  initialState,
+  ForeignItems,
+} from '../../core/control';
+import { acquireRunLock } from '../../adapters/run-lock';
+import type { CdcStatusPort } from '../../core/cdc';
+import {
+  type KeySchema,
+  type Migration,
+  keyNames,
+  keyOf,
+  compareSequence,
+  metadataNames,
+  sequenceOf,
   type Item,
   type JsonItem,
   assertItem,
   canonicalItem,
   itemFromDynamoJson,
   itemToDynamoJson,
-} from '../../core/values';
+} from '../../core/model';
 
 // ---------------------------------------------------------------------------------------------
 // Payloads (what the state machine passes; see stepfunctions/backfill.ts)
@@ -84,7 +95,7 @@ export interface BackfillStartInput {
   readonly actor?: string;
   readonly reason?: string;
   /**
-   * How to treat items of the new table dualread did not write (core/backfill-foreign.ts). Kept in
+   * How to treat items of the new table dualread did not write (core/backfill/foreign.ts). Kept in
    * STATE for the run and its resumes. @default the run's earlier choice, else `refuse`
    */
   readonly foreignItems?: ForeignItems;
@@ -737,7 +748,7 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
     // Every segment is scanned. COMPLETE only if no key is unresolved (poison not yet retried or
     // waived, a waived dead-lettered record's key): the read path takes COMPLETE as proof that a key
     // absent from new does not exist. The registry is listed after STATE is read and STATE is written
-    // on its version, so a key registered meanwhile is counted (core/backfill-poison.ts).
+    // on its version, so a key registered meanwhile is counted (core/backfill/poison.ts).
     const now = deps.now();
     let unresolved = 0;
     await updateState(

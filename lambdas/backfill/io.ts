@@ -13,8 +13,7 @@ import {
 } from '../../adapters/backfill-io';
 import { PoisonRegistry } from '../../adapters/poison-registry';
 import { KeyReader } from '../../adapters/verify-io';
-import { metadataNames } from '../../core/metadata';
-import { type Migration, keyNames } from '../../core/migration';
+import { metadataNames, type Migration, keyNames } from '../../core/model';
 import type { BackfillDeps } from './handler';
 
 /** Options of `backfillIo`. */

@@ -12,10 +12,13 @@ import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { ControlFrontierStore, FrontierEvidence } from '../../adapters/frontier-store';
 import { makeStreamsClient } from '../../adapters/stream-shards';
 import { StreamsReader } from '../../adapters/streams-reader';
-import { DEFAULT_FRONTIER_CONFIG } from '../../core/frontier';
-import { DEFAULT_TRACKER_SETTINGS, FrontierTracker, type TrackerConfig } from '../../core/frontier-tracker';
-import { metadataNames } from '../../core/metadata';
-import { type Migration, keyNames } from '../../core/migration';
+import {
+  DEFAULT_FRONTIER_CONFIG,
+  DEFAULT_TRACKER_SETTINGS,
+  FrontierTracker,
+  type TrackerConfig,
+} from '../../core/frontier';
+import { metadataNames, type Migration, keyNames } from '../../core/model';
 import type { FrontierHandlerDeps } from './handler';
 
 /** Overrides of `buildFrontierDeps`. */

@@ -13,7 +13,7 @@
  * abandoned so that the next read starts a new one, and an answer that arrives late never replaces a
  * snapshot from a later read.
  */
-import { isBackfillComplete } from '../../core/backfill-poison';
+import { isBackfillComplete } from '../../core/backfill';
 import type { FrontierState, MigrationState } from '../../core/control';
 
 /** Where control state comes from (`ControlStore` satisfies it). */
@@ -105,7 +105,7 @@ export class ControlCache {
           this.snapshot = {
             ...(state ? { state } : {}),
             frontier: frontier?.frontier ?? 0,
-            // COMPLETE with no unresolved key (poison not retried or waived): see core/backfill-poison.ts.
+            // COMPLETE with no unresolved key (poison not retried or waived): see core/backfill/poison.ts.
             backfillComplete: isBackfillComplete(state),
             // The age counts from the start of the read: the values may be that old.
             fetchedAt: startedAt,

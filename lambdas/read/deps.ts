@@ -5,7 +5,7 @@
 import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { DynamoItemStore } from '../../adapters/item-store';
-import type { Migration } from '../../core/migration';
+import type { Migration } from '../../core/model';
 import type { ReadOptions, ReadTarget } from './engine';
 import type { ReadDeps } from './handler';
 import { PowertoolsReadTelemetry } from './telemetry';

@@ -1,34 +1,46 @@
 /**
- * The read engine: executes routing decisions (core/routing.ts) against the two stores with
+ * The read engine: executes routing decisions (core/read/routing.ts) against the two stores with
  * per-store timeouts, bounded retries, a hedged read to legacy, the new store's circuit breaker,
  * shadow compare and strong comparison. One `MigrationReader` per migration per execution environment.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ItemStore, QueryPage } from '../../adapters/item-store';
-import { StoreReadError } from '../../adapters/item-store';
-import { type Admission, type BreakerOptions, type BreakerState, CircuitBreaker } from '../../core/breaker';
-import { cohortBucket } from '../../core/cohort';
-import { isTombstone, metadataNames, stripMetadata } from '../../core/metadata';
-import { type ConsistencyMode, type Migration, keyNames } from '../../core/migration';
-import { PageTokenError, decodePageToken, encodePageToken, queryFingerprint } from '../../core/page-token';
-import { LatencyWindow, RetryBudget, backoffDelay, hedgeDelay } from '../../core/retry';
+import { type ItemStore, type QueryPage, StoreReadError } from '../../adapters/item-store';
 import {
+  type Admission,
+  type BreakerOptions,
+  type BreakerState,
+  CircuitBreaker,
+  cohortBucket,
+  PageTokenError,
+  decodePageToken,
+  encodePageToken,
+  queryFingerprint,
   type NewRead,
   type RouteDecision,
   type RouteInput,
   Store,
   decideRoute,
   hedgedToLegacy,
-} from '../../core/routing';
-import { DiffClass, type Recheck, classifyDifference, compareItems } from '../../core/shadow-diff';
+  ShadowClass,
+  type Recheck,
+  classifyDifference,
+  compareItems,
+} from '../../core/read';
 import {
+  isTombstone,
+  metadataNames,
+  stripMetadata,
+  type ConsistencyMode,
+  type Migration,
+  keyNames,
   type AttributeValue,
   type Item,
   canonical,
   findLostAttribute,
   itemToDynamoJson,
   valuesEqual,
-} from '../../core/values';
+} from '../../core/model';
+import { LatencyWindow, RetryBudget, backoffDelay, hedgeDelay } from '../../core/shared';
 import {
   ControlCache,
   type ControlSnapshot,
@@ -542,10 +554,10 @@ export class MigrationReader {
     if (!legacy.ok || fresh.kind === 'failed') return;
     const first =
       fresh.kind === 'unmappable'
-        ? DiffClass.UNMAPPABLE
+        ? ShadowClass.UNMAPPABLE
         : compareItems(legacy.item, fresh.kind === 'present' ? fresh.item : undefined);
     let recheck: Recheck | undefined;
-    if (first !== DiffClass.MATCH && first !== DiffClass.UNMAPPABLE)
+    if (first !== ShadowClass.MATCH && first !== ShadowClass.UNMAPPABLE)
       recheck = await this.recheck(legacyKey, newKey, legacyReadAt, legacy.item);
     const result = classifyDifference(first, recheck);
     this.telemetry.comparison({
@@ -559,7 +571,7 @@ export class MigrationReader {
     });
   }
 
-  /** Waits for F − skew to pass the legacy read, then reads both again (see core/shadow-diff.ts). */
+  /** Waits for F − skew to pass the legacy read, then reads both again (see core/read/shadow.ts). */
   private async recheck(
     legacyKey: Item,
     newKey: Item,

@@ -11,10 +11,8 @@
  * `X-Route-Reason`, `X-Staleness-Bound-Ms`, `X-Consistency`. See docs/architecture.md.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Migration } from '../../core/migration';
-import { plainJsonItem } from '../../core/plain-json';
-import type { RouteDecision } from '../../core/routing';
-import { type Item, itemToDynamoJson } from '../../core/values';
+import { type Migration, plainJsonItem, type Item, itemToDynamoJson } from '../../core/model';
+import type { RouteDecision } from '../../core/read';
 import {
   DEFAULT_READ_OPTIONS,
   type KeyResult,

@@ -5,10 +5,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import type { BreakerState } from '../../core/breaker';
-import type { ConsistencyMode } from '../../core/migration';
-import type { RouteReason, Store } from '../../core/routing';
-import type { DiffClass } from '../../core/shadow-diff';
+import type { BreakerState, RouteReason, Store, ShadowClass } from '../../core/read';
+import type { ConsistencyMode } from '../../core/model';
 
 /** One answered read (one key, or one query page). */
 export interface ReadEvent {
@@ -33,8 +31,8 @@ export interface ReadEvent {
 /** One shadow comparison. */
 export interface MismatchEvent {
   readonly migrationId: string;
-  readonly class: DiffClass;
-  readonly first: DiffClass;
+  readonly class: ShadowClass;
+  readonly first: ShadowClass;
   readonly key: unknown;
   readonly legacyReadAt: number;
   readonly frontier: number;

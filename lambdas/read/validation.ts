@@ -3,11 +3,13 @@
  * message names the problem; nothing a client sends can produce a 5xx.
  */
 import { z } from 'zod';
-import { isConsistencyMode } from '../../core/consistency';
-import { readAfterProblem } from '../../core/routing';
-import { DualReadError } from '../../core/errors';
-import { type ConsistencyMode, type KeySchema, type Migration, keyNames } from '../../core/migration';
+import { isConsistencyMode, readAfterProblem } from '../../core/read';
+import { DualReadError } from '../../core/shared';
 import {
+  type ConsistencyMode,
+  type KeySchema,
+  type Migration,
+  keyNames,
   type AttributeValue,
   type Item,
   InvalidValueError,
@@ -16,7 +18,7 @@ import {
   fromDynamoJson,
   itemFromDynamoJson,
   typeOf,
-} from '../../core/values';
+} from '../../core/model';
 import type { SortCondition } from '../../adapters/item-store';
 
 /** Errors of the read API that map to an HTTP status. */
@@ -136,7 +138,7 @@ export function parseConsistency(value: string | undefined, where: string): Cons
 
 /**
  * Parses X-Read-After: epoch milliseconds, or an ISO-8601 date-time, in the sane range of
- * `readAfterProblem` (core/routing.ts) for this reader's clock `now`.
+ * `readAfterProblem` (core/read/routing.ts) for this reader's clock `now`.
  */
 export function parseReadAfter(
   value: string | undefined,

@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { NewTableWriter } from '../../adapters/new-table-writer';
-import type { Migration } from '../../core/migration';
+import type { Migration } from '../../core/model';
 import type { SyncDeps } from './handler';
 
 /** Overrides of `buildSyncDeps` (local mode and tests). */

@@ -1,8 +1,8 @@
 /**
  * The sync Lambda: applies a DynamoDB Streams batch of the legacy table to the new table under the
- * apply rule (core/apply-rule.ts), per record (Powertools `BatchProcessor` + partial batch responses,
+ * apply rule (core/cdc/apply-rule.ts), per record (Powertools `BatchProcessor` + partial batch responses,
  * so one bad record is retried or dead-lettered alone), then writes the batch's progress marker for
- * the frontier tracker (core/progress-marker.ts).
+ * the frontier tracker (core/cdc/progress-marker.ts).
  *
  * Thin on purpose: conversion is in adapters/stream-records.ts, the rule in core/, the writes in
  * adapters/. Tests and local mode call `makeSyncHandler` with DynamoDB Local dependencies; the
@@ -27,13 +27,13 @@ import {
   applyChange,
   findSeqRegressions,
   tombstoneExpiry,
-} from '../../core/apply-rule';
-import type { ControlValue } from '../../core/control-codec';
-import type { MigrationState } from '../../core/control';
-import { keyNames, type Migration } from '../../core/migration';
-import { appliedMarkerKey, buildAppliedMarker } from '../../core/progress-marker';
-import { type BackoffSettings, fullJitterDelay } from '../../core/backoff';
-import type { StreamChange } from '../../core/stream-change';
+  appliedMarkerKey,
+  buildAppliedMarker,
+  type StreamChange,
+} from '../../core/cdc';
+import type { ControlValue, MigrationState } from '../../core/control';
+import { keyNames, type Migration } from '../../core/model';
+import { type BackoffSettings, fullJitterDelay } from '../../core/shared';
 
 /** Port: the control-table operations the sync handler uses (adapters/control-store.ts). */
 export interface SyncControlPort {

@@ -4,7 +4,7 @@
  * until then a one-line `npx tsx -e`) and for local mode's queue (`LocalCdc.replayDeadLetters`):
  *
  * 1. `parseStreamDeadLetter` reads the on-failure message; it names the stream, the shard and the
- *    sequence range, not the records (core/stream-dead-letter.ts).
+ *    sequence range, not the records (core/cdc/dead-letter.ts).
  * 2. `readStreamRange` reads exactly that range again from the stream (adapters/stream-range.ts); a range
  *    past the 24 h retention is a `RecordsTrimmedError` that says what to do instead.
  * 3. `replayRecords` applies the records through the real sync handler (`makeSyncHandler` over
@@ -18,17 +18,18 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type RangeRecord, type ReadRangeOptions, readStreamRange } from '../../adapters/stream-range';
 import { StreamShardReader, type StreamsClient } from '../../adapters/stream-shards';
-import { type ApplyOutcome, SkipReason } from '../../core/apply-rule';
 import {
+  type ApplyOutcome,
+  SkipReason,
   ForeignStreamError,
   type ReplayReport,
   ReplayResult,
   type ReplayedRecord,
   replayReport,
-} from '../../core/dead-letter-replay';
-import type { Migration } from '../../core/migration';
-import { parseStreamDeadLetter, streamTableName } from '../../core/stream-dead-letter';
-import { type JsonItem, itemFromDynamoJson, itemToDynamoJson } from '../../core/values';
+  parseStreamDeadLetter,
+  streamTableName,
+} from '../../core/cdc';
+import { type Migration, type JsonItem, itemFromDynamoJson, itemToDynamoJson } from '../../core/model';
 import { buildSyncDeps } from './deps';
 import { type SyncDeps, makeSyncHandler } from './handler';
 

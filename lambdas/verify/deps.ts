@@ -9,9 +9,8 @@ import { type RetryTiming, realRetryTiming, scanSegmentPage, tableStatus } from 
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { KeyReader, transactRepair } from '../../adapters/verify-io';
-import { keyNames, type Migration } from '../../core/migration';
-import { VerifySide } from '../../core/verify-checkpoint';
-import { VerifyInputError } from '../../core/verify-errors';
+import { keyNames, type Migration } from '../../core/model';
+import { VerifySide, VerifyInputError } from '../../core/verify';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,

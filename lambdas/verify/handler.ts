@@ -6,25 +6,32 @@
  *   stage), `controls` (pause / rate / done of a segment, shared with backfill through STATE),
  *   `advance` (next stage from the control table, lock renewal), `report` (final report + metrics),
  *   `release` (lock) and `fail` (FAILED report, lock released).
- * - `scan`: one segment of one pass for a bounded time (core/verify-checkpoint.ts, `VerifySide`):
+ * - `scan`: one segment of one pass for a bounded time (core/verify/checkpoint.ts, `VerifySide`):
  *   `sums` (checksum of `mapItem(legacy)`), `new` (checksum and key census of live new items), and
  *   only when the checksums differ `legacy` (classify every legacy item against the new item at its
  *   mapped key, BatchGetItem) and `extras` (look up live new items' legacy origins). Mismatches are
  *   stored as suspects; counts and checksums move with the checkpoint.
- * - `recheck`: the lag-aware re-check of suspects (core/verify-recheck.ts).
- * - `repair`: the conditional repair of confirmed drift, one AUDIT item per repair (core/repair.ts).
+ * - `recheck`: the lag-aware re-check of suspects (core/verify/recheck.ts).
+ * - `repair`: the conditional repair of confirmed drift, one AUDIT item per repair (core/verify/repair.ts).
  *
  * Handlers are built over injected dependencies, so tests and local mode run them on DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
 import { type ScanPage, runPool } from '../../adapters/backfill-io';
 import { ControlConflictError, type ControlStore, type Versioned } from '../../adapters/control-store';
-import { type BackfillLock, lockFor } from '../../core/backfill-lock';
-import { acquireRunLock } from '../../adapters/run-lock';
-import { delayUntil, nextNotBefore, pageLimit, segmentShare } from '../../core/backfill-rate';
-import { ChecksumAccumulator, itemHash } from '../../core/checksum';
-import { ControlKey } from '../../core/control';
 import {
+  type BackfillLock,
+  lockFor,
+  delayUntil,
+  nextNotBefore,
+  pageLimit,
+  segmentShare,
+  ControlKey,
+} from '../../core/control';
+import { acquireRunLock } from '../../adapters/run-lock';
+import {
+  ChecksumAccumulator,
+  itemHash,
   DiffClass,
   MAPPING_DEFECT_CLASSES,
   classifyLegacy,
@@ -33,11 +40,9 @@ import {
   inverseProblem,
   originOf,
   zeroCounts,
-} from '../../core/diff';
-import { isTombstone, metadataNames, stripMetadata } from '../../core/metadata';
-import { type Migration, keyOf } from '../../core/migration';
-import { type RepairWrite, planRepair, repairAudit } from '../../core/repair';
-import {
+  type RepairWrite,
+  planRepair,
+  repairAudit,
   type VerifyCheckpoint,
   VerifyKey,
   VerifySide,
@@ -46,16 +51,12 @@ import {
   initialVerifyCheckpoint,
   nextStage,
   sideTotals,
-} from '../../core/verify-checkpoint';
-import {
   VerifyAlreadyCompleteError,
   VerifyAlreadyRunningError,
   VerifyCheckpointConflictError,
   VerifyInputError,
   VerifyLockLostError,
   VerifyTableMissingError,
-} from '../../core/verify-errors';
-import {
   RepairOutcome,
   type Suspect,
   SuspectStatus,
@@ -63,9 +64,20 @@ import {
   frontierCovers,
   lagWaitExpired,
   sequenceToken,
-} from '../../core/verify-recheck';
-import { type VerifyReport, VerifyStatus, summarize } from '../../core/verify-report';
-import { type Item, itemFromDynamoJson, itemToDynamoJson } from '../../core/values';
+  type VerifyReport,
+  VerifyStatus,
+  summarize,
+} from '../../core/verify';
+import {
+  isTombstone,
+  metadataNames,
+  stripMetadata,
+  type Migration,
+  keyOf,
+  type Item,
+  itemFromDynamoJson,
+  itemToDynamoJson,
+} from '../../core/model';
 import { keyId } from '../../adapters/verify-io';
 
 // ---------------------------------------------------------------------------------------------
@@ -916,7 +928,7 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
 // recheck: lag-aware re-check of suspects
 // ---------------------------------------------------------------------------------------------
 
-/** Builds the re-check handler (core/verify-recheck.ts has the argument). */
+/** Builds the re-check handler (core/verify/recheck.ts has the argument). */
 export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => Promise<StepResult> {
   const m = deps.migration;
   const names = metadataNames(m.metadataPrefix);
@@ -1018,7 +1030,7 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
 // repair
 // ---------------------------------------------------------------------------------------------
 
-/** Builds the repair handler (core/repair.ts has the argument against racing CDC). */
+/** Builds the repair handler (core/verify/repair.ts has the argument against racing CDC). */
 export function makeVerifyRepairHandler(deps: VerifyDeps): (p: RunPayload) => Promise<StepResult> {
   const m = deps.migration;
   const names = metadataNames(m.metadataPrefix);
@@ -1037,7 +1049,7 @@ export function makeVerifyRepairHandler(deps: VerifyDeps): (p: RunPayload) => Pr
       const legacyKey = itemFromDynamoJson(s.legacyKey);
       let newKey = itemFromDynamoJson(s.newKey);
       if (Object.keys(newKey).length === 0) newKey = m.mapKey(legacyKey);
-      // New first, then legacy (core/repair.ts, "Reading new before legacy matters").
+      // New first, then legacy (core/verify/repair.ts, "Reading new before legacy matters").
       const current = await deps.fresh.get(newKey, true);
       await deps.betweenRepairReads?.(newKey, legacyKey);
       const legacy = Object.keys(legacyKey).length ? await deps.legacy.get(legacyKey, true) : undefined;

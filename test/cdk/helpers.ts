@@ -8,7 +8,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type Migration, type MigrationInput, defineMigration } from '../../core/migration';
+import { type Migration, type MigrationInput, defineMigration } from '../../core/model';
 import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 
 const CDK_JSON = join(__dirname, '..', '..', 'cdk.json');

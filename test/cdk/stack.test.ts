@@ -4,8 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CONTROL_TABLE_KEY } from '../../adapters/tables';
-import { metadataNames } from '../../core/metadata';
-import type { Migration } from '../../core/migration';
+import { metadataNames, type Migration } from '../../core/model';
 import { usersMigration } from '../../examples/users/migration';
 import {
   ControlTable,

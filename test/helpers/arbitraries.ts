@@ -2,7 +2,7 @@
  * fast-check generators of DynamoDB values, shared by property tests.
  */
 import fc from 'fast-check';
-import type { AttributeValue, Item } from '../../core/values';
+import type { AttributeValue, Item } from '../../core/model';
 
 /** DynamoDB numbers up to 38 significant digits, with fractions and exponents. */
 export const numberText: fc.Arbitrary<string> = fc

@@ -15,7 +15,7 @@ import {
   hasAttribute,
   typeOf,
   valuesEqual,
-} from '../../core/values';
+} from '../../core/model';
 
 /** What DynamoDB answers with a ValidationException. */
 export class ConditionExpressionError extends Error {

@@ -20,18 +20,17 @@
  * records every publish of `F` with its time.
  */
 import type { FrontierState } from '../../core/control';
-import { creationLowerBound } from '../../core/frontier';
-import type { PersistedShard } from '../../core/frontier-ledger';
 import {
+  creationLowerBound,
+  type PersistedShard,
   type EvidencePort,
   type FrontierStorePort,
   IteratorExpiredError,
   type StreamShardInfo,
   type StreamsPort,
-} from '../../core/frontier-tracker';
-import { padSequence } from '../../core/metadata';
-import type { AppliedMarker } from '../../core/progress-marker';
-import { type Item, canonicalItem } from '../../core/values';
+} from '../../core/frontier';
+import { padSequence, type Item, canonicalItem } from '../../core/model';
+import type { AppliedMarker } from '../../core/cdc';
 
 /** A record of the fake stream, with its ground truth. */
 export interface FakeRecord {

@@ -10,9 +10,15 @@ import {
   StaleChangeError,
   type WritePlan,
   backfillCondition,
-} from '../../core/apply-rule';
-import { BACKFILL_SEQ, type MetadataNames, Source } from '../../core/metadata';
-import { type Item, canonicalItem, mergeItems } from '../../core/values';
+} from '../../core/cdc';
+import {
+  BACKFILL_SEQ,
+  type MetadataNames,
+  Source,
+  type Item,
+  canonicalItem,
+  mergeItems,
+} from '../../core/model';
 import { evaluateCondition } from './condition-expression';
 
 export class MemoryNewTable implements NewTableWriterPort {

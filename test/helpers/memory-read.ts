@@ -3,8 +3,7 @@
  * a new `ItemStore` that can fail, hang or be slow like DynamoDB, and a control source whose state,
  * frontier and failures the test sets.
  */
-import type { ItemStore } from '../../adapters/item-store';
-import { StoreReadError } from '../../adapters/item-store';
+import { type ItemStore, StoreReadError } from '../../adapters/item-store';
 import {
   BackfillStatus,
   type FrontierState,
@@ -12,9 +11,7 @@ import {
   Phase,
   initialState,
 } from '../../core/control';
-import { metadataNames } from '../../core/metadata';
-import type { Migration } from '../../core/migration';
-import { type Item, canonicalItem } from '../../core/values';
+import { metadataNames, type Migration, type Item, canonicalItem } from '../../core/model';
 import { usersMigration } from '../../examples/users/migration';
 import type { ControlSource } from '../../lambdas/read/control-cache';
 import type { ReadOptions } from '../../lambdas/read/engine';

@@ -13,9 +13,16 @@ import {
   type Phase,
   initialState,
 } from '../../core/control';
-import { metadataNames, padSequence } from '../../core/metadata';
-import { type Migration, type MigrationInput, defineMigration, keyOf } from '../../core/migration';
-import type { AttributeValue, Item } from '../../core/values';
+import {
+  metadataNames,
+  padSequence,
+  type Migration,
+  type MigrationInput,
+  defineMigration,
+  keyOf,
+  type AttributeValue,
+  type Item,
+} from '../../core/model';
 import { testClient, uniqueName } from './dynamo';
 
 /** A migration with a legacy sort key whose mapping keeps the sort key (queries map onto new). */

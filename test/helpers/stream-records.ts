@@ -3,8 +3,8 @@
  * base64, ApproximateCreationDateTime in epoch seconds).
  */
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { ChangeKind, type StreamChange } from '../../core/stream-change';
-import { type Item, itemToDynamoJson } from '../../core/values';
+import { ChangeKind, type StreamChange } from '../../core/cdc';
+import { type Item, itemToDynamoJson } from '../../core/model';
 
 /** A core change. */
 export function change(

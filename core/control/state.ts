@@ -1,0 +1,173 @@
+/**
+ * The control table's data model (docs/design.md §3): keys, phases and the shapes of the control items.
+ * Control items hold only the system's own values (safe integers, strings, booleans), encoded by
+ * `control-codec.ts`; user data never goes here except as DynamoDB JSON (e.g. sample keys).
+ */
+
+/** Migration phases in forward order (docs/design.md §5). */
+export const Phase = {
+  LEGACY_ONLY: 'LEGACY_ONLY',
+  BACKFILLING: 'BACKFILLING',
+  SHADOW: 'SHADOW',
+  DUAL_READ: 'DUAL_READ',
+  NEW_PRIMARY: 'NEW_PRIMARY',
+  FINALIZED: 'FINALIZED',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** Phases in forward order. */
+export const PHASE_ORDER: readonly Phase[] = [
+  Phase.LEGACY_ONLY,
+  Phase.BACKFILLING,
+  Phase.SHADOW,
+  Phase.DUAL_READ,
+  Phase.NEW_PRIMARY,
+  Phase.FINALIZED,
+];
+
+/**
+ * Backfill lifecycle. COMPLETE means every legacy item the scan saw is in new (copied, or present from
+ * CDC) or its key was waived by an operator; COMPLETE_WITH_POISON means every segment is scanned but
+ * some keys are unresolved (`BACKFILL_POISON#` items: poison, or a waived dead-lettered CDC record),
+ * so a key absent from new proves nothing yet (core/backfill/poison.ts).
+ */
+export const BackfillStatus = {
+  NOT_STARTED: 'NOT_STARTED',
+  RUNNING: 'RUNNING',
+  COMPLETE: 'COMPLETE',
+  COMPLETE_WITH_POISON: 'COMPLETE_WITH_POISON',
+  FAILED: 'FAILED',
+} as const;
+export type BackfillStatus = (typeof BackfillStatus)[keyof typeof BackfillStatus];
+
+/**
+ * How the backfill treats items of the new table that dualread did not write (no `_dr_seq`); chosen by
+ * the operator at the start of a run and kept in STATE for it (core/backfill/foreign.ts).
+ */
+export const ForeignItems = { REFUSE: 'refuse', OVERWRITE: 'overwrite', KEEP: 'keep' } as const;
+export type ForeignItems = (typeof ForeignItems)[keyof typeof ForeignItems];
+
+/** Sort keys of control items. */
+export const ControlKey = {
+  STATE: 'STATE',
+  FRONTIER: 'FRONTIER',
+  BACKFILL_LOCK: 'LOCK#BACKFILL',
+  VERIFY_LOCK: 'LOCK#VERIFY',
+  shard: (shardId: string) => `SHARD#${shardId}`,
+  segment: (n: number) => `SEGMENT#${String(n).padStart(6, '0')}`,
+  verify: (runId: string) => `VERIFY#${runId}`,
+  audit: (isoTime: string, id: string) => `AUDIT#${isoTime}#${id}`,
+  progress: (marker: string) => `PROGRESS#${marker}`,
+  /** Written by the local stream poller while it consumes the legacy stream (see core/cdc/consuming.ts). */
+  CDC_CONSUMER: 'CDC#CONSUMER',
+  /** A legacy item the backfill could not copy (mapItem threw, or the write was refused), with its reason. */
+  backfillPoison: (segment: number, keyHash: string) =>
+    `BACKFILL_POISON#${String(segment).padStart(6, '0')}#${keyHash}`,
+  /** The key of a dead-lettered stream record an operator waived: unresolved like a poisoned key. */
+  waivedRecordPoison: (keyHash: string) => `BACKFILL_POISON#CDC#${keyHash}`,
+} as const;
+
+/** Partition key of a migration's control items. */
+export function controlPk(migrationId: string): string {
+  return `MIGRATION#${migrationId}`;
+}
+
+/** Operator controls shared by backfill and verification. */
+export interface RunControls {
+  /** Stop copying/verifying at the next page boundary until cleared. */
+  readonly paused: boolean;
+  /** Items per second across all segments; 0 = unlimited. */
+  readonly rateLimitPerSecond: number;
+}
+
+/** The `STATE` item. `version` increments on every change (optimistic locking). */
+export interface MigrationState {
+  readonly migrationId: string;
+  readonly phase: Phase;
+  readonly rolloutPercent: number;
+  readonly backfill: {
+    readonly status: BackfillStatus;
+    readonly startedAt?: number;
+    readonly completedAt?: number;
+    readonly copied?: number;
+    readonly skipped?: number;
+    /** The backfill run (lock owner) that last started, resumed, completed or failed it. */
+    readonly runId?: string;
+    /** Legacy items the backfill could not copy (recorded as `BACKFILL_POISON#` items). */
+    readonly poison?: number;
+    /** How the run treats items of the new table dualread did not write (core/backfill/foreign.ts). */
+    readonly foreignItems?: ForeignItems;
+    /** Legacy items not copied because a foreign item holds their key and `foreignItems` is `keep`. */
+    readonly keptForeign?: number;
+    /**
+     * Keys whose legacy item is known not to be in new (unresolved `BACKFILL_POISON#` items), counted
+     * when the scan finished and kept exact by every later registration, retry and waiver.
+     */
+    readonly unresolved?: number;
+  };
+  readonly controls: RunControls;
+  /** Epoch ms since which the sync Lambda has been consuming from TRIM_HORIZON, if it has. */
+  readonly cdcConsumingSince?: number;
+  readonly version: number;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** The initial state of a migration that has never been touched. */
+export function initialState(migrationId: string, rateLimitPerSecond: number, now: number): MigrationState {
+  return {
+    migrationId,
+    phase: Phase.LEGACY_ONLY,
+    rolloutPercent: 0,
+    backfill: { status: BackfillStatus.NOT_STARTED },
+    controls: { paused: false, rateLimitPerSecond },
+    version: 0,
+    updatedAt: now,
+    updatedBy: 'system',
+  };
+}
+
+/** Per-shard detail of the frontier. */
+export interface ShardFrontier {
+  readonly shardId: string;
+  /** Epoch ms up to which every record of this shard is known applied. */
+  readonly caughtUpTo: number;
+  readonly closed: boolean;
+  /** Last sequence number known applied on this shard. */
+  readonly appliedThrough?: string;
+  /** Records pending application (lag), and records held by the dead-letter queue. */
+  readonly pending: number;
+  readonly deadLettered: number;
+  /** Lineage: the shard this one was split from, if the tracker knows it. */
+  readonly parentShardId?: string;
+  /** `active`, `waiting` (its parent is still draining) — complete shards are left out. */
+  readonly status?: string;
+  /** Padded sequence number of the first record not known applied (what holds this shard back). */
+  readonly firstUnapplied?: string;
+  /** Assumption violations counted on this shard (see core/frontier/math/ledger.ts). */
+  readonly violations?: number;
+}
+
+/** The `FRONTIER` item: every legacy write older than `frontier` is applied to the new table. */
+export interface FrontierState {
+  readonly migrationId: string;
+  /** Epoch ms. 0 = nothing proven yet. */
+  readonly frontier: number;
+  readonly computedAt: number;
+  readonly shards: readonly ShardFrontier[];
+  readonly version: number;
+  /** Assumption violations counted by the tracker, by kind (see core/frontier/math/ledger.ts). */
+  readonly violations?: Readonly<Record<string, number>>;
+}
+
+/** An `AUDIT#` item: who did what, from which state to which, why. */
+export interface AuditRecord {
+  readonly migrationId: string;
+  readonly at: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly reason: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}

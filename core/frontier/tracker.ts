@@ -1,0 +1,471 @@
+/**
+ * The frontier tracker: a second reader of the legacy stream that establishes, from evidence it checks
+ * itself, which records are applied, and publishes `F`. One `step()` lists the shards, gathers evidence
+ * (progress markers, waivers, new-table items) for the records read so far, computes `F` and publishes
+ * it when it moved forward, then reads each shard on towards its tip and publishes again if the reads
+ * moved `F` (an idle shard's tip); `run()` repeats steps for about a minute. All I/O goes through the
+ * ports below, so tests drive it with a faked streams API.
+ */
+import { type FrontierState, type ShardFrontier } from '../control';
+import { DualReadError } from '../shared';
+import {
+  DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
+  type FrontierConfig,
+  computeFrontier,
+  frontierLagSeconds,
+  nextPublished,
+} from './math';
+import {
+  DEFAULT_CHILD_LISTING_WAIT_MS,
+  FrontierLedger,
+  FrontierViolation,
+  type PersistedShard,
+  type TrackedRecordInput,
+} from './ledger';
+import { DEFAULT_TIP_SETTINGS, type TipSettings } from './tip';
+import type { AppliedMarker } from '../cdc';
+import type { Item } from '../model';
+
+/** Base of the tracker's errors. */
+export class FrontierError extends DualReadError {
+  override name = 'FrontierError';
+}
+
+/** A shard iterator expired (they live 15 minutes); the tracker gets a new one from its position. */
+export class IteratorExpiredError extends FrontierError {
+  override name = 'IteratorExpiredError';
+  constructor(readonly shardId: string) {
+    super(`shard iterator of ${shardId} expired; get a new one after the last sequence number read`);
+  }
+}
+
+/** A tracker setting is out of range; the message names it and the allowed values. */
+export class FrontierConfigError extends FrontierError {
+  override name = 'FrontierConfigError';
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`frontier tracker setting ${setting}: ${problem}`);
+  }
+}
+
+/** The position asked for is older than the stream's 24 h retention. */
+export class TrimmedDataError extends FrontierError {
+  override name = 'TrimmedDataError';
+  constructor(readonly shardId: string) {
+    super(`records of ${shardId} after the tracker's position were trimmed; reading resumes at TRIM_HORIZON`);
+  }
+}
+
+/** One shard as DescribeStream lists it. */
+export interface StreamShardInfo {
+  readonly shardId: string;
+  readonly parentShardId?: string;
+  /** Has an EndingSequenceNumber. */
+  readonly closed: boolean;
+}
+
+/** The streams API, as the tracker uses it. */
+export interface StreamsPort {
+  /** Every shard of the stream (all DescribeStream pages). */
+  listShards(): Promise<StreamShardInfo[]>;
+  /** An iterator after `afterSequence`, or at TRIM_HORIZON when undefined. */
+  iterator(shardId: string, afterSequence?: string): Promise<string>;
+  /** One GetRecords page; `next` undefined when the shard is closed and read to its end. */
+  records(shardId: string, iterator: string): Promise<{ records: TrackedRecordInput[]; next?: string }>;
+}
+
+/** Where the tracker's evidence comes from. */
+export interface EvidencePort {
+  /** Progress markers whose first sequence number is >= `fromSeq` (all when undefined). */
+  markers(fromSeq?: string): Promise<Array<AppliedMarker & { readonly sk: string }>>;
+  /** Padded sequence numbers of waived records. */
+  waivers(): Promise<string[]>;
+  /** `_dr_seq` of the new items under these new-table keys (undefined: no item), in order. */
+  newItemSequences(newKeys: readonly Item[]): Promise<Array<string | undefined>>;
+}
+
+/** The control items the tracker owns. */
+export interface FrontierStorePort {
+  loadShards(): Promise<PersistedShard[]>;
+  saveShard(shard: PersistedShard): Promise<void>;
+  getFrontier(): Promise<FrontierState | undefined>;
+  /** Versioned put; throws on a concurrent change. */
+  putFrontier(next: Omit<FrontierState, 'version'>, expectedVersion: number): Promise<FrontierState>;
+}
+
+/** Settings of the tracker. */
+export interface TrackerConfig extends FrontierConfig, Partial<TipSettings> {
+  readonly clockSkewMs: number;
+  /** Look a record up in the new table once it has waited this long for a marker. @default 5000 */
+  readonly itemEvidenceAfterMs: number;
+  /** Records per shard per step looked up in the new table. @default 100 */
+  readonly itemEvidencePerShard: number;
+  /** GetRecords pages per shard per step (bounds one step on a long backlog). @default 20 */
+  readonly maxPagesPerShard: number;
+  /** See `FrontierLedger`: at least the sync Lambda's batch size. @default 1000 */
+  readonly markerLookbackRecords?: number;
+  /** Shards read at the same time. @default 8 */
+  readonly readConcurrency?: number;
+  /**
+   * How long a closed shard none of whose children DescribeStream lists yet keeps constraining `F`
+   * (DescribeStream may list a closed parent before its children). @default 300000 ms
+   */
+  readonly childListingWaitMs?: number;
+}
+
+/** Defaults of `TrackerConfig` other than the frontier math's. */
+export const DEFAULT_TRACKER_SETTINGS = {
+  clockSkewMs: 1000,
+  itemEvidenceAfterMs: 5000,
+  itemEvidencePerShard: 100,
+  maxPagesPerShard: 20,
+  tipEmptyPages: DEFAULT_TIP_SETTINGS.tipEmptyPages,
+  tipMinSpanMs: DEFAULT_TIP_SETTINGS.tipMinSpanMs,
+  childListingWaitMs: DEFAULT_CHILD_LISTING_WAIT_MS,
+} as const;
+
+/**
+ * Settings for DynamoDB Local: it truncates `ApproximateCreationDateTime` to the minute, and serves
+ * every visible record from the iterator's position on the first call (an empty page is its tip;
+ * checked by test/integration/frontier/frontier.test.ts), so one empty page may count as the tip there.
+ */
+export const DYNAMODB_LOCAL_TRACKER_SETTINGS = {
+  creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
+  tipEmptyPages: 1,
+  tipMinSpanMs: 0,
+} as const;
+
+/**
+ * Checks the settings the frontier's safety depends on.
+ *
+ * @throws FrontierConfigError naming the first setting out of range
+ */
+export function validateTrackerConfig(config: TrackerConfig): TrackerConfig {
+  const nonNegative: Array<[string, number | undefined]> = [
+    ['propagationMarginMs', config.propagationMarginMs],
+    ['clockSkewMs', config.clockSkewMs],
+    ['itemEvidenceAfterMs', config.itemEvidenceAfterMs],
+    ['tipMinSpanMs', config.tipMinSpanMs],
+    ['childListingWaitMs', config.childListingWaitMs],
+  ];
+  for (const [name, v] of nonNegative) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+      throw new FrontierConfigError(name, `${v} is not a non-negative number of milliseconds`);
+    }
+  }
+  const positiveIntegers: Array<[string, number | undefined]> = [
+    ['creationGranularityMs', config.creationGranularityMs],
+    ['itemEvidencePerShard', config.itemEvidencePerShard],
+    ['maxPagesPerShard', config.maxPagesPerShard],
+    ['tipEmptyPages', config.tipEmptyPages],
+    ['readConcurrency', config.readConcurrency],
+  ];
+  for (const [name, v] of positiveIntegers) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+      throw new FrontierConfigError(name, `${v} is not a whole number of at least 1`);
+    }
+  }
+  return config;
+}
+
+/** Dependencies of the tracker. */
+export interface TrackerDeps {
+  readonly migrationId: string;
+  readonly streams: StreamsPort;
+  readonly evidence: EvidencePort;
+  readonly store: FrontierStorePort;
+  /** The migration's `mapKey` (legacy key to new key). */
+  readonly mapKey: (legacyKey: Item) => Item;
+  readonly config: TrackerConfig;
+  readonly now: () => number;
+}
+
+/** What one step found. */
+export interface StepResult {
+  /** `F` computed from this step's evidence. */
+  readonly computed: number;
+  /** `F` as published after this step (never lower than before). */
+  readonly published: number;
+  readonly didPublish: boolean;
+  readonly lagSeconds: number;
+  readonly pending: number;
+  readonly deadLettered: number;
+  /** Violations counted in this step, and in total (this process and the persisted counts). */
+  readonly newViolations: number;
+  /** Late records counted in this step (`LateRecord`, also in `newViolations`). */
+  readonly newLateRecords: number;
+  readonly violations: Readonly<Record<string, number>>;
+  readonly shards: readonly ShardFrontier[];
+  readonly at: number;
+}
+
+/** The tracker. Keep one per process: its in-memory ledger is what makes steps cheap. */
+export class FrontierTracker {
+  private ledger?: FrontierLedger;
+  private readonly iterators = new Map<string, string>();
+  private frontier?: FrontierState;
+  private savedShards = new Map<string, string>();
+  private publishedDetail?: string;
+
+  constructor(private readonly deps: TrackerDeps) {
+    validateTrackerConfig(deps.config);
+  }
+
+  private async start(): Promise<FrontierLedger> {
+    if (this.ledger) return this.ledger;
+    const restored = await this.deps.store.loadShards();
+    for (const s of restored) this.savedShards.set(s.shardId, fingerprint(s));
+    const ledger = new FrontierLedger(this.deps.config, restored);
+    this.frontier = await this.deps.store.getFrontier();
+    if (this.frontier) {
+      ledger.restorePublished(this.frontier.frontier, this.frontier.computedAt, this.frontier.violations);
+    }
+    this.ledger = ledger;
+    return ledger;
+  }
+
+  /**
+   * One pass: list; gather the progress markers and waivers written since the last step and publish `F`
+   * from what was read before; read every shard on towards its tip, gather the evidence of what was read
+   * (markers, waivers, new items) and publish again if that moved `F`; persist.
+   *
+   * `F` is computed before reading because the records a read returns are mostly not applied yet, and a
+   * record known unapplied caps its shard: publishing first lets the sync Lambda's progress on earlier
+   * records count without waiting for the newest. Computing again after reading lets an idle shard's
+   * tip count at once, and decides records read after `F` had passed them (late records) in this step.
+   */
+  async step(): Promise<StepResult> {
+    const { deps } = this;
+    const ledger = await this.start();
+    const before = ledger.violations();
+
+    const listedAt = deps.now();
+    ledger.list(await deps.streams.listShards(), listedAt);
+    // What the sync Lambda applied since the last step (markers, waivers), and F from it.
+    await this.gatherEvidence(ledger, false);
+    const first = await this.computeAndPublish(ledger, listedAt, false);
+    // Read on, gather the evidence of what was read (markers again, waivers, new items), F again.
+    await this.readShards(ledger);
+    await this.gatherEvidence(ledger, true);
+    const last = await this.computeAndPublish(ledger, listedAt, true);
+    await this.persist(ledger, last.at);
+    ledger.compact(last.at);
+
+    const lateOf = (v: Readonly<Record<string, number>>) => v[FrontierViolation.LATE_RECORD] ?? 0;
+    return {
+      computed: last.computed,
+      published: this.frontier?.frontier ?? 0,
+      didPublish: first.moved || last.moved,
+      lagSeconds: frontierLagSeconds(this.frontier?.frontier ?? 0, last.at),
+      pending: last.shards.reduce((a, s) => a + s.pending, 0),
+      deadLettered: last.shards.reduce((a, s) => a + s.deadLettered, 0),
+      newViolations: total(last.violations) - total(before),
+      newLateRecords: lateOf(last.violations) - lateOf(before),
+      violations: last.violations,
+      shards: last.shards,
+      at: last.at,
+    };
+  }
+
+  /** Computes `F` from the ledger and publishes it if it moved (or, with `refresh`, if the detail changed). */
+  private async computeAndPublish(
+    ledger: FrontierLedger,
+    listedAt: number,
+    refresh: boolean,
+  ): Promise<{
+    computed: number;
+    moved: boolean;
+    shards: ShardFrontier[];
+    violations: Record<string, number>;
+    at: number;
+  }> {
+    const { deps } = this;
+    const at = deps.now();
+    const result = computeFrontier(ledger.input(listedAt, at), deps.config);
+    const decision = nextPublished(this.frontier?.frontier, result.frontier);
+    const caught = new Map(result.shards.map((s) => [s.shardId, s]));
+    const shards = ledger.detail(caught);
+    const violations = ledger.violations();
+    // Publish when F moved forward, and also when only the detail changed (what holds F back, the
+    // dead-lettered count, violations), so operators read the current reason from the FRONTIER item.
+    const detail = JSON.stringify({ shards, violations });
+    const refreshDetail = refresh && this.frontier !== undefined && detail !== this.publishedDetail;
+    if (decision.publish || refreshDetail) {
+      await this.publish(decision.frontier, shards, violations, at);
+      this.publishedDetail = detail;
+      if (this.frontier) ledger.notePublished(this.frontier.frontier, this.frontier.computedAt);
+    }
+    return { computed: result.frontier, moved: decision.publish, shards, violations, at };
+  }
+
+  /**
+   * Steps until `durationMs` has passed, one every `intervalMs`; a failed step is reported to `onError`
+   * and the loop goes on (the next step starts from the same ledger).
+   */
+  async run(options: {
+    durationMs: number;
+    intervalMs: number;
+    sleep: (ms: number) => Promise<void>;
+    onStep?: (r: StepResult) => void;
+    onError?: (err: unknown) => void;
+  }): Promise<StepResult | undefined> {
+    const start = this.deps.now();
+    let last: StepResult | undefined;
+    for (;;) {
+      const began = this.deps.now();
+      try {
+        last = await this.step();
+        options.onStep?.(last);
+      } catch (err) {
+        options.onError?.(err);
+      }
+      const next = began + options.intervalMs;
+      if (next - start >= options.durationMs) return last;
+      const wait = next - this.deps.now();
+      if (wait > 0) await options.sleep(wait);
+    }
+  }
+
+  /**
+   * Reads the shards concurrently (a large table has many), a child only after its parent's read of this
+   * step: the per-item check across a split needs the parent's records first. Parents come before
+   * children in `readOrder`, so a child's worker never waits for a read that has not started.
+   */
+  private async readShards(ledger: FrontierLedger): Promise<void> {
+    const toRead = ledger.readOrder().filter((s) => !s.readToEnd); // readToEnd: nothing more to read
+    const reads = new Map<string, Promise<void>>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < toRead.length) {
+        const shard = toRead[next++] as (typeof toRead)[number];
+        const parentRead = shard.parentShardId === undefined ? undefined : reads.get(shard.parentShardId);
+        const read = (async () => {
+          if (parentRead) await parentRead;
+          await this.readShard(ledger, shard.shardId);
+        })();
+        reads.set(shard.shardId, read);
+        await read;
+      }
+    };
+    const workers = Math.max(1, Math.min(this.deps.config.readConcurrency ?? 8, toRead.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+  }
+
+  /**
+   * Reads one shard by following NextShardIterator. An empty page only extends the shard's streak of
+   * empty pages (core/frontier/math/tip.ts); the read goes on at once while the streak is short, unless this
+   * step already returned records (a busy shard: its records bound it, and its tip is chased next step),
+   * and stops at a page that counts as the tip. The iterator is kept between steps, so a streak spans
+   * steps and an idle shard costs one GetRecords per step.
+   */
+  private async readShard(ledger: FrontierLedger, shardId: string): Promise<void> {
+    const { streams } = this.deps;
+    const shard = ledger.shards.get(shardId);
+    if (!shard) return;
+    let readRecords = false;
+    for (let page = 0; page < this.deps.config.maxPagesPerShard; page++) {
+      let iterator = this.iterators.get(shardId);
+      try {
+        if (iterator === undefined) {
+          iterator = await streams.iterator(shardId, shard.lastSeen);
+          ledger.resetStreak(shardId);
+        }
+        const startedAt = this.deps.now();
+        const out = await streams.records(shardId, iterator);
+        if (out.records.length > 0) {
+          ledger.ingest(shardId, out.records, this.deps.now());
+          readRecords = true;
+        }
+        if (out.next === undefined) {
+          this.iterators.delete(shardId);
+          ledger.endOfShard(shardId, startedAt);
+          return;
+        }
+        this.iterators.set(shardId, out.next);
+        if (out.records.length > 0) continue;
+        const { tip, streak } = ledger.emptyPage(shardId, startedAt);
+        if (tip || readRecords || streak.pages >= ledger.tipSettings.tipEmptyPages) return;
+      } catch (err) {
+        this.iterators.delete(shardId);
+        ledger.resetStreak(shardId);
+        if (err instanceof IteratorExpiredError) continue;
+        if (err instanceof TrimmedDataError) {
+          // Records between our position and the trim horizon are gone: count it (alarm) and go on
+          // from the oldest record still there; the lost records are the sync Lambda's loss too.
+          ledger.trimmed(shardId);
+          this.iterators.set(shardId, await streams.iterator(shardId, undefined));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Progress markers and waivers, and with `items` the new items of records waiting for evidence. */
+  private async gatherEvidence(ledger: FrontierLedger, items: boolean): Promise<void> {
+    const { evidence, config, now, mapKey } = this.deps;
+    const cursor = ledger.markerCursor(now());
+    if (cursor !== undefined) {
+      for (const m of await evidence.markers(cursor)) ledger.applyMarker(m.sk, m);
+    }
+    ledger.applyWaivers(new Set(await evidence.waivers()));
+    if (!items) return;
+
+    const candidates = ledger.evidenceCandidates(
+      now(),
+      config.itemEvidenceAfterMs,
+      config.itemEvidencePerShard,
+    );
+    if (candidates.length === 0) return;
+    const usable: Array<{ shardId: string; seq: string; newKey: Item }> = [];
+    for (const c of candidates) {
+      try {
+        usable.push({ shardId: c.shardId, seq: c.seq, newKey: mapKey(c.keys) });
+      } catch {
+        // mapKey refused the key: no item can prove this record applied; it keeps holding F back.
+      }
+    }
+    const seqs = await evidence.newItemSequences(usable.map((u) => u.newKey));
+    usable.forEach((u, i) => ledger.applyItemSequence(u.shardId, u.seq, seqs[i]));
+  }
+
+  private async publish(
+    frontier: number,
+    shards: ShardFrontier[],
+    violations: Record<string, number>,
+    at: number,
+  ): Promise<void> {
+    const doc = { migrationId: this.deps.migrationId, frontier, computedAt: at, shards, violations };
+    try {
+      this.frontier = await this.deps.store.putFrontier(doc, this.frontier?.version ?? 0);
+    } catch (err) {
+      // Someone else published (only possible if two trackers run): re-read, and publish only if
+      // still ahead, so F stays monotone.
+      const current = await this.deps.store.getFrontier();
+      this.frontier = current;
+      if (current && current.frontier >= frontier) return;
+      if (!current) throw err;
+      this.frontier = await this.deps.store.putFrontier(doc, current.version);
+    }
+  }
+
+  private async persist(ledger: FrontierLedger, at: number): Promise<void> {
+    for (const s of ledger.persisted(at)) {
+      const print = fingerprint(s);
+      if (this.savedShards.get(s.shardId) === print) continue;
+      await this.deps.store.saveShard(s);
+      this.savedShards.set(s.shardId, print);
+    }
+  }
+}
+
+/** What a saved shard says, without its timestamps (unchanged shards are not saved again). */
+function fingerprint(s: PersistedShard): string {
+  return JSON.stringify({ ...s, updatedAt: 0, expiresAt: 0 });
+}
+
+function total(v: Readonly<Record<string, number>>): number {
+  return Object.values(v).reduce((a, b) => a + b, 0);
+}

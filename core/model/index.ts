@@ -1,0 +1,10 @@
+/**
+ * Values and definitions: the raw `AttributeValue` model (validation, exact numbers, canonical
+ * encoding, DynamoDB JSON and plain JSON), the migration definition (`defineMigration`), and the
+ * metadata dualread writes on new-table items.
+ */
+export * from './mapped-key';
+export * from './metadata';
+export * from './migration';
+export * from './plain-json';
+export * from './values';

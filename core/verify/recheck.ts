@@ -1,0 +1,131 @@
+/**
+ * The lag-aware re-check of verification suspects (issue 5; it rests on invariant 4, the frontier).
+ * The first pass compares a (possibly eventually consistent) legacy Scan with the new table while CDC
+ * is still applying recent writes, so a mismatch may be propagation delay. A suspect is confirmed
+ * drift only by this re-check:
+ *
+ *   1. The first pass read the new item at time `n0` and remembered its sequence token `k0` (the
+ *      `_dr_seq` it carried, or "absent" / "no metadata").
+ *   2. The re-check reads the legacy item with ConsistentRead; the read returns at `t1` (`n0 < t1`).
+ *      Every legacy write reflected in that read started before `t1`.
+ *   3. It waits until the frontier, minus the clock-skew margin, is at least `t1`: every legacy write
+ *      that started before `t1` is then applied to the new table (invariant 4).
+ *   4. It reads the new item again (ConsistentRead) and takes its token `k1`.
+ *   5. If `k1 = k0`, no CDC write touched the key between `n0` and now (every CDC write stores a
+ *      strictly larger `_dr_seq`). By 3 every write reflected in the legacy read is applied, and by
+ *      the token none was applied after `n0 < t1`; and no write applied before `n0` can be one the
+ *      legacy read does not reflect (it committed before `n0 < t1`). So the new item reflects exactly
+ *      the writes the legacy read reflects: a mismatch is drift, not lag. Confirmed.
+ *   6. If `k1 != k0`, CDC was busy on the key: a match resolves it; a mismatch becomes the next
+ *      round's first read (`k0 := k1`). After `maxRounds` rounds of a key that never holds still,
+ *      or when `F` does not pass `t1` within the wait bound, the suspect is `unconfirmed-lag`:
+ *      reported, never repaired, and the run is not clean.
+ *
+ * The frontier and the token together exclude false positives under a live workload; stale first
+ * reads only cost extra rounds (a stale `k0` can only differ from `k1`, never fake equality).
+ */
+import { safeFrontier } from '../frontier';
+import { type DiffClass, DiffClass as Classes } from './diff';
+import { type MetadataNames, sequenceOf, type Item, type JsonItem } from '../model';
+
+/** Where a suspect stands. */
+export const SuspectStatus = {
+  PENDING: 'pending',
+  RESOLVED: 'resolved',
+  CONFIRMED: 'confirmed',
+  UNCONFIRMED_LAG: 'unconfirmed-lag',
+  UNMAPPABLE: 'unmappable',
+  /** A defect of the mapping (`not-invertible`, `origin-unknown`): settled at once, never repaired. */
+  MAPPING_DEFECT: 'mapping-defect',
+} as const;
+export type SuspectStatus = (typeof SuspectStatus)[keyof typeof SuspectStatus];
+
+/** What a repair did with a confirmed suspect. */
+export const RepairOutcome = {
+  REPAIRED: 'repaired',
+  /** Re-read before the write: already equal (e.g. CDC wrote the key meanwhile). */
+  ALREADY_FIXED: 'already-fixed',
+  /** The conditional write lost to a CDC write that happened meanwhile (the CDC value stands). */
+  LOST_TO_CDC: 'lost-to-cdc',
+  /**
+   * Nothing written: the legacy item is now refused by mapItem, or the new item's legacy origin cannot
+   * be computed (then it is not known to be an extra, and it is never tombstoned).
+   */
+  SKIPPED: 'skipped',
+} as const;
+export type RepairOutcome = (typeof RepairOutcome)[keyof typeof RepairOutcome];
+
+/** A `VERIFY_SUSPECT#<runId>#<hash>` control item. */
+export interface Suspect {
+  readonly runId: string;
+  readonly legacyKey: JsonItem;
+  readonly newKey: JsonItem;
+  /** Class seen by the first pass. */
+  readonly firstClass: DiffClass;
+  /** Class seen last (the confirmed class once confirmed). */
+  readonly class: DiffClass;
+  /** Sequence token of the new item at the last read (see `sequenceToken`). */
+  readonly seenToken: string;
+  readonly seenAt: number;
+  readonly status: SuspectStatus;
+  readonly rounds: number;
+  /** When the re-check first waited for the frontier on this suspect. */
+  readonly waitingSince?: number;
+  readonly settledAt?: number;
+  readonly repair?: RepairOutcome;
+  /** Why the item is `unmappable` or a mapping defect (what `mapItem`/`unmapItem`/`mapKey` did). */
+  readonly reason?: string;
+  /** Epoch seconds (control table TTL). */
+  readonly expiresAt: number;
+}
+
+/** Token of "no item at the key". */
+export const ABSENT_TOKEN = 'absent';
+/** Token of "an item without `_dr_seq`" (not written by dualread). */
+export const NO_SEQ_TOKEN = 'no-seq';
+
+/** The sequence token of a new item: its `_dr_seq`, or `absent`, or `no-seq`. */
+export function sequenceToken(item: Item | undefined, names: MetadataNames): string {
+  if (item === undefined) return ABSENT_TOKEN;
+  return sequenceOf(item, names) ?? NO_SEQ_TOKEN;
+}
+
+/** True when the frontier (minus the clock-skew margin) has passed `readAt` (step 3). */
+export function frontierCovers(frontier: number, clockSkewMs: number, readAt: number): boolean {
+  return frontier > 0 && safeFrontier(frontier, clockSkewMs) >= readAt;
+}
+
+/** Inputs of `decideRecheck` (steps 5-6). */
+export interface RecheckInput {
+  /** Class of (consistent legacy read, new read after the frontier passed). */
+  readonly cls: DiffClass;
+  readonly seenToken: string;
+  readonly nowToken: string;
+  /** Rounds done before this one. */
+  readonly rounds: number;
+  readonly maxRounds: number;
+}
+
+/** Result of one re-check round. */
+export interface RecheckDecision {
+  readonly status: SuspectStatus;
+  readonly cls: DiffClass;
+  readonly seenToken: string;
+  readonly rounds: number;
+}
+
+/** Decides one re-check round (steps 5-6). */
+export function decideRecheck(input: RecheckInput): RecheckDecision {
+  const rounds = input.rounds + 1;
+  const base = { cls: input.cls, seenToken: input.nowToken, rounds };
+  if (input.cls === Classes.MATCH) return { ...base, status: SuspectStatus.RESOLVED };
+  if (input.cls === Classes.UNMAPPABLE) return { ...base, status: SuspectStatus.UNMAPPABLE };
+  if (input.nowToken === input.seenToken) return { ...base, status: SuspectStatus.CONFIRMED };
+  if (rounds >= input.maxRounds) return { ...base, status: SuspectStatus.UNCONFIRMED_LAG };
+  return { ...base, status: SuspectStatus.PENDING };
+}
+
+/** True when a suspect has waited for the frontier longer than the bound. */
+export function lagWaitExpired(waitingSince: number | undefined, now: number, maxLagWaitMs: number): boolean {
+  return waitingSince !== undefined && now - waitingSince > maxLagWaitMs;
+}

@@ -1,0 +1,176 @@
+/**
+ * The verification report (`VERIFY#<runId>` in the control table): written as RUNNING by the
+ * preflight, kept current by the stage changes, and completed by the report step. The CLI and the
+ * phase guardrails ("last verification clean") read it.
+ */
+import { type SetChecksum, checksumsEqual } from './checksum';
+import { type ClassCounts, DRIFT_CLASSES, DiffClass, MAPPING_DEFECT_CLASSES, zeroCounts } from './diff';
+import type { SideTotals } from './checkpoint';
+import { RepairOutcome, type Suspect, SuspectStatus } from './recheck';
+import type { JsonItem } from '../model';
+
+/** Lifecycle of a run. */
+export const VerifyStatus = { RUNNING: 'RUNNING', COMPLETE: 'COMPLETE', FAILED: 'FAILED' } as const;
+export type VerifyStatus = (typeof VerifyStatus)[keyof typeof VerifyStatus];
+
+/** Sample keys kept per class. */
+export const MAX_SAMPLES_PER_CLASS = 100;
+
+/** Counts of what the repair step did. */
+export interface RepairCounts {
+  readonly repaired: number;
+  readonly alreadyFixed: number;
+  readonly lostToCdc: number;
+}
+
+/** The `VERIFY#<runId>` item. */
+export interface VerifyReport {
+  readonly migrationId: string;
+  readonly runId: string;
+  readonly status: VerifyStatus;
+  readonly stage: string;
+  readonly repair: boolean;
+  readonly totalSegments: number;
+  readonly actor: string;
+  readonly executionId: string;
+  readonly startedAt: number;
+  readonly completedAt?: number;
+  readonly durationMs?: number;
+  /**
+   * The checksum pass over legacy: items read and the checksum of `mapItem(legacy)` (count and sum mod
+   * 2^256 of SHA-256, an additive multiset hash: core/verify/checksum.ts).
+   */
+  readonly legacy?: { readonly scanned: number; readonly checksum: SetChecksum };
+  /** The checksum pass over new: items read, tombstones, and the checksum of live items minus metadata. */
+  readonly fresh?: { readonly scanned: number; readonly tombstones: number; readonly checksum: SetChecksum };
+  /** The legacy lookup pass: skipped when the checksums proved the stores equal. */
+  readonly lookupPass?: { readonly scanned: number; readonly skipped?: boolean };
+  /** The extras pass: skipped when the checksums or the key censuses proved there is no extra. */
+  readonly extrasPass?: { readonly scanned: number; readonly skipped?: boolean };
+  /**
+   * Both checksums equal: with no writes during the run, the stores are equal unless their difference
+   * was chosen to collide (sound against accidental drift, not against adversarial items).
+   */
+  readonly checksumsEqual?: boolean;
+  /** Classes as the first pass saw them (lag included). */
+  readonly firstPass?: ClassCounts;
+  /**
+   * Final classes: drift classes count confirmed drift only; `unmappable`, `not-invertible` and
+   * `origin-unknown` count defects of the mapping (never repaired). A not-invertible legacy item is
+   * also counted by how its new item compares (usually `match`).
+   */
+  readonly counts?: ClassCounts;
+  /** Suspects the re-check cleared (lag, not drift). */
+  readonly lagResolved?: number;
+  /** Suspects whose re-check could not separate lag from drift in time. */
+  readonly unconfirmedLag?: number;
+  /** Suspects not stored because the per-segment cap was reached (the run is then not clean). */
+  readonly suspectsDropped?: number;
+  readonly repairs?: RepairCounts;
+  /**
+   * Up to 100 keys (DynamoDB JSON) per class: legacy keys, except for `origin-unknown`, whose legacy key
+   * cannot be computed (new keys).
+   */
+  readonly samples?: Readonly<Record<string, readonly JsonItem[]>>;
+  /** No confirmed drift, nothing unconfirmed, unmappable, not invertible, of unknown origin or dropped. */
+  readonly clean?: boolean;
+  readonly error?: string;
+}
+
+/** The final figures of a run, from its side totals and its suspects. */
+export function summarize(
+  sums: SideTotals,
+  fresh: SideTotals,
+  legacy: SideTotals,
+  extras: SideTotals,
+  suspects: readonly Suspect[],
+): Required<
+  Pick<
+    VerifyReport,
+    | 'legacy'
+    | 'fresh'
+    | 'extrasPass'
+    | 'lookupPass'
+    | 'checksumsEqual'
+    | 'firstPass'
+    | 'counts'
+    | 'lagResolved'
+    | 'unconfirmedLag'
+    | 'suspectsDropped'
+    | 'repairs'
+    | 'samples'
+    | 'clean'
+  >
+> {
+  // Without a lookup pass (equal checksums) every mappable legacy item matched.
+  const lookups = legacy.segmentsDone > 0;
+  const firstPass = zeroCounts();
+  if (lookups) {
+    for (const c of Object.keys(firstPass) as DiffClass[])
+      firstPass[c] = (legacy.counts[c] ?? 0) + (extras.counts[c] ?? 0);
+  } else {
+    firstPass[DiffClass.MATCH] = sums.scanned - (sums.counts[DiffClass.UNMAPPABLE] ?? 0);
+    firstPass[DiffClass.UNMAPPABLE] = sums.counts[DiffClass.UNMAPPABLE] ?? 0;
+  }
+  // Only the checksum pass checks invertibility (every run makes it, over every legacy item).
+  firstPass[DiffClass.NOT_INVERTIBLE] = sums.counts[DiffClass.NOT_INVERTIBLE] ?? 0;
+  const counts = zeroCounts();
+  counts[DiffClass.MATCH] = firstPass[DiffClass.MATCH];
+  const samples: Record<string, JsonItem[]> = {};
+  const sample = (cls: string, key: JsonItem) => {
+    const list = (samples[cls] ??= []);
+    if (list.length < MAX_SAMPLES_PER_CLASS) list.push(key);
+  };
+  let lagResolved = 0;
+  let unconfirmedLag = 0;
+  const repairs = { repaired: 0, alreadyFixed: 0, lostToCdc: 0 };
+  for (const s of suspects) {
+    switch (s.status) {
+      case SuspectStatus.RESOLVED:
+        lagResolved++;
+        if (s.firstClass !== DiffClass.EXTRA_IN_NEW) counts[DiffClass.MATCH]++;
+        break;
+      case SuspectStatus.CONFIRMED:
+        counts[s.class]++;
+        sample(s.class, s.legacyKey);
+        break;
+      case SuspectStatus.UNMAPPABLE:
+        counts[DiffClass.UNMAPPABLE]++;
+        sample(DiffClass.UNMAPPABLE, s.legacyKey);
+        break;
+      case SuspectStatus.MAPPING_DEFECT:
+        counts[s.class]++;
+        sample(s.class, Object.keys(s.legacyKey).length > 0 ? s.legacyKey : s.newKey);
+        break;
+      default:
+        unconfirmedLag++;
+        sample(SuspectStatus.UNCONFIRMED_LAG, s.legacyKey);
+    }
+    if (s.repair === RepairOutcome.REPAIRED) repairs.repaired++;
+    else if (s.repair === RepairOutcome.ALREADY_FIXED) repairs.alreadyFixed++;
+    else if (s.repair === RepairOutcome.LOST_TO_CDC) repairs.lostToCdc++;
+  }
+  const suspectsDropped =
+    sums.suspectsDropped + legacy.suspectsDropped + fresh.suspectsDropped + extras.suspectsDropped;
+  const drift = DRIFT_CLASSES.reduce((n, c) => n + counts[c], 0);
+  return {
+    legacy: { scanned: sums.scanned, checksum: sums.checksum },
+    fresh: { scanned: fresh.scanned, tombstones: fresh.tombstones, checksum: fresh.checksum },
+    lookupPass: lookups ? { scanned: legacy.scanned } : { scanned: 0, skipped: true },
+    extrasPass: extras.segmentsDone > 0 ? { scanned: extras.scanned } : { scanned: 0, skipped: true },
+    checksumsEqual: checksumsEqual(sums.checksum, fresh.checksum),
+    firstPass,
+    counts,
+    lagResolved,
+    unconfirmedLag,
+    suspectsDropped,
+    repairs,
+    samples,
+    clean:
+      drift === 0 &&
+      unconfirmedLag === 0 &&
+      counts[DiffClass.UNMAPPABLE] === 0 &&
+      MAPPING_DEFECT_CLASSES.every((c) => counts[c] === 0) &&
+      suspectsDropped === 0,
+  };
+}

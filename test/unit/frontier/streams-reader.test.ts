@@ -1,0 +1,124 @@
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  TrimmedDataAccessException,
+} from '@aws-sdk/client-dynamodb-streams';
+import { mockClient } from 'aws-sdk-client-mock';
+import { StreamsReader } from '../../../adapters/streams-reader';
+import { IteratorExpiredError, TrimmedDataError } from '../../../core/frontier';
+
+const ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2026-01-01T00:00:00.000';
+
+describe('Class: StreamsReader', () => {
+  const mock = mockClient(DynamoDBStreamsClient);
+  const reader = new StreamsReader(new DynamoDBStreamsClient({ region: 'us-east-1' }), ARN);
+  beforeEach(() => mock.reset());
+
+  it('lists every DescribeStream page with lineage and closed shards', async () => {
+    // Prepare
+    mock
+      .on(DescribeStreamCommand, { StreamArn: ARN })
+      .resolvesOnce({
+        StreamDescription: {
+          Shards: [
+            { ShardId: 'p', SequenceNumberRange: { StartingSequenceNumber: '1', EndingSequenceNumber: '9' } },
+          ],
+          LastEvaluatedShardId: 'p',
+        },
+      })
+      .resolvesOnce({
+        StreamDescription: {
+          Shards: [
+            { ShardId: 'c', ParentShardId: 'p', SequenceNumberRange: { StartingSequenceNumber: '10' } },
+          ],
+        },
+      });
+
+    // Act
+    const shards = await reader.listShards();
+
+    // Assess
+    expect(shards).toEqual([
+      { shardId: 'p', closed: true },
+      { shardId: 'c', parentShardId: 'p', closed: false },
+    ]);
+    expect(mock.commandCalls(DescribeStreamCommand)[1]?.args[0].input.ExclusiveStartShardId).toBe('p');
+  });
+
+  it("opens at TRIM_HORIZON, or after a sequence number in the API's form (at least 21 digits)", async () => {
+    // Prepare
+    mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it' });
+
+    // Act
+    await reader.iterator('s1');
+    await reader.iterator('s1', '0000000000000000000000000000000000000172');
+    await reader.iterator('s1', '0000000000000000111100000000001234567890');
+
+    // Assess
+    const calls = mock.commandCalls(GetShardIteratorCommand).map((c) => c.args[0].input);
+    expect(calls[0]).toEqual({ StreamArn: ARN, ShardId: 's1', ShardIteratorType: 'TRIM_HORIZON' });
+    expect(calls[1]).toEqual({
+      StreamArn: ARN,
+      ShardId: 's1',
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      SequenceNumber: '000000000000000000172',
+    });
+    expect(calls[2]?.SequenceNumber).toBe('111100000000001234567890');
+  });
+
+  it('returns records with their creation time in ms, and no next iterator at the end of a closed shard', async () => {
+    // Prepare
+    mock.on(GetRecordsCommand).resolves({
+      Records: [
+        {
+          dynamodb: {
+            SequenceNumber: '172',
+            ApproximateCreationDateTime: new Date(1_700_000_000_000),
+            Keys: { userId: { S: 'u-1' } },
+          },
+        },
+      ],
+    });
+
+    // Act
+    const page = await reader.records('s1', 'it');
+
+    // Assess
+    expect(page).toEqual({
+      records: [
+        { sequenceNumber: '172', approxCreationMs: 1_700_000_000_000, keys: { userId: { S: 'u-1' } } },
+      ],
+    });
+  });
+
+  it('turns an expired iterator into IteratorExpiredError', async () => {
+    // Prepare
+    mock.on(GetRecordsCommand).rejects(new ExpiredIteratorException({ message: 'expired', $metadata: {} }));
+
+    // Act / Assess
+    await expect(reader.records('s1', 'it')).rejects.toBeInstanceOf(IteratorExpiredError);
+  });
+
+  it('turns trimmed data into TrimmedDataError, on reads and on iterators', async () => {
+    // Prepare
+    const trimmed = new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} });
+    mock.on(GetRecordsCommand).rejects(trimmed);
+    mock.on(GetShardIteratorCommand).rejects(trimmed);
+
+    // Act / Assess
+    await expect(reader.records('s1', 'it')).rejects.toBeInstanceOf(TrimmedDataError);
+    await expect(reader.iterator('s1', '5')).rejects.toBeInstanceOf(TrimmedDataError);
+  });
+
+  it('passes other failures through unchanged', async () => {
+    // Prepare
+    const boom = new Error('throttled');
+    mock.on(GetRecordsCommand).rejects(boom);
+
+    // Act / Assess
+    await expect(reader.records('s1', 'it')).rejects.toBe(boom);
+  });
+});

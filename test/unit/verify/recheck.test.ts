@@ -1,0 +1,304 @@
+import fc from 'fast-check';
+import {
+  DiffClass,
+  classifyPair,
+  planRepair,
+  VerifySide,
+  VerifyStage,
+  advanceVerifyCheckpoint,
+  initialVerifyCheckpoint,
+  nextStage,
+  sideTotals,
+  ABSENT_TOKEN,
+  NO_SEQ_TOKEN,
+  SuspectStatus,
+  decideRecheck,
+  frontierCovers,
+  lagWaitExpired,
+  sequenceToken,
+} from '../../../core/verify';
+import { BACKFILL_SEQ, metadataNames, type Migration, type Item } from '../../../core/model';
+import { usersMigration } from '../../../examples/users/migration';
+
+const names = metadataNames('_dr_');
+const seq = (n: number) => String(n).padStart(40, '0');
+
+describe('Function: decideRecheck', () => {
+  it.each<[string, DiffClass, string, string, number, SuspectStatus]>([
+    ['resolves a match', DiffClass.MATCH, seq(1), seq(2), 0, SuspectStatus.RESOLVED],
+    [
+      'confirms a mismatch when no CDC write touched the key',
+      DiffClass.CONTENT_DIFFERS,
+      seq(1),
+      seq(1),
+      0,
+      SuspectStatus.CONFIRMED,
+    ],
+    [
+      'confirms a missing item that stayed absent',
+      DiffClass.MISSING_IN_NEW,
+      ABSENT_TOKEN,
+      ABSENT_TOKEN,
+      0,
+      SuspectStatus.CONFIRMED,
+    ],
+    [
+      'retries when CDC wrote the key meanwhile',
+      DiffClass.CONTENT_DIFFERS,
+      seq(1),
+      seq(5),
+      0,
+      SuspectStatus.PENDING,
+    ],
+    [
+      'gives up as unconfirmed-lag after the last round',
+      DiffClass.CONTENT_DIFFERS,
+      seq(1),
+      seq(5),
+      2,
+      SuspectStatus.UNCONFIRMED_LAG,
+    ],
+    [
+      'reports an item mapItem now refuses as unmappable',
+      DiffClass.UNMAPPABLE,
+      seq(1),
+      seq(1),
+      0,
+      SuspectStatus.UNMAPPABLE,
+    ],
+  ])('%s', (_n, cls, seenToken, nowToken, rounds, status) => {
+    // Act
+    const d = decideRecheck({ cls, seenToken, nowToken, rounds, maxRounds: 3 });
+
+    // Assess
+    expect(d.status).toBe(status);
+    expect(d.seenToken).toBe(nowToken);
+    expect(d.rounds).toBe(rounds + 1);
+  });
+
+  it('never confirms when the token changed (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.values(DiffClass)),
+        fc.nat(1000),
+        fc.nat(1000),
+        fc.nat(5),
+        (cls, a, b, rounds) => {
+          fc.pre(a !== b);
+          const d = decideRecheck({ cls, seenToken: seq(a), nowToken: seq(b), rounds, maxRounds: 6 });
+          expect(d.status).not.toBe(SuspectStatus.CONFIRMED);
+        },
+      ),
+    );
+  });
+});
+
+describe('Function: frontierCovers', () => {
+  it('needs F minus the skew margin to reach the read time, and a published F', () => {
+    // Act / Assess
+    expect(frontierCovers(10_000, 1_000, 9_000)).toBe(true);
+    expect(frontierCovers(10_000, 1_000, 9_001)).toBe(false);
+    expect(frontierCovers(0, 0, 0)).toBe(false);
+    expect(lagWaitExpired(undefined, 10, 1)).toBe(false);
+    expect(lagWaitExpired(0, 10, 5)).toBe(true);
+  });
+});
+
+describe('Function: sequenceToken', () => {
+  it('names absent items, items without metadata and sequences apart', () => {
+    // Act / Assess
+    expect(sequenceToken(undefined, names)).toBe(ABSENT_TOKEN);
+    expect(sequenceToken({ PK: { S: 'x' } }, names)).toBe(NO_SEQ_TOKEN);
+    expect(sequenceToken({ PK: { S: 'x' }, _dr_seq: { S: seq(7) } }, names)).toBe(seq(7));
+  });
+});
+
+describe('Function: planRepair', () => {
+  const legacy: Item = { userId: { S: 'u1' }, fullName: { S: 'Ada' } };
+  const mapped = usersMigration.mapItem(legacy);
+  const user: Item = { userId: { S: 'u1' } };
+  const key = usersMigration.mapKey(user);
+
+  it('rewrites differing content keeping the sequence it found, under "#seq = :found"', () => {
+    // Prepare
+    const current: Item = { ...mapped, displayName: { S: 'junk' }, _dr_seq: { S: seq(9) } };
+
+    // Act
+    const plan = planRepair(usersMigration, names, { newKey: key, legacyKey: user, legacy, current }, 1234);
+
+    // Assess
+    expect(plan).toMatchObject({
+      kind: 'put',
+      cls: DiffClass.CONTENT_DIFFERS,
+      found: seq(9),
+      condition: { expression: '#seq = :found', values: { ':found': { S: seq(9) } } },
+      item: { ...mapped, _dr_seq: { S: seq(9) }, _dr_src: { S: 'repair' }, _dr_ts: { N: '1234' } },
+    });
+    if (plan.kind !== 'none') expect(classifyPair(mapped, plan.item, names)).toBe(DiffClass.MATCH);
+  });
+
+  it('writes a missing item with the backfill sequence under attribute_not_exists', () => {
+    // Act
+    const plan = planRepair(
+      usersMigration,
+      names,
+      { newKey: key, legacyKey: user, legacy, current: undefined },
+      1,
+    );
+
+    // Assess
+    expect(plan).toMatchObject({
+      kind: 'put',
+      cls: DiffClass.MISSING_IN_NEW,
+      condition: { expression: 'attribute_not_exists(#seq)' },
+      item: { _dr_seq: { S: BACKFILL_SEQ } },
+      beforeHash: 'absent',
+    });
+  });
+
+  it('tombstones an extra item instead of deleting it', () => {
+    // Prepare
+    const current: Item = { ...mapped, _dr_seq: { S: seq(4) } };
+
+    // Act
+    const plan = planRepair(
+      usersMigration,
+      names,
+      { newKey: key, legacyKey: user, legacy: undefined, current },
+      1,
+    );
+
+    // Assess
+    expect(plan).toMatchObject({
+      kind: 'tombstone',
+      cls: DiffClass.EXTRA_IN_NEW,
+      item: { ...key, _dr_del: { BOOL: true }, _dr_seq: { S: seq(4) }, _dr_src: { S: 'repair' } },
+    });
+  });
+
+  it.each<[string, Migration, Item]>([
+    [
+      'unmapItem throws on it',
+      {
+        ...usersMigration,
+        unmapItem: () => {
+          throw new TypeError('cannot unmap');
+        },
+      },
+      user,
+    ],
+    [
+      'its origin maps to another key',
+      { ...usersMigration, unmapItem: (i) => ({ ...usersMigration.unmapItem(i), userId: { S: 'u9' } }) },
+      user,
+    ],
+    ['it comes from another legacy key than the one read', usersMigration, { userId: { S: 'u2' } }],
+    ['the suspect has no legacy key', usersMigration, {}],
+  ])('never tombstones a live item whose origin is not the legacy key read: %s', (_n, m, legacyKey) => {
+    // Prepare: legacy absent at the key read; the new item is a valid copy of u1
+    const current: Item = { ...mapped, _dr_seq: { S: seq(4) } };
+
+    // Act
+    const plan = planRepair(m, names, { newKey: key, legacyKey, legacy: undefined, current }, 1);
+
+    // Assess
+    expect(plan).toEqual({ kind: 'none', cls: DiffClass.ORIGIN_UNKNOWN, reason: expect.any(String) });
+  });
+
+  it('plans nothing when the stores already agree (a rerun repairs nothing)', () => {
+    // Act
+    const plan = planRepair(
+      usersMigration,
+      names,
+      { newKey: key, legacyKey: user, legacy, current: { ...mapped, _dr_seq: { S: seq(2) } } },
+      1,
+    );
+
+    // Assess
+    expect(plan).toEqual({ kind: 'none', cls: DiffClass.MATCH });
+  });
+});
+
+describe('Function: nextStage', () => {
+  const done = (side: VerifySide, segment: number, o: { census?: string; sum?: string } = {}) =>
+    advanceVerifyCheckpoint(
+      initialVerifyCheckpoint('r', side, segment, 1, 0),
+      {
+        scanned: 1,
+        counts: { match: 1 },
+        tombstones: 0,
+        checksum: { count: 1, sum: '0'.repeat(63) + (o.sum ?? '5') },
+        keyCensus: { count: 1, sum: '0'.repeat(63) + (o.census ?? '7') },
+        suspects: 0,
+        suspectsDropped: 0,
+        notBefore: 0,
+      },
+      1,
+    );
+  const input = (over: Partial<Parameters<typeof nextStage>[0]>): Parameters<typeof nextStage>[0] => ({
+    totalSegments: 1,
+    sums: [done(VerifySide.SUMS, 0)],
+    fresh: [done(VerifySide.NEW, 0)],
+    legacy: [],
+    extras: [],
+    pendingSuspects: 0,
+    unrepaired: 0,
+    repair: false,
+    ...over,
+  });
+  const differ = { fresh: [done(VerifySide.NEW, 0, { sum: '6' })] };
+
+  it.each<[string, Partial<Parameters<typeof nextStage>[0]>, VerifyStage, number[]]>([
+    ['checksums legacy first', { totalSegments: 2, sums: [done(VerifySide.SUMS, 1)] }, VerifyStage.SUMS, [0]],
+    ['then the new table', { fresh: [] }, VerifyStage.NEW, [0]],
+    [
+      'reports at once when the checksums are equal (no lookups)',
+      { pendingSuspects: 0 },
+      VerifyStage.REPORT,
+      [],
+    ],
+    ['compares item by item when the checksums differ', differ, VerifyStage.LEGACY, [0]],
+    [
+      'looks for extras when the key censuses differ too',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0, { census: '9' })] },
+      VerifyStage.EXTRAS,
+      [0],
+    ],
+    [
+      'skips the extras pass when the censuses are equal, and re-checks suspects',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0)], pendingSuspects: 2 },
+      VerifyStage.RECHECK,
+      [],
+    ],
+    [
+      'repairs when asked',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0)], unrepaired: 2, repair: true },
+      VerifyStage.REPAIR,
+      [],
+    ],
+    [
+      'reports without repair when not asked',
+      { ...differ, legacy: [done(VerifySide.LEGACY, 0)], unrepaired: 2, repair: false },
+      VerifyStage.REPORT,
+      [],
+    ],
+  ])('%s', (_n, over, stage, segments) => {
+    // Act / Assess
+    expect(nextStage(input(over))).toEqual({ stage, segments });
+  });
+
+  it('sums side totals and checksums over checkpoints', () => {
+    // Act
+    const t = sideTotals([done(VerifySide.LEGACY, 0), done(VerifySide.LEGACY, 1)]);
+
+    // Assess
+    expect(t).toMatchObject({
+      scanned: 2,
+      segmentsDone: 2,
+      checksum: { count: 2, sum: '0'.repeat(62) + '0a' },
+    });
+    expect(() =>
+      advanceVerifyCheckpoint(done(VerifySide.LEGACY, 0), { ...t, notBefore: 0 } as never, 2),
+    ).toThrow(RangeError);
+  });
+});
