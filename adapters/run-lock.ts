@@ -1,6 +1,6 @@
 /**
  * The run lock of a migration's backfill or verification (`LOCK#BACKFILL`, `LOCK#VERIFY`): one run at a
- * time. The decision is pure (core/control/state/run-lock.ts); this is its versioned write, so two racing
+ * time. The decision is pure (core/control/run-lock.ts); this is its versioned write, so two racing
  * starts serialize on the control item and exactly one wins.
  */
 import { type BackfillLock, LockDecision, decideLock, lockFor } from '../core/control';

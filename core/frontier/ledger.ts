@@ -529,7 +529,7 @@ export class FrontierLedger {
 
   /**
    * An empty GetRecords page that started at `startedAt`: extends the shard's streak of empty pages and,
-   * if the streak is long enough (core/frontier/math/tip.ts), records a probe at the page's start.
+   * if the streak is long enough (core/frontier/tip.ts), records a probe at the page's start.
    */
   emptyPage(shardId: string, startedAt: number): EmptyPageOutcome {
     const shard = this.must(shardId);

@@ -355,7 +355,7 @@ export class FrontierTracker {
 
   /**
    * Reads one shard by following NextShardIterator. An empty page only extends the shard's streak of
-   * empty pages (core/frontier/math/tip.ts); the read goes on at once while the streak is short, unless this
+   * empty pages (core/frontier/tip.ts); the read goes on at once while the streak is short, unless this
    * step already returned records (a busy shard: its records bound it, and its tip is chased next step),
    * and stops at a page that counts as the tip. The iterator is kept between steps, so a streak spans
    * steps and an idle shard costs one GetRecords per step.
