@@ -17,7 +17,7 @@
  *    `c - propagationMargin`; and a read of a shard to its tip that started at `t` and found only
  *    applied records proves applied every write of the shard that started before `t - propagationMargin`.
  *    All frontier times are about when writes *started*: that is what a client knows of its writes.
- * 4. Reaching the tip is itself an assumption (T1, core/frontier/math/tip.ts): an empty page is not the tip.
+ * 4. Reaching the tip is itself an assumption (T1, core/frontier/tip.ts): an empty page is not the tip.
  *    Records the tracker has read need no such assumption: a record known unapplied caps its shard at
  *    its own bound, whatever a probe said, and a fully applied prefix proves the shard caught up to its
  *    last record's bound (1–3) without any probe.

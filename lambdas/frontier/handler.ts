@@ -2,7 +2,7 @@
  * The frontier tracker Lambda (docs/design.md §4.4): EventBridge invokes it every minute and it loops inside
  * for about a minute, one tracker step every few seconds, so `F` is fresh to seconds while one
  * invocation at a time (reserved concurrency 1) is the only publisher. Thin: the tracker is
- * core/frontier/math/tracker.ts, its I/O adapters/streams-reader.ts and adapters/frontier-store.ts.
+ * core/frontier/tracker.ts, its I/O adapters/streams-reader.ts and adapters/frontier-store.ts.
  *
  * A warm container keeps its tracker (and so its in-memory ledger and shard iterators) between
  * invocations; a cold one resumes from the `SHARD#` control items.
