@@ -4,14 +4,13 @@
  * ever rounded or retyped.
  */
 import { MigrationDefinitionError } from '../shared';
+import { canonicalItem, itemsEqual } from './canonical';
+import { assertItem } from './validation';
 import {
   type AttributeValue,
   type Item,
   type KeyAttributeType,
   InvalidValueError,
-  assertItem,
-  canonicalItem,
-  itemsEqual,
   pick,
   typeOf,
 } from './values';
