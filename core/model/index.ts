@@ -4,6 +4,7 @@
  * metadata dualread writes on new-table items.
  */
 export * from './canonical';
+export * from './define-migration';
 export * from './dynamo-json';
 export * from './mapped-key';
 export * from './metadata';
