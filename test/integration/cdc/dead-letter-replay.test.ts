@@ -29,7 +29,8 @@ import { usersMigration } from '../../../examples/users/migration';
 import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
 import { replayDeadLetter } from '../../../lambdas/sync/replay';
 import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
-import { deadLetterMessage, repairEmptyMaps } from '../../../local/stream-poller';
+import { deadLetterMessage } from '../../../local/dead-letter-queue';
+import { repairEmptyMaps } from '../../../local/record-conversion';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 import { waitUntil } from '../../helpers/wait';
 
