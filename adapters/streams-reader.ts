@@ -1,5 +1,5 @@
 /**
- * The frontier tracker's reader of the legacy table's stream (`StreamsPort` of core/frontier/tracker.ts):
+ * The frontier tracker's reader of the legacy table's stream (`StreamsPort` of core/frontier/ports.ts):
  * a thin layer over `StreamShardReader` (adapters/stream-shards.ts, the one module that talks to the
  * Streams API) that maps shards and records to the tracker's types and SDK failures to its domain
  * errors.

@@ -28,7 +28,7 @@ import { usersMigration } from '../examples/users/migration';
 import { buildReadTarget } from '../lambdas/read/deps';
 import { makeReadHandler } from '../lambdas/read/handler';
 import { PowertoolsReadTelemetry } from '../lambdas/read/telemetry';
-import { seededRandom } from '../local/workload';
+import { seededRandom } from '../local/seeded-random';
 import { type Benchmark, percentile } from './harness';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';

@@ -17,14 +17,9 @@ import {
   makeSyncHandler,
 } from '../lambdas/sync/handler';
 import { replayDeadLetter } from '../lambdas/sync/replay';
-import {
-  type LocalDeadLetter,
-  LocalDeadLetterQueue,
-  StreamPoller,
-  type StreamPollerOptions,
-  deadLetterMessage,
-  repairEmptyMaps,
-} from './stream-poller';
+import { type LocalDeadLetter, LocalDeadLetterQueue, deadLetterMessage } from './dead-letter-queue';
+import { repairEmptyMaps } from './record-conversion';
+import { StreamPoller, type StreamPollerOptions } from './stream-poller';
 
 /** Options of `startLocalCdc`. */
 export interface LocalCdcOptions {

@@ -1,4 +1,8 @@
 /**
+ * One unit at ~490 lines: the shard loop, batching, delivery, bisection and retries below share one
+ * poller's per-shard positions, buffers and counters (the dead-letter queue, record conversion and the
+ * chaos PRNG are dead-letter-queue.ts, record-conversion.ts and seeded-random.ts).
+ *
  * The local event source: a stand-in for Lambda's DynamoDB Streams event source mapping, reading a
  * DynamoDB Local stream and invoking the REAL sync handler with Lambda-shaped events.
  *
@@ -18,10 +22,11 @@
  *    shard moves on (as Lambda does).
  * 6. Records older than `maxRecordAgeMs` are not delivered but sent to the on-failure destination.
  *    DynamoDB Local truncates creation times to the minute, so ages are over-estimated by up to 60 s.
- * 7. Differences: the on-failure destination is `LocalDeadLetterQueue` and it keeps the records and the
- *    handler's reason (AWS's SQS message carries the batch's shard and sequence range and the reason is
- *    in the function's log; `deadLetterMessage` gives an entry as that message, and replaying reads the
- *    range again from the stream, as on AWS); positions are kept in memory only.
+ * 7. Differences: the on-failure destination is `LocalDeadLetterQueue` (dead-letter-queue.ts) and it
+ *    keeps the records and the handler's reason (AWS's SQS message carries the batch's shard and
+ *    sequence range and the reason is in the function's log; `deadLetterMessage` gives an entry as that
+ *    message, and replaying reads the range again from the stream, as on AWS); positions are kept in
+ *    memory only.
  * 8. A record that cannot be turned into Lambda's JSON (an image holding a value the SDK lost, say) is
  *    dead-lettered alone, in its turn, with the reason (`RecordNotConvertible`, local only), and the
  *    shard moves on: one bad record never stops a shard.
@@ -31,188 +36,21 @@
  * the heartbeat, which is what the local "CDC consuming" check reads.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type LambdaShapeOptions, lambdaRecordFromSdk } from '../adapters/stream-records';
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import { ExpiredIteratorException, type ShardInfo, type StreamShardReader } from '../adapters/stream-shards';
 import type { ControlValue } from '../core/control';
-import { streamDeadLetterBody } from '../core/cdc';
+import { DeadLetterCondition, LocalDeadLetterQueue } from './dead-letter-queue';
+import { type Buffered, convertRecord, isUnconvertible, lambdaJson } from './record-conversion';
+import { seededRandom } from './seeded-random';
+
+// The poller's on-failure destination is part of its API (`StreamPollerOptions.deadLetters`).
+export * from './dead-letter-queue';
 
 /** Sort key of the local consumer registration (contract: see core/cdc/consuming.ts). */
 export const CDC_CONSUMER_SK = 'CDC#CONSUMER';
 
-/** Why records went to the on-failure destination (AWS's `condition` names). */
-export const DeadLetterCondition = {
-  RETRIES_EXHAUSTED: 'RetryAttemptsExhausted',
-  RECORD_AGE_EXCEEDED: 'RecordAgeExceeded',
-  /**
-   * Local only: the record could not be turned into Lambda's JSON (an image holding a value the SDK
-   * lost, for instance). In AWS the handler would refuse it and it would end as RetryAttemptsExhausted;
-   * here it is dead-lettered at once, alone, with the reason, and the shard moves on.
-   */
-  NOT_CONVERTIBLE: 'RecordNotConvertible',
-} as const;
-export type DeadLetterCondition = (typeof DeadLetterCondition)[keyof typeof DeadLetterCondition];
-
-/** One message of the local dead-letter queue. */
-export interface LocalDeadLetter {
-  readonly id: number;
-  readonly condition: DeadLetterCondition;
-  /** The handler's reason(s) for the failed records, or why they were not delivered. */
-  readonly reason: string;
-  readonly shardId: string;
-  /** The stream the records were read from. */
-  readonly streamArn: string;
-  readonly records: readonly DynamoDBRecord[];
-  readonly attempts: number;
-  readonly at: number;
-}
-
-/**
- * The entry as the SQS message Lambda would have sent for it: an on-failure record whose
- * `DDBStreamBatchInfo` names the shard and the range from its first to its last record.
- */
-export function deadLetterMessage(entry: LocalDeadLetter): string {
-  const seqs = entry.records.map((r) => r.dynamodb?.SequenceNumber ?? '');
-  const arrival = (r: DynamoDBRecord | undefined) => (r?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
-  return streamDeadLetterBody({
-    shardId: entry.shardId,
-    startSequenceNumber: seqs[0] ?? '',
-    endSequenceNumber: seqs[seqs.length - 1] ?? '',
-    streamArn: entry.streamArn,
-    batchSize: entry.records.length,
-    approximateArrivalOfFirstRecord: arrival(entry.records[0]),
-    approximateArrivalOfLastRecord: arrival(entry.records[entry.records.length - 1]),
-    condition: entry.condition,
-    approximateInvokeCount: entry.attempts,
-    timestamp: entry.at,
-  });
-}
-
 /** Anything that handles a stream event like the sync Lambda. */
 export type StreamEventHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
-
-/**
- * The local on-failure destination (the SQS dead-letter queue in AWS): inspectable and replayable.
- * Pass `noteFailure` to the sync handler as `onRecordFailure` so every entry carries the handler's
- * reason for each record.
- */
-export class LocalDeadLetterQueue {
-  private readonly reasons = new Map<string, string>();
-  private readonly list: LocalDeadLetter[] = [];
-  private nextId = 1;
-
-  /** Remembers the latest failure reason of a record (wire to `SyncDeps.onRecordFailure`). */
-  readonly noteFailure = (sequenceNumber: string, reason: string): void => {
-    this.reasons.set(sequenceNumber, reason);
-  };
-
-  /** The messages, oldest first. */
-  get entries(): readonly LocalDeadLetter[] {
-    return this.list;
-  }
-
-  /** Number of records held. */
-  get depth(): number {
-    return this.list.reduce((n, e) => n + e.records.length, 0);
-  }
-
-  /** Sequence numbers of every record held. */
-  sequenceNumbers(): string[] {
-    return this.list.flatMap((e) => e.records.map((r) => r.dynamodb?.SequenceNumber ?? ''));
-  }
-
-  /** The reasons noted for the given records, joined (or `fallback`). */
-  reasonFor(records: readonly DynamoDBRecord[], fallback: string): string {
-    const parts = records
-      .map((r) => r.dynamodb?.SequenceNumber)
-      .filter((s): s is string => s !== undefined && this.reasons.has(s))
-      .map((s) => `${s}: ${this.reasons.get(s)}`);
-    return parts.length ? parts.join('; ') : fallback;
-  }
-
-  /** Adds a message. */
-  add(entry: Omit<LocalDeadLetter, 'id'>): LocalDeadLetter {
-    const stored = { ...entry, id: this.nextId++ };
-    this.list.push(stored);
-    return stored;
-  }
-
-  /**
-   * Replays every held message (or those `select` picks) with `replayEntry`, one message at a time,
-   * oldest first, and removes the messages whose replay is `complete` (no record failed), as an operator
-   * deletes an SQS message only after a successful replay. `LocalCdc.replayDeadLetters` passes the replay
-   * of the deployed path (`replayDeadLetter` of lambdas/sync/replay.ts over `deadLetterMessage(entry)`).
-   * An error of `replayEntry` (a named replay error) propagates; the message stays.
-   */
-  async replay<R extends { readonly complete: boolean }>(
-    replayEntry: (entry: LocalDeadLetter) => Promise<R>,
-    select: (entry: LocalDeadLetter) => boolean = () => true,
-  ): Promise<{ replayed: number; remaining: number; reports: R[] }> {
-    let replayed = 0;
-    const reports: R[] = [];
-    for (const entry of [...this.list]) {
-      if (!select(entry)) continue;
-      const report = await replayEntry(entry);
-      reports.push(report);
-      if (report.complete) {
-        this.list.splice(this.list.indexOf(entry), 1);
-        replayed++;
-      }
-    }
-    return { replayed, remaining: this.list.length, reports };
-  }
-}
-
-/**
- * DynamoDB Local writes an empty map as `{}` instead of `{"M":{}}` in stream records (AWS does not).
- * `{}` is no valid attribute value, so the repair is unambiguous; it is applied to every image before
- * the record is handed on, so the handler sees what AWS would deliver. See docs/architecture.md.
- */
-export function repairEmptyMaps(record: SdkStreamRecord): SdkStreamRecord {
-  const fix = (v: unknown): unknown => {
-    if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return v;
-    const o = v as Record<string, unknown>;
-    const tags = Object.keys(o).filter((k) => o[k] !== undefined);
-    if (tags.length === 0) return { M: Object.create(null) as Record<string, unknown> };
-    if (tags.length === 1 && tags[0] === 'M') return { M: fixItem(o.M as Record<string, unknown>) };
-    if (tags.length === 1 && tags[0] === 'L') return { L: (o.L as unknown[]).map(fix) };
-    return v;
-  };
-  // Prototype-free, like every item (core/model/values.ts): attribute names may be `__proto__`.
-  const fixItem = (item: Record<string, unknown> | undefined) => {
-    if (!item) return item;
-    const out = Object.create(null) as Record<string, unknown>;
-    for (const k of Object.keys(item)) out[k] = fix(item[k]);
-    return out;
-  };
-  const body = record.dynamodb;
-  if (!body) return record;
-  return {
-    ...record,
-    dynamodb: {
-      ...body,
-      ...(body.NewImage ? { NewImage: fixItem(body.NewImage) as typeof body.NewImage } : {}),
-      ...(body.OldImage ? { OldImage: fixItem(body.OldImage) as typeof body.OldImage } : {}),
-    },
-  };
-}
-
-/** What Lambda's JSON transport does to an event. */
-function lambdaJson(event: DynamoDBStreamEvent): DynamoDBStreamEvent {
-  return JSON.parse(JSON.stringify(event)) as DynamoDBStreamEvent;
-}
-
-/** Seeded PRNG (mulberry32) for chaos decisions. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Test-only delivery faults. */
 export interface ChaosOptions {
@@ -283,29 +121,6 @@ interface ShardState {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A record read from the shard that could not be converted: it is dead-lettered in its turn. */
-interface Unconvertible {
-  readonly unconvertible: DynamoDBRecord;
-  readonly reason: string;
-}
-type Buffered = DynamoDBRecord | Unconvertible;
-
-function isUnconvertible(b: Buffered | undefined): b is Unconvertible {
-  return b !== undefined && 'unconvertible' in b;
-}
-
-/** The record as far as it converts (its keys, or only its sequence number) for the dead-letter entry. */
-function bareRecord(r: SdkStreamRecord, o: LambdaShapeOptions): DynamoDBRecord {
-  const body = r.dynamodb ?? {};
-  const strip = { ...r, dynamodb: { ...body, NewImage: undefined, OldImage: undefined } };
-  try {
-    return lambdaRecordFromSdk(strip, o);
-  } catch {
-    return lambdaRecordFromSdk({ ...strip, dynamodb: { ...strip.dynamodb, Keys: undefined } }, o);
-  }
-}
-
 /** The local event source mapping. */
 export class StreamPoller {
   readonly deadLetters: LocalDeadLetterQueue;
@@ -340,7 +155,7 @@ export class StreamPoller {
   constructor(private readonly options: StreamPollerOptions) {
     this.deadLetters = options.deadLetters ?? new LocalDeadLetterQueue();
     this.now = options.now ?? (() => Date.now());
-    this.random = prng(options.chaos?.seed ?? 1);
+    this.random = seededRandom(options.chaos?.seed ?? 1);
     this.o = {
       batchSize: options.batchSize ?? 100,
       maxBatchingWindowMs: options.maxBatchingWindowMs ?? 0,
@@ -487,13 +302,7 @@ export class StreamPoller {
 
   /** Converts one record; a record that does not convert is kept, with the reason, to dead-letter. */
   private convert(r: SdkStreamRecord): Buffered {
-    const shape = { eventSourceARN: this.streamArn, awsRegion: this.o.awsRegion };
-    try {
-      return lambdaRecordFromSdk(repairEmptyMaps(r), shape);
-    } catch (err) {
-      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      return { unconvertible: bareRecord(r, shape), reason };
-    }
+    return convertRecord(r, { eventSourceARN: this.streamArn, awsRegion: this.o.awsRegion });
   }
 
   private async runShard(s: ShardState): Promise<void> {

@@ -18,18 +18,7 @@ import { fromSdkItem, toSdkItem } from '../adapters/dynamodb';
 import { type KeySchema, keyOf, type AttributeValue, type Item } from '../core/model';
 import { FIDELITY_ATTRIBUTES } from '../examples/fidelity-corpus';
 import { LegacyHistory, type LegacyWrite, WriteOp } from './history';
-
-/** Seeded PRNG (mulberry32): the same seed gives the same workload. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './seeded-random';
 
 /** Relative weights of the operations. */
 export interface OperationMix {

@@ -30,7 +30,7 @@ function describe(err: unknown): string {
 export function mapForBackfill(migration: Migration, legacy: Item, scanTime: number): BackfillMapping {
   const names = metadataNames(migration.metadataPrefix);
   // A value lost on the way in (an SDK that dropped an attribute named like a prototype member) is
-  // poison, never copied without it (core/model/values.ts, findLostAttribute).
+  // poison, never copied without it (core/model/validation.ts, findLostAttribute).
   const lostIn = findLostAttribute(legacy, 'legacy item');
   if (lostIn) return { reason: describe(lostIn) };
   let key: Item;

@@ -17,7 +17,8 @@
  * What the rule assumes beyond DynamoDB's documentation is that sequence numbers of one item increase
  * with the order of its writes, also across shards (DynamoDB documents per-item order of the records,
  * not the comparability of sequence numbers across shards). `classifySkip` and `findSeqRegressions`
- * detect violations of that assumption where they are observable; see docs/correctness.md.
+ * (order-violations.ts) detect violations of that assumption where they are observable; see
+ * docs/correctness.md.
  */
 import { DualReadError } from '../shared';
 import {
@@ -33,10 +34,9 @@ import {
   type AttributeValue,
   type Item,
   assertItem,
-  canonicalItem,
   mergeItems,
-  pick,
 } from '../model';
+import { classifySkip, type SkipReason } from './order-violations';
 import { ChangeKind, type StreamChange } from './stream-change';
 
 // ---------------------------------------------------------------------------------------------
@@ -233,91 +233,6 @@ export function tombstoneExpiry(
   if (backfill.status !== 'COMPLETE') return undefined;
   const from = Math.max(now, backfill.completedAt ?? now);
   return Math.ceil((from + marginMs) / 1000);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading a rejected write
-// ---------------------------------------------------------------------------------------------
-
-/** Why a change was skipped. */
-export const SkipReason = {
-  /** The stored item carries this very sequence number: the change was applied before (redelivery). */
-  DUPLICATE: 'duplicate',
-  /** The stored item carries a larger sequence number from an earlier-or-equal write: normal replay. */
-  STALE: 'stale',
-  /**
-   * The stored item carries a larger sequence number, but was written by a change that happened
-   * strictly BEFORE this one (by the records' creation times): per-item sequence order is violated
-   * and this change is being lost. Counted as `OrderViolations` and alarmed.
-   */
-  ORDER_VIOLATION: 'order-violation',
-} as const;
-export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
-
-/** Default slack when comparing creation times of two records (clocks of different partitions). */
-export const DEFAULT_ORDER_TOLERANCE_MS = 1000;
-
-/**
- * Classifies a skipped change from the stored item the condition saw.
- *
- * Creation times are rounded (AWS: second; DynamoDB Local: minute), but rounding is monotone, so
- * `rounded(a) > rounded(b) + tolerance` still proves `a > b`. The check therefore never fires on a
- * legitimate replay (where the stored write is the later one) and fires whenever a change provably
- * newer than the stored one is rejected. It can miss violations within one rounding unit; see
- * docs/correctness.md for the second detector (`findSeqRegressions`).
- */
-export function classifySkip(
-  change: StreamChange,
-  stored: Item | undefined,
-  names: MetadataNames,
-  toleranceMs: number = DEFAULT_ORDER_TOLERANCE_MS,
-): SkipReason {
-  if (!stored) return SkipReason.STALE;
-  const storedSeq = sequenceOf(stored, names);
-  const seq = padSequence(change.sequenceNumber);
-  if (storedSeq === seq) return SkipReason.DUPLICATE;
-  const src = stored[names.src];
-  const ts = stored[names.ts];
-  const storedTime = ts !== undefined && 'N' in ts ? Number(ts.N) : undefined;
-  if (
-    storedSeq !== undefined &&
-    storedSeq > seq &&
-    src !== undefined &&
-    'S' in src &&
-    src.S === Source.CDC &&
-    storedTime !== undefined &&
-    change.approximateCreationTime > storedTime + toleranceMs
-  ) {
-    return SkipReason.ORDER_VIOLATION;
-  }
-  return SkipReason.STALE;
-}
-
-/**
- * Finds the changes of one shard-ordered delivery (a Lambda batch is one shard, in order) whose
- * sequence number is not larger than that of an earlier change of the same legacy key in the same
- * delivery: per-item order regressed within the stream itself. Returns their sequence numbers.
- */
-export function findSeqRegressions(
-  changes: readonly StreamChange[],
-  legacyKeyNames: readonly string[],
-): string[] {
-  const highest = new Map<string, string>();
-  const out: string[] = [];
-  for (const change of changes) {
-    let seq: string;
-    let key: string;
-    try {
-      seq = padSequence(change.sequenceNumber);
-      key = canonicalItem(pick(change.keys, legacyKeyNames));
-    } catch {
-      continue; // a poison record; it fails on its own in the apply step
-    }
-    const before = highest.get(key);
-    if (before !== undefined && seq <= before) out.push(change.sequenceNumber);
-    else highest.set(key, seq);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,5 +7,6 @@ export * from './apply-rule';
 export * from './consuming';
 export * from './dead-letter';
 export * from './dead-letter-replay';
+export * from './order-violations';
 export * from './progress-marker';
 export * from './stream-change';

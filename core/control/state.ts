@@ -144,7 +144,7 @@ export interface ShardFrontier {
   readonly status?: string;
   /** Padded sequence number of the first record not known applied (what holds this shard back). */
   readonly firstUnapplied?: string;
-  /** Assumption violations counted on this shard (see core/frontier/ledger.ts). */
+  /** Assumption violations counted on this shard (see core/frontier/violations.ts). */
   readonly violations?: number;
 }
 
@@ -156,7 +156,7 @@ export interface FrontierState {
   readonly computedAt: number;
   readonly shards: readonly ShardFrontier[];
   readonly version: number;
-  /** Assumption violations counted by the tracker, by kind (see core/frontier/ledger.ts). */
+  /** Assumption violations counted by the tracker, by kind (see core/frontier/violations.ts). */
   readonly violations?: Readonly<Record<string, number>>;
 }
 

@@ -1,339 +1,39 @@
 /**
- * The frontier tracker's knowledge of the stream, one ledger per shard: records read (in shard order),
- * which are known applied and from what evidence, reads to the tip (probes), lineage, and the
- * assumption checks. Pure and synchronous: the tracker (`frontier-tracker.ts`) feeds it what the
- * streams API, the progress markers, waivers and the new table say, and reads `FrontierInput` from it.
+ * The frontier tracker's knowledge of the stream: a ledger per shard (`shard-ledger.ts`) and what spans
+ * shards — the listing and lineage (read order, closed and trimmed shards), the records of each
+ * GetRecords page with the assumption checks (`violations.ts`), the tip (`tip.ts`), which marker
+ * belongs to which shard (`evidence.ts` applies it), the publishes of `F` that decide late records,
+ * and the input of the frontier math. Pure and synchronous: the tracker (`tracker.ts`) feeds it what
+ * the streams API, the progress markers, waivers and the new table say, and reads `FrontierInput` from
+ * it.
  *
  * Every check of an assumption beyond DynamoDB's per-item order (docs/correctness.md, "Frontier") is
- * counted here as a `FrontierViolation`.
+ * counted as a `FrontierViolation`.
  */
 import type { ShardFrontier } from '../control';
-import {
-  type FrontierConfig,
-  type FrontierInput,
-  type ShardInput,
-  creationLowerBound,
-  creationUpperBound,
-} from './math';
-import {
-  DEFAULT_TIP_SETTINGS,
-  type EmptyPageOutcome,
-  type EmptyStreak,
-  type TipSettings,
-  emptyPage,
-} from './tip';
-import {
-  padSequence,
-  type Item,
-  type JsonItem,
-  canonicalItem,
-  itemFromDynamoJson,
-  itemToDynamoJson,
-} from '../model';
+import { type FrontierConfig, type FrontierInput, creationLowerBound, creationUpperBound } from './math';
+import { DEFAULT_TIP_SETTINGS, type EmptyPageOutcome, type TipSettings, emptyPage } from './tip';
+import { padSequence, canonicalItem } from '../model';
 import type { AppliedMarker } from '../cdc';
-
-/** Kinds of assumption violations the tracker detects. */
-export const FrontierViolation = {
-  /** A1: a shard returned a sequence number not greater than the previous one. */
-  SEQUENCE_NOT_INCREASING: 'SequenceNotIncreasing',
-  /** A8: a sequence number already read on another shard (markers name a shard by one). */
-  SEQUENCE_NOT_UNIQUE: 'SequenceNotUnique',
-  /**
-   * A5, order across a split: a child's record for an item is older than the parent's last one for it,
-   * or a child's record was certainly created before the parent's last record.
-   */
-  CHILD_BEHIND_PARENT: 'ChildBehindParent',
-  /** A2: a record's approximate creation time (floored) is later than when it was read. */
-  CREATION_TIME_AHEAD: 'CreationTimeAhead',
-  /**
-   * A late record: read after a published `F` had passed its creation time (certainly: its floored
-   * creation time plus the granularity is at most `F`), and not applied when that `F` was published —
-   * the published `F` was wrong (T1, A3 or A4 failed). Counted once the evidence shows it was not
-   * applied then: its progress marker was written after the publish, or its new item still lacks it.
-   */
-  LATE_RECORD: 'LateRecord',
-  /** Marker contract: `first` and `last` are not records of the same shard. */
-  MARKER_SPANS_SHARDS: 'MarkerSpansShards',
-  /** Marker contract: the shard holds a different number of records from `first` to `last` than `count`. */
-  MARKER_COUNT_MISMATCH: 'MarkerCountMismatch',
-  /** The reader fell behind the 24 h trim horizon: records were lost unread. */
-  TRIMMED_UNREAD: 'TrimmedUnread',
-} as const;
-export type FrontierViolation = (typeof FrontierViolation)[keyof typeof FrontierViolation];
-
-/** A stream record as the tracker sees it. */
-export interface TrackedRecordInput {
-  /** Sequence number as the stream gives it (unpadded or padded). */
-  readonly sequenceNumber: string;
-  /** `ApproximateCreationDateTime`, epoch ms. */
-  readonly approxCreationMs: number;
-  /** The legacy key of the item. */
-  readonly keys: Item;
-}
-
-/** How a pending record came to be known applied. */
-export const Evidence = { MARKER: 'marker', ITEM: 'item', WAIVER: 'waiver' } as const;
-export type Evidence = (typeof Evidence)[keyof typeof Evidence];
-
-interface PendingRecord {
-  readonly seq: string;
-  readonly approxCreationMs: number;
-  readonly keys: Item;
-  readonly receivedAt: number;
-  evidence?: Evidence;
-  /** Listed as failed by a progress marker: dead-lettered unless later evidence says otherwise. */
-  deadLettered: boolean;
-  /** When the marker that listed it as failed was written (retries follow within minutes). */
-  deadLetteredAt?: number;
-  /**
-   * Read after a published `F` passed its creation time: the time of the first publish that did. It is
-   * a late record if it was not applied by then (decided when its evidence comes).
-   */
-  lateSince?: number;
-}
-
-interface Probe {
-  /** Start of the read that found the tip, minus the propagation margin. */
-  readonly caughtUpIfApplied: number;
-  /** Last sequence number seen when the read found the tip; undefined if none. */
-  readonly reached?: string;
-}
-
-/** The persisted part of a shard ledger (`SHARD#<shardId>` control item). */
-export interface PersistedShard {
-  readonly shardId: string;
-  readonly parentShardId?: string;
-  readonly closed: boolean;
-  /** Closed, read to its end and every record applied: never read again. */
-  readonly complete: boolean;
-  /** Padded sequence number of the last record of the applied prefix; the reader resumes after it. */
-  readonly appliedThrough?: string;
-  /** Approximate creation time of that record (the shard is caught up to its bound). */
-  readonly appliedThroughApproxMs?: number;
-  /** Padded sequence number of the last record read (a restart re-reading up to it knows them). */
-  readonly readThrough?: string;
-  /**
-   * The first record not known applied when saved: after a restart it caps the shard until the applied
-   * prefix passes it, even if the records waiting were too many to save (a probe bound never passes a
-   * record known unapplied).
-   */
-  readonly firstUnapplied?: { readonly seq: string; readonly approxCreationMs: number };
-  /** When the tracker first saw the shard closed (listing or end of shard). */
-  readonly closedSeenAt?: number;
-  /** A child of this shard has been listed. */
-  readonly childListed?: boolean;
-  /** Epoch ms before which every record of the shard is known applied (probe-based bound). */
-  readonly caughtUpByProbe: number;
-  readonly pending: number;
-  readonly deadLettered: number;
-  /** Violations counted on this shard, by kind, over the tracker's lifetime. */
-  readonly violations: Readonly<Record<string, number>>;
-  readonly updatedAt: number;
-  /** Epoch seconds (control-table TTL): refreshed on every save, so only forgotten shards expire. */
-  readonly expiresAt?: number;
-  /**
-   * Padded sequence number of the last record read, and the records read but not known applied, when
-   * there are few of them: a restart then resumes after `lastSeen` instead of re-reading everything
-   * after `appliedThrough` (which a long-held dead-lettered record would make hours of records).
-   */
-  readonly lastSeen?: string;
-  readonly waiting?: ReadonlyArray<{
-    readonly seq: string;
-    readonly approxCreationMs: number;
-    /** The legacy key as DynamoDB JSON (user data is never decoded into control values). */
-    readonly keys: JsonItem;
-    readonly deadLetteredAt?: number;
-    /** See `lateSince` of a pending record. */
-    readonly lateSince?: number;
-  }>;
-}
-
-/** A record whose new item the tracker should look up for evidence. */
-export interface EvidenceCandidate {
-  readonly shardId: string;
-  readonly seq: string;
-  readonly keys: Item;
-}
+import {
+  itemEvidence,
+  itemEvidenceCandidates,
+  markerEvidence,
+  waiverEvidence,
+  waitingForMarker,
+} from './evidence';
+import type { EvidenceCandidate, TrackedRecordInput } from './records';
+import { type PersistedShard, ShardLedger, persistedShard, shardDetail } from './shard-ledger';
+import { FrontierViolation } from './violations';
 
 /** Entries kept per shard for the per-item check across splits; beyond this the check is skipped. */
 const MAX_TRACKED_KEYS = 200_000;
 /** Probes kept per shard while records are pending; older ones are dropped (conservative). */
 const MAX_PROBES = 1_000;
-/**
- * How long after a record was reported failed its retries may still produce markers that start with
- * it. After that, a dead-lettered record is released only by item evidence (a replay writes the item)
- * or a waiver, so markers are no longer listed from it: the listing stays bounded while it is held.
- */
-const RETRY_WINDOW_MS = 10 * 60_000;
-/** `SHARD#` items of shards the tracker stopped saving expire after this (the stream keeps 24 h). */
-const SHARD_ITEM_TTL_SECONDS = 7 * 24 * 3600;
-/** Waiting records saved in a `SHARD#` item at most (keeps it far below DynamoDB's 400 KB). */
-const MAX_SAVED_WAITING = 200;
 /** Publishes of `F` remembered for deciding late records. */
 const MAX_PUBLISHES = 10_000;
 /** Forgotten shard ids remembered (a trimmed shard is not listed again in practice). */
 const MAX_FORGOTTEN = 10_000;
-
-/** One shard's ledger. */
-export class ShardLedger {
-  closed: boolean;
-  readToEnd = false;
-  appliedThrough?: string;
-  appliedThroughApproxMs?: number;
-  lastSeen?: string;
-  caughtUpByProbe: number;
-  /** The first unapplied record as saved before a restart, until the applied prefix passes it. */
-  hold?: { readonly seq: string; readonly approxCreationMs: number };
-  /** Consecutive empty pages on the current iterator (tip detection, in memory only). */
-  streak?: EmptyStreak;
-  closedSeenAt?: number;
-  childListed: boolean;
-  readonly pending: PendingRecord[] = [];
-  readonly probes: Probe[] = [];
-  /** Every sequence number seen by this process, in shard order (for marker checks). */
-  readonly seen: string[] = [];
-  readonly lastSeqByKey = new Map<string, string>();
-  readonly violations: Record<string, number>;
-  /**
-   * After a restart from `waiting`: `seen` lists every record above this sequence number, but below it
-   * only the waiting ones, so a marker starting there cannot be checked against the shard.
-   */
-  seenCompleteAbove?: string;
-  /** Taken as trimmed (missing from a listing after it was seen closed). */
-  trimmed = false;
-  /** Approximate creation time of the last record read by this process. */
-  lastApproxMs?: number;
-  /** After a restart: the last record an earlier run of the tracker had read. */
-  readonly readThrough?: string;
-
-  constructor(
-    readonly shardId: string,
-    readonly parentShardId: string | undefined,
-    closed: boolean,
-    restored?: PersistedShard,
-  ) {
-    this.closed = closed || (restored?.closed ?? false);
-    this.appliedThrough = restored?.appliedThrough;
-    this.appliedThroughApproxMs = restored?.appliedThroughApproxMs;
-    this.lastSeen = restored?.appliedThrough;
-    this.closedSeenAt = restored?.closedSeenAt;
-    this.readThrough = restored?.readThrough ?? restored?.lastSeen;
-    this.childListed = restored?.childListed ?? false;
-    const held = restored?.firstUnapplied;
-    if (held && (this.appliedThrough === undefined || held.seq > this.appliedThrough)) this.hold = held;
-    if (restored?.waiting && restored.lastSeen !== undefined) {
-      // Resume after the last record read; the records still waiting come back from the item. They
-      // are offered to item evidence at once (receivedAt 0): their markers may predate the restart.
-      this.lastSeen = restored.lastSeen;
-      this.seenCompleteAbove = restored.lastSeen;
-      for (const w of restored.waiting) {
-        this.pending.push({
-          seq: w.seq,
-          approxCreationMs: w.approxCreationMs,
-          keys: itemFromDynamoJson(w.keys),
-          receivedAt: 0,
-          deadLettered: w.deadLetteredAt !== undefined,
-          ...(w.deadLetteredAt === undefined ? {} : { deadLetteredAt: w.deadLetteredAt }),
-          ...(w.lateSince === undefined ? {} : { lateSince: w.lateSince }),
-        });
-        this.seen.push(w.seq);
-      }
-    }
-    this.caughtUpByProbe = restored?.caughtUpByProbe ?? 0;
-    this.violations = { ...(restored?.violations ?? {}) };
-    if (restored?.complete) this.readToEnd = true;
-  }
-
-  /** Closed, read to its end and every record applied. */
-  get complete(): boolean {
-    return this.closed && this.readToEnd && this.firstUnapplied() === undefined;
-  }
-
-  count(kind: FrontierViolation, n = 1): void {
-    this.violations[kind] = (this.violations[kind] ?? 0) + n;
-  }
-
-  get violationTotal(): number {
-    return Object.values(this.violations).reduce((a, b) => a + b, 0);
-  }
-
-  /** Position in `seen` of the first sequence number >= `seq`. */
-  seenIndex(seq: string): number {
-    let lo = 0;
-    let hi = this.seen.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.seen[mid] as string) < seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  hasSeen(seq: string): boolean {
-    return this.seen[this.seenIndex(seq)] === seq;
-  }
-
-  /**
-   * The first record not known applied, in shard order: the first pending one without evidence, or the
-   * record held from before a restart if it comes first.
-   */
-  firstUnapplied(): { readonly seq: string; readonly approxCreationMs: number } | undefined {
-    const first = this.pending.find((r) => r.evidence === undefined);
-    if (!this.hold) return first;
-    if (!first || this.hold.seq < first.seq) return this.hold;
-    return first;
-  }
-
-  /** Moves leading applied records into the applied prefix and folds the probes that it satisfies. */
-  settle(): void {
-    while (this.pending.length > 0 && this.pending[0]?.evidence !== undefined) {
-      const r = this.pending.shift() as PendingRecord;
-      this.appliedThrough = r.seq;
-      this.appliedThroughApproxMs = r.approxCreationMs;
-    }
-    if (this.hold && this.appliedThrough !== undefined && this.appliedThrough >= this.hold.seq) {
-      delete this.hold;
-    }
-    const first = this.pending[0]?.seq;
-    // A probe that had seen nothing beyond the applied prefix proves the shard caught up at its time.
-    while (this.probes.length > 0) {
-      const probe = this.probes[0] as Probe;
-      if (first !== undefined && probe.reached !== undefined && probe.reached >= first) break;
-      this.caughtUpByProbe = Math.max(this.caughtUpByProbe, probe.caughtUpIfApplied);
-      this.probes.shift();
-    }
-  }
-
-  /** The frontier math's view of this shard at `now`. */
-  input(now: number, childListingWaitMs: number): ShardInput {
-    const first = this.firstUnapplied();
-    const awaitingChildren =
-      this.closed &&
-      this.readToEnd &&
-      !this.childListed &&
-      now - (this.closedSeenAt ?? now) < childListingWaitMs;
-    return {
-      shardId: this.shardId,
-      ...(this.parentShardId === undefined ? {} : { parentShardId: this.parentShardId }),
-      closed: this.closed,
-      readToEnd: this.readToEnd,
-      caughtUpByProbe: this.caughtUpByProbe,
-      ...(this.appliedThroughApproxMs === undefined
-        ? {}
-        : { lastAppliedApproxMs: this.appliedThroughApproxMs }),
-      ...(first === undefined ? {} : { firstUnappliedApproxMs: first.approxCreationMs }),
-      ...(awaitingChildren ? { awaitingChildren } : {}),
-    };
-  }
-
-  get deadLettered(): number {
-    return this.pending.filter((r) => r.deadLettered && r.evidence === undefined).length;
-  }
-
-  get unapplied(): number {
-    return this.pending.filter((r) => r.evidence === undefined).length;
-  }
-}
 
 /** Settings of the ledger. */
 export interface LedgerConfig extends FrontierConfig, Partial<TipSettings> {
@@ -590,7 +290,7 @@ export class FrontierLedger {
   markerCursor(now: number): string | undefined {
     let cursor: string | undefined;
     for (const s of this.shards.values()) {
-      const waiting = this.waitingForMarker(s, now);
+      const waiting = waitingForMarker(s, now);
       if (waiting === undefined) continue;
       const from = this.lookback(s, s.seenIndex(waiting));
       if (cursor === undefined || from < cursor) cursor = from;
@@ -602,16 +302,6 @@ export class FrontierLedger {
   private lookback(s: ShardLedger, index: number): string {
     const back = this.config.markerLookbackRecords ?? 1000;
     return (s.seen[Math.max(0, index - back)] ?? s.seen[index] ?? s.lastSeen ?? '') as string;
-  }
-
-  /** The first record of a shard a marker could still prove applied. */
-  private waitingForMarker(s: ShardLedger, now: number): string | undefined {
-    for (const r of s.pending) {
-      if (r.evidence !== undefined) continue;
-      if (r.deadLettered && now - (r.deadLetteredAt ?? 0) > RETRY_WINDOW_MS) continue;
-      return r.seq;
-    }
-    return undefined;
   }
 
   /**
@@ -627,7 +317,7 @@ export class FrontierLedger {
       );
       if (kept.length !== s.pending.length) s.pending.splice(0, s.pending.length, ...kept);
       if (s.seen.length === 0) continue;
-      const waiting = this.waitingForMarker(s, now);
+      const waiting = waitingForMarker(s, now);
       const from = this.lookback(s, waiting === undefined ? s.seen.length : s.seenIndex(waiting));
       const cut = s.seenIndex(from);
       for (const seq of s.seen.splice(0, cut)) this.shardOfSeq.delete(seq);
@@ -643,11 +333,9 @@ export class FrontierLedger {
   }
 
   /**
-   * Applies a progress marker. Returns false if the tracker cannot use it yet (its records are not read
-   * yet, or it names records this process never saw); it is then offered again with the next listing.
-   * A marker that contradicts the shard's records (its `last` is not a record of `first`'s shard, or it
-   * counts a different number of records between them) proves nothing: it is counted and ignored, and
-   * its records wait for item evidence.
+   * Applies a progress marker (`markerEvidence`). Returns false if the tracker cannot use it yet (its
+   * records are not read yet, or it names records this process never saw); it is then offered again
+   * with the next listing.
    */
   applyMarker(
     id: string,
@@ -661,102 +349,24 @@ export class FrontierLedger {
     const readPast = shard.lastSeen !== undefined && shard.lastSeen >= marker.last;
     if (!lastKnown && !readPast && !shard.readToEnd) return false; // the tracker has not read that far yet
     this.doneMarkers.add(id);
-    if (shard.seenCompleteAbove !== undefined && marker.first <= shard.seenCompleteAbove) {
-      // Starts among records read before a restart: it cannot be checked against the shard, so it is
-      // not used (the waiting records it names are offered to item evidence at once instead).
-      return true;
-    }
-    if (!lastKnown) {
-      // On a shard taken as trimmed before it was read to its end, the records it names were lost
-      // unread (counted as TrimmedUnread); otherwise the marker contradicts the shard.
-      if (!shard.trimmed) shard.count(FrontierViolation.MARKER_SPANS_SHARDS);
-      return true;
-    }
-    const inRange = shard.seenIndex(marker.last) + 1 - shard.seenIndex(marker.first);
-    if (inRange !== marker.count) {
-      shard.count(FrontierViolation.MARKER_COUNT_MISMATCH);
-      return true;
-    }
-    const failed = new Set(marker.failed);
-    for (const r of shard.pending) {
-      if (r.seq < marker.first) continue;
-      if (r.seq > marker.last) break;
-      if (failed.has(r.seq)) {
-        if (r.evidence === undefined) {
-          r.deadLettered = true;
-          r.deadLetteredAt = Math.max(r.deadLetteredAt ?? 0, marker.at);
-        }
-      } else if (r.evidence === undefined) {
-        r.evidence = Evidence.MARKER;
-        // Applied by a batch whose marker was written after F passed the record: late.
-        this.settleLate(shard, r, r.lateSince !== undefined && marker.at > r.lateSince);
-      }
-    }
-    shard.settle();
+    markerEvidence(shard, marker);
     return true;
-  }
-
-  /** Decides a late-record suspect: counts it if it was late, and forgets the suspicion either way. */
-  private settleLate(shard: ShardLedger, r: PendingRecord, late: boolean): void {
-    if (r.lateSince === undefined) return;
-    if (late) shard.count(FrontierViolation.LATE_RECORD);
-    delete r.lateSince;
   }
 
   /** Marks waived records applied. */
   applyWaivers(waived: ReadonlySet<string>): void {
     if (waived.size === 0) return;
-    for (const shard of this.shards.values()) {
-      let changed = false;
-      for (const r of shard.pending) {
-        if (r.evidence === undefined && waived.has(r.seq)) {
-          r.evidence = Evidence.WAIVER;
-          // When it was waived is not known here: not counted (a waiver is an operator's decision).
-          this.settleLate(shard, r, false);
-          changed = true;
-        }
-      }
-      if (changed) shard.settle();
-    }
+    for (const shard of this.shards.values()) waiverEvidence(shard, waived);
   }
 
-  /**
-   * Pending records to check against the new table: per shard, the first `perShard` unapplied records
-   * that are older than `minAgeMs`, dead-lettered, or suspected late (since markers normally arrive
-   * first, but these are decided by their item).
-   */
+  /** Pending records to check against the new table, shard by shard (`itemEvidenceCandidates`). */
   evidenceCandidates(now: number, minAgeMs: number, perShard: number): EvidenceCandidate[] {
-    const out: EvidenceCandidate[] = [];
-    for (const shard of this.shards.values()) {
-      let n = 0;
-      for (const r of shard.pending) {
-        if (n >= perShard) break;
-        if (r.evidence !== undefined) continue;
-        if (!r.deadLettered && r.lateSince === undefined && now - r.receivedAt < minAgeMs) continue;
-        out.push({ shardId: shard.shardId, seq: r.seq, keys: r.keys });
-        n++;
-      }
-    }
-    return out;
+    return [...this.shards.values()].flatMap((s) => itemEvidenceCandidates(s, now, minAgeMs, perShard));
   }
 
-  /**
-   * Item evidence: the new item carries `_dr_seq = itemSeq` (undefined: no item). An item with an older
-   * sequence number proves nothing applied; for a record suspected late, it proves the record was not
-   * applied when `F` passed it (applied records stay applied), so it is counted late.
-   */
+  /** Item evidence for a record of a shard (`itemEvidence`). */
   applyItemSequence(shardId: string, seq: string, itemSeq: string | undefined): void {
-    const shard = this.must(shardId);
-    const r = shard.pending.find((p) => p.seq === seq);
-    if (!r || r.evidence !== undefined) return;
-    if (itemSeq === undefined || itemSeq < seq) {
-      this.settleLate(shard, r, true);
-      return;
-    }
-    r.evidence = Evidence.ITEM;
-    // Applied, but when is unknown (an item carries no apply time): not counted.
-    this.settleLate(shard, r, false);
-    shard.settle();
+    itemEvidence(this.must(shardId), seq, itemSeq);
   }
 
   /** The frontier math's input, for a listing that started at `listedAt`, at `now`. */
@@ -775,54 +385,14 @@ export class FrontierLedger {
 
   /** The persisted form of every shard. */
   persisted(now: number): PersistedShard[] {
-    return [...this.shards.values()].map((s) => {
-      const first = s.firstUnapplied();
-      return {
-        shardId: s.shardId,
-        ...(s.parentShardId === undefined ? {} : { parentShardId: s.parentShardId }),
-        closed: s.closed,
-        complete: s.complete,
-        ...(s.appliedThrough === undefined ? {} : { appliedThrough: s.appliedThrough }),
-        ...(s.appliedThroughApproxMs === undefined
-          ? {}
-          : { appliedThroughApproxMs: s.appliedThroughApproxMs }),
-        ...(first === undefined
-          ? {}
-          : { firstUnapplied: { seq: first.seq, approxCreationMs: first.approxCreationMs } }),
-        ...(s.lastSeen === undefined ? {} : { readThrough: s.lastSeen }),
-        ...(s.closedSeenAt === undefined ? {} : { closedSeenAt: s.closedSeenAt }),
-        ...(s.childListed ? { childListed: true } : {}),
-        caughtUpByProbe: s.caughtUpByProbe,
-        pending: s.unapplied,
-        deadLettered: s.deadLettered,
-        violations: { ...s.violations },
-        updatedAt: now,
-        expiresAt: Math.floor(now / 1000) + SHARD_ITEM_TTL_SECONDS,
-        ...waitingOf(s),
-      };
-    });
+    return [...this.shards.values()].map((s) => persistedShard(s, now));
   }
 
   /** Per-shard detail for the FRONTIER item. */
   detail(caughtUp: ReadonlyMap<string, { status: string; caughtUpTo: number }>): ShardFrontier[] {
     return [...this.shards.values()]
       .filter((s) => caughtUp.get(s.shardId)?.status !== 'complete')
-      .map((s) => {
-        const c = caughtUp.get(s.shardId);
-        const first = s.firstUnapplied();
-        return {
-          shardId: s.shardId,
-          caughtUpTo: c && Number.isFinite(c.caughtUpTo) ? c.caughtUpTo : 0,
-          closed: s.closed,
-          ...(s.appliedThrough === undefined ? {} : { appliedThrough: s.appliedThrough }),
-          pending: s.unapplied,
-          deadLettered: s.deadLettered,
-          ...(s.parentShardId === undefined ? {} : { parentShardId: s.parentShardId }),
-          ...(c ? { status: c.status } : {}),
-          ...(first ? { firstUnapplied: first.seq } : {}),
-          violations: s.violationTotal,
-        };
-      });
+      .map((s) => shardDetail(s, caughtUp.get(s.shardId)));
   }
 
   private must(shardId: string): ShardLedger {
@@ -830,21 +400,4 @@ export class FrontierLedger {
     if (!s) throw new RangeError(`shard ${shardId} is not listed; list the stream first`);
     return s;
   }
-}
-
-/** The `lastSeen`/`waiting` part of a persisted shard, when few records are waiting. */
-function waitingOf(s: ShardLedger): Pick<PersistedShard, 'lastSeen' | 'waiting'> {
-  if (s.lastSeen === undefined || s.lastSeen === s.appliedThrough) return {};
-  const waiting = s.pending.filter((r) => r.evidence === undefined);
-  if (waiting.length > MAX_SAVED_WAITING) return {};
-  return {
-    lastSeen: s.lastSeen,
-    waiting: waiting.map((r) => ({
-      seq: r.seq,
-      approxCreationMs: r.approxCreationMs,
-      keys: itemToDynamoJson(r.keys),
-      ...(r.deadLetteredAt === undefined ? {} : { deadLetteredAt: r.deadLetteredAt }),
-      ...(r.lateSince === undefined ? {} : { lateSince: r.lateSince }),
-    })),
-  };
 }

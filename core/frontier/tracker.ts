@@ -4,171 +4,17 @@
  * (progress markers, waivers, new-table items) for the records read so far, computes `F` and publishes
  * it when it moved forward, then reads each shard on towards its tip and publishes again if the reads
  * moved `F` (an idle shard's tip); `run()` repeats steps for about a minute. All I/O goes through the
- * ports below, so tests drive it with a faked streams API.
+ * ports (`ports.ts`), so tests drive it with a faked streams API; its settings are `tracker-config.ts`.
  */
-import { type FrontierState, type ShardFrontier } from '../control';
-import { DualReadError } from '../shared';
-import {
-  DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
-  type FrontierConfig,
-  computeFrontier,
-  frontierLagSeconds,
-  nextPublished,
-} from './math';
-import {
-  DEFAULT_CHILD_LISTING_WAIT_MS,
-  FrontierLedger,
-  FrontierViolation,
-  type PersistedShard,
-  type TrackedRecordInput,
-} from './ledger';
-import { DEFAULT_TIP_SETTINGS, type TipSettings } from './tip';
-import type { AppliedMarker } from '../cdc';
+import type { FrontierState, ShardFrontier } from '../control';
+import { computeFrontier, frontierLagSeconds, nextPublished } from './math';
+import { FrontierLedger } from './ledger';
+import { IteratorExpiredError, TrimmedDataError } from './errors';
+import type { EvidencePort, FrontierStorePort, StreamsPort } from './ports';
+import type { PersistedShard } from './shard-ledger';
+import { type TrackerConfig, validateTrackerConfig } from './tracker-config';
+import { FrontierViolation, violationTotal } from './violations';
 import type { Item } from '../model';
-
-/** Base of the tracker's errors. */
-export class FrontierError extends DualReadError {
-  override name = 'FrontierError';
-}
-
-/** A shard iterator expired (they live 15 minutes); the tracker gets a new one from its position. */
-export class IteratorExpiredError extends FrontierError {
-  override name = 'IteratorExpiredError';
-  constructor(readonly shardId: string) {
-    super(`shard iterator of ${shardId} expired; get a new one after the last sequence number read`);
-  }
-}
-
-/** A tracker setting is out of range; the message names it and the allowed values. */
-export class FrontierConfigError extends FrontierError {
-  override name = 'FrontierConfigError';
-  constructor(
-    readonly setting: string,
-    problem: string,
-  ) {
-    super(`frontier tracker setting ${setting}: ${problem}`);
-  }
-}
-
-/** The position asked for is older than the stream's 24 h retention. */
-export class TrimmedDataError extends FrontierError {
-  override name = 'TrimmedDataError';
-  constructor(readonly shardId: string) {
-    super(`records of ${shardId} after the tracker's position were trimmed; reading resumes at TRIM_HORIZON`);
-  }
-}
-
-/** One shard as DescribeStream lists it. */
-export interface StreamShardInfo {
-  readonly shardId: string;
-  readonly parentShardId?: string;
-  /** Has an EndingSequenceNumber. */
-  readonly closed: boolean;
-}
-
-/** The streams API, as the tracker uses it. */
-export interface StreamsPort {
-  /** Every shard of the stream (all DescribeStream pages). */
-  listShards(): Promise<StreamShardInfo[]>;
-  /** An iterator after `afterSequence`, or at TRIM_HORIZON when undefined. */
-  iterator(shardId: string, afterSequence?: string): Promise<string>;
-  /** One GetRecords page; `next` undefined when the shard is closed and read to its end. */
-  records(shardId: string, iterator: string): Promise<{ records: TrackedRecordInput[]; next?: string }>;
-}
-
-/** Where the tracker's evidence comes from. */
-export interface EvidencePort {
-  /** Progress markers whose first sequence number is >= `fromSeq` (all when undefined). */
-  markers(fromSeq?: string): Promise<Array<AppliedMarker & { readonly sk: string }>>;
-  /** Padded sequence numbers of waived records. */
-  waivers(): Promise<string[]>;
-  /** `_dr_seq` of the new items under these new-table keys (undefined: no item), in order. */
-  newItemSequences(newKeys: readonly Item[]): Promise<Array<string | undefined>>;
-}
-
-/** The control items the tracker owns. */
-export interface FrontierStorePort {
-  loadShards(): Promise<PersistedShard[]>;
-  saveShard(shard: PersistedShard): Promise<void>;
-  getFrontier(): Promise<FrontierState | undefined>;
-  /** Versioned put; throws on a concurrent change. */
-  putFrontier(next: Omit<FrontierState, 'version'>, expectedVersion: number): Promise<FrontierState>;
-}
-
-/** Settings of the tracker. */
-export interface TrackerConfig extends FrontierConfig, Partial<TipSettings> {
-  readonly clockSkewMs: number;
-  /** Look a record up in the new table once it has waited this long for a marker. @default 5000 */
-  readonly itemEvidenceAfterMs: number;
-  /** Records per shard per step looked up in the new table. @default 100 */
-  readonly itemEvidencePerShard: number;
-  /** GetRecords pages per shard per step (bounds one step on a long backlog). @default 20 */
-  readonly maxPagesPerShard: number;
-  /** See `FrontierLedger`: at least the sync Lambda's batch size. @default 1000 */
-  readonly markerLookbackRecords?: number;
-  /** Shards read at the same time. @default 8 */
-  readonly readConcurrency?: number;
-  /**
-   * How long a closed shard none of whose children DescribeStream lists yet keeps constraining `F`
-   * (DescribeStream may list a closed parent before its children). @default 300000 ms
-   */
-  readonly childListingWaitMs?: number;
-}
-
-/** Defaults of `TrackerConfig` other than the frontier math's. */
-export const DEFAULT_TRACKER_SETTINGS = {
-  clockSkewMs: 1000,
-  itemEvidenceAfterMs: 5000,
-  itemEvidencePerShard: 100,
-  maxPagesPerShard: 20,
-  tipEmptyPages: DEFAULT_TIP_SETTINGS.tipEmptyPages,
-  tipMinSpanMs: DEFAULT_TIP_SETTINGS.tipMinSpanMs,
-  childListingWaitMs: DEFAULT_CHILD_LISTING_WAIT_MS,
-} as const;
-
-/**
- * Settings for DynamoDB Local: it truncates `ApproximateCreationDateTime` to the minute, and serves
- * every visible record from the iterator's position on the first call (an empty page is its tip;
- * checked by test/integration/frontier/frontier.test.ts), so one empty page may count as the tip there.
- */
-export const DYNAMODB_LOCAL_TRACKER_SETTINGS = {
-  creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
-  tipEmptyPages: 1,
-  tipMinSpanMs: 0,
-} as const;
-
-/**
- * Checks the settings the frontier's safety depends on.
- *
- * @throws FrontierConfigError naming the first setting out of range
- */
-export function validateTrackerConfig(config: TrackerConfig): TrackerConfig {
-  const nonNegative: Array<[string, number | undefined]> = [
-    ['propagationMarginMs', config.propagationMarginMs],
-    ['clockSkewMs', config.clockSkewMs],
-    ['itemEvidenceAfterMs', config.itemEvidenceAfterMs],
-    ['tipMinSpanMs', config.tipMinSpanMs],
-    ['childListingWaitMs', config.childListingWaitMs],
-  ];
-  for (const [name, v] of nonNegative) {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
-      throw new FrontierConfigError(name, `${v} is not a non-negative number of milliseconds`);
-    }
-  }
-  const positiveIntegers: Array<[string, number | undefined]> = [
-    ['creationGranularityMs', config.creationGranularityMs],
-    ['itemEvidencePerShard', config.itemEvidencePerShard],
-    ['maxPagesPerShard', config.maxPagesPerShard],
-    ['tipEmptyPages', config.tipEmptyPages],
-    ['readConcurrency', config.readConcurrency],
-  ];
-  for (const [name, v] of positiveIntegers) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-      throw new FrontierConfigError(name, `${v} is not a whole number of at least 1`);
-    }
-  }
-  return config;
-}
 
 /** Dependencies of the tracker. */
 export interface TrackerDeps {
@@ -261,7 +107,7 @@ export class FrontierTracker {
       lagSeconds: frontierLagSeconds(this.frontier?.frontier ?? 0, last.at),
       pending: last.shards.reduce((a, s) => a + s.pending, 0),
       deadLettered: last.shards.reduce((a, s) => a + s.deadLettered, 0),
-      newViolations: total(last.violations) - total(before),
+      newViolations: violationTotal(last.violations) - violationTotal(before),
       newLateRecords: lateOf(last.violations) - lateOf(before),
       violations: last.violations,
       shards: last.shards,
@@ -464,8 +310,4 @@ export class FrontierTracker {
 /** What a saved shard says, without its timestamps (unchanged shards are not saved again). */
 function fingerprint(s: PersistedShard): string {
   return JSON.stringify({ ...s, updatedAt: 0, expiresAt: 0 });
-}
-
-function total(v: Readonly<Record<string, number>>): number {
-  return Object.values(v).reduce((a, b) => a + b, 0);
 }

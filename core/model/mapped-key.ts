@@ -4,7 +4,8 @@
  * exists" against the other item): CDC and the backfill both refuse it as poison with this reason.
  */
 import { type Migration, keyNames, keyOf } from './migration';
-import { type Item, canonicalItem, itemsEqual } from './values';
+import { canonicalItem, itemsEqual } from './canonical';
+import type { Item } from './values';
 
 /**
  * The problem with `mapped` (the result of `mapItem`) given `expectedKey` (`mapKey` of the legacy

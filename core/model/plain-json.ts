@@ -19,7 +19,8 @@
  * (JSON.parse) rounds beyond 15-17 digits, so clients that need all 38 digits must parse numbers as
  * text (for example `JSON.parse` with a reviver on `context.source`, or a big-number JSON library).
  */
-import { type AttributeValue, type Item, normalizeNumber } from './values';
+import { normalizeNumber } from './validation';
+import type { AttributeValue, Item } from './values';
 
 /** Writes one value as plain JSON text. */
 export function plainJsonValue(value: AttributeValue): string {

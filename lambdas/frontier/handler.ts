@@ -7,9 +7,10 @@
  * A warm container keeps its tracker (and so its in-memory ledger and shard iterators) between
  * invocations; a cold one resumes from the `SHARD#` control items.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { FrontierTracker, StepResult } from '../../core/frontier';
+import { observabilityOf } from '../shared/observability';
 
 /** Dependencies of the frontier handler. */
 export interface FrontierHandlerDeps {
@@ -36,25 +37,11 @@ export interface FrontierRunSummary {
   readonly violations: Readonly<Record<string, number>>;
 }
 
-/** Logger and metrics of the frontier tracker for a migration. */
-export function frontierObservability(migrationId: string): { logger: Logger; metrics: Metrics } {
-  return {
-    logger: new Logger({ serviceName: 'dualread-frontier', persistentKeys: { migrationId } }),
-    metrics: new Metrics({
-      namespace: 'dualread',
-      serviceName: 'dualread-frontier',
-      defaultDimensions: { migrationId },
-    }),
-  };
-}
-
 const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the handler: one invocation runs the tracker loop and returns a summary. */
 export function makeFrontierHandler(deps: FrontierHandlerDeps): () => Promise<FrontierRunSummary> {
-  const obs = deps.logger && deps.metrics ? undefined : frontierObservability(deps.migrationId);
-  const logger = deps.logger ?? (obs as { logger: Logger }).logger;
-  const metrics = deps.metrics ?? (obs as { metrics: Metrics }).metrics;
+  const { logger, metrics } = observabilityOf(deps, 'dualread-frontier', deps.migrationId);
   return async () => {
     let steps = 0;
     let failedSteps = 0;

@@ -14,8 +14,8 @@ import {
   FullBatchFailureError,
   processPartialResponse,
 } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { changeFromLambdaRecord } from '../../adapters/stream-records';
 import {
@@ -34,6 +34,7 @@ import {
 import type { ControlValue, MigrationState } from '../../core/control';
 import { keyNames, type Migration } from '../../core/model';
 import { type BackoffSettings, fullJitterDelay } from '../../core/shared';
+import { observabilityOf } from '../shared/observability';
 
 /** Port: the control-table operations the sync handler uses (adapters/control-store.ts). */
 export interface SyncControlPort {
@@ -87,27 +88,13 @@ export interface SyncDeps {
 /** Attempts and backoff of the progress-marker write (a control-table write after the batch). */
 const MARKER_BACKOFF: BackoffSettings = { baseMs: 50, capMs: 500, maxAttempts: 4 };
 
-/** Logger and metrics of the sync Lambda for a migration. */
-export function syncObservability(migrationId: string): { logger: Logger; metrics: Metrics } {
-  return {
-    logger: new Logger({ serviceName: 'dualread-sync', persistentKeys: { migrationId } }),
-    metrics: new Metrics({
-      namespace: 'dualread',
-      serviceName: 'dualread-sync',
-      defaultDimensions: { migrationId },
-    }),
-  };
-}
-
 /** The Lambda handler type this factory returns. */
 export type SyncHandler = (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse>;
 
 /** Builds the sync handler over its dependencies. */
 export function makeSyncHandler(deps: SyncDeps): SyncHandler {
   const { migration, now } = deps;
-  const obs = deps.logger && deps.metrics ? undefined : syncObservability(migration.id);
-  const logger = deps.logger ?? (obs as { logger: Logger }).logger;
-  const metrics = deps.metrics ?? (obs as { metrics: Metrics }).metrics;
+  const { logger, metrics } = observabilityOf(deps, 'dualread-sync', migration.id);
   const legacyKeyNames = keyNames(migration.legacyTable.key);
   const stateCacheMs = deps.stateCacheMs ?? 30_000;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

@@ -4,23 +4,14 @@
  * mapItem(legacy) plus metadata, deleted keys must be tombstones, and nothing may lack a legacy origin;
  * a poison record must land in the local dead-letter queue with its reason while the rest is applied.
  */
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../../adapters/control-store';
-import { fromSdkItem } from '../../../adapters/dynamodb';
-import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
-import {
-  type Item,
-  type Migration,
-  canonicalItem,
-  isTombstone,
-  metadataNames,
-  stripMetadata,
-} from '../../../core';
-import { usersMigration } from '../../../examples/users/migration';
+import { type Item, canonicalItem, isTombstone, metadataNames, stripMetadata } from '../../../core';
 import { LegacyWorkload } from '../../../local/workload';
-import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
+import type { LocalCdc } from '../../../local/local-cdc';
 import { CDC_CONSUMER_SK } from '../../../local/stream-poller';
-import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { scanAll, testClient } from '../../helpers/dynamo';
+import { createUsersTables, startUsersCdc } from '../../helpers/users-tables';
 
 jest.setTimeout(120_000);
 
@@ -30,38 +21,6 @@ const names = metadataNames();
 function str(item: Item, name: string): string | undefined {
   const v = item[name];
   return v !== undefined && 'S' in v ? v.S : undefined;
-}
-
-async function scanAll(client: DynamoDBClient, table: string): Promise<Item[]> {
-  const out: Item[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-    out.push(...(page.Items ?? []).map(fromSdkItem));
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
-  return out;
-}
-
-interface Tables {
-  migration: Migration;
-  streamArn: string;
-  control: string;
-}
-
-async function setUp(client: DynamoDBClient, tag: string): Promise<Tables> {
-  const legacy = uniqueName(`${tag}-legacy`);
-  const target = uniqueName(`${tag}-new`);
-  const control = uniqueName(`${tag}-control`);
-  const migration: Migration = {
-    ...usersMigration,
-    legacyTable: { ...usersMigration.legacyTable, tableName: legacy },
-    newTable: { ...usersMigration.newTable, tableName: target },
-  };
-  const { streamArn } = await createTable(client, legacy, migration.legacyTable.key, { stream: true });
-  await createTable(client, target, migration.newTable.key, { ttlAttribute: names.ttl });
-  await createTable(client, control, CONTROL_TABLE_KEY);
-  return { migration, streamArn: streamArn as string, control };
 }
 
 describe('Integration: CDC through the local event source and the real sync handler', () => {
@@ -78,12 +37,8 @@ describe('Integration: CDC through the local event source and the real sync hand
 
   it('converges to mapItem(legacy) with tombstones when batches are duplicated and replayed', async () => {
     // Prepare
-    const t = await setUp(client, 'cdc-conv');
-    const cdc = await startLocalCdc({
-      endpoint: testEndpoint(),
-      migration: t.migration,
-      streamArn: t.streamArn,
-      controlTableName: t.control,
+    const t = await createUsersTables(client, 'cdc-conv', { tombstoneTtl: true });
+    const cdc = await startUsersCdc(t, {
       poller: {
         batchSize: 50,
         pollIntervalMs: 20,
@@ -175,7 +130,7 @@ describe('Integration: CDC through the local event source and the real sync hand
       stored.some((i) => JSON.stringify(i.big) === '{"N":"12345678901234567890123456789012345678"}'),
     ).toBe(true);
     // Registered as the CDC consumer from TRIM_HORIZON; progress markers written.
-    const control = new ControlStore(client, t.control, t.migration.id);
+    const control = new ControlStore(client, t.controlTableName, t.migration.id);
     const consumer = await control.get<{ state: string; startingPosition: string; streamArn: string }>(
       CDC_CONSUMER_SK,
     );
@@ -191,12 +146,8 @@ describe('Integration: CDC through the local event source and the real sync hand
 
   it('dead-letters a poison record with its reason and applies the rest of its batch', async () => {
     // Prepare
-    const t = await setUp(client, 'cdc-poison');
-    const cdc = await startLocalCdc({
-      endpoint: testEndpoint(),
-      migration: t.migration,
-      streamArn: t.streamArn,
-      controlTableName: t.control,
+    const t = await createUsersTables(client, 'cdc-poison', { tombstoneTtl: true });
+    const cdc = await startUsersCdc(t, {
       poller: { batchSize: 10, pollIntervalMs: 20, maxRetryAttempts: 1, maxBatchingWindowMs: 300 },
     });
     open.push(cdc);
@@ -228,7 +179,7 @@ describe('Integration: CDC through the local event source and the real sync hand
     );
     expect(poison.after?.profile).toBeDefined();
     // The poison record is named as failed in its batch's progress marker.
-    const control = new ControlStore(client, t.control, t.migration.id);
+    const control = new ControlStore(client, t.controlTableName, t.migration.id);
     const markers = await control.list<{ failed: string[] }>('APPLIED#');
     const poisonSeq = dlq[0]!.records[0]!.dynamodb!.SequenceNumber!.padStart(40, '0');
     expect(markers.some((m) => m.failed.includes(poisonSeq))).toBe(true);

@@ -9,10 +9,9 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { fromSdkItem, toSdkItem } from '../../../adapters/dynamodb';
 import { StreamShardReader, makeStreamsClient } from '../../../adapters/stream-shards';
-import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
+import { createTable } from '../../../adapters/tables';
 import {
   type Item,
-  type Migration,
   type ReplayReport,
   canonicalItem,
   isTombstone,
@@ -28,18 +27,18 @@ import {
 import { usersMigration } from '../../../examples/users/migration';
 import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
 import { replayDeadLetter } from '../../../lambdas/sync/replay';
-import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
-import { deadLetterMessage, repairEmptyMaps } from '../../../local/stream-poller';
+import type { LocalCdc } from '../../../local/local-cdc';
+import { deadLetterMessage } from '../../../local/dead-letter-queue';
+import { repairEmptyMaps } from '../../../local/record-conversion';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { quietMetrics, silentLogger } from '../../helpers/quiet';
+import { createUsersTables, startUsersCdc } from '../../helpers/users-tables';
 import { waitUntil } from '../../helpers/wait';
 
 jest.setTimeout(120_000);
 
 const names = metadataNames();
-const quiet = {
-  logger: { info: () => undefined, debug: () => undefined, warn: () => undefined, error: () => undefined },
-  metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
-};
+const quiet = { logger: silentLogger, metrics: quietMetrics };
 
 /** Steps the tracker until `done` holds (a condition, not a number of steps). */
 async function stepUntil(tracker: FrontierTracker, what: string, done: (r: StepResult) => boolean) {
@@ -68,27 +67,16 @@ describe('Integration: replaying CDC dead letters from the stream', () => {
   it('fails a dead-lettered range again while the mapping refuses it, applies it once fixed, skips what was superseded, and lets F pass', async () => {
     // Prepare: a mapping that refuses items carrying "hold" until the test flips `fixed`
     let fixed = false;
-    const legacyTable = uniqueName('rp-legacy');
-    const controlTableName = uniqueName('rp-control');
-    const migration: Migration = {
-      ...usersMigration,
-      legacyTable: { ...usersMigration.legacyTable, tableName: legacyTable },
-      newTable: { ...usersMigration.newTable, tableName: uniqueName('rp-new') },
+    const t = await createUsersTables(client, 'rp', {
+      tombstoneTtl: true,
       mapItem: (item) => {
         if (!fixed && item.hold !== undefined) throw new TypeError('"hold" items are refused until the fix');
         return usersMigration.mapItem(item);
       },
-    };
-    const { streamArn } = await createTable(client, legacyTable, migration.legacyTable.key, { stream: true });
-    await createTable(client, migration.newTable.tableName, migration.newTable.key, {
-      ttlAttribute: names.ttl,
     });
-    await createTable(client, controlTableName, CONTROL_TABLE_KEY);
-    const cdc = await startLocalCdc({
-      endpoint: testEndpoint(),
-      migration,
-      streamArn: streamArn as string,
-      controlTableName,
+    const { migration, streamArn, controlTableName } = t;
+    const legacyTable = migration.legacyTable.tableName;
+    const cdc = await startUsersCdc(t, {
       // No bisection: a failed part is dead-lettered from its first failed record to the batch's end,
       // so ranges also hold records that were applied (as Lambda's can).
       poller: { batchSize: 20, pollIntervalMs: 20, maxRetryAttempts: 1, bisectBatchOnError: false },

@@ -8,7 +8,6 @@ import { ControlStore } from '../../../adapters/control-store';
 import { fromSdkItem } from '../../../adapters/dynamodb';
 import { AlreadyWaivedError, waiveRecord } from '../../../adapters/frontier-store';
 import { StreamShardReader, makeStreamsClient } from '../../../adapters/stream-shards';
-import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import {
   DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
   DYNAMODB_LOCAL_TRACKER_SETTINGS,
@@ -24,13 +23,14 @@ import {
   canonicalItem,
   itemsEqual,
 } from '../../../core/model';
-import { usersMigration } from '../../../examples/users/migration';
 import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
 import { type FrontierRunSummary, makeFrontierHandler } from '../../../lambdas/frontier/handler';
-import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
+import type { LocalCdc } from '../../../local/local-cdc';
 import type { LegacyHistory } from '../../../local/history';
 import { LegacyWorkload } from '../../../local/workload';
-import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { testClient, testEndpoint } from '../../helpers/dynamo';
+import { quietMetrics, silentLogger } from '../../helpers/quiet';
+import { type UsersTables, createUsersTables, startUsersCdc } from '../../helpers/users-tables';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -52,30 +52,26 @@ async function stepUntil(
     await sleep(200);
   }
 }
-const silent = {
-  info: () => undefined,
-  debug: () => undefined,
-  error: () => undefined,
-  warn: () => undefined,
-};
-const quietMetrics = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
-
-async function setupTables(): Promise<{ migration: Migration; streamArn: string; controlTableName: string }> {
+/** Fresh users tables (legacy with its stream, new, control) on DynamoDB Local. */
+async function setupTables(): Promise<UsersTables> {
   const client = testClient();
-  const legacy = uniqueName('fr-legacy');
-  const fresh = uniqueName('fr-new');
-  const controlTableName = uniqueName('fr-control');
-  const migration: Migration = {
-    ...usersMigration,
-    legacyTable: { ...usersMigration.legacyTable, tableName: legacy },
-    newTable: { ...usersMigration.newTable, tableName: fresh },
-  };
-  const { streamArn } = await createTable(client, legacy, migration.legacyTable.key, { stream: true });
-  await createTable(client, fresh, migration.newTable.key);
-  await createTable(client, controlTableName, CONTROL_TABLE_KEY);
-  client.destroy();
-  if (!streamArn) throw new Error('no stream');
-  return { migration, streamArn, controlTableName };
+  try {
+    return await createUsersTables(client, 'fr');
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The real tracker (`buildFrontierTracker`) over the tables, with DynamoDB Local's granularity. */
+function localTracker(t: UsersTables, itemEvidenceAfterMs: number): FrontierTracker {
+  return buildFrontierTracker({
+    endpoint: testEndpoint(),
+    migration: t.migration,
+    controlTableName: t.controlTableName,
+    streamArn: t.streamArn,
+    env: {},
+    config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs },
+  }).tracker;
 }
 
 /** The legacy-shaped state of every key in the new table (undefined = tombstone). */
@@ -140,25 +136,14 @@ function unappliedBefore(history: LegacyHistory, state: Map<string, Item | undef
 describe('Integration: frontier tracker with the local event source and the real sync handler', () => {
   it('never publishes F later than the start of a write not yet applied, and catches up once writes stop', async () => {
     // Prepare
-    const { migration, streamArn, controlTableName } = await setupTables();
-    const endpoint = testEndpoint();
-    const cdc: LocalCdc = await startLocalCdc({
-      endpoint,
-      migration,
-      streamArn,
-      controlTableName,
+    const t = await setupTables();
+    const { migration, controlTableName } = t;
+    const cdc: LocalCdc = await startUsersCdc(t, {
       // A batching window longer than the propagation margin keeps records pending for seconds, so a
       // tracker that ignored pending records would publish an F the history check catches.
       poller: { batchSize: 500, pollIntervalMs: 50, maxBatchingWindowMs: 2_000 },
     });
-    const { tracker } = buildFrontierTracker({
-      endpoint,
-      migration,
-      controlTableName,
-      streamArn,
-      env: {},
-      config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 2000 },
-    });
+    const tracker = localTracker(t, 2000);
     const client = testClient();
     const workload = new LegacyWorkload({
       client,
@@ -175,7 +160,7 @@ describe('Integration: frontier tracker with the local event source and the real
       tracker,
       loopDurationMs: 3_000,
       loopIntervalMs: 300,
-      logger: silent as never,
+      logger: silentLogger as never,
       metrics: quietMetrics as never,
       onStep: (step) => {
         // Sample the new table right after F was published: every write that started before F must show.
@@ -223,23 +208,12 @@ describe('Integration: frontier tracker with the local event source and the real
 
   it('holds F behind a dead-lettered record until an operator waives it', async () => {
     // Prepare: u-1, then a record mapItem refuses (a poison record), then u-2
-    const { migration, streamArn, controlTableName } = await setupTables();
-    const endpoint = testEndpoint();
-    const cdc = await startLocalCdc({
-      endpoint,
-      migration,
-      streamArn,
-      controlTableName,
+    const t = await setupTables();
+    const { migration, controlTableName } = t;
+    const cdc = await startUsersCdc(t, {
       poller: { batchSize: 10, pollIntervalMs: 50, maxRetryAttempts: 1 },
     });
-    const { tracker } = buildFrontierTracker({
-      endpoint,
-      migration,
-      controlTableName,
-      streamArn,
-      env: {},
-      config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 500 },
-    });
+    const tracker = localTracker(t, 500);
     const client = testClient();
     const put = (item: Item) =>
       client.send(new PutItemCommand({ TableName: migration.legacyTable.tableName, Item: item as never }));
@@ -257,14 +231,7 @@ describe('Integration: frontier tracker with the local event source and the real
       heldLater.push(await tracker.step());
     }
     // A cold start: a new tracker resumes from the SHARD# item (position and waiting records).
-    const restarted = buildFrontierTracker({
-      endpoint,
-      migration,
-      controlTableName,
-      streamArn,
-      env: {},
-      config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 500 },
-    }).tracker;
+    const restarted = localTracker(t, 500);
     const afterRestart = await restarted.step();
     const control = new ControlStore(client, controlTableName, migration.id);
     const frontierItem = await control.getFrontier();

@@ -34,7 +34,7 @@ import {
 import { makePageHandler } from '../../../lambdas/backfill/handler';
 import { localBackfillDeps } from '../../../local/backfill';
 import { startLocalCdc } from '../../../local/local-cdc';
-import { repairEmptyMaps } from '../../../local/stream-poller';
+import { repairEmptyMaps } from '../../../local/record-conversion';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 
 /** An item whose attribute names are prototype members, at the top level and nested in maps and lists. */

@@ -23,19 +23,12 @@ import {
 } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
 import { replayDeadLetter } from '../../../lambdas/sync/replay';
+import { quietMetrics, silentLogger } from '../../helpers/quiet';
 
 const ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/users/stream/2026-12-01T00:00:00.000';
 const SHARD = 'shardId-00000001764547200000-0a1b2c3d';
 const START = '800000000003126276362';
 const END = '800000000003126276364';
-
-const silent = {
-  info: () => undefined,
-  debug: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-const quietMetrics = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
 
 function message(overrides: Partial<{ start: string; end: string; arn: string; batchSize: number }> = {}) {
   return streamDeadLetterBody({
@@ -83,7 +76,7 @@ describe('Function: replayDeadLetter (faked AWS APIs)', () => {
       controlTableName: 'control',
       dynamo,
       streams,
-      sync: { logger: silent as never, metrics: quietMetrics as never },
+      sync: { logger: silentLogger as never, metrics: quietMetrics as never },
     });
 
   beforeEach(() => {

@@ -1,5 +1,4 @@
-import { FrontierTracker } from '../../../core/frontier';
-import type { Item } from '../../../core/model';
+import type { FrontierTracker } from '../../../core/frontier';
 import { usersMigration } from '../../../examples/users/migration';
 import { buildFrontierDeps, buildFrontierTracker } from '../../../lambdas/frontier/deps';
 import { makeFrontierHandler } from '../../../lambdas/frontier/handler';
@@ -10,6 +9,12 @@ import {
   MemoryFrontierStore,
   fakeSync,
 } from '../../helpers/fake-streams';
+import {
+  BASE_TRACKER_CONFIG,
+  ONE_EMPTY_PAGE_TIP,
+  emptyPageAfterFirst,
+  newTracker,
+} from '../../helpers/tracker-fixture';
 
 function recorder() {
   const metrics: Array<[string, number]> = [];
@@ -25,6 +30,19 @@ function recorder() {
   };
 }
 
+/** The handler over `tracker`: two steps 2 s apart on the fake clock, logging and metrics into `r`. */
+function twoStepHandler(tracker: FrontierTracker, clock: FakeClock, r: ReturnType<typeof recorder>) {
+  return makeFrontierHandler({
+    migrationId: 'users',
+    tracker,
+    loopDurationMs: 4000,
+    loopIntervalMs: 2000,
+    sleep: async (ms) => clock.advance(ms),
+    logger: r.logger as never,
+    metrics: r.sink as never,
+  });
+}
+
 describe('Function: makeFrontierHandler', () => {
   it('emits lag, violations, pending and dead-lettered per step and returns the last F', async () => {
     // Prepare
@@ -33,32 +51,10 @@ describe('Function: makeFrontierHandler', () => {
     stream.addShard('s1');
     stream.write('s1', 'a');
     stream.duplicateNext = true; // one SequenceNotIncreasing violation
-    const tracker = new FrontierTracker({
-      migrationId: 'users',
-      streams: stream,
-      evidence: new FakeEvidence(),
-      store: new MemoryFrontierStore(),
-      mapKey: (k: Item) => k,
-      config: {
-        propagationMarginMs: 1000,
-        creationGranularityMs: 1000,
-        clockSkewMs: 1000,
-        itemEvidenceAfterMs: 5000,
-        itemEvidencePerShard: 100,
-        maxPagesPerShard: 10,
-      },
-      now: clock.now,
-    });
+    const fakes = { clock, stream, evidence: new FakeEvidence(), store: new MemoryFrontierStore() };
+    const tracker = newTracker(fakes, BASE_TRACKER_CONFIG);
     const r = recorder();
-    const handler = makeFrontierHandler({
-      migrationId: 'users',
-      tracker,
-      loopDurationMs: 4000,
-      loopIntervalMs: 2000,
-      sleep: async (ms) => clock.advance(ms),
-      logger: r.logger as never,
-      metrics: r.sink as never,
-    });
+    const handler = twoStepHandler(tracker, clock, r);
 
     // Act
     const summary = await handler();
@@ -78,10 +74,7 @@ describe('Function: makeFrontierHandler', () => {
   it('emits FrontierLateRecords and logs an error when a late record is found', async () => {
     // Prepare: one empty page counts as the tip and the API hides b behind one: F passes b unapplied
     const clock = new FakeClock();
-    const stream = new FakeStream(clock, 1000, {
-      pageSize: 1,
-      emptyRun: ({ after, position }) => (after === 'page' && position === 1 ? 1 : 0),
-    });
+    const stream = new FakeStream(clock, 1000, { pageSize: 1, emptyRun: emptyPageAfterFirst });
     const evidence = new FakeEvidence();
     stream.addShard('s1');
     stream.write('s1', 'a');
@@ -89,34 +82,10 @@ describe('Function: makeFrontierHandler', () => {
     stream.write('s1', 'b');
     fakeSync(stream, evidence, { batch: 1, maxBatches: 1 });
     clock.advance(5000);
-    const tracker = new FrontierTracker({
-      migrationId: 'users',
-      streams: stream,
-      evidence,
-      store: new MemoryFrontierStore(),
-      mapKey: (k: Item) => k,
-      config: {
-        propagationMarginMs: 1000,
-        creationGranularityMs: 1000,
-        clockSkewMs: 1000,
-        itemEvidenceAfterMs: 5000,
-        itemEvidencePerShard: 100,
-        maxPagesPerShard: 10,
-        tipEmptyPages: 1,
-        tipMinSpanMs: 0,
-      },
-      now: clock.now,
-    });
+    const fakes = { clock, stream, evidence, store: new MemoryFrontierStore() };
+    const tracker = newTracker(fakes, { ...BASE_TRACKER_CONFIG, ...ONE_EMPTY_PAGE_TIP });
     const r = recorder();
-    const handler = makeFrontierHandler({
-      migrationId: 'users',
-      tracker,
-      loopDurationMs: 4000,
-      loopIntervalMs: 2000,
-      sleep: async (ms) => clock.advance(ms),
-      logger: r.logger as never,
-      metrics: r.sink as never,
-    });
+    const handler = twoStepHandler(tracker, clock, r);
 
     // Act
     const summary = await handler();

@@ -13,27 +13,17 @@
  *    tracker read while it was still unsettled is counted.
  */
 import fc from 'fast-check';
+import { creationUpperBound, FrontierViolation, type StepResult } from '../../../core/frontier';
 import {
-  creationUpperBound,
-  FrontierViolation,
-  FrontierTracker,
-  type StepResult,
-  type TrackerConfig,
-} from '../../../core/frontier';
-import type { Item } from '../../../core/model';
-import {
-  FakeClock,
-  FakeEvidence,
   type FakeRecord,
-  FakeStream,
-  MemoryFrontierStore,
+  type FakeStream,
   fakeSync,
   replay,
   settledBy,
   waive,
 } from '../../helpers/fake-streams';
+import { MARGIN, trackerSetup } from '../../helpers/tracker-fixture';
 
-const MARGIN = 1000;
 const TIP_PAGES = 3;
 const TIP_SPAN_MS = 1000;
 const CHILD_WAIT_MS = 30_000;
@@ -108,36 +98,15 @@ const beyond: fc.Arbitrary<World> = fc.record({
 });
 
 function build(world: World) {
-  const clock = new FakeClock();
-  const stream = new FakeStream(clock, world.granularity, {
-    visibilityDelayMs: world.visibilityDelayMs,
-    emptyRun: ({ shardId, position, after }) => world.emptyRun(shardId, position, after),
-    childListingDelayMs: world.childListingDelayMs,
-  });
-  const evidence = new FakeEvidence();
-  const store = new MemoryFrontierStore(clock);
-  const config: TrackerConfig = {
-    propagationMarginMs: MARGIN,
-    creationGranularityMs: world.granularity,
-    clockSkewMs: 1000,
-    itemEvidenceAfterMs: 5000,
-    itemEvidencePerShard: 100,
-    maxPagesPerShard: 50,
-    tipEmptyPages: TIP_PAGES,
-    tipMinSpanMs: TIP_SPAN_MS,
-    childListingWaitMs: CHILD_WAIT_MS,
-  };
-  const make = () =>
-    new FrontierTracker({
-      migrationId: 'users',
-      streams: stream,
-      evidence,
-      store,
-      mapKey: (k: Item) => k,
-      config,
-      now: clock.now,
-    });
-  return { clock, stream, evidence, store, make };
+  return trackerSetup(
+    world.granularity,
+    {
+      visibilityDelayMs: world.visibilityDelayMs,
+      emptyRun: ({ shardId, position, after }) => world.emptyRun(shardId, position, after),
+      childListingDelayMs: world.childListingDelayMs,
+    },
+    { tipEmptyPages: TIP_PAGES, tipMinSpanMs: TIP_SPAN_MS, childListingWaitMs: CHILD_WAIT_MS },
+  );
 }
 
 /** Runs a schedule; `afterStep` sees every step's result. */
