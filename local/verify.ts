@@ -12,11 +12,11 @@ import {
   type VerifyDeps,
   type VerifySettingsDeps,
   type VerifyStartInput,
-  makeVerifyControlHandler,
-  makeVerifyRecheckHandler,
-  makeVerifyRepairHandler,
-  makeVerifyScanHandler,
-} from '../lambdas/verify/handler';
+} from '../lambdas/verify/contract';
+import { makeVerifyControlHandler } from '../lambdas/verify/control';
+import { makeVerifyRecheckHandler } from '../lambdas/verify/recheck';
+import { makeVerifyRepairHandler } from '../lambdas/verify/repair';
+import { makeVerifyScanHandler } from '../lambdas/verify/scan';
 import type { Json } from '../stepfunctions/asl';
 import {
   VERIFY_CONTINUE_AS_NEW_STATE,
