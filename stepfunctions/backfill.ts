@@ -25,10 +25,10 @@
  */
 import { type AslMachine, type AslRetrier, LAMBDA_TRANSIENT, lambdaTask, dynamoTransient } from './asl';
 import {
-  CONTINUED_AS_NEW,
+  CONTINUE_AS_NEW,
   FAIL_WITH_CAUGHT_ERROR,
   RELEASE_ON_FAILURE,
-  continueAsNew,
+  nextRound,
   segmentLoop,
   segmentMap,
 } from './segment-run';
@@ -54,7 +54,7 @@ export const BackfillTask = {
 } as const;
 
 /** The Task that continues a long backfill as a new execution. */
-export const CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
+export const CONTINUE_AS_NEW_STATE = CONTINUE_AS_NEW;
 
 /** Wait states (local tests shorten them with `waitTimeOverrides`). */
 export const BackfillWait = { PAUSED: 'WaitWhilePaused', RATE: 'WaitForRateLimit' } as const;
@@ -177,35 +177,19 @@ export function backfillDefinition(): AslMachine {
         Choices: [{ Variable: '$.finish.value.complete', BooleanEquals: true, Next: 'Succeeded' }],
         Default: 'NextRound',
       },
-      NextRound: {
-        Type: 'Pass',
-        Parameters: {
-          'run.$': '$.run',
-          'segments.$': '$.finish.value.segments',
-          counter: { 'round.$': 'States.MathAdd($.counter.round, 1)' },
-        },
-        Next: 'RoundChoice',
-      },
-      RoundChoice: {
-        Type: 'Choice',
-        Choices: [
-          {
-            Variable: '$.counter.round',
-            NumericGreaterThanEqualsPath: '$.run.value.maxRoundsPerExecution',
-            Next: CONTINUE_AS_NEW_STATE,
-          },
+      ...nextRound({
+        carry: { 'segments.$': '$.finish.value.segments' },
+        runPath: '$.run.value',
+        loopStart: 'CopySegments',
+        continueWith: [
+          'runId',
+          'totalSegments',
+          'maxConcurrency',
+          'maxIterationsPerRound',
+          'maxRoundsPerExecution',
+          'actor',
         ],
-        Default: 'CopySegments',
-      },
-      [CONTINUE_AS_NEW_STATE]: continueAsNew('$.run.value', [
-        'runId',
-        'totalSegments',
-        'maxConcurrency',
-        'maxIterationsPerRound',
-        'maxRoundsPerExecution',
-        'actor',
-      ]),
-      [CONTINUED_AS_NEW]: { Type: 'Succeed' },
+      }),
       [RELEASE_ON_FAILURE]: {
         ...task(BackfillFunction.FINISH, finishPayload('failed'), '$.released', 'BackfillFailed'),
         Comment: 'Records FAILED with audit and releases the lock; checkpoints stay, so a new start resumes',

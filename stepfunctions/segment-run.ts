@@ -148,30 +148,60 @@ export function segmentMap(m: {
   };
 }
 
-/** The state that ends an execution continued as a new one. */
-export const CONTINUED_AS_NEW = 'ContinuedAsNew';
+/** The Task that continues a long run as a new execution of the same state machine. */
+export const CONTINUE_AS_NEW = 'ContinueAsNew';
 
 /**
- * The Task that continues a long run as a new execution of the same state machine, with the run's
- * `fields` (read from `runPath`) as its input, and `ContinuedAsNew` after it.
+ * The end of a parent round: `NextRound` counts it (carrying the run, and `carry`: what the next round
+ * needs); at the run's `maxRoundsPerExecution` (read from `runPath`) the run continues as a new execution
+ * (`ContinueAsNew`, with the run's `continueWith` fields as its input, then `ContinuedAsNew`); else
+ * the next round starts at `loopStart`.
  */
-export function continueAsNew(runPath: string, fields: readonly string[]): AslTask {
+export function nextRound(r: {
+  readonly carry: { readonly [key: string]: string };
+  readonly runPath: string;
+  readonly loopStart: string;
+  readonly continueWith: readonly string[];
+}): Record<string, AslState> {
   return {
-    Type: 'Task',
-    Resource: START_EXECUTION,
-    Parameters: {
-      'StateMachineArn.$': '$$.StateMachine.Id',
-      Input: {
-        ...Object.fromEntries(fields.map((f) => [`${f}.$`, `${runPath}.${f}`])),
-        'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+    NextRound: {
+      Type: 'Pass',
+      Parameters: {
+        'run.$': '$.run',
+        ...r.carry,
+        counter: { 'round.$': 'States.MathAdd($.counter.round, 1)' },
       },
+      Next: 'RoundChoice',
     },
-    ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
-    ResultPath: '$.continuedAs',
-    Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
-    Catch: CATCH_ALL_TO_RELEASE,
-    Next: CONTINUED_AS_NEW,
-    Comment:
-      'History bound reached: the same run continues in a new execution (the lock is re-taken by runId)',
+    RoundChoice: {
+      Type: 'Choice',
+      Choices: [
+        {
+          Variable: '$.counter.round',
+          NumericGreaterThanEqualsPath: `${r.runPath}.maxRoundsPerExecution`,
+          Next: CONTINUE_AS_NEW,
+        },
+      ],
+      Default: r.loopStart,
+    },
+    [CONTINUE_AS_NEW]: {
+      Type: 'Task',
+      Resource: START_EXECUTION,
+      Parameters: {
+        'StateMachineArn.$': '$$.StateMachine.Id',
+        Input: {
+          ...Object.fromEntries(r.continueWith.map((f) => [`${f}.$`, `${r.runPath}.${f}`])),
+          'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+        },
+      },
+      ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
+      ResultPath: '$.continuedAs',
+      Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
+      Catch: CATCH_ALL_TO_RELEASE,
+      Next: 'ContinuedAsNew',
+      Comment:
+        'History bound reached: the same run continues in a new execution (the lock is re-taken by runId)',
+    },
+    ContinuedAsNew: { Type: 'Succeed' },
   };
 }

@@ -37,10 +37,10 @@ import {
 } from './asl';
 import {
   CATCH_ALL_TO_RELEASE,
-  CONTINUED_AS_NEW,
+  CONTINUE_AS_NEW,
   FAIL_WITH_CAUGHT_ERROR,
   RELEASE_ON_FAILURE,
-  continueAsNew,
+  nextRound,
   segmentLoop,
   segmentMap,
 } from './segment-run';
@@ -57,7 +57,7 @@ export const VerifyFunction = {
 export type VerifyFunction = (typeof VerifyFunction)[keyof typeof VerifyFunction];
 
 /** The Task that continues a long run as a new execution. */
-export const VERIFY_CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
+export const VERIFY_CONTINUE_AS_NEW_STATE = CONTINUE_AS_NEW;
 
 type Payload = { [key: string]: Json };
 
@@ -224,36 +224,20 @@ export function verifyDefinition(): AslMachine {
         Catch: CATCH_ALL_TO_RELEASE,
         Comment: 'The next stage, from checkpoints and suspects in the control table; renews the lock',
       },
-      NextRound: {
-        Type: 'Pass',
-        Parameters: {
-          'run.$': '$.run',
-          'next.$': '$.advance.value',
-          counter: { 'round.$': 'States.MathAdd($.counter.round, 1)' },
-        },
-        Next: 'RoundChoice',
-      },
-      RoundChoice: {
-        Type: 'Choice',
-        Choices: [
-          {
-            Variable: '$.counter.round',
-            NumericGreaterThanEqualsPath: '$.run.maxRoundsPerExecution',
-            Next: VERIFY_CONTINUE_AS_NEW_STATE,
-          },
+      ...nextRound({
+        carry: { 'next.$': '$.advance.value' },
+        runPath: '$.run',
+        loopStart: 'StageChoice',
+        continueWith: [
+          'runId',
+          'repair',
+          'totalSegments',
+          'maxConcurrency',
+          'maxIterationsPerRound',
+          'maxRoundsPerExecution',
+          'actor',
         ],
-        Default: 'StageChoice',
-      },
-      [VERIFY_CONTINUE_AS_NEW_STATE]: continueAsNew('$.run', [
-        'runId',
-        'repair',
-        'totalSegments',
-        'maxConcurrency',
-        'maxIterationsPerRound',
-        'maxRoundsPerExecution',
-        'actor',
-      ]),
-      [CONTINUED_AS_NEW]: { Type: 'Succeed' },
+      }),
       Report: {
         ...task(VerifyFunction.CONTROL, { op: 'report', ...runPayload }, '$.report', 'ReleaseLock'),
         Catch: CATCH_ALL_TO_RELEASE,
