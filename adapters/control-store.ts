@@ -213,3 +213,31 @@ export class ControlStore {
     return this.list<AuditRecord>('AUDIT#', limit ? { limit } : {});
   }
 }
+
+/** A versioned document without its version (to write it back: `put` sets the next version itself). */
+export function stripVersion<T extends { version: number }>(v: T): Omit<T, 'version'> {
+  const { version: _v, ...rest } = v;
+  return rest;
+}
+
+/**
+ * The item at `sk`, or `initial()` stored there as its first version; when another writer stores it
+ * first (a `ControlConflictError`), the item that writer stored. For working items every runner of a
+ * run starts from, such as segment checkpoints.
+ */
+export async function getOrCreate<T extends object>(
+  store: ControlStore,
+  sk: string,
+  initial: () => T,
+): Promise<Versioned<T>> {
+  const existing = await store.get<Versioned<T>>(sk);
+  if (existing) return existing;
+  try {
+    return await store.put(sk, initial(), 0);
+  } catch (err) {
+    if (!(err instanceof ControlConflictError)) throw err;
+    const winner = await store.get<Versioned<T>>(sk);
+    if (!winner) throw err;
+    return winner;
+  }
+}

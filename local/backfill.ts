@@ -4,12 +4,10 @@
  * DynamoDB Local. `ContinueAsNew` is bound to starting the next local execution of the same run, so
  * a long local backfill chains executions exactly as it does in AWS.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlStore } from '../adapters/control-store';
 import type { CdcStatusPort } from '../core/cdc';
-import type { Migration } from '../core/model';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,
@@ -31,7 +29,8 @@ import {
   CONTINUE_AS_NEW_STATE,
   backfillDefinition,
 } from '../stepfunctions/backfill';
-import { type LocalChain, startLocalChain } from './state-machine-runner';
+import { type LocalRunTables, type StartLocalRunOptions, startLocalRun } from './migration-run';
+import type { LocalChain } from './state-machine-runner';
 
 /**
  * Settings of local mode: a shorter page budget than in AWS (pause and rate act per page anyway),
@@ -46,14 +45,7 @@ export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = {
 };
 
 /** Options of `localBackfillDeps`. */
-export interface LocalBackfillDepsOptions {
-  readonly client: DynamoDBClient;
-  readonly migration: Migration;
-  readonly controlTableName: string;
-  /** @default migration.legacyTable.tableName */
-  readonly legacyTableName?: string;
-  /** @default migration.newTable.tableName */
-  readonly newTableName?: string;
+export interface LocalBackfillDepsOptions extends LocalRunTables {
   /** Legacy stream the poller must consume (checked against `CDC#CONSUMER`). */
   readonly streamArn?: string;
   /** @default the `CDC#CONSUMER` control item with a fresh heartbeat */
@@ -62,7 +54,6 @@ export interface LocalBackfillDepsOptions {
   /** @default partiql (25 put-if-absent INSERTs per request at normal write cost; see docs/backfill.md) */
   readonly writeMode?: WriteMode;
   readonly writeConcurrency?: number;
-  readonly now?: () => number;
 }
 
 /** Handler dependencies for local mode and tests. */
@@ -123,12 +114,7 @@ export function runLocalPoisonOperation(deps: BackfillDeps, payload: PoisonPaylo
 export type LocalBackfill = LocalChain;
 
 /** Options of `startLocalBackfill`. */
-export interface StartLocalBackfillOptions {
-  /** Shortened waits (ms) of the pause and rate Wait states. @default 200 and 100 ms */
-  readonly waitTimeOverrides?: Readonly<Record<string, number>>;
-  /** Lambda handlers to use instead of the ones built from deps (tests wrap them). */
-  readonly lambdas?: Record<string, (p: never) => Promise<unknown>>;
-  readonly name?: string;
+export interface StartLocalBackfillOptions extends StartLocalRunOptions {
   /** @default backfillDefinition() (tests pass variants, e.g. with inline Maps) */
   readonly definition?: AslMachine;
 }
@@ -139,18 +125,22 @@ export function startLocalBackfill(
   input: BackfillStartInput,
   options: StartLocalBackfillOptions = {},
 ): LocalBackfill {
-  const definition = options.definition ?? backfillDefinition();
-  const lambdas = options.lambdas ?? backfillLambdas(deps);
-  return startLocalChain(definition, input as Json, {
-    lambdas,
-    continueAsNewState: CONTINUE_AS_NEW_STATE,
-    stateMachineId: `arn:aws:states:local:000000000000:stateMachine:dualread-backfill-${deps.migration.id}`,
-    waitTimeOverrides: {
-      [BackfillWait.PAUSED]: 200,
-      [BackfillWait.RATE]: 100,
-      ...options.waitTimeOverrides,
+  return startLocalRun(
+    {
+      kind: 'backfill',
+      migration: deps.migration,
+      definition: options.definition ?? backfillDefinition(),
+      continueAsNewState: CONTINUE_AS_NEW_STATE,
+      lambdas: options.lambdas ?? backfillLambdas(deps),
+      // The pause and rate waits: 200 and 100 ms.
+      waitTimeOverrides: {
+        [BackfillWait.PAUSED]: 200,
+        [BackfillWait.RATE]: 100,
+        ...options.waitTimeOverrides,
+      },
+      retryIntervalOverrides: { CopyPages: 200 },
+      name: options.name,
     },
-    retryIntervalOverrides: { CopyPages: 200 },
-    ...(options.name ? { name: options.name } : {}),
-  });
+    input as Json,
+  );
 }

@@ -4,19 +4,17 @@
  * bound to the real handlers (lambdas/verify) over DynamoDB Local. `ContinueAsNew` starts the next local
  * execution of the same run, as in AWS.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Migration } from '../core/model';
 import { verifyDepsFor } from '../lambdas/verify/deps';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
   type VerifySettingsDeps,
   type VerifyStartInput,
-  makeVerifyControlHandler,
-  makeVerifyRecheckHandler,
-  makeVerifyRepairHandler,
-  makeVerifyScanHandler,
-} from '../lambdas/verify/handler';
+} from '../lambdas/verify/contract';
+import { makeVerifyControlHandler } from '../lambdas/verify/control';
+import { makeVerifyRecheckHandler } from '../lambdas/verify/recheck';
+import { makeVerifyRepairHandler } from '../lambdas/verify/repair';
+import { makeVerifyScanHandler } from '../lambdas/verify/scan';
 import type { Json } from '../stepfunctions/asl';
 import {
   VERIFY_CONTINUE_AS_NEW_STATE,
@@ -24,7 +22,8 @@ import {
   loopStates,
   verifyDefinition,
 } from '../stepfunctions/verify';
-import { type LocalChain, startLocalChain } from './state-machine-runner';
+import { type LocalRunTables, type StartLocalRunOptions, startLocalRun } from './migration-run';
+import type { LocalChain } from './state-machine-runner';
 
 /** Local settings: short budgets so pause, rate and the frontier wait show quickly. */
 export const LOCAL_VERIFY_SETTINGS: VerifySettingsDeps = {
@@ -37,14 +36,8 @@ export const LOCAL_VERIFY_SETTINGS: VerifySettingsDeps = {
 };
 
 /** Options of `localVerifyDeps`. */
-export interface LocalVerifyDepsOptions {
-  readonly client: DynamoDBClient;
-  readonly migration: Migration;
-  readonly controlTableName: string;
-  readonly legacyTableName?: string;
-  readonly newTableName?: string;
+export interface LocalVerifyDepsOptions extends LocalRunTables {
   readonly settings?: Partial<VerifySettingsDeps>;
-  readonly now?: () => number;
   readonly lookupConcurrency?: number;
 }
 
@@ -67,11 +60,7 @@ export function verifyLambdas(deps: VerifyDeps): Record<string, (p: never) => Pr
 export type LocalVerify = LocalChain;
 
 /** Options of `startLocalVerify`. */
-export interface StartLocalVerifyOptions {
-  readonly waitTimeOverrides?: Readonly<Record<string, number>>;
-  readonly lambdas?: Record<string, (p: never) => Promise<unknown>>;
-  readonly name?: string;
-}
+export type StartLocalVerifyOptions = StartLocalRunOptions;
 
 /** Starts a local verification execution (and any continuation executions it chains). */
 export function startLocalVerify(
@@ -79,23 +68,26 @@ export function startLocalVerify(
   input: VerifyStartInput,
   options: StartLocalVerifyOptions = {},
 ): LocalVerify {
-  const definition = verifyDefinition();
-  const lambdas = options.lambdas ?? verifyLambdas(deps);
   const sides = ['sums', 'new', 'legacy', 'extras'] as const;
-  return startLocalChain(definition, input as Json, {
-    lambdas,
-    continueAsNewState: VERIFY_CONTINUE_AS_NEW_STATE,
-    stateMachineId: `arn:aws:states:local:000000000000:stateMachine:dualread-verify-${deps.migration.id}`,
-    waitTimeOverrides: {
-      ...Object.fromEntries(
-        sides.flatMap((side) => [
-          [loopStates(side).paused, 200],
-          [loopStates(side).rate, 100],
-        ]),
-      ),
-      ...options.waitTimeOverrides,
+  return startLocalRun(
+    {
+      kind: 'verify',
+      migration: deps.migration,
+      definition: verifyDefinition(),
+      continueAsNewState: VERIFY_CONTINUE_AS_NEW_STATE,
+      lambdas: options.lambdas ?? verifyLambdas(deps),
+      waitTimeOverrides: {
+        ...Object.fromEntries(
+          sides.flatMap((side) => [
+            [loopStates(side).paused, 200],
+            [loopStates(side).rate, 100],
+          ]),
+        ),
+        ...options.waitTimeOverrides,
+      },
+      retryIntervalOverrides: Object.fromEntries(sides.map((side) => [loopStates(side).scan, 200])),
+      name: options.name,
     },
-    retryIntervalOverrides: Object.fromEntries(sides.map((side) => [loopStates(side).scan, 200])),
-    ...(options.name ? { name: options.name } : {}),
-  });
+    input as Json,
+  );
 }

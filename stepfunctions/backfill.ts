@@ -3,7 +3,8 @@
  * functions' ARNs through `definitionSubstitutions`) and by local mode (`local/backfill.ts` binds
  * every Task to the real handler with `local/state-machine-runner.ts`).
  *
- * Shape (docs/backfill.md has the history arithmetic):
+ * Shape (docs/backfill.md has the history arithmetic; the segment loop, the Map and continue-as-new are
+ * built by stepfunctions/segment-run.ts, which the verification shares):
  *
  *   Preflight ─▶ PrepareRound ─▶ CopySegments (Distributed Map, one child execution per segment)
  *        │                           │   per segment:  ReadControls ─▶ ControlsChoice
@@ -22,14 +23,15 @@
  * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (what the local
  * interpreter does not run faithfully: docs/backfill.md).
  */
+import { type AslMachine, type AslRetrier, LAMBDA_TRANSIENT, lambdaTask, dynamoTransient } from './asl';
 import {
-  type AslMachine,
-  type AslRetrier,
-  LAMBDA_TRANSIENT,
-  lambdaTask,
-  START_EXECUTION,
-  dynamoTransient,
-} from './asl';
+  CONTINUE_AS_NEW,
+  FAIL_WITH_CAUGHT_ERROR,
+  RELEASE_ON_FAILURE,
+  nextRound,
+  segmentLoop,
+  segmentMap,
+} from './segment-run';
 
 const DYNAMO_TRANSIENT_RETRY = dynamoTransient();
 
@@ -52,7 +54,7 @@ export const BackfillTask = {
 } as const;
 
 /** The Task that continues a long backfill as a new execution. */
-export const CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
+export const CONTINUE_AS_NEW_STATE = CONTINUE_AS_NEW;
 
 /** Wait states (local tests shorten them with `waitTimeOverrides`). */
 export const BackfillWait = { PAUSED: 'WaitWhilePaused', RATE: 'WaitForRateLimit' } as const;
@@ -69,84 +71,53 @@ function task(
 }
 
 /** The per-segment loop, run once per pending segment by the Map (a child execution in AWS). */
-const segmentLoop: AslMachine['States'] = {
-  ReadControls: {
-    ...task(
-      BackfillFunction.CONTROLS,
-      { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
-      '$.controls',
-      'ControlsChoice',
-    ),
-    Comment: 'Operator controls (pause, rate) and whether the segment is already done',
+const copyLoop: AslMachine['States'] = segmentLoop(
+  {
+    readControls: 'ReadControls',
+    controlsChoice: 'ControlsChoice',
+    paused: BackfillWait.PAUSED,
+    rate: BackfillWait.RATE,
+    work: 'CopyPages',
+    pagesChoice: 'PagesChoice',
+    nextIteration: 'NextIteration',
+    iterationChoice: 'IterationChoice',
+    segmentYield: 'SegmentYield',
+    segmentDone: 'SegmentDone',
   },
-  ControlsChoice: {
-    Type: 'Choice',
-    Choices: [
-      { Variable: '$.controls.value.done', BooleanEquals: true, Next: 'SegmentDone' },
-      { Variable: '$.controls.value.paused', BooleanEquals: true, Next: BackfillWait.PAUSED },
-      { Variable: '$.controls.value.waitSeconds', NumericGreaterThan: 0, Next: BackfillWait.RATE },
-    ],
-    Default: 'CopyPages',
+  {
+    readControls: {
+      ...task(
+        BackfillFunction.CONTROLS,
+        { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
+        '$.controls',
+        'ControlsChoice',
+      ),
+      Comment: 'Operator controls (pause, rate) and whether the segment is already done',
+    },
+    work: {
+      ...task(
+        BackfillFunction.PAGE,
+        { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
+        '$.page',
+        'PagesChoice',
+        [
+          // Another runner advanced this checkpoint (e.g. the Lambda of an aborted execution still
+          // finishing): re-read it after a pause and carry on from where that runner got.
+          { ErrorEquals: ['CheckpointConflictError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
+          LAMBDA_TRANSIENT,
+          DYNAMO_TRANSIENT_RETRY,
+        ],
+      ),
+      Comment: 'Page worker: copies pages of the segment for a bounded time, advancing its checkpoint',
+    },
+    comments: {
+      paused: 'Paused by the operator: re-check the controls after the poll interval',
+      rate: 'Rate limit: the segment read its share; wait until its next page may start',
+      segmentYield:
+        'Iteration budget of this round used up: the next round (or execution) continues from the checkpoint',
+    },
   },
-  [BackfillWait.PAUSED]: {
-    Type: 'Wait',
-    SecondsPath: '$.controls.value.waitSeconds',
-    Next: 'NextIteration',
-    Comment: 'Paused by the operator: re-check the controls after the poll interval',
-  },
-  [BackfillWait.RATE]: {
-    Type: 'Wait',
-    SecondsPath: '$.controls.value.waitSeconds',
-    Next: 'NextIteration',
-    Comment: 'Rate limit: the segment read its share; wait until its next page may start',
-  },
-  CopyPages: {
-    ...task(
-      BackfillFunction.PAGE,
-      { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
-      '$.page',
-      'PagesChoice',
-      [
-        // Another runner advanced this checkpoint (e.g. the Lambda of an aborted execution still
-        // finishing): re-read it after a pause and carry on from where that runner got.
-        { ErrorEquals: ['CheckpointConflictError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
-        LAMBDA_TRANSIENT,
-        DYNAMO_TRANSIENT_RETRY,
-      ],
-    ),
-    Comment: 'Page worker: copies pages of the segment for a bounded time, advancing its checkpoint',
-  },
-  PagesChoice: {
-    Type: 'Choice',
-    Choices: [{ Variable: '$.page.value.done', BooleanEquals: true, Next: 'SegmentDone' }],
-    Default: 'NextIteration',
-  },
-  NextIteration: {
-    Type: 'Pass',
-    Parameters: { 'iteration.$': 'States.MathAdd($.loop.iteration, 1)' },
-    ResultPath: '$.loop',
-    Next: 'IterationChoice',
-  },
-  IterationChoice: {
-    Type: 'Choice',
-    Choices: [
-      { Variable: '$.loop.iteration', NumericGreaterThanEqualsPath: '$.maxIterations', Next: 'SegmentYield' },
-    ],
-    Default: 'ReadControls',
-  },
-  SegmentYield: {
-    Type: 'Pass',
-    Parameters: { 'segment.$': '$.segment', done: false },
-    End: true,
-    Comment:
-      'Iteration budget of this round used up: the next round (or execution) continues from the checkpoint',
-  },
-  SegmentDone: {
-    Type: 'Pass',
-    Parameters: { 'segment.$': '$.segment', done: true },
-    End: true,
-  },
-};
+);
 
 /** Payload of `finish`. */
 function finishPayload(mode: 'round' | 'failed') {
@@ -185,29 +156,17 @@ export function backfillDefinition(): AslMachine {
         Parameters: { 'run.$': '$.run', 'segments.$': '$.run.value.segments', counter: { round: 0 } },
         Next: 'CopySegments',
       },
-      CopySegments: {
-        Type: 'Map',
-        Label: 'CopySegments',
-        ItemsPath: '$.segments',
-        MaxConcurrencyPath: '$.run.value.maxConcurrency',
-        ItemSelector: {
-          'segment.$': '$$.Map.Item.Value',
-          'totalSegments.$': '$.run.value.totalSegments',
-          'runId.$': '$.run.value.runId',
-          'maxIterations.$': '$.run.value.maxIterationsPerRound',
-          loop: { iteration: 0 },
-        },
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-          StartAt: 'ReadControls',
-          States: segmentLoop,
-        },
-        // The results are not needed (FinishRound reads the checkpoints), and a Distributed Map's
-        // output must fit the 256 KiB payload limit: discard them.
-        ResultPath: null,
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }],
-        Next: 'FinishRound',
-      },
+      // The results are not needed (FinishRound reads the checkpoints), and a Distributed Map's
+      // output must fit the 256 KiB payload limit: discard them.
+      CopySegments: segmentMap({
+        label: 'CopySegments',
+        itemsPath: '$.segments',
+        runPath: '$.run.value',
+        startAt: 'ReadControls',
+        states: copyLoop,
+        resultPath: null,
+        next: 'FinishRound',
+      }),
       FinishRound: {
         ...task(BackfillFunction.FINISH, finishPayload('round'), '$.finish', 'FinishChoice'),
         Comment:
@@ -218,55 +177,24 @@ export function backfillDefinition(): AslMachine {
         Choices: [{ Variable: '$.finish.value.complete', BooleanEquals: true, Next: 'Succeeded' }],
         Default: 'NextRound',
       },
-      NextRound: {
-        Type: 'Pass',
-        Parameters: {
-          'run.$': '$.run',
-          'segments.$': '$.finish.value.segments',
-          counter: { 'round.$': 'States.MathAdd($.counter.round, 1)' },
-        },
-        Next: 'RoundChoice',
-      },
-      RoundChoice: {
-        Type: 'Choice',
-        Choices: [
-          {
-            Variable: '$.counter.round',
-            NumericGreaterThanEqualsPath: '$.run.value.maxRoundsPerExecution',
-            Next: CONTINUE_AS_NEW_STATE,
-          },
+      ...nextRound({
+        carry: { 'segments.$': '$.finish.value.segments' },
+        runPath: '$.run.value',
+        loopStart: 'CopySegments',
+        continueWith: [
+          'runId',
+          'totalSegments',
+          'maxConcurrency',
+          'maxIterationsPerRound',
+          'maxRoundsPerExecution',
+          'actor',
         ],
-        Default: 'CopySegments',
-      },
-      [CONTINUE_AS_NEW_STATE]: {
-        Type: 'Task',
-        Resource: START_EXECUTION,
-        Parameters: {
-          'StateMachineArn.$': '$$.StateMachine.Id',
-          Input: {
-            'runId.$': '$.run.value.runId',
-            'totalSegments.$': '$.run.value.totalSegments',
-            'maxConcurrency.$': '$.run.value.maxConcurrency',
-            'maxIterationsPerRound.$': '$.run.value.maxIterationsPerRound',
-            'maxRoundsPerExecution.$': '$.run.value.maxRoundsPerExecution',
-            'actor.$': '$.run.value.actor',
-            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
-          },
-        },
-        ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
-        ResultPath: '$.continuedAs',
-        Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }],
-        Next: 'ContinuedAsNew',
-        Comment:
-          'History bound reached: the same run continues in a new execution (the lock is re-taken by runId)',
-      },
-      ContinuedAsNew: { Type: 'Succeed' },
-      ReleaseOnFailure: {
+      }),
+      [RELEASE_ON_FAILURE]: {
         ...task(BackfillFunction.FINISH, finishPayload('failed'), '$.released', 'BackfillFailed'),
         Comment: 'Records FAILED with audit and releases the lock; checkpoints stay, so a new start resumes',
       },
-      BackfillFailed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+      BackfillFailed: FAIL_WITH_CAUGHT_ERROR,
       Succeeded: { Type: 'Succeed' },
     },
   };

@@ -21,7 +21,8 @@
  *
  * History: the segment loops run in child executions (one per segment, bounded by
  * maxIterationsPerRound), and the parent continues as a new execution after maxRoundsPerExecution
- * rounds, exactly as the backfill does (docs/backfill.md has the arithmetic).
+ * rounds, exactly as the backfill does (docs/backfill.md has the arithmetic; the loop, the Map and
+ * continue-as-new are built by stepfunctions/segment-run.ts for both).
  * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (the local
  * interpreter, aws-local-stepfunctions 3.0.0, ignores or lacks them).
  */
@@ -32,9 +33,17 @@ import {
   type Json,
   LAMBDA_TRANSIENT,
   lambdaTask,
-  START_EXECUTION,
   dynamoTransient,
 } from './asl';
+import {
+  CATCH_ALL_TO_RELEASE,
+  CONTINUE_AS_NEW,
+  FAIL_WITH_CAUGHT_ERROR,
+  RELEASE_ON_FAILURE,
+  nextRound,
+  segmentLoop,
+  segmentMap,
+} from './segment-run';
 
 const DYNAMO_TRANSIENT_RETRY = dynamoTransient('UnprocessedKeysError');
 
@@ -48,7 +57,7 @@ export const VerifyFunction = {
 export type VerifyFunction = (typeof VerifyFunction)[keyof typeof VerifyFunction];
 
 /** The Task that continues a long run as a new execution. */
-export const VERIFY_CONTINUE_AS_NEW_STATE = 'ContinueAsNew';
+export const VERIFY_CONTINUE_AS_NEW_STATE = CONTINUE_AS_NEW;
 
 type Payload = { [key: string]: Json };
 
@@ -91,91 +100,52 @@ export function loopStates(side: LoopSide) {
 }
 
 /** The per-segment loop of one side (a child execution per segment in AWS). */
-function segmentLoop(side: LoopSide): Record<string, AslState> {
+function passLoop(side: LoopSide): Record<string, AslState> {
   const n = loopStates(side);
-  return {
-    [n.readControls]: {
-      ...task(VerifyFunction.CONTROL, { op: 'controls', ...segmentPayload }, '$.controls', n.controlsChoice),
-      Comment: 'Operator controls shared with backfill (pause, rate) and whether the segment is done',
+  return segmentLoop(
+    { ...n, work: n.scan },
+    {
+      readControls: {
+        ...task(
+          VerifyFunction.CONTROL,
+          { op: 'controls', ...segmentPayload },
+          '$.controls',
+          n.controlsChoice,
+        ),
+        Comment: 'Operator controls shared with backfill (pause, rate) and whether the segment is done',
+      },
+      work: {
+        ...task(VerifyFunction.SCAN, segmentPayload, '$.page', n.pagesChoice, [
+          {
+            ErrorEquals: ['VerifyCheckpointConflictError'],
+            IntervalSeconds: 5,
+            MaxAttempts: 3,
+            BackoffRate: 2,
+          },
+          LAMBDA_TRANSIENT,
+          DYNAMO_TRANSIENT_RETRY,
+        ]),
+        Comment: 'Segment worker: classifies and hashes pages for a bounded time, advancing its checkpoint',
+      },
     },
-    [n.controlsChoice]: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: '$.controls.value.done', BooleanEquals: true, Next: n.segmentDone },
-        { Variable: '$.controls.value.paused', BooleanEquals: true, Next: n.paused },
-        { Variable: '$.controls.value.waitSeconds', NumericGreaterThan: 0, Next: n.rate },
-      ],
-      Default: n.scan,
-    },
-    [n.paused]: { Type: 'Wait', SecondsPath: '$.controls.value.waitSeconds', Next: n.nextIteration },
-    [n.rate]: { Type: 'Wait', SecondsPath: '$.controls.value.waitSeconds', Next: n.nextIteration },
-    [n.scan]: {
-      ...task(VerifyFunction.SCAN, segmentPayload, '$.page', n.pagesChoice, [
-        {
-          ErrorEquals: ['VerifyCheckpointConflictError'],
-          IntervalSeconds: 5,
-          MaxAttempts: 3,
-          BackoffRate: 2,
-        },
-        LAMBDA_TRANSIENT,
-        DYNAMO_TRANSIENT_RETRY,
-      ]),
-      Comment: 'Segment worker: classifies and hashes pages for a bounded time, advancing its checkpoint',
-    },
-    [n.pagesChoice]: {
-      Type: 'Choice',
-      Choices: [{ Variable: '$.page.value.done', BooleanEquals: true, Next: n.segmentDone }],
-      Default: n.nextIteration,
-    },
-    [n.nextIteration]: {
-      Type: 'Pass',
-      Parameters: { 'iteration.$': 'States.MathAdd($.loop.iteration, 1)' },
-      ResultPath: '$.loop',
-      Next: n.iterationChoice,
-    },
-    [n.iterationChoice]: {
-      Type: 'Choice',
-      Choices: [
-        {
-          Variable: '$.loop.iteration',
-          NumericGreaterThanEqualsPath: '$.maxIterations',
-          Next: n.segmentYield,
-        },
-      ],
-      Default: n.readControls,
-    },
-    [n.segmentYield]: { Type: 'Pass', Parameters: { 'segment.$': '$.segment', done: false }, End: true },
-    [n.segmentDone]: { Type: 'Pass', Parameters: { 'segment.$': '$.segment', done: true }, End: true },
-  };
+  );
 }
 
-function segmentMap(side: LoopSide, label: string): AslState {
-  return {
-    Type: 'Map',
-    Label: label,
-    ItemsPath: '$.next.segments',
-    MaxConcurrencyPath: '$.run.maxConcurrency',
-    ItemSelector: {
-      'segment.$': '$$.Map.Item.Value',
-      side,
-      'totalSegments.$': '$.run.totalSegments',
-      'runId.$': '$.run.runId',
-      'maxIterations.$': '$.run.maxIterationsPerRound',
-      loop: { iteration: 0 },
-    },
-    ItemProcessor: {
-      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-      StartAt: loopStates(side).readControls,
-      States: segmentLoop(side),
-    },
-    ResultPath: '$.round',
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }],
-    Next: 'Advance',
-  };
+/** The Distributed Map of one pass over the round's pending segments. */
+function passMap(side: LoopSide, label: string): AslState {
+  return segmentMap({
+    label,
+    itemsPath: '$.next.segments',
+    runPath: '$.run',
+    item: { side },
+    startAt: loopStates(side).readControls,
+    states: passLoop(side),
+    resultPath: '$.round',
+    next: 'Advance',
+  });
 }
 
 const runPayload: Payload = { 'run.$': '$.run', 'executionId.$': '$$.Execution.Id' };
-const failToRelease = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseOnFailure' }];
 
 /** Builds the verification definition. Pure: the same object for CDK and local mode. */
 export function verifyDefinition(): AslMachine {
@@ -225,10 +195,10 @@ export function verifyDefinition(): AslMachine {
         ],
         Default: 'Report',
       },
-      ChecksumLegacySegments: segmentMap('sums', 'ChecksumLegacySegments'),
-      ChecksumNewSegments: segmentMap('new', 'ChecksumNewSegments'),
-      CompareLegacySegments: segmentMap('legacy', 'CompareLegacySegments'),
-      FindExtras: segmentMap('extras', 'FindExtras'),
+      ChecksumLegacySegments: passMap('sums', 'ChecksumLegacySegments'),
+      ChecksumNewSegments: passMap('new', 'ChecksumNewSegments'),
+      CompareLegacySegments: passMap('legacy', 'CompareLegacySegments'),
+      FindExtras: passMap('extras', 'FindExtras'),
       Recheck: {
         ...task(
           VerifyFunction.RECHECK,
@@ -236,7 +206,7 @@ export function verifyDefinition(): AslMachine {
           '$.step',
           'Advance',
         ),
-        Catch: failToRelease,
+        Catch: CATCH_ALL_TO_RELEASE,
         Comment: 'Re-reads suspects once the frontier has passed their legacy read; only survivors are drift',
       },
       Repair: {
@@ -246,70 +216,39 @@ export function verifyDefinition(): AslMachine {
           '$.step',
           'Advance',
         ),
-        Catch: failToRelease,
+        Catch: CATCH_ALL_TO_RELEASE,
         Comment: 'Conditional repair of confirmed drift that loses to any CDC write meanwhile; audited',
       },
       Advance: {
         ...task(VerifyFunction.CONTROL, { op: 'advance', ...runPayload }, '$.advance', 'NextRound'),
-        Catch: failToRelease,
+        Catch: CATCH_ALL_TO_RELEASE,
         Comment: 'The next stage, from checkpoints and suspects in the control table; renews the lock',
       },
-      NextRound: {
-        Type: 'Pass',
-        Parameters: {
-          'run.$': '$.run',
-          'next.$': '$.advance.value',
-          counter: { 'round.$': 'States.MathAdd($.counter.round, 1)' },
-        },
-        Next: 'RoundChoice',
-      },
-      RoundChoice: {
-        Type: 'Choice',
-        Choices: [
-          {
-            Variable: '$.counter.round',
-            NumericGreaterThanEqualsPath: '$.run.maxRoundsPerExecution',
-            Next: VERIFY_CONTINUE_AS_NEW_STATE,
-          },
+      ...nextRound({
+        carry: { 'next.$': '$.advance.value' },
+        runPath: '$.run',
+        loopStart: 'StageChoice',
+        continueWith: [
+          'runId',
+          'repair',
+          'totalSegments',
+          'maxConcurrency',
+          'maxIterationsPerRound',
+          'maxRoundsPerExecution',
+          'actor',
         ],
-        Default: 'StageChoice',
-      },
-      [VERIFY_CONTINUE_AS_NEW_STATE]: {
-        Type: 'Task',
-        Resource: START_EXECUTION,
-        Parameters: {
-          'StateMachineArn.$': '$$.StateMachine.Id',
-          Input: {
-            'runId.$': '$.run.runId',
-            'repair.$': '$.run.repair',
-            'totalSegments.$': '$.run.totalSegments',
-            'maxConcurrency.$': '$.run.maxConcurrency',
-            'maxIterationsPerRound.$': '$.run.maxIterationsPerRound',
-            'maxRoundsPerExecution.$': '$.run.maxRoundsPerExecution',
-            'actor.$': '$.run.actor',
-            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
-          },
-        },
-        ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
-        ResultPath: '$.continuedAs',
-        Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2 }],
-        Catch: failToRelease,
-        Next: 'ContinuedAsNew',
-        Comment:
-          'History bound reached: the same run continues in a new execution (the lock is re-taken by runId)',
-      },
-      ContinuedAsNew: { Type: 'Succeed' },
+      }),
       Report: {
         ...task(VerifyFunction.CONTROL, { op: 'report', ...runPayload }, '$.report', 'ReleaseLock'),
-        Catch: failToRelease,
+        Catch: CATCH_ALL_TO_RELEASE,
         Comment: 'VERIFY#<runId>: counts per class, checksums, samples, clean flag; metrics per class',
       },
       ReleaseLock: {
         ...task(VerifyFunction.CONTROL, { op: 'release', ...runPayload }, '$.released', 'Succeeded'),
-        Catch: failToRelease,
+        Catch: CATCH_ALL_TO_RELEASE,
       },
       Succeeded: { Type: 'Succeed', OutputPath: '$.report.value' },
-      ReleaseOnFailure: {
+      [RELEASE_ON_FAILURE]: {
         ...task(
           VerifyFunction.CONTROL,
           { op: 'fail', ...runPayload, 'error.$': '$.error' },
@@ -319,7 +258,7 @@ export function verifyDefinition(): AslMachine {
         Comment:
           'FAILED report with the error, lock released; checkpoints stay, so a start with the runId resumes',
       },
-      VerifyFailed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+      VerifyFailed: FAIL_WITH_CAUGHT_ERROR,
     },
   };
 }

@@ -3,6 +3,7 @@
  * run controls (lock with lease, pause and rate) that the backfill and verification share.
  */
 export * from './codec';
+export * from './run-input';
 export * from './run-lock';
 export * from './run-rate';
 export * from './state';

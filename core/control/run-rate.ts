@@ -38,3 +38,29 @@ export function nextNotBefore(
 export function delayUntil(notBefore: number, now: number): number {
   return Math.max(0, notBefore - now);
 }
+
+/** What a segment loop's controls step answers before the worker runs. */
+export interface SegmentLoopControls {
+  readonly done: boolean;
+  readonly paused: boolean;
+  /** Seconds the loop waits before re-checking (pause poll or rate pacing); 0 = run the worker now. */
+  readonly waitSeconds: number;
+}
+
+/**
+ * The next move of a segment's loop: it is done; it is paused (the controls are read again after the
+ * poll interval); or it waits whole seconds until its next page may start (waits under a second are
+ * slept by the worker itself).
+ */
+export function segmentLoopControls(segment: {
+  readonly done: boolean;
+  readonly paused: boolean;
+  readonly notBefore: number;
+  readonly now: number;
+  readonly pausePollSeconds: number;
+}): SegmentLoopControls {
+  if (segment.done) return { done: true, paused: false, waitSeconds: 0 };
+  if (segment.paused) return { done: false, paused: true, waitSeconds: segment.pausePollSeconds };
+  const delay = delayUntil(segment.notBefore, segment.now);
+  return { done: false, paused: false, waitSeconds: delay >= 1000 ? Math.floor(delay / 1000) : 0 };
+}

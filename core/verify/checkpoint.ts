@@ -24,14 +24,12 @@ import type { JsonItem } from '../model';
 export const VerifySide = { SUMS: 'sums', NEW: 'new', LEGACY: 'legacy', EXTRAS: 'extras' } as const;
 export type VerifySide = (typeof VerifySide)[keyof typeof VerifySide];
 
-/** A verification segment checkpoint. */
-export interface VerifyCheckpoint {
-  readonly runId: string;
-  readonly side: VerifySide;
-  readonly segment: number;
-  readonly totalSegments: number;
-  readonly lastEvaluatedKey?: JsonItem;
-  /** Items read by this segment's Scan. */
+/**
+ * What pages add up to: a segment's checkpoint holds the sum of its pages, and a side's totals the sum
+ * of its segments' checkpoints (`addFigures`).
+ */
+export interface SegmentFigures {
+  /** Items read by the Scan. */
   readonly scanned: number;
   /** First-pass class counts (legacy side: every class but extras; new side: extras only). */
   readonly counts: ClassCounts;
@@ -47,6 +45,15 @@ export interface VerifyCheckpoint {
   /** Suspects stored for the re-check, and suspects not stored because the cap was reached. */
   readonly suspects: number;
   readonly suspectsDropped: number;
+}
+
+/** A verification segment checkpoint. */
+export interface VerifyCheckpoint extends SegmentFigures {
+  readonly runId: string;
+  readonly side: VerifySide;
+  readonly segment: number;
+  readonly totalSegments: number;
+  readonly lastEvaluatedKey?: JsonItem;
   readonly pages: number;
   readonly done: boolean;
   /** Pacing (shared with backfill, see backfill-rate.ts): the next page may not start before this. */
@@ -57,16 +64,36 @@ export interface VerifyCheckpoint {
 }
 
 /** What one page adds to a checkpoint. */
-export interface VerifyPageOutcome {
+export interface VerifyPageOutcome extends Omit<SegmentFigures, 'counts'> {
   readonly lastEvaluatedKey?: JsonItem;
-  readonly scanned: number;
   readonly counts: Partial<ClassCounts>;
-  readonly tombstones: number;
-  readonly checksum: SetChecksum;
-  readonly keyCensus: SetChecksum;
-  readonly suspects: number;
-  readonly suspectsDropped: number;
   readonly notBefore: number;
+}
+
+/** Figures of nothing read yet. */
+function noFigures(): SegmentFigures {
+  return {
+    scanned: 0,
+    counts: zeroCounts(),
+    tombstones: 0,
+    checksum: EMPTY_CHECKSUM,
+    keyCensus: EMPTY_CHECKSUM,
+    suspects: 0,
+    suspectsDropped: 0,
+  };
+}
+
+/** The figures of `a` and `b` together (`b` may lack classes, and a key census if stored before it existed). */
+function addFigures(a: SegmentFigures, b: VerifyPageOutcome | SegmentFigures): SegmentFigures {
+  return {
+    scanned: a.scanned + b.scanned,
+    counts: addCounts(a.counts, b.counts),
+    tombstones: a.tombstones + b.tombstones,
+    checksum: combineChecksums(a.checksum, b.checksum),
+    keyCensus: combineChecksums(a.keyCensus, b.keyCensus ?? EMPTY_CHECKSUM),
+    suspects: a.suspects + b.suspects,
+    suspectsDropped: a.suspectsDropped + b.suspectsDropped,
+  };
 }
 
 /** The checkpoint of a segment that has not started. */
@@ -82,13 +109,7 @@ export function initialVerifyCheckpoint(
     side,
     segment,
     totalSegments,
-    scanned: 0,
-    counts: zeroCounts(),
-    tombstones: 0,
-    checksum: EMPTY_CHECKSUM,
-    keyCensus: EMPTY_CHECKSUM,
-    suspects: 0,
-    suspectsDropped: 0,
+    ...noFigures(),
     pages: 0,
     done: false,
     notBefore: 0,
@@ -114,13 +135,7 @@ export function advanceVerifyCheckpoint(
   return {
     ...rest,
     ...(done ? { completedAt: now } : { lastEvaluatedKey: page.lastEvaluatedKey }),
-    scanned: previous.scanned + page.scanned,
-    counts: addCounts(previous.counts, page.counts),
-    tombstones: previous.tombstones + page.tombstones,
-    checksum: combineChecksums(previous.checksum, page.checksum),
-    keyCensus: combineChecksums(previous.keyCensus, page.keyCensus),
-    suspects: previous.suspects + page.suspects,
-    suspectsDropped: previous.suspectsDropped + page.suspectsDropped,
+    ...addFigures(previous, page),
     pages: previous.pages + 1,
     done,
     notBefore: page.notBefore,
@@ -129,40 +144,15 @@ export function advanceVerifyCheckpoint(
 }
 
 /** Totals of one side over its checkpoints. */
-export interface SideTotals {
-  readonly scanned: number;
-  readonly counts: ClassCounts;
-  readonly tombstones: number;
-  readonly checksum: SetChecksum;
-  readonly keyCensus: SetChecksum;
-  readonly suspects: number;
-  readonly suspectsDropped: number;
+export interface SideTotals extends SegmentFigures {
   readonly segmentsDone: number;
 }
 
 /** Sums the checkpoints of one side. */
 export function sideTotals(checkpoints: readonly VerifyCheckpoint[]): SideTotals {
   return checkpoints.reduce<SideTotals>(
-    (t, c) => ({
-      scanned: t.scanned + c.scanned,
-      counts: addCounts(t.counts, c.counts),
-      tombstones: t.tombstones + c.tombstones,
-      checksum: combineChecksums(t.checksum, c.checksum),
-      keyCensus: combineChecksums(t.keyCensus, c.keyCensus ?? EMPTY_CHECKSUM),
-      suspects: t.suspects + c.suspects,
-      suspectsDropped: t.suspectsDropped + c.suspectsDropped,
-      segmentsDone: t.segmentsDone + (c.done ? 1 : 0),
-    }),
-    {
-      scanned: 0,
-      counts: zeroCounts(),
-      tombstones: 0,
-      checksum: EMPTY_CHECKSUM,
-      keyCensus: EMPTY_CHECKSUM,
-      suspects: 0,
-      suspectsDropped: 0,
-      segmentsDone: 0,
-    },
+    (t, c) => ({ ...addFigures(t, c), segmentsDone: t.segmentsDone + (c.done ? 1 : 0) }),
+    { ...noFigures(), segmentsDone: 0 },
   );
 }
 

@@ -25,8 +25,8 @@
  * reads only cost extra rounds (a stale `k0` can only differ from `k1`, never fake equality).
  */
 import { safeFrontier } from '../frontier';
-import { type DiffClass, DiffClass as Classes } from './diff';
-import { type MetadataNames, sequenceOf, type Item, type JsonItem } from '../model';
+import { type DiffClass, DiffClass as Classes, classifyLegacy } from './diff';
+import { type MetadataNames, sequenceOf, type Migration, type Item, type JsonItem } from '../model';
 
 /** Where a suspect stands. */
 export const SuspectStatus = {
@@ -128,4 +128,71 @@ export function decideRecheck(input: RecheckInput): RecheckDecision {
 /** True when a suspect has waited for the frontier longer than the bound. */
 export function lagWaitExpired(waitingSince: number | undefined, now: number, maxLagWaitMs: number): boolean {
   return waitingSince !== undefined && now - waitingSince > maxLagWaitMs;
+}
+
+/**
+ * One re-check round of a suspect (steps 4-6): `legacy` is the consistent legacy read, `fresh` the new
+ * read after the frontier passed it (undefined when absent or not read). The suspect as it is stored
+ * next: settled (with `settledAt`) or pending for another round.
+ */
+export function recheckRound(
+  migration: Migration,
+  names: MetadataNames,
+  s: Suspect,
+  reads: { readonly legacy: Item | undefined; readonly fresh: Item | undefined },
+  maxRounds: number,
+  now: number,
+): Suspect {
+  const d = decideRecheck({
+    cls: classifyLegacy(migration, reads.legacy, reads.fresh, names),
+    seenToken: s.seenToken,
+    nowToken: sequenceToken(reads.fresh, names),
+    rounds: s.rounds,
+    maxRounds,
+  });
+  return {
+    ...s,
+    class: d.cls === Classes.MATCH ? s.class : d.cls,
+    status: d.status,
+    seenToken: d.seenToken,
+    seenAt: now,
+    rounds: d.rounds,
+    ...(d.status === SuspectStatus.PENDING ? {} : { settledAt: now }),
+  };
+}
+
+/**
+ * How long a re-check invocation waits for the frontier on a batch (step 3): no longer than its own
+ * `deadline`, nor than the lag bound of the suspect that has waited longest (a suspect that has not
+ * waited yet starts waiting at `started`).
+ */
+export function frontierWaitUntil(
+  batch: readonly Suspect[],
+  started: number,
+  deadline: number,
+  maxLagWaitMs: number,
+): number {
+  return Math.min(deadline, ...batch.map((x) => (x.waitingSince ?? started) + maxLagWaitMs + 1));
+}
+
+/**
+ * The frontier did not pass the batch's legacy read in time: suspects that have waited longer than the
+ * lag bound become `unconfirmed-lag`, the others remember since when they wait. `updates` are the
+ * suspects to store (in batch order), `left` how many of the batch still wait.
+ */
+export function lagTimeout(
+  batch: readonly Suspect[],
+  started: number,
+  now: number,
+  maxLagWaitMs: number,
+): { readonly updates: Suspect[]; readonly left: number } {
+  const updates: Suspect[] = [];
+  for (const s of batch) {
+    const waitingSince = s.waitingSince ?? started;
+    if (lagWaitExpired(waitingSince, now, maxLagWaitMs))
+      updates.push({ ...s, status: SuspectStatus.UNCONFIRMED_LAG, settledAt: now });
+    else if (s.waitingSince === undefined) updates.push({ ...s, waitingSince });
+  }
+  const left = batch.filter((s) => !lagWaitExpired(s.waitingSince ?? started, now, maxLagWaitMs));
+  return { updates, left: left.length };
 }

@@ -42,6 +42,7 @@
 import { itemHash } from './checksum';
 import type { AuditRecord } from '../control';
 import { DiffClass, classifyPair, expectedNewItem, originOf } from './diff';
+import { RepairOutcome, type Suspect, SuspectStatus } from './recheck';
 import {
   BACKFILL_SEQ,
   type MetadataNames,
@@ -183,5 +184,25 @@ export function planRepair(
     ...(found !== undefined ? { found } : {}),
     beforeHash: current === undefined ? 'absent' : itemHash(current),
     afterHash: itemHash(item),
+  };
+}
+
+/**
+ * The suspect as the repair step stores it when its plan writes nothing: a live item whose origin cannot
+ * be computed now is a mapping defect, not an extra to tombstone (`skipped`, with the reason); an item
+ * `mapItem` now refuses is `skipped`; anything else was `already-fixed` (e.g. CDC wrote the key).
+ */
+export function unwrittenRepair(s: Suspect, plan: Extract<RepairPlan, { kind: 'none' }>): Suspect {
+  if (plan.cls === DiffClass.ORIGIN_UNKNOWN)
+    return {
+      ...s,
+      class: plan.cls,
+      status: SuspectStatus.MAPPING_DEFECT,
+      repair: RepairOutcome.SKIPPED,
+      ...(plan.reason !== undefined ? { reason: plan.reason } : {}),
+    };
+  return {
+    ...s,
+    repair: plan.cls === DiffClass.UNMAPPABLE ? RepairOutcome.SKIPPED : RepairOutcome.ALREADY_FIXED,
   };
 }

@@ -174,3 +174,110 @@ export function summarize(
       suspectsDropped === 0,
   };
 }
+
+/** The final figures of a run (what `summarize` returns). */
+export type RunFigures = ReturnType<typeof summarize>;
+
+/** The report of a run that starts (preflight; a resumed run keeps its report: `resumedReport`). */
+export function runningReport(run: {
+  readonly migrationId: string;
+  readonly runId: string;
+  readonly repair: boolean;
+  readonly totalSegments: number;
+  readonly actor: string;
+  readonly executionId: string;
+  readonly startedAt: number;
+}): VerifyReport {
+  return {
+    migrationId: run.migrationId,
+    runId: run.runId,
+    status: VerifyStatus.RUNNING,
+    stage: 'PREFLIGHT',
+    repair: run.repair,
+    totalSegments: run.totalSegments,
+    actor: run.actor,
+    executionId: run.executionId,
+    startedAt: run.startedAt,
+  };
+}
+
+/** The report of a run resumed by another execution: RUNNING again, the last error dropped. */
+export function resumedReport(r: VerifyReport, executionId: string): VerifyReport {
+  const { error: _e, ...rest } = r;
+  return { ...rest, status: VerifyStatus.RUNNING, executionId };
+}
+
+/** The report of a run that completed at `now` with `figures`. */
+export function completedReport(r: VerifyReport, figures: RunFigures, now: number): VerifyReport {
+  return {
+    ...r,
+    ...figures,
+    status: VerifyStatus.COMPLETE,
+    stage: 'DONE',
+    completedAt: now,
+    durationMs: now - r.startedAt,
+  };
+}
+
+/** The report of a run that failed at `now` with `error` (`failureMessage`). */
+export function failedReport(r: VerifyReport, error: string, now: number): VerifyReport {
+  return { ...r, status: VerifyStatus.FAILED, error, completedAt: now, durationMs: now - r.startedAt };
+}
+
+/** The error a failed run reports, from the state machine's caught error (the cause cut to 1,000 characters). */
+export function failureMessage(error?: { readonly Error?: string; readonly Cause?: string }): string {
+  return `${error?.Error ?? 'unknown error'}: ${(error?.Cause ?? '').slice(0, 1000)}`;
+}
+
+/** One metric the report step publishes. */
+export interface ReportMetric {
+  readonly name: string;
+  readonly unit: 'Count' | 'Milliseconds';
+  readonly value: number;
+}
+
+/**
+ * The metrics of a completed run, in publishing order (namespace `dualread`, service `dualread-verify`):
+ * items scanned, per class, confirmed drift (the drift classes summed), lag, repairs, clean, duration.
+ */
+export function reportMetrics(figures: RunFigures, durationMs: number): ReportMetric[] {
+  const c = figures.counts;
+  const count = (name: string, value: number): ReportMetric => ({ name, unit: 'Count', value });
+  return [
+    count('VerifyItemsScanned', figures.legacy.scanned + figures.fresh.scanned),
+    count('VerifyMatch', c[DiffClass.MATCH]),
+    count('VerifyMissingInNew', c[DiffClass.MISSING_IN_NEW]),
+    count('VerifyContentDiffers', c[DiffClass.CONTENT_DIFFERS]),
+    count('VerifyTombstonedInNew', c[DiffClass.TOMBSTONED_IN_NEW]),
+    count('VerifyExtraInNew', c[DiffClass.EXTRA_IN_NEW]),
+    count('VerifyUnmappable', c[DiffClass.UNMAPPABLE]),
+    count('VerifyNotInvertible', c[DiffClass.NOT_INVERTIBLE]),
+    count('VerifyOriginUnknown', c[DiffClass.ORIGIN_UNKNOWN]),
+    count(
+      'VerifyConfirmedDrift',
+      c[DiffClass.MISSING_IN_NEW] +
+        c[DiffClass.CONTENT_DIFFERS] +
+        c[DiffClass.TOMBSTONED_IN_NEW] +
+        c[DiffClass.EXTRA_IN_NEW],
+    ),
+    count('VerifyUnconfirmedLag', figures.unconfirmedLag),
+    count('VerifyLagResolved', figures.lagResolved),
+    count('VerifyRepaired', figures.repairs.repaired),
+    count('VerifyRepairLostToCdc', figures.repairs.lostToCdc),
+    count('VerifyClean', figures.clean ? 1 : 0),
+    { name: 'VerifyDuration', unit: 'Milliseconds', value: durationMs },
+  ];
+}
+
+/** What the report step returns to the state machine (the full report is in the control table). */
+export function reportSummary(r: VerifyReport) {
+  return {
+    runId: r.runId,
+    clean: r.clean ?? false,
+    counts: r.counts ?? zeroCounts(),
+    unconfirmedLag: r.unconfirmedLag ?? 0,
+    repairs: r.repairs ?? { repaired: 0, alreadyFixed: 0, lostToCdc: 0 },
+    checksumsEqual: r.checksumsEqual ?? false,
+    durationMs: r.durationMs ?? 0,
+  };
+}

@@ -16,7 +16,7 @@ import {
   type VerifyDeps,
   type VerifyMetricsPort,
   type VerifySettingsDeps,
-} from './handler';
+} from './contract';
 
 /** Environment variables the verification functions read (set by lib/verification.ts). */
 export const VerifyEnv = {

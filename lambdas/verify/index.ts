@@ -3,12 +3,10 @@
  * `recheck`, `repair`), each deployed as its own function with its own role (lib/verification.ts).
  */
 import { buildVerifyDeps } from './deps';
-import {
-  makeVerifyControlHandler,
-  makeVerifyRecheckHandler,
-  makeVerifyRepairHandler,
-  makeVerifyScanHandler,
-} from './handler';
+import { makeVerifyControlHandler } from './control';
+import { makeVerifyRecheckHandler } from './recheck';
+import { makeVerifyRepairHandler } from './repair';
+import { makeVerifyScanHandler } from './scan';
 
 const deps = buildVerifyDeps();
 export const control = makeVerifyControlHandler(deps);

@@ -1,0 +1,39 @@
+/**
+ * Checks of a run's start input that the backfill and verification share (`runId`, the segment and
+ * round bounds). Each caller passes its own input error class, whose name the execution fails with.
+ */
+
+/** The error class a caller names invalid input with (e.g. `BackfillInputError`, `VerifyInputError`). */
+export type InputErrorClass = new (message: string) => Error;
+
+/**
+ * The run id, checked: 1-80 letters, digits or `_.:-` (it is part of control-table sort keys and of
+ * execution names).
+ *
+ * @throws `InputError` otherwise
+ */
+export function checkRunId(runId: unknown, InputError: InputErrorClass): string {
+  if (typeof runId !== 'string' || !/^[A-Za-z0-9_.:-]{1,80}$/.test(runId))
+    throw new InputError(
+      `runId must be 1-80 letters, digits or _.:- characters, not ${JSON.stringify(runId)}`,
+    );
+  return runId;
+}
+
+/**
+ * An optional integer setting from 1 to `max`: `fallback` when absent (undefined or null).
+ *
+ * @throws `InputError` when present and not such an integer
+ */
+export function positiveIntInput(
+  name: string,
+  value: unknown,
+  fallback: number,
+  max: number,
+  InputError: InputErrorClass,
+): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
+    throw new InputError(`${name} must be an integer from 1 to ${max}, not ${JSON.stringify(value)}`);
+  return value;
+}

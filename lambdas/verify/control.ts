@@ -1,0 +1,207 @@
+/**
+ * The `control` function of verification (control table only, lib/verification.ts): `preflight` (the
+ * verification lock, the RUNNING report, the first stage), `controls` (pause / rate / done of a segment,
+ * shared with backfill through STATE), `advance` (next stage from the control table, lock renewal),
+ * `report` (final report + metrics), `release` (lock) and `fail` (FAILED report, lock released).
+ */
+import type { Versioned } from '../../adapters/control-store';
+import { acquireRunLock, releaseRunLock, renewRunLock } from '../../adapters/run-lock';
+import { ControlKey, checkRunId, positiveIntInput, segmentLoopControls } from '../../core/control';
+import {
+  type VerifyCheckpoint,
+  VerifyKey,
+  type VerifyReport,
+  VerifySide,
+  VerifyStatus,
+  VerifyAlreadyCompleteError,
+  VerifyAlreadyRunningError,
+  VerifyInputError,
+  VerifyLockLostError,
+  VerifyTableMissingError,
+  completedReport,
+  failedReport,
+  failureMessage,
+  reportMetrics,
+  reportSummary,
+  resumedReport,
+  runningReport,
+  sideTotals,
+  summarize,
+} from '../../core/verify';
+import {
+  type ControlPayload,
+  type ControlsResult,
+  type NextStep,
+  type SegmentPayload,
+  type VerifyDeps,
+  type VerifyRun,
+  checkSegment,
+} from './contract';
+import { computeNext, runRecords, updateReport } from './store';
+
+const positiveInt = (name: string, value: unknown, fallback: number, max: number) =>
+  positiveIntInput(name, value, fallback, max, VerifyInputError);
+
+/** Builds the `control` function's handler (dispatch on `op`). */
+export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) => Promise<unknown> {
+  const m = deps.migration;
+
+  async function preflight(p: Extract<ControlPayload, { op: 'preflight' }>): Promise<VerifyRun> {
+    const input = p.input ?? {};
+    const runId = checkRunId(input.runId ?? p.executionName, VerifyInputError);
+    if (input.repair !== undefined && typeof input.repair !== 'boolean')
+      throw new VerifyInputError(`repair must be true or false, not ${JSON.stringify(input.repair)}`);
+
+    // 1. Both tables must be there.
+    for (const side of [VerifySide.LEGACY, VerifySide.NEW]) {
+      const status = await deps.tableStatus(side);
+      if (!status.usable)
+        throw new VerifyTableMissingError(
+          m.id,
+          side === VerifySide.LEGACY ? m.legacyTable.tableName : m.newTable.tableName,
+          status.detail,
+        );
+    }
+
+    // 2. A resumed run keeps its settings (segment layout, repair flag).
+    const existing = await deps.store.get<Versioned<VerifyReport>>(ControlKey.verify(runId));
+    if (existing?.status === VerifyStatus.COMPLETE) throw new VerifyAlreadyCompleteError(m.id, runId);
+    const totalSegments =
+      existing?.totalSegments ??
+      positiveInt('totalSegments', input.totalSegments, m.backfill.segments, 1_000_000);
+    const repair = existing?.repair ?? input.repair ?? m.verification.repair;
+    const actor = existing?.actor ?? input.actor ?? `verify:${runId}`;
+
+    // 3. The lock: runs never overlap. The versioned put makes two racing preflights serialize.
+    const now = deps.now();
+    const holder = await acquireRunLock(deps.store, ControlKey.VERIFY_LOCK, {
+      runId,
+      executionId: p.executionId,
+      now,
+      leaseMs: deps.settings.lockLeaseMs,
+    });
+    if (holder) throw new VerifyAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
+
+    // 4. The report, RUNNING.
+    if (!existing) {
+      const report = runningReport({
+        migrationId: m.id,
+        runId,
+        repair,
+        totalSegments,
+        actor,
+        executionId: p.executionId,
+        startedAt: now,
+      });
+      await deps.store.put(ControlKey.verify(runId), report as unknown as Record<string, unknown>, 0);
+    } else {
+      await updateReport(deps, runId, (r) => resumedReport(r, p.executionId));
+    }
+    const run = {
+      runId,
+      repair,
+      totalSegments,
+      maxConcurrency: positiveInt('maxConcurrency', input.maxConcurrency, totalSegments, 10_000),
+      maxIterationsPerRound: positiveInt(
+        'maxIterationsPerRound',
+        input.maxIterationsPerRound,
+        deps.settings.maxIterationsPerRound,
+        1_400,
+      ),
+      maxRoundsPerExecution: positiveInt(
+        'maxRoundsPerExecution',
+        input.maxRoundsPerExecution,
+        deps.settings.maxRoundsPerExecution,
+        2_000,
+      ),
+      actor,
+    };
+    const next = await computeNext(deps, run);
+    await updateReport(deps, runId, (r) => ({ ...r, stage: next.stage }));
+    return { ...run, next };
+  }
+
+  async function controls(p: SegmentPayload): Promise<ControlsResult> {
+    checkSegment(p);
+    const [state, cp] = await Promise.all([
+      deps.store.getState(),
+      deps.store.get<VerifyCheckpoint>(VerifyKey.segment(p.runId, p.side, p.segment)),
+    ]);
+    return segmentLoopControls({
+      done: Boolean(cp?.done),
+      paused: Boolean(state?.controls.paused),
+      notBefore: cp?.notBefore ?? 0,
+      now: deps.now(),
+      pausePollSeconds: deps.settings.pausePollSeconds,
+    });
+  }
+
+  async function release(run: VerifyRun): Promise<{ released: boolean }> {
+    return { released: await releaseRunLock(deps.store, ControlKey.VERIFY_LOCK, run.runId, deps.now) };
+  }
+
+  async function advance(run: VerifyRun, executionId: string): Promise<NextStep> {
+    const lost = await renewRunLock(
+      deps.store,
+      ControlKey.VERIFY_LOCK,
+      { runId: run.runId, executionId, leaseMs: deps.settings.lockLeaseMs },
+      deps.now,
+    );
+    if (lost) throw new VerifyLockLostError(m.id, run.runId, lost.owner);
+    const next = await computeNext(deps, run);
+    await updateReport(deps, run.runId, (r) => ({ ...r, stage: next.stage }));
+    return next;
+  }
+
+  async function report(run: VerifyRun): Promise<VerifyReport> {
+    const { sums, fresh, legacy, extras, suspects } = await runRecords(deps, run.runId);
+    const figures = summarize(
+      sideTotals(sums),
+      sideTotals(fresh),
+      sideTotals(legacy),
+      sideTotals(extras),
+      suspects,
+    );
+    const now = deps.now();
+    const out = await updateReport(deps, run.runId, (r) => completedReport(r, figures, now));
+    if (!out) throw new VerifyInputError(`no report VERIFY#${run.runId}: was preflight run?`);
+    const metrics = deps.metrics;
+    if (metrics) {
+      for (const metric of reportMetrics(figures, out.durationMs ?? 0))
+        metrics.addMetric(metric.name, metric.unit, metric.value);
+      metrics.publishStoredMetrics();
+    }
+    return out;
+  }
+
+  async function fail(p: Extract<ControlPayload, { op: 'fail' }>): Promise<{ failed: true }> {
+    const error = failureMessage(p.error);
+    const now = deps.now();
+    await updateReport(deps, p.run.runId, (r) => failedReport(r, error, now));
+    deps.metrics?.addMetric('VerifyFailed', 'Count', 1);
+    deps.metrics?.publishStoredMetrics();
+    await release(p.run);
+    return { failed: true };
+  }
+
+  return async (p) => {
+    switch (p?.op) {
+      case 'preflight':
+        return preflight(p);
+      case 'controls':
+        return controls(p);
+      case 'advance':
+        return advance(p.run, p.executionId);
+      case 'report':
+        return reportSummary(await report(p.run));
+      case 'release':
+        return release(p.run);
+      case 'fail':
+        return fail(p);
+      default:
+        throw new VerifyInputError(
+          `unknown op ${JSON.stringify((p as { op?: unknown })?.op)}; expected preflight, controls, advance, report, release or fail`,
+        );
+    }
+  };
+}
