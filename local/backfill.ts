@@ -13,16 +13,13 @@ import type { Migration } from '../core/model';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,
-  type BackfillStartInput,
   DEFAULT_BACKFILL_SETTINGS,
-  makeControlsHandler,
-  makeFinishHandler,
-  makePageHandler,
-  makePoisonHandler,
-  makePreflightHandler,
-  type PoisonPayload,
-  type PoisonResult,
-} from '../lambdas/backfill/handler';
+} from '../lambdas/backfill/context';
+import { makeControlsHandler } from '../lambdas/backfill/controls';
+import { makeFinishHandler } from '../lambdas/backfill/finish';
+import { makePageHandler } from '../lambdas/backfill/page';
+import { type PoisonPayload, type PoisonResult, makePoisonHandler } from '../lambdas/backfill/poison';
+import { type BackfillStartInput, makePreflightHandler } from '../lambdas/backfill/preflight';
 import { backfillIo } from '../lambdas/backfill/io';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import {

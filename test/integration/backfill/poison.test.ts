@@ -24,7 +24,7 @@ import {
   metadataNames,
 } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
-import type { PoisonPayload, PoisonResult } from '../../../lambdas/backfill/handler';
+import type { PoisonPayload, PoisonResult } from '../../../lambdas/backfill/poison';
 import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../../../local/backfill';
