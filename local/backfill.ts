@@ -8,6 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlStore } from '../adapters/control-store';
+import type { BackfillStartInput, PoisonPayload } from '../core/backfill';
 import type { CdcStatusPort } from '../core/cdc';
 import type { Migration } from '../core/model';
 import {
@@ -18,8 +19,8 @@ import {
 import { makeControlsHandler } from '../lambdas/backfill/controls';
 import { makeFinishHandler } from '../lambdas/backfill/finish';
 import { makePageHandler } from '../lambdas/backfill/page';
-import { type PoisonPayload, type PoisonResult, makePoisonHandler } from '../lambdas/backfill/poison';
-import { type BackfillStartInput, makePreflightHandler } from '../lambdas/backfill/preflight';
+import { type PoisonResult, makePoisonHandler } from '../lambdas/backfill/poison';
+import { makePreflightHandler } from '../lambdas/backfill/preflight';
 import { backfillIo } from '../lambdas/backfill/io';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import {

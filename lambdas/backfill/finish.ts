@@ -6,14 +6,17 @@
 import { ControlConflictError, type Versioned } from '../../adapters/control-store';
 import {
   BackfillAlreadyRunningError,
-  completionStatus,
+  backfillWithTotals,
+  completedBackfill,
+  completionAudit,
+  failureText,
   isScanFinished,
   pendingSegments,
   totals,
 } from '../../core/backfill';
 import { type BackfillLock, BackfillStatus, ControlKey, lockFor } from '../../core/control';
 import type { BackfillDeps } from './context';
-import { listCheckpoints, stripVersion, updateState } from './state-change';
+import { listCheckpoints, stripVersion, updateBackfill } from './state-change';
 
 /** Input of `finish`. */
 export interface FinishPayload {
@@ -93,22 +96,15 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
     };
 
     if (p.mode === 'failed') {
-      const error = `${p.error?.Error ?? 'unknown error'}: ${(p.error?.Cause ?? '').slice(0, 500)}`;
-      await updateState(
+      await updateBackfill(
         deps,
-        (current) => ({
-          ...stripVersion(current),
-          backfill: {
-            ...current.backfill,
-            status: BackfillStatus.FAILED,
-            runId: p.runId,
-            copied: t.copied,
-            skipped: t.skippedExists,
-            poison: t.poison,
-            keptForeign: t.keptForeign,
-          },
+        (current) => backfillWithTotals(current, BackfillStatus.FAILED, p.runId, t),
+        () => ({
+          action: 'backfill-failed',
+          actor: p.actor,
+          reason: `backfill failed: ${failureText(p.error)}`,
+          detail,
         }),
-        () => ({ action: 'backfill-failed', actor: p.actor, reason: `backfill failed: ${error}`, detail }),
       );
       await releaseLock(p.runId);
       return { complete: false, segments: pendingSegments(checkpoints, p.totalSegments), ...counts };
@@ -125,41 +121,17 @@ export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Pro
     // on its version, so a key registered meanwhile is counted (core/backfill/poison.ts).
     const now = deps.now();
     let unresolved = 0;
-    await updateState(
+    await updateBackfill(
       deps,
       async (current) => {
-        if (isScanFinished(current.backfill.status)) {
-          unresolved = current.backfill.unresolved ?? 0;
+        if (isScanFinished(current.status)) {
+          unresolved = current.unresolved ?? 0;
           return undefined;
         }
         unresolved = (await deps.poison.unresolved()).length;
-        return {
-          ...stripVersion(current),
-          backfill: {
-            ...current.backfill,
-            status: completionStatus(unresolved),
-            completedAt: now,
-            runId: p.runId,
-            copied: t.copied,
-            skipped: t.skippedExists,
-            poison: t.poison,
-            keptForeign: t.keptForeign,
-            unresolved,
-          },
-        };
+        return completedBackfill(current, p.runId, t, unresolved, now);
       },
-      (_current, next) => ({
-        action:
-          next.backfill.status === BackfillStatus.COMPLETE
-            ? 'backfill-complete'
-            : 'backfill-complete-with-poison',
-        actor: p.actor,
-        reason:
-          `all ${t.segments} segments scanned: ${t.copied} copied, ${t.skippedExists} already present, ${t.poison} poison, ` +
-          `${t.keptForeign} kept foreign; ${unresolved} keys unresolved` +
-          (unresolved > 0 ? ' (retry them after a fix, or waive them: docs/runbook.md "Backfill")' : ''),
-        detail: { ...detail, unresolved },
-      }),
+      () => ({ ...completionAudit(t, unresolved), actor: p.actor, detail: { ...detail, unresolved } }),
     );
     await releaseLock(p.runId);
     return { complete: true, segments: [], ...counts, unresolved };

@@ -9,21 +9,15 @@ import {
   SegmentLayoutMismatchError,
   type SegmentCheckpoint,
   advanceCheckpoint,
-  foreignRefusedReason,
+  controlsOf,
+  countWrite,
   initialCheckpoint,
   mapForBackfill,
+  nextPage,
   parseForeignItems,
 } from '../../core/backfill';
-import {
-  ControlKey,
-  ForeignItems,
-  type MigrationState,
-  delayUntil,
-  nextNotBefore,
-  pageLimit,
-  segmentShare,
-} from '../../core/control';
-import { type Item, canonicalItem, itemFromDynamoJson, itemToDynamoJson, keyOf } from '../../core/model';
+import { ControlKey, ForeignItems, type MigrationState, nextNotBefore, pageLimit } from '../../core/control';
+import { type Item, itemFromDynamoJson, itemToDynamoJson, keyOf } from '../../core/model';
 import { type BackfillDeps, type SegmentPayload, checkSegmentPayload } from './context';
 import { type StoredCheckpoint, stripVersion } from './state-change';
 
@@ -74,6 +68,37 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
     }
   }
 
+  /**
+   * Maps a page's items (checking no key moved), then writes them only where nothing exists (rule 3);
+   * poison is recorded, never dropped. Returns the page's counts.
+   */
+  async function copyPage(
+    p: SegmentPayload,
+    items: readonly Item[],
+    foreignItems: ForeignItems,
+    scanTime: number,
+  ): Promise<{ copied: number; skippedExists: number; poison: number; keptForeign: number }> {
+    const counts = { copied: 0, skippedExists: 0, poison: 0, keptForeign: 0 };
+    const toWrite: Array<{ item: Item; key: Item; legacy: Item }> = [];
+    for (const legacy of items) {
+      const mapped = mapForBackfill(m, legacy, scanTime);
+      if ('reason' in mapped) counts.poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
+      else toWrite.push({ ...mapped, legacy });
+    }
+    const outcomes = await deps.writer.writeAll(
+      toWrite.map((w) => w.item),
+      foreignItems,
+    );
+    for (const [i, o] of outcomes.entries()) {
+      const w = toWrite[i] as { item: Item; key: Item; legacy: Item };
+      const written = countWrite(o, foreignItems, w.key);
+      if ('poison' in written)
+        counts.poison += await recordPoison(p.segment, p.runId, w.legacy, written.poison);
+      else counts[written.count]++;
+    }
+    return counts;
+  }
+
   return async (p) => {
     checkSegmentPayload(p);
     const started = deps.now();
@@ -106,22 +131,22 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       const current = ahead;
       ahead = undefined;
       const state = await nextState;
-      const controls = state?.controls ?? {
-        paused: false,
-        rateLimitPerSecond: m.backfill.rateLimitPerSecond,
-      };
-      if (controls.paused) {
+      // A pause, or a rate wait that would outlast the budget (a Wait state does it), ends the invocation.
+      const next = nextPage(
+        controlsOf(state, m.backfill.rateLimitPerSecond),
+        {
+          totalSegments: p.totalSegments,
+          notBefore: cp.notBefore,
+          startedAt: started,
+          budgetMs: deps.settings.pageBudgetMs,
+        },
+        deps.now(),
+      );
+      if ('stop' in next) {
         current?.catch(() => undefined);
-        return result(PageStatus.PAUSED);
+        return result(next.stop);
       }
-      const share = segmentShare(controls.rateLimitPerSecond, p.totalSegments);
-      const wait = delayUntil(cp.notBefore, deps.now());
-      // A wait that would outlast the budget is done by the state machine (Wait state), not here;
-      // without a wait, every invocation copies at least one page.
-      if (wait > 0 && deps.now() + wait - started > deps.settings.pageBudgetMs) {
-        current?.catch(() => undefined);
-        return result(PageStatus.WAIT);
-      }
+      const { share, waitMs: wait } = next;
       const pageRead = current ?? scanFrom(cp.lastEvaluatedKey, pageLimit(share, m.backfill.pageSize));
       if (wait > 0) await deps.sleep(wait);
 
@@ -133,49 +158,17 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
         ahead.catch(() => undefined);
       }
 
-      // Map (checking the key did not move), then write only where nothing exists (rule 3); poison
-      // is recorded, never dropped.
       // A foreign item (not written by dualread) holding a key is treated as the run was started to.
       const foreignItems = parseForeignItems(state?.backfill.foreignItems, ForeignItems.REFUSE);
-      const toWrite: Array<{ item: Item; key: Item; legacy: Item }> = [];
-      let copied = 0;
-      let skippedExists = 0;
-      let poison = 0;
-      let keptForeign = 0;
-      for (const legacy of page.items) {
-        const mapped = mapForBackfill(m, legacy, pageStartedAt);
-        if ('reason' in mapped) poison += await recordPoison(p.segment, p.runId, legacy, mapped.reason);
-        else toWrite.push({ ...mapped, legacy });
-      }
-      const outcomes = await deps.writer.writeAll(
-        toWrite.map((w) => w.item),
-        foreignItems,
-      );
-      for (const [i, o] of outcomes.entries()) {
-        const w = toWrite[i] as { item: Item; key: Item; legacy: Item };
-        if (o.kind === 'copied') copied++;
-        else if (o.kind === 'exists') skippedExists++;
-        else if (o.kind === 'foreign' && foreignItems === ForeignItems.KEEP) keptForeign++;
-        else if (o.kind === 'foreign')
-          poison += await recordPoison(
-            p.segment,
-            p.runId,
-            w.legacy,
-            foreignRefusedReason(canonicalItem(w.key)),
-          );
-        else poison += await recordPoison(p.segment, p.runId, w.legacy, `write refused: ${o.reason}`);
-      }
+      const counts = await copyPage(p, page.items, foreignItems, pageStartedAt);
 
       // Advance the checkpoint only after the page is settled, on the version it started from.
-      const next = advanceCheckpoint(
+      const advanced = advanceCheckpoint(
         stripVersion(cp),
         {
           ...(page.lastEvaluatedKey ? { lastEvaluatedKey: itemToDynamoJson(page.lastEvaluatedKey) } : {}),
           scanned: page.items.length,
-          copied,
-          skippedExists,
-          poison,
-          keptForeign,
+          ...counts,
           notBefore: nextNotBefore(cp.notBefore, pageStartedAt, page.items.length, share),
         },
         p.runId,
@@ -184,7 +177,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       nextState = deps.store.getState();
       nextState.catch(() => undefined);
       try {
-        cp = await deps.store.put(ControlKey.segment(p.segment), next, cp.version);
+        cp = await deps.store.put(ControlKey.segment(p.segment), advanced, cp.version);
       } catch (err) {
         if (err instanceof ControlConflictError)
           throw new CheckpointConflictError(m.id, p.segment, cp.version);
@@ -192,10 +185,10 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       }
       tally.pages++;
       tally.scanned += page.items.length;
-      tally.copied += copied;
-      tally.skippedExists += skippedExists;
-      tally.poison += poison;
-      tally.keptForeign += keptForeign;
+      tally.copied += counts.copied;
+      tally.skippedExists += counts.skippedExists;
+      tally.poison += counts.poison;
+      tally.keptForeign += counts.keptForeign;
       if (cp.done) return result(PageStatus.DONE);
       if (deps.now() - started >= deps.settings.pageBudgetMs) {
         ahead?.catch(() => undefined);

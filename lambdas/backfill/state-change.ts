@@ -16,21 +16,24 @@ export async function listCheckpoints(store: ControlStore): Promise<SegmentCheck
   return store.list<SegmentCheckpoint>('SEGMENT#');
 }
 
-/** Reads STATE, then writes `change(state)` with an audit record; retried on concurrent STATE changes. */
-export async function updateState(
+/** The audit record of a STATE change (who, what, why). */
+export interface AuditText {
+  readonly action: string;
+  readonly reason: string;
+  readonly actor: string;
+  readonly detail?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Reads STATE, then writes its backfill as `change(current backfill)` says (nothing when it says
+ * undefined) with an audit record; retried on concurrent STATE changes.
+ */
+export async function updateBackfill(
   deps: BackfillDeps,
   change: (
-    current: MigrationState,
-  ) => Omit<MigrationState, 'version'> | undefined | Promise<Omit<MigrationState, 'version'> | undefined>,
-  audit: (
-    current: MigrationState,
-    next: Omit<MigrationState, 'version'>,
-  ) => {
-    action: string;
-    reason: string;
-    actor: string;
-    detail?: Record<string, string | number | boolean>;
-  },
+    current: MigrationState['backfill'],
+  ) => MigrationState['backfill'] | undefined | Promise<MigrationState['backfill'] | undefined>,
+  audit: () => AuditText,
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const stored = await deps.store.getState();
@@ -38,13 +41,13 @@ export async function updateState(
     const current = stored ?? {
       ...initialState(deps.migration.id, deps.migration.backfill.rateLimitPerSecond, now),
     };
-    const next = await change(current);
-    if (!next) return;
-    const a = audit(current, next);
+    const backfill = await change(current.backfill);
+    if (!backfill) return;
+    const a = audit();
     try {
       await deps.store.changeState(
         stored,
-        { ...next, updatedAt: now, updatedBy: a.actor },
+        { ...stripVersion(current), backfill, updatedAt: now, updatedBy: a.actor },
         {
           migrationId: deps.migration.id,
           at: now,
@@ -52,7 +55,7 @@ export async function updateState(
           action: a.action,
           reason: a.reason,
           from: current.backfill.status,
-          to: next.backfill.status,
+          to: backfill.status,
           ...(a.detail ? { detail: a.detail } : {}),
         },
         randomUUID(),

@@ -1,5 +1,6 @@
 import type { BackfillDeps } from '../../../lambdas/backfill/context';
-import { type PoisonPayload, makePoisonHandler } from '../../../lambdas/backfill/poison';
+import type { PoisonPayload } from '../../../core/backfill';
+import { makePoisonHandler } from '../../../lambdas/backfill/poison';
 import { usersMigration } from '../../../examples/users/migration';
 
 describe('Function: makePoisonHandler (input)', () => {
