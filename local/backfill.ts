@@ -7,20 +7,18 @@
 import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlStore } from '../adapters/control-store';
+import type { BackfillStartInput, PoisonPayload } from '../core/backfill';
 import type { CdcStatusPort } from '../core/cdc';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,
-  type BackfillStartInput,
   DEFAULT_BACKFILL_SETTINGS,
-  makeControlsHandler,
-  makeFinishHandler,
-  makePageHandler,
-  makePoisonHandler,
-  makePreflightHandler,
-  type PoisonPayload,
-  type PoisonResult,
-} from '../lambdas/backfill/handler';
+} from '../lambdas/backfill/context';
+import { makeControlsHandler } from '../lambdas/backfill/controls';
+import { makeFinishHandler } from '../lambdas/backfill/finish';
+import { makePageHandler } from '../lambdas/backfill/page';
+import { type PoisonResult, makePoisonHandler } from '../lambdas/backfill/poison';
+import { makePreflightHandler } from '../lambdas/backfill/preflight';
 import { backfillIo } from '../lambdas/backfill/io';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import {

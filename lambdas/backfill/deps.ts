@@ -15,7 +15,7 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
 import type { Migration } from '../../core/model';
-import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './handler';
+import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './context';
 import { backfillIo } from './io';
 
 /** Environment variables the backfill functions read (set by lib/backfill.ts). */

@@ -4,13 +4,11 @@
  * own function (lib/backfill.ts sets `handler`).
  */
 import { buildBackfillDeps } from './deps';
-import {
-  makeControlsHandler,
-  makeFinishHandler,
-  makePageHandler,
-  makePoisonHandler,
-  makePreflightHandler,
-} from './handler';
+import { makeControlsHandler } from './controls';
+import { makeFinishHandler } from './finish';
+import { makePageHandler } from './page';
+import { makePoisonHandler } from './poison';
+import { makePreflightHandler } from './preflight';
 
 const deps = buildBackfillDeps();
 export const preflight = makePreflightHandler(deps);

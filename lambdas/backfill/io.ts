@@ -14,7 +14,7 @@ import {
 import { PoisonRegistry } from '../../adapters/poison-registry';
 import { KeyReader } from '../../adapters/verify-io';
 import { metadataNames, type Migration, keyNames } from '../../core/model';
-import type { BackfillDeps } from './handler';
+import type { BackfillDeps } from './context';
 
 /** Options of `backfillIo`. */
 export interface BackfillIoOptions {

@@ -35,12 +35,9 @@ import {
 import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
 import { LocalExecutionFailedError } from '../../../local/state-machine-runner';
 import { LegacyWorkload } from '../../../local/workload';
-import {
-  type BackfillDeps,
-  type ControlsResult,
-  type SegmentPayload,
-  makePageHandler,
-} from '../../../lambdas/backfill/handler';
+import type { BackfillDeps, SegmentPayload } from '../../../lambdas/backfill/context';
+import type { ControlsResult } from '../../../lambdas/backfill/controls';
+import { makePageHandler } from '../../../lambdas/backfill/page';
 import { withInlineMaps } from '../../../stepfunctions/asl';
 import { BackfillFunction, backfillDefinition } from '../../../stepfunctions/backfill';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';

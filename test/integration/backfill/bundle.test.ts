@@ -13,7 +13,9 @@ import { ControlKey, type SegmentCheckpoint } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
 import { LOCAL_CREDENTIALS } from '../../../local/dynamodb-local';
 import { LegacyWorkload } from '../../../local/workload';
-import type { ControlsResult, PageResult, SegmentPayload } from '../../../lambdas/backfill/handler';
+import type { SegmentPayload } from '../../../lambdas/backfill/context';
+import type { ControlsResult } from '../../../lambdas/backfill/controls';
+import type { PageResult } from '../../../lambdas/backfill/page';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -23,7 +23,7 @@ import {
   stripMetadata,
 } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
-import { makePageHandler } from '../../../lambdas/backfill/handler';
+import { makePageHandler } from '../../../lambdas/backfill/page';
 import { localBackfillDeps } from '../../../local/backfill';
 import { FIDELITY_ATTRIBUTES } from '../../../examples/fidelity-corpus';
 import { testClient, uniqueName } from '../../helpers/dynamo';

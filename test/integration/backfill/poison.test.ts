@@ -20,11 +20,12 @@ import {
   type Item,
   type Migration,
   Phase,
+  type PoisonPayload,
   initialState,
   metadataNames,
 } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
-import type { PoisonPayload, PoisonResult } from '../../../lambdas/backfill/handler';
+import type { PoisonResult } from '../../../lambdas/backfill/poison';
 import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../../../local/backfill';

@@ -31,7 +31,8 @@ import {
   stripMetadata,
 } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
-import { type BackfillDeps, makePageHandler } from '../../../lambdas/backfill/handler';
+import type { BackfillDeps } from '../../../lambdas/backfill/context';
+import { makePageHandler } from '../../../lambdas/backfill/page';
 import { localBackfillDeps } from '../../../local/backfill';
 import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';

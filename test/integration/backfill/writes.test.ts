@@ -23,7 +23,8 @@ import {
   stripMetadata,
 } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
-import { makePageHandler, makePreflightHandler } from '../../../lambdas/backfill/handler';
+import { makePageHandler } from '../../../lambdas/backfill/page';
+import { makePreflightHandler } from '../../../lambdas/backfill/preflight';
 import { localBackfillDeps } from '../../../local/backfill';
 import { testClient, uniqueName } from '../../helpers/dynamo';
 

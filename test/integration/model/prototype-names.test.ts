@@ -31,7 +31,7 @@ import {
   itemFromDynamoJson,
   itemToDynamoJson,
 } from '../../../core/model';
-import { makePageHandler } from '../../../lambdas/backfill/handler';
+import { makePageHandler } from '../../../lambdas/backfill/page';
 import { localBackfillDeps } from '../../../local/backfill';
 import { startLocalCdc } from '../../../local/local-cdc';
 import { repairEmptyMaps } from '../../../local/record-conversion';

@@ -1,4 +1,4 @@
-import { MAX_ITERATIONS_PER_ROUND, MAX_ROUNDS_PER_EXECUTION } from '../../../lambdas/backfill/handler';
+import { MAX_ITERATIONS_PER_ROUND, MAX_ROUNDS_PER_EXECUTION } from '../../../core/backfill';
 import { type AslMachine, type AslState, withInlineMaps } from '../../../stepfunctions/asl';
 import { backfillDefinition } from '../../../stepfunctions/backfill';
 

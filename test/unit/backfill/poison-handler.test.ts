@@ -1,4 +1,6 @@
-import { type BackfillDeps, type PoisonPayload, makePoisonHandler } from '../../../lambdas/backfill/handler';
+import type { BackfillDeps } from '../../../lambdas/backfill/context';
+import type { PoisonPayload } from '../../../core/backfill';
+import { makePoisonHandler } from '../../../lambdas/backfill/poison';
 import { usersMigration } from '../../../examples/users/migration';
 
 describe('Function: makePoisonHandler (input)', () => {

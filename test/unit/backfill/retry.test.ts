@@ -1,4 +1,4 @@
-import { isRetryable, withRetry } from '../../../adapters/backfill-io';
+import { isRetryable, withRetry } from '../../../adapters/retry';
 
 function fail(name: string, status?: number): Error {
   const e = new Error(name) as Error & { $metadata?: { httpStatusCode?: number } };

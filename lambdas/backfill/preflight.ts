@@ -1,0 +1,119 @@
+/**
+ * The `preflight` step: resolves the run's settings, checks CDC consumes from TRIM_HORIZON and the new
+ * table exists (and, on a fresh start, holds no item dualread did not write), takes the backfill lock,
+ * records the start in STATE (with audit) and lists the segments still to copy.
+ */
+import { acquireRunLock } from '../../adapters/run-lock';
+import {
+  BackfillAlreadyCompleteError,
+  BackfillAlreadyRunningError,
+  type BackfillRun,
+  type BackfillStartInput,
+  CdcNotConsumingError,
+  ForeignItemCheckIncompleteError,
+  ForeignItemsError,
+  NewTableMissingError,
+  SegmentLayoutMismatchError,
+  checkpointLayout,
+  isContinuation,
+  isScanFinished,
+  needsForeignCheck,
+  parseForeignItems,
+  pendingSegments,
+  resolveRun,
+  startedBackfill,
+} from '../../core/backfill';
+import { ControlKey, ForeignItems } from '../../core/control';
+import { canonicalItem } from '../../core/model';
+import type { BackfillDeps } from './context';
+import { listCheckpoints, updateBackfill } from './state-change';
+
+/** Input of `preflight`. */
+export interface PreflightPayload {
+  readonly input: BackfillStartInput;
+  readonly executionId: string;
+  readonly executionName: string;
+}
+
+/** Keys of foreign items a refusal names. */
+export const FOREIGN_SAMPLE_KEYS = 5;
+
+/** Builds the `preflight` handler. */
+export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) => Promise<BackfillRun> {
+  return async (payload) => {
+    const input = payload?.input ?? {};
+    const run = resolveRun(input, payload.executionName, {
+      totalSegments: deps.migration.backfill.segments,
+      maxIterationsPerRound: deps.settings.maxIterationsPerRound,
+      maxRoundsPerExecution: deps.settings.maxRoundsPerExecution,
+    });
+    const { runId, totalSegments } = run;
+    const m = deps.migration;
+
+    // 1. Nothing to do once complete.
+    const state = await deps.store.getState();
+    if (state && isScanFinished(state.backfill.status))
+      throw new BackfillAlreadyCompleteError(m.id, state.backfill.unresolved ?? 0);
+    const foreignItems = parseForeignItems(
+      input.foreignItems,
+      state?.backfill.foreignItems ?? ForeignItems.REFUSE,
+    );
+
+    // 2. CDC must already consume from TRIM_HORIZON (invariant 3): checked, not assumed.
+    const cdc = await deps.cdcStatus.check();
+    if (!cdc.consuming) throw new CdcNotConsumingError(m.id, cdc.reason);
+
+    // 3. The new table must exist.
+    const table = await deps.newTableStatus();
+    if (!table.usable) throw new NewTableMissingError(m.id, m.newTable.tableName, table.detail);
+
+    // 4. Checkpoints of an earlier run must have the same segment layout.
+    const checkpoints = await listCheckpoints(deps.store);
+    const layout = checkpointLayout(checkpoints);
+    if (layout !== undefined && layout !== totalSegments)
+      throw new SegmentLayoutMismatchError(m.id, totalSegments, layout);
+
+    // 4b. A fresh start under `refuse` searches the new table for items dualread did not write.
+    const continuation = isContinuation(input);
+    if (needsForeignCheck(foreignItems, checkpoints.length, continuation)) {
+      const search = await deps.findForeignItems(FOREIGN_SAMPLE_KEYS, deps.settings.foreignCheckBudgetMs);
+      if (search.keys.length > 0)
+        throw new ForeignItemsError(m.id, m.newTable.tableName, search.keys.map(canonicalItem));
+      if (!search.complete)
+        throw new ForeignItemCheckIncompleteError(
+          m.id,
+          m.newTable.tableName,
+          search.scanned,
+          deps.settings.foreignCheckBudgetMs,
+        );
+    }
+
+    // 5. The lock: one backfill per migration. The versioned put makes two racing preflights serialize.
+    const now = deps.now();
+    const holder = await acquireRunLock(deps.store, ControlKey.BACKFILL_LOCK, {
+      runId,
+      executionId: payload.executionId,
+      now,
+      leaseMs: deps.settings.lockLeaseMs,
+    });
+    if (holder) throw new BackfillAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
+
+    // 6. Record the start (or the resume after a crash or failure) in STATE, with audit. The
+    //    continuation of the same run as a new execution (ContinueAsNew) changes nothing.
+    const resumed = checkpoints.length > 0;
+    await updateBackfill(
+      deps,
+      (current) => startedBackfill(current, { runId, foreignItems, continuation }, now),
+      () => ({
+        action: resumed ? 'backfill-resume' : 'backfill-start',
+        actor: run.actor,
+        reason:
+          input.reason ??
+          `backfill ${resumed ? 'resumed' : 'started'} by execution ${payload.executionId}; ${cdc.reason}`,
+        detail: { runId, totalSegments, executionId: payload.executionId, foreignItems },
+      }),
+    );
+
+    return { ...run, segments: pendingSegments(checkpoints, totalSegments) };
+  };
+}
