@@ -5,15 +5,7 @@
  * decision is made again with what new found (presence, failure), falling back to legacy.
  */
 import { type AttributeValue, type Item, type Migration, canonical } from '../../../core/model';
-import {
-  type Admission,
-  type RouteDecision,
-  type RouteInput,
-  Store,
-  admitRoute,
-  decideRoute,
-  hedgedToLegacy,
-} from '../../../core/read';
+import { type Admitted, Store, admitRoute, decideRoute, hedgedToLegacy } from '../../../core/read';
 import { BadRequestError } from '../validation';
 import { type ReaderParts, routeInput } from './decision';
 import { type LegacyOutcome, type ReadStores, fromLegacy, fromNew, newReadOf } from './stores';
@@ -42,10 +34,11 @@ export async function readKey(r: ReaderParts, legacyKey: Item, ctx: RequestConte
   const { migration } = r.target;
   const snap = await r.cache.get();
   const input0 = routeInput(migration, snap, ctx, routingKeyOf(migration, legacyKey), r.random(), r.now());
-  const { decision, admission, input } = admitRoute(input0, r.stores.breaker);
+  const admitted = admitRoute(input0, r.stores.breaker);
+  const { decision, admission } = admitted;
   const newKey = decision.touchesNew ? newKeyOf(migration, legacyKey) : undefined;
 
-  if (decision.readBoth) return readStrong(r.stores, legacyKey, newKey as Item, decision, admission, input);
+  if (decision.readBoth) return readStrong(r.stores, legacyKey, newKey as Item, admitted);
   if (decision.route === Store.LEGACY) {
     const legacyReadAt = r.now();
     // The authority's request is sent first; the shadow read follows on the next turn of the event
@@ -56,7 +49,7 @@ export async function readKey(r: ReaderParts, legacyKey: Item, ctx: RequestConte
     if (newP) r.shadow.compare(legacyKey, newKey as Item, legacyReadAt, legacy, newP);
     return fromLegacy(legacy, decision, false, false);
   }
-  return serveNew(r.stores, legacyKey, newKey as Item, decision, admission, input);
+  return serveNew(r.stores, legacyKey, newKey as Item, admitted);
 }
 
 /** New serves (to be confirmed): a hedged legacy read after the hedge delay may answer first. */
@@ -64,9 +57,7 @@ async function serveNew(
   stores: ReadStores,
   legacyKey: Item,
   newKey: Item,
-  first: RouteDecision,
-  admission: Admission,
-  input: RouteInput,
+  { decision: first, admission, input }: Admitted,
 ): Promise<KeyResult> {
   const newP = stores.readNew(newKey, admission);
   let legacyP: Promise<LegacyOutcome> | undefined;

@@ -3,25 +3,16 @@
  * item equals legacy's (`STRONG_EQUAL`), else legacy does. A failure of new falls back to legacy.
  */
 import type { Item } from '../../../core/model';
-import {
-  type Admission,
-  type RouteDecision,
-  type RouteInput,
-  Store,
-  compareItems,
-  decideRoute,
-} from '../../../core/read';
+import { type Admitted, Store, compareItems, decideRoute } from '../../../core/read';
 import { type ReadStores, fromLegacy, fromNew } from './stores';
 import type { KeyResult } from './types';
 
-/** Reads one key in strong mode (`first` is the decision before reading, `STRONG_PENDING`). */
+/** Reads one key in strong mode (the admitted decision, before reading, is `STRONG_PENDING`). */
 export async function readStrong(
   stores: ReadStores,
   legacyKey: Item,
   newKey: Item,
-  first: RouteDecision,
-  admission: Admission,
-  input: RouteInput,
+  { decision: first, admission, input }: Admitted,
 ): Promise<KeyResult> {
   const [legacy, fresh] = await Promise.all([
     stores.readLegacy(legacyKey),
