@@ -16,12 +16,14 @@
  *   (b) age = now − (F − clockSkew) + controlCacheAge ≤ stalenessBudget, and
  *   (c) F − clockSkew > readAfter, when the request carries X-Read-After;
  * otherwise from legacy. Every failure of new falls back to legacy, except in FINALIZED, where
- * legacy may be retired.
+ * legacy may be retired. The bound and the X-Read-After range are in `freshness.ts`; the breaker's
+ * admission of a request in `admission.ts`.
  */
 import { inRollout } from './cohort';
 import { effectiveMode, phaseDefaultMode } from './consistency';
 import { Phase } from '../control';
 import { ConsistencyMode } from '../model';
+import { type NewRead, provenBound, stalenessBound } from './freshness';
 
 /** A store of the read path. */
 export const Store = { LEGACY: 'legacy', NEW: 'new' } as const;
@@ -87,9 +89,6 @@ export const RouteReason = {
   PAGE_SWITCHED_TO_NEW: 'PAGE_SWITCHED_TO_NEW',
 } as const;
 export type RouteReason = (typeof RouteReason)[keyof typeof RouteReason];
-
-/** What reading the key in new found (`unknown` before reading it). */
-export type NewRead = 'unknown' | 'present' | 'tombstone' | 'absent' | 'failed';
 
 /** State of the new store's circuit breaker as seen by this request (see `core/read/breaker.ts`). */
 export type BreakerView = 'closed' | 'open' | 'half-open';
@@ -185,69 +184,6 @@ function legacy(
     readBoth: false,
     touchesNew: shadow,
   };
-}
-
-/** The earliest X-Read-After accepted: 2000-01-01T00:00:00Z in epoch ms. */
-export const READ_AFTER_MIN_MS = 946_684_800_000;
-
-/**
- * How far past this reader's clock plus the clock-skew margin an X-Read-After may lie. A client's
- * write started before it sent the request, so its start time is at most `now + skew` in this
- * reader's clock; the slack only absorbs rounding of ISO dates and the time the request took.
- */
-export const READ_AFTER_FUTURE_SLACK_MS = 1_000;
-
-/**
- * What is wrong with an X-Read-After value (epoch ms), or undefined if it is in the sane range
- * `[2000-01-01, now + clockSkew + slack]`. A value before 2000 is almost surely epoch seconds (any
- * time since 2001-09-09 is below 10^12 ms only in seconds); a value beyond the clock cannot be the
- * start of a write the client already made, and would hold the read on legacy forever.
- */
-export function readAfterProblem(readAfter: number, now: number, clockSkewMs: number): string | undefined {
-  if (!Number.isFinite(readAfter)) return 'is not a time';
-  if (readAfter < READ_AFTER_MIN_MS) {
-    const asSeconds = readAfter * 1000;
-    const hint =
-      asSeconds >= READ_AFTER_MIN_MS && asSeconds <= now + clockSkewMs + READ_AFTER_FUTURE_SLACK_MS
-        ? ` (as epoch seconds it would be ${new Date(asSeconds).toISOString()})`
-        : '';
-    return (
-      `is before 2000-01-01${hint}; it looks like epoch seconds: send epoch milliseconds ` +
-      'or an ISO-8601 date-time with zone'
-    );
-  }
-  const ahead = readAfter - now;
-  if (ahead > clockSkewMs + READ_AFTER_FUTURE_SLACK_MS) {
-    return (
-      `is ${ahead} ms after this server's clock (at most ${clockSkewMs + READ_AFTER_FUTURE_SLACK_MS} ms, the ` +
-      'clock-skew margin plus 1 s, is accepted); send the time your write started, in epoch milliseconds'
-    );
-  }
-  return undefined;
-}
-
-/** Age bound of a state served from new now: now − (F − skew) + cache age. */
-export function stalenessBound(
-  input: Pick<RouteInput, 'now' | 'frontier' | 'clockSkewMs' | 'controlCacheAgeMs'>,
-): number {
-  return input.now - (input.frontier - input.clockSkewMs) + input.controlCacheAgeMs;
-}
-
-/**
- * The staleness bound a read served from new can prove outside bounded mode (mode `new`, FINALIZED),
- * where no budget is checked: the frontier bound, when a frontier exists and the key's state in new
- * is proven (backfill complete, or its item or tombstone was found — the conditions of invariant 5);
- * otherwise null ("unbounded"), never a number the read cannot back.
- */
-export function provenBound(
-  input: Pick<
-    RouteInput,
-    'now' | 'frontier' | 'clockSkewMs' | 'controlCacheAgeMs' | 'backfillComplete' | 'newRead'
-  >,
-): number | null {
-  if (input.frontier <= 0 || input.newRead === 'failed') return null;
-  const keyProven = input.backfillComplete || input.newRead === 'present' || input.newRead === 'tombstone';
-  return keyProven ? stalenessBound(input) : null;
 }
 
 /**

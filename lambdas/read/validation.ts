@@ -138,7 +138,7 @@ export function parseConsistency(value: string | undefined, where: string): Cons
 
 /**
  * Parses X-Read-After: epoch milliseconds, or an ISO-8601 date-time, in the sane range of
- * `readAfterProblem` (core/read/routing.ts) for this reader's clock `now`.
+ * `readAfterProblem` (core/read/freshness.ts) for this reader's clock `now`.
  */
 export function parseReadAfter(
   value: string | undefined,

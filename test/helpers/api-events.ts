@@ -1,7 +1,7 @@
 /**
- * Typed factories of API Gateway REST proxy events for the read API.
+ * Typed factories of API Gateway REST proxy events for the read API, and reading its answers.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 /** Options of `apiEvent`. */
 export interface ApiEventOptions {
@@ -42,4 +42,16 @@ export function getItemEvent(
     query: { key: JSON.stringify(key), ...options.query },
     ...(options.headers ? { headers: options.headers } : {}),
   });
+}
+
+/** A GET of user `id` (the users example's key) through a read handler. */
+export const read = (
+  handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+  id = 'u-1',
+  headers: Record<string, string> = {},
+): Promise<APIGatewayProxyResult> => handler(getItemEvent('users', { userId: { S: id } }, { headers }));
+
+/** The JSON body of an answer. */
+export function body(r: APIGatewayProxyResult): Record<string, unknown> {
+  return JSON.parse(r.body) as Record<string, unknown>;
 }

@@ -17,7 +17,6 @@ import type { ControlSource } from '../../lambdas/read/control-cache';
 import type { ReadOptions } from '../../lambdas/read/engine';
 import { makeReadHandler } from '../../lambdas/read/handler';
 import type { ReadTelemetry } from '../../lambdas/read/telemetry';
-import { getItemEvent } from './api-events';
 
 export const names = metadataNames('_dr_');
 
@@ -124,10 +123,3 @@ export function setup(
     controlReads: () => controlReads,
   };
 }
-
-/** A GET of user `id` through a handler of `setup`. */
-export const read = (
-  h: ReturnType<typeof setup>['handler'],
-  id = 'u-1',
-  headers: Record<string, string> = {},
-) => h(getItemEvent('users', { userId: { S: id } }, { headers }));

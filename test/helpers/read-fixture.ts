@@ -1,6 +1,7 @@
 /**
- * Fixtures of the read API tests: uniquely named tables for a migration, items written to new as CDC
- * would write them, and control state (STATE, FRONTIER) set directly.
+ * Fixtures of the read API tests on DynamoDB Local: uniquely named tables for a migration, items
+ * written to new as CDC would write them, control state (STATE, FRONTIER) set directly, the read
+ * handler over a fixture, and the users example's seeded fixture.
  */
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../adapters/control-store';
@@ -23,7 +24,10 @@ import {
   type AttributeValue,
   type Item,
 } from '../../core/model';
-import { testClient, uniqueName } from './dynamo';
+import { usersMigration } from '../../examples/users/migration';
+import { buildReadTarget } from '../../lambdas/read/deps';
+import { type ReadDeps, type ReadHandler, makeReadHandler } from '../../lambdas/read/handler';
+import { testClient, testEndpoint, uniqueName } from './dynamo';
 
 /** A migration with a legacy sort key whose mapping keeps the sort key (queries map onto new). */
 export function ordersMigration(over: Partial<MigrationInput> = {}): Migration {
@@ -143,4 +147,71 @@ export async function readFixture(
     },
     destroy: () => client.destroy(),
   };
+}
+
+/** The read handler over a fixture's tables; `newEndpoint` points the new table elsewhere (a dead port). */
+export function handlerFor(
+  f: ReadFixture,
+  over: Partial<ReadDeps> = {},
+  newEndpoint?: Parameters<typeof buildReadTarget>[0]['newEndpoint'],
+): ReadHandler {
+  return makeReadHandler({
+    targets: [
+      buildReadTarget({
+        migration: f.migration,
+        controlTableName: f.controlTableName,
+        endpoint: testEndpoint(),
+        ...(newEndpoint ? { newEndpoint } : {}),
+      }),
+    ],
+    ...over,
+    // Tests that set control state and read at once wait for the control read however slow DynamoDB
+    // Local is (the bounded wait itself is tested in test/unit/read/control-cache.test.ts).
+    options: { controlWaitMs: 30_000, ...over.options },
+  });
+}
+
+/** A number of 38 digits: no JS number holds it. */
+export const BIG = '12345678901234567890123456789012345678';
+
+/** A user of the users example, with a full-precision number. */
+export const user = (id: string, extra: Item = {}): Item => ({
+  userId: { S: id },
+  fullName: { S: `User ${id}` },
+  big: { N: BIG },
+  ...extra,
+});
+
+/**
+ * The users example on fresh tables, control cache off, holding: u-1 in legacy and in new (new's
+ * copy marked `from-new`), u-2 in legacy only, a tombstone of u-3 in new, u-4 in legacy only.
+ */
+export async function usersFixture(): Promise<ReadFixture> {
+  const f = await readFixture(usersMigration, { controlCacheMs: 0 });
+  await f.putLegacy(user('u-1'));
+  await f.putNew(user('u-1', { marker: { S: 'from-new' } }));
+  await f.putLegacy(user('u-2'));
+  await f.putTombstone({ userId: { S: 'u-3' } });
+  await f.putLegacy(user('u-4'));
+  return f;
+}
+
+/** The users fixture and a read handler over it, for the tests of one `describe`. */
+export interface UsersApi {
+  readonly f: ReadFixture;
+  readonly handler: ReadHandler;
+}
+
+/**
+ * Sets up `usersFixture` and its handler before the enclosing describe's tests and destroys it after
+ * them; the members are there once its tests run.
+ */
+export function usersApi(): UsersApi {
+  const api = {} as { f: ReadFixture; handler: ReadHandler };
+  beforeAll(async () => {
+    api.f = await usersFixture();
+    api.handler = handlerFor(api.f);
+  });
+  afterAll(() => api.f.destroy());
+  return api;
 }

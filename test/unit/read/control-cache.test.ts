@@ -11,7 +11,8 @@ import {
   initialState,
 } from '../../../core/control';
 import { ControlCache, type ControlSource } from '../../../lambdas/read/control-cache';
-import { read, setup } from '../../helpers/memory-read';
+import { read } from '../../helpers/api-events';
+import { setup } from '../../helpers/memory-read';
 
 const T0 = 1_764_547_200_000;
 

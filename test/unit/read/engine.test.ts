@@ -1,13 +1,14 @@
 /**
  * The read handler over in-memory stores with a fake clock: hedging, the breaker's open and half-open
  * probes, control-state failures, data errors in new. (DynamoDB Local behaviour is in
- * test/integration/read/api.test.ts.)
+ * test/integration/read/.)
  */
 import { Phase } from '../../../core/control';
 import { canonicalItem, itemFromDynamoJson, mergeItems, type Migration } from '../../../core/model';
 import { usersMigration } from '../../../examples/users/migration';
 import { NO_TELEMETRY, type MismatchEvent } from '../../../lambdas/read/telemetry';
-import { names, read, setup } from '../../helpers/memory-read';
+import { read } from '../../helpers/api-events';
+import { names, setup } from '../../helpers/memory-read';
 
 describe('Function: makeReadHandler (resilience, fake stores)', () => {
   it('answers from legacy when new is slower than the hedge delay', async () => {

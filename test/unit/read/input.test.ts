@@ -6,8 +6,8 @@ import { StoreReadError } from '../../../adapters/item-store';
 import { Phase } from '../../../core/control';
 import { READ_AFTER_FUTURE_SLACK_MS } from '../../../core/read';
 import { usersMigration } from '../../../examples/users/migration';
-import { apiEvent } from '../../helpers/api-events';
-import { read, setup } from '../../helpers/memory-read';
+import { apiEvent, read } from '../../helpers/api-events';
+import { setup } from '../../helpers/memory-read';
 
 const T = Date.UTC(2026, 11, 4, 12, 0, 0);
 const SKEW = usersMigration.read.clockSkewMs;

@@ -1,77 +1,39 @@
+/**
+ * The routing decision (core/read/routing.ts): the routing table checked for every combination of its
+ * inputs, its invariants over the table, the cases the table leaves out (strong comparison, mode new,
+ * no STATE, a hedge won by legacy, query pages), and properties over arbitrary inputs.
+ */
 import fc from 'fast-check';
 import {
   COHORT_BUCKETS,
-  cohortBucket,
-  inRollout,
   MODES_BY_STRICTNESS,
   STRICTNESS,
-  effectiveMode,
   phaseDefaultMode,
   type BreakerView,
   type NewRead,
   type RouteDecision,
   type RouteInput,
-  READ_AFTER_FUTURE_SLACK_MS,
-  READ_AFTER_MIN_MS,
   RouteReason,
   decideRoute,
   hedgedToLegacy,
-  readAfterProblem,
 } from '../../../core/read';
 import { PHASE_ORDER, Phase } from '../../../core/control';
 import { ConsistencyMode } from '../../../core/model';
-
-const NOW = 1_700_000_000_000;
-const BUDGET = 5_000;
-const SKEW = 1_000;
-const CACHE_AGE = 400;
-
-/** Freshness situations of the frontier and X-Read-After. */
-const FRESHNESS = {
-  fresh: { frontier: NOW - 1_000 },
-  atBudget: { frontier: NOW + SKEW + CACHE_AGE - BUDGET }, // bound exactly = budget: still fresh
-  stale: { frontier: NOW + SKEW + CACHE_AGE - BUDGET - 1 }, // one ms over budget
-  noFrontier: { frontier: 0 },
-  readAfterAhead: { frontier: NOW - 1_000, readAfter: NOW - 1_000 - SKEW }, // F − skew == readAfter: not past
-  readAfterBehind: { frontier: NOW - 1_000, readAfter: NOW - 1_000 - SKEW - 1 },
-} as const;
-type Freshness = keyof typeof FRESHNESS;
+import {
+  BUDGET,
+  CACHE_AGE,
+  type Case,
+  FRESHNESS,
+  type Freshness,
+  NOW,
+  SKEW,
+  inputOf,
+  newPrimaryInput,
+} from '../../helpers/route-input';
 
 const REQUESTS: ReadonlyArray<ConsistencyMode | undefined> = [undefined, ...MODES_BY_STRICTNESS];
 const NEW_READS: readonly NewRead[] = ['unknown', 'present', 'tombstone', 'absent', 'failed'];
 const BREAKERS: readonly BreakerView[] = ['closed', 'half-open', 'open'];
-const ROLLOUT_BUCKET = 4_999; // rollout 50 %: bucket 4999 is in, 5000 is out
-
-interface Case {
-  readonly phase: Phase;
-  readonly requested: ConsistencyMode | undefined;
-  readonly freshness: Freshness;
-  readonly newRead: NewRead;
-  readonly breaker: BreakerView;
-  readonly backfillComplete: boolean;
-  readonly inCohort: boolean;
-  readonly sampled: boolean;
-}
-
-function inputOf(c: Case): RouteInput {
-  return {
-    phase: c.phase,
-    rolloutPercent: 50,
-    bucket: c.inCohort ? ROLLOUT_BUCKET : ROLLOUT_BUCKET + 1,
-    migrationDefault: ConsistencyMode.BOUNDED,
-    ...(c.requested ? { requested: c.requested } : {}),
-    now: NOW,
-    clockSkewMs: SKEW,
-    controlCacheAgeMs: CACHE_AGE,
-    stalenessBudgetMs: BUDGET,
-    backfillComplete: c.backfillComplete,
-    newRead: c.newRead,
-    breaker: c.breaker,
-    sample: c.sampled ? 0.01 : 0.99,
-    shadowSampleRate: 0.05,
-    ...FRESHNESS[c.freshness],
-  };
-}
 
 function* allCases(): Generator<Case> {
   for (const phase of PHASE_ORDER)
@@ -270,15 +232,11 @@ describe('Function: decideRoute', () => {
   });
 
   it('serves a strong read from new only when both stores agreed', () => {
-    const base = inputOf({
-      phase: Phase.NEW_PRIMARY,
+    const base = newPrimaryInput({
       requested: 'strong',
       freshness: 'stale',
       newRead: 'present',
-      breaker: 'closed',
       backfillComplete: false,
-      inCohort: true,
-      sampled: false,
     });
     expect(decideRoute({ ...base, comparison: 'equal' })).toMatchObject({
       route: 'new',
@@ -297,16 +255,7 @@ describe('Function: decideRoute', () => {
 
   it('serves mode new (a default defineMigration refuses; decideRoute stays honest) with no freshness check and no unproven bound, and falls back when new fails', () => {
     const base = {
-      ...inputOf({
-        phase: Phase.NEW_PRIMARY,
-        requested: undefined,
-        freshness: 'stale',
-        newRead: 'absent',
-        breaker: 'closed',
-        backfillComplete: false,
-        inCohort: true,
-        sampled: false,
-      }),
+      ...newPrimaryInput({ freshness: 'stale', newRead: 'absent', backfillComplete: false }),
       migrationDefault: ConsistencyMode.NEW,
     };
     expect(decideRoute(base)).toMatchObject({
@@ -335,18 +284,7 @@ describe('Function: decideRoute', () => {
   });
 
   it('reports a hedge won by legacy with bound 0', () => {
-    const d = decideRoute(
-      inputOf({
-        phase: Phase.NEW_PRIMARY,
-        requested: undefined,
-        freshness: 'fresh',
-        newRead: 'unknown',
-        breaker: 'closed',
-        backfillComplete: true,
-        inCohort: true,
-        sampled: false,
-      }),
-    );
+    const d = decideRoute(newPrimaryInput());
     expect(hedgedToLegacy(d)).toMatchObject({
       route: 'legacy',
       reason: 'HEDGED_TO_LEGACY',
@@ -356,20 +294,7 @@ describe('Function: decideRoute', () => {
 
   describe('queries', () => {
     const q = (over: Partial<RouteInput>): RouteDecision =>
-      decideRoute({
-        ...inputOf({
-          phase: Phase.NEW_PRIMARY,
-          requested: undefined,
-          freshness: 'fresh',
-          newRead: 'unknown',
-          breaker: 'closed',
-          backfillComplete: true,
-          inCohort: true,
-          sampled: false,
-        }),
-        kind: 'query',
-        ...over,
-      });
+      decideRoute({ ...newPrimaryInput(), kind: 'query', ...over });
 
     it('serves a query from new only after backfill completes, and never hedges it', () => {
       expect(q({})).toMatchObject({ route: 'new', reason: 'FRESH_BACKFILL_COMPLETE', hedge: false });
@@ -401,14 +326,6 @@ describe('Function: decideRoute', () => {
         reason: 'PAGE_SWITCHED_TO_NEW',
       });
     });
-  });
-});
-
-describe('Function: effectiveMode', () => {
-  it('grants a stricter mode and clamps a looser one to the default', () => {
-    expect(effectiveMode('bounded', 'strong')).toEqual({ mode: 'strong', clamped: false, explicit: true });
-    expect(effectiveMode('shadow', 'bounded')).toEqual({ mode: 'shadow', clamped: true, explicit: false });
-    expect(effectiveMode('legacy', undefined)).toEqual({ mode: 'legacy', clamped: false, explicit: false });
   });
 });
 
@@ -480,78 +397,5 @@ describe('Property: routing', () => {
       }),
       { numRuns: 5_000 },
     );
-  });
-});
-
-describe('Function: cohortBucket', () => {
-  const keys = Array.from({ length: 100_000 }, (_, i) => `user-${i}`);
-
-  it('puts p % of 100k keys within ±1 point of p % in the cohort, for any salt and p', () => {
-    fc.assert(
-      fc.property(
-        fc.string({ maxLength: 12 }),
-        fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 5, maxLength: 5 }),
-        (salt, ps) => {
-          const buckets = keys.map((k) => cohortBucket(salt, k));
-          for (const p of ps) {
-            const share = (buckets.filter((b) => inRollout(b, p)).length / keys.length) * 100;
-            expect(Math.abs(share - p)).toBeLessThanOrEqual(1);
-          }
-        },
-      ),
-      { numRuns: 4 },
-    );
-  });
-
-  it('is stable: same salt and key, same bucket; cohorts only grow with the percentage', () => {
-    fc.assert(
-      fc.property(
-        fc.string(),
-        fc.string(),
-        fc.integer({ min: 0, max: 100 }),
-        fc.integer({ min: 0, max: 100 }),
-        (salt, key, p1, p2) => {
-          const b = cohortBucket(salt, key);
-          expect(cohortBucket(salt, key)).toBe(b);
-          expect(b).toBeGreaterThanOrEqual(0);
-          expect(b).toBeLessThan(COHORT_BUCKETS);
-          if (p1 <= p2 && inRollout(b, p1)) expect(inRollout(b, p2)).toBe(true);
-        },
-      ),
-    );
-  });
-
-  it('is the documented SHA-256 bucket (pinned, so a code change cannot reshuffle cohorts)', () => {
-    expect(cohortBucket('users', 'u-1')).toBe(cohortBucket('users', 'u-1'));
-    expect([cohortBucket('users', 'u-1'), cohortBucket('users', 'u-2'), cohortBucket('other', 'u-1')])
-      .toMatchInlineSnapshot(`
-     [
-       6861,
-       9722,
-       7172,
-     ]
-    `);
-  });
-});
-
-describe('Function: readAfterProblem', () => {
-  it.each<[string, number, RegExp | undefined]>([
-    ['a minute ago', NOW - 60_000, undefined],
-    ['now', NOW, undefined],
-    ['the far edge: now + skew + slack', NOW + SKEW + READ_AFTER_FUTURE_SLACK_MS, undefined],
-    [
-      '1 ms past the far edge',
-      NOW + SKEW + READ_AFTER_FUTURE_SLACK_MS + 1,
-      /2001 ms after this server's clock/,
-    ],
-    ['2000-01-01', READ_AFTER_MIN_MS, undefined],
-    ['1 ms before 2000', READ_AFTER_MIN_MS - 1, /before 2000-01-01; it looks like epoch seconds/],
-    ['now in epoch seconds', NOW / 1000, /as epoch seconds it would be 2023-11-14T22:13:20.000Z/],
-    ['zero', 0, /before 2000-01-01/],
-    ['NaN', Number.NaN, /is not a time/],
-  ])('%s → %p', (_name, value, expected) => {
-    const problem = readAfterProblem(value, NOW, SKEW);
-    if (expected === undefined) expect(problem).toBeUndefined();
-    else expect(problem).toMatch(expected);
   });
 });

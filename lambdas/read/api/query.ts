@@ -1,0 +1,33 @@
+/**
+ * `POST /migrations/{id}/query` body `{"partitionKey": <value>, "sortKey"?: {"<op>": <value>},
+ * "limit"?: 1..1000, "forward"?: bool, "nextToken"?: str}`: one page,
+ * `200 {"items": [...], "count", "nextToken"?, "servedBy"}` or `503`, with the decision headers.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { MigrationReader } from '../engine';
+import { parseBody, parseFormat, parseQueryBody } from '../validation';
+import { type RouteEnv, decisionHeaders, itemText, json, recordRead, requestContext } from './http';
+
+/** Answers a query page. */
+export async function query(
+  env: RouteEnv,
+  event: APIGatewayProxyEvent,
+  reader: MigrationReader,
+): Promise<APIGatewayProxyResult> {
+  const { migration } = reader.target;
+  const q = parseQueryBody(parseBody(event.body, event.isBase64Encoded), migration);
+  const format = parseFormat(event.queryStringParameters?.format ?? q.format);
+  const ctx = requestContext(env, event, migration, q.consistency);
+  const started = performance.now();
+  const r = await reader.query(q, ctx);
+  recordRead(env, reader, 'query', r, started);
+  const headers = decisionHeaders(r.decision);
+  if (r.status === 503) return json(503, JSON.stringify({ message: r.message ?? 'unavailable' }), headers);
+  const items = r.items.map((i) => itemText(i, format)).join(',');
+  const token = r.nextToken ? `,"nextToken":${JSON.stringify(r.nextToken)}` : '';
+  return json(
+    200,
+    `{"items":[${items}],"count":${r.items.length}${token},"servedBy":"${r.decision.route}"}`,
+    headers,
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * The routing decision call of the read engine: what every path shares to decide a request — the
+ * migration's parts (stores, control cache, shadow comparisons, clock) and the `RouteInput` built
+ * from the control snapshot, the migration's read settings and the request's context. The decision
+ * itself is `decideRoute`, with the breaker's admission `admitRoute` (core/read).
+ */
+import { type Migration } from '../../../core/model';
+import { type RouteInput, cohortBucket } from '../../../core/read';
+import { ControlCache, type ControlSnapshot } from '../control-cache';
+import type { ShadowCompare } from './shadow';
+import type { ReadStores } from './stores';
+import type { ReadOptions, ReadTarget, RequestContext } from './types';
+
+/** One migration's reader, as the read paths see it. */
+export interface ReaderParts {
+  readonly target: ReadTarget;
+  readonly options: ReadOptions;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly cache: ControlCache;
+  readonly stores: ReadStores;
+  readonly shadow: ShadowCompare;
+}
+
+/**
+ * A request's routing input before any read (`newRead: 'unknown'`). The breaker view is `closed`
+ * here; `admitRoute` sets the one the decision is made under.
+ */
+export function routeInput(
+  migration: Migration,
+  snap: ControlSnapshot,
+  ctx: RequestContext,
+  routingKey: string,
+  sample: number,
+  now: number,
+): RouteInput {
+  const { read } = migration;
+  return {
+    phase: snap.state?.phase,
+    rolloutPercent: snap.state?.rolloutPercent ?? 0,
+    bucket: cohortBucket(read.cohortSalt, ctx.routingKey ?? routingKey),
+    migrationDefault: read.defaultConsistency,
+    ...(ctx.requested ? { requested: ctx.requested } : {}),
+    now,
+    frontier: snap.frontier,
+    clockSkewMs: read.clockSkewMs,
+    controlCacheAgeMs: ControlCache.ageOf(snap, now),
+    stalenessBudgetMs: read.stalenessBudgetMs,
+    ...(ctx.readAfter !== undefined ? { readAfter: ctx.readAfter } : {}),
+    backfillComplete: snap.backfillComplete,
+    newRead: 'unknown',
+    breaker: 'closed',
+    sample,
+    shadowSampleRate: read.shadowSampleRate,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The shadow path of the read engine: legacy answers, new is read on the next turn of the event loop,
+ * and the two are compared in the background (`core/read/shadow.ts` classifies). A difference is
+ * re-checked once `F − skew` has passed the time legacy was read, with both stores read again; the
+ * result goes to telemetry. Pending comparisons are tracked so tests and the local server can drain
+ * them.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Item, itemToDynamoJson } from '../../../core/model';
+import {
+  type Admission,
+  type Recheck,
+  ShadowClass,
+  classifyDifference,
+  compareItems,
+} from '../../../core/read';
+import type { ControlCache } from '../control-cache';
+import type { ReadTelemetry } from '../telemetry';
+import type { LegacyOutcome, NewOutcome, ReadStores } from './stores';
+import type { ReadOptions, ReadTarget } from './types';
+
+/** Shadow comparisons of one migration, with the ones still running. */
+export class ShadowCompare {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly target: ReadTarget,
+    private readonly stores: ReadStores,
+    private readonly cache: ControlCache,
+    private readonly telemetry: ReadTelemetry,
+    private readonly options: ReadOptions,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Reads the key in new on the next turn of the event loop: the authority's request is sent first,
+   * so building the shadow request never delays the answer (both are then in flight together).
+   */
+  readNew(newKey: Item, admission: Admission): Promise<NewOutcome> {
+    return new Promise<NewOutcome>((resolve) =>
+      setImmediate(() => resolve(this.stores.readNew(newKey, admission))),
+    );
+  }
+
+  /** Compares legacy's answer with new's in the background (`drain` waits for it). */
+  compare(
+    legacyKey: Item,
+    newKey: Item,
+    legacyReadAt: number,
+    legacy: LegacyOutcome,
+    newP: Promise<NewOutcome>,
+  ): void {
+    const tracked = this.run(legacyKey, newKey, legacyReadAt, legacy, newP)
+      .catch(() => undefined)
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** Waits for every pending shadow comparison (tests, local server shutdown). */
+  async drain(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  private async run(
+    legacyKey: Item,
+    newKey: Item,
+    legacyReadAt: number,
+    legacy: LegacyOutcome,
+    newP: Promise<NewOutcome>,
+  ): Promise<void> {
+    const fresh = await newP;
+    if (!legacy.ok || fresh.kind === 'failed') return;
+    const first =
+      fresh.kind === 'unmappable'
+        ? ShadowClass.UNMAPPABLE
+        : compareItems(legacy.item, fresh.kind === 'present' ? fresh.item : undefined);
+    let recheck: Recheck | undefined;
+    if (first !== ShadowClass.MATCH && first !== ShadowClass.UNMAPPABLE)
+      recheck = await this.recheck(legacyKey, newKey, legacyReadAt, legacy.item);
+    const result = classifyDifference(first, recheck);
+    this.telemetry.comparison({
+      migrationId: this.target.migration.id,
+      class: result.class,
+      first: result.first,
+      key: itemToDynamoJson(legacyKey),
+      legacyReadAt,
+      frontier: this.cache.peekFrontier(),
+      ...(fresh.kind === 'unmappable' ? { detail: fresh.detail } : {}),
+    });
+  }
+
+  /** Waits for F − skew to pass the legacy read, then reads both again (see core/read/shadow.ts). */
+  private async recheck(
+    legacyKey: Item,
+    newKey: Item,
+    legacyReadAt: number,
+    legacyItem: Item | undefined,
+  ): Promise<Recheck> {
+    const { clockSkewMs } = this.target.migration.read;
+    const deadline = this.now() + this.options.recheckMaxWaitMs;
+    for (;;) {
+      const snap = await this.cache.refresh();
+      if (snap.frontier - clockSkewMs > legacyReadAt) break;
+      if (this.now() >= deadline) return { kind: 'frontier-not-reached' };
+      await sleep(this.options.recheckPollMs);
+    }
+    const admission = this.stores.breaker.admit();
+    if (admission === 'open') return { kind: 'frontier-not-reached' };
+    const legacy = await this.stores.readLegacy(legacyKey);
+    const fresh = await this.stores.readNew(newKey, admission);
+    if (!legacy.ok || fresh.kind === 'failed' || fresh.kind === 'unmappable')
+      return { kind: 'frontier-not-reached' };
+    return {
+      kind: 'done',
+      legacyChanged: compareItems(legacyItem, legacy.item) !== 'match',
+      second: compareItems(legacy.item, fresh.kind === 'present' ? fresh.item : undefined),
+    };
+  }
+}
