@@ -4,12 +4,9 @@
  * DynamoDB Local. `ContinueAsNew` is bound to starting the next local execution of the same run, so
  * a long local backfill chains executions exactly as it does in AWS.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
-import { ControlStore } from '../adapters/control-store';
 import type { CdcStatusPort } from '../core/cdc';
-import type { Migration } from '../core/model';
 import {
   type BackfillDeps,
   type BackfillSettingsDeps,
@@ -23,7 +20,7 @@ import {
   type PoisonPayload,
   type PoisonResult,
 } from '../lambdas/backfill/handler';
-import { backfillIo } from '../lambdas/backfill/io';
+import { type BackfillWiring, backfillDepsFor } from '../lambdas/backfill/deps';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import {
   BackfillFunction,
@@ -46,14 +43,10 @@ export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = {
 };
 
 /** Options of `localBackfillDeps`. */
-export interface LocalBackfillDepsOptions {
-  readonly client: DynamoDBClient;
-  readonly migration: Migration;
-  readonly controlTableName: string;
-  /** @default migration.legacyTable.tableName */
-  readonly legacyTableName?: string;
-  /** @default migration.newTable.tableName */
-  readonly newTableName?: string;
+export interface LocalBackfillDepsOptions extends Omit<
+  BackfillWiring,
+  'cdcStatus' | 'settings' | 'writeMode' | 'writeConcurrency'
+> {
   /** Legacy stream the poller must consume (checked against `CDC#CONSUMER`). */
   readonly streamArn?: string;
   /** @default the `CDC#CONSUMER` control item with a fresh heartbeat */
@@ -62,39 +55,24 @@ export interface LocalBackfillDepsOptions {
   /** @default partiql (25 put-if-absent INSERTs per request at normal write cost; see docs/backfill.md) */
   readonly writeMode?: WriteMode;
   readonly writeConcurrency?: number;
-  readonly now?: () => number;
 }
 
 /** Handler dependencies for local mode and tests. */
 export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
-  const now = o.now ?? (() => Date.now());
-  const store = new ControlStore(o.client, o.controlTableName, o.migration.id);
-  const legacy = o.legacyTableName ?? o.migration.legacyTable.tableName;
-  const target = o.newTableName ?? o.migration.newTable.tableName;
-  return {
-    migration: o.migration,
-    store,
-    cdcStatus:
-      o.cdcStatus ??
+  const { streamArn, cdcStatus, settings, writeMode, writeConcurrency, ...wiring } = o;
+  return backfillDepsFor({
+    ...wiring,
+    cdcStatus: ({ store, now, legacyTableName }) =>
+      cdcStatus ??
       new ControlItemCdcStatus(store, now, {
         dynamo: o.client,
-        legacyTableName: legacy,
-        ...(o.streamArn ? { streamArn: o.streamArn } : {}),
+        legacyTableName,
+        ...(streamArn ? { streamArn } : {}),
       }),
-    ...backfillIo({
-      client: o.client,
-      migration: o.migration,
-      legacyTableName: legacy,
-      newTableName: target,
-      controlTableName: o.controlTableName,
-      writeMode: o.writeMode ?? WriteMode.PARTIQL,
-      writeConcurrency: o.writeConcurrency ?? 8,
-      now,
-    }),
-    now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    settings: { ...LOCAL_BACKFILL_SETTINGS, ...o.settings },
-  };
+    writeMode: writeMode ?? WriteMode.PARTIQL,
+    writeConcurrency: writeConcurrency ?? 8,
+    settings: { ...LOCAL_BACKFILL_SETTINGS, ...settings },
+  });
 }
 
 /** The lambdas of the backfill definition, bound to handlers over `deps`. */
