@@ -6,7 +6,6 @@
  */
 import { WriteMode } from '../adapters/backfill-io';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
-import { ControlStore } from '../adapters/control-store';
 import type { BackfillStartInput, PoisonPayload } from '../core/backfill';
 import type { CdcStatusPort } from '../core/cdc';
 import {
@@ -19,7 +18,7 @@ import { makeFinishHandler } from '../lambdas/backfill/finish';
 import { makePageHandler } from '../lambdas/backfill/page';
 import { type PoisonResult, makePoisonHandler } from '../lambdas/backfill/poison';
 import { makePreflightHandler } from '../lambdas/backfill/preflight';
-import { backfillIo } from '../lambdas/backfill/io';
+import { backfillDepsFor } from '../lambdas/backfill/deps';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import {
   BackfillFunction,
@@ -56,34 +55,20 @@ export interface LocalBackfillDepsOptions extends LocalRunTables {
 
 /** Handler dependencies for local mode and tests. */
 export function localBackfillDeps(o: LocalBackfillDepsOptions): BackfillDeps {
-  const now = o.now ?? (() => Date.now());
-  const store = new ControlStore(o.client, o.controlTableName, o.migration.id);
-  const legacy = o.legacyTableName ?? o.migration.legacyTable.tableName;
-  const target = o.newTableName ?? o.migration.newTable.tableName;
-  return {
-    migration: o.migration,
-    store,
-    cdcStatus:
-      o.cdcStatus ??
+  const { streamArn, cdcStatus, settings, writeMode, writeConcurrency, ...wiring } = o;
+  return backfillDepsFor({
+    ...wiring,
+    cdcStatus: ({ store, now, legacyTableName }) =>
+      cdcStatus ??
       new ControlItemCdcStatus(store, now, {
         dynamo: o.client,
-        legacyTableName: legacy,
-        ...(o.streamArn ? { streamArn: o.streamArn } : {}),
+        legacyTableName,
+        ...(streamArn ? { streamArn } : {}),
       }),
-    ...backfillIo({
-      client: o.client,
-      migration: o.migration,
-      legacyTableName: legacy,
-      newTableName: target,
-      controlTableName: o.controlTableName,
-      writeMode: o.writeMode ?? WriteMode.PARTIQL,
-      writeConcurrency: o.writeConcurrency ?? 8,
-      now,
-    }),
-    now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    settings: { ...LOCAL_BACKFILL_SETTINGS, ...o.settings },
-  };
+    writeMode: writeMode ?? WriteMode.PARTIQL,
+    writeConcurrency: writeConcurrency ?? 8,
+    settings: { ...LOCAL_BACKFILL_SETTINGS, ...settings },
+  });
 }
 
 /** The lambdas of the backfill definition, bound to handlers over `deps`. */

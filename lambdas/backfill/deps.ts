@@ -1,6 +1,7 @@
 /**
- * Wiring of the deployed backfill handlers from the environment (local mode and tests build
- * `BackfillDeps` themselves, pointing at DynamoDB Local).
+ * Wiring of the backfill handlers: `backfillDepsFor` over explicit tables and client (deployed and local
+ * mode), and `buildBackfillDeps`, the deployed functions' dependencies from the environment (local mode
+ * and tests use `localBackfillDeps` in local/backfill.ts, pointing at DynamoDB Local).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { migrations } from 'dualread-definitions';
@@ -15,94 +16,113 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
 import type { Migration } from '../../core/model';
+import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './context';
 import { backfillIo } from './io';
 
-/** Environment variables the backfill functions read (set by lib/backfill.ts). */
-export const BackfillEnv = {
-  CONTROL_TABLE_NAME: 'CONTROL_TABLE_NAME',
-  MIGRATION_ID: 'MIGRATION_ID',
-  LEGACY_TABLE_NAME: 'LEGACY_TABLE_NAME',
-  NEW_TABLE_NAME: 'NEW_TABLE_NAME',
-  LEGACY_STREAM_ARN: 'LEGACY_STREAM_ARN',
-  SYNC_FUNCTION_NAME: 'SYNC_FUNCTION_NAME',
-  PAGE_BUDGET_MS: 'BACKFILL_PAGE_BUDGET_MS',
-  WRITE_MODE: 'BACKFILL_WRITE_MODE',
-  WRITE_CONCURRENCY: 'BACKFILL_WRITE_CONCURRENCY',
+/** The backfill functions' variables (set by lib/backfill.ts). */
+export const BACKFILL_ENV = {
+  CONTROL_TABLE_NAME: Env.text(),
+  MIGRATION_ID: Env.text(),
+  /** @default the migration's legacy table */
+  LEGACY_TABLE_NAME: Env.optionalText(),
+  /** @default the migration's new table */
+  NEW_TABLE_NAME: Env.optionalText(),
+  /** Read by the preflight only (its CDC check). */
+  LEGACY_STREAM_ARN: Env.text(),
+  SYNC_FUNCTION_NAME: Env.text(),
+  BACKFILL_PAGE_BUDGET_MS: Env.nonNegativeNumber(DEFAULT_BACKFILL_SETTINGS.pageBudgetMs),
+  BACKFILL_WRITE_MODE: Env.oneOf(['partiql', 'put', 'transact'], 'partiql'),
+  BACKFILL_WRITE_CONCURRENCY: Env.wholeNumber(16),
 } as const;
 
+/** What `backfillDepsFor` wires the handlers to. */
+export interface BackfillWiring {
+  readonly client: DynamoDBClient;
+  readonly migration: Migration;
+  readonly controlTableName: string;
+  /** @default migration.legacyTable.tableName */
+  readonly legacyTableName?: string;
+  /** @default migration.newTable.tableName */
+  readonly newTableName?: string;
+  /** How the preflight checks CDC, given the control store, the clock and the legacy table's name. */
+  readonly cdcStatus: (wired: {
+    readonly store: ControlStore;
+    readonly now: () => number;
+    readonly legacyTableName: string;
+  }) => CdcStatusPort;
+  readonly settings: BackfillSettingsDeps;
+  readonly writeMode: WriteMode;
+  readonly writeConcurrency: number;
+  readonly now?: () => number;
+}
+
+/** The handlers' dependencies over explicit tables and client (deployed and local mode). */
+export function backfillDepsFor(o: BackfillWiring): BackfillDeps {
+  const now = o.now ?? (() => Date.now());
+  const store = new ControlStore(o.client, o.controlTableName, o.migration.id);
+  const legacyTableName = o.legacyTableName ?? o.migration.legacyTable.tableName;
+  return {
+    migration: o.migration,
+    store,
+    cdcStatus: o.cdcStatus({ store, now, legacyTableName }),
+    ...backfillIo({
+      client: o.client,
+      migration: o.migration,
+      legacyTableName,
+      newTableName: o.newTableName ?? o.migration.newTable.tableName,
+      controlTableName: o.controlTableName,
+      writeMode: o.writeMode,
+      writeConcurrency: o.writeConcurrency,
+      now,
+    }),
+    now,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    settings: o.settings,
+  };
+}
+
 /** Options of `buildBackfillDeps` (everything else comes from the environment). */
-export interface BuildBackfillOptions {
-  readonly env?: NodeJS.ProcessEnv;
-  readonly client?: DynamoDBClient;
-  readonly migration?: Migration;
+export interface BuildBackfillOptions extends Pick<EnvOverrides, 'env' | 'client' | 'migration'> {
   readonly cdcStatus?: CdcStatusPort;
   readonly settings?: Partial<BackfillSettingsDeps>;
   readonly writeMode?: WriteMode;
   readonly writeConcurrency?: number;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (!v)
-    throw new BackfillInputError(
-      `environment variable ${name} is not set; the backfill function is misconfigured`,
-    );
-  return v;
-}
-
-/** The migration named by MIGRATION_ID in the bundled definitions. */
-export function migrationFromEnv(env: NodeJS.ProcessEnv, all: readonly Migration[] = migrations): Migration {
-  const id = required(env, BackfillEnv.MIGRATION_ID);
-  const m = all.find((x) => x.id === id);
-  if (!m)
-    throw new BackfillInputError(
-      `migration "${id}" is not in the bundled definitions (${all.map((x) => x.id).join(', ')})`,
-    );
-  return m;
-}
-
-/** Builds the deployed handlers' dependencies. */
+/** Builds the deployed handlers' dependencies from the environment. */
 export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillDeps {
-  const env = options.env ?? process.env;
-  const migration = options.migration ?? migrationFromEnv(env);
+  const e = envReader(BACKFILL_ENV, options.env ?? process.env, {
+    functionName: 'backfill',
+    error: (message) => new BackfillInputError(message),
+  });
+  const migration = migrationFromEnv(e, migrations, options.migration);
   const client = options.client ?? makeDynamoClient();
-  const legacyTable = env[BackfillEnv.LEGACY_TABLE_NAME] ?? migration.legacyTable.tableName;
-  const newTable = env[BackfillEnv.NEW_TABLE_NAME] ?? migration.newTable.tableName;
-  const store = new ControlStore(client, required(env, BackfillEnv.CONTROL_TABLE_NAME), migration.id);
-  const now = () => Date.now();
-  // Only the preflight function checks CDC; the others need neither the variables nor the client.
-  const cdcStatus: CdcStatusPort = options.cdcStatus ?? {
-    check: () =>
-      new EventSourceMappingCdcStatus({
-        lambda: makeLambdaClient(),
-        dynamo: client,
-        syncFunctionName: required(env, BackfillEnv.SYNC_FUNCTION_NAME),
-        legacyTableName: legacyTable,
-        streamArn: required(env, BackfillEnv.LEGACY_STREAM_ARN),
-        iteratorAge: frontierIteratorAge(store, now),
-      }).check(),
-  };
-  const mode = (options.writeMode ?? env[BackfillEnv.WRITE_MODE] ?? 'partiql') as WriteMode;
-  if (mode !== 'partiql' && mode !== 'put' && mode !== 'transact')
-    throw new BackfillInputError(`${BackfillEnv.WRITE_MODE} must be partiql, put or transact, not ${mode}`);
-  const budget = Number(env[BackfillEnv.PAGE_BUDGET_MS] ?? DEFAULT_BACKFILL_SETTINGS.pageBudgetMs);
-  return {
+  return backfillDepsFor({
+    client,
     migration,
-    store,
-    cdcStatus,
-    ...backfillIo({
-      client,
-      migration,
-      legacyTableName: legacyTable,
-      newTableName: newTable,
-      controlTableName: required(env, BackfillEnv.CONTROL_TABLE_NAME),
-      writeMode: mode,
-      writeConcurrency: options.writeConcurrency ?? Number(env[BackfillEnv.WRITE_CONCURRENCY] ?? 16),
-      now,
-    }),
-    now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    settings: { ...DEFAULT_BACKFILL_SETTINGS, pageBudgetMs: budget, ...options.settings },
-  };
+    controlTableName: e.get('CONTROL_TABLE_NAME'),
+    legacyTableName: e.get('LEGACY_TABLE_NAME'),
+    newTableName: e.get('NEW_TABLE_NAME'),
+    // Only the preflight function checks CDC; the others need neither the variables nor the client.
+    cdcStatus: ({ store, now, legacyTableName }) =>
+      options.cdcStatus ?? {
+        check: () =>
+          new EventSourceMappingCdcStatus({
+            lambda: makeLambdaClient(),
+            dynamo: client,
+            syncFunctionName: e.get('SYNC_FUNCTION_NAME'),
+            legacyTableName,
+            streamArn: e.get('LEGACY_STREAM_ARN'),
+            iteratorAge: frontierIteratorAge(store, now),
+          }).check(),
+      },
+    writeMode: options.writeMode ?? e.get('BACKFILL_WRITE_MODE'),
+    writeConcurrency: options.writeConcurrency ?? e.get('BACKFILL_WRITE_CONCURRENCY'),
+    settings: {
+      ...DEFAULT_BACKFILL_SETTINGS,
+      pageBudgetMs: e.get('BACKFILL_PAGE_BUDGET_MS'),
+      ...options.settings,
+    },
+  });
 }

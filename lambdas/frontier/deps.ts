@@ -6,7 +6,6 @@
  * `endpoint` (DynamoDB Local) and explicit values instead (`DYNAMODB_LOCAL_TRACKER_SETTINGS`).
  */
 import { migrations } from 'dualread-definitions';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { ControlFrontierStore, FrontierEvidence } from '../../adapters/frontier-store';
@@ -19,37 +18,46 @@ import {
   type TrackerConfig,
 } from '../../core/frontier';
 import { metadataNames, type Migration, keyNames } from '../../core/model';
+import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
 import type { FrontierHandlerDeps } from './handler';
 
 /** Overrides of `buildFrontierDeps`. */
-export interface FrontierDepsOptions {
+export interface FrontierDepsOptions extends Pick<
+  EnvOverrides,
+  'env' | 'client' | 'migration' | 'controlTableName' | 'newTableName' | 'now'
+> {
+  /** Where DynamoDB and its streams are (a `client` is used for the tables when given). */
   readonly endpoint?: DynamoEndpoint;
-  readonly client?: DynamoDBClient;
-  readonly migration?: Migration;
-  readonly controlTableName?: string;
-  readonly newTableName?: string;
+  /** @default LEGACY_STREAM_ARN, else the migration's */
   readonly streamArn?: string;
   readonly config?: Partial<TrackerConfig>;
   readonly loopDurationMs?: number;
   readonly loopIntervalMs?: number;
-  readonly now?: () => number;
-  readonly env?: NodeJS.ProcessEnv;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (!v)
-    throw new Error(`environment variable ${name} is not set; the stack sets it on the frontier function`);
-  return v;
-}
+/** The frontier function's variables (set by lib/frontier-tracker.ts). */
+export const FRONTIER_ENV = {
+  MIGRATION_ID: Env.text(),
+  CONTROL_TABLE_NAME: Env.text(),
+  /** @default the migration's new table */
+  NEW_TABLE_NAME: Env.optionalText(),
+  /** @default the migration's `legacyTable.streamArn` */
+  LEGACY_STREAM_ARN: Env.optionalText(),
+  LOOP_DURATION_MS: Env.nonNegativeNumber(55_000),
+  LOOP_INTERVAL_MS: Env.nonNegativeNumber(2_000),
+  PROPAGATION_MARGIN_MS: Env.nonNegativeNumber(DEFAULT_FRONTIER_CONFIG.propagationMarginMs),
+  CREATION_GRANULARITY_MS: Env.nonNegativeNumber(DEFAULT_FRONTIER_CONFIG.creationGranularityMs),
+  /** @default the migration's `read.clockSkewMs`, else the tracker's default */
+  CLOCK_SKEW_MS: Env.nonNegativeNumber(),
+  ITEM_EVIDENCE_AFTER_MS: Env.nonNegativeNumber(DEFAULT_TRACKER_SETTINGS.itemEvidenceAfterMs),
+  TIP_EMPTY_PAGES: Env.nonNegativeNumber(DEFAULT_TRACKER_SETTINGS.tipEmptyPages),
+  TIP_MIN_SPAN_MS: Env.nonNegativeNumber(DEFAULT_TRACKER_SETTINGS.tipMinSpanMs),
+  CHILD_LISTING_WAIT_MS: Env.nonNegativeNumber(DEFAULT_TRACKER_SETTINGS.childListingWaitMs),
+} as const;
 
-function num(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const v = env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`environment variable ${name}="${v}" is not a non-negative number`);
-  return n;
+/** The reader of the frontier function's variables in `env`. */
+function frontierEnv(env: NodeJS.ProcessEnv) {
+  return envReader(FRONTIER_ENV, env, { functionName: 'frontier' });
 }
 
 /** Builds the tracker over DynamoDB (AWS or Local). */
@@ -58,33 +66,26 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
   migration: Migration;
   config: TrackerConfig;
 } {
-  const env = options.env ?? process.env;
-  const migrationId = options.migration?.id ?? required(env, 'MIGRATION_ID');
-  const migration =
-    options.migration ?? (migrations as readonly Migration[]).find((m) => m.id === migrationId);
-  if (!migration) {
-    throw new Error(`migration "${migrationId}" is not in the bundled definitions file; redeploy with it`);
-  }
+  const e = frontierEnv(options.env ?? process.env);
+  const migration = migrationFromEnv(e, migrations, options.migration);
   const client = options.client ?? makeDynamoClient(options.endpoint ?? {});
   const control = new ControlStore(
     client,
-    options.controlTableName ?? required(env, 'CONTROL_TABLE_NAME'),
+    options.controlTableName ?? e.get('CONTROL_TABLE_NAME'),
     migration.id,
   );
-  const streamArn = options.streamArn ?? env.LEGACY_STREAM_ARN ?? migration.legacyTable.streamArn;
-  if (!streamArn) throw new Error('LEGACY_STREAM_ARN is not set and the migration names no stream ARN');
+  const streamArn = options.streamArn ?? e.get('LEGACY_STREAM_ARN') ?? migration.legacyTable.streamArn;
+  if (!streamArn) throw e.missing('LEGACY_STREAM_ARN', 'and the migration names no stream ARN');
   const config: TrackerConfig = {
-    propagationMarginMs: num(env, 'PROPAGATION_MARGIN_MS') ?? DEFAULT_FRONTIER_CONFIG.propagationMarginMs,
-    creationGranularityMs:
-      num(env, 'CREATION_GRANULARITY_MS') ?? DEFAULT_FRONTIER_CONFIG.creationGranularityMs,
-    clockSkewMs:
-      num(env, 'CLOCK_SKEW_MS') ?? migration.read.clockSkewMs ?? DEFAULT_TRACKER_SETTINGS.clockSkewMs,
-    itemEvidenceAfterMs: num(env, 'ITEM_EVIDENCE_AFTER_MS') ?? DEFAULT_TRACKER_SETTINGS.itemEvidenceAfterMs,
+    propagationMarginMs: e.get('PROPAGATION_MARGIN_MS'),
+    creationGranularityMs: e.get('CREATION_GRANULARITY_MS'),
+    clockSkewMs: e.get('CLOCK_SKEW_MS') ?? migration.read.clockSkewMs ?? DEFAULT_TRACKER_SETTINGS.clockSkewMs,
+    itemEvidenceAfterMs: e.get('ITEM_EVIDENCE_AFTER_MS'),
     itemEvidencePerShard: DEFAULT_TRACKER_SETTINGS.itemEvidencePerShard,
     maxPagesPerShard: DEFAULT_TRACKER_SETTINGS.maxPagesPerShard,
-    tipEmptyPages: num(env, 'TIP_EMPTY_PAGES') ?? DEFAULT_TRACKER_SETTINGS.tipEmptyPages,
-    tipMinSpanMs: num(env, 'TIP_MIN_SPAN_MS') ?? DEFAULT_TRACKER_SETTINGS.tipMinSpanMs,
-    childListingWaitMs: num(env, 'CHILD_LISTING_WAIT_MS') ?? DEFAULT_TRACKER_SETTINGS.childListingWaitMs,
+    tipEmptyPages: e.get('TIP_EMPTY_PAGES'),
+    tipMinSpanMs: e.get('TIP_MIN_SPAN_MS'),
+    childListingWaitMs: e.get('CHILD_LISTING_WAIT_MS'),
     ...options.config,
   };
   const tracker = new FrontierTracker({
@@ -93,7 +94,7 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
     evidence: new FrontierEvidence(
       control,
       client,
-      options.newTableName ?? env.NEW_TABLE_NAME ?? migration.newTable.tableName,
+      options.newTableName ?? e.get('NEW_TABLE_NAME') ?? migration.newTable.tableName,
       keyNames(migration.newTable.key),
       metadataNames(migration.metadataPrefix).seq,
     ),
@@ -107,13 +108,13 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
 
 /** Builds the frontier handler's dependencies. */
 export function buildFrontierDeps(options: FrontierDepsOptions = {}): FrontierHandlerDeps {
-  const env = options.env ?? process.env;
+  const e = frontierEnv(options.env ?? process.env);
   const { tracker, migration } = buildFrontierTracker(options);
   return {
     migrationId: migration.id,
     tracker,
-    loopDurationMs: options.loopDurationMs ?? num(env, 'LOOP_DURATION_MS') ?? 55_000,
-    loopIntervalMs: options.loopIntervalMs ?? num(env, 'LOOP_INTERVAL_MS') ?? 2_000,
+    loopDurationMs: options.loopDurationMs ?? e.get('LOOP_DURATION_MS'),
+    loopIntervalMs: options.loopIntervalMs ?? e.get('LOOP_INTERVAL_MS'),
   };
 }
 

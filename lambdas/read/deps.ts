@@ -6,6 +6,7 @@ import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { DynamoItemStore } from '../../adapters/item-store';
 import type { Migration } from '../../core/model';
+import { Env, envReader, migrationNamed } from '../shared/env';
 import type { ReadOptions, ReadTarget } from './engine';
 import type { ReadDeps } from './handler';
 import { PowertoolsReadTelemetry } from './telemetry';
@@ -37,14 +38,23 @@ export function buildReadTarget(w: ReadWiring): ReadTarget {
   };
 }
 
-function numberEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const v = env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`environment variable ${name}="${v}" must be a non-negative number`);
-  return n;
-}
+/** The read function's variables (set by lib/read-api.ts). */
+export const READ_ENV = {
+  CONTROL_TABLE_NAME: Env.text(),
+  /** @default every migration of the definitions */
+  MIGRATION_ID: Env.optionalText(),
+  // Table names, used with a single migration (default: the migration's).
+  LEGACY_TABLE_NAME: Env.optionalText(),
+  NEW_TABLE_NAME: Env.optionalText(),
+  PAGE_TOKEN_SECRET: Env.optionalText(),
+  // Tunables (default: the engine's, `ReadOptions`).
+  READ_NEW_TIMEOUT_MS: Env.nonNegativeNumber(),
+  READ_LEGACY_TIMEOUT_MS: Env.nonNegativeNumber(),
+  READ_HEDGE_AFTER_MS: Env.nonNegativeNumber(),
+  READ_DECISION_LOG_SAMPLE_RATE: Env.nonNegativeNumber(),
+  READ_CONTROL_WAIT_MS: Env.nonNegativeNumber(),
+  READ_CONTROL_REFRESH_TIMEOUT_MS: Env.nonNegativeNumber(),
+} as const;
 
 /**
  * Deps of the deployed read Lambda: `CONTROL_TABLE_NAME`, `MIGRATION_ID` (one of `migrations`),
@@ -56,32 +66,30 @@ export function buildReadDeps(
   migrations: readonly Migration[],
   env: NodeJS.ProcessEnv = process.env,
 ): ReadDeps {
-  const controlTableName = env.CONTROL_TABLE_NAME;
-  if (!controlTableName) throw new Error('CONTROL_TABLE_NAME is not set');
-  const id = env.MIGRATION_ID;
-  const selected = id ? migrations.filter((m) => m.id === id) : migrations;
-  if (selected.length === 0)
-    throw new Error(
-      `MIGRATION_ID "${id}" is not in the definitions (${migrations.map((m) => m.id).join(', ')})`,
-    );
+  const e = envReader(READ_ENV, env, { functionName: 'read' });
+  const controlTableName = e.get('CONTROL_TABLE_NAME');
+  const id = e.get('MIGRATION_ID');
+  const selected = id === undefined ? migrations : [migrationNamed(e, migrations, id)];
   const options: Partial<ReadOptions> = {};
   const set = <K extends keyof ReadOptions>(k: K, v: ReadOptions[K] | undefined): void => {
     if (v !== undefined) (options as Record<string, unknown>)[k] = v;
   };
-  set('newTimeoutMs', numberEnv(env, 'READ_NEW_TIMEOUT_MS'));
-  set('legacyTimeoutMs', numberEnv(env, 'READ_LEGACY_TIMEOUT_MS'));
-  set('hedgeAfterMs', numberEnv(env, 'READ_HEDGE_AFTER_MS'));
-  set('decisionLogSampleRate', numberEnv(env, 'READ_DECISION_LOG_SAMPLE_RATE'));
-  set('controlWaitMs', numberEnv(env, 'READ_CONTROL_WAIT_MS'));
-  set('controlRefreshTimeoutMs', numberEnv(env, 'READ_CONTROL_REFRESH_TIMEOUT_MS'));
-  set('tokenSecret', env.PAGE_TOKEN_SECRET || undefined);
+  set('newTimeoutMs', e.get('READ_NEW_TIMEOUT_MS'));
+  set('legacyTimeoutMs', e.get('READ_LEGACY_TIMEOUT_MS'));
+  set('hedgeAfterMs', e.get('READ_HEDGE_AFTER_MS'));
+  set('decisionLogSampleRate', e.get('READ_DECISION_LOG_SAMPLE_RATE'));
+  set('controlWaitMs', e.get('READ_CONTROL_WAIT_MS'));
+  set('controlRefreshTimeoutMs', e.get('READ_CONTROL_REFRESH_TIMEOUT_MS'));
+  set('tokenSecret', e.get('PAGE_TOKEN_SECRET'));
+  const legacyTableName = e.get('LEGACY_TABLE_NAME');
+  const newTableName = e.get('NEW_TABLE_NAME');
   return {
     targets: selected.map((migration) =>
       buildReadTarget({
         migration,
         controlTableName,
-        ...(selected.length === 1 && env.LEGACY_TABLE_NAME ? { legacyTableName: env.LEGACY_TABLE_NAME } : {}),
-        ...(selected.length === 1 && env.NEW_TABLE_NAME ? { newTableName: env.NEW_TABLE_NAME } : {}),
+        ...(selected.length === 1 && legacyTableName ? { legacyTableName } : {}),
+        ...(selected.length === 1 && newTableName ? { newTableName } : {}),
       }),
     ),
     telemetry: new PowertoolsReadTelemetry(),

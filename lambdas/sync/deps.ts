@@ -4,65 +4,45 @@
  * `endpoint` (DynamoDB Local) and explicit names instead.
  */
 import { migrations } from 'dualread-definitions';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { NewTableWriter } from '../../adapters/new-table-writer';
-import type { Migration } from '../../core/model';
+import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
 import type { SyncDeps } from './handler';
 
 /** Overrides of `buildSyncDeps` (local mode and tests). */
-export interface SyncDepsOptions {
+export interface SyncDepsOptions extends Pick<
+  EnvOverrides,
+  'env' | 'client' | 'migration' | 'controlTableName' | 'newTableName'
+> {
+  /** Where DynamoDB is when no `client` is given. */
   readonly endpoint?: DynamoEndpoint;
-  /** A client to use (the caller owns it); otherwise one is built for `endpoint`. */
-  readonly client?: DynamoDBClient;
-  readonly migration?: Migration;
-  readonly controlTableName?: string;
-  readonly newTableName?: string;
-  readonly env?: NodeJS.ProcessEnv;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (!v) throw new Error(`environment variable ${name} is not set; the stack sets it on the sync function`);
-  return v;
-}
-
-function optionalNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const v = env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new Error(
-      `environment variable ${name} must be a non-negative number, not "${v}"; fix the stack's setting`,
-    );
-  }
-  return n;
-}
+/** The sync function's variables (set by lib/stream-sync.ts). */
+export const SYNC_ENV = {
+  MIGRATION_ID: Env.text(),
+  CONTROL_TABLE_NAME: Env.text(),
+  /** @default the migration's new table */
+  NEW_TABLE_NAME: Env.optionalText(),
+  TOMBSTONE_MARGIN_HOURS: Env.nonNegativeNumber(),
+  ORDER_TOLERANCE_MS: Env.nonNegativeNumber(),
+} as const;
 
 /** Builds the sync handler's dependencies. */
 export function buildSyncDeps(options: SyncDepsOptions = {}): SyncDeps {
-  const env = options.env ?? process.env;
-  const migrationId = options.migration?.id ?? required(env, 'MIGRATION_ID');
-  const migration =
-    options.migration ?? (migrations as readonly Migration[]).find((m) => m.id === migrationId);
-  if (!migration) {
-    throw new Error(`migration "${migrationId}" is not in the bundled definitions file; redeploy with it`);
-  }
+  const e = envReader(SYNC_ENV, options.env ?? process.env, { functionName: 'sync' });
+  const migration = migrationFromEnv(e, migrations, options.migration);
   const client = options.client ?? makeDynamoClient(options.endpoint ?? {});
-  const margin = optionalNumber(env, 'TOMBSTONE_MARGIN_HOURS');
-  const tolerance = optionalNumber(env, 'ORDER_TOLERANCE_MS');
+  const margin = e.get('TOMBSTONE_MARGIN_HOURS');
+  const tolerance = e.get('ORDER_TOLERANCE_MS');
   return {
     migration,
     writer: new NewTableWriter(
       client,
-      options.newTableName ?? env.NEW_TABLE_NAME ?? migration.newTable.tableName,
+      options.newTableName ?? e.get('NEW_TABLE_NAME') ?? migration.newTable.tableName,
     ),
-    control: new ControlStore(
-      client,
-      options.controlTableName ?? required(env, 'CONTROL_TABLE_NAME'),
-      migration.id,
-    ),
+    control: new ControlStore(client, options.controlTableName ?? e.get('CONTROL_TABLE_NAME'), migration.id),
     now: () => Date.now(),
     ...(margin !== undefined ? { tombstoneMarginMs: margin * 3600_000 } : {}),
     ...(tolerance !== undefined ? { orderToleranceMs: tolerance } : {}),

@@ -11,6 +11,7 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { KeyReader, transactRepair } from '../../adapters/verify-io';
 import { keyNames, type Migration } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
+import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
@@ -18,39 +19,25 @@ import {
   type VerifySettingsDeps,
 } from './contract';
 
-/** Environment variables the verification functions read (set by lib/verification.ts). */
-export const VerifyEnv = {
-  CONTROL_TABLE_NAME: 'CONTROL_TABLE_NAME',
-  MIGRATION_ID: 'MIGRATION_ID',
-  LEGACY_TABLE_NAME: 'LEGACY_TABLE_NAME',
-  NEW_TABLE_NAME: 'NEW_TABLE_NAME',
-  BUDGET_MS: 'VERIFY_BUDGET_MS',
-  MAX_LAG_WAIT_MS: 'VERIFY_MAX_LAG_WAIT_MS',
+/** The verification functions' variables (set by lib/verification.ts). */
+export const VERIFY_ENV = {
+  CONTROL_TABLE_NAME: Env.text(),
+  MIGRATION_ID: Env.text(),
+  /** @default the migration's legacy table */
+  LEGACY_TABLE_NAME: Env.optionalText(),
+  /** @default the migration's new table */
+  NEW_TABLE_NAME: Env.optionalText(),
+  VERIFY_BUDGET_MS: Env.nonNegativeNumber(DEFAULT_VERIFY_SETTINGS.budgetMs),
+  VERIFY_MAX_LAG_WAIT_MS: Env.nonNegativeNumber(DEFAULT_VERIFY_SETTINGS.maxLagWaitMs),
 } as const;
 
 /** Options of `buildVerifyDeps` / `verifyDepsFor`. */
-export interface BuildVerifyOptions {
-  readonly env?: NodeJS.ProcessEnv;
-  readonly client?: DynamoDBClient;
-  readonly migration?: Migration;
-  readonly controlTableName?: string;
-  readonly legacyTableName?: string;
-  readonly newTableName?: string;
+export interface BuildVerifyOptions extends EnvOverrides {
   readonly settings?: Partial<VerifySettingsDeps>;
   readonly metrics?: VerifyMetricsPort;
   readonly timing?: RetryTiming;
-  readonly now?: () => number;
   /** BatchGetItem requests in flight per page. @default 4 */
   readonly lookupConcurrency?: number;
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (!v)
-    throw new VerifyInputError(
-      `environment variable ${name} is not set; the verification function is misconfigured`,
-    );
-  return v;
 }
 
 /** Dependencies over explicit tables and client (deployed, local mode and tests). */
@@ -81,24 +68,21 @@ export function verifyDepsFor(
 
 /** Builds the deployed handlers' dependencies from the environment. */
 export function buildVerifyDeps(options: BuildVerifyOptions = {}): VerifyDeps {
-  const env = options.env ?? process.env;
-  const id = required(env, VerifyEnv.MIGRATION_ID);
-  const migration = options.migration ?? (migrations as readonly Migration[]).find((x) => x.id === id);
-  if (!migration)
-    throw new VerifyInputError(`migration "${id}" is not in the bundled definitions file; redeploy with it`);
-  const budget = env[VerifyEnv.BUDGET_MS];
-  const lagWait = env[VerifyEnv.MAX_LAG_WAIT_MS];
+  const e = envReader(VERIFY_ENV, options.env ?? process.env, {
+    functionName: 'verification',
+    error: (message) => new VerifyInputError(message),
+  });
+  const migration = migrationFromEnv(e, migrations, options.migration);
   return verifyDepsFor({
     ...options,
     migration,
     client: options.client ?? makeDynamoClient(),
-    controlTableName: options.controlTableName ?? required(env, VerifyEnv.CONTROL_TABLE_NAME),
-    legacyTableName:
-      options.legacyTableName ?? env[VerifyEnv.LEGACY_TABLE_NAME] ?? migration.legacyTable.tableName,
-    newTableName: options.newTableName ?? env[VerifyEnv.NEW_TABLE_NAME] ?? migration.newTable.tableName,
+    controlTableName: options.controlTableName ?? e.get('CONTROL_TABLE_NAME'),
+    legacyTableName: options.legacyTableName ?? e.get('LEGACY_TABLE_NAME') ?? migration.legacyTable.tableName,
+    newTableName: options.newTableName ?? e.get('NEW_TABLE_NAME') ?? migration.newTable.tableName,
     settings: {
-      ...(budget ? { budgetMs: Number(budget) } : {}),
-      ...(lagWait ? { maxLagWaitMs: Number(lagWait) } : {}),
+      budgetMs: e.get('VERIFY_BUDGET_MS'),
+      maxLagWaitMs: e.get('VERIFY_MAX_LAG_WAIT_MS'),
       ...options.settings,
     },
     metrics:

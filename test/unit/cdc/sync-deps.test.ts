@@ -15,7 +15,7 @@ describe('Function: buildSyncDeps', () => {
     [
       'an unknown migration',
       { ...env, MIGRATION_ID: 'nope' },
-      /migration "nope" is not in the bundled definitions/,
+      /MIGRATION_ID must be one of the bundled definitions' migrations \(users\), not "nope"/,
     ],
     [
       'a margin that is not a number',

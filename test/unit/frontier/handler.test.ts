@@ -156,7 +156,7 @@ describe('Function: buildFrontierDeps', () => {
     [{ CONTROL_TABLE_NAME: 'c' }, /LEGACY_STREAM_ARN is not set/],
     [
       { CONTROL_TABLE_NAME: 'c', LEGACY_STREAM_ARN: 'arn', PROPAGATION_MARGIN_MS: 'soon' },
-      /PROPAGATION_MARGIN_MS="soon"/,
+      /PROPAGATION_MARGIN_MS must be a non-negative number, not "soon"/,
     ],
     [
       { CONTROL_TABLE_NAME: 'c', LEGACY_STREAM_ARN: 'arn', TIP_EMPTY_PAGES: '0' },
