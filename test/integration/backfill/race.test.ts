@@ -25,10 +25,9 @@ import {
 import type { BackfillDeps } from '../../../lambdas/backfill/context';
 import { makePageHandler } from '../../../lambdas/backfill/page';
 import { localBackfillDeps } from '../../../local/backfill';
-import type { LocalCdc } from '../../../local/local-cdc';
 import { createBackfillTables } from '../../helpers/backfill-tables';
-import { enableStream, getItem, testClient } from '../../helpers/dynamo';
-import { startUsersCdc } from '../../helpers/users-tables';
+import { enableStream, getItem } from '../../helpers/dynamo';
+import { cdcPipelines, startUsersCdc } from '../../helpers/users-tables';
 
 const names = metadataNames();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,12 +52,7 @@ for (const mode of [WriteMode.PARTIQL, WriteMode.PUT, WriteMode.TRANSACT])
     for (const change of ['update', 'delete'] as const) CASES.push([order, change, mode]);
 
 describe('Integration: the backfill/CDC race on DynamoDB Local, both orders', () => {
-  const client = testClient();
-  const pipelines: LocalCdc[] = [];
-  afterAll(async () => {
-    await Promise.all(pipelines.map((c) => c.close()));
-    client.destroy();
-  });
+  const { client, pipelines } = cdcPipelines();
 
   it.each(CASES)("%s, after the application's %s, in %s mode", async (order, change, mode) => {
     // Prepare: k = v1 exists before the stream (only the backfill can copy it); then the stream and CDC.
