@@ -2,7 +2,7 @@
  * The backfill's PartiQL write mode (BatchExecuteStatement INSERTs) on DynamoDB Local: it never
  * overwrites an item or tombstone that is already in the new table (rule 3), and leaves a foreign
  * item alone and records its legacy item as poison under the default `foreignItems: refuse` (the
- * other policies: backfill-writes.test.ts); it copies the fidelity corpus and awkward attribute names exactly (the same bytes as
+ * other policies: writes.test.ts); it copies the fidelity corpus and awkward attribute names exactly (the same bytes as
  * the conditional PutItem mode); an item DynamoDB refuses is recorded as poison with its reason.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
