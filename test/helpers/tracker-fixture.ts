@@ -12,6 +12,7 @@ import {
   FakeStream,
   type FakeStreamOptions,
   MemoryFrontierStore,
+  fakeSync,
 } from './fake-streams';
 
 /** Propagation margin of these tests. */
@@ -88,6 +89,22 @@ export async function stepToTip(tracker: FrontierTracker, clock: FakeClock): Pro
   await tracker.step();
   clock.advance(TIP_SPAN);
   return tracker.step();
+}
+
+/**
+ * Shard p holds one record, applied by the sync Lambda; `appliedForMs` later the tracker steps to the
+ * tip (so F covers it); then p splits into c1 and c2.
+ */
+export async function splitAfterTip(
+  t: Pick<ReturnType<typeof trackerSetup>, 'clock' | 'stream' | 'evidence' | 'tracker'>,
+  appliedForMs: number,
+): Promise<void> {
+  t.stream.addShard('p');
+  t.stream.write('p', 'a');
+  fakeSync(t.stream, t.evidence);
+  t.clock.advance(appliedForMs);
+  await stepToTip(t.tracker, t.clock);
+  t.stream.split('p', 'c1', 'c2');
 }
 
 /** Epoch ms floored to the second (AWS's creation-time granularity). */

@@ -8,7 +8,7 @@ import { CONTROL_TABLE_KEY, createTable } from '../../adapters/tables';
 import { type Migration, metadataNames } from '../../core/model';
 import { usersMigration } from '../../examples/users/migration';
 import { type LocalCdc, type LocalCdcOptions, startLocalCdc } from '../../local/local-cdc';
-import { testEndpoint, uniqueName } from './dynamo';
+import { testClient, testEndpoint, uniqueName } from './dynamo';
 
 /** The tables of one test and the migration over them. */
 export interface UsersTables {
@@ -69,4 +69,18 @@ export function startUsersCdc(
     controlTableName: t.controlTableName,
     ...options,
   });
+}
+
+/**
+ * One client for a describe block and the CDC pipelines its tests start: after all its tests, the
+ * pipelines are closed and the client destroyed.
+ */
+export function cdcPipelines(): { client: DynamoDBClient; pipelines: LocalCdc[] } {
+  const client = testClient();
+  const pipelines: LocalCdc[] = [];
+  afterAll(async () => {
+    await Promise.all(pipelines.map((c) => c.close()));
+    client.destroy();
+  });
+  return { client, pipelines };
 }

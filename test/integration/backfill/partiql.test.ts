@@ -2,13 +2,13 @@
  * The backfill's PartiQL write mode (BatchExecuteStatement INSERTs) on DynamoDB Local: it never
  * overwrites an item or tombstone that is already in the new table (rule 3), and leaves a foreign
  * item alone and records its legacy item as poison under the default `foreignItems: refuse` (the
- * other policies: backfill-writes.test.ts); it copies the fidelity corpus and awkward attribute names exactly (the same bytes as
+ * other policies: writes.test.ts); it copies the fidelity corpus and awkward attribute names exactly (the same bytes as
  * the conditional PutItem mode); an item DynamoDB refuses is recorded as poison with its reason.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { WriteMode } from '../../../adapters/backfill-io';
 import { ControlStore } from '../../../adapters/control-store';
-import { fromSdkItem, toSdkItem } from '../../../adapters/dynamodb';
+import { fromSdkItem } from '../../../adapters/dynamodb';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import {
   BACKFILL_SEQ,
@@ -26,21 +26,10 @@ import { usersMigration } from '../../../examples/users/migration';
 import { makePageHandler } from '../../../lambdas/backfill/page';
 import { localBackfillDeps } from '../../../local/backfill';
 import { FIDELITY_ATTRIBUTES } from '../../../examples/fidelity-corpus';
-import { testClient, uniqueName } from '../../helpers/dynamo';
+import { getItem, putItem, testClient, uniqueName } from '../../helpers/dynamo';
 
 const names = metadataNames();
 const MAX_ITEM_BYTES = 400 * 1024;
-
-async function put(client: DynamoDBClient, table: string, item: Item): Promise<void> {
-  await client.send(new PutItemCommand({ TableName: table, Item: toSdkItem(item) }));
-}
-
-async function get(client: DynamoDBClient, table: string, key: Item): Promise<Item | undefined> {
-  const out = await client.send(
-    new GetItemCommand({ TableName: table, Key: toSdkItem(key), ConsistentRead: true }),
-  );
-  return out.Item ? fromSdkItem(out.Item) : undefined;
-}
 
 const userKey = (id: string): Item => ({ PK: { S: `USER#${id}` }, SK: { S: 'PROFILE' } });
 
@@ -81,7 +70,7 @@ describe('Integration: backfill PartiQL write mode on DynamoDB Local', () => {
       { userId: { S: 'gone' }, fullName: { S: 'from legacy' } },
       { userId: { S: 'foreign' }, fullName: { S: 'from legacy' } },
     ])
-      await put(client, legacy, item);
+      await putItem(client, legacy, item);
     const present: Item[] = [
       {
         ...userKey('exists'),
@@ -97,7 +86,7 @@ describe('Integration: backfill PartiQL write mode on DynamoDB Local', () => {
       },
       { ...userKey('foreign'), note: { S: 'not written by dualread' } },
     ];
-    for (const item of present) await put(client, targets.partiql, item);
+    for (const item of present) await putItem(client, targets.partiql, item);
     const store = new ControlStore(client, controls.partiql, migration.id);
     const run = (mode: 'partiql' | 'put', target: string) =>
       makePageHandler(
@@ -116,11 +105,11 @@ describe('Integration: backfill PartiQL write mode on DynamoDB Local', () => {
     // Assess: nothing already there was touched
     expect(result).toMatchObject({ done: true, scanned: 5, copied: 1, skippedExists: 2, poison: 2 });
     for (const before of present) {
-      const after = await get(client, targets.partiql, keyOf(before, migration.newTable.key));
+      const after = await getItem(client, targets.partiql, keyOf(before, migration.newTable.key));
       expect(after && canonicalItem(after)).toBe(canonicalItem(before));
     }
     // ... the fidelity item is the mapped legacy item plus the backfill's metadata, value for value ...
-    const copied = (await get(client, targets.partiql, userKey('fidelity'))) as Item;
+    const copied = (await getItem(client, targets.partiql, userKey('fidelity'))) as Item;
     const stored = (
       await client.send(new GetItemCommand({ TableName: legacy, Key: { userId: { S: 'fidelity' } } }))
     ).Item;
@@ -142,7 +131,7 @@ describe('Integration: backfill PartiQL write mode on DynamoDB Local', () => {
     await run(WriteMode.PUT, targets.put);
 
     // Assess: both modes stored the same DynamoDB JSON for the fidelity item (metadata time aside)
-    const viaPut = (await get(client, targets.put, userKey('fidelity'))) as Item;
+    const viaPut = (await getItem(client, targets.put, userKey('fidelity'))) as Item;
     expect(asJson({ ...copied, [names.ts]: { N: '0' } })).toBe(asJson({ ...viaPut, [names.ts]: { N: '0' } }));
   });
 });

@@ -8,12 +8,9 @@
  * handler, dead-letter queue), the read handler. The frontier is set in the control table (what it
  * would publish), since the frontier is not under test here.
  */
-import { type DynamoDBClient, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ControlStore } from '../../../adapters/control-store';
-import { toSdkItem } from '../../../adapters/dynamodb';
 import { waiveRecord } from '../../../adapters/frontier-store';
-import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import {
   BackfillStatus,
   ControlKey,
@@ -22,18 +19,17 @@ import {
   Phase,
   type PoisonPayload,
   initialState,
-  metadataNames,
 } from '../../../core';
 import { usersMigration } from '../../../examples/users/migration';
 import type { PoisonResult } from '../../../lambdas/backfill/poison';
 import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../../../local/backfill';
-import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
+import type { LocalCdc } from '../../../local/local-cdc';
 import { getItemEvent } from '../../helpers/api-events';
-import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
-
-const names = metadataNames();
+import { createBackfillTables } from '../../helpers/backfill-tables';
+import { enableStream, putItem, testClient, testEndpoint } from '../../helpers/dynamo';
+import { startUsersCdc } from '../../helpers/users-tables';
 
 /** The users mapping, refusing the user ids in `refused` (the "bug" a fix removes). */
 function refusingMigration(legacy: string, target: string, refused: Set<string>): Migration {
@@ -49,10 +45,6 @@ function refusingMigration(legacy: string, target: string, refused: Set<string>)
   };
 }
 
-async function put(client: DynamoDBClient, table: string, item: Item): Promise<void> {
-  await client.send(new PutItemCommand({ TableName: table, Item: toSdkItem(item) }));
-}
-
 describe('Integration: poisoned keys are read from legacy until fixed-and-retried or waived', () => {
   const client = testClient();
   let cdc: LocalCdc | undefined;
@@ -63,33 +55,26 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
 
   it('keeps the backfill from COMPLETE and routes the keys to legacy, in DUAL_READ bounded mode', async () => {
     // Prepare: 40 users and two the mapping refuses, all from before the stream; then CDC.
-    const legacy = uniqueName('bfp-legacy');
-    const target = uniqueName('bfp-new');
-    const control = uniqueName('bfp-control');
     const refused = new Set(['p1', 'p2', 'p3']);
-    const migration = refusingMigration(legacy, target, refused);
-    await createTable(client, legacy, migration.legacyTable.key);
-    await createTable(client, target, migration.newTable.key, { ttlAttribute: names.ttl });
-    await createTable(client, control, CONTROL_TABLE_KEY);
-    const user = (id: string): Item => ({ userId: { S: id }, fullName: { S: `User ${id}` } });
-    for (let i = 0; i < 40; i++) await put(client, legacy, user(`u${i}`));
-    for (const id of ['p1', 'p2']) await put(client, legacy, user(id));
-    const stream = await client.send(
-      new UpdateTableCommand({
-        TableName: legacy,
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
-    cdc = await startLocalCdc({
-      endpoint: testEndpoint(),
-      migration,
-      streamArn: stream.TableDescription?.LatestStreamArn as string,
-      controlTableName: control,
-      poller: { heartbeatMs: 200, pollIntervalMs: 20, maxRetryAttempts: 0 },
+    const { migration, legacy, control } = await createBackfillTables(client, 'bfp', {
+      migration: (l, t) => refusingMigration(l, t, refused),
+      tombstoneTtl: true,
     });
+    const user = (id: string): Item => ({ userId: { S: id }, fullName: { S: `User ${id}` } });
+    for (let i = 0; i < 40; i++) await putItem(client, legacy, user(`u${i}`));
+    for (const id of ['p1', 'p2']) await putItem(client, legacy, user(id));
+    cdc = await startUsersCdc(
+      { migration, streamArn: await enableStream(client, legacy), controlTableName: control },
+      { poller: { heartbeatMs: 200, pollIntervalMs: 20, maxRetryAttempts: 0 } },
+    );
     const store = new ControlStore(client, control, migration.id);
     const deps = localBackfillDeps({ client, migration, controlTableName: control });
     const poisonOp = (input: PoisonPayload) => runLocalPoisonOperation(deps, input);
+    /** The mapping is fixed for `id`, and alice retries the poisoned keys. */
+    const fixAndRetry = async (id: string, reason: string) => {
+      refused.delete(id);
+      return (await poisonOp({ operation: 'retry', actor: 'alice', reason })) as PoisonResult;
+    };
 
     // The read API in DUAL_READ at 100 %, with a frontier set fresh before every read.
     const read = makeReadHandler({
@@ -148,12 +133,7 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
     );
 
     // Act (2): the mapping is fixed for p1 and the poisoned keys are retried
-    refused.delete('p1');
-    const retried = (await poisonOp({
-      operation: 'retry',
-      actor: 'alice',
-      reason: 'mapping fixed',
-    })) as PoisonResult;
+    const retried = await fixAndRetry('p1', 'mapping fixed');
 
     // Assess (2): p1 copied (read from new now), p2 still poison: still not COMPLETE
     expect(retried).toMatchObject({ copied: 1, stillPoison: 1, status: BackfillStatus.COMPLETE_WITH_POISON });
@@ -190,7 +170,7 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
 
     // Act (4): a new user the mapping refuses is dead-lettered by CDC; the record is waived so the
     // frontier can pass it, naming the record's key
-    await put(client, legacy, user('p3'));
+    await putItem(client, legacy, user('p3'));
     await cdc.poller.drain();
     const [seq] = cdc.deadLetters.sequenceNumbers();
     expect(seq).toBeDefined();
@@ -211,12 +191,7 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
     });
 
     // Act (5): fixed and retried
-    refused.delete('p3');
-    const again = (await poisonOp({
-      operation: 'retry',
-      actor: 'alice',
-      reason: 'p3 fixed',
-    })) as PoisonResult;
+    const again = await fixAndRetry('p3', 'p3 fixed');
 
     // Assess (5)
     expect(again).toMatchObject({ copied: 1, stillPoison: 0, status: BackfillStatus.COMPLETE });

@@ -10,42 +10,27 @@
  *
  * Each order is run for an update and a delete (tombstone), and in every write mode.
  */
-import {
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateTableCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { WriteMode } from '../../../adapters/backfill-io';
-import { fromSdkItem, toSdkItem } from '../../../adapters/dynamodb';
-import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
+import { toSdkItem } from '../../../adapters/dynamodb';
 import {
   BACKFILL_SEQ,
   type Item,
-  type Migration,
   canonicalItem,
   isTombstone,
   metadataNames,
   sequenceOf,
   stripMetadata,
 } from '../../../core';
-import { usersMigration } from '../../../examples/users/migration';
 import type { BackfillDeps } from '../../../lambdas/backfill/context';
 import { makePageHandler } from '../../../lambdas/backfill/page';
 import { localBackfillDeps } from '../../../local/backfill';
-import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
-import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { createBackfillTables } from '../../helpers/backfill-tables';
+import { enableStream, getItem } from '../../helpers/dynamo';
+import { cdcPipelines, startUsersCdc } from '../../helpers/users-tables';
 
 const names = metadataNames();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function get(client: DynamoDBClient, table: string, key: Item): Promise<Item | undefined> {
-  const out = await client.send(
-    new GetItemCommand({ TableName: table, Key: toSdkItem(key), ConsistentRead: true }),
-  );
-  return out.Item ? fromSdkItem(out.Item) : undefined;
-}
 
 /** Polls `read` until `done` holds for its value (a condition, not a time window). */
 async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
@@ -67,44 +52,20 @@ for (const mode of [WriteMode.PARTIQL, WriteMode.PUT, WriteMode.TRANSACT])
     for (const change of ['update', 'delete'] as const) CASES.push([order, change, mode]);
 
 describe('Integration: the backfill/CDC race on DynamoDB Local, both orders', () => {
-  const client = testClient();
-  const pipelines: LocalCdc[] = [];
-  afterAll(async () => {
-    await Promise.all(pipelines.map((c) => c.close()));
-    client.destroy();
-  });
+  const { client, pipelines } = cdcPipelines();
 
   it.each(CASES)("%s, after the application's %s, in %s mode", async (order, change, mode) => {
     // Prepare: k = v1 exists before the stream (only the backfill can copy it); then the stream and CDC.
-    const legacy = uniqueName('bfr-legacy');
-    const target = uniqueName('bfr-new');
-    const control = uniqueName('bfr-control');
-    const migration: Migration = {
-      ...usersMigration,
-      legacyTable: { ...usersMigration.legacyTable, tableName: legacy },
-      newTable: { ...usersMigration.newTable, tableName: target },
-    };
-    await createTable(client, legacy, migration.legacyTable.key);
-    await createTable(client, target, migration.newTable.key);
-    await createTable(client, control, CONTROL_TABLE_KEY);
+    const { migration, legacy, target, control } = await createBackfillTables(client, 'bfr');
     const k: Item = { userId: { S: 'k' } };
     const v1: Item = { ...k, fullName: { S: 'v1' }, n: { N: '12345678901234567890123456789012345678' } };
     const v2: Item = { ...k, fullName: { S: 'v2' }, n: { N: '2' } };
     const newKey = migration.mapKey(k);
     await client.send(new PutItemCommand({ TableName: legacy, Item: toSdkItem(v1) }));
-    const updated = await client.send(
-      new UpdateTableCommand({
-        TableName: legacy,
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
+    const cdc = await startUsersCdc(
+      { migration, streamArn: await enableStream(client, legacy), controlTableName: control },
+      { poller: { pollIntervalMs: 20 } },
     );
-    const cdc = await startLocalCdc({
-      endpoint: testEndpoint(),
-      migration,
-      streamArn: updated.TableDescription?.LatestStreamArn as string,
-      controlTableName: control,
-      poller: { pollIntervalMs: 20 },
-    });
     pipelines.push(cdc);
     if (order === '4b: backfill first') await cdc.poller.stop(); // CDC held; its position is kept
 
@@ -126,7 +87,7 @@ describe('Integration: the backfill/CDC race on DynamoDB Local, both orders', ()
           // step 4a: CDC applies s2 before the backfill writes
           await until(
             'CDC to apply s2',
-            () => get(client, target, newKey),
+            () => getItem(client, target, newKey),
             (i) => i !== undefined && sequenceOf(i, names) !== BACKFILL_SEQ,
           );
         }
@@ -136,10 +97,10 @@ describe('Integration: the backfill/CDC race on DynamoDB Local, both orders', ()
 
     // Act: the backfill writes what it scanned
     const result = await makePageHandler(deps)({ runId: 'race', segment: 0, totalSegments: 1 });
-    const afterBackfill = await get(client, target, newKey);
+    const afterBackfill = await getItem(client, target, newKey);
     if (order === '4b: backfill first') await cdc.poller.start(); // step 4b: CDC applies s2 now
     await cdc.poller.drain();
-    const final = (await get(client, target, newKey)) as Item;
+    const final = (await getItem(client, target, newKey)) as Item;
 
     // Assess
     expect(seen.map(canonicalItem)).toEqual([canonicalItem(v1)]);

@@ -5,11 +5,10 @@
  * which the preflight refuses unless the operator chose how to treat them, and which every write mode
  * then treats the same way.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { WriteMode } from '../../../adapters/backfill-io';
 import { ControlStore } from '../../../adapters/control-store';
-import { fromSdkItem, toSdkItem } from '../../../adapters/dynamodb';
-import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
+import { fromSdkItem } from '../../../adapters/dynamodb';
 import {
   type AttributeValue,
   BACKFILL_SEQ,
@@ -26,7 +25,8 @@ import { usersMigration } from '../../../examples/users/migration';
 import { makePageHandler } from '../../../lambdas/backfill/page';
 import { makePreflightHandler } from '../../../lambdas/backfill/preflight';
 import { localBackfillDeps } from '../../../local/backfill';
-import { testClient, uniqueName } from '../../helpers/dynamo';
+import { createBackfillTables } from '../../helpers/backfill-tables';
+import { getItem, putItem, testClient } from '../../helpers/dynamo';
 
 const names = metadataNames();
 const MODES = [WriteMode.PARTIQL, WriteMode.PUT, WriteMode.TRANSACT] as const;
@@ -55,17 +55,6 @@ function keyMovingMigration(legacy: string, target: string): Migration {
   });
 }
 
-async function put(client: DynamoDBClient, table: string, item: Item): Promise<void> {
-  await client.send(new PutItemCommand({ TableName: table, Item: toSdkItem(item) }));
-}
-
-async function get(client: DynamoDBClient, table: string, key: Item): Promise<Item | undefined> {
-  const out = await client.send(
-    new GetItemCommand({ TableName: table, Key: toSdkItem(key), ConsistentRead: true }),
-  );
-  return out.Item ? fromSdkItem(out.Item) : undefined;
-}
-
 async function scanAll(client: DynamoDBClient, table: string): Promise<Item[]> {
   const out = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
   return (out.Items ?? []).map(fromSdkItem);
@@ -80,24 +69,20 @@ describe('Integration: backfill write modes on DynamoDB Local', () => {
     async (mode) => {
       // Prepare: `owner` is in new already (CDC wrote it); `thief` carries a legacy PK naming the
       // owner's key; `stray` carries a PK naming a key no legacy item has; `plain` is ordinary.
-      const legacy = uniqueName('bfk-legacy');
-      const target = uniqueName('bfk-new');
-      const control = uniqueName('bfk-control');
-      const migration = keyMovingMigration(legacy, target);
-      await createTable(client, legacy, migration.legacyTable.key);
-      await createTable(client, target, migration.newTable.key);
-      await createTable(client, control, CONTROL_TABLE_KEY);
+      const { migration, legacy, target, control } = await createBackfillTables(client, 'bfk', {
+        migration: keyMovingMigration,
+      });
       const owner: Item = { id: { S: 'owner' }, v: { S: 'the owner' } };
       const thief: Item = { id: { S: 'thief' }, PK: { S: 'ITEM#owner' }, v: { S: 'not the owner' } };
       const stray: Item = { id: { S: 'stray' }, PK: { S: 'NOWHERE' }, v: { S: 'an orphan' } };
       const plain: Item = { id: { S: 'plain' }, v: { S: 'plain' } };
-      for (const item of [owner, thief, stray, plain]) await put(client, legacy, item);
+      for (const item of [owner, thief, stray, plain]) await putItem(client, legacy, item);
       const ownerInNew: Item = {
         ...migration.mapItem(owner),
         [names.seq]: { S: padSequence('777') },
         [names.src]: { S: 'cdc' },
       };
-      await put(client, target, ownerInNew);
+      await putItem(client, target, ownerInNew);
       const page = makePageHandler(
         localBackfillDeps({ client, migration, controlTableName: control, writeMode: mode }),
       );
@@ -107,8 +92,8 @@ describe('Integration: backfill write modes on DynamoDB Local', () => {
 
       // Assess: neither moved item is written or counted as "already there"; both are poison
       expect(result).toMatchObject({ done: true, scanned: 4, copied: 1, skippedExists: 1, poison: 2 });
-      expect(await get(client, target, { PK: { S: 'NOWHERE' } })).toBeUndefined();
-      expect(canonicalItem((await get(client, target, { PK: { S: 'ITEM#owner' } })) ?? {})).toBe(
+      expect(await getItem(client, target, { PK: { S: 'NOWHERE' } })).toBeUndefined();
+      expect(canonicalItem((await getItem(client, target, { PK: { S: 'ITEM#owner' } })) ?? {})).toBe(
         canonicalItem(ownerInNew),
       );
       const stored = await scanAll(client, target);
@@ -130,19 +115,9 @@ describe('Integration: backfill write modes on DynamoDB Local', () => {
 
   /** Tables of the users migration: legacy items, and new-table items put there beforehand. */
   async function foreignSetUp(tag: string, legacyItems: Item[], present: Item[]) {
-    const legacy = uniqueName(`${tag}-legacy`);
-    const target = uniqueName(`${tag}-new`);
-    const control = uniqueName(`${tag}-control`);
-    const migration: Migration = {
-      ...usersMigration,
-      legacyTable: { ...usersMigration.legacyTable, tableName: legacy },
-      newTable: { ...usersMigration.newTable, tableName: target },
-    };
-    await createTable(client, legacy, migration.legacyTable.key);
-    await createTable(client, target, migration.newTable.key);
-    await createTable(client, control, CONTROL_TABLE_KEY);
-    for (const item of legacyItems) await put(client, legacy, item);
-    for (const item of present) await put(client, target, item);
+    const { migration, legacy, target, control } = await createBackfillTables(client, tag);
+    for (const item of legacyItems) await putItem(client, legacy, item);
+    for (const item of present) await putItem(client, target, item);
     return { migration, control, store: new ControlStore(client, control, usersMigration.id) };
   }
 
@@ -243,8 +218,8 @@ describe('Integration: backfill write modes on DynamoDB Local', () => {
       const result = await page({ runId: 'w', segment: 0, totalSegments: 1 });
 
       // Assess
-      const f = await get(client, env.migration.newTable.tableName, userKey('f'));
-      const c = await get(client, env.migration.newTable.tableName, userKey('c'));
+      const f = await getItem(client, env.migration.newTable.tableName, userKey('f'));
+      const c = await getItem(client, env.migration.newTable.tableName, userKey('c'));
       expect(canonicalItem(c ?? {})).toBe(canonicalItem(cdcItem)); // a dualread item is never overwritten
       const poison = await env.store.list<{ key: unknown; reason: string }>('BACKFILL_POISON#');
       if (policy === 'overwrite') {

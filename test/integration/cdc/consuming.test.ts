@@ -8,38 +8,19 @@ import { PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { ControlItemCdcStatus } from '../../../adapters/cdc-status';
 import { ControlStore } from '../../../adapters/control-store';
 import { toSdkItem } from '../../../adapters/dynamodb';
-import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
-import { type CdcConsumerDoc, ControlKey, type Migration } from '../../../core';
-import { usersMigration } from '../../../examples/users/migration';
-import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
-import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { type CdcConsumerDoc, ControlKey } from '../../../core';
+import { cdcPipelines, createUsersTables, startUsersCdc } from '../../helpers/users-tables';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Integration: the local CDC check on DynamoDB Local', () => {
-  const client = testClient();
-  const pipelines: LocalCdc[] = [];
-  afterAll(async () => {
-    await Promise.all(pipelines.map((c) => c.close()));
-    client.destroy();
-  });
+  const { client, pipelines } = cdcPipelines();
 
   async function setUp(tag: string) {
-    const legacy = uniqueName(`${tag}-legacy`);
-    const control = uniqueName(`${tag}-control`);
-    const migration: Migration = {
-      ...usersMigration,
-      legacyTable: { ...usersMigration.legacyTable, tableName: legacy },
-      newTable: { ...usersMigration.newTable, tableName: uniqueName(`${tag}-new`) },
-    };
-    const { streamArn } = await createTable(client, legacy, migration.legacyTable.key, { stream: true });
-    await createTable(client, migration.newTable.tableName, migration.newTable.key);
-    await createTable(client, control, CONTROL_TABLE_KEY);
-    const cdc = await startLocalCdc({
-      endpoint: testEndpoint(),
-      migration,
-      streamArn: streamArn as string,
-      controlTableName: control,
+    const tables = await createUsersTables(client, tag);
+    const { migration, streamArn, controlTableName: control } = tables;
+    const legacy = migration.legacyTable.tableName;
+    const cdc = await startUsersCdc(tables, {
       poller: { heartbeatMs: 100, pollIntervalMs: 20, maxRetryAttempts: 0 },
     });
     pipelines.push(cdc);
@@ -58,7 +39,7 @@ describe('Integration: the local CDC check on DynamoDB Local', () => {
         await sleep(20);
       }
     };
-    return { migration, legacy, streamArn: streamArn as string, cdc, status, heartbeat };
+    return { migration, legacy, streamArn, cdc, status, heartbeat };
   }
 
   it('says consuming for a healthy poller on the current stream, with its last result and iterator age', async () => {

@@ -9,6 +9,7 @@ import {
   insertStatement,
 } from '../../../adapters/backfill-io';
 import { type AttributeValue, type Item, canonicalItem } from '../../../core/model';
+import { recordedTiming } from '../../helpers/recorded-timing';
 
 const item = (pk: string, extra: Item = {}): Item => ({ PK: { S: pk }, SK: { S: 'P' }, ...extra });
 
@@ -90,14 +91,7 @@ describe('Function: batchesWithDistinctKeys', () => {
 
 describe('Class: IfAbsentWriter (partiql mode)', () => {
   const ddb = mockClient(DynamoDBClient);
-  const sleeps: number[] = [];
-  const timing = {
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    backoff: { baseMs: 10, capMs: 1_000, maxAttempts: 4 },
-  };
+  const { sleeps, timing } = recordedTiming(4);
   // What a consistent read of the new table finds (DynamoDB Local returns no item with DuplicateItem).
   const stored = new Map<string, Item>();
   const looked: Item[][] = [];

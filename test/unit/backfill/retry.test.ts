@@ -1,4 +1,5 @@
 import { isRetryable, withRetry } from '../../../adapters/retry';
+import { recordedTiming } from '../../helpers/recorded-timing';
 
 function fail(name: string, status?: number): Error {
   const e = new Error(name) as Error & { $metadata?: { httpStatusCode?: number } };
@@ -8,14 +9,7 @@ function fail(name: string, status?: number): Error {
 }
 
 describe('Function: withRetry', () => {
-  const sleeps: number[] = [];
-  const timing = {
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    backoff: { baseMs: 10, capMs: 1_000, maxAttempts: 4 },
-  };
+  const { sleeps, timing } = recordedTiming(4);
   beforeEach(() => sleeps.splice(0));
 
   it('retries throttling with growing jittered delays until it succeeds', async () => {

@@ -10,19 +10,13 @@ import { ControlStore } from '../../../adapters/control-store';
 import { KeyReader, UnprocessedKeysError, keyId, transactRepair } from '../../../adapters/verify-io';
 import { repairCondition, RepairTransactionError } from '../../../core/verify';
 import { metadataNames, type Item } from '../../../core/model';
+import { recordedTiming } from '../../helpers/recorded-timing';
 
 const key = (i: number): Item => ({ PK: { S: `USER#${i}` }, SK: { S: 'PROFILE' } });
 
 describe('Class: KeyReader', () => {
   const ddb = mockClient(DynamoDBClient);
-  const sleeps: number[] = [];
-  const timing = {
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    backoff: { baseMs: 10, capMs: 1_000, maxAttempts: 4 },
-  };
+  const { sleeps, timing } = recordedTiming(4);
   beforeEach(() => {
     ddb.reset();
     sleeps.splice(0);
@@ -72,14 +66,7 @@ describe('Class: KeyReader', () => {
 
 describe('Function: transactRepair', () => {
   const ddb = mockClient(DynamoDBClient);
-  const sleeps: number[] = [];
-  const timing = {
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-    backoff: { baseMs: 10, capMs: 1_000, maxAttempts: 3 },
-  };
+  const { sleeps, timing } = recordedTiming(3);
   const store = new ControlStore(new DynamoDBClient({}), 'control', 'users');
   const write = {
     item: { ...key(1), v: { S: 'fixed' }, _dr_seq: { S: '9'.padStart(40, '0') } },

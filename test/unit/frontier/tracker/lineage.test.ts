@@ -5,7 +5,7 @@
  */
 import { FrontierViolation, type StepResult } from '../../../../core/frontier';
 import { fakeSync } from '../../../helpers/fake-streams';
-import { MARGIN, TIP_SPAN, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
+import { MARGIN, TIP_SPAN, splitAfterTip, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
 
 describe('Class: FrontierTracker', () => {
   it('keeps a parent that is still draining in charge of F after a split', async () => {
@@ -49,13 +49,9 @@ describe('Class: FrontierTracker', () => {
 
   it('tracks a new child shard that appears while it runs', async () => {
     // Prepare
-    const { clock, stream, evidence, tracker } = trackerSetup();
-    stream.addShard('p');
-    stream.write('p', 'a');
-    fakeSync(stream, evidence);
-    clock.advance(1000);
-    await stepToTip(tracker, clock);
-    stream.split('p', 'c1', 'c2');
+    const t = trackerSetup();
+    const { clock, stream, tracker } = t;
+    await splitAfterTip(t, 1000);
     clock.advance(1000);
     const late = stream.write('c2', 'b');
     clock.advance(1000);
@@ -112,13 +108,9 @@ describe('Class: FrontierTracker (children that DescribeStream lists late)', () 
   it('does not let F pass the end of a closed parent until a child is listed', async () => {
     // Prepare: p's records are applied; p splits; the children are listed only 20 s later, while c1
     // already holds an unapplied record
-    const { clock, stream, evidence, tracker } = trackerSetup(1000, { childListingDelayMs: 20_000 });
-    stream.addShard('p');
-    stream.write('p', 'a');
-    fakeSync(stream, evidence);
-    clock.advance(2000);
-    await stepToTip(tracker, clock);
-    stream.split('p', 'c1', 'c2');
+    const t = trackerSetup(1000, { childListingDelayMs: 20_000 });
+    const { clock, stream, tracker } = t;
+    await splitAfterTip(t, 2000);
     clock.advance(100);
     const inChild = stream.write('c1', 'b');
 

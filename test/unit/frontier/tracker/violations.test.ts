@@ -9,7 +9,7 @@ import {
   TIP_SPAN,
   ONE_EMPTY_PAGE_TIP,
   emptyPageAfterFirst,
-  stepToTip,
+  splitAfterTip,
   trackerSetup,
 } from '../../../helpers/tracker-fixture';
 
@@ -77,16 +77,28 @@ describe('Class: FrontierTracker', () => {
   });
 });
 
+/**
+ * The tip rule is fooled (one empty page counts) and b, a second after a, is hidden behind an empty
+ * page of s1; the sync Lambda applies what `sync` lets it; 5 s later the tracker publishes (`passed`).
+ */
+async function publishedPastHiddenRecord(sync: Parameters<typeof fakeSync>[2]) {
+  const t = trackerSetup(1000, { pageSize: 1, emptyRun: emptyPageAfterFirst }, ONE_EMPTY_PAGE_TIP);
+  t.stream.addShard('s1');
+  t.stream.write('s1', 'a');
+  t.clock.advance(1000);
+  const b = t.stream.write('s1', 'b');
+  fakeSync(t.stream, t.evidence, sync);
+  t.clock.advance(5000);
+  const passed = await t.tracker.step();
+  return { ...t, b, passed };
+}
+
 describe('Class: FrontierTracker (late records)', () => {
   it('counts nothing when children are listed late but F never passed their records', async () => {
     // Prepare
-    const { clock, stream, evidence, tracker } = trackerSetup(1000, { childListingDelayMs: 10_000 });
-    stream.addShard('p');
-    stream.write('p', 'a');
-    fakeSync(stream, evidence);
-    clock.advance(2000);
-    await stepToTip(tracker, clock);
-    stream.split('p', 'c1', 'c2');
+    const t = trackerSetup(1000, { childListingDelayMs: 10_000 });
+    const { clock, stream, evidence, tracker } = t;
+    await splitAfterTip(t, 2000);
     stream.write('c1', 'b');
     fakeSync(stream, evidence);
 
@@ -105,18 +117,10 @@ describe('Class: FrontierTracker (late records)', () => {
   it('counts a record read after F passed it and not applied when F was published, once', async () => {
     // Prepare: the tip rule is fooled (one empty page counts) and b is hidden behind an empty page;
     // F passes b while b is still unapplied
-    const { clock, stream, evidence, tracker } = trackerSetup(
-      1000,
-      { pageSize: 1, emptyRun: emptyPageAfterFirst },
-      ONE_EMPTY_PAGE_TIP,
-    );
-    stream.addShard('s1');
-    stream.write('s1', 'a');
-    clock.advance(1000);
-    const b = stream.write('s1', 'b');
-    fakeSync(stream, evidence, { batch: 1, maxBatches: 1 }); // a applied
-    clock.advance(5000);
-    const passed = await tracker.step();
+    const { clock, stream, evidence, tracker, b, passed } = await publishedPastHiddenRecord({
+      batch: 1,
+      maxBatches: 1,
+    }); // a applied
 
     // Act
     clock.advance(2000);
@@ -135,18 +139,7 @@ describe('Class: FrontierTracker (late records)', () => {
 
   it('does not count a record read after F passed it that was applied before F was published', async () => {
     // Prepare: as above, but the sync Lambda had applied b (batch and marker of its own) before the publish
-    const { clock, stream, evidence, tracker } = trackerSetup(
-      1000,
-      { pageSize: 1, emptyRun: emptyPageAfterFirst },
-      ONE_EMPTY_PAGE_TIP,
-    );
-    stream.addShard('s1');
-    stream.write('s1', 'a');
-    clock.advance(1000);
-    const b = stream.write('s1', 'b');
-    fakeSync(stream, evidence, { batch: 1 });
-    clock.advance(5000);
-    const passed = await tracker.step();
+    const { clock, tracker, b, passed } = await publishedPastHiddenRecord({ batch: 1 });
 
     // Act
     clock.advance(2000);

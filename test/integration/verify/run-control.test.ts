@@ -1,0 +1,147 @@
+/**
+ * Verification run control on DynamoDB Local, without CDC: the run lock, pausing with the backfill
+ * controls, the bound on waiting for lag, and the round bound (continuing as a new execution).
+ */
+import { ControlKey, initialState } from '../../../core/control';
+import { VerifyAlreadyRunningError, type VerifyReport } from '../../../core/verify';
+import { localVerifyDeps, startLocalVerify, verifyLambdas } from '../../../local/verify';
+import { VerifyFunction } from '../../../stepfunctions/verify';
+import { testClient } from '../../helpers/dynamo';
+import {
+  type Setup,
+  copyToBoth,
+  getNew,
+  junkNewItem,
+  legacyIds,
+  newKey,
+  runVerify,
+  setupTables,
+  staticItem,
+} from '../../helpers/verify-fixture';
+
+jest.setTimeout(90_000);
+
+describe('Integration: verification run control (lock, pause, lag bound, history bound)', () => {
+  /** Tables holding `n` legacy items and their exact copies in new, without CDC. */
+  async function migrated(prefix: string, n: number): Promise<Setup> {
+    const s = await setupTables(prefix);
+    const legacy = Array.from({ length: n }, (_, i) => staticItem(i));
+    await copyToBoth(s.migration, legacy);
+    return s;
+  }
+
+  it('never lets two runs overlap, and pauses with the backfill controls', async () => {
+    // Prepare
+    const s = await migrated('vf-lock', 20);
+    const client = testClient();
+    const deps = localVerifyDeps({ client, migration: s.migration, controlTableName: s.controlTableName });
+    const control = verifyLambdas(deps)[VerifyFunction.CONTROL] as (p: unknown) => Promise<unknown>;
+    const scan = verifyLambdas(deps)[VerifyFunction.SCAN] as (p: unknown) => Promise<{ status: string }>;
+    const first = (await control({
+      op: 'preflight',
+      input: { runId: 'run-a', totalSegments: 1 },
+      executionId: 'exec-a',
+      executionName: 'run-a',
+    })) as { runId: string };
+    await deps.store.changeState(
+      undefined,
+      { ...initialState(s.migration.id, 0, Date.now()), controls: { paused: true, rateLimitPerSecond: 0 } },
+      { migrationId: s.migration.id, at: Date.now(), actor: 'test', action: 'pause', reason: 'test' },
+      'pause-1',
+    );
+
+    // Act
+    const second = control({
+      op: 'preflight',
+      input: { runId: 'run-b' },
+      executionId: 'exec-b',
+      executionName: 'run-b',
+    });
+    const viaMachine = startLocalVerify(deps, { runId: 'run-c' }, { name: 'run-c' });
+    const paused = await scan({ runId: 'run-a', side: 'legacy', segment: 0, totalSegments: 1 });
+    const controls = await control({
+      op: 'controls',
+      runId: 'run-a',
+      side: 'legacy',
+      segment: 0,
+      totalSegments: 1,
+    });
+
+    // Assess
+    expect(first.runId).toBe('run-a');
+    await expect(second).rejects.toThrow(VerifyAlreadyRunningError);
+    await expect(viaMachine.result).resolves.toBeDefined();
+    expect(await deps.store.get(ControlKey.verify('run-c'))).toBeUndefined();
+    expect(paused.status).toBe('PAUSED');
+    expect(controls).toEqual({ done: false, paused: true, waitSeconds: expect.any(Number) });
+    client.destroy();
+  });
+
+  it('reports drift the frontier never covers as unconfirmed-lag, within the wait bound, and does not repair it', async () => {
+    // Prepare: no CDC and no frontier tracker, junk in one new item
+    const s = await migrated('vf-nolag', 10);
+    const client = testClient();
+    await junkNewItem(client, s.migration, 's-3');
+    const deps = localVerifyDeps({
+      client,
+      migration: s.migration,
+      controlTableName: s.controlTableName,
+      settings: { maxLagWaitMs: 1_000, budgetMs: 600 },
+    });
+
+    // Act
+    const report = await runVerify(deps, { repair: true, runId: 'nolag-1', totalSegments: 2 });
+    client.destroy();
+
+    // Assess
+    expect(report).toMatchObject({
+      clean: false,
+      unconfirmedLag: 1,
+      counts: { 'content-differs': 0 },
+      repairs: { repaired: 0 },
+      firstPass: { 'content-differs': 1 },
+    });
+    expect(legacyIds(report, 'unconfirmed-lag')).toEqual(['s-3']);
+    const untouched = await getNew(s.migration, newKey('s-3'));
+    expect(untouched?.displayName).toEqual({ S: 'junk' });
+  });
+
+  it('yields segments after maxIterationsPerRound and continues as a new execution of the same run', async () => {
+    // Prepare: one page per invocation, one iteration per round, one round per execution
+    const s = await migrated('vf-rounds', 60);
+    const client = testClient();
+    const deps = localVerifyDeps({
+      client,
+      migration: s.migration,
+      controlTableName: s.controlTableName,
+      settings: { pageSize: 20, budgetMs: 1 },
+    });
+
+    // Act
+    const run = startLocalVerify(
+      deps,
+      {
+        runId: 'rounds-1',
+        totalSegments: 2,
+        maxIterationsPerRound: 1,
+        maxRoundsPerExecution: 2,
+        repair: false,
+      },
+      { name: 'rounds-1' },
+    );
+    await run.result;
+    await run.settled();
+    const report = await deps.store.get<VerifyReport>(ControlKey.verify('rounds-1'));
+    client.destroy();
+
+    // Assess
+    expect(run.executions.length).toBeGreaterThan(1);
+    expect(report).toMatchObject({
+      status: 'COMPLETE',
+      clean: true,
+      checksumsEqual: true,
+      legacy: { scanned: 60 },
+      counts: { match: 60 },
+    });
+  });
+});
