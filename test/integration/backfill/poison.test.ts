@@ -85,6 +85,9 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
           endpoint: testEndpoint(),
         }),
       ],
+      // Wait for the control read however loaded the machine is: this test is about routing, not about
+      // the 50 ms answer-from-legacy budget of an unloaded read path (CONTROL_UNAVAILABLE under load).
+      options: { controlWaitMs: 30_000 },
     });
     const get = async (id: string): Promise<APIGatewayProxyResult> => {
       await store.putUnversioned(ControlKey.FRONTIER, {
