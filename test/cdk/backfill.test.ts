@@ -6,10 +6,11 @@ import { BackfillFunction, backfillDefinition } from '../../stepfunctions/backfi
 import {
   type Finding,
   ORDERS_STREAM_ARN,
-  type PolicyStatement,
   actionsOf,
   constructStack,
+  allStatements,
   expectDefinitionDeployed,
+  expectWorkflowStateMachine,
   statementsOf,
   synthesize,
 } from './helpers';
@@ -38,16 +39,7 @@ describe('Construct: Backfill', () => {
   });
 
   it('creates a standard state machine with a fixed name, full logging and tracing', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'Test-backfill-orders',
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
-    });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/Test-backfill-orders',
-      RetentionInDays: 365,
-    });
+    expectWorkflowStateMachine(template, 'Test-backfill-orders');
   });
 
   it('builds four functions from one entry, one per handler', () => {
@@ -135,16 +127,10 @@ describe('Construct: Backfill', () => {
   });
 
   it('lets the state machine start executions of itself only (Distributed Map children, continuation)', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
-      Properties: { PolicyDocument: { Statement: PolicyStatement[] } };
-    }>;
-    const start = policies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .find((s) => s.Sid === 'StartItself');
+    const statements = allStatements(template);
+    const start = statements.find((s) => s.Sid === 'StartItself');
     expect(start?.Resource).toBe('arn:aws:states:eu-west-1:123456789012:stateMachine:Test-backfill-orders');
-    const manage = policies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .find((s) => s.Sid === 'ManageOwnExecutions');
+    const manage = statements.find((s) => s.Sid === 'ManageOwnExecutions');
     expect(manage?.Resource).toBe('arn:aws:states:eu-west-1:123456789012:execution:Test-backfill-orders/*');
   });
 

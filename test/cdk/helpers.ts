@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type Migration, type MigrationInput, defineMigration } from '../../core/model';
@@ -188,6 +188,32 @@ export function statementsOf(template: Template, handler: string): PolicyStateme
         (p as { Properties: { PolicyDocument: { Statement: PolicyStatement[] } } }).Properties.PolicyDocument
           .Statement,
     );
+}
+
+/** Every statement of every inline policy in `template`. */
+export function allStatements(template: Template): PolicyStatement[] {
+  return (
+    Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { PolicyDocument: { Statement: PolicyStatement[] } };
+    }>
+  ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/**
+ * Asserts that the template holds the standard state machine `name` with full logging (no execution
+ * data) and tracing, and its vended log group kept for a year.
+ */
+export function expectWorkflowStateMachine(template: Template, name: string): void {
+  template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    StateMachineName: name,
+    StateMachineType: 'STANDARD',
+    TracingConfiguration: { Enabled: true },
+    LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+  });
+  template.hasResourceProperties('AWS::Logs::LogGroup', {
+    LogGroupName: `/aws/vendedlogs/states/${name}`,
+    RetentionInDays: 365,
+  });
 }
 
 /** The actions of `statements`, sorted. */

@@ -7,7 +7,9 @@ import {
   type PolicyStatement,
   actionsOf,
   constructStack,
+  allStatements,
   expectDefinitionDeployed,
+  expectWorkflowStateMachine,
   statementsOf,
   synthesize,
 } from './helpers';
@@ -47,16 +49,7 @@ describe('Construct: Verification', () => {
   });
 
   it('creates a standard state machine with a fixed name, full logging and tracing', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'Test-verify-orders',
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
-    });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/Test-verify-orders',
-      RetentionInDays: 365,
-    });
+    expectWorkflowStateMachine(template, 'Test-verify-orders');
   });
 
   it('builds four functions from one entry, one per handler, with the budget and lag wait', () => {
@@ -115,11 +108,7 @@ describe('Construct: Verification', () => {
   });
 
   it('lets the state machine start executions of itself only', () => {
-    const statements = (
-      Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
-        Properties: { PolicyDocument: { Statement: PolicyStatement[] } };
-      }>
-    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = allStatements(template);
     expect(statements.find((s) => s.Sid === 'StartItself')?.Resource).toBe(
       'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-verify-orders',
     );
