@@ -23,8 +23,15 @@ import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { BackfillFunction, backfillDefinition } from '../stepfunctions/backfill';
 import { ConstructPropsError } from './errors';
-import { buildLambdaWorkflow, stateMachineNameProblem, workflowName } from './lambda-workflow';
-import { DualReadFunction } from './nodejs-function';
+import { allowOnTable } from './alarms-grants';
+import {
+  buildLambdaWorkflow,
+  stateMachineNameProblem,
+  workflowEnvironment,
+  workflowFunction,
+  workflowName,
+} from './lambda-workflow';
+import type { DualReadFunction } from './nodejs-function';
 
 /** Props of `Backfill`. */
 export interface BackfillProps {
@@ -87,41 +94,24 @@ export class Backfill extends Construct {
     const pageBudget = props.pageBudget ?? Duration.seconds(60);
     validateBackfillProps(props, name, pageBudget);
     const entry = join(__dirname, '..', 'lambdas', 'backfill', 'index.ts');
-    const leadingKey = {
-      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
-    };
-    const environment = {
-      MIGRATION_ID: migration.id,
-      CONTROL_TABLE_NAME: props.controlTable.tableName,
-      LEGACY_TABLE_NAME: props.legacyTable.tableName,
-      NEW_TABLE_NAME: props.newTable.tableName,
-    };
-
+    const environment = workflowEnvironment(migration.id, props);
     const make = (
       handler: string,
       timeout: Duration,
       extraEnv: Record<string, string>,
-      control: string[],
-    ): DualReadFunction => {
-      const fn = new DualReadFunction(this, `${handler[0]?.toUpperCase()}${handler.slice(1)}Function`, {
+      controlActions: string[],
+    ): DualReadFunction =>
+      workflowFunction(this, {
         entry,
         handler,
+        kind: 'backfill',
+        migration,
         definitionsFile: props.definitionsFile,
-        description: `dualread backfill ${handler} of migration ${migration.id}`,
         timeout,
         environment: { ...environment, ...extraEnv },
+        controlTable: props.controlTable,
+        controlActions,
       });
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'MigrationControlItems',
-          actions: control,
-          resources: [props.controlTable.tableArn],
-          conditions: leadingKey,
-        }),
-      );
-      props.controlTable.encryptionKey?.grantEncryptDecrypt(fn);
-      return fn;
-    };
 
     const preflight = make(
       'preflight',
@@ -145,94 +135,53 @@ export class Backfill extends Construct {
         'the call is filtered to the sync function and the legacy stream in the code. Every other statement names its resource.',
     });
     // The new table exists, and holds no item dualread did not write (a Scan of its keys).
-    preflight.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'NewTableExists',
-        actions: ['dynamodb:DescribeTable', 'dynamodb:Scan'],
-        resources: [props.newTable.tableArn],
-      }),
-    );
+    allowOnTable(preflight, 'NewTableExists', ['dynamodb:DescribeTable', 'dynamodb:Scan'], props.newTable);
     // CDC must consume the legacy table's current stream (LatestStreamArn).
-    preflight.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'LegacyCurrentStream',
-        actions: ['dynamodb:DescribeTable'],
-        resources: [props.legacyTable.tableArn],
-      }),
-    );
+    allowOnTable(preflight, 'LegacyCurrentStream', ['dynamodb:DescribeTable'], props.legacyTable);
     props.newTable.encryptionKey?.grantDecrypt(preflight);
 
     const controls = make('controls', Duration.seconds(30), {}, ['dynamodb:GetItem']);
 
+    // The page worker and the operator's poison function copy legacy items to new the same way.
+    const copyTimeout = pageBudget.plus(Duration.minutes(4));
+    const copyEnv = {
+      BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
+      BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
+      BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
+    };
+    const partiqlActions =
+      (props.writeMode ?? 'partiql') === 'partiql' ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem'] : [];
+
     const page = make(
       'page',
       // The budget, plus the page in progress and its throttling retries.
-      pageBudget.plus(Duration.minutes(4)),
-      {
-        BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
-        BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
-        BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
-      },
+      copyTimeout,
+      copyEnv,
       ['dynamodb:GetItem', 'dynamodb:PutItem'],
     );
-    page.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ScanLegacy',
-        actions: ['dynamodb:Scan'],
-        resources: [props.legacyTable.tableArn],
-      }),
-    );
+    allowOnTable(page, 'ScanLegacy', ['dynamodb:Scan'], props.legacyTable);
     // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
     // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
     // definition; PutItem isolates the items of a request refused as a whole) and BatchGetItem (whose
     // item an INSERT met: dualread's, or a foreign one to treat as `foreignItems` says).
-    page.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'CopyToNewTable',
-        actions: [
-          'dynamodb:PutItem',
-          ...((props.writeMode ?? 'partiql') === 'partiql'
-            ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem']
-            : []),
-        ],
-        resources: [props.newTable.tableArn],
-      }),
-    );
+    allowOnTable(page, 'CopyToNewTable', ['dynamodb:PutItem', ...partiqlActions], props.newTable);
     props.legacyTable.encryptionKey?.grantDecrypt(page);
     props.newTable.encryptionKey?.grantEncryptDecrypt(page);
 
     // The operator's poison operations: consistent reads of legacy items by key, the page worker's
     // writes to new (plus GetItem: a waived record's key is settled by the state new holds), control
     // items (the registry, STATE + AUDIT in transactions, authorized as PutItem per item).
-    const poison = make(
-      'poison',
-      pageBudget.plus(Duration.minutes(4)),
-      {
-        BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
-        BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
-        BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
-      },
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-    );
-    poison.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadLegacyItems',
-        actions: ['dynamodb:GetItem'],
-        resources: [props.legacyTable.tableArn],
-      }),
-    );
-    poison.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'CopyToNewTable',
-        actions: [
-          'dynamodb:PutItem',
-          'dynamodb:GetItem',
-          ...((props.writeMode ?? 'partiql') === 'partiql'
-            ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem']
-            : []),
-        ],
-        resources: [props.newTable.tableArn],
-      }),
+    const poison = make('poison', copyTimeout, copyEnv, [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    allowOnTable(poison, 'ReadLegacyItems', ['dynamodb:GetItem'], props.legacyTable);
+    allowOnTable(
+      poison,
+      'CopyToNewTable',
+      ['dynamodb:PutItem', 'dynamodb:GetItem', ...partiqlActions],
+      props.newTable,
     );
     props.legacyTable.encryptionKey?.grantDecrypt(poison);
     props.newTable.encryptionKey?.grantEncryptDecrypt(poison);

@@ -202,60 +202,37 @@ export class DualReadMigration extends Construct {
     this.legacyStreamArn = this.legacyTableInterface.tableStreamArn as string;
 
     if (props.definitionsFile) {
+      // What every part of the migration is wired to.
+      const wiring = {
+        migration,
+        controlTable: this.controlTable,
+        newTable: this.newTableInterface,
+        definitionsFile: props.definitionsFile,
+      };
+      const legacyTable = this.legacyTableInterface;
       this.streamSync = new StreamSync(this, 'StreamSync', {
         ...props.streamSyncProps,
-        migration,
-        legacyTable: this.legacyTableInterface,
-        newTable: this.newTableInterface,
-        controlTable: this.controlTable,
-        definitionsFile: props.definitionsFile,
+        ...wiring,
+        legacyTable,
       });
-    }
-
-    if (props.definitionsFile && this.streamSync) {
       // Its preflight checks that this stream sync consumes the legacy stream from TRIM_HORIZON.
       this.backfill = new Backfill(this, 'Backfill', {
         ...props.backfillProps,
-        migration,
-        legacyTable: this.legacyTableInterface,
-        newTable: this.newTableInterface,
-        controlTable: this.controlTable,
-        definitionsFile: props.definitionsFile,
+        ...wiring,
+        legacyTable,
         syncFunction: this.streamSync.function,
         legacyStreamArn: this.legacyStreamArn,
       });
-    }
-
-    if (props.definitionsFile) {
       this.frontierTracking = new FrontierTracking(this, 'FrontierTracker', {
         ...props.frontierTrackingProps,
-        migration,
-        controlTable: this.controlTable,
-        newTable: this.newTableInterface,
+        ...wiring,
         legacyStreamArn: this.legacyStreamArn,
-        definitionsFile: props.definitionsFile,
       });
-    }
-
-    if (props.definitionsFile) {
-      this.readApi = new ReadApi(this, 'ReadApi', {
-        ...props.readApiProps,
-        migration,
-        controlTable: this.controlTable,
-        legacyTable: this.legacyTableInterface,
-        newTable: this.newTableInterface,
-        definitionsFile: props.definitionsFile,
-      });
-    }
-
-    if (props.definitionsFile) {
+      this.readApi = new ReadApi(this, 'ReadApi', { ...props.readApiProps, ...wiring, legacyTable });
       this.verification = new Verification(this, 'Verification', {
         ...props.verificationProps,
-        migration,
-        legacyTable: this.legacyTableInterface,
-        newTable: this.newTableInterface,
-        controlTable: this.controlTable,
-        definitionsFile: props.definitionsFile,
+        ...wiring,
+        legacyTable,
       });
     }
 

@@ -12,6 +12,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
+import { allowOnTable, anyCountAlarm, controlItemsStatement, migrationMetric } from './alarms-grants';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
 
@@ -168,22 +169,13 @@ export class FrontierTracking extends Construct {
         resources: [props.legacyStreamArn],
       }),
     );
+    allowOnTable(this.function, 'ReadNewItemSequences', ['dynamodb:BatchGetItem'], props.newTable);
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadNewItemSequences',
-        actions: ['dynamodb:BatchGetItem'],
-        resources: [props.newTable.tableArn],
-      }),
-    );
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'MigrationControlItems',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-        resources: [props.controlTable.tableArn],
-        conditions: {
-          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
-        },
-      }),
+      controlItemsStatement(props.controlTable, migration.id, [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]),
     );
     // Imported or customer-managed-key tables: let CDK add the key grants it knows about.
     props.newTable.encryptionKey?.grantDecrypt(this.function);
@@ -197,58 +189,33 @@ export class FrontierTracking extends Construct {
       ],
     });
 
-    const dimensionsMap = { service: FrontierMetrics.SERVICE, migrationId: migration.id };
     const budget = props.lagAlarmThreshold ?? Duration.millis(migration.read.stalenessBudgetMs);
     this.lagAlarm = new cloudwatch.Alarm(this, 'LagAlarm', {
       alarmDescription:
         `Frontier of migration ${migration.id} lags more than ${budget.toSeconds()} s (the staleness budget): ` +
         'bounded reads fall back to legacy. Missing data counts as breaching: a tracker that stopped reporting ' +
         'leaves F stale. See docs/runbook.md "Frontier".',
-      metric: new cloudwatch.Metric({
-        namespace: FrontierMetrics.NAMESPACE,
-        metricName: FrontierMetrics.LAG,
-        dimensionsMap,
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      }),
+      metric: migrationMetric(FrontierMetrics, FrontierMetrics.LAG, migration.id, 'Maximum'),
       threshold: budget.toSeconds({ integral: false }),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    this.violationsAlarm = new cloudwatch.Alarm(this, 'ViolationsAlarm', {
-      alarmDescription:
-        `The frontier tracker of migration ${migration.id} counted a violated assumption (docs/correctness.md ` +
+    this.violationsAlarm = anyCountAlarm(
+      this,
+      'ViolationsAlarm',
+      `The frontier tracker of migration ${migration.id} counted a violated assumption (docs/correctness.md ` +
         '"Frontier"): F may be wrong. Roll back dual read and follow docs/runbook.md "Frontier".',
-      metric: new cloudwatch.Metric({
-        namespace: FrontierMetrics.NAMESPACE,
-        metricName: FrontierMetrics.VIOLATIONS,
-        dimensionsMap,
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.lateRecordAlarm = new cloudwatch.Alarm(this, 'LateRecordAlarm', {
-      alarmDescription:
-        `The frontier tracker of migration ${migration.id} read a late record: F had been published past a ` +
+      migrationMetric(FrontierMetrics, FrontierMetrics.VIOLATIONS, migration.id, 'Sum'),
+    );
+    this.lateRecordAlarm = anyCountAlarm(
+      this,
+      'LateRecordAlarm',
+      `The frontier tracker of migration ${migration.id} read a late record: F had been published past a ` +
         'record that was not applied yet, so bounded reads from the new table may have been stale. Roll dual ' +
         'read back now (automatic rollback comes with the control plane) and follow docs/runbook.md "Frontier".',
-      metric: new cloudwatch.Metric({
-        namespace: FrontierMetrics.NAMESPACE,
-        metricName: FrontierMetrics.LATE_RECORDS,
-        dimensionsMap,
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      migrationMetric(FrontierMetrics, FrontierMetrics.LATE_RECORDS, migration.id, 'Sum'),
+    );
   }
 }

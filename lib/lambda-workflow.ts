@@ -1,19 +1,25 @@
 /**
- * What the backfill and the verification state machines share: both run one JSONPath definition (the
- * document local mode runs too) whose task placeholders are substituted with Lambda ARNs, log to a
- * vended log group with X-Ray tracing, start executions of themselves (Distributed Map children and
- * the continuation as a new execution, docs/backfill.md), and alarm on a failed execution.
+ * What the backfill and the verification state machines share: their functions (one bundle, one
+ * handler per task, allowed this migration's control items only: `workflowFunction`), and a state
+ * machine that runs one JSONPath definition (the document local mode runs too) whose task
+ * placeholders are substituted with Lambda ARNs, logs to a vended log group with X-Ray tracing,
+ * starts executions of itself (Distributed Map children and the continuation as a new execution,
+ * docs/backfill.md), and alarms on a failed execution.
  *
- * A function rather than a construct: the resources are created in the caller's scope, so their
+ * Functions rather than constructs: the resources are created in the caller's scope, so their
  * construct paths (and logical ids) are the caller's own.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { Migration } from '../core/model';
+import { anyCountAlarm, controlItemsStatement } from './alarms-grants';
+import { DualReadFunction } from './nodejs-function';
 
 /** Inputs of `buildLambdaWorkflow`. */
 export interface LambdaWorkflowOptions {
@@ -112,15 +118,67 @@ export function buildLambdaWorkflow(scope: Construct, options: LambdaWorkflowOpt
     },
   );
 
-  const failedAlarm = new cloudwatch.Alarm(scope, 'FailedAlarm', {
-    alarmDescription: options.failedAlarmDescription,
-    metric: stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-    threshold: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
+  const failedAlarm = anyCountAlarm(
+    scope,
+    'FailedAlarm',
+    options.failedAlarmDescription,
+    stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+  );
   return { stateMachine, logGroup, failedAlarm };
+}
+
+/** The tables a workflow's functions work on. */
+export interface WorkflowTables {
+  readonly controlTable: dynamodb.ITable;
+  readonly legacyTable: dynamodb.ITable;
+  readonly newTable: dynamodb.ITable;
+}
+
+/** Inputs of `workflowFunction`. */
+export interface WorkflowFunctionOptions {
+  /** The workflow's Lambda entry (one bundle, one exported handler per task). */
+  readonly entry: string;
+  /** The exported handler; the function's id is `<Handler>Function`. */
+  readonly handler: string;
+  /** What the workflow is, in the function's description (`dualread <kind> <handler> of migration <id>`). */
+  readonly kind: string;
+  readonly migration: Migration;
+  readonly definitionsFile: string;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  /** The control table: `controlActions` on this migration's items only, and its key's grant. */
+  readonly controlTable: dynamodb.ITable;
+  readonly controlActions: string[];
+}
+
+/**
+ * One function of a workflow (in `scope`): the workflow's bundle with one handler, allowed
+ * `controlActions` on this migration's control items only (and encrypt/decrypt with the control
+ * table's key, if it has one).
+ */
+export function workflowFunction(scope: Construct, options: WorkflowFunctionOptions): DualReadFunction {
+  const { handler, migration } = options;
+  const fn = new DualReadFunction(scope, `${handler[0]?.toUpperCase()}${handler.slice(1)}Function`, {
+    entry: options.entry,
+    handler,
+    definitionsFile: options.definitionsFile,
+    description: `dualread ${options.kind} ${handler} of migration ${migration.id}`,
+    timeout: options.timeout,
+    environment: options.environment,
+  });
+  fn.addToRolePolicy(controlItemsStatement(options.controlTable, migration.id, options.controlActions));
+  options.controlTable.encryptionKey?.grantEncryptDecrypt(fn);
+  return fn;
+}
+
+/** The environment every workflow function reads: the migration id and the three table names. */
+export function workflowEnvironment(migrationId: string, tables: WorkflowTables): Record<string, string> {
+  return {
+    MIGRATION_ID: migrationId,
+    CONTROL_TABLE_NAME: tables.controlTable.tableName,
+    LEGACY_TABLE_NAME: tables.legacyTable.tableName,
+    NEW_TABLE_NAME: tables.newTable.tableName,
+  };
 }
 
 /** `<stack>-<kind>-<id>` within Step Functions' 80-character name limit. */

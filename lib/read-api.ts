@@ -16,6 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
+import { anyCountAlarm, controlItemsStatement } from './alarms-grants';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
 
@@ -116,14 +117,12 @@ export class ReadApi extends Construct {
       }),
     );
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadMigrationControlItems',
-        actions: ['dynamodb:GetItem'],
-        resources: [props.controlTable.tableArn],
-        conditions: {
-          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
-        },
-      }),
+      controlItemsStatement(
+        props.controlTable,
+        migration.id,
+        ['dynamodb:GetItem'],
+        'ReadMigrationControlItems',
+      ),
     );
     props.legacyTable.encryptionKey?.grantDecrypt(this.function);
     props.newTable.encryptionKey?.grantDecrypt(this.function);
@@ -184,16 +183,13 @@ export class ReadApi extends Construct {
       plan.addApiKey(this.apiKey);
     }
 
-    this.serverErrorAlarm = new cloudwatch.Alarm(this, 'ServerErrorAlarm', {
-      alarmDescription:
-        `The read API of migration ${migration.id} answered 5xx: a read failed although only a legacy failure ` +
+    this.serverErrorAlarm = anyCountAlarm(
+      this,
+      'ServerErrorAlarm',
+      `The read API of migration ${migration.id} answered 5xx: a read failed although only a legacy failure ` +
         '(or FINALIZED with the new table down) may cause one. See docs/runbook.md "Dual-read API".',
-      metric: this.api.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      this.api.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' }),
+    );
     const latency = props.latencyAlarmThreshold ?? Duration.seconds(1);
     this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyAlarm', {
       alarmDescription: `p99 latency of the read API of migration ${migration.id} is above ${latency.toMilliseconds()} ms.`,

@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
+import { allowOnTable, anyCountAlarm, controlItemsStatement, migrationMetric } from './alarms-grants';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
 
@@ -162,39 +162,23 @@ export class StreamSync extends Construct {
 
     // Least privilege: put items (under the apply rule's condition, in the code) into the new table only;
     // read STATE and write progress markers of this migration only (leading key MIGRATION#<id>).
+    allowOnTable(this.function, 'ApplyChangesToNewTable', ['dynamodb:PutItem'], props.newTable);
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ApplyChangesToNewTable',
-        actions: ['dynamodb:PutItem'],
-        resources: [props.newTable.tableArn],
-      }),
-    );
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'MigrationControlItems',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        resources: [props.controlTable.tableArn],
-        conditions: {
-          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
-        },
-      }),
+      controlItemsStatement(props.controlTable, migration.id, ['dynamodb:GetItem', 'dynamodb:PutItem']),
     );
     props.newTable.encryptionKey?.grantEncryptDecrypt(this.function);
     props.controlTable.encryptionKey?.grantEncryptDecrypt(this.function);
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        `A stream batch of migration ${migration.id} could not be applied and is in the dead-letter queue: the ` +
+    this.deadLetterAlarm = anyCountAlarm(
+      this,
+      'DeadLetterAlarm',
+      `A stream batch of migration ${migration.id} could not be applied and is in the dead-letter queue: the ` +
         'frontier is held back until it is replayed or waived. See docs/runbook.md "CDC dead letters".',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: 'Maximum',
       }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    );
     const iteratorAge = props.iteratorAgeAlarmThreshold ?? Duration.minutes(1);
     this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'IteratorAgeAlarm', {
       alarmDescription:
@@ -207,22 +191,13 @@ export class StreamSync extends Construct {
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.orderViolationAlarm = new cloudwatch.Alarm(this, 'OrderViolationAlarm', {
-      alarmDescription:
-        `The stream sync of migration ${migration.id} saw a per-item order violation (docs/correctness.md "Apply ` +
+    this.orderViolationAlarm = anyCountAlarm(
+      this,
+      'OrderViolationAlarm',
+      `The stream sync of migration ${migration.id} saw a per-item order violation (docs/correctness.md "Apply ` +
         'rule"): a change may have been lost. Run a verification with repair. See docs/runbook.md "CDC order violation".',
-      metric: new cloudwatch.Metric({
-        namespace: SyncMetrics.NAMESPACE,
-        metricName: SyncMetrics.ORDER_VIOLATIONS,
-        dimensionsMap: { service: SyncMetrics.SERVICE, migrationId: migration.id },
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      migrationMetric(SyncMetrics, SyncMetrics.ORDER_VIOLATIONS, migration.id, 'Sum'),
+    );
   }
 }
 

@@ -4,21 +4,21 @@
  * (known only at deploy time) are skipped rather than guessed.
  */
 import { Token } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type { Migration } from '../core/model';
+import type { DualReadMigrationProps } from './dual-read-migration';
 import { ConstructPropsError } from './errors';
 
 const CONSTRUCT = 'DualReadMigration';
 
-/** What `validateDualReadMigrationProps` reads; `DualReadMigrationProps` satisfies it. */
-export interface DualReadMigrationPropsToValidate {
-  readonly migration: Migration;
-  readonly controlTable: dynamodb.ITable;
-  readonly existingNewTableObj?: dynamodb.ITable;
-  readonly newTableProps?: object;
-  readonly existingLegacyTableObj?: dynamodb.ITable;
-  readonly createLegacyTableForExample?: boolean;
-}
+/** What `validateDualReadMigrationProps` reads of `DualReadMigrationProps`. */
+export type DualReadMigrationPropsToValidate = Pick<
+  DualReadMigrationProps,
+  | 'migration'
+  | 'controlTable'
+  | 'existingNewTableObj'
+  | 'newTableProps'
+  | 'existingLegacyTableObj'
+  | 'createLegacyTableForExample'
+>;
 
 /** Props of the new table that come from the migration definition and may not be overridden. */
 export const FIXED_NEW_TABLE_PROPS = ['tableName', 'partitionKey', 'sortKey', 'timeToLiveAttribute'] as const;

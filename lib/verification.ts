@@ -11,9 +11,8 @@
  */
 import { join } from 'node:path';
 import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -22,8 +21,15 @@ import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { VerifyFunction, verifyDefinition } from '../stepfunctions/verify';
 import { ConstructPropsError } from './errors';
-import { buildLambdaWorkflow, stateMachineNameProblem, workflowName } from './lambda-workflow';
-import { DualReadFunction } from './nodejs-function';
+import { allowOnTable, anyCountAlarm, migrationMetric } from './alarms-grants';
+import {
+  buildLambdaWorkflow,
+  stateMachineNameProblem,
+  workflowEnvironment,
+  workflowFunction,
+  workflowName,
+} from './lambda-workflow';
+import type { DualReadFunction } from './nodejs-function';
 
 /** Metric names the verification report step publishes (namespace `dualread`, service `dualread-verify`). */
 export const VerifyMetrics = {
@@ -79,59 +85,43 @@ export class Verification extends Construct {
     const maxLagWait = props.maxLagWait ?? Duration.minutes(15);
     validateVerificationProps(props, name, budget, maxLagWait);
     const entry = join(__dirname, '..', 'lambdas', 'verify', 'index.ts');
-    const leadingKey = {
-      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`MIGRATION#${migration.id}`] },
-    };
     const environment = {
-      MIGRATION_ID: migration.id,
-      CONTROL_TABLE_NAME: props.controlTable.tableName,
-      LEGACY_TABLE_NAME: props.legacyTable.tableName,
-      NEW_TABLE_NAME: props.newTable.tableName,
+      ...workflowEnvironment(migration.id, props),
       VERIFY_BUDGET_MS: String(budget.toMilliseconds()),
       VERIFY_MAX_LAG_WAIT_MS: String(maxLagWait.toMilliseconds()),
     };
 
-    const make = (handler: string, timeout: Duration): DualReadFunction => {
-      const fn = new DualReadFunction(this, `${handler[0]?.toUpperCase()}${handler.slice(1)}Function`, {
+    const make = (handler: string, timeout: Duration): DualReadFunction =>
+      workflowFunction(this, {
         entry,
         handler,
+        kind: 'verification',
+        migration,
         definitionsFile: props.definitionsFile,
-        description: `dualread verification ${handler} of migration ${migration.id}`,
         timeout,
         environment,
+        // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
+        controlTable: props.controlTable,
+        controlActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
       });
-      // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'MigrationControlItems',
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-          resources: [props.controlTable.tableArn],
-          conditions: leadingKey,
-        }),
-      );
-      props.controlTable.encryptionKey?.grantEncryptDecrypt(fn);
-      return fn;
-    };
-    const allow = (fn: DualReadFunction, sid: string, actions: string[], table: dynamodb.ITable) =>
-      fn.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources: [table.tableArn] }));
 
     const control = make('control', Duration.seconds(60));
-    allow(control, 'LegacyTableExists', ['dynamodb:DescribeTable'], props.legacyTable);
-    allow(control, 'NewTableExists', ['dynamodb:DescribeTable'], props.newTable);
+    allowOnTable(control, 'LegacyTableExists', ['dynamodb:DescribeTable'], props.legacyTable);
+    allowOnTable(control, 'NewTableExists', ['dynamodb:DescribeTable'], props.newTable);
 
     // The budget plus the page in progress and its throttling retries.
     const scan = make('scan', budget.plus(Duration.minutes(4)));
-    allow(scan, 'ReadLegacy', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.legacyTable);
-    allow(scan, 'ReadNew', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.newTable);
+    allowOnTable(scan, 'ReadLegacy', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.legacyTable);
+    allowOnTable(scan, 'ReadNew', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.newTable);
 
     const recheck = make('recheck', budget.plus(Duration.minutes(2)));
-    allow(recheck, 'ReadLegacy', ['dynamodb:BatchGetItem'], props.legacyTable);
-    allow(recheck, 'ReadNew', ['dynamodb:BatchGetItem'], props.newTable);
+    allowOnTable(recheck, 'ReadLegacy', ['dynamodb:BatchGetItem'], props.legacyTable);
+    allowOnTable(recheck, 'ReadNew', ['dynamodb:BatchGetItem'], props.newTable);
 
     // The repair reads both sides and writes new items under a condition (in the code) that loses to CDC.
     const repair = make('repair', budget.plus(Duration.minutes(2)));
-    allow(repair, 'ReadLegacy', ['dynamodb:GetItem'], props.legacyTable);
-    allow(repair, 'RepairNew', ['dynamodb:GetItem', 'dynamodb:PutItem'], props.newTable);
+    allowOnTable(repair, 'ReadLegacy', ['dynamodb:GetItem'], props.legacyTable);
+    allowOnTable(repair, 'RepairNew', ['dynamodb:GetItem', 'dynamodb:PutItem'], props.newTable);
 
     for (const fn of [control, scan, recheck, repair]) props.legacyTable.encryptionKey?.grantDecrypt(fn);
     for (const fn of [scan, recheck]) props.newTable.encryptionKey?.grantDecrypt(fn);
@@ -158,22 +148,13 @@ export class Verification extends Construct {
         `A verification execution of migration ${migration.id} failed (report FAILED, lock released). ` +
         'See docs/runbook.md "Verification" to read the error and resume.',
     }));
-    this.driftAlarm = new cloudwatch.Alarm(this, 'ConfirmedDriftAlarm', {
-      alarmDescription:
-        `A verification run of migration ${migration.id} confirmed drift between legacy and new (lag excluded). ` +
+    this.driftAlarm = anyCountAlarm(
+      this,
+      'ConfirmedDriftAlarm',
+      `A verification run of migration ${migration.id} confirmed drift between legacy and new (lag excluded). ` +
         'Read the VERIFY#<runId> report (docs/runbook.md "Verification") and repair or investigate.',
-      metric: new cloudwatch.Metric({
-        namespace: VerifyMetrics.NAMESPACE,
-        metricName: VerifyMetrics.CONFIRMED_DRIFT,
-        dimensionsMap: { service: VerifyMetrics.SERVICE, migrationId: migration.id },
-        statistic: 'Sum',
-        period: Duration.hours(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      migrationMetric(VerifyMetrics, VerifyMetrics.CONFIRMED_DRIFT, migration.id, 'Sum', Duration.hours(1)),
+    );
 
     if (props.scheduleEnabled ?? true) {
       this.schedule = new scheduler.Schedule(this, 'Schedule', {

@@ -1,110 +1,45 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { Backfill, type BackfillProps } from '../../lib/backfill';
-import { taskStates } from '../../stepfunctions/asl';
 import { BackfillFunction, backfillDefinition } from '../../stepfunctions/backfill';
-import { ORDERS_STREAM_ARN, nagFindings, newApp, ordersMigration } from './helpers';
+import {
+  type Finding,
+  ORDERS_STREAM_ARN,
+  actionsOf,
+  constructStack,
+  allStatements,
+  expectDefinitionDeployed,
+  expectWorkflowStateMachine,
+  statementsOf,
+  synthesize,
+} from './helpers';
 
 function backfillStack(props: Partial<BackfillProps> = {}) {
-  const app = newApp();
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const control = new ControlTable(stack, 'ControlTable');
-  const newTable = new dynamodb.Table(stack, 'NewTable', {
-    partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'SK', type: dynamodb.AttributeType.NUMBER },
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  return constructStack(({ stack, common, legacyTable }) => {
+    const syncFunction = lambda.Function.fromFunctionName(stack, 'Sync', 'orders-sync');
+    return new Backfill(stack, 'Backfill', {
+      ...common,
+      legacyTable,
+      syncFunction,
+      legacyStreamArn: ORDERS_STREAM_ARN,
+      ...props,
+    });
   });
-  const legacyTable = dynamodb.Table.fromTableAttributes(stack, 'Legacy', {
-    tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
-    tableStreamArn: ORDERS_STREAM_ARN,
-  });
-  const syncFunction = lambda.Function.fromFunctionName(stack, 'Sync', 'orders-sync');
-  const construct = new Backfill(stack, 'Backfill', {
-    migration: ordersMigration(),
-    legacyTable,
-    newTable,
-    controlTable: control.table,
-    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
-    syncFunction,
-    legacyStreamArn: ORDERS_STREAM_ARN,
-    ...props,
-  });
-  return { app, stack, construct };
-}
-
-type Statement = { Action: string | string[]; Resource: unknown; Sid?: string; Condition?: unknown };
-
-/** The statements of the inline policy attached to the role of the function whose handler is `handler`. */
-function statementsOf(template: Template, handler: string): Statement[] {
-  const fns = template.findResources('AWS::Lambda::Function', {
-    Properties: { Handler: `index.${handler}` },
-  });
-  const [fn] = Object.values(fns) as Array<{ Properties: { Role: { 'Fn::GetAtt': [string, string] } } }>;
-  const role = fn?.Properties.Role['Fn::GetAtt'][0];
-  const policies = template.findResources('AWS::IAM::Policy');
-  return Object.values(policies)
-    .filter((p) =>
-      (p as { Properties: { Roles: Array<{ Ref: string }> } }).Properties.Roles.some((r) => r.Ref === role),
-    )
-    .flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
-          .Statement,
-    );
-}
-
-function actions(statements: Statement[]): string[] {
-  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
 }
 
 describe('Construct: Backfill', () => {
   // Bundling takes seconds: one stack is synthesized and shared by the assertions.
   let template: Template;
-  let nag: ReturnType<typeof nagFindings>;
-  beforeAll(() => {
-    const { app, stack } = backfillStack();
-    nag = nagFindings(app);
-    template = Template.fromStack(stack);
-  });
+  let nag: Finding[];
+  beforeAll(() => ({ nag, template } = synthesize(backfillStack())));
 
   it('deploys the same definition local mode runs, apart from the function ARNs', () => {
-    // Prepare
-    const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{
-      Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
-    }>;
-
-    // Act
-    const deployed = JSON.parse(sm?.Properties.DefinitionString as string) as unknown;
-
-    // Assess
-    expect(deployed).toEqual(backfillDefinition());
-    const placeholders = Object.values(BackfillFunction).sort();
-    expect(Object.keys(sm?.Properties.DefinitionSubstitutions ?? {}).sort()).toEqual(placeholders);
-    for (const p of placeholders) {
-      expect(sm?.Properties.DefinitionSubstitutions[p]).toEqual({
-        'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
-      });
-    }
-    const referenced = taskStates(backfillDefinition())
-      .map((t) => t.state.Parameters?.FunctionName)
-      .filter((f) => f !== undefined);
-    expect(new Set(referenced)).toEqual(new Set(placeholders.map((p) => `\${${p}}`)));
+    expectDefinitionDeployed(template, backfillDefinition(), Object.values(BackfillFunction));
   });
 
   it('creates a standard state machine with a fixed name, full logging and tracing', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'Test-backfill-orders',
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
-    });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/Test-backfill-orders',
-      RetentionInDays: 365,
-    });
+    expectWorkflowStateMachine(template, 'Test-backfill-orders');
   });
 
   it('builds four functions from one entry, one per handler', () => {
@@ -126,10 +61,10 @@ describe('Construct: Backfill', () => {
 
   it('gives the page worker Scan on legacy and PutItem + PartiQLInsert + BatchGetItem on new only', () => {
     const statements = statementsOf(template, 'page');
-    expect(actions(statements)).toEqual(
+    expect(actionsOf(statements)).toEqual(
       expect.arrayContaining(['dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:GetItem']),
     );
-    expect(actions(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+    expect(actionsOf(statements).filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PartiQLInsert',
@@ -151,7 +86,7 @@ describe('Construct: Backfill', () => {
 
   it('lets only the preflight list event source mappings, describe both tables and search new for foreign items', () => {
     const preflight = statementsOf(template, 'preflight');
-    expect(actions(preflight)).toEqual(
+    expect(actionsOf(preflight)).toEqual(
       expect.arrayContaining(['lambda:ListEventSourceMappings', 'dynamodb:DescribeTable']),
     );
     const legacy = preflight.find((s) => s.Sid === 'LegacyCurrentStream');
@@ -163,9 +98,9 @@ describe('Construct: Backfill', () => {
     // The search for foreign items may take minutes on a large new table (its budget is 4).
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.preflight', Timeout: 300 });
     for (const other of ['controls', 'page', 'finish']) {
-      expect(actions(statementsOf(template, other))).not.toContain('lambda:ListEventSourceMappings');
+      expect(actionsOf(statementsOf(template, other))).not.toContain('lambda:ListEventSourceMappings');
     }
-    expect(actions(statementsOf(template, 'controls')).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+    expect(actionsOf(statementsOf(template, 'controls')).filter((a) => a.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
     ]);
   });
@@ -182,7 +117,7 @@ describe('Construct: Backfill', () => {
       'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
     ]);
-    expect(actions(statements)).not.toContain('dynamodb:Scan');
+    expect(actionsOf(statements)).not.toContain('dynamodb:Scan');
     const control = statements.find((s) => s.Sid === 'MigrationControlItems');
     expect(control?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -192,16 +127,10 @@ describe('Construct: Backfill', () => {
   });
 
   it('lets the state machine start executions of itself only (Distributed Map children, continuation)', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
-      Properties: { PolicyDocument: { Statement: Statement[] } };
-    }>;
-    const start = policies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .find((s) => s.Sid === 'StartItself');
+    const statements = allStatements(template);
+    const start = statements.find((s) => s.Sid === 'StartItself');
     expect(start?.Resource).toBe('arn:aws:states:eu-west-1:123456789012:stateMachine:Test-backfill-orders');
-    const manage = policies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .find((s) => s.Sid === 'ManageOwnExecutions');
+    const manage = statements.find((s) => s.Sid === 'ManageOwnExecutions');
     expect(manage?.Resource).toBe('arn:aws:states:eu-west-1:123456789012:execution:Test-backfill-orders/*');
   });
 
@@ -232,6 +161,6 @@ describe('Construct: Backfill props', () => {
   it('grants no PartiQLInsert when the write mode is put', () => {
     const { stack } = backfillStack({ writeMode: 'put' });
     const statements = statementsOf(Template.fromStack(stack), 'page');
-    expect(actions(statements)).not.toContain('dynamodb:PartiQLInsert');
+    expect(actionsOf(statements)).not.toContain('dynamodb:PartiQLInsert');
   });
 });

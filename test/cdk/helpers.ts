@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type Migration, type MigrationInput, defineMigration } from '../../core/model';
 import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { type AslMachine, taskStates } from '../../stepfunctions/asl';
+import { ORDERS_STREAM_ARN, ordersInput } from './fixtures/orders-definitions';
 
 const CDK_JSON = join(__dirname, '..', '..', 'cdk.json');
 
@@ -32,29 +34,10 @@ export function newApp(
   return new App({ context: { ...flags, ...bundling, ...context } });
 }
 
-/** Stream ARN of the test legacy table `orders-legacy`. */
-export const ORDERS_STREAM_ARN =
-  'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy/stream/2026-01-01T00:00:00.000';
+export { ORDERS_STREAM_ARN };
 
-const ordersInput: MigrationInput = {
-  id: 'orders',
-  legacyTable: {
-    tableName: 'orders-legacy',
-    key: { partitionKey: { name: 'orderId', type: 'S' } },
-    streamArn: ORDERS_STREAM_ARN,
-  },
-  newTable: {
-    tableName: 'orders',
-    key: { partitionKey: { name: 'PK', type: 'S' }, sortKey: { name: 'SK', type: 'N' } },
-  },
-  mapKey: (k) => ({ PK: { S: `ORDER#${(k.orderId as { S: string }).S}` }, SK: { N: '0' } }),
-  mapItem: ({ orderId, ...rest }) => ({
-    PK: { S: `ORDER#${(orderId as { S: string }).S}` },
-    SK: { N: '0' },
-    ...rest,
-  }),
-  unmapItem: ({ PK, SK: _sk, ...rest }) => ({ orderId: { S: (PK as { S: string }).S.slice(6) }, ...rest }),
-};
+/** The orders definitions file (`ordersInput`), for stacks whose Lambdas bundle it (it must exist: esbuild reads it). */
+export const ORDERS_DEFINITIONS_FILE = join(__dirname, 'fixtures', 'orders-definitions.ts');
 
 /** A migration of an existing (imported) legacy table `orders-legacy` with a known stream. */
 export function ordersMigration(
@@ -207,6 +190,37 @@ export function statementsOf(template: Template, handler: string): PolicyStateme
     );
 }
 
+/** Every statement of every inline policy in `template`. */
+export function allStatements(template: Template): PolicyStatement[] {
+  return (
+    Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+      Properties: { PolicyDocument: { Statement: PolicyStatement[] } };
+    }>
+  ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/**
+ * Asserts that the template holds the standard state machine `name` with full logging (no execution
+ * data) and tracing, and its vended log group kept for a year.
+ */
+export function expectWorkflowStateMachine(template: Template, name: string): void {
+  template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    StateMachineName: name,
+    StateMachineType: 'STANDARD',
+    TracingConfiguration: { Enabled: true },
+    LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+  });
+  template.hasResourceProperties('AWS::Logs::LogGroup', {
+    LogGroupName: `/aws/vendedlogs/states/${name}`,
+    RetentionInDays: 365,
+  });
+}
+
+/** The actions of `statements`, sorted. */
+export function actionsOf(statements: readonly PolicyStatement[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+}
+
 /** An IAM policy statement as synthesized. */
 export type PolicyStatement = {
   Action: string | string[];
@@ -214,3 +228,46 @@ export type PolicyStatement = {
   Sid?: string;
   Condition?: unknown;
 };
+
+/** The error message `fn` throws. */
+export function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected an error, none was thrown');
+}
+
+/**
+ * Asserts that the template's state machine deploys `definition` (the document local mode runs) apart
+ * from the function ARNs: every placeholder of `placeholders`, and only those, is substituted by a
+ * function's ARN, and every task of the definition invokes one of them.
+ */
+export function expectDefinitionDeployed(
+  template: Template,
+  definition: AslMachine,
+  placeholders: readonly string[],
+): void {
+  // Prepare
+  const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{
+    Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
+  }>;
+
+  // Act
+  const deployed = JSON.parse(sm?.Properties.DefinitionString as string) as unknown;
+
+  // Assess
+  expect(deployed).toEqual(definition);
+  const sorted = [...placeholders].sort();
+  expect(Object.keys(sm?.Properties.DefinitionSubstitutions ?? {}).sort()).toEqual(sorted);
+  for (const p of sorted) {
+    expect(sm?.Properties.DefinitionSubstitutions[p]).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
+    });
+  }
+  const referenced = taskStates(definition)
+    .map((t) => t.state.Parameters?.FunctionName)
+    .filter((f) => f !== undefined);
+  expect(new Set(referenced)).toEqual(new Set(sorted.map((p) => `\${${p}}`)));
+}

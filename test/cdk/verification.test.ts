@@ -1,9 +1,18 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Verification, type VerificationProps } from '../../lib/verification';
-import { taskStates } from '../../stepfunctions/asl';
 import { VerifyFunction, verifyDefinition } from '../../stepfunctions/verify';
-import { type Finding, type PolicyStatement, constructStack, statementsOf, synthesize } from './helpers';
+import {
+  type Finding,
+  type PolicyStatement,
+  actionsOf,
+  constructStack,
+  allStatements,
+  expectDefinitionDeployed,
+  expectWorkflowStateMachine,
+  statementsOf,
+  synthesize,
+} from './helpers';
 
 function verificationStack(props: Partial<VerificationProps> = {}) {
   return constructStack(({ stack, common, legacyTable }) => {
@@ -16,10 +25,7 @@ function verificationStack(props: Partial<VerificationProps> = {}) {
 }
 
 function dynamoActions(statements: PolicyStatement[]): string[] {
-  return statements
-    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
-    .filter((a) => a.startsWith('dynamodb:'))
-    .sort();
+  return actionsOf(statements).filter((a) => a.startsWith('dynamodb:'));
 }
 
 describe('Construct: Verification', () => {
@@ -29,27 +35,7 @@ describe('Construct: Verification', () => {
   beforeAll(() => ({ nag, template } = synthesize(verificationStack())));
 
   it('deploys the same definition local mode runs, apart from the function ARNs', () => {
-    // Prepare
-    const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as Array<{
-      Properties: { DefinitionString: string; DefinitionSubstitutions: Record<string, unknown> };
-    }>;
-
-    // Act
-    const deployed = JSON.parse(sm?.Properties.DefinitionString as string) as unknown;
-
-    // Assess
-    expect(deployed).toEqual(verifyDefinition());
-    const placeholders = Object.values(VerifyFunction).sort();
-    expect(Object.keys(sm?.Properties.DefinitionSubstitutions ?? {}).sort()).toEqual(placeholders);
-    for (const p of placeholders) {
-      expect(sm?.Properties.DefinitionSubstitutions[p]).toEqual({
-        'Fn::GetAtt': [expect.stringMatching(/Function/), 'Arn'],
-      });
-    }
-    const referenced = taskStates(verifyDefinition())
-      .map((t) => t.state.Parameters?.FunctionName)
-      .filter((f) => f !== undefined);
-    expect(new Set(referenced)).toEqual(new Set(placeholders.map((p) => `\${${p}}`)));
+    expectDefinitionDeployed(template, verifyDefinition(), Object.values(VerifyFunction));
   });
 
   it('uses none of the features the local interpreter ignores (JSONata, Assign, falsy Pass results, RetryCount)', () => {
@@ -63,16 +49,7 @@ describe('Construct: Verification', () => {
   });
 
   it('creates a standard state machine with a fixed name, full logging and tracing', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'Test-verify-orders',
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
-    });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/Test-verify-orders',
-      RetentionInDays: 365,
-    });
+    expectWorkflowStateMachine(template, 'Test-verify-orders');
   });
 
   it('builds four functions from one entry, one per handler, with the budget and lag wait', () => {
@@ -131,11 +108,7 @@ describe('Construct: Verification', () => {
   });
 
   it('lets the state machine start executions of itself only', () => {
-    const statements = (
-      Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
-        Properties: { PolicyDocument: { Statement: PolicyStatement[] } };
-      }>
-    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = allStatements(template);
     expect(statements.find((s) => s.Sid === 'StartItself')?.Resource).toBe(
       'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-verify-orders',
     );
