@@ -37,3 +37,25 @@ export function positiveIntInput(
     throw new InputError(`${name} must be an integer from 1 to ${max}, not ${JSON.stringify(value)}`);
   return value;
 }
+
+/** The segment a step of a run works on (the payload of the backfill's and verification's segment steps). */
+export interface SegmentRef {
+  readonly runId: string;
+  readonly segment: number;
+  readonly totalSegments: number;
+}
+
+/**
+ * True when a step's payload (as Step Functions passed it: any JSON) names a run and a segment:
+ * `runId` a string, `segment` and `totalSegments` integers with `0 <= segment < totalSegments`.
+ */
+export function isSegmentRef(p: SegmentRef | null | undefined): boolean {
+  if (!p) return false;
+  return (
+    typeof p.runId === 'string' &&
+    Number.isInteger(p.segment) &&
+    Number.isInteger(p.totalSegments) &&
+    p.segment >= 0 &&
+    p.segment < p.totalSegments
+  );
+}

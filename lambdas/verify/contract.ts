@@ -6,6 +6,7 @@
 import type { ScanPage } from '../../adapters/backfill-io';
 import type { ControlStore } from '../../adapters/control-store';
 import { type RepairWrite, VerifyInputError, VerifySide, type VerifyStage } from '../../core/verify';
+import { type SegmentRef, isSegmentRef } from '../../core/control';
 import type { Migration, Item } from '../../core/model';
 
 /** The execution input (every field optional; the schedule passes `{ repair }`). */
@@ -62,24 +63,13 @@ export type ControlPayload =
     };
 
 /** Payload of `scan` and `controls`. */
-export interface SegmentPayload {
-  readonly runId: string;
+export interface SegmentPayload extends SegmentRef {
   readonly side: VerifySide;
-  readonly segment: number;
-  readonly totalSegments: number;
 }
 
 /** Checks a `scan` or `controls` payload. */
 export function checkSegment(p: SegmentPayload): void {
-  if (
-    !p ||
-    typeof p.runId !== 'string' ||
-    !Object.values(VerifySide).includes(p.side) ||
-    !Number.isInteger(p.segment) ||
-    !Number.isInteger(p.totalSegments) ||
-    p.segment < 0 ||
-    p.segment >= p.totalSegments
-  ) {
+  if (!isSegmentRef(p) || !Object.values(VerifySide).includes(p.side)) {
     throw new VerifyInputError(
       `invalid segment payload ${JSON.stringify(p)}: need runId, side legacy|new|extras, segment < totalSegments`,
     );
