@@ -16,18 +16,13 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
 import type { Migration } from '../../core/model';
-import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
+import { Env, type EnvOverrides, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './context';
 import { backfillIo } from './io';
 
 /** The backfill functions' variables (set by lib/backfill.ts). */
 export const BACKFILL_ENV = {
-  CONTROL_TABLE_NAME: Env.text(),
-  MIGRATION_ID: Env.text(),
-  /** @default the migration's legacy table */
-  LEGACY_TABLE_NAME: Env.optionalText(),
-  /** @default the migration's new table */
-  NEW_TABLE_NAME: Env.optionalText(),
+  ...MIGRATION_TABLES_ENV,
   /** Read by the preflight only (its CDC check). */
   LEGACY_STREAM_ARN: Env.text(),
   SYNC_FUNCTION_NAME: Env.text(),

@@ -11,7 +11,7 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { KeyReader, transactRepair } from '../../adapters/verify-io';
 import { keyNames, type Migration } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
-import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
+import { Env, type EnvOverrides, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
@@ -21,12 +21,7 @@ import {
 
 /** The verification functions' variables (set by lib/verification.ts). */
 export const VERIFY_ENV = {
-  CONTROL_TABLE_NAME: Env.text(),
-  MIGRATION_ID: Env.text(),
-  /** @default the migration's legacy table */
-  LEGACY_TABLE_NAME: Env.optionalText(),
-  /** @default the migration's new table */
-  NEW_TABLE_NAME: Env.optionalText(),
+  ...MIGRATION_TABLES_ENV,
   VERIFY_BUDGET_MS: Env.nonNegativeNumber(DEFAULT_VERIFY_SETTINGS.budgetMs),
   VERIFY_MAX_LAG_WAIT_MS: Env.nonNegativeNumber(DEFAULT_VERIFY_SETTINGS.maxLagWaitMs),
 } as const;
