@@ -159,6 +159,17 @@ export function migrationFromEnv(
   return given ?? migrationNamed(e, all, e.get('MIGRATION_ID'));
 }
 
+/** The client and tables a migration's handlers are wired to (deployed, local mode and tests). */
+export interface MigrationTables {
+  readonly client: DynamoDBClient;
+  readonly migration: Migration;
+  readonly controlTableName: string;
+  /** @default migration.legacyTable.tableName */
+  readonly legacyTableName?: string;
+  /** @default migration.newTable.tableName */
+  readonly newTableName?: string;
+}
+
 /**
  * What local mode, tests and benchmarks give a function's wiring (`buildSyncDeps`, ...) instead of the
  * environment; each function's options pick the ones it takes.
