@@ -14,14 +14,8 @@ import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
-import {
-  Env,
-  type EnvOverrides,
-  MIGRATION_TABLES_ENV,
-  type MigrationTables,
-  envReader,
-  migrationFromEnv,
-} from '../shared/env';
+import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
+import type { EnvOverrides, MigrationTables } from '../shared/env';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './context';
 import { backfillIo } from './io';
 

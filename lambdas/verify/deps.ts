@@ -10,14 +10,8 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { KeyReader, transactRepair } from '../../adapters/verify-io';
 import { keyNames } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
-import {
-  Env,
-  type EnvOverrides,
-  MIGRATION_TABLES_ENV,
-  type MigrationTables,
-  envReader,
-  migrationFromEnv,
-} from '../shared/env';
+import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
+import type { EnvOverrides, MigrationTables } from '../shared/env';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
