@@ -17,14 +17,24 @@ export interface DynamoEndpoint {
   readonly maxAttempts?: number;
 }
 
-/** Builds a DynamoDB client for an endpoint. */
-export function makeDynamoClient(where: DynamoEndpoint = {}): DynamoDBClient {
-  const client = new DynamoDBClient({
+/** The client settings for an endpoint, the same for the DynamoDB and the Streams client. */
+export function clientConfig(where: DynamoEndpoint): {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts: number;
+} {
+  return {
     region: where.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(where.endpoint ? { endpoint: where.endpoint } : {}),
     ...(where.credentials ? { credentials: { ...where.credentials } } : {}),
     maxAttempts: where.maxAttempts ?? 3,
-  });
+  };
+}
+
+/** Builds a DynamoDB client for an endpoint. */
+export function makeDynamoClient(where: DynamoEndpoint = {}): DynamoDBClient {
+  const client = new DynamoDBClient(clientConfig(where));
   // Attribute values are read from the raw JSON, exactly (adapters/exact-values.ts).
   keepExactAttributeValues(client);
   return client;

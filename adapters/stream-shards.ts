@@ -16,7 +16,7 @@ import {
   TrimmedDataAccessException,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { DynamoEndpoint } from './dynamodb';
+import { type DynamoEndpoint, clientConfig } from './dynamodb';
 import { keepExactAttributeValues } from './exact-values';
 
 /** A shard as DescribeStream lists it. */
@@ -47,12 +47,7 @@ export type StreamsClient = DynamoDBStreamsClient;
 
 /** Builds a DynamoDB Streams client for an endpoint (DynamoDB Local serves streams on the same port). */
 export function makeStreamsClient(where: DynamoEndpoint = {}): DynamoDBStreamsClient {
-  const client = new DynamoDBStreamsClient({
-    region: where.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    ...(where.endpoint ? { endpoint: where.endpoint } : {}),
-    ...(where.credentials ? { credentials: { ...where.credentials } } : {}),
-    maxAttempts: where.maxAttempts ?? 3,
-  });
+  const client = new DynamoDBStreamsClient(clientConfig(where));
   keepExactAttributeValues(client); // stream images read exactly (adapters/exact-values.ts)
   return client;
 }

@@ -14,16 +14,15 @@
  * alternating order, and prints items/s of each and their ratio (candidate ÷ baseline; target ≥ 0.7).
  * The headline ratio is the geometric mean over the segment counts.
  */
-import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { fromSdkItem, toSdkItem } from '../adapters/dynamodb';
-import { IfAbsentWriter, WriteMode, runPool, scanSegmentPage } from '../adapters/backfill-io';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IfAbsentWriter, WriteMode } from '../adapters/backfill-io';
 import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
 import { ForeignItems } from '../core/control';
 import { BACKFILL_SEQ, Source, metadataNames, type Migration, keyNames, type Item } from '../core/model';
 import { usersMigration } from '../examples/users/migration';
 import { localBackfillDeps, startLocalBackfill } from '../local/backfill';
 import { LegacyWorkload } from '../local/workload';
-import type { Benchmark, BenchContext } from './harness';
+import { type Benchmark, type BenchContext, batchPutAll, scanAllSegments } from './harness';
 
 const ITEMS = Number(process.env.BENCH_BACKFILL_ITEMS ?? 20_000);
 const SEGMENTS = [1, 2, 4, 8];
@@ -42,105 +41,69 @@ async function freshTable(client: DynamoDBClient, m: Migration, tag: string): Pr
   return name;
 }
 
-/** The raw-copy limit: parallel Scan + unconditional BatchWriteItem of the same mapped items. */
-async function rawCopy(
+/**
+ * The same parallel Scan as the backfill (its segments, its page size) with each page's mapped items,
+ * stamped with the metadata of a backfill copy, handed to `write`; returns the sum of what it copied.
+ */
+async function copyPages(
+  client: DynamoDBClient,
+  m: Migration,
+  legacy: string,
+  segments: number,
+  write: (items: Item[]) => Promise<number>,
+): Promise<number> {
+  const names = metadataNames(m.metadataPrefix);
+  let copied = 0;
+  await scanAllSegments(
+    client,
+    legacy,
+    { totalSegments: segments, limit: m.backfill.pageSize },
+    async (page) => {
+      const now = Date.now();
+      copied += await write(
+        page.map((i) => ({
+          ...m.mapItem(i),
+          [names.seq]: { S: BACKFILL_SEQ },
+          [names.src]: { S: Source.BACKFILL },
+          [names.ts]: { N: String(now) },
+        })),
+      );
+    },
+  );
+  return copied;
+}
+
+/** One way to copy the legacy table into `target` with `segments` segments; returns the items copied. */
+type Copy = (
   client: DynamoDBClient,
   m: Migration,
   legacy: string,
   target: string,
   segments: number,
-): Promise<number> {
-  const names = metadataNames(m.metadataPrefix);
-  let copied = 0;
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let start: Item | undefined;
-      do {
-        const page = await scanSegmentPage(client, legacy, {
-          segment,
-          totalSegments: segments,
-          limit: m.backfill.pageSize,
-          ...(start ? { exclusiveStartKey: start } : {}),
-        });
-        const now = Date.now();
-        const items = page.items.map((i) => ({
-          ...m.mapItem(i),
-          [names.seq]: { S: BACKFILL_SEQ },
-          [names.src]: { S: Source.BACKFILL },
-          [names.ts]: { N: String(now) },
-        }));
-        const batches: Item[][] = [];
-        for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-        await runPool(batches, WRITE_CONCURRENCY, async (batch) => {
-          let pending = batch;
-          while (pending.length) {
-            const out = await client.send(
-              new BatchWriteItemCommand({
-                RequestItems: {
-                  [target]: pending.map((item) => ({ PutRequest: { Item: toSdkItem(item) } })),
-                },
-              }),
-            );
-            const left = out.UnprocessedItems?.[target] ?? [];
-            copied += pending.length - left.length;
-            pending = left.map((r) => fromSdkItem(r.PutRequest?.Item ?? {}));
-          }
-        });
-        start = page.lastEvaluatedKey;
-      } while (start);
-    }),
-  );
-  return copied;
-}
+) => Promise<number>;
+
+/** The raw-copy limit: parallel Scan + unconditional BatchWriteItem of the same mapped items. */
+const rawCopy: Copy = (client, m, legacy, target, segments) =>
+  copyPages(client, m, legacy, segments, (items) => batchPutAll(client, target, items, WRITE_CONCURRENCY));
 
 /**
  * The conditional-write limit: the same parallel Scan, writing through the backfill's own
  * `IfAbsentWriter` (rule 3) without the state machine, checkpoints or controls. Shows how much of the
  * gap to the raw copy is DynamoDB Local's cost of conditional writes rather than the backfill's machinery.
  */
-async function conditionalCopy(
-  client: DynamoDBClient,
-  m: Migration,
-  legacy: string,
-  target: string,
-  segments: number,
-): Promise<number> {
-  const names = metadataNames(m.metadataPrefix);
+const conditionalCopy: Copy = (client, m, legacy, target, segments) => {
   const writer = new IfAbsentWriter(client, target, {
-    seqAttribute: names.seq,
+    seqAttribute: metadataNames(m.metadataPrefix).seq,
     mode: WRITE_MODE,
     concurrency: WRITE_CONCURRENCY,
     transactionSize: 100,
     keyNames: keyNames(m.newTable.key),
   });
-  let copied = 0;
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let start: Item | undefined;
-      do {
-        const page = await scanSegmentPage(client, legacy, {
-          segment,
-          totalSegments: segments,
-          limit: m.backfill.pageSize,
-          ...(start ? { exclusiveStartKey: start } : {}),
-        });
-        const now = Date.now();
-        const outcomes = await writer.writeAll(
-          page.items.map((i) => ({
-            ...m.mapItem(i),
-            [names.seq]: { S: BACKFILL_SEQ },
-            [names.src]: { S: Source.BACKFILL },
-            [names.ts]: { N: String(now) },
-          })),
-          ForeignItems.REFUSE,
-        );
-        copied += outcomes.filter((o) => o.kind === 'copied').length;
-        start = page.lastEvaluatedKey;
-      } while (start);
-    }),
-  );
-  return copied;
-}
+  return copyPages(client, m, legacy, segments, async (items) => {
+    const outcomes = await writer.writeAll(items, ForeignItems.REFUSE);
+    return outcomes.filter((o) => o.kind === 'copied').length;
+  });
+};
 
 /** The real backfill through the local state machine runner. */
 async function backfill(

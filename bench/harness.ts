@@ -3,8 +3,10 @@
  * a candidate and a baseline side by side in the same run and returns their ratio; the harness prints
  * the details and ends with one JSON line `{"bench","ratio","target","pass",...}` so runs compare.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { makeDynamoClient } from '../adapters/dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { runPool, scanSegmentPage } from '../adapters/backfill-io';
+import { makeDynamoClient, toSdkItem } from '../adapters/dynamodb';
+import type { Item } from '../core/model';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type DynamoLocal, startDynamoLocal } from '../local/dynamodb-local';
 
 /** What a benchmark returns. */
@@ -67,4 +69,56 @@ export function percentile(sample: readonly number[], p: number): number {
   const sorted = [...sample].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] as number;
+}
+
+/**
+ * Reads every segment of a parallel Scan of `table` to its end, the segments concurrently, and calls
+ * `onPage` with the items of each page (the raw-scan baselines of the backfill and verify benchmarks).
+ */
+export async function scanAllSegments(
+  client: DynamoDBClient,
+  table: string,
+  scan: { readonly totalSegments: number; readonly limit: number },
+  onPage: (items: readonly Item[]) => Promise<void> | void,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: scan.totalSegments }, async (_, segment) => {
+      let start: Item | undefined;
+      do {
+        const page = await scanSegmentPage(client, table, {
+          segment,
+          totalSegments: scan.totalSegments,
+          limit: scan.limit,
+          ...(start ? { exclusiveStartKey: start } : {}),
+        });
+        await onPage(page.items);
+        start = page.lastEvaluatedKey;
+      } while (start);
+    }),
+  );
+}
+
+/**
+ * Puts `items` into `table` with unconditional BatchWriteItem (25 items per request, `concurrency`
+ * requests in flight), sending unprocessed items again until none is left. Returns how many were written.
+ */
+export async function batchPutAll(
+  client: DynamoDBClient,
+  table: string,
+  items: readonly Item[],
+  concurrency: number,
+): Promise<number> {
+  const batches: Item[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  let written = 0;
+  await runPool(batches, concurrency, async (batch) => {
+    let pending = batch.map((item) => ({ PutRequest: { Item: toSdkItem(item) } }));
+    while (pending.length) {
+      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+      const left = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+      written += pending.length - left.length;
+      pending = left;
+    }
+  });
+  return written;
 }

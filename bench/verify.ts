@@ -8,16 +8,14 @@
  * table once and looks nothing up; the slow path (checksums differ: a second legacy scan with
  * BatchGetItem of every mapped key) is measured once afterwards and printed for information.
  */
-import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { runPool, scanSegmentPage } from '../adapters/backfill-io';
-import { toSdkItem } from '../adapters/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
 import { BACKFILL_SEQ, type Migration, type Item } from '../core/model';
 import type { VerifyReport } from '../core/verify';
 import { ControlKey } from '../core/control';
 import { usersMigration } from '../examples/users/migration';
 import { localVerifyDeps, startLocalVerify } from '../local/verify';
-import type { Benchmark } from './harness';
+import { type Benchmark, batchPutAll, scanAllSegments } from './harness';
 
 const ITEMS = Number(process.env.VERIFY_BENCH_ITEMS ?? 20_000);
 const SEGMENTS = 4;
@@ -35,35 +33,15 @@ function legacyItem(i: number): Item {
 }
 
 async function load(client: DynamoDBClient, table: string, items: readonly Item[]): Promise<void> {
-  const chunks: Item[][] = [];
-  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25) as Item[]);
-  await runPool(chunks, 4, async (chunk) => {
-    let pending = chunk.map((it) => ({ PutRequest: { Item: toSdkItem(it) } }));
-    while (pending.length) {
-      const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
-      pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
-    }
-  });
+  await batchPutAll(client, table, items, 4);
 }
 
 /** Raw parallel scan of one table: every segment read to its end. */
 async function rawScan(client: DynamoDBClient, table: string): Promise<number> {
   let n = 0;
-  await Promise.all(
-    Array.from({ length: SEGMENTS }, async (_, segment) => {
-      let start: Item | undefined;
-      do {
-        const page = await scanSegmentPage(client, table, {
-          segment,
-          totalSegments: SEGMENTS,
-          limit: PAGE,
-          ...(start ? { exclusiveStartKey: start } : {}),
-        });
-        n += page.items.length;
-        start = page.lastEvaluatedKey;
-      } while (start);
-    }),
-  );
+  await scanAllSegments(client, table, { totalSegments: SEGMENTS, limit: PAGE }, (page) => {
+    n += page.length;
+  });
   return n;
 }
 

@@ -3,20 +3,13 @@
  * handlers find their tables and clock, and how a run of a deployed definition starts locally (its
  * continuation executions chained as in AWS, under a state machine id named after the migration).
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Migration } from '../core/model';
+import type { MigrationTables } from '../lambdas/shared/env';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import { type LocalChain, type LocalLambda, startLocalChain } from './state-machine-runner';
 
 /** The tables and clock of a local run's handlers (DynamoDB Local). */
-export interface LocalRunTables {
-  readonly client: DynamoDBClient;
-  readonly migration: Migration;
-  readonly controlTableName: string;
-  /** @default migration.legacyTable.tableName */
-  readonly legacyTableName?: string;
-  /** @default migration.newTable.tableName */
-  readonly newTableName?: string;
+export interface LocalRunTables extends MigrationTables {
   readonly now?: () => number;
 }
 

@@ -13,14 +13,11 @@
  *   Two runners that both read v can both write the page, but only one can store v+1; the other
  *   gets `CheckpointConflictError` and stops.
  */
+import type { SegmentProgress } from '../control';
 import type { JsonItem } from '../model';
 
-/** The `SEGMENT#<n>` control item. */
-export interface SegmentCheckpoint {
-  readonly segment: number;
-  readonly totalSegments: number;
-  /** Where the next Scan page starts; absent at the start of the segment. */
-  readonly lastEvaluatedKey?: JsonItem;
+/** The copy counts of a page, of a segment or of a whole run. */
+export interface CopyCounts {
   /** Items read from legacy. */
   readonly scanned: number;
   /** Items written to the new table. */
@@ -30,27 +27,21 @@ export interface SegmentCheckpoint {
   /** Items that could not be copied; each is recorded as a `BACKFILL_POISON#` control item. */
   readonly poison: number;
   /** Items not copied because an item dualread did not write holds their key (`foreignItems: keep`). */
+  readonly keptForeign: number;
+}
+
+/** The `SEGMENT#<n>` control item. */
+export interface SegmentCheckpoint extends SegmentProgress, Omit<CopyCounts, 'keptForeign'> {
+  /** Items not copied because an item dualread did not write holds their key (`foreignItems: keep`). */
   readonly keptForeign?: number;
-  readonly pages: number;
-  readonly done: boolean;
-  /** Pacing: the next page may not start before this epoch ms (see backfill-rate.ts). */
-  readonly notBefore: number;
-  readonly startedAt: number;
-  readonly updatedAt: number;
-  readonly completedAt?: number;
   /** The run (lock owner) that last advanced it. */
   readonly runId: string;
 }
 
 /** The counts of one page. */
-export interface PageOutcome {
+export interface PageOutcome extends CopyCounts {
   /** The page's LastEvaluatedKey; undefined when the segment's Scan is exhausted. */
   readonly lastEvaluatedKey?: JsonItem;
-  readonly scanned: number;
-  readonly copied: number;
-  readonly skippedExists: number;
-  readonly poison: number;
-  readonly keptForeign: number;
   readonly notBefore: number;
 }
 
@@ -109,12 +100,7 @@ export function advanceCheckpoint(
 }
 
 /** Totals over the checkpoints of all segments. */
-export interface BackfillTotals {
-  readonly scanned: number;
-  readonly copied: number;
-  readonly skippedExists: number;
-  readonly poison: number;
-  readonly keptForeign: number;
+export interface BackfillTotals extends CopyCounts {
   readonly segmentsDone: number;
   readonly segments: number;
 }

@@ -4,23 +4,17 @@
  * bounds that keep every execution's history under Step Functions' limit, and how a start or resume
  * is recorded in STATE.
  */
-import { BackfillStatus, ForeignItems, type MigrationState } from '../control';
+import {
+  BackfillStatus,
+  ForeignItems,
+  type MigrationState,
+  type RunSettings,
+  type RunStartInput,
+} from '../control';
 import { BackfillInputError } from './errors';
 
 /** The execution input an operator gives (every field optional). */
-export interface BackfillStartInput {
-  /** Lock owner; re-use it to resume a run. @default the execution name */
-  readonly runId?: string;
-  /** Parallel Scan segments. @default migration.backfill.segments */
-  readonly totalSegments?: number;
-  /** Segments copied at the same time. @default totalSegments */
-  readonly maxConcurrency?: number;
-  /** Loop iterations of a segment per Map round (bounds each child execution's history). */
-  readonly maxIterationsPerRound?: number;
-  /** Map rounds per execution before it continues as a new execution (bounds the parent's history). */
-  readonly maxRoundsPerExecution?: number;
-  /** Who started it (audit). @default `backfill:<runId>` */
-  readonly actor?: string;
+export interface BackfillStartInput extends RunStartInput {
   readonly reason?: string;
   /**
    * How to treat items of the new table dualread did not write (core/backfill/foreign.ts). Kept in
@@ -32,13 +26,7 @@ export interface BackfillStartInput {
 }
 
 /** The run's settings, resolved by `preflight`; the state machine carries them as `$.run`. */
-export interface BackfillRun {
-  readonly runId: string;
-  readonly totalSegments: number;
-  readonly maxConcurrency: number;
-  readonly maxIterationsPerRound: number;
-  readonly maxRoundsPerExecution: number;
-  readonly actor: string;
+export interface BackfillRun extends RunSettings {
   /** Segments still to copy, in order. */
   readonly segments: number[];
 }

@@ -7,6 +7,25 @@
  * that started at `t`, the next page may start at `max(notBefore, t) + n / share`. Because the page
  * size is also cut to about one second of the share, a new rate is in force from the next page on.
  */
+import type { JsonItem } from '../model';
+
+/**
+ * Where one scan segment stands: what the backfill's `SEGMENT#` checkpoints (core/backfill/checkpoint.ts)
+ * and verification's (core/verify/checkpoint.ts) both keep, with the pacing clock.
+ */
+export interface SegmentProgress {
+  readonly segment: number;
+  readonly totalSegments: number;
+  /** Where the next Scan page starts; absent at the start of the segment. */
+  readonly lastEvaluatedKey?: JsonItem;
+  readonly pages: number;
+  readonly done: boolean;
+  /** Pacing: the next page may not start before this epoch ms (`nextNotBefore`). */
+  readonly notBefore: number;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  readonly completedAt?: number;
+}
 
 /** Items per second one segment may read; `Infinity` when unlimited. */
 export function segmentShare(rateLimitPerSecond: number, totalSegments: number): number {

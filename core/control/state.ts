@@ -15,15 +15,8 @@ export const Phase = {
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
-/** Phases in forward order. */
-export const PHASE_ORDER: readonly Phase[] = [
-  Phase.LEGACY_ONLY,
-  Phase.BACKFILLING,
-  Phase.SHADOW,
-  Phase.DUAL_READ,
-  Phase.NEW_PRIMARY,
-  Phase.FINALIZED,
-];
+/** Phases in forward order (the order `Phase` declares them in). */
+export const PHASE_ORDER: readonly Phase[] = Object.values(Phase);
 
 /**
  * Backfill lifecycle. COMPLETE means every legacy item the scan saw is in new (copied, or present from

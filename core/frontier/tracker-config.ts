@@ -55,29 +55,37 @@ export const DYNAMODB_LOCAL_TRACKER_SETTINGS = {
  * @throws FrontierConfigError naming the first setting out of range
  */
 export function validateTrackerConfig(config: TrackerConfig): TrackerConfig {
-  const nonNegative: Array<[string, number | undefined]> = [
-    ['propagationMarginMs', config.propagationMarginMs],
-    ['clockSkewMs', config.clockSkewMs],
-    ['itemEvidenceAfterMs', config.itemEvidenceAfterMs],
-    ['tipMinSpanMs', config.tipMinSpanMs],
-    ['childListingWaitMs', config.childListingWaitMs],
-  ];
-  for (const [name, v] of nonNegative) {
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
-      throw new FrontierConfigError(name, `${v} is not a non-negative number of milliseconds`);
+  /** Throws for the first of `settings` that is set and not `ok`, saying it is not `what`. */
+  const check = (
+    settings: Array<[string, number | undefined]>,
+    ok: (v: number) => boolean,
+    what: string,
+  ): void => {
+    for (const [name, v] of settings) {
+      if (v !== undefined && !ok(v)) throw new FrontierConfigError(name, `${v} is not ${what}`);
     }
-  }
-  const positiveIntegers: Array<[string, number | undefined]> = [
-    ['creationGranularityMs', config.creationGranularityMs],
-    ['itemEvidencePerShard', config.itemEvidencePerShard],
-    ['maxPagesPerShard', config.maxPagesPerShard],
-    ['tipEmptyPages', config.tipEmptyPages],
-    ['readConcurrency', config.readConcurrency],
-  ];
-  for (const [name, v] of positiveIntegers) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-      throw new FrontierConfigError(name, `${v} is not a whole number of at least 1`);
-    }
-  }
+  };
+  check(
+    [
+      ['propagationMarginMs', config.propagationMarginMs],
+      ['clockSkewMs', config.clockSkewMs],
+      ['itemEvidenceAfterMs', config.itemEvidenceAfterMs],
+      ['tipMinSpanMs', config.tipMinSpanMs],
+      ['childListingWaitMs', config.childListingWaitMs],
+    ],
+    (v) => Number.isFinite(v) && v >= 0,
+    'a non-negative number of milliseconds',
+  );
+  check(
+    [
+      ['creationGranularityMs', config.creationGranularityMs],
+      ['itemEvidencePerShard', config.itemEvidencePerShard],
+      ['maxPagesPerShard', config.maxPagesPerShard],
+      ['tipEmptyPages', config.tipEmptyPages],
+      ['readConcurrency', config.readConcurrency],
+    ],
+    (v) => Number.isInteger(v) && v >= 1,
+    'a whole number of at least 1',
+  );
   return config;
 }

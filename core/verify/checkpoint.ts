@@ -9,6 +9,7 @@
  */
 import { type SetChecksum, EMPTY_CHECKSUM, checksumsEqual, combineChecksums } from './checksum';
 import { type ClassCounts, addCounts, zeroCounts } from './diff';
+import type { SegmentProgress } from '../control';
 import type { JsonItem } from '../model';
 
 /**
@@ -48,19 +49,9 @@ export interface SegmentFigures {
 }
 
 /** A verification segment checkpoint. */
-export interface VerifyCheckpoint extends SegmentFigures {
+export interface VerifyCheckpoint extends SegmentFigures, SegmentProgress {
   readonly runId: string;
   readonly side: VerifySide;
-  readonly segment: number;
-  readonly totalSegments: number;
-  readonly lastEvaluatedKey?: JsonItem;
-  readonly pages: number;
-  readonly done: boolean;
-  /** Pacing (shared with backfill, see backfill-rate.ts): the next page may not start before this. */
-  readonly notBefore: number;
-  readonly startedAt: number;
-  readonly updatedAt: number;
-  readonly completedAt?: number;
 }
 
 /** What one page adds to a checkpoint. */

@@ -53,17 +53,8 @@ export const DiffClass = {
 } as const;
 export type DiffClass = (typeof DiffClass)[keyof typeof DiffClass];
 
-/** Every class, in report order. */
-export const DIFF_CLASSES: readonly DiffClass[] = [
-  DiffClass.MATCH,
-  DiffClass.MISSING_IN_NEW,
-  DiffClass.CONTENT_DIFFERS,
-  DiffClass.TOMBSTONED_IN_NEW,
-  DiffClass.EXTRA_IN_NEW,
-  DiffClass.UNMAPPABLE,
-  DiffClass.NOT_INVERTIBLE,
-  DiffClass.ORIGIN_UNKNOWN,
-];
+/** Every class, in report order (the order `DiffClass` declares them in). */
+export const DIFF_CLASSES: readonly DiffClass[] = Object.values(DiffClass);
 
 /** The classes that are defects of the mapping (reported with a reason, never re-checked or repaired). */
 export const MAPPING_DEFECT_CLASSES: readonly DiffClass[] = [

@@ -9,6 +9,7 @@ import type { ForeignItemSearch, IfAbsentWriter, ScanPage } from '../../adapters
 import type { PoisonRegistry } from '../../adapters/poison-registry';
 import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
+import { type SegmentRef, isSegmentRef } from '../../core/control';
 import type { Item, Migration } from '../../core/model';
 
 /** Settings shared by the handlers. */
@@ -65,22 +66,11 @@ export interface BackfillDeps {
 }
 
 /** Input of `controls` and `page`. */
-export interface SegmentPayload {
-  readonly runId: string;
-  readonly segment: number;
-  readonly totalSegments: number;
-}
+export type SegmentPayload = SegmentRef;
 
 /** @throws BackfillInputError unless the payload names a run and a segment below `totalSegments` */
 export function checkSegmentPayload(p: SegmentPayload): void {
-  if (
-    !p ||
-    typeof p.runId !== 'string' ||
-    !Number.isInteger(p.segment) ||
-    !Number.isInteger(p.totalSegments) ||
-    p.segment < 0 ||
-    p.segment >= p.totalSegments
-  ) {
+  if (!isSegmentRef(p)) {
     throw new BackfillInputError(
       `invalid segment payload ${JSON.stringify(p)}: need runId, segment < totalSegments`,
     );

@@ -3,7 +3,6 @@
  * mode), and `buildBackfillDeps`, the deployed functions' dependencies from the environment (local mode
  * and tests use `localBackfillDeps` in local/backfill.ts, pointing at DynamoDB Local).
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { migrations } from 'dualread-definitions';
 import type { WriteMode } from '../../adapters/backfill-io';
 import {
@@ -15,19 +14,14 @@ import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
-import type { Migration } from '../../core/model';
-import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
+import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
+import type { EnvOverrides, MigrationTables } from '../shared/env';
 import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './context';
 import { backfillIo } from './io';
 
 /** The backfill functions' variables (set by lib/backfill.ts). */
 export const BACKFILL_ENV = {
-  CONTROL_TABLE_NAME: Env.text(),
-  MIGRATION_ID: Env.text(),
-  /** @default the migration's legacy table */
-  LEGACY_TABLE_NAME: Env.optionalText(),
-  /** @default the migration's new table */
-  NEW_TABLE_NAME: Env.optionalText(),
+  ...MIGRATION_TABLES_ENV,
   /** Read by the preflight only (its CDC check). */
   LEGACY_STREAM_ARN: Env.text(),
   SYNC_FUNCTION_NAME: Env.text(),
@@ -37,14 +31,7 @@ export const BACKFILL_ENV = {
 } as const;
 
 /** What `backfillDepsFor` wires the handlers to. */
-export interface BackfillWiring {
-  readonly client: DynamoDBClient;
-  readonly migration: Migration;
-  readonly controlTableName: string;
-  /** @default migration.legacyTable.tableName */
-  readonly legacyTableName?: string;
-  /** @default migration.newTable.tableName */
-  readonly newTableName?: string;
+export interface BackfillWiring extends MigrationTables {
   /** How the preflight checks CDC, given the control store, the clock and the legacy table's name. */
   readonly cdcStatus: (wired: {
     readonly store: ControlStore;

@@ -3,20 +3,21 @@
  * lock released) when every segment is done, else lists the pending segments and renews the lease;
  * in `failed` mode records FAILED and releases the lock.
  */
-import { ControlConflictError, type Versioned } from '../../adapters/control-store';
+import { releaseRunLock, renewRunLock } from '../../adapters/run-lock';
 import {
   BackfillAlreadyRunningError,
   backfillWithTotals,
   completedBackfill,
   completionAudit,
+  type CopyCounts,
   failureText,
   isScanFinished,
   pendingSegments,
   totals,
 } from '../../core/backfill';
-import { type BackfillLock, BackfillStatus, ControlKey, lockFor } from '../../core/control';
+import { BackfillStatus, ControlKey } from '../../core/control';
 import type { BackfillDeps } from './context';
-import { listCheckpoints, stripVersion, updateBackfill } from './state-change';
+import { listCheckpoints, updateBackfill } from './state-change';
 
 /** Input of `finish`. */
 export interface FinishPayload {
@@ -30,49 +31,32 @@ export interface FinishPayload {
 }
 
 /** Output of `finish`. */
-export interface FinishResult {
+export interface FinishResult extends CopyCounts {
   /** Every segment is scanned (the execution ends); STATE says COMPLETE or COMPLETE_WITH_POISON. */
   readonly complete: boolean;
   /** Keys not in new when the scan finished (poison items, waived dead-lettered records). */
   readonly unresolved?: number;
   readonly segments: number[];
-  readonly copied: number;
-  readonly skippedExists: number;
-  readonly poison: number;
-  readonly keptForeign: number;
-  readonly scanned: number;
 }
 
 /** Builds the `finish` handler. */
 export function makeFinishHandler(deps: BackfillDeps): (p: FinishPayload) => Promise<FinishResult> {
   const m = deps.migration;
 
+  /** Releases the run's lock if it still holds it (another run's lock is left alone). */
   async function releaseLock(runId: string): Promise<void> {
-    const lock = await deps.store.get<Versioned<BackfillLock>>(ControlKey.BACKFILL_LOCK);
-    if (!lock || lock.owner !== runId || lock.released) return;
-    try {
-      await deps.store.put(
-        ControlKey.BACKFILL_LOCK,
-        { ...stripVersion(lock), released: true, leaseUntil: deps.now() },
-        lock.version,
-      );
-    } catch (err) {
-      if (!(err instanceof ControlConflictError)) throw err;
-    }
+    await releaseRunLock(deps.store, ControlKey.BACKFILL_LOCK, runId, deps.now);
   }
 
   async function renewLock(runId: string, executionId: string): Promise<void> {
-    const lock = await deps.store.get<Versioned<BackfillLock>>(ControlKey.BACKFILL_LOCK);
-    const now = deps.now();
-    if (!lock || lock.owner !== runId || lock.released) {
-      // Someone else took the lock (our lease ran out): stop rather than run two backfills.
-      throw new BackfillAlreadyRunningError(m.id, lock?.owner ?? '?', lock?.leaseUntil ?? now);
-    }
-    await deps.store.put(
+    const lost = await renewRunLock(
+      deps.store,
       ControlKey.BACKFILL_LOCK,
-      lockFor(runId, executionId, now, deps.settings.lockLeaseMs, lock.acquiredAt),
-      lock.version,
+      { runId, executionId, leaseMs: deps.settings.lockLeaseMs },
+      deps.now,
     );
+    // Someone else took the lock (our lease ran out): stop rather than run two backfills.
+    if (lost) throw new BackfillAlreadyRunningError(m.id, lost.owner, lost.leaseUntil);
   }
 
   return async (p) => {

@@ -2,10 +2,11 @@
  * The `page` step, the page worker: copies pages of one Scan segment for a bounded time, advancing
  * the segment checkpoint after each page on a condition on its previous version.
  */
-import { ControlConflictError } from '../../adapters/control-store';
+import { ControlConflictError, stripVersion } from '../../adapters/control-store';
 import type { ScanPage } from '../../adapters/backfill-io';
 import {
   CheckpointConflictError,
+  type CopyCounts,
   SegmentLayoutMismatchError,
   type SegmentCheckpoint,
   advanceCheckpoint,
@@ -19,7 +20,7 @@ import {
 import { ControlKey, ForeignItems, type MigrationState, nextNotBefore, pageLimit } from '../../core/control';
 import { type Item, itemFromDynamoJson, itemToDynamoJson, keyOf } from '../../core/model';
 import { type BackfillDeps, type SegmentPayload, checkSegmentPayload } from './context';
-import { type StoredCheckpoint, stripVersion } from './state-change';
+import type { StoredCheckpoint } from './state-change';
 
 /** How a `page` invocation ended. */
 export const PageStatus = {
@@ -35,15 +36,10 @@ export const PageStatus = {
 export type PageStatus = (typeof PageStatus)[keyof typeof PageStatus];
 
 /** Output of `page`. */
-export interface PageResult {
+export interface PageResult extends CopyCounts {
   readonly status: PageStatus;
   readonly done: boolean;
   readonly pages: number;
-  readonly scanned: number;
-  readonly copied: number;
-  readonly skippedExists: number;
-  readonly poison: number;
-  readonly keptForeign: number;
 }
 
 /** Builds the page worker. */

@@ -3,7 +3,12 @@
  * STATE retried on concurrent changes.
  */
 import { randomUUID } from 'node:crypto';
-import { type ControlStore, type Versioned, ControlConflictError } from '../../adapters/control-store';
+import {
+  type ControlStore,
+  type Versioned,
+  ControlConflictError,
+  stripVersion,
+} from '../../adapters/control-store';
 import type { SegmentCheckpoint } from '../../core/backfill';
 import { type MigrationState, initialState } from '../../core/control';
 import type { BackfillDeps } from './context';
@@ -65,10 +70,4 @@ export async function updateBackfill(
       if (!(err instanceof ControlConflictError) || attempt >= 10) throw err;
     }
   }
-}
-
-/** A stored control document without its version (to write it again on that version). */
-export function stripVersion<T extends { version: number }>(v: T): Omit<T, 'version'> {
-  const { version: _v, ...rest } = v;
-  return rest;
 }

@@ -69,6 +69,16 @@ function oneOf<const V extends readonly [string, ...string[]]>(
 /** The kinds of variable a schema is made of. */
 export const Env = { text, optionalText, nonNegativeNumber, wholeNumber, oneOf } as const;
 
+/** The variables of a run over one migration's tables, first in the backfill's and verification's schemas. */
+export const MIGRATION_TABLES_ENV = {
+  CONTROL_TABLE_NAME: Env.text(),
+  MIGRATION_ID: Env.text(),
+  /** @default the migration's legacy table */
+  LEGACY_TABLE_NAME: Env.optionalText(),
+  /** @default the migration's new table */
+  NEW_TABLE_NAME: Env.optionalText(),
+} as const;
+
 /** Reads the variables of one schema from one environment. */
 export interface EnvReader<S extends EnvSchema> {
   /**
@@ -147,6 +157,17 @@ export function migrationFromEnv(
   given?: Migration,
 ): Migration {
   return given ?? migrationNamed(e, all, e.get('MIGRATION_ID'));
+}
+
+/** The client and tables a migration's handlers are wired to (deployed, local mode and tests). */
+export interface MigrationTables {
+  readonly client: DynamoDBClient;
+  readonly migration: Migration;
+  readonly controlTableName: string;
+  /** @default migration.legacyTable.tableName */
+  readonly legacyTableName?: string;
+  /** @default migration.newTable.tableName */
+  readonly newTableName?: string;
 }
 
 /**

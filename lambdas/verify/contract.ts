@@ -6,35 +6,18 @@
 import type { ScanPage } from '../../adapters/backfill-io';
 import type { ControlStore } from '../../adapters/control-store';
 import { type RepairWrite, VerifyInputError, VerifySide, type VerifyStage } from '../../core/verify';
+import { type RunSettings, type RunStartInput, type SegmentRef, isSegmentRef } from '../../core/control';
 import type { Migration, Item } from '../../core/model';
 
 /** The execution input (every field optional; the schedule passes `{ repair }`). */
-export interface VerifyStartInput {
-  /** Run id; re-use it to resume a run. @default the execution name */
-  readonly runId?: string;
+export interface VerifyStartInput extends RunStartInput {
   /** Repair confirmed drift. @default migration.verification.repair */
   readonly repair?: boolean;
-  /** Parallel Scan segments per side. @default migration.backfill.segments */
-  readonly totalSegments?: number;
-  /** Segments verified at the same time. @default totalSegments */
-  readonly maxConcurrency?: number;
-  /** Loop iterations of a segment per Map round (bounds each child execution's history). */
-  readonly maxIterationsPerRound?: number;
-  /** Rounds per execution before it continues as a new execution (bounds the parent's history). */
-  readonly maxRoundsPerExecution?: number;
-  /** Who started it (audit). @default `verify:<runId>` */
-  readonly actor?: string;
 }
 
 /** The run's settings, resolved by `preflight`; the state machine carries them as `$.run`. */
-export interface VerifyRun {
-  readonly runId: string;
+export interface VerifyRun extends RunSettings {
   readonly repair: boolean;
-  readonly totalSegments: number;
-  readonly maxConcurrency: number;
-  readonly maxIterationsPerRound: number;
-  readonly maxRoundsPerExecution: number;
-  readonly actor: string;
   readonly next: NextStep;
 }
 
@@ -62,24 +45,13 @@ export type ControlPayload =
     };
 
 /** Payload of `scan` and `controls`. */
-export interface SegmentPayload {
-  readonly runId: string;
+export interface SegmentPayload extends SegmentRef {
   readonly side: VerifySide;
-  readonly segment: number;
-  readonly totalSegments: number;
 }
 
 /** Checks a `scan` or `controls` payload. */
 export function checkSegment(p: SegmentPayload): void {
-  if (
-    !p ||
-    typeof p.runId !== 'string' ||
-    !Object.values(VerifySide).includes(p.side) ||
-    !Number.isInteger(p.segment) ||
-    !Number.isInteger(p.totalSegments) ||
-    p.segment < 0 ||
-    p.segment >= p.totalSegments
-  ) {
+  if (!isSegmentRef(p) || !Object.values(VerifySide).includes(p.side)) {
     throw new VerifyInputError(
       `invalid segment payload ${JSON.stringify(p)}: need runId, side legacy|new|extras, segment < totalSegments`,
     );

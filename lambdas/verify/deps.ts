@@ -2,16 +2,16 @@
  * Wiring of the deployed verification handlers from the environment (local mode and tests build
  * `VerifyDeps` with `localVerifyDeps`, pointing at DynamoDB Local).
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { migrations } from 'dualread-definitions';
 import { type RetryTiming, realRetryTiming, scanSegmentPage, tableStatus } from '../../adapters/backfill-io';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { KeyReader, transactRepair } from '../../adapters/verify-io';
-import { keyNames, type Migration } from '../../core/model';
+import { keyNames } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
-import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
+import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
+import type { EnvOverrides, MigrationTables } from '../shared/env';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
@@ -21,12 +21,7 @@ import {
 
 /** The verification functions' variables (set by lib/verification.ts). */
 export const VERIFY_ENV = {
-  CONTROL_TABLE_NAME: Env.text(),
-  MIGRATION_ID: Env.text(),
-  /** @default the migration's legacy table */
-  LEGACY_TABLE_NAME: Env.optionalText(),
-  /** @default the migration's new table */
-  NEW_TABLE_NAME: Env.optionalText(),
+  ...MIGRATION_TABLES_ENV,
   VERIFY_BUDGET_MS: Env.nonNegativeNumber(DEFAULT_VERIFY_SETTINGS.budgetMs),
   VERIFY_MAX_LAG_WAIT_MS: Env.nonNegativeNumber(DEFAULT_VERIFY_SETTINGS.maxLagWaitMs),
 } as const;
@@ -41,9 +36,7 @@ export interface BuildVerifyOptions extends EnvOverrides {
 }
 
 /** Dependencies over explicit tables and client (deployed, local mode and tests). */
-export function verifyDepsFor(
-  o: BuildVerifyOptions & { client: DynamoDBClient; migration: Migration; controlTableName: string },
-): VerifyDeps {
+export function verifyDepsFor(o: BuildVerifyOptions & MigrationTables): VerifyDeps {
   const m = o.migration;
   const legacyTable = o.legacyTableName ?? m.legacyTable.tableName;
   const newTable = o.newTableName ?? m.newTable.tableName;

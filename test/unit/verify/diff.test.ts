@@ -6,6 +6,7 @@ import {
   checksumsEqual,
   combineChecksums,
   itemHash,
+  DIFF_CLASSES,
   DiffClass,
   classifyLegacy,
   classifyPair,
@@ -35,6 +36,21 @@ const tomb = (key: Item): Item => ({ ...key, ...meta(), _dr_del: { BOOL: true } 
 const userItem = anyItem.map((i) =>
   Object.fromEntries(Object.entries(i).filter(([n]) => !n.startsWith('_dr_'))),
 );
+
+describe('Constant: DIFF_CLASSES', () => {
+  it('lists every class in report order', () => {
+    expect(DIFF_CLASSES).toEqual([
+      'match',
+      'missing-in-new',
+      'content-differs',
+      'tombstoned-in-new',
+      'extra-in-new',
+      'unmappable',
+      'not-invertible',
+      'origin-unknown',
+    ]);
+  });
+});
 
 describe('Function: classifyPair', () => {
   const expected: Item = { PK: { S: 'USER#1' }, SK: { S: 'PROFILE' }, n: { N: '1' } };
