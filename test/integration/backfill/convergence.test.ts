@@ -7,7 +7,8 @@ import { BackfillStatus, ControlKey } from '../../../core';
 import { startLocalBackfill } from '../../../local/backfill';
 import { backfillScenarios, depsFor, expectConverged, setUp } from '../../helpers/backfill-fixture';
 
-jest.setTimeout(180_000);
+// 20,000 items through the whole pipeline: minutes on a loaded two-core machine (a limit, not a window).
+jest.setTimeout(600_000);
 
 describe('Integration: backfill state machine on DynamoDB Local', () => {
   const { client, envs, runs } = backfillScenarios();
