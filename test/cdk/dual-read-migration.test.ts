@@ -1,9 +1,10 @@
 import { RemovalPolicy, Stack, type Environment } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { metadataNames } from '../../core/model';
+import { defineMigration, metadataNames } from '../../core/model';
 import { ControlTable, DualReadMigration, type DualReadMigrationProps } from '../../lib';
 import { ORDERS_STREAM_ARN, errorOf, newApp, ordersMigration } from './helpers';
+import { ordersInput } from './fixtures/orders-definitions';
 
 const TABLE = 'AWS::DynamoDB::Table';
 
@@ -63,6 +64,63 @@ describe('Construct: DualReadMigration', () => {
     });
     expect(construct.newTable).toBeDefined();
     expect(construct.newTableInterface).toBe(construct.newTable);
+  });
+
+  it('creates the GSIs the query surfaces read on the new table, (projection all)', () => {
+    // Arrange: a legacy GSI by customer mapped onto the new table's overloaded GSI1.
+    const migration = defineMigration({
+      ...ordersInput,
+      legacyTable: {
+        ...ordersInput.legacyTable,
+        indexes: [{ name: 'by-customer', key: { partitionKey: { name: 'customerId', type: 'S' } } }],
+      },
+      newTable: {
+        ...ordersInput.newTable,
+        indexes: [
+          {
+            name: 'GSI1',
+            key: { partitionKey: { name: 'GSI1PK', type: 'S' }, sortKey: { name: 'GSI1SK', type: 'N' } },
+          },
+          { name: 'GSI2', key: { partitionKey: { name: 'GSI2PK', type: 'B' } } },
+        ],
+      },
+      queries: {
+        'by-customer': {
+          legacyIndex: 'by-customer',
+          newIndex: 'GSI1',
+          partition: (v) => ({ S: `CUST#${'S' in v ? v.S : ''}` }),
+        },
+      },
+    });
+
+    // Act
+    const { stack } = migrationStack({ migration });
+
+    // Assess
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties(TABLE, {
+      TableName: 'orders',
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'GSI1PK', AttributeType: 'S' },
+        { AttributeName: 'GSI1SK', AttributeType: 'N' },
+        { AttributeName: 'GSI2PK', AttributeType: 'B' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'GSI1',
+          KeySchema: [
+            { AttributeName: 'GSI1PK', KeyType: 'HASH' },
+            { AttributeName: 'GSI1SK', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'GSI2',
+          KeySchema: [{ AttributeName: 'GSI2PK', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
   });
 
   it('takes the TTL attribute from the metadata prefix', () => {

@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ReadApi, type ReadApiProps } from '../../lib/read-api';
+import { defineMigration } from '../../core/model';
+import { ordersInput } from './fixtures/orders-definitions';
 import { type Finding, constructStack, synthesize } from './helpers';
 
 function readApiStack(props: Partial<ReadApiProps> = {}) {
@@ -58,6 +60,57 @@ describe('Construct: ReadApi', () => {
         }),
       },
     });
+  });
+
+  it('may query the indexes its query surfaces read, and no other index', () => {
+    // Arrange
+    const migration = defineMigration({
+      ...ordersInput,
+      legacyTable: {
+        ...ordersInput.legacyTable,
+        indexes: [{ name: 'by-customer', key: { partitionKey: { name: 'customerId', type: 'S' } } }],
+      },
+      newTable: {
+        ...ordersInput.newTable,
+        indexes: [
+          { name: 'GSI1', key: { partitionKey: { name: 'GSI1PK', type: 'S' } } },
+          { name: 'GSI2', key: { partitionKey: { name: 'GSI2PK', type: 'S' } } },
+        ],
+      },
+      queries: {
+        'by-customer': {
+          legacyIndex: 'by-customer',
+          newIndex: 'GSI1',
+          partition: (v) => ({ S: `CUST#${'S' in v ? v.S : ''}` }),
+        },
+      },
+    });
+
+    // Act
+    const surfaces = Template.fromStack(readApiStack({ migration }).stack);
+
+    // Assess
+    surfaces.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'QueryMappedIndexes',
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: [
+              'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy/index/by-customer',
+              {
+                'Fn::Join': [
+                  '',
+                  [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] }, '/index/GSI1'],
+                ],
+              },
+            ],
+          },
+        ]),
+      },
+    });
+    expect(JSON.stringify(surfaces.toJSON())).not.toContain('/index/GSI2');
   });
 
   it('may only get and query the two tables and get its own control items', () => {

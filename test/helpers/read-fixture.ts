@@ -91,8 +91,11 @@ export async function readFixture(
   const [{ streamArn }] = await Promise.all([
     createTable(client, migration.legacyTable.tableName, migration.legacyTable.key, {
       stream: options.stream ?? false,
+      indexes: migration.legacyTable.indexes ?? [],
     }),
-    createTable(client, migration.newTable.tableName, migration.newTable.key),
+    createTable(client, migration.newTable.tableName, migration.newTable.key, {
+      indexes: migration.newTable.indexes,
+    }),
     createTable(client, controlTableName, CONTROL_TABLE_KEY),
   ]);
   const control = new ControlStore(client, controlTableName, migration.id);
