@@ -24,11 +24,14 @@ import {
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
 import { type ReaderParts, routeInput } from './decision';
 import { readKey } from './get';
+import { readSurfacePage } from './surface-query';
 import type { PageResult, RequestContext } from './types';
 
 /** Reads one query page. A legacy table without a sort key is queried as a single-key read. */
 export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestContext): Promise<PageResult> {
   const { migration } = r.target;
+  // A declared surface (a legacy index, or an explicit base-table mapping) has its own path.
+  if (migration.queries[q.surface]?.inferred === false) return readSurfacePage(r, q, ctx);
   const lk = migration.legacyTable.key;
   if (!lk.sortKey) {
     if (q.nextToken)
@@ -155,7 +158,12 @@ async function legacyPage(
 }
 
 /** The token of the next page, if there is one: pinned to the store that served this page. */
-function pageToken(r: ReaderParts, store: Store, page: QueryPage, query: string): { nextToken?: string } {
+export function pageToken(
+  r: ReaderParts,
+  store: Store,
+  page: Pick<QueryPage, 'lastKey'>,
+  query: string,
+): { nextToken?: string } {
   if (!page.lastKey) return {};
   return {
     nextToken: encodePageToken(
