@@ -64,6 +64,8 @@ export interface ReadFixture {
   putLegacy(item: Item): Promise<void>;
   /** Writes `mapItem(item)` to new with CDC metadata, as the sync Lambda would. */
   putNew(item: Item, seq?: string): Promise<void>;
+  /** Writes `item` to new as is (another entity type of a single-table design). */
+  putNewRaw(item: Item): Promise<void>;
   /** Writes a tombstone for the legacy key to new. */
   putTombstone(legacyKey: Item, seq?: string): Promise<void>;
   setState(phase: Phase, options?: { rolloutPercent?: number; backfillComplete?: boolean }): Promise<void>;
@@ -116,6 +118,7 @@ export async function readFixture(
     ...(streamArn ? { streamArn } : {}),
     putLegacy: (item) => put(migration.legacyTable.tableName, item),
     putNew: (item, seq) => put(migration.newTable.tableName, { ...migration.mapItem(item), ...meta(seq) }),
+    putNewRaw: (item) => put(migration.newTable.tableName, item),
     putTombstone: (legacyKey, seq) =>
       put(migration.newTable.tableName, {
         ...migration.mapKey(keyOf(legacyKey, migration.legacyTable.key)),
