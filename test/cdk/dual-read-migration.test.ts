@@ -1,10 +1,9 @@
 import { RemovalPolicy, Stack, type Environment } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { defineMigration, metadataNames } from '../../core/model';
+import { metadataNames } from '../../core/model';
 import { ControlTable, DualReadMigration, type DualReadMigrationProps } from '../../lib';
-import { ORDERS_STREAM_ARN, errorOf, newApp, ordersMigration } from './helpers';
-import { ordersInput } from './fixtures/orders-definitions';
+import { ORDERS_STREAM_ARN, errorOf, newApp, ordersMigration, ordersWithSurfaces } from './helpers';
 
 const TABLE = 'AWS::DynamoDB::Table';
 
@@ -68,30 +67,7 @@ describe('Construct: DualReadMigration', () => {
 
   it('creates the GSIs the query surfaces read on the new table, (projection all)', () => {
     // Arrange: a legacy GSI by customer mapped onto the new table's overloaded GSI1.
-    const migration = defineMigration({
-      ...ordersInput,
-      legacyTable: {
-        ...ordersInput.legacyTable,
-        indexes: [{ name: 'by-customer', key: { partitionKey: { name: 'customerId', type: 'S' } } }],
-      },
-      newTable: {
-        ...ordersInput.newTable,
-        indexes: [
-          {
-            name: 'GSI1',
-            key: { partitionKey: { name: 'GSI1PK', type: 'S' }, sortKey: { name: 'GSI1SK', type: 'N' } },
-          },
-          { name: 'GSI2', key: { partitionKey: { name: 'GSI2PK', type: 'B' } } },
-        ],
-      },
-      queries: {
-        'by-customer': {
-          legacyIndex: 'by-customer',
-          newIndex: 'GSI1',
-          partition: (v) => ({ S: `CUST#${'S' in v ? v.S : ''}` }),
-        },
-      },
-    });
+    const migration = ordersWithSurfaces();
 
     // Act
     const { stack } = migrationStack({ migration });

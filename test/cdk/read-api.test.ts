@@ -1,9 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ReadApi, type ReadApiProps } from '../../lib/read-api';
-import { defineMigration } from '../../core/model';
-import { ordersInput } from './fixtures/orders-definitions';
-import { type Finding, constructStack, synthesize } from './helpers';
+import { type Finding, constructStack, ordersWithSurfaces, synthesize } from './helpers';
 
 function readApiStack(props: Partial<ReadApiProps> = {}) {
   return constructStack(
@@ -64,27 +62,7 @@ describe('Construct: ReadApi', () => {
 
   it('may query the indexes its query surfaces read, and no other index', () => {
     // Arrange
-    const migration = defineMigration({
-      ...ordersInput,
-      legacyTable: {
-        ...ordersInput.legacyTable,
-        indexes: [{ name: 'by-customer', key: { partitionKey: { name: 'customerId', type: 'S' } } }],
-      },
-      newTable: {
-        ...ordersInput.newTable,
-        indexes: [
-          { name: 'GSI1', key: { partitionKey: { name: 'GSI1PK', type: 'S' } } },
-          { name: 'GSI2', key: { partitionKey: { name: 'GSI2PK', type: 'S' } } },
-        ],
-      },
-      queries: {
-        'by-customer': {
-          legacyIndex: 'by-customer',
-          newIndex: 'GSI1',
-          partition: (v) => ({ S: `CUST#${'S' in v ? v.S : ''}` }),
-        },
-      },
-    });
+    const migration = ordersWithSurfaces();
 
     // Act
     const surfaces = Template.fromStack(readApiStack({ migration }).stack);

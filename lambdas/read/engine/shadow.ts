@@ -59,10 +59,7 @@ export class ShadowCompare {
     legacy: LegacyOutcome,
     newP: Promise<NewOutcome>,
   ): void {
-    const tracked = this.run(legacyKey, newKey, legacyReadAt, legacy, newP)
-      .catch(() => undefined)
-      .finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
+    this.track(this.run(legacyKey, newKey, legacyReadAt, legacy, newP));
   }
 
   /**
@@ -78,9 +75,12 @@ export class ShadowCompare {
     freshP: Promise<PageItems | 'unmappable' | undefined>,
     readBoth: () => Promise<[PageItems, PageItems] | undefined>,
   ): void {
-    const tracked = this.runPage(surface, partition, legacyReadAt, legacy, freshP, readBoth)
-      .catch(() => undefined)
-      .finally(() => this.pending.delete(tracked));
+    this.track(this.runPage(surface, partition, legacyReadAt, legacy, freshP, readBoth));
+  }
+
+  /** Keeps a running comparison until it settles (`drain` waits for it); its failure is dropped. */
+  private track(run: Promise<void>): void {
+    const tracked = run.catch(() => undefined).finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
 

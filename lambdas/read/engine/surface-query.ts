@@ -24,7 +24,6 @@ import {
 } from '../../../core/model';
 import {
   type PageItems,
-  PageTokenError,
   type RouteDecision,
   type RouteInput,
   ShadowClass,
@@ -33,14 +32,12 @@ import {
   admitRoute,
   comparePages,
   decideRoute,
-  decodePageToken,
-  queryFingerprint,
   surfaceStartKeyBelongs,
   toNewSort,
 } from '../../../core/read';
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
 import { type ReaderParts, routeInput } from './decision';
-import { pageToken } from './query';
+import { fingerprintOf, pageToken, readToken } from './query';
 import type { PageResult, RequestContext } from './types';
 
 /** New's item could not be given back in the legacy shape (`unmapItem` refused it). */
@@ -61,24 +58,8 @@ export async function readSurfacePage(
 ): Promise<PageResult> {
   const { migration } = r.target;
   const surface = migration.queries[q.surface] as QuerySurface;
-  const fingerprint = queryFingerprint({
-    q: surface.name,
-    p: canonical(q.partitionValue),
-    s: q.sort ? [q.sort.op, canonical(q.sort.value), 'to' in q.sort ? canonical(q.sort.to) : null] : null,
-    f: q.forward,
-  });
-  let pinned: Store | undefined;
-  let startKey: Item | undefined;
-  if (q.nextToken) {
-    try {
-      const token = decodePageToken(q.nextToken, r.options.tokenSecret, migration.id, fingerprint);
-      pinned = token.store;
-      startKey = token.startKey;
-    } catch (err) {
-      if (err instanceof PageTokenError) throw new BadRequestError(`bad nextToken: ${err.message}`);
-      throw err;
-    }
-  }
+  const fingerprint = fingerprintOf(q, surface.name);
+  const { pinned, startKey } = readToken(r, q, fingerprint);
   // A transform that throws on this value cannot map the query: legacy serves it (QUERY_NOT_MAPPABLE).
   let mapped: { partition: AttributeValue; sort?: SurfaceSort } | undefined;
   try {
