@@ -39,6 +39,10 @@ export interface QueryPageInput {
   readonly limit: number;
   readonly forward: boolean;
   readonly startKey?: Item;
+  /** Query this index instead of the table. */
+  readonly indexName?: string;
+  /** Strongly consistent read; a GSI allows only eventually consistent ones. @default true */
+  readonly consistent?: boolean;
 }
 
 /** A query page. */
@@ -88,7 +92,10 @@ function isRetryable(err: unknown): boolean {
   return typeof e?.code === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN)$/.test(e.code);
 }
 
-/** `ItemStore` on a DynamoDB table. Strongly consistent reads: the frontier argument needs them. */
+/**
+ * `ItemStore` on a DynamoDB table. Strongly consistent reads of the table: the frontier argument needs
+ * them; a GSI query is eventually consistent, which the index-propagation margin covers.
+ */
 export class DynamoItemStore implements ItemStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -132,7 +139,8 @@ export class DynamoItemStore implements ItemStore {
           ExpressionAttributeValues: toSdkItem(values),
           Limit: input.limit,
           ScanIndexForward: input.forward,
-          ConsistentRead: true,
+          ConsistentRead: input.consistent ?? true,
+          ...(input.indexName ? { IndexName: input.indexName } : {}),
           ...(input.startKey ? { ExclusiveStartKey: toSdkItem(input.startKey) } : {}),
         }),
         { abortSignal: signal },

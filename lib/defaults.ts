@@ -5,7 +5,13 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { metadataNames, type KeyAttribute, type KeySchema, type Migration } from '../core/model';
+import {
+  type IndexDefinition,
+  metadataNames,
+  type KeyAttribute,
+  type KeySchema,
+  type Migration,
+} from '../core/model';
 
 /**
  * Key attribute names of the control table (docs/design.md §3: `pk` = `MIGRATION#<id>`, `sk` = `STATE`, ...).
@@ -70,6 +76,33 @@ export function newTableIdentityProps(
     // Tombstones carry `<prefix>ttl` once backfill has completed plus a margin (docs/design.md §3).
     timeToLiveAttribute: metadataNames(migration.metadataPrefix).ttl,
   };
+}
+
+/**
+ * Adds the indexes a definition declares to a table the stack creates (the new table's GSIs, which its
+ * query surfaces need, and an example legacy table's GSIs and LSIs), projecting all attributes: a
+ * surface serves whole items.
+ */
+export function addDeclaredIndexes(
+  table: dynamodb.Table,
+  indexes: readonly IndexDefinition[] | undefined,
+): void {
+  for (const ix of indexes ?? []) {
+    const key = cdkKeyProps(ix.key);
+    if (ix.kind === 'local') {
+      table.addLocalSecondaryIndex({
+        indexName: ix.name,
+        sortKey: key.sortKey as dynamodb.Attribute,
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    } else {
+      table.addGlobalSecondaryIndex({
+        indexName: ix.name,
+        ...key,
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+  }
 }
 
 /** Defaults of the control table (one per stack). */

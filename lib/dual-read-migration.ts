@@ -7,7 +7,12 @@ import { Stack, Tags, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
-import { defaultNewTableProps, exampleLegacyTableProps, newTableIdentityProps } from './defaults';
+import {
+  addDeclaredIndexes,
+  defaultNewTableProps,
+  exampleLegacyTableProps,
+  newTableIdentityProps,
+} from './defaults';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
 import { mergeProps } from './merge-props';
 import { ReadApi, type ReadApiProps } from './read-api';
@@ -186,12 +191,15 @@ export class DualReadMigration extends Construct {
         ...newTableIdentityProps(migration),
       };
       this.newTable = new dynamodb.Table(this, 'NewTable', tableProps);
+      // The GSIs the query surfaces read (docs/architecture.md "Query surfaces").
+      addDeclaredIndexes(this.newTable, migration.newTable.indexes);
       this.newTableInterface = this.newTable;
     }
 
     // Legacy table: created for an example, given, or imported from the definition's name and stream.
     if (props.createLegacyTableForExample) {
       this.legacyTable = new dynamodb.Table(this, 'LegacyTable', exampleLegacyTableProps(migration));
+      addDeclaredIndexes(this.legacyTable, migration.legacyTable.indexes);
       this.legacyTableInterface = this.legacyTable;
     } else if (props.existingLegacyTableObj) {
       this.legacyTableInterface = props.existingLegacyTableObj;

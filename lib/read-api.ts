@@ -116,6 +116,19 @@ export class ReadApi extends Construct {
         resources: [props.legacyTable.tableArn, props.newTable.tableArn],
       }),
     );
+    // Queries of the indexes the declared query surfaces read, and no other index.
+    const indexArns = Object.values(migration.queries).flatMap((q) => [
+      ...(q.legacy.index ? [`${props.legacyTable.tableArn}/index/${q.legacy.index}`] : []),
+      ...(q.fresh.index ? [`${props.newTable.tableArn}/index/${q.fresh.index}`] : []),
+    ]);
+    if (indexArns.length)
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'QueryMappedIndexes',
+          actions: ['dynamodb:Query'],
+          resources: indexArns,
+        }),
+      );
     this.function.addToRolePolicy(
       controlItemsStatement(
         props.controlTable,

@@ -18,6 +18,7 @@ import {
   keyNames,
   keyOf,
 } from './migration';
+import { checkIndexes, checkSurfacesOnSamples, resolveSurfaces } from './surfaces';
 import { assertItem } from './validation';
 import { type AttributeValue, type Item, type KeyAttributeType, InvalidValueError, typeOf } from './values';
 
@@ -228,8 +229,10 @@ export function defineMigration(input: MigrationInput): Migration {
     cohortSalt: id,
     controlCacheMs: 1000,
     clockSkewMs: 1000,
+    indexPropagationMarginMs: 1000,
     ...input.read,
   };
+  checkRange(id, 'read.indexPropagationMarginMs', read.indexPropagationMarginMs, 0, 600_000);
   checkRange(id, 'read.stalenessBudgetMs', read.stalenessBudgetMs, 0, 86_400_000);
   checkRange(id, 'read.shadowSampleRate', read.shadowSampleRate, 0, 1, false);
   checkRange(id, 'read.controlCacheMs', read.controlCacheMs, 0, 60_000);
@@ -270,10 +273,17 @@ export function defineMigration(input: MigrationInput): Migration {
     );
   }
 
+  checkIndexes(id, 'legacyTable', input.legacyTable);
+  checkIndexes(id, 'newTable', input.newTable);
+  const queries = resolveSurfaces(
+    { id, legacyTable: input.legacyTable, newTable: input.newTable, mapKey },
+    input.queries,
+  );
   const migration: Migration = {
     id,
     legacyTable: input.legacyTable,
-    newTable: { create: true, ...input.newTable },
+    newTable: { create: true, ...input.newTable, indexes: input.newTable.indexes ?? [] },
+    queries,
     mapKey,
     mapItem,
     unmapItem,
@@ -283,6 +293,7 @@ export function defineMigration(input: MigrationInput): Migration {
     verification,
   };
   for (const [i, sample] of (input.samples ?? []).entries()) checkSample(migration, sample, i);
+  checkSurfacesOnSamples({ id, mapItem, unmapItem, samples: input.samples ?? [] }, queries);
   return migration;
 }
 

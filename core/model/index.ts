@@ -10,6 +10,7 @@ export * from './mapped-key';
 export * from './metadata';
 export * from './migration';
 export * from './plain-json';
+export * from './surfaces';
 export {
   MAX_NESTING_LEVELS,
   assertAttributeValue,

@@ -4,6 +4,7 @@
  * `values.ts`), so no value is ever rounded or retyped. `defineMigration` (define-migration.ts)
  * validates an input and fills in the defaults.
  */
+import type { IndexDefinition, QuerySurface, QuerySurfaceInput } from './surfaces';
 import { type Item, type KeyAttributeType, pick } from './values';
 
 /** One key attribute. */
@@ -44,6 +45,11 @@ export interface ReadSettings {
   readonly controlCacheMs: number;
   /** Clock-skew margin subtracted from the frontier by readers. @default 1000 ms */
   readonly clockSkewMs: number;
+  /**
+   * How long a write may take to reach a GSI after its table write (GSIs are eventually consistent):
+   * added to the staleness bound of every bounded read served from a GSI. @default 1000 ms
+   */
+  readonly indexPropagationMarginMs: number;
 }
 
 /** Backfill defaults of a migration. */
@@ -75,13 +81,23 @@ export interface MigrationInput {
     readonly key: KeySchema;
     /** Stream ARN of an existing table (required to deploy against an existing table). */
     readonly streamArn?: string;
+    /** The legacy table's secondary indexes that `queries` map (local mode creates them). @default none */
+    readonly indexes?: readonly IndexDefinition[];
   };
   readonly newTable: {
     readonly tableName: string;
     readonly key: KeySchema;
     /** Create the table in the stack (true) or import an existing one (false). @default true */
     readonly create?: boolean;
+    /** GSIs of the new table (projection all; created by CDK and by local mode). @default none */
+    readonly indexes?: readonly IndexDefinition[];
   };
+  /**
+   * Query surfaces: each legacy access path clients query (base table or a legacy index) mapped onto a
+   * new one (docs/architecture.md "Query surfaces"). `base`, the base table with the mapping inferred
+   * from `mapKey`, is always present unless overridden here. @default { base }
+   */
+  readonly queries?: Readonly<Record<string, QuerySurfaceInput>>;
   /** Maps a legacy key to the new key. Must read legacy key attributes only. @default identity */
   readonly mapKey?: (legacyKey: Item) => Item;
   /** Maps a legacy item to the new item (including its key). @default identity */
@@ -104,7 +120,11 @@ export interface MigrationInput {
 export interface Migration {
   readonly id: string;
   readonly legacyTable: MigrationInput['legacyTable'];
-  readonly newTable: Required<MigrationInput['newTable']>;
+  readonly newTable: Required<Omit<MigrationInput['newTable'], 'indexes'>> & {
+    readonly indexes: readonly IndexDefinition[];
+  };
+  /** Every query surface by name, `base` included. */
+  readonly queries: Readonly<Record<string, QuerySurface>>;
   readonly mapKey: (legacyKey: Item) => Item;
   readonly mapItem: (legacyItem: Item) => Item;
   readonly unmapItem: (newItem: Item) => Item;

@@ -17,6 +17,11 @@ export interface BoundTerms {
   readonly clockSkewMs: number;
   /** Age of the cached control state (STATE and FRONTIER). */
   readonly controlCacheAgeMs: number;
+  /**
+   * Reads served from a GSI: how long a write may take to reach the index after the table write
+   * (`read.indexPropagationMarginMs`). @default 0
+   */
+  readonly indexMarginMs?: number;
 }
 
 /** The earliest X-Read-After accepted: 2000-01-01T00:00:00Z in epoch ms. */
@@ -58,9 +63,11 @@ export function readAfterProblem(readAfter: number, now: number, clockSkewMs: nu
   return undefined;
 }
 
-/** Age bound of a state served from new now: now − (F − skew) + cache age. */
+/** Age bound of a state served from new now: now − (F − skew) + cache age (+ index margin for a GSI). */
 export function stalenessBound(input: BoundTerms): number {
-  return input.now - (input.frontier - input.clockSkewMs) + input.controlCacheAgeMs;
+  return (
+    input.now - (input.frontier - input.clockSkewMs) + input.controlCacheAgeMs + (input.indexMarginMs ?? 0)
+  );
 }
 
 /**

@@ -11,3 +11,4 @@ export * from './page-token';
 export * from './query-mapping';
 export * from './routing';
 export * from './shadow';
+export * from './surface-query';

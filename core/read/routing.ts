@@ -111,6 +111,8 @@ export interface RouteInput {
   readonly clockSkewMs: number;
   /** Age of the cached control state (STATE and FRONTIER), counted in the staleness bound. */
   readonly controlCacheAgeMs: number;
+  /** Reads of a GSI: the index-propagation margin, counted in the staleness bound. @default 0 */
+  readonly indexMarginMs?: number;
   readonly stalenessBudgetMs: number;
   /** X-Read-After, epoch ms. */
   readonly readAfter?: number;
@@ -134,6 +136,11 @@ export interface RouteInput {
   readonly queryMappable?: boolean;
   /** Queries: the store a page token pins the sequence to. */
   readonly pinned?: Store;
+  /**
+   * Queries of a declared surface: the page can be compared between the stores (a first page), so
+   * strong mode reads both and shadow mode samples it, as for single keys. @default false
+   */
+  readonly pageComparable?: boolean;
 }
 
 /** The routing decision. */
@@ -193,8 +200,9 @@ function legacy(
 export function decideRoute(input: RouteInput): RouteDecision {
   const decision = withPin(input, decideUnpinned(input));
   // Query pages are not shadow-compared (page boundaries differ between the stores once tombstones
-  // or lag are involved); verification compares whole stores instead.
-  if (input.kind === 'query' && decision.shadow)
+  // or lag are involved); verification compares whole stores instead. A declared surface's first
+  // page is: it is compared only when both stores return it complete.
+  if (input.kind === 'query' && decision.shadow && !input.pageComparable)
     return { ...decision, shadow: false, touchesNew: decision.route === Store.NEW || decision.readBoth };
   return decision;
 }
@@ -263,7 +271,8 @@ function decideUnpinned(input: RouteInput): RouteDecision {
   if (!newUsable) return legacy(mode, clamped, RouteReason.NEW_UNAVAILABLE);
 
   if (mode === ConsistencyMode.STRONG) {
-    if (kind === 'query') return legacy(mode, clamped, RouteReason.STRONG_QUERY_FROM_LEGACY);
+    if (kind === 'query' && !input.pageComparable)
+      return legacy(mode, clamped, RouteReason.STRONG_QUERY_FROM_LEGACY);
     const base = {
       mode,
       clamped,

@@ -36,6 +36,12 @@ export const ShadowClass = {
   CONTENT: 'content',
   WITHIN_LAG: 'within-lag',
   UNMAPPABLE: 'unmappable',
+  /**
+   * Query surfaces only: a difference that outlived the frontier re-check (new's table held every
+   * write before the read) and vanished once the index-propagation margin passed: a GSI not yet
+   * updated, not drift (`classifySurfaceDifference`, core/read/surface-query.ts).
+   */
+  INDEX_LAG: 'index-lag',
 } as const;
 export type ShadowClass = (typeof ShadowClass)[keyof typeof ShadowClass];
 

@@ -26,6 +26,8 @@ export interface ReadEvent {
   readonly breaker: BreakerState;
   /** Key in DynamoDB JSON, for sampled logs only. */
   readonly key?: unknown;
+  /** Query pages: the declared surface read (`base`: the base table). */
+  readonly surface?: string;
 }
 
 /** One shadow comparison. */
@@ -38,6 +40,8 @@ export interface MismatchEvent {
   readonly frontier: number;
   /** Why new's item could not be compared (`unmappable`: unmapItem's error). */
   readonly detail?: string;
+  /** A query surface's page comparison (`key` is then the queried partition). */
+  readonly surface?: string;
 }
 
 /** The telemetry port of the read path. */
@@ -89,6 +93,9 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
     if (e.hedged) this.metrics.addMetric('Hedges', MetricUnit.Count, 1);
     if (e.shadow) this.metrics.addMetric('ShadowReads', MetricUnit.Count, 1);
     if (e.status >= 500) this.metrics.addMetric('ReadFailures', MetricUnit.Count, 1);
+    // Per query surface: reads and where they went (the surfaces inventory and guardrail read these).
+    if (e.surface !== undefined)
+      this.metrics.addMetric(`SurfaceReads.${e.surface}.${e.route}`, MetricUnit.Count, 1);
     this.metrics.addMetric('NewBreakerOpen', MetricUnit.Count, e.breaker === 'closed' ? 0 : 1);
     if (sampled) this.logger.info('read decision', { ...e });
   }
@@ -97,6 +104,8 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
     this.tag(e.migrationId);
     this.metrics.addMetric('ShadowComparisons', MetricUnit.Count, 1);
     this.metrics.addMetric(`ShadowComparisons.${e.class}`, MetricUnit.Count, 1);
+    if (e.surface !== undefined)
+      this.metrics.addMetric(`ShadowComparisons.${e.surface}.${e.class}`, MetricUnit.Count, 1);
     if (e.class !== 'match') this.logger.info('shadow mismatch', { ...e });
   }
 

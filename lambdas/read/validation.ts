@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isConsistencyMode, readAfterProblem } from '../../core/read';
 import { DualReadError } from '../../core/shared';
 import {
+  BASE_SURFACE,
   type ConsistencyMode,
   type KeySchema,
   type Migration,
@@ -234,10 +235,13 @@ const querySchema = z.strictObject({
   nextToken: z.string().min(1).max(4096).optional(),
   consistency: z.string().optional(),
   format: z.string().optional(),
+  surface: z.string().max(64).optional(),
 });
 
 /** A validated query request. */
 export interface QueryRequest {
+  /** The declared query surface (`base`: the base table). */
+  readonly surface: string;
   readonly partitionValue: AttributeValue;
   readonly sort?: SortCondition;
   readonly limit: number;
@@ -256,18 +260,38 @@ function parseValue(json: unknown, where: string): AttributeValue {
 }
 
 /** Parses a query body (see docs/architecture.md, "Dual-read API"). */
-export function parseQueryBody(body: unknown, migration: Migration): QueryRequest {
+export function parseQueryBody(body: unknown, migration: Migration, surfaceParam?: string): QueryRequest {
   const parsed = querySchema.safeParse(body);
   if (!parsed.success) throw zodProblem('body', parsed.error);
   const q = parsed.data;
-  const { partitionKey: pk, sortKey: skSchema } = migration.legacyTable.key;
+  if (surfaceParam !== undefined && q.surface !== undefined && surfaceParam !== q.surface)
+    throw new BadRequestError(
+      `the surface is named twice, differently (?surface=${surfaceParam}, body.surface ${q.surface}); name it once`,
+    );
+  const surfaceName = surfaceParam ?? q.surface ?? BASE_SURFACE;
+  const surface = Object.hasOwn(migration.queries, surfaceName) ? migration.queries[surfaceName] : undefined;
+  if (!surface)
+    throw new BadRequestError(
+      `unknown query surface "${surfaceName.slice(0, 64)}"; this migration declares ${Object.keys(
+        migration.queries,
+      )
+        .map((n) => `"${n}"`)
+        .join(', ')}`,
+    );
+  const { partitionKey: pk, sortKey: skSchema } = surface.legacy.key;
   const partitionValue = parseValue(q.partitionKey, 'body.partitionKey');
   checkKeyValue(partitionValue, pk.type, `body.partitionKey (${pk.name})`, MAX_PARTITION_BYTES);
   let sort: SortCondition | undefined;
   if (q.sortKey) {
     if (!skSchema)
       throw new BadRequestError(
-        `body.sortKey: the legacy table has no sort key; query by partition key only`,
+        surface.legacy.index
+          ? `body.sortKey: the legacy index "${surface.legacy.index}" of surface "${surface.name}" has no sort key; query by partition key only`
+          : `body.sortKey: the legacy table has no sort key; query by partition key only`,
+      );
+    if (!surface.orderPreserved)
+      throw new BadRequestError(
+        `body.sortKey: surface "${surface.name}" does not preserve sort order, so a sort-key condition cannot be served on it`,
       );
     const [op, raw] = Object.entries(q.sortKey)[0] as [(typeof sortOps)[number], unknown];
     const where = `body.sortKey.${op}`;
@@ -290,6 +314,7 @@ export function parseQueryBody(body: unknown, migration: Migration): QueryReques
     }
   }
   return {
+    surface: surface.name,
     partitionValue,
     ...(sort ? { sort } : {}),
     limit: q.limit ?? 100,

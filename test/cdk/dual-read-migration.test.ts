@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { metadataNames } from '../../core/model';
 import { ControlTable, DualReadMigration, type DualReadMigrationProps } from '../../lib';
-import { ORDERS_STREAM_ARN, errorOf, newApp, ordersMigration } from './helpers';
+import { ORDERS_STREAM_ARN, errorOf, newApp, ordersMigration, ordersWithSurfaces } from './helpers';
 
 const TABLE = 'AWS::DynamoDB::Table';
 
@@ -63,6 +63,40 @@ describe('Construct: DualReadMigration', () => {
     });
     expect(construct.newTable).toBeDefined();
     expect(construct.newTableInterface).toBe(construct.newTable);
+  });
+
+  it('creates the GSIs the query surfaces read on the new table, (projection all)', () => {
+    // Arrange: a legacy GSI by customer mapped onto the new table's overloaded GSI1.
+    const migration = ordersWithSurfaces();
+
+    // Act
+    const { stack } = migrationStack({ migration });
+
+    // Assess
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties(TABLE, {
+      TableName: 'orders',
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'GSI1PK', AttributeType: 'S' },
+        { AttributeName: 'GSI1SK', AttributeType: 'N' },
+        { AttributeName: 'GSI2PK', AttributeType: 'B' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'GSI1',
+          KeySchema: [
+            { AttributeName: 'GSI1PK', KeyType: 'HASH' },
+            { AttributeName: 'GSI1SK', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'GSI2',
+          KeySchema: [{ AttributeName: 'GSI2PK', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
   });
 
   it('takes the TTL attribute from the metadata prefix', () => {

@@ -57,6 +57,37 @@ export function ordersMigration(
   });
 }
 
+/**
+ * The `orders` migration with a legacy GSI `by-customer` mapped onto the new table's GSI1; the new
+ * table also declares GSI2, which no surface reads.
+ */
+export function ordersWithSurfaces(): Migration {
+  return defineMigration({
+    ...ordersInput,
+    legacyTable: {
+      ...ordersInput.legacyTable,
+      indexes: [{ name: 'by-customer', key: { partitionKey: { name: 'customerId', type: 'S' } } }],
+    },
+    newTable: {
+      ...ordersInput.newTable,
+      indexes: [
+        {
+          name: 'GSI1',
+          key: { partitionKey: { name: 'GSI1PK', type: 'S' }, sortKey: { name: 'GSI1SK', type: 'N' } },
+        },
+        { name: 'GSI2', key: { partitionKey: { name: 'GSI2PK', type: 'B' } } },
+      ],
+    },
+    queries: {
+      'by-customer': {
+        legacyIndex: 'by-customer',
+        newIndex: 'GSI1',
+        partition: (v) => ({ S: `CUST#${'S' in v ? v.S : ''}` }),
+      },
+    },
+  });
+}
+
 /** One unacknowledged finding of a validation plugin (cdk-nag, or CDK's own annotations). */
 export interface Finding {
   readonly plugin: string;

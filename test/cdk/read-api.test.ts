@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ReadApi, type ReadApiProps } from '../../lib/read-api';
-import { type Finding, constructStack, synthesize } from './helpers';
+import { type Finding, constructStack, ordersWithSurfaces, synthesize } from './helpers';
 
 function readApiStack(props: Partial<ReadApiProps> = {}) {
   return constructStack(
@@ -58,6 +58,37 @@ describe('Construct: ReadApi', () => {
         }),
       },
     });
+  });
+
+  it('may query the indexes its query surfaces read, and no other index', () => {
+    // Arrange
+    const migration = ordersWithSurfaces();
+
+    // Act
+    const surfaces = Template.fromStack(readApiStack({ migration }).stack);
+
+    // Assess
+    surfaces.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'QueryMappedIndexes',
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: [
+              'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy/index/by-customer',
+              {
+                'Fn::Join': [
+                  '',
+                  [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] }, '/index/GSI1'],
+                ],
+              },
+            ],
+          },
+        ]),
+      },
+    });
+    expect(JSON.stringify(surfaces.toJSON())).not.toContain('/index/GSI2');
   });
 
   it('may only get and query the two tables and get its own control items', () => {

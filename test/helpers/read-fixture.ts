@@ -64,6 +64,8 @@ export interface ReadFixture {
   putLegacy(item: Item): Promise<void>;
   /** Writes `mapItem(item)` to new with CDC metadata, as the sync Lambda would. */
   putNew(item: Item, seq?: string): Promise<void>;
+  /** Writes `item` to new as is (another entity type of a single-table design). */
+  putNewRaw(item: Item): Promise<void>;
   /** Writes a tombstone for the legacy key to new. */
   putTombstone(legacyKey: Item, seq?: string): Promise<void>;
   setState(phase: Phase, options?: { rolloutPercent?: number; backfillComplete?: boolean }): Promise<void>;
@@ -91,8 +93,11 @@ export async function readFixture(
   const [{ streamArn }] = await Promise.all([
     createTable(client, migration.legacyTable.tableName, migration.legacyTable.key, {
       stream: options.stream ?? false,
+      indexes: migration.legacyTable.indexes ?? [],
     }),
-    createTable(client, migration.newTable.tableName, migration.newTable.key),
+    createTable(client, migration.newTable.tableName, migration.newTable.key, {
+      indexes: migration.newTable.indexes,
+    }),
     createTable(client, controlTableName, CONTROL_TABLE_KEY),
   ]);
   const control = new ControlStore(client, controlTableName, migration.id);
@@ -113,6 +118,7 @@ export async function readFixture(
     ...(streamArn ? { streamArn } : {}),
     putLegacy: (item) => put(migration.legacyTable.tableName, item),
     putNew: (item, seq) => put(migration.newTable.tableName, { ...migration.mapItem(item), ...meta(seq) }),
+    putNewRaw: (item) => put(migration.newTable.tableName, item),
     putTombstone: (legacyKey, seq) =>
       put(migration.newTable.tableName, {
         ...migration.mapKey(keyOf(legacyKey, migration.legacyTable.key)),

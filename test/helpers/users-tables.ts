@@ -42,16 +42,12 @@ export async function createUsersTables(
     client,
     migration.legacyTable.tableName,
     migration.legacyTable.key,
-    {
-      stream: true,
-    },
+    { stream: true, indexes: migration.legacyTable.indexes ?? [] },
   );
-  await createTable(
-    client,
-    migration.newTable.tableName,
-    migration.newTable.key,
-    options.tombstoneTtl ? { ttlAttribute: metadataNames(migration.metadataPrefix).ttl } : {},
-  );
+  await createTable(client, migration.newTable.tableName, migration.newTable.key, {
+    indexes: migration.newTable.indexes,
+    ...(options.tombstoneTtl ? { ttlAttribute: metadataNames(migration.metadataPrefix).ttl } : {}),
+  });
   await createTable(client, controlTableName, CONTROL_TABLE_KEY);
   if (!streamArn) throw new Error('no stream');
   return { migration, streamArn, controlTableName };

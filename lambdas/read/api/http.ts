@@ -95,6 +95,7 @@ export function recordRead(
   r: { status: number; decision: RouteDecision; fallback: boolean; hedged?: boolean },
   started: number,
   key?: Item,
+  surface?: string,
 ): void {
   const sampled = env.random() < env.options.decisionLogSampleRate || r.status >= 500;
   env.telemetry.read(
@@ -113,6 +114,7 @@ export function recordRead(
       clamped: r.decision.clamped,
       breaker: reader.breakerState(),
       ...(sampled && key ? { key: itemToDynamoJson(key) } : {}),
+      ...(surface !== undefined ? { surface } : {}),
     },
     sampled,
   );

@@ -1,7 +1,9 @@
 /**
  * `POST /migrations/{id}/query` body `{"partitionKey": <value>, "sortKey"?: {"<op>": <value>},
  * "limit"?: 1..1000, "forward"?: bool, "nextToken"?: str}`: one page,
- * `200 {"items": [...], "count", "nextToken"?, "servedBy"}` or `503`, with the decision headers.
+ * `200 {"items": [...], "count", "nextToken"?, "servedBy"}`, `409` (a page sequence of a surface
+ * whose store may no longer serve it: restart the query) or `503`, with the decision headers. The
+ * body's `"surface"` (or `?surface=`) names a declared query surface; `base` when absent.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { MigrationReader } from '../engine';
@@ -15,14 +17,19 @@ export async function query(
   reader: MigrationReader,
 ): Promise<APIGatewayProxyResult> {
   const { migration } = reader.target;
-  const q = parseQueryBody(parseBody(event.body, event.isBase64Encoded), migration);
+  const q = parseQueryBody(
+    parseBody(event.body, event.isBase64Encoded),
+    migration,
+    event.queryStringParameters?.surface ?? undefined,
+  );
   const format = parseFormat(event.queryStringParameters?.format ?? q.format);
   const ctx = requestContext(env, event, migration, q.consistency);
   const started = performance.now();
   const r = await reader.query(q, ctx);
-  recordRead(env, reader, 'query', r, started);
+  recordRead(env, reader, 'query', r, started, undefined, q.surface);
   const headers = decisionHeaders(r.decision);
-  if (r.status === 503) return json(503, JSON.stringify({ message: r.message ?? 'unavailable' }), headers);
+  if (r.status !== 200)
+    return json(r.status, JSON.stringify({ message: r.message ?? 'unavailable' }), headers);
   const items = r.items.map((i) => itemText(i, format)).join(',');
   const token = r.nextToken ? `,"nextToken":${JSON.stringify(r.nextToken)}` : '';
   return json(

@@ -24,11 +24,14 @@ import {
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
 import { type ReaderParts, routeInput } from './decision';
 import { readKey } from './get';
+import { readSurfacePage } from './surface-query';
 import type { PageResult, RequestContext } from './types';
 
 /** Reads one query page. A legacy table without a sort key is queried as a single-key read. */
 export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestContext): Promise<PageResult> {
   const { migration } = r.target;
+  // A declared surface (a legacy index, or an explicit base-table mapping) has its own path.
+  if (migration.queries[q.surface]?.inferred === false) return readSurfacePage(r, q, ctx);
   const lk = migration.legacyTable.key;
   if (!lk.sortKey) {
     if (q.nextToken)
@@ -44,23 +47,8 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
       };
     return { status: 200, items: k.item ? [k.item] : [], decision: k.decision, fallback: k.fallback };
   }
-  const fingerprint = queryFingerprint({
-    p: canonical(q.partitionValue),
-    s: q.sort ? [q.sort.op, canonical(q.sort.value), 'to' in q.sort ? canonical(q.sort.to) : null] : null,
-    f: q.forward,
-  });
-  let pinned: Store | undefined;
-  let startKey: Item | undefined;
-  if (q.nextToken) {
-    try {
-      const token = decodePageToken(q.nextToken, r.options.tokenSecret, migration.id, fingerprint);
-      pinned = token.store;
-      startKey = token.startKey;
-    } catch (err) {
-      if (err instanceof PageTokenError) throw new BadRequestError(`bad nextToken: ${err.message}`);
-      throw err;
-    }
-  }
+  const fingerprint = fingerprintOf(q);
+  const { pinned, startKey } = readToken(r, q, fingerprint);
   const mapping = queryMapping(migration, q.partitionValue);
   const snap = await r.cache.get();
   const base = {
@@ -117,6 +105,32 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
   return legacyPage(r, q, legacyStart, fingerprint, decision, false);
 }
 
+/** The identity of a query a page token is bound to; `surface` is part of it for a declared surface. */
+export function fingerprintOf(q: QueryRequest, surface?: string): string {
+  return queryFingerprint({
+    ...(surface !== undefined ? { q: surface } : {}),
+    p: canonical(q.partitionValue),
+    s: q.sort ? [q.sort.op, canonical(q.sort.value), 'to' in q.sort ? canonical(q.sort.to) : null] : null,
+    f: q.forward,
+  });
+}
+
+/** The store and start key of the request's page token (none on a first page); a bad token is a 400. */
+export function readToken(
+  r: ReaderParts,
+  q: QueryRequest,
+  fingerprint: string,
+): { pinned?: Store; startKey?: Item } {
+  if (!q.nextToken) return {};
+  try {
+    const token = decodePageToken(q.nextToken, r.options.tokenSecret, r.target.migration.id, fingerprint);
+    return { pinned: token.store, startKey: token.startKey };
+  } catch (err) {
+    if (err instanceof PageTokenError) throw new BadRequestError(`bad nextToken: ${err.message}`);
+    throw err;
+  }
+}
+
 /** One page from legacy (served, or the fallback of a failed page of new). */
 async function legacyPage(
   r: ReaderParts,
@@ -155,7 +169,12 @@ async function legacyPage(
 }
 
 /** The token of the next page, if there is one: pinned to the store that served this page. */
-function pageToken(r: ReaderParts, store: Store, page: QueryPage, query: string): { nextToken?: string } {
+export function pageToken(
+  r: ReaderParts,
+  store: Store,
+  page: Pick<QueryPage, 'lastKey'>,
+  query: string,
+): { nextToken?: string } {
   if (!page.lastKey) return {};
   return {
     nextToken: encodePageToken(

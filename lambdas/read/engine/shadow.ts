@@ -6,12 +6,21 @@
  * them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Item, itemToDynamoJson } from '../../../core/model';
+import {
+  type AttributeValue,
+  type Item,
+  type QuerySurface,
+  itemToDynamoJson,
+  toDynamoJson,
+} from '../../../core/model';
 import {
   type Admission,
+  type PageItems,
   type Recheck,
   ShadowClass,
   classifyDifference,
+  classifySurfaceDifference,
+  comparePages,
   compareItems,
 } from '../../../core/read';
 import type { ControlCache } from '../control-cache';
@@ -50,9 +59,28 @@ export class ShadowCompare {
     legacy: LegacyOutcome,
     newP: Promise<NewOutcome>,
   ): void {
-    const tracked = this.run(legacyKey, newKey, legacyReadAt, legacy, newP)
-      .catch(() => undefined)
-      .finally(() => this.pending.delete(tracked));
+    this.track(this.run(legacyKey, newKey, legacyReadAt, legacy, newP));
+  }
+
+  /**
+   * Compares a surface's first page in the background: legacy's page with new's, re-read after the
+   * frontier passed the legacy read and, on a GSI, once more after the index-propagation margin
+   * (`classifySurfaceDifference`). Pages either store returned incomplete are not compared.
+   */
+  comparePage(
+    surface: QuerySurface,
+    partition: AttributeValue,
+    legacyReadAt: number,
+    legacy: PageItems,
+    freshP: Promise<PageItems | 'unmappable' | undefined>,
+    readBoth: () => Promise<[PageItems, PageItems] | undefined>,
+  ): void {
+    this.track(this.runPage(surface, partition, legacyReadAt, legacy, freshP, readBoth));
+  }
+
+  /** Keeps a running comparison until it settles (`drain` waits for it); its failure is dropped. */
+  private track(run: Promise<void>): void {
+    const tracked = run.catch(() => undefined).finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
 
@@ -89,6 +117,78 @@ export class ShadowCompare {
     });
   }
 
+  private async runPage(
+    surface: QuerySurface,
+    partition: AttributeValue,
+    legacyReadAt: number,
+    legacy: PageItems,
+    freshP: Promise<PageItems | 'unmappable' | undefined>,
+    readBoth: () => Promise<[PageItems, PageItems] | undefined>,
+  ): Promise<void> {
+    const fresh = await freshP;
+    if (fresh === undefined) return;
+    const first =
+      fresh === 'unmappable' ? ShadowClass.UNMAPPABLE : comparePages(legacy, fresh, surface.orderPreserved);
+    if (first === undefined) return;
+    let recheck: Recheck | undefined;
+    let indexRecheck: Recheck | undefined;
+    if (first !== ShadowClass.MATCH && first !== ShadowClass.UNMAPPABLE) {
+      recheck = await this.recheckPage(surface, legacyReadAt, legacy, readBoth);
+      const eventual = surface.fresh.eventual || surface.legacy.eventual;
+      if (
+        eventual &&
+        recheck.kind === 'done' &&
+        !recheck.legacyChanged &&
+        recheck.second !== ShadowClass.MATCH
+      ) {
+        await sleep(this.target.migration.read.indexPropagationMarginMs);
+        indexRecheck = await this.recheckPage(surface, legacyReadAt, legacy, readBoth);
+      }
+    }
+    const result = classifySurfaceDifference(first, recheck, indexRecheck);
+    this.telemetry.comparison({
+      migrationId: this.target.migration.id,
+      surface: surface.name,
+      class: result.class,
+      first: result.first,
+      key: { [surface.legacy.key.partitionKey.name]: toDynamoJson(partition) },
+      legacyReadAt,
+      frontier: this.cache.peekFrontier(),
+    });
+  }
+
+  /** Once F − skew passed the legacy read: both pages read again and compared. */
+  private async recheckPage(
+    surface: QuerySurface,
+    legacyReadAt: number,
+    legacy: PageItems,
+    readBoth: () => Promise<[PageItems, PageItems] | undefined>,
+  ): Promise<Recheck> {
+    if (!(await this.frontierPassed(legacyReadAt))) return { kind: 'frontier-not-reached' };
+    const again = await readBoth();
+    if (!again) return { kind: 'frontier-not-reached' };
+    const [l, n] = again;
+    const second = comparePages(l, n, surface.orderPreserved);
+    if (second === undefined) return { kind: 'frontier-not-reached' };
+    return {
+      kind: 'done',
+      legacyChanged: comparePages(legacy, l, surface.orderPreserved) !== ShadowClass.MATCH,
+      second,
+    };
+  }
+
+  /** Waits (within the re-check's patience) until F − skew has passed `legacyReadAt`. */
+  private async frontierPassed(legacyReadAt: number): Promise<boolean> {
+    const { clockSkewMs } = this.target.migration.read;
+    const deadline = this.now() + this.options.recheckMaxWaitMs;
+    for (;;) {
+      const snap = await this.cache.refresh();
+      if (snap.frontier - clockSkewMs > legacyReadAt) return true;
+      if (this.now() >= deadline) return false;
+      await sleep(this.options.recheckPollMs);
+    }
+  }
+
   /** Waits for F − skew to pass the legacy read, then reads both again (see core/read/shadow.ts). */
   private async recheck(
     legacyKey: Item,
@@ -96,14 +196,7 @@ export class ShadowCompare {
     legacyReadAt: number,
     legacyItem: Item | undefined,
   ): Promise<Recheck> {
-    const { clockSkewMs } = this.target.migration.read;
-    const deadline = this.now() + this.options.recheckMaxWaitMs;
-    for (;;) {
-      const snap = await this.cache.refresh();
-      if (snap.frontier - clockSkewMs > legacyReadAt) break;
-      if (this.now() >= deadline) return { kind: 'frontier-not-reached' };
-      await sleep(this.options.recheckPollMs);
-    }
+    if (!(await this.frontierPassed(legacyReadAt))) return { kind: 'frontier-not-reached' };
     const admission = this.stores.breaker.admit();
     if (admission === 'open') return { kind: 'frontier-not-reached' };
     const legacy = await this.stores.readLegacy(legacyKey);

@@ -94,7 +94,8 @@ export interface KeyResult {
 
 /** Result of one query page. */
 export interface PageResult {
-  readonly status: 200 | 503;
+  /** 409: a surface's page sequence whose store may no longer serve it (restart the query). */
+  readonly status: 200 | 409 | 503;
   readonly items: readonly Item[];
   readonly nextToken?: string;
   readonly decision: RouteDecision;
