@@ -2,13 +2,14 @@
  * The self-contained HTML report: the report's JSON and chart.js inlined in one file (no network), one
  * canvas per chart. `CHARTS` lists them; the page draws each from `RehearsalReport`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RehearsalReport } from './recorder';
 
 /** chart.js's UMD build, located from the package root (its `exports` forbid resolving the subpath). */
 export function chartJsSource(): string {
-  const root = dirname(require.resolve('chart.js/package.json'));
+  let root = dirname(require.resolve('chart.js'));
+  while (!existsSync(join(root, 'package.json')) && dirname(root) !== root) root = dirname(root);
   return readFileSync(join(root, 'dist', 'chart.umd.min.js'), 'utf8');
 }
 
