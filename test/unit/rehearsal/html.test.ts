@@ -21,7 +21,8 @@ describe('Unit: rehearsal HTML report in headless Chromium', () => {
   it('draws every chart with data points and logs no error, with no network', async () => {
     const page = join(dir, 'report.html');
     writeHtmlReport(page, reportFixture());
-    const browser = await chromium.launch({
+    // A fresh profile directory (playwright passes it as --user-data-dir).
+    const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       args: [
         '--no-sandbox',
@@ -32,7 +33,6 @@ describe('Unit: rehearsal HTML report in headless Chromium', () => {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        `--user-data-dir=${join(dir, 'profile')}`,
       ],
     });
     try {
@@ -47,20 +47,25 @@ describe('Unit: rehearsal HTML report in headless Chromium', () => {
         if (!r.url().startsWith('file:')) requests.push(r.url());
       });
       await tab.goto(`file://${page}`);
-      const charts = await tab.evaluate((ids) => {
-        const w = window as unknown as {
-          Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined };
-        };
-        return ids.map((id) => {
-          const canvas = document.getElementById(id) as HTMLCanvasElement;
-          const chart = w.Chart.getChart(canvas);
-          const points = chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0;
-          const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-          let painted = 0;
-          for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) painted++;
-          return { id, points, painted };
-        });
-      }, CHARTS as readonly string[]);
+      const charts = await tab.evaluate(
+        (ids) => {
+          const w = window as unknown as {
+            Chart: {
+              getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined;
+            };
+          };
+          return ids.map((id) => {
+            const canvas = document.getElementById(id) as HTMLCanvasElement;
+            const chart = w.Chart.getChart(canvas);
+            const points = chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0;
+            const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+            let painted = 0;
+            for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) painted++;
+            return { id, points, painted };
+          });
+        },
+        CHARTS as readonly string[],
+      );
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);
       for (const c of charts) {
@@ -79,7 +84,9 @@ describe('Unit: rehearsal HTML report in headless Chromium', () => {
     const r = reportFixture();
     const html = htmlReport({
       ...r,
-      checks: [{ ...(r.checks[0] as (typeof r.checks)[number]), passed: false, examples: ['key "</script><b>x"'] }],
+      checks: [
+        { ...(r.checks[0] as (typeof r.checks)[number]), passed: false, examples: ['key "</script><b>x"'] },
+      ],
     });
     expect(html).not.toContain('</script><b>x');
     expect(html).toContain('&lt;/script&gt;&lt;b&gt;x');
