@@ -40,6 +40,8 @@ export interface ReadRecord {
   readonly status: number;
   readonly servedBy?: 'legacy' | 'new';
   readonly reason?: string;
+  /** The error message of a 4xx/5xx answer. */
+  readonly message?: string;
   /** The `x-staleness-bound-ms` header: null = unbounded or absent. */
   readonly stalenessBoundMs: number | null;
   /** The item answered (200) or undefined (404). */
@@ -242,7 +244,7 @@ export function checkReads(input: CheckInput): CheckResult[] {
     answered.judge(
       r.status > 0 && r.status < 500,
       () =>
-        `key ${keyText(r.key)}: ${r.mode} read in ${r.phase} answered ${r.status || 'nothing (connection error)'}`,
+        `key ${keyText(r.key)}: ${r.mode} read in ${r.phase} answered ${r.status || 'nothing (connection error)'}${r.message ? `: ${r.message}` : ''}`,
     );
     if (r.status !== 200 && r.status !== 404) continue;
     if (uncertain.has(input.history.keyId(r.key))) continue;

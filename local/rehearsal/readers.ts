@@ -146,13 +146,14 @@ export class ReadTraffic {
         status: res.status,
         ...(served === 'legacy' || served === 'new' ? { servedBy: served } : {}),
         ...(res.headers.get('x-route-reason') ? { reason: res.headers.get('x-route-reason') as string } : {}),
+        ...(res.status >= 400 && body.message ? { message: body.message } : {}),
         stalenessBoundMs: bound === null || bound === 'unbounded' ? null : Number(bound),
         ...(res.status === 200 && body.item ? { observed: itemFromDynamoJson(body.item) } : {}),
         ...(target.readAfter !== undefined && mode === Mode.READ_AFTER
           ? { readAfter: target.readAfter }
           : {}),
       };
-    } catch {
+    } catch (err) {
       record = {
         key: target.key,
         mode,
@@ -160,6 +161,7 @@ export class ReadTraffic {
         startedAt,
         endedAt: Date.now(),
         status: 0,
+        message: (err as Error).message,
         stalenessBoundMs: null,
       };
     }

@@ -62,6 +62,15 @@ export interface RehearsalSettings {
   readonly onProgress?: (p: ProgressSnapshot) => void;
 }
 
+/**
+ * The read API's timeouts in the rehearsal. DynamoDB Local shares a laptop's cores with everything
+ * else the rehearsal runs, and under load it answers a GetItem in seconds where DynamoDB answers in
+ * milliseconds; with the deployed defaults (legacy 3 s) a read would then be a 503 that says more
+ * about the laptop than about the system. New keeps its short timeout: a slow new table falls back to
+ * legacy, which is the behaviour under test.
+ */
+export const LOCAL_READ_OPTIONS = { legacyTimeoutMs: 20_000, controlWaitMs: 20_000 } as const;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `predicate` every `everyMs` until it holds; throws `what` after `timeoutMs`. */
@@ -198,6 +207,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
           buildReadTarget({ migration: m, controlTableName: s.controlTableName, endpoint: s.endpoint }),
         ],
         telemetry: { ...NO_TELEMETRY, comparison: (e) => rec.shadow(e.class) },
+        options: LOCAL_READ_OPTIONS,
       }),
     });
     stops.push(() => server.close());

@@ -49,18 +49,27 @@ describe('Unit: rehearsal HTML report in headless Chromium', () => {
       await tab.goto(`file://${page}`);
       const charts = await tab.evaluate(
         (ids) => {
-          const w = window as unknown as {
-            Chart: {
-              getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined;
-            };
+          // The page's globals, typed structurally (the project compiles without the DOM library).
+          type Canvas = {
+            width: number;
+            height: number;
+            getContext(kind: '2d'): {
+              getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+            } | null;
+          };
+          const page = globalThis as unknown as {
+            document: { getElementById(id: string): Canvas | null };
+            Chart: { getChart(c: Canvas): { data: { datasets: Array<{ data: unknown[] }> } } | undefined };
           };
           return ids.map((id) => {
-            const canvas = document.getElementById(id) as HTMLCanvasElement;
-            const chart = w.Chart.getChart(canvas);
+            const canvas = page.document.getElementById(id);
+            if (!canvas) return { id, points: 0, painted: 0 };
+            const chart = page.Chart.getChart(canvas);
             const points = chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0;
-            const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+            const pixels =
+              canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? [];
             let painted = 0;
-            for (let i = 3; i < data.length; i += 4) if ((data[i] as number) > 0) painted++;
+            for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] as number) > 0) painted++;
             return { id, points, painted };
           });
         },
