@@ -4,6 +4,7 @@
  * (`ReadRecord`), for the checker. To add a kind of read, add an entry to `READ_KINDS` (its weight and
  * how it builds the request).
  */
+import { request } from 'node:http';
 import type { Phase } from '../../core/control';
 import { type Item, itemFromDynamoJson, itemToDynamoJson } from '../../core/model';
 import { seededRandom } from '../seeded-random';
@@ -132,11 +133,11 @@ export class ReadTraffic {
     const t0 = performance.now();
     let record: ReadRecord;
     try {
-      const res = await fetch(url, { headers });
-      const body = (await res.json()) as { item?: unknown; message?: string };
+      const res = await httpGet(url, headers);
+      const body = JSON.parse(res.body) as { item?: unknown; message?: string };
       const endedAt = Date.now();
-      const bound = res.headers.get('x-staleness-bound-ms');
-      const served = res.headers.get('x-served-by');
+      const bound = res.header('x-staleness-bound-ms');
+      const served = res.header('x-served-by');
       record = {
         key: target.key,
         mode,
@@ -145,9 +146,9 @@ export class ReadTraffic {
         endedAt,
         status: res.status,
         ...(served === 'legacy' || served === 'new' ? { servedBy: served } : {}),
-        ...(res.headers.get('x-route-reason') ? { reason: res.headers.get('x-route-reason') as string } : {}),
+        ...(res.header('x-route-reason') ? { reason: res.header('x-route-reason') as string } : {}),
         ...(res.status >= 400 && body.message ? { message: body.message } : {}),
-        stalenessBoundMs: bound === null || bound === 'unbounded' ? null : Number(bound),
+        stalenessBoundMs: bound === undefined || bound === 'unbounded' ? null : Number(bound),
         ...(res.status === 200 && body.item ? { observed: itemFromDynamoJson(body.item) } : {}),
         ...(target.readAfter !== undefined && mode === Mode.READ_AFTER
           ? { readAfter: target.readAfter }
@@ -168,4 +169,35 @@ export class ReadTraffic {
     this.reads.push(record);
     this.o.onRead?.(record, performance.now() - t0);
   }
+}
+
+/**
+ * One GET on a fresh connection. Not `fetch`: its pooled keep-alive sockets race the server's idle
+ * timeout, and a request sent on a socket the server is closing fails with "fetch failed" — a client
+ * artefact the checker would count as an unanswered read.
+ */
+function httpGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; header(name: string): string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = res.headers;
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          header: (name) => {
+            const v = h[name];
+            return Array.isArray(v) ? v[v.length - 1] : v;
+          },
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

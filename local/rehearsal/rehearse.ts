@@ -229,6 +229,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     let acknowledged = 0;
     let failedWrites = 0;
     let paused: Promise<void> | undefined;
+    let pausedMs = 0;
     let resume: () => void = () => undefined;
     const writer = (async () => {
       while (writing) {
@@ -246,7 +247,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       writing = false;
       await writer;
       const fence = Date.now();
-      rec.writes(s.writeRate, acknowledged, failedWrites, fence - writeStarted);
+      // The achieved rate over the time writes were allowed (not the verification pauses).
+      rec.writes(s.writeRate, acknowledged, failedWrites, fence - writeStarted - pausedMs);
       return fence;
     };
     stops.push(async () => {
@@ -310,6 +312,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
      */
     const verify = async (): Promise<VerifyReport> => {
       const runId = `rehearsal-${++verifyNo}`;
+      const pausedAt = Date.now();
       if (writing && !paused) {
         paused = new Promise<void>((r) => (resume = r));
         rec.mark('writes-paused', `legacy writes paused for verification ${runId}`);
@@ -319,6 +322,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       } finally {
         if (paused) {
           paused = undefined;
+          pausedMs += Date.now() - pausedAt;
           resume();
           rec.mark('writes-resumed', 'legacy writes resumed');
         }
