@@ -12,12 +12,15 @@
  *   4. the invariant checks (checker.ts) against the recorded history.
  *
  * The run's timeline and measurements go to a `Recorder` (recorder.ts); progress to `onEvent`.
+ *
+ * Over 400 lines on purpose: `rehearse` is the walk read top to bottom, in the order it happens; the
+ * parts with their own logic (driver, traffic, checker, recorder, set-up) are modules of their own.
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ControlStore } from '../../adapters/control-store';
 import { ControlItemCdcStatus } from '../../adapters/cdc-status';
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type DynamoEndpoint, fromSdkItem, makeDynamoClient } from '../../adapters/dynamodb';
+import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
+import { scanTable } from '../../adapters/tables';
 import { ControlKey, Phase, type SegmentCheckpoint } from '../../core';
 import { DYNAMODB_LOCAL_TRACKER_SETTINGS } from '../../core/frontier';
 import { type Item, type Migration, itemFromDynamoJson } from '../../core/model';
@@ -421,8 +424,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     // 4. Stop, scan, check.
     await reads.stop();
     await cdc.poller.drain(120_000);
-    const legacyItems = await scanAll(client, m.legacyTable.tableName);
-    const newItems = await scanAll(client, m.newTable.tableName);
+    const legacyItems = await scanTable(client, m.legacyTable.tableName);
+    const newItems = await scanTable(client, m.newTable.tableName);
     const byKey = new Map<string, number[]>();
     for (const [id, seqs] of deliveries)
       byKey.set(
@@ -449,15 +452,4 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     client.destroy();
   }
-}
-
-async function scanAll(client: DynamoDBClient, table: string): Promise<Item[]> {
-  const out: Item[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-    out.push(...(page.Items ?? []).map(fromSdkItem));
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
-  return out;
 }
