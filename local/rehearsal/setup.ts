@@ -57,17 +57,17 @@ export function loadDynamoJsonLines(path: string, migration: Migration): Item[] 
       if (err instanceof InvalidValueError) throw new RehearsalDataError(`${where}: ${err.message}`);
       throw err;
     }
-    let id: string;
-    try {
-      id = canonicalItem(keyOf(item, key));
-    } catch {
+    const parts = [key.partitionKey, ...(key.sortKey ? [key.sortKey] : [])];
+    const missing = parts.find((k) => {
+      const v = Object.hasOwn(item, k.name) ? item[k.name] : undefined;
+      return v === undefined || !(k.type in v);
+    });
+    if (missing)
       throw new RehearsalDataError(
-        `${where}: the item lacks the legacy key (${[key.partitionKey, key.sortKey]
-          .filter(Boolean)
-          .map((k) => `${k?.name}: ${k?.type}`)
-          .join(', ')}) of migration "${migration.id}"`,
+        `${where}: the item lacks the legacy key (${parts.map((k) => `${k.name}: ${k.type}`).join(', ')}) ` +
+          `of migration "${migration.id}"; "${missing.name}" is missing or not of type ${missing.type}`,
       );
-    }
+    const id = canonicalItem(keyOf(item, key));
     const first = seen.get(id);
     if (first !== undefined)
       throw new RehearsalDataError(`${where}: key ${id} repeats line ${first}; keys must be distinct`);
