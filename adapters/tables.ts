@@ -6,16 +6,19 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  ScanCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
   type IndexDefinition,
+  type Item,
   type KeyAttribute,
   type KeySchema,
   type Migration,
   keyNames,
 } from '../core/model';
+import { fromSdkItem } from './dynamodb';
 
 /** Options of `createTable`. */
 export interface CreateTableOptions {
@@ -113,3 +116,15 @@ export const CONTROL_TABLE_KEY: KeySchema = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
 };
+
+/** Every item of a table (all Scan pages): local mode's and the tests' view of a whole small table. */
+export async function scanTable(client: DynamoDBClient, table: string): Promise<Item[]> {
+  const out: Item[] = [];
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+    out.push(...(page.Items ?? []).map(fromSdkItem));
+    start = page.LastEvaluatedKey as Record<string, never> | undefined;
+  } while (start);
+  return out;
+}

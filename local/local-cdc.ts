@@ -4,6 +4,7 @@
  * deployed path (`replayDeadLetter`). Used by integration tests, benchmarks and local mode; nothing calls
  * the apply logic by a shortcut.
  */
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ControlStore } from '../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../adapters/dynamodb';
 import { StreamShardReader, makeStreamsClient } from '../adapters/stream-shards';
@@ -36,6 +37,8 @@ export interface LocalCdcOptions {
   readonly sync?: Partial<Omit<SyncDeps, 'migration' | 'writer' | 'control' | 'onRecordFailure'>>;
   /** Start the poller right away. @default true */
   readonly start?: boolean;
+  /** Told of every batch the event source hands to the sync handler, just before it does (the rehearsal). */
+  readonly onDeliver?: (event: DynamoDBStreamEvent) => void;
 }
 
 /** A running local CDC pipeline. */
@@ -82,7 +85,12 @@ export async function startLocalCdc(options: LocalCdcOptions): Promise<LocalCdc>
   const poller = new StreamPoller({
     ...options.poller,
     reader: new StreamShardReader(streams, options.streamArn),
-    handler,
+    handler: options.onDeliver
+      ? (event) => {
+          options.onDeliver?.(event);
+          return handler(event);
+        }
+      : handler,
     deadLetters,
     control: new ControlStore(client, options.controlTableName, options.migration.id),
   });

@@ -227,16 +227,18 @@ export class LegacyWorkload {
   }
 
   /**
-   * Puts every key once (an initial population, e.g. before a backfill), with BatchWriteItem (25 items
-   * per request, `concurrency` requests in flight). Each item is recorded with the time before its
+   * Puts every key once (an initial population, e.g. before a backfill), or the `given` items (a data
+   * file), with BatchWriteItem (25 items per request, `concurrency` requests in flight). Each item is recorded with the time before its
    * batch was first sent and after the request that finally acknowledged it.
    */
-  async populate(onWrite?: (w: LegacyWrite) => void): Promise<RunResult> {
+  async populate(onWrite?: (w: LegacyWrite) => void, given?: readonly Item[]): Promise<RunResult> {
     const started = this.now();
-    const items = Array.from({ length: this.keyCount }, (_, i) => ({
-      ...this.attributes(),
-      ...this.keyAt(i),
-    }));
+    const items =
+      given ??
+      Array.from({ length: this.keyCount }, (_, i) => ({
+        ...this.attributes(),
+        ...this.keyAt(i),
+      }));
     let next = 0;
     let acknowledged = 0;
     const worker = async () => {

@@ -12,6 +12,7 @@ import {
 import { type DynamoEndpoint, fromSdkItem, makeDynamoClient, toSdkItem } from '../../adapters/dynamodb';
 import type { Item } from '../../core/model';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local';
+import { scanTable } from '../../adapters/tables';
 
 /** The endpoint of the shared DynamoDB Local. */
 export function testEndpoint(): DynamoEndpoint {
@@ -32,16 +33,7 @@ export function uniqueName(prefix: string): string {
 }
 
 /** Every item of a table (all Scan pages). */
-export async function scanAll(client: DynamoDBClient, table: string): Promise<Item[]> {
-  const out: Item[] = [];
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-    out.push(...(page.Items ?? []).map(fromSdkItem));
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
-  return out;
-}
+export const scanAll = scanTable;
 
 /** The number of items of a table (all Scan pages, `Select: COUNT`). */
 export async function countItems(client: DynamoDBClient, table: string): Promise<number> {

@@ -1,0 +1,455 @@
+/**
+ * The rehearsal: a whole live migration on DynamoDB Local, with the deployed code paths only.
+ *
+ *   1. tables from the definition; legacy seeded (synthetic or `--data`) before its stream exists;
+ *   2. CDC (local event source + sync handler), the frontier tracker, the HTTP read API, a seeded live
+ *      write workload (puts, updates, deletes, re-creates, hot keys) and read traffic (bounded, strong,
+ *      shadow, read-after), all running for the whole walk;
+ *   3. the phase walk through `PhaseDriver`: BACKFILLING (backfill state machine), a premature advance
+ *      to SHADOW refused by its guardrail, SHADOW, verification, DUAL_READ, a CDC stall that an alarm on
+ *      frontier lag answers with a rollback, DUAL_READ again, NEW_PRIMARY, the cutover (writes fenced,
+ *      drained, F past the fence, a second verification) and FINALIZED;
+ *   4. the invariant checks (checker.ts) against the recorded history.
+ *
+ * The run's timeline and measurements go to a `Recorder` (recorder.ts); progress to `onEvent`.
+ *
+ * Over 400 lines on purpose: `rehearse` is the walk read top to bottom, in the order it happens; the
+ * parts with their own logic (driver, traffic, checker, recorder, set-up) are modules of their own.
+ */
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { ControlStore } from '../../adapters/control-store';
+import { ControlItemCdcStatus } from '../../adapters/cdc-status';
+import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
+import { scanTable } from '../../adapters/tables';
+import { ControlKey, Phase, type SegmentCheckpoint } from '../../core';
+import { DYNAMODB_LOCAL_TRACKER_SETTINGS } from '../../core/frontier';
+import { type Item, type Migration, itemFromDynamoJson } from '../../core/model';
+import type { VerifyReport } from '../../core/verify';
+import { buildFrontierTracker } from '../../lambdas/frontier/deps';
+import { buildReadTarget } from '../../lambdas/read/deps';
+import { makeReadHandler } from '../../lambdas/read/handler';
+import { NO_TELEMETRY } from '../../lambdas/read/telemetry';
+import { localBackfillDeps, startLocalBackfill } from '../backfill';
+import { startReadApiServer } from '../http-server';
+import { LegacyHistory } from '../history';
+import { startLocalCdc } from '../local-cdc';
+import { localVerifyDeps, startLocalVerify } from '../verify';
+import { LegacyWorkload } from '../workload';
+import { checkInvariants } from './checker';
+import { ControlStorePhaseDriver, type PhaseDriver } from './phase-driver';
+import type { ProgressSnapshot } from './progress';
+import { ReadTraffic } from './readers';
+import { Recorder, type RehearsalReport } from './recorder';
+import { createRehearsalTables, enableLegacyStream } from './setup';
+
+/** Settings of one rehearsal. */
+export interface RehearsalSettings {
+  readonly migration: Migration;
+  readonly endpoint: DynamoEndpoint;
+  readonly controlTableName: string;
+  /** Legacy items to seed (ignored with `data`). */
+  readonly items: number;
+  /** Items from a `--data` file, seeded instead of synthetic ones. */
+  readonly data?: readonly Item[];
+  /** Legacy writes per second of the live workload. */
+  readonly writeRate: number;
+  /** API reads per second. */
+  readonly readRate: number;
+  /** How long the walk dwells in each phase with traffic running (ms). */
+  readonly dwellMs: number;
+  readonly seed: number;
+  /** The JVM's pid, for its peak memory (absent when DynamoDB Local is not ours). */
+  readonly jvmPid?: number;
+  readonly onEvent?: (line: string) => void;
+  /** Told twice a second how the run stands (progress bars, status lines). */
+  readonly onProgress?: (p: ProgressSnapshot) => void;
+}
+
+/**
+ * The read API's timeouts in the rehearsal. DynamoDB Local shares a laptop's cores with everything
+ * else the rehearsal runs, and under load it answers a GetItem in seconds where DynamoDB answers in
+ * milliseconds; with the deployed defaults (legacy 3 s) a read would then be a 503 that says more
+ * about the laptop than about the system. New keeps its short timeout: a slow new table falls back to
+ * legacy, which is the behaviour under test.
+ */
+export const LOCAL_READ_OPTIONS = { legacyTimeoutMs: 20_000, controlWaitMs: 20_000 } as const;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `predicate` every `everyMs` until it holds; throws `what` after `timeoutMs`. */
+async function waitFor(
+  predicate: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`rehearsal: ${what} did not happen within ${timeoutMs} ms`);
+    await sleep(everyMs);
+  }
+}
+
+/** Runs a rehearsal and returns its report (`report.passed` says whether every invariant held). */
+export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
+  const m = s.migration;
+  const log = (line: string) => s.onEvent?.(line);
+  const rec = new Recorder(s, s.jvmPid);
+  const client = makeDynamoClient(s.endpoint);
+  const store = new ControlStore(client, s.controlTableName, m.id);
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    // 1. Tables and seed.
+    await createRehearsalTables(client, m, s.controlTableName);
+    const history = new LegacyHistory(m.legacyTable.key);
+    const dataKeys = s.data?.map((i) => i);
+    const workload = new LegacyWorkload({
+      client,
+      tableName: m.legacyTable.tableName,
+      key: m.legacyTable.key,
+      keyCount: dataKeys?.length ?? s.items,
+      ...(dataKeys ? { makeKey: (i: number) => dataKeys[i] as Item } : {}),
+      seed: s.seed,
+      concurrency: 8,
+      fidelityProbability: 0.02,
+      history,
+    });
+    const seeded = await workload.populate(undefined, s.data);
+    rec.mark('seeded', `${seeded.acknowledged} legacy items in ${seeded.durationMs} ms`);
+    log(`seeded ${seeded.acknowledged} legacy items (${s.data ? '--data' : 'synthetic'})`);
+    const streamEnabledAt = Date.now();
+    const streamArn = await enableLegacyStream(client, m.legacyTable.tableName);
+
+    // 2. CDC, frontier tracker, read API, traffic.
+    const deliveries = new Map<string, Set<string>>();
+    const firstDelivery = new Map<string, number>();
+    const noteDelivery = (event: DynamoDBStreamEvent) => {
+      const at = Date.now();
+      for (const r of event.Records) {
+        const seq = r.dynamodb?.SequenceNumber;
+        if (!seq || !r.dynamodb?.Keys || firstDelivery.has(seq)) continue;
+        firstDelivery.set(seq, at);
+        const id = history.keyId(itemFromDynamoJson(r.dynamodb.Keys));
+        let set = deliveries.get(id);
+        if (!set) deliveries.set(id, (set = new Set()));
+        set.add(seq);
+      }
+    };
+    const cdc = await startLocalCdc({
+      endpoint: s.endpoint,
+      migration: m,
+      streamArn,
+      controlTableName: s.controlTableName,
+      poller: { heartbeatMs: 1000, pollIntervalMs: 50 },
+      sync: { onBatch: (b) => rec.cdcLag(b.maxRecordAgeMs) },
+      onDeliver: noteDelivery,
+    });
+    stops.push(() => cdc.close());
+    const driver: PhaseDriver = new ControlStorePhaseDriver({
+      store,
+      migration: m,
+      cdc: new ControlItemCdcStatus(store, () => Date.now(), {
+        dynamo: client,
+        legacyTableName: m.legacyTable.tableName,
+        streamArn,
+      }),
+    });
+    let phase: Phase = (await driver.status()).phase;
+    rec.phase(phase, 'init', 'migration created');
+
+    const { tracker } = buildFrontierTracker({
+      endpoint: s.endpoint,
+      migration: m,
+      controlTableName: s.controlTableName,
+      streamArn,
+      env: {},
+      config: { ...DYNAMODB_LOCAL_TRACKER_SETTINGS, itemEvidenceAfterMs: 1000 },
+    });
+    let tracking = true;
+    let overBudget = 0;
+    let alarmArmed = false;
+    let alarms = 0;
+    const trackerLoop = (async () => {
+      while (tracking) {
+        try {
+          const r = await tracker.step();
+          const at = Date.now();
+          rec.frontier(at, r.published, r.newLateRecords);
+          overBudget = r.published && at - r.published > m.read.stalenessBudgetMs ? overBudget + 1 : 0;
+          // The alarm: frontier lag over the budget for 3 consecutive datapoints (as a CloudWatch alarm
+          // on FrontierLagSeconds would), whose action calls the control plane's alarm entry point.
+          if (alarmArmed && overBudget >= 3) {
+            alarmArmed = false;
+            const before = phase;
+            const after = await driver.alarm('FrontierLagHigh');
+            if (after.phase !== before) {
+              alarms++;
+              phase = after.phase;
+              rec.phase(
+                phase,
+                'rollback',
+                `alarm FrontierLagHigh (frontier lag over ${m.read.stalenessBudgetMs} ms for 3 datapoints)`,
+              );
+              log(`ALARM FrontierLagHigh → rolled back ${before} → ${phase}`);
+            }
+          }
+        } catch (err) {
+          rec.mark('tracker-error', (err as Error).message);
+        }
+        await sleep(250);
+      }
+    })();
+    stops.push(async () => {
+      tracking = false;
+      await trackerLoop;
+    });
+
+    const server = await startReadApiServer({
+      handler: makeReadHandler({
+        targets: [
+          buildReadTarget({ migration: m, controlTableName: s.controlTableName, endpoint: s.endpoint }),
+        ],
+        telemetry: { ...NO_TELEMETRY, comparison: (e) => rec.shadow(e.class) },
+        options: LOCAL_READ_OPTIONS,
+      }),
+    });
+    stops.push(() => server.close());
+    const reads = new ReadTraffic({
+      url: server.url,
+      migrationId: m.id,
+      seed: s.seed,
+      ratePerSecond: s.readRate,
+      anyKey: (random) => workload.keyAt(Math.floor(random() * workload.keyCount)),
+      phase: () => phase,
+      onRead: (r, ms) => rec.read(r, ms),
+    });
+    reads.start();
+    stops.push(() => reads.stop());
+
+    let writing = true;
+    const writeStarted = Date.now();
+    const chunk = Math.max(1, Math.round(s.writeRate / 4));
+    let acknowledged = 0;
+    let failedWrites = 0;
+    let paused: Promise<void> | undefined;
+    let pausedMs = 0;
+    let resume: () => void = () => undefined;
+    const writer = (async () => {
+      while (writing) {
+        if (paused) await paused;
+        const r = await workload.run({
+          operations: chunk,
+          ratePerSecond: s.writeRate,
+          onWrite: (w) => reads.noteWrite(w.key, w.ackedAt),
+        });
+        acknowledged += r.acknowledged;
+        failedWrites += r.failed;
+      }
+    })();
+    const fenceWrites = async (): Promise<number> => {
+      writing = false;
+      await writer;
+      const fence = Date.now();
+      // The achieved rate over the time writes were allowed (not the verification pauses).
+      rec.writes(s.writeRate, acknowledged, failedWrites, fence - writeStarted - pausedMs);
+      return fence;
+    };
+    stops.push(async () => {
+      if (writing) await fenceWrites();
+    });
+
+    // Memory and backfill progress samples.
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        rec.memory();
+        const segments = await store.list<SegmentCheckpoint>('SEGMENT#').catch(() => []);
+        if (segments.length) rec.backfill(segments);
+        const last = rec.frontierSamples().at(-1);
+        s.onProgress?.({
+          phase,
+          segments: segments.map((c) => ({ segment: c.segment, scanned: c.scanned, done: c.done })),
+          items: workload.keyCount,
+          frontierLagMs: last ? Date.now() - last.frontier : null,
+          readsByStore: rec.readsByStore(),
+        });
+        await sleep(500);
+      }
+    })();
+    stops.push(async () => {
+      sampling = false;
+      await sampler;
+    });
+
+    const advance = async (to: Phase, options: Parameters<PhaseDriver['advance']>[1] = {}) => {
+      const r = await driver.advance(to, options);
+      rec.advance(r);
+      const why = r.guardrails.map((g) => `${g.name} ${g.met ? 'met' : 'UNMET'}: ${g.detail}`).join('; ');
+      log(r.moved ? `advanced ${r.from} → ${r.to} (${why})` : `REFUSED ${r.from} → ${r.to} (${why})`);
+      if (r.moved) phase = r.to;
+      return r;
+    };
+    /** Advances, retrying while guardrails are unmet (they become true as the system catches up). */
+    const advanceWhenMet = async (to: Phase, options: Parameters<PhaseDriver['advance']>[1] = {}) => {
+      for (let i = 0; ; i++) {
+        const r = await driver.advance(to, options);
+        if (r.moved || i >= 120) {
+          rec.advance(r);
+          log(
+            `${r.moved ? 'advanced' : 'REFUSED'} ${r.from} → ${r.to} (${r.guardrails.map((g) => `${g.name}: ${g.detail}`).join('; ')})`,
+          );
+          if (!r.moved)
+            throw new Error(`rehearsal: could not advance to ${to}: ${JSON.stringify(r.guardrails)}`);
+          phase = r.to;
+          return r;
+        }
+        await sleep(500);
+      }
+    };
+    let verifyNo = 0;
+    /**
+     * A verification run. Its lag-aware re-check needs F to pass each suspect within `maxLagWait`;
+     * on a loaded laptop with hot keys written continuously it often cannot, and the run ends with
+     * "unconfirmed lag" (not clean, though nothing drifted). So legacy writes pause while it runs
+     * (reads go on); the walk's other phases keep the live workload.
+     */
+    const verify = async (): Promise<VerifyReport> => {
+      const runId = `rehearsal-${++verifyNo}`;
+      const pausedAt = Date.now();
+      if (writing && !paused) {
+        paused = new Promise<void>((r) => (resume = r));
+        rec.mark('writes-paused', `legacy writes paused for verification ${runId}`);
+      }
+      try {
+        return await verifyRun(runId);
+      } finally {
+        if (paused) {
+          paused = undefined;
+          pausedMs += Date.now() - pausedAt;
+          resume();
+          rec.mark('writes-resumed', 'legacy writes resumed');
+        }
+      }
+    };
+    const verifyRun = async (runId: string): Promise<VerifyReport> => {
+      log(`verification ${runId} started (legacy writes paused while it runs)`);
+      const deps = localVerifyDeps({ client, migration: m, controlTableName: s.controlTableName });
+      const run = startLocalVerify(deps, { runId, totalSegments: 4, repair: false }, { name: runId });
+      await run.result;
+      await run.settled();
+      const report = await store.get<VerifyReport>(ControlKey.verify(runId));
+      if (!report) throw new Error(`rehearsal: verification ${runId} stored no report`);
+      rec.verification(report);
+      log(
+        `verification ${runId}: ${report.clean ? 'clean' : 'NOT clean'} (${report.status}; ` +
+          `unconfirmed lag ${report.unconfirmedLag ?? 0}, counts ${JSON.stringify(report.counts ?? {})})`,
+      );
+      return report;
+    };
+
+    // 3. The walk.
+    await sleep(s.dwellMs / 2);
+    await advanceWhenMet(Phase.BACKFILLING, { reason: 'CDC is consuming: start the backfill' });
+    const backfillDeps = localBackfillDeps({
+      client,
+      migration: m,
+      controlTableName: s.controlTableName,
+      streamArn,
+    });
+    rec.mark('backfill-start', 'backfill state machine started');
+    log('backfill started');
+    const backfill = startLocalBackfill(backfillDeps, {
+      runId: 'rehearsal',
+      totalSegments: m.backfill.segments,
+    });
+    // The premature advance: SHADOW needs the backfill COMPLETE, and it is still running.
+    const premature = await advance(Phase.SHADOW, { reason: 'premature: backfill still running' });
+    if (premature.moved)
+      throw new Error('rehearsal: the guardrail let SHADOW in before the backfill completed');
+    await backfill.result;
+    await backfill.settled();
+    rec.backfill(await store.list<SegmentCheckpoint>('SEGMENT#'));
+    rec.mark('backfill-end', 'backfill state machine finished');
+    log('backfill finished');
+    await advanceWhenMet(Phase.SHADOW, { reason: 'backfill complete' });
+    await sleep(s.dwellMs);
+    for (let i = 0; i < 2 && !(await verify()).clean; i++) await sleep(1000);
+    await advanceWhenMet(Phase.DUAL_READ, { reason: 'verification clean' });
+    await sleep(s.dwellMs);
+
+    // The alarm: CDC stalls (its poller stops), F falls behind, the alarm rolls reads back to legacy.
+    alarmArmed = true;
+    log('CDC stalled on purpose: waiting for the frontier-lag alarm');
+    rec.mark('cdc-stall', 'CDC poller stopped');
+    await cdc.poller.stop();
+    await waitFor(() => phase === Phase.SHADOW, 'the frontier-lag alarm rollback', 90_000);
+    await cdc.poller.start();
+    rec.mark('cdc-resume', 'CDC poller started again');
+    log('CDC resumed');
+    await waitFor(
+      async () => {
+        const f = await store.getFrontier();
+        return f !== undefined && Date.now() - f.frontier < m.read.stalenessBudgetMs / 2;
+      },
+      'the frontier catching up after the stall',
+      90_000,
+      250,
+    );
+    // The alarm stays disarmed from here: on a loaded laptop frontier lag can brush the budget again,
+    // and a second rollback would make the walk depend on the machine's load (the drill is one alarm).
+    await advanceWhenMet(Phase.DUAL_READ, { reason: 'resume after the alarm: frontier caught up' });
+    await sleep(s.dwellMs);
+    await advanceWhenMet(Phase.NEW_PRIMARY, { reason: 'rollout 100 %, frontier fresh' });
+    await sleep(s.dwellMs);
+
+    // Cutover: fence legacy writes at T, drain CDC, wait until F − skew > T, verify again, finalize.
+    const fence = await fenceWrites();
+    rec.mark('fence', `legacy writes fenced at ${new Date(fence).toISOString()}`);
+    log('legacy writes fenced; draining CDC');
+    await cdc.poller.drain(120_000);
+    await waitFor(
+      async () => ((await store.getFrontier())?.frontier ?? 0) - m.read.clockSkewMs > fence,
+      'F − skew passing the fence',
+      120_000,
+      250,
+    );
+    await verify();
+    await advanceWhenMet(Phase.FINALIZED, {
+      reason: 'cutover: writes fenced, F past the fence, verifications clean',
+      approvedBy: 'rehearsal',
+      writesFencedAt: fence,
+    });
+    await sleep(s.dwellMs / 2);
+
+    // 4. Stop, scan, check.
+    await reads.stop();
+    await cdc.poller.drain(120_000);
+    const legacyItems = await scanTable(client, m.legacyTable.tableName);
+    const newItems = await scanTable(client, m.newTable.tableName);
+    const byKey = new Map<string, number[]>();
+    for (const [id, seqs] of deliveries)
+      byKey.set(
+        id,
+        [...seqs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)).map((q) => firstDelivery.get(q) as number),
+      );
+    const checks = checkInvariants({
+      migration: m,
+      history,
+      reads: reads.reads,
+      streamEnabledAt,
+      deliveries: byKey,
+      frontiers: rec.frontierSamples(),
+      legacyItems,
+      newItems,
+    });
+    rec.extra('deadLetters', cdc.deadLetters.depth);
+    rec.extra('alarms', alarms);
+    return rec.finish(
+      checks,
+      (await store.listAudit()).map((a) => `${a.action} ${a.from ?? ''}→${a.to ?? ''} ${a.reason}`),
+    );
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    client.destroy();
+  }
+}
