@@ -13,9 +13,14 @@
  *    applied its record returned (the new-table write was acknowledged before that), through the local
  *    event source (`StreamPoller`). DynamoDB Local's stream and the poller's 20 ms idle poll stand in
  *    for AWS's (Lambda polls a shard about four times a second), so absolute numbers are local ones.
- * 3. Frontier lag (F) p50/p99, in the same run as 2: the real frontier tracker (`runTrackerOnce`,
- *    stepping every 200 ms) reads the same stream; a write's F lag is from its acknowledgement to the
- *    first step that published an `F` above the write's start (F covers it).
+ * 3. Frontier lag (F) p50/p99, in the same run as 2, at 500 and then 100 legacy writes/s
+ *    (`BENCH_CDC_RATES`): the real frontier tracker (`runTrackerOnce`, paced as the deployed loop with
+ *    its default step interval, `BENCH_CDC_STEP_MS` to override; one warm-up step before the writes)
+ *    reads the same stream; a write's F lag is from its acknowledgement to the first step that
+ *    published an `F` above the write's start (F covers it). Reported as `frontierLagP99MsAt<rate>` and
+ *    as a ratio to the design's floor, the propagation margin plus one step
+ *    (`frontierLagP99OverFloorAt<rate>`; docs/correctness.md "Frontier lag"), with the steps' own
+ *    durations logged: on a loaded machine they, and the sync's apply lag, are where the time goes.
  */
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
