@@ -280,32 +280,24 @@ async function endToEndLag(ctx: BenchContext, rate: number): Promise<LagStats & 
   // The frontier tracker alongside, as the deployed Lambda's loop would run it (one step at a time).
   const steps: Array<{ at: number; frontier: number; tookMs: number }> = [];
   let tracking = true;
-  let tracker: FrontierTracker | undefined;
-  // One step before the writes start: a deployed tracker runs all along, so its cold start (building
-  // the clients, the first listing, reading the stream's start) is not frontier lag.
-  tracker = (
-    await runTrackerOnce({
+  const stepOnce = (tracker?: FrontierTracker) =>
+    runTrackerOnce({
       endpoint: ctx.endpoint,
       migration: m,
       controlTableName: control,
       streamArn: streamArn as string,
       env: {},
+      // DynamoDB Local: minute-truncated creation times, and one empty page is its tip (tested).
       config: DYNAMODB_LOCAL_TRACKER_SETTINGS,
-    })
-  ).tracker;
+      ...(tracker ? { tracker } : {}),
+    });
+  // One step before the writes start: a deployed tracker runs all along, so its cold start (building
+  // the clients, the first listing, reading the stream's start) is not frontier lag.
+  let tracker: FrontierTracker = (await stepOnce()).tracker;
   const trackerLoop = (async () => {
     while (tracking) {
       const began = Date.now();
-      const out = await runTrackerOnce({
-        endpoint: ctx.endpoint,
-        migration: m,
-        controlTableName: control,
-        streamArn: streamArn as string,
-        env: {},
-        // DynamoDB Local: minute-truncated creation times, and one empty page is its tip (tested).
-        config: DYNAMODB_LOCAL_TRACKER_SETTINGS,
-        ...(tracker ? { tracker } : {}),
-      });
+      const out = await stepOnce(tracker);
       tracker = out.tracker;
       steps.push({ at: out.result.at, frontier: out.result.published, tookMs: Date.now() - began });
       // As FrontierTracker.run paces the deployed loop: the next step starts STEP_MS after this one began.
