@@ -16,6 +16,14 @@
  * (target ≤ 1.3). The handler runs with Powertools telemetry, output disabled (the EMF/log writes to
  * stdout are the Lambda runtime's cost, not the handler's).
  *
+ * Cost of dual reads: every handler's DynamoDB client counts the item reads it sends to the legacy and
+ * new tables (GetItem, Query, and each key of a BatchGetItem; control-table reads apart), and the
+ * details report `<mode>_extra_reads_per_api_read` = item reads per API read − 1 (the one read an
+ * application reading one table would make) over the timed rounds: shadow at the default sample rate
+ * (`shadowSampled`) and always compared (`shadow`), strong, and bounded with its hedged legacy read
+ * (`hedged`: the bounded handler hedges after new's p95, so about 5 % of its reads add a legacy read).
+ * `dualread plan --extra-reads` takes the figure of the mode a migration will run.
+ *
  * Env: `BENCH_READ_ROUNDS` (default 2000), `BENCH_READ_HEDGE_MS` (fixed hedge delay; default: new's p95).
  */
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -25,7 +33,7 @@ import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
 import { BackfillStatus, ControlKey, Phase, initialState } from '../core/control';
 import { metadataNames, padSequence, type Migration } from '../core/model';
 import { usersMigration } from '../examples/users/migration';
-import { buildReadTarget } from '../lambdas/read/deps';
+import { DynamoItemStore } from '../adapters/item-store';
 import { makeReadHandler } from '../lambdas/read/handler';
 import { PowertoolsReadTelemetry } from '../lambdas/read/telemetry';
 import { seededRandom } from '../local/seeded-random';
@@ -39,6 +47,38 @@ const ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? 2000);
 /** The run is cut into this many consecutive chunks; ratios are the median of the chunks' ratios. */
 const CHUNKS = 5;
 const WARMUP = 200;
+
+/** Item reads a handler's client sent to the legacy and new tables (control reads apart). */
+interface ReadCount {
+  items: number;
+  control: number;
+}
+
+/** A DynamoDB client that counts the item reads it sends into `count`. */
+function countingClient(endpoint: Parameters<typeof makeDynamoClient>[0], control: string, count: ReadCount) {
+  const client = makeDynamoClient({ ...endpoint, maxAttempts: 1 });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as {
+        TableName?: string;
+        RequestItems?: Record<string, { Keys?: unknown[] }>;
+      };
+      const op = context.commandName;
+      if (op === 'GetItemCommand' || op === 'QueryCommand') {
+        if (input.TableName === control) count.control++;
+        else count.items++;
+      } else if (op === 'BatchGetItemCommand') {
+        for (const [table, req] of Object.entries(input.RequestItems ?? {})) {
+          if (table === control) count.control += req.Keys?.length ?? 0;
+          else count.items += req.Keys?.length ?? 0;
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchReadCounter' },
+  );
+  return client;
+}
 
 type Mode = 'direct' | 'bounded' | 'shadow' | 'shadowSampled' | 'strong' | 'legacy';
 
@@ -133,27 +173,36 @@ export const benchmark: Benchmark = {
       refreshFrontier().catch((err: unknown) => ctx.log(`  frontier refresh failed: ${String(err)}`));
     }, 500);
 
+    const reads = Object.fromEntries(
+      Object.keys(phases).map((mode) => [mode, { items: 0, control: 0 }]),
+    ) as Record<keyof typeof phases, ReadCount>;
     const handlers = Object.fromEntries(
-      (Object.keys(phases) as Array<keyof typeof phases>).map((mode) => [
-        mode,
-        makeReadHandler({
-          targets: [
-            buildReadTarget({
-              // Explicit shadow reads are always compared; the phase default samples at the rate.
-              migration:
-                mode === 'shadowSampled'
-                  ? migration
-                  : { ...migration, read: { ...migration.read, shadowSampleRate: 1 } },
-              controlTableName: control[mode] as string,
-              endpoint: ctx.endpoint,
-            }),
-          ],
-          telemetry: new PowertoolsReadTelemetry(),
-          ...(process.env.BENCH_READ_HEDGE_MS
-            ? { options: { hedgeAfterMs: Number(process.env.BENCH_READ_HEDGE_MS) } }
-            : {}),
-        }),
-      ]),
+      (Object.keys(phases) as Array<keyof typeof phases>).map((mode) => {
+        // As buildReadTarget wires it (one client, single attempt), with the client counting reads.
+        const counted = countingClient(ctx.endpoint, control[mode] as string, reads[mode]);
+        // Explicit shadow reads are always compared; the phase default samples at the rate.
+        const m =
+          mode === 'shadowSampled'
+            ? migration
+            : { ...migration, read: { ...migration.read, shadowSampleRate: 1 } };
+        return [
+          mode,
+          makeReadHandler({
+            targets: [
+              {
+                migration: m,
+                legacy: new DynamoItemStore(counted, m.legacyTable.tableName),
+                fresh: new DynamoItemStore(counted, m.newTable.tableName),
+                control: new ControlStore(counted, control[mode] as string, m.id),
+              },
+            ],
+            telemetry: new PowertoolsReadTelemetry(),
+            ...(process.env.BENCH_READ_HEDGE_MS
+              ? { options: { hedgeAfterMs: Number(process.env.BENCH_READ_HEDGE_MS) } }
+              : {}),
+          }),
+        ];
+      }),
     );
     const event = (key: (typeof keys)[number], mode: Mode) => ({
       httpMethod: 'GET',
@@ -212,6 +261,8 @@ export const benchmark: Benchmark = {
     };
     const random = seededRandom(42);
     for (let i = 0; i < WARMUP; i++) for (const m of modes) await once(m, i);
+    for (const m of Object.keys(reads)) await handlers[m as keyof typeof handlers]?.drain();
+    for (const c of Object.values(reads)) Object.assign(c, { items: 0, control: 0 });
     for (let i = 0; i < ROUNDS; i++) {
       // A new random order each round (seeded), so no mode always follows another; a shadow read's
       // background comparison is awaited outside the timed region, so it does not load the next
@@ -251,6 +302,12 @@ export const benchmark: Benchmark = {
     }
     for (const m of modes.slice(1))
       details[`${m}_served_as_expected`] = Number((served[m] / (ROUNDS + WARMUP)).toFixed(4));
+    // Extra DynamoDB item reads per API read (beyond the one read of a single-table application).
+    for (const [m, c] of Object.entries(reads)) {
+      const label = m === 'bounded' ? 'hedged' : m;
+      details[`${label}_extra_reads_per_api_read`] = Number((c.items / ROUNDS - 1).toFixed(4));
+      details[`${label}_control_reads_per_api_read`] = Number((c.control / ROUNDS).toFixed(4));
+    }
     details.shadow_target = 1.3;
     details.shadow_pass = String(chunkRatio('shadow', 99) <= 1.3 && chunkRatio('shadow', 50) <= 1.3);
     details.shadowSampled_pass = String(

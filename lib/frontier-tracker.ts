@@ -12,6 +12,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
+import { DEFAULT_FRONTIER_LOOP_INTERVAL_MS } from '../core/frontier';
 import { allowOnTable, anyCountAlarm, controlItemsStatement, migrationMetric } from './alarms-grants';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
@@ -45,7 +46,13 @@ export interface FrontierTrackingProps {
    * @default Duration.seconds(55)
    */
   readonly loopDuration?: Duration;
-  /** Time between tracker steps. @default Duration.seconds(2) */
+  /**
+   * Time between tracker steps: frontier lag is about the propagation margin plus one or two steps
+   * (docs/correctness.md "Frontier lag"). Each step calls DescribeStream once (the API allows 10 calls a
+   * second per account and Region); with several migrations in one account, raise it.
+   *
+   * @default Duration.millis(250)
+   */
   readonly loopInterval?: Duration;
   /**
    * Stream propagation margin (assumption A3 in docs/correctness.md).
@@ -102,7 +109,7 @@ export class FrontierTracking extends Construct {
     super(scope, id);
     const { migration } = props;
     const loop = props.loopDuration ?? Duration.seconds(55);
-    const interval = props.loopInterval ?? Duration.seconds(2);
+    const interval = props.loopInterval ?? Duration.millis(DEFAULT_FRONTIER_LOOP_INTERVAL_MS);
     if (
       loop.toMilliseconds() > 58_000 ||
       interval.toMilliseconds() < 100 ||

@@ -25,7 +25,24 @@ export interface TrackerConfig extends FrontierConfig, Partial<TipSettings> {
    * (DescribeStream may list a closed parent before its children). @default 300000 ms
    */
   readonly childListingWaitMs?: number;
+  /**
+   * Save the `SHARD#` items at most this often (they change every step while records flow). Safe to
+   * space out: every fact a saved item holds (applied prefix, probe bound, the cap of a record read
+   * unapplied) stays true once true, so a restart from an older item only knows less and re-reads
+   * more. @default 0 (every step); the deployed tracker saves every 5 s
+   */
+  readonly persistIntervalMs?: number;
 }
+
+/**
+ * Time between two steps of the deployed tracker loop (`LOOP_INTERVAL_MS`, construct prop
+ * `loopInterval`). `F` trails a write by about the propagation margin plus one or two steps (a probe
+ * after the write's margin, then a step that finds its records applied), so this is the knob of
+ * frontier lag. 250 ms keeps the p99 near 1.5 s with the 1 s margin, for four DescribeStream calls a
+ * second (the API allows 10 per second) and one GetRecords per shard per step (docs/correctness.md
+ * "Frontier lag").
+ */
+export const DEFAULT_FRONTIER_LOOP_INTERVAL_MS = 250;
 
 /** Defaults of `TrackerConfig` other than the frontier math's. */
 export const DEFAULT_TRACKER_SETTINGS = {
@@ -36,6 +53,7 @@ export const DEFAULT_TRACKER_SETTINGS = {
   tipEmptyPages: DEFAULT_TIP_SETTINGS.tipEmptyPages,
   tipMinSpanMs: DEFAULT_TIP_SETTINGS.tipMinSpanMs,
   childListingWaitMs: DEFAULT_CHILD_LISTING_WAIT_MS,
+  persistIntervalMs: 5000,
 } as const;
 
 /**
@@ -72,6 +90,7 @@ export function validateTrackerConfig(config: TrackerConfig): TrackerConfig {
       ['itemEvidenceAfterMs', config.itemEvidenceAfterMs],
       ['tipMinSpanMs', config.tipMinSpanMs],
       ['childListingWaitMs', config.childListingWaitMs],
+      ['persistIntervalMs', config.persistIntervalMs],
     ],
     (v) => Number.isFinite(v) && v >= 0,
     'a non-negative number of milliseconds',

@@ -54,6 +54,9 @@ export class FrontierTracker {
   private frontier?: FrontierState;
   private savedShards = new Map<string, string>();
   private publishedDetail?: string;
+  private persistedAt?: number;
+  /** Waiver sequence numbers as read by this step's first gathering. */
+  private waived: ReadonlySet<string> = new Set();
 
   constructor(private readonly deps: TrackerDeps) {
     validateTrackerConfig(deps.config);
@@ -96,7 +99,11 @@ export class FrontierTracker {
     await this.readShards(ledger);
     await this.gatherEvidence(ledger, true);
     const last = await this.computeAndPublish(ledger, listedAt, true);
-    await this.persist(ledger, last.at);
+    const every = deps.config.persistIntervalMs ?? 0;
+    if (this.persistedAt === undefined || last.at - this.persistedAt >= every) {
+      await this.persist(ledger, last.at);
+      this.persistedAt = last.at;
+    }
     ledger.compact(last.at);
 
     const lateOf = (v: Readonly<Record<string, number>>) => v[FrontierViolation.LATE_RECORD] ?? 0;
@@ -251,14 +258,21 @@ export class FrontierTracker {
 
   /** Progress markers and waivers, and with `items` the new items of records waiting for evidence. */
   private async gatherEvidence(ledger: FrontierLedger, items: boolean): Promise<void> {
-    const { evidence, config, now, mapKey } = this.deps;
+    const { evidence, now } = this.deps;
     const cursor = ledger.markerCursor(now());
     if (cursor !== undefined) {
       for (const m of await evidence.markers(cursor)) ledger.applyMarker(m.sk, m);
     }
-    ledger.applyWaivers(new Set(await evidence.waivers()));
-    if (!items) return;
+    // Waivers are read once a step (a waiver written meanwhile counts in the next step); the second
+    // gathering re-applies them to the records this step read.
+    if (!items) this.waived = new Set(await evidence.waivers());
+    ledger.applyWaivers(this.waived);
+    if (items) await this.gatherItemEvidence(ledger);
+  }
 
+  /** The new items of records waiting for evidence (old enough, dead-lettered or suspected late). */
+  private async gatherItemEvidence(ledger: FrontierLedger): Promise<void> {
+    const { evidence, config, now, mapKey } = this.deps;
     const candidates = ledger.evidenceCandidates(
       now(),
       config.itemEvidenceAfterMs,

@@ -13,6 +13,7 @@ import { makeStreamsClient } from '../../adapters/stream-shards';
 import { StreamsReader } from '../../adapters/streams-reader';
 import {
   DEFAULT_FRONTIER_CONFIG,
+  DEFAULT_FRONTIER_LOOP_INTERVAL_MS,
   DEFAULT_TRACKER_SETTINGS,
   FrontierTracker,
   type TrackerConfig,
@@ -44,7 +45,7 @@ export const FRONTIER_ENV = {
   /** @default the migration's `legacyTable.streamArn` */
   LEGACY_STREAM_ARN: Env.optionalText(),
   LOOP_DURATION_MS: Env.nonNegativeNumber(55_000),
-  LOOP_INTERVAL_MS: Env.nonNegativeNumber(2_000),
+  LOOP_INTERVAL_MS: Env.nonNegativeNumber(DEFAULT_FRONTIER_LOOP_INTERVAL_MS),
   PROPAGATION_MARGIN_MS: Env.nonNegativeNumber(DEFAULT_FRONTIER_CONFIG.propagationMarginMs),
   CREATION_GRANULARITY_MS: Env.nonNegativeNumber(DEFAULT_FRONTIER_CONFIG.creationGranularityMs),
   /** @default the migration's `read.clockSkewMs`, else the tracker's default */
@@ -86,6 +87,7 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
     tipEmptyPages: e.get('TIP_EMPTY_PAGES'),
     tipMinSpanMs: e.get('TIP_MIN_SPAN_MS'),
     childListingWaitMs: e.get('CHILD_LISTING_WAIT_MS'),
+    persistIntervalMs: DEFAULT_TRACKER_SETTINGS.persistIntervalMs,
     ...options.config,
   };
   const tracker = new FrontierTracker({

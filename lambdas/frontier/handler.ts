@@ -19,7 +19,7 @@ export interface FrontierHandlerDeps {
   readonly tracker: FrontierTracker;
   /** How long one invocation loops. @default 55000 ms (the function's timeout is a bit above). */
   readonly loopDurationMs: number;
-  /** Time between steps. @default 2000 ms */
+  /** Time between steps. @default DEFAULT_FRONTIER_LOOP_INTERVAL_MS (250 ms) */
   readonly loopIntervalMs: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly logger?: Logger;

@@ -34,7 +34,7 @@ describe('Construct: FrontierTracking', () => {
           MIGRATION_ID: 'orders',
           LEGACY_STREAM_ARN: ORDERS_STREAM_ARN,
           LOOP_DURATION_MS: '55000',
-          LOOP_INTERVAL_MS: '2000',
+          LOOP_INTERVAL_MS: '250',
           PROPAGATION_MARGIN_MS: '1000',
           TIP_EMPTY_PAGES: '3',
           TIP_MIN_SPAN_MS: '1000',
