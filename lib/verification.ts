@@ -73,6 +73,8 @@ export class Verification extends Construct {
   public readonly failedAlarm: cloudwatch.Alarm;
   /** Fires when a run reports confirmed drift. */
   public readonly driftAlarm: cloudwatch.Alarm;
+  /** Fires when a run ends with suspects the frontier never passed (`unconfirmed-lag`). */
+  public readonly unconfirmedLagAlarm: cloudwatch.Alarm;
   /** The schedule (absent when `scheduleEnabled` is false). */
   public readonly schedule?: scheduler.Schedule;
 
@@ -154,6 +156,15 @@ export class Verification extends Construct {
       `A verification run of migration ${migration.id} confirmed drift between legacy and new (lag excluded). ` +
         'Read the VERIFY#<runId> report (docs/runbook.md "Verification") and repair or investigate.',
       migrationMetric(VerifyMetrics, VerifyMetrics.CONFIRMED_DRIFT, migration.id, 'Sum', Duration.hours(1)),
+    );
+
+    this.unconfirmedLagAlarm = anyCountAlarm(
+      this,
+      'UnconfirmedLagAlarm',
+      `A verification run of migration ${migration.id} ended with differences it could not judge: the frontier did ` +
+        'not pass them within maxLagWait (unconfirmed-lag). CDC or the frontier tracker is behind; see ' +
+        'docs/runbook.md "Verification".',
+      migrationMetric(VerifyMetrics, VerifyMetrics.UNCONFIRMED_LAG, migration.id, 'Sum', Duration.hours(1)),
     );
 
     if (props.scheduleEnabled ?? true) {

@@ -177,6 +177,7 @@ describe('Stack: DualReadStack', () => {
     // Assess
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
+      'AlarmTopicArn',
       'ControlTableName',
       'UsersBackfillPoisonFunctionName',
       'UsersBackfillStateMachineArn',
@@ -184,6 +185,7 @@ describe('Stack: DualReadStack', () => {
       'UsersLegacyStreamArn',
       'UsersLegacyTableName',
       'UsersNewTableName',
+      'UsersReadApiUrl',
     ]);
     template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
     template.hasOutput('UsersBackfillStateMachineArn', {
