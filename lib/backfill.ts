@@ -31,7 +31,7 @@ import {
   workflowFunction,
   workflowName,
 } from './lambda-workflow';
-import type { DualReadFunction } from './nodejs-function';
+import type { DualReadFunction, LambdaObservability } from './nodejs-function';
 
 /** Namespace, service dimension and metric names of the backfill workers (Powertools `Metrics`). */
 export const BackfillMetrics = {
@@ -53,6 +53,8 @@ export interface BackfillProps {
   readonly controlTable: dynamodb.ITable;
   /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
+  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
+  readonly lambdaObservability?: LambdaObservability;
   /** The sync Lambda: preflight checks its event source mapping consumes from TRIM_HORIZON. */
   readonly syncFunction: lambda.IFunction;
   /** The legacy stream ARN the sync Lambda consumes. */
@@ -124,6 +126,7 @@ export class Backfill extends Construct {
         kind: 'backfill',
         migration,
         definitionsFile: props.definitionsFile,
+        observability: props.lambdaObservability,
         timeout,
         environment: { ...environment, ...extraEnv },
         controlTable: props.controlTable,
@@ -145,11 +148,12 @@ export class Backfill extends Construct {
         resources: ['*'],
       }),
     );
-    Validations.of(preflight).acknowledge({
+    Validations.of(preflight.role ?? preflight).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'lambda:ListEventSourceMappings has no resource-level permissions (IAM service authorization reference); ' +
-        'the call is filtered to the sync function and the legacy stream in the code. Every other statement names its resource.',
+        'the call is filtered to the sync function and the legacy stream in the code. Nor have X-Ray PutTraceSegments and ' +
+        'PutTelemetryRecords (active tracing). Every other statement names its resource.',
     });
     // The new table exists, and holds no item dualread did not write (a Scan of its keys).
     allowOnTable(preflight, 'NewTableExists', ['dynamodb:DescribeTable', 'dynamodb:Scan'], props.newTable);

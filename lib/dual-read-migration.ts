@@ -13,6 +13,7 @@ import type { Migration } from '../core/model';
 import { defaultNewTableProps, exampleLegacyTableProps, newTableIdentityProps } from './defaults';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
 import { mergeProps } from './merge-props';
+import type { LambdaObservability } from './nodejs-function';
 import { ReadApi, type ReadApiProps } from './read-api';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
 import { StreamSync, type StreamSyncProps } from './stream-sync';
@@ -100,6 +101,13 @@ export interface DualReadMigrationProps {
   readonly newTableThrottleAlarmMinutes?: number;
 
   /**
+   * Tracing and log retention of every Lambda of the migration.
+   *
+   * @default - active X-Ray tracing (Powertools Tracer on), logs kept one year
+   */
+  readonly lambdaObservability?: LambdaObservability;
+
+  /**
    * Settings of the frontier tracker (loop, interval, propagation margin, lag alarm threshold, tip
    * detection, child listing wait).
    *
@@ -143,7 +151,7 @@ export interface DualReadMigrationProps {
    */
   readonly streamSyncProps?: Omit<
     StreamSyncProps,
-    'migration' | 'legacyTable' | 'newTable' | 'controlTable' | 'definitionsFile'
+    'migration' | 'legacyTable' | 'newTable' | 'controlTable' | 'definitionsFile' | 'lambdaObservability'
   >;
 
   /**
@@ -267,6 +275,7 @@ export class DualReadMigration extends Construct {
         controlTable: this.controlTable,
         newTable: this.newTableInterface,
         definitionsFile: props.definitionsFile,
+        lambdaObservability: props.lambdaObservability,
       };
       const legacyTable = this.legacyTableInterface;
       this.streamSync = new StreamSync(this, 'StreamSync', {

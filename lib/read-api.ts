@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { controlItemsStatement } from './alarms-grants';
 import { ConstructPropsError } from './errors';
-import { DualReadFunction } from './nodejs-function';
+import { DualReadFunction, type LambdaObservability } from './nodejs-function';
 import { createReadAlarms } from './read-api-alarms';
 
 /** CloudWatch namespace and service of the read Lambda's metrics (Powertools). */
@@ -42,6 +42,8 @@ export interface ReadApiProps {
   readonly newTable: dynamodb.ITable;
   /** Absolute path of the definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
+  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
+  readonly lambdaObservability?: LambdaObservability;
   /**
    * Also require an API key (with a usage plan throttling each key). IAM authorization stays on.
    *
@@ -127,6 +129,7 @@ export class ReadApi extends Construct {
     this.function = new DualReadFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambdas', 'read', 'index.ts'),
       definitionsFile: props.definitionsFile,
+      observability: props.lambdaObservability,
       description: `dualread read API of migration ${migration.id}`,
       // Under API Gateway's 29 s: legacy's timeout (3 s) plus retries fit with room to answer.
       timeout: Duration.seconds(10),

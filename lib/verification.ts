@@ -29,7 +29,7 @@ import {
   workflowFunction,
   workflowName,
 } from './lambda-workflow';
-import type { DualReadFunction } from './nodejs-function';
+import type { DualReadFunction, LambdaObservability } from './nodejs-function';
 
 /** Metric names the verification report step publishes (namespace `dualread`, service `dualread-verify`). */
 export const VerifyMetrics = {
@@ -51,6 +51,8 @@ export interface VerificationProps {
   readonly controlTable: dynamodb.ITable;
   /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
+  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
+  readonly lambdaObservability?: LambdaObservability;
   /** @default `<stack name>-verify-<migration id>`, cut to 80 characters */
   readonly stateMachineName?: string;
   /** How long one scan, recheck or repair invocation works before returning. @default Duration.seconds(60) */
@@ -100,6 +102,7 @@ export class Verification extends Construct {
         kind: 'verification',
         migration,
         definitionsFile: props.definitionsFile,
+        observability: props.lambdaObservability,
         timeout,
         environment,
         // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
