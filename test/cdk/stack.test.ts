@@ -311,7 +311,7 @@ describe('cdk-nag: AwsSolutions and Serverless', () => {
 
     // Act & Assess
     expect(errorOf(() => synthWithNag(app))).toMatch(
-      /^cdk-nag: 1 unacknowledged finding\(s\).*\n  warning AwsSolutions-DDB3: Test\/Bare\/Resource$/s,
+      /^cdk-nag: 1 unacknowledged finding\(s\).*\n {2}warning AwsSolutions-DDB3: Test\/Bare\/Resource$/s,
     );
   });
 });
