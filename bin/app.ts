@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     envName: settings.envName,
     definitionsFile: settings.definitionsFile,
     createLegacyTablesForExample: settings.createLegacyTablesForExample,
+    apiGatewayCloudWatchRole: settings.apiGatewayCloudWatchRole,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   // cdk-nag runs during synth; an unacknowledged finding fails it (bin/nag.ts).
