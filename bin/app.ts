@@ -8,6 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { loadMigrations } from '../adapters/migration-loader';
 import { DualReadError } from '../core/shared';
 import { DualReadStack, appSettingsFromContext } from '../lib';
+import { synthWithNag } from './nag';
 
 async function main(): Promise<void> {
   const app = new App();
@@ -18,9 +19,11 @@ async function main(): Promise<void> {
     envName: settings.envName,
     definitionsFile: settings.definitionsFile,
     createLegacyTablesForExample: settings.createLegacyTablesForExample,
+    apiGatewayCloudWatchRole: settings.apiGatewayCloudWatchRole,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
-  app.synth();
+  // cdk-nag runs during synth; an unacknowledged finding fails it (bin/nag.ts).
+  synthWithNag(app);
 }
 
 main().catch((err: unknown) => {

@@ -14,6 +14,8 @@ export const ContextKey = {
   DEFINITIONS: 'definitions',
   /** `true` to create the legacy tables (example and rehearsal stacks). */
   EXAMPLE: 'example',
+  /** `true` to create the account's API Gateway CloudWatch Logs role in this stack (one per account and region). */
+  API_GATEWAY_CLOUDWATCH_ROLE: 'apiGatewayCloudWatchRole',
 } as const;
 
 /** The definitions file of the bundled example (`examples/users`). */
@@ -32,6 +34,8 @@ export interface AppSettings {
   readonly definitionsFile: string;
   /** Create the legacy tables (only for the example or a rehearsal). */
   readonly createLegacyTablesForExample: boolean;
+  /** Create the account's API Gateway CloudWatch Logs role (default false). */
+  readonly apiGatewayCloudWatchRole: boolean;
 }
 
 function parseBoolean(key: string, raw: unknown): boolean | undefined {
@@ -69,5 +73,10 @@ export function appSettingsFromContext(scope: Construct, cwd: string = process.c
     stackId: `DualRead-${rawEnv}`,
     definitionsFile,
     createLegacyTablesForExample: example,
+    apiGatewayCloudWatchRole:
+      parseBoolean(
+        ContextKey.API_GATEWAY_CLOUDWATCH_ROLE,
+        scope.node.tryGetContext(ContextKey.API_GATEWAY_CLOUDWATCH_ROLE),
+      ) ?? false,
   };
 }

@@ -23,7 +23,7 @@ import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { BackfillFunction, backfillDefinition } from '../stepfunctions/backfill';
 import { ConstructPropsError } from './errors';
-import { allowOnTable } from './alarms-grants';
+import { allowOnTable, migrationMetric } from './alarms-grants';
 import {
   buildLambdaWorkflow,
   stateMachineNameProblem,
@@ -31,7 +31,15 @@ import {
   workflowFunction,
   workflowName,
 } from './lambda-workflow';
-import type { DualReadFunction } from './nodejs-function';
+import type { DualReadFunction, LambdaObservability } from './nodejs-function';
+
+/** Namespace, service dimension and metric names of the backfill workers (Powertools `Metrics`). */
+export const BackfillMetrics = {
+  NAMESPACE: 'dualread',
+  SERVICE: 'dualread-backfill',
+  /** Items a page worker invocation copied (published at the end of every invocation, 0 included). */
+  ITEMS_COPIED: 'BackfillItemsCopied',
+} as const;
 
 /** Props of `Backfill`. */
 export interface BackfillProps {
@@ -45,6 +53,8 @@ export interface BackfillProps {
   readonly controlTable: dynamodb.ITable;
   /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
+  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
+  readonly lambdaObservability?: LambdaObservability;
   /** The sync Lambda: preflight checks its event source mapping consumes from TRIM_HORIZON. */
   readonly syncFunction: lambda.IFunction;
   /** The legacy stream ARN the sync Lambda consumes. */
@@ -68,6 +78,13 @@ export interface BackfillProps {
   readonly writeConcurrency?: number;
   /** Retention of the state machine's log group. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How long page workers may run without copying an item before the stuck-backfill alarm fires
+   * (rounded up to whole 5-minute periods).
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly stuckAfter?: Duration;
 }
 
 /** The backfill of one migration. */
@@ -80,6 +97,8 @@ export class Backfill extends Construct {
   public readonly functions: Readonly<Record<BackfillFunction, DualReadFunction>>;
   /** Fires when a backfill execution fails. */
   public readonly failedAlarm: cloudwatch.Alarm;
+  /** Fires when page workers run but copy nothing for `stuckAfter`. */
+  public readonly stuckAlarm: cloudwatch.Alarm;
   /**
    * The operator's function for keys not in new (`{"operation": "list" | "retry" | "waive", ...}`,
    * docs/runbook.md "Backfill"); not part of the state machine.
@@ -107,6 +126,7 @@ export class Backfill extends Construct {
         kind: 'backfill',
         migration,
         definitionsFile: props.definitionsFile,
+        observability: props.lambdaObservability,
         timeout,
         environment: { ...environment, ...extraEnv },
         controlTable: props.controlTable,
@@ -128,11 +148,12 @@ export class Backfill extends Construct {
         resources: ['*'],
       }),
     );
-    Validations.of(preflight).acknowledge({
+    Validations.of(preflight.role ?? preflight).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'lambda:ListEventSourceMappings has no resource-level permissions (IAM service authorization reference); ' +
-        'the call is filtered to the sync function and the legacy stream in the code. Every other statement names its resource.',
+        'the call is filtered to the sync function and the legacy stream in the code. Nor have X-Ray PutTraceSegments and ' +
+        'PutTelemetryRecords (active tracing). Every other statement names its resource.',
     });
     // The new table exists, and holds no item dualread did not write (a Scan of its keys).
     allowOnTable(preflight, 'NewTableExists', ['dynamodb:DescribeTable', 'dynamodb:Scan'], props.newTable);
@@ -213,6 +234,32 @@ export class Backfill extends Construct {
         `A backfill execution of migration ${migration.id} failed (lock released, checkpoints kept). ` +
         'See docs/runbook.md "Backfill" to read the error and resume.',
     }));
+
+    // Stuck: page workers are invoked (so the backfill runs, is not paused) but copy nothing. A paused or
+    // finished backfill invokes no page worker, so it is not stuck.
+    const period = Duration.minutes(5);
+    const periods = Math.max(
+      1,
+      Math.ceil((props.stuckAfter ?? Duration.minutes(15)).toMinutes({ integral: false }) / 5),
+    );
+    this.stuckAlarm = new cloudwatch.Alarm(this, 'StuckAlarm', {
+      alarmDescription:
+        `The backfill of migration ${migration.id} ran page workers for ${periods * 5} minutes without copying an ` +
+        'item (throttled to a standstill, or failing and retrying). See docs/runbook.md "Backfill".',
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(FILL(invocations, 0) > 0 AND FILL(copied, 0) == 0, 1, 0)',
+        usingMetrics: {
+          invocations: page.metricInvocations({ period, statistic: 'Sum' }),
+          copied: migrationMetric(BackfillMetrics, BackfillMetrics.ITEMS_COPIED, migration.id, 'Sum', period),
+        },
+        label: 'Page workers running without progress',
+        period,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: periods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 }
 
@@ -225,6 +272,9 @@ function validateBackfillProps(props: BackfillProps, name: string, pageBudget: D
   };
   const nameProblem = stateMachineNameProblem(name);
   if (nameProblem) fail(nameProblem);
+  const stuck = props.stuckAfter?.toMinutes({ integral: false });
+  if (stuck !== undefined && (stuck < 5 || stuck > 24 * 60))
+    fail(`stuckAfter must be from 5 minutes to 24 hours, not ${stuck} minutes`);
   const budget = pageBudget.toSeconds();
   if (budget < 1 || budget > 600) fail(`pageBudget must be from 1 s to 10 minutes, not ${budget} s`);
   const c = props.writeConcurrency ?? 16;

@@ -3,9 +3,12 @@
  * to a new one. This foundation wires the tables; the stream sync, backfill, frontier tracker,
  * verification and read API are added to it by later issues.
  */
-import { Stack, Tags, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { AlarmNotifications, createAlarmTopic } from './alarm-topic';
 import type { Migration } from '../core/model';
 import {
   addDeclaredIndexes,
@@ -15,6 +18,7 @@ import {
 } from './defaults';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
 import { mergeProps } from './merge-props';
+import type { LambdaObservability } from './nodejs-function';
 import { ReadApi, type ReadApiProps } from './read-api';
 import { parseStreamArn, validateDualReadMigrationProps } from './validate-props';
 import { StreamSync, type StreamSyncProps } from './stream-sync';
@@ -84,6 +88,31 @@ export interface DualReadMigrationProps {
   readonly definitionsFile?: string;
 
   /**
+   * The SNS topic every alarm of this migration notifies, on ALARM and on OK. An existing topic must let
+   * CloudWatch publish (with SSE, a customer-managed key whose policy admits `cloudwatch.amazonaws.com`).
+   *
+   * @default - a topic created for this migration (`AlarmTopic`), encrypted with a customer-managed key
+   *   CloudWatch may use; subscribe to it (docs/runbook.md "Alarms")
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Sustained write throttling of the new table (minutes in a row with throttled writes) that fires the
+   * new-table throttling alarm. The backfill slows down by itself on throttling; this alarm says when it
+   * does not suffice (or CDC is throttled).
+   *
+   * @default 5
+   */
+  readonly newTableThrottleAlarmMinutes?: number;
+
+  /**
+   * Tracing and log retention of every Lambda of the migration.
+   *
+   * @default - active X-Ray tracing (Powertools Tracer on), logs kept one year
+   */
+  readonly lambdaObservability?: LambdaObservability;
+
+  /**
    * Settings of the frontier tracker (loop, interval, propagation margin, lag alarm threshold, tip
    * detection, child listing wait).
    *
@@ -107,7 +136,16 @@ export interface DualReadMigrationProps {
    */
   readonly readApiProps?: Pick<
     ReadApiProps,
-    'apiKey' | 'pageTokenSecret' | 'stageName' | 'newTableTimeout' | 'latencyAlarmThreshold' | 'logRetention'
+    | 'apiKey'
+    | 'pageTokenSecret'
+    | 'stageName'
+    | 'newTableTimeout'
+    | 'latencyAlarmThreshold'
+    | 'logRetention'
+    | 'throttle'
+    | 'reservedConcurrency'
+    | 'serverErrorRateThreshold'
+    | 'shadowMismatchRateThreshold'
   >;
 
   /**
@@ -118,7 +156,7 @@ export interface DualReadMigrationProps {
    */
   readonly streamSyncProps?: Omit<
     StreamSyncProps,
-    'migration' | 'legacyTable' | 'newTable' | 'controlTable' | 'definitionsFile'
+    'migration' | 'legacyTable' | 'newTable' | 'controlTable' | 'definitionsFile' | 'lambdaObservability'
   >;
 
   /**
@@ -129,7 +167,7 @@ export interface DualReadMigrationProps {
    */
   readonly backfillProps?: Pick<
     BackfillProps,
-    'pageBudget' | 'writeMode' | 'writeConcurrency' | 'stateMachineName' | 'logRetention'
+    'pageBudget' | 'writeMode' | 'writeConcurrency' | 'stateMachineName' | 'logRetention' | 'stuckAfter'
   >;
 
   /**
@@ -170,6 +208,17 @@ export class DualReadMigration extends Construct {
   public readonly readApi?: ReadApi;
   /** Verification and reconciliation, scheduled (when `definitionsFile` is given). */
   public readonly verification?: Verification;
+  /** The topic every alarm of this migration notifies (given or created). */
+  public readonly alarmTopic: sns.ITopic;
+  /** Fires when writes to the new table are throttled for `newTableThrottleAlarmMinutes` in a row. */
+  public readonly newTableThrottleAlarm: cloudwatch.Alarm;
+  /**
+   * The alarms on which dual read goes back to the last safe phase (DUAL_READ and NEW_PRIMARY → SHADOW):
+   * read 5xx rate, confirmed shadow mismatch rate, frontier lag over budget, dead-letter queue not
+   * empty, iterator age, order violations, frontier assumption violations and late records. Empty
+   * without `definitionsFile` (no Lambdas, nothing to roll back).
+   */
+  public readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -209,6 +258,24 @@ export class DualReadMigration extends Construct {
     // validateDualReadMigrationProps has ensured a stream ARN is known here.
     this.legacyStreamArn = this.legacyTableInterface.tableStreamArn as string;
 
+    this.alarmTopic = props.alarmTopic ?? createAlarmTopic(this, `migration ${migration.id}`);
+    AlarmNotifications.applyTo(this, this.alarmTopic);
+    const throttleMinutes = props.newTableThrottleAlarmMinutes ?? 5;
+    this.newTableThrottleAlarm = new cloudwatch.Alarm(this, 'NewTableWriteThrottleAlarm', {
+      alarmDescription:
+        `Writes to the new table of migration ${migration.id} were throttled in each of ${throttleMinutes} minutes: ` +
+        'CDC falls behind and the backfill crawls. Raise the table capacity or lower the backfill rate ' +
+        '(docs/runbook.md "Backfill").',
+      metric: this.newTableInterface.metric('WriteThrottleEvents', {
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: throttleMinutes,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     if (props.definitionsFile) {
       // What every part of the migration is wired to.
       const wiring = {
@@ -216,6 +283,7 @@ export class DualReadMigration extends Construct {
         controlTable: this.controlTable,
         newTable: this.newTableInterface,
         definitionsFile: props.definitionsFile,
+        lambdaObservability: props.lambdaObservability,
       };
       const legacyTable = this.legacyTableInterface;
       this.streamSync = new StreamSync(this, 'StreamSync', {
@@ -243,6 +311,20 @@ export class DualReadMigration extends Construct {
         legacyTable,
       });
     }
+
+    this.rollbackAlarms =
+      this.readApi && this.frontierTracking && this.streamSync
+        ? [
+            this.readApi.serverErrorRateAlarm,
+            this.readApi.shadowMismatchRateAlarm,
+            this.frontierTracking.lagAlarm,
+            this.streamSync.deadLetterAlarm,
+            this.streamSync.iteratorAgeAlarm,
+            this.streamSync.orderViolationAlarm,
+            this.frontierTracking.violationsAlarm,
+            this.frontierTracking.lateRecordAlarm,
+          ]
+        : [];
 
     Tags.of(this).add('dualread:migration', migration.id);
   }

@@ -2,8 +2,12 @@
  * `DualReadStack`: one control table and one `DualReadMigration` per migration of a definitions file.
  */
 import { isAbsolute } from 'node:path';
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { createAlarmTopic } from './alarm-topic';
 import { type Migration, validateMigrationSet } from '../core/model';
 import { ControlTable } from './control-table';
 import { DualReadMigration } from './dual-read-migration';
@@ -27,6 +31,21 @@ export interface DualReadStackProps extends StackProps {
    * @default false
    */
   readonly createLegacyTablesForExample?: boolean;
+  /**
+   * The SNS topic every alarm of every migration notifies, on ALARM and on OK.
+   *
+   * @default - one topic for the stack (`AlarmTopic`, output `AlarmTopicArn`), encrypted with a
+   *   customer-managed key CloudWatch may use
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Create the account's API Gateway CloudWatch Logs role (one per account and region, needed for the
+   * read APIs' access and execution logs) in this stack. Leave it off when the account already has one:
+   * the setting is account-wide, so two stacks creating it would overwrite each other's.
+   *
+   * @default false
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 /** `users` -> `Users`, `user-profiles` -> `UserProfiles`: a migration id as part of an output id. */
@@ -45,6 +64,10 @@ export class DualReadStack extends Stack {
   public readonly migrations: readonly DualReadMigration[];
   /** Absolute path of the definitions file (see `DualReadStackProps.definitionsFile`). */
   public readonly definitionsFile: string;
+  /** The topic every alarm of the stack notifies. */
+  public readonly alarmTopic: sns.ITopic;
+  /** The account's API Gateway CloudWatch Logs setting, when `apiGatewayCloudWatchRole` is set. */
+  public readonly apiGatewayAccount?: apigateway.CfnAccount;
 
   constructor(scope: Construct, id: string, props: DualReadStackProps) {
     super(scope, id, {
@@ -71,9 +94,20 @@ export class DualReadStack extends Stack {
       description: 'Control table: phases, frontier, checkpoints, verification reports, audit log',
     });
 
+    this.alarmTopic = props.alarmTopic ?? createAlarmTopic(this, `stack ${this.stackName}`);
+    if (!props.alarmTopic) {
+      new CfnOutput(this, 'AlarmTopicArn', {
+        value: this.alarmTopic.topicArn,
+        description:
+          'Every alarm notifies this topic on ALARM and OK: subscribe the on-call (docs/runbook.md "Alarms")',
+      });
+    }
+    if (props.apiGatewayCloudWatchRole) this.apiGatewayAccount = createApiGatewayAccount(this);
+
     this.migrations = props.migrations.map((migration) => {
       const construct = new DualReadMigration(this, `Migration-${migration.id}`, {
         migration,
+        alarmTopic: this.alarmTopic,
         controlTable: this.controlTable.table,
         createLegacyTableForExample: throwaway,
         definitionsFile: this.definitionsFile,
@@ -98,6 +132,14 @@ export class DualReadStack extends Stack {
           description: `Migration "${migration.id}": CDC dead-letter queue, one message per batch the sync Lambda gave up on (replay: docs/runbook.md "CDC dead letters")`,
         });
       }
+      if (construct.readApi) {
+        if (this.apiGatewayAccount)
+          construct.readApi.api.deploymentStage.node.addDependency(this.apiGatewayAccount);
+        new CfnOutput(this, `${prefix}ReadApiUrl`, {
+          value: construct.readApi.api.url,
+          description: `Migration "${migration.id}": dual-read API (SigV4): GET <url>migrations/${migration.id}/items?key=...`,
+        });
+      }
       if (construct.backfill) {
         new CfnOutput(this, `${prefix}BackfillStateMachineArn`, {
           value: construct.backfill.stateMachine.stateMachineArn,
@@ -113,4 +155,28 @@ export class DualReadStack extends Stack {
 
     Tags.of(this).add('dualread:env', props.envName);
   }
+}
+
+/**
+ * The account's API Gateway CloudWatch Logs role and setting (kept when the stack is deleted: other
+ * APIs of the account may log through it).
+ */
+function createApiGatewayAccount(stack: Stack): apigateway.CfnAccount {
+  const role = new iam.Role(stack, 'ApiGatewayCloudWatchRole', {
+    assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+    description: 'API Gateway: write access and execution logs of the APIs of this account and region',
+    managedPolicies: [
+      iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+    ],
+  });
+  role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    reason:
+      "The API Gateway account role must be able to create and write any log group of the account's APIs; the AWS " +
+      'managed AmazonAPIGatewayPushToCloudWatchLogs policy is exactly that and is kept current by AWS.',
+  });
+  const account = new apigateway.CfnAccount(stack, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+  account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  return account;
 }

@@ -19,7 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { anyCountAlarm, controlItemsStatement } from './alarms-grants';
-import { DualReadFunction } from './nodejs-function';
+import { DualReadFunction, type LambdaObservability } from './nodejs-function';
 
 /** Inputs of `buildLambdaWorkflow`. */
 export interface LambdaWorkflowOptions {
@@ -144,6 +144,7 @@ export interface WorkflowFunctionOptions {
   readonly kind: string;
   readonly migration: Migration;
   readonly definitionsFile: string;
+  readonly observability?: LambdaObservability;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
   /** The control table: `controlActions` on this migration's items only, and its key's grant. */
@@ -162,6 +163,7 @@ export function workflowFunction(scope: Construct, options: WorkflowFunctionOpti
     entry: options.entry,
     handler,
     definitionsFile: options.definitionsFile,
+    observability: options.observability,
     description: `dualread ${options.kind} ${handler} of migration ${migration.id}`,
     timeout: options.timeout,
     environment: options.environment,

@@ -5,7 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { type Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import {
   LogLevel,
   NodejsFunction,
@@ -19,6 +22,19 @@ import { ConstructPropsError } from './errors';
 /** Root of this repository: the esbuild project root and the place of its lock file. */
 const PROJECT_ROOT = resolve(__dirname, '..');
 
+/** Tracing and log settings every function of a migration shares. */
+export interface LambdaObservability {
+  /**
+   * Active X-Ray tracing (Powertools Tracer records the SDK calls as subsegments). Off: tracing is
+   * disabled and `POWERTOOLS_TRACE_DISABLED=true` turns the Tracer off too.
+   *
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /** Retention of the function's log group (`/aws/lambda/<function>`). @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+}
+
 /** Props of `DualReadFunction`. */
 export interface DualReadFunctionProps extends NodejsFunctionProps {
   /** Absolute path of the handler's entry file (`lambdas/<name>/index.ts`). */
@@ -28,6 +44,10 @@ export interface DualReadFunctionProps extends NodejsFunctionProps {
    * resolves to in the bundle.
    */
   readonly definitionsFile: string;
+  /** Required: Lambda's 3 s default fits none of dualread's functions, so each states its own. */
+  readonly timeout: Duration;
+  /** Tracing and log retention. @default - see `LambdaObservability` */
+  readonly observability?: LambdaObservability;
 }
 
 /**
@@ -38,8 +58,19 @@ export interface DualReadFunctionProps extends NodejsFunctionProps {
 export class DualReadFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: DualReadFunctionProps) {
     validateFunctionProps(props);
-    const { definitionsFile, bundling, environment, ...rest } = props;
+    const { definitionsFile, bundling, environment, observability, ...rest } = props;
+    const tracing = observability?.tracing ?? true;
+    // Its own role without AWSLambdaBasicExecutionRole (which may write to every log group of the
+    // account): the only logging permission is on this function's log group (`LogsPolicy` below).
+    const role =
+      rest.role ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of ${scope.node.path}/${id}`,
+      });
     super(scope, id, {
+      role,
+      tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       runtime: LambdaDefaults.runtime,
       architecture: LambdaDefaults.architecture,
       memorySize: LambdaDefaults.memorySize,
@@ -49,6 +80,7 @@ export class DualReadFunction extends NodejsFunction {
       environment: {
         // Stack traces point at the TypeScript sources (the bundle carries a source map).
         NODE_OPTIONS: '--enable-source-maps',
+        ...(tracing ? {} : { POWERTOOLS_TRACE_DISABLED: 'true' }),
         ...environment,
       },
       bundling: {
@@ -82,7 +114,29 @@ export class DualReadFunction extends NodejsFunction {
       },
     });
 
-    acknowledgeFunctionFindings(this);
+    // The log group CDK creates for the function (feature flag useCdkManagedLogGroup) keeps logs forever
+    // unless told otherwise.
+    const logGroup = this.node.tryFindChild('LogGroup');
+    if (logGroup instanceof logs.LogGroup) {
+      const retention = observability?.logRetention ?? logs.RetentionDays.ONE_YEAR;
+      (logGroup.node.defaultChild as logs.CfnLogGroup).retentionInDays =
+        retention === logs.RetentionDays.INFINITE ? undefined : retention;
+      if (!rest.role) {
+        // A policy of its own, not the role's default policy: the function depends on that one, and the
+        // log group's name depends on the function's (a cycle).
+        new iam.Policy(this, 'LogsPolicy', {
+          roles: [role],
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'WriteOwnLogs',
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        });
+      }
+    }
+    acknowledgeFunctionFindings(this, tracing);
   }
 }
 
@@ -114,19 +168,28 @@ function validateFunctionProps(props: DualReadFunctionProps): void {
  * The findings every `DualReadFunction` raises by design, acknowledged with their reasons. Findings
  * about what a handler is granted (IAM5 on table indexes, ...) are acknowledged where the grant is made.
  */
-function acknowledgeFunctionFindings(fn: DualReadFunction): void {
-  Validations.of(fn).acknowledge(
-    {
-      id: 'AwsSolutions-L1',
+function acknowledgeFunctionFindings(fn: DualReadFunction, tracing: boolean): void {
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason:
+      'A Lambda dead-letter queue receives failed asynchronous invocations only. Step Functions tasks, the API ' +
+      "Gateway proxy integration and operators' `aws lambda invoke` wait for the result; the stream event source " +
+      'mapping has its own on-failure destination (the CDC dead-letter queue); the frontier tracker drops a failed ' +
+      "scheduled tick on purpose, the next minute's tick replaces it (lib/frontier-tracker.ts).",
+  });
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'The Node.js runtime is pinned to a supported LTS major (lib/defaults.ts, LambdaDefaults.runtime) and moved ' +
+      'deliberately, after the handlers and the bundled SDK are tested on it, not by following "latest".',
+  });
+  // The role is the function's sibling (`<id>Role`); statements added to it are acknowledged on it.
+  if (tracing && fn.role) {
+    Validations.of(fn.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'The Node.js runtime is pinned to a supported LTS major (lib/defaults.ts, LambdaDefaults.runtime) and moved ' +
-        'deliberately, after the handlers and the bundled SDK are tested on it, not by following "latest".',
-    },
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs; it is the AWS-maintained ' +
-        'minimum every Lambda function needs, and a copy of it would only have to be kept in step by hand.',
-    },
-  );
+        "X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing) have no resource-level permissions; " +
+        'every other statement of the role names its resource, or says why it cannot where it is granted.',
+    });
+  }
 }

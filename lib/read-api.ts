@@ -8,17 +8,19 @@
  *   GET  /migrations/{id}/items?key=...      POST /migrations/{id}/batch-get      POST /migrations/{id}/query
  */
 import { join } from 'node:path';
-import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
-import { anyCountAlarm, controlItemsStatement } from './alarms-grants';
+import { controlItemsStatement } from './alarms-grants';
 import { ConstructPropsError } from './errors';
-import { DualReadFunction } from './nodejs-function';
+import { DualReadFunction, type LambdaObservability } from './nodejs-function';
+import { createReadAlarms } from './read-api-alarms';
 
 /** CloudWatch namespace and service of the read Lambda's metrics (Powertools). */
 export const ReadApiMetrics = { NAMESPACE: 'dualread', SERVICE: 'read-api' } as const;
@@ -40,6 +42,8 @@ export interface ReadApiProps {
   readonly newTable: dynamodb.ITable;
   /** Absolute path of the definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
+  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
+  readonly lambdaObservability?: LambdaObservability;
   /**
    * Also require an API key (with a usage plan throttling each key). IAM authorization stays on.
    *
@@ -47,12 +51,34 @@ export interface ReadApiProps {
    */
   readonly apiKey?: ReadApiKeyOptions;
   /**
-   * Secret of the query page tokens (HMAC-SHA256). Tokens authenticate the start key of the next page;
-   * they hold no user data beyond the key the client already saw.
+   * Secret of the query page tokens (HMAC-SHA256; its `SecretString` is the key). Tokens authenticate
+   * the start key of the next page; they hold no user data beyond the key the client already saw. The
+   * read Lambda gets its ARN (`PAGE_TOKEN_SECRET_ARN`) and `secretsmanager:GetSecretValue` on it only;
+   * the value is never in the template or an environment variable.
    *
-   * @default - a value unique to this construct in this stack (tokens do not carry over to another deployment)
+   * @default - a secret generated at deploy (64 characters, no punctuation), rotatable by putting a new
+   *   value (`aws secretsmanager put-secret-value`): tokens signed with the old value then fail with 400
+   *   once the Lambdas have read the new one (docs/runbook.md "Page-token secret")
    */
-  readonly pageTokenSecret?: string;
+  readonly pageTokenSecret?: secretsmanager.ISecret;
+  /**
+   * Stage throttling: steady requests per second and burst, for the whole stage (every caller).
+   *
+   * @default - { rateLimit: 1000, burstLimit: 2000 } (the account's default is 10000/5000 across all APIs)
+   */
+  readonly throttle?: { readonly rateLimit?: number; readonly burstLimit?: number };
+  /**
+   * Reserved concurrency of the read Lambda: caps it (so a read storm cannot starve the account's
+   * other functions) and guarantees it that many concurrent executions.
+   *
+   * @default - none (unreserved): an account's unreserved pool must keep 100 executions, so a default
+   *   here could fail deploys in accounts with a low concurrency quota
+   */
+  readonly reservedConcurrency?: number;
+  /** Fraction of 5xx answers (0..1) above which the rollback alarm fires. @default 0.01 */
+  readonly serverErrorRateThreshold?: number;
+  /** Fraction of shadow comparisons confirmed as mismatches (0..1) above which the rollback alarm fires. @default 0.001 */
+  readonly shadowMismatchRateThreshold?: number;
   /** Stage name. @default 'v1' */
   readonly stageName?: string;
   /** Timeout of one read of the new table before legacy answers instead. @default Duration.millis(300) */
@@ -69,38 +95,53 @@ export class ReadApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly accessLogs: logs.LogGroup;
   public readonly apiKey?: apigateway.IApiKey;
+  /** The page-token secret (created unless given). */
+  public readonly pageTokenSecret: secretsmanager.ISecret;
   /** Fires on any 5xx from the API (a read legacy could have answered must never fail). */
   public readonly serverErrorAlarm: cloudwatch.Alarm;
+  /** Fires when the 5xx rate stays above its threshold (a rollback alarm). */
+  public readonly serverErrorRateAlarm: cloudwatch.Alarm;
   /** Fires when p99 latency stays above the threshold. */
   public readonly latencyAlarm: cloudwatch.Alarm;
+  /** Fires on any confirmed shadow mismatch. */
+  public readonly shadowMismatchAlarm: cloudwatch.Alarm;
+  /** Fires when the confirmed shadow mismatch rate is above its threshold (a rollback alarm). */
+  public readonly shadowMismatchRateAlarm: cloudwatch.Alarm;
+  /** Fires when the new-table circuit breaker stays open. */
+  public readonly newBreakerOpenAlarm: cloudwatch.Alarm;
+  /** Fires when reads of the new table keep failing. */
+  public readonly newStoreErrorsAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ReadApiProps) {
     super(scope, id);
     const { migration } = props;
+    validateReadApiProps(props);
     const newTimeout = props.newTableTimeout ?? Duration.millis(300);
-    if (newTimeout.toMilliseconds() < 10 || newTimeout.toMilliseconds() > 10_000) {
-      throw new ConstructPropsError(
-        'ReadApi',
-        migration.id,
-        `newTableTimeout must be 10 ms to 10 s, not ${newTimeout.toMilliseconds()} ms`,
-      );
-    }
-    if (props.apiKey?.rateLimit !== undefined && !(props.apiKey.rateLimit > 0)) {
-      throw new ConstructPropsError('ReadApi', migration.id, 'apiKey.rateLimit must be positive');
-    }
+    const throttle = { rateLimit: 1000, burstLimit: 2000, ...props.throttle };
+
+    this.pageTokenSecret =
+      props.pageTokenSecret ??
+      new secretsmanager.Secret(this, 'PageTokenSecret', {
+        description: `dualread: HMAC key of the query page tokens of migration ${migration.id}`,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      });
 
     this.function = new DualReadFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambdas', 'read', 'index.ts'),
       definitionsFile: props.definitionsFile,
+      observability: props.lambdaObservability,
       description: `dualread read API of migration ${migration.id}`,
       // Under API Gateway's 29 s: legacy's timeout (3 s) plus retries fit with room to answer.
       timeout: Duration.seconds(10),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       environment: {
         MIGRATION_ID: migration.id,
         CONTROL_TABLE_NAME: props.controlTable.tableName,
         LEGACY_TABLE_NAME: props.legacyTable.tableName,
         NEW_TABLE_NAME: props.newTable.tableName,
-        PAGE_TOKEN_SECRET: props.pageTokenSecret ?? `${Names.uniqueId(this)}-${migration.id}`,
+        PAGE_TOKEN_SECRET_ARN: this.pageTokenSecret.secretArn,
         READ_NEW_TIMEOUT_MS: String(newTimeout.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: ReadApiMetrics.SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: ReadApiMetrics.NAMESPACE,
@@ -137,6 +178,8 @@ export class ReadApi extends Construct {
         'ReadMigrationControlItems',
       ),
     );
+    // GetSecretValue on this one secret (and Decrypt with its key, when it has a customer-managed one).
+    this.pageTokenSecret.grantRead(this.function);
     props.legacyTable.encryptionKey?.grantDecrypt(this.function);
     props.newTable.encryptionKey?.grantDecrypt(this.function);
     props.controlTable.encryptionKey?.grantDecrypt(this.function);
@@ -150,10 +193,13 @@ export class ReadApi extends Construct {
       restApiName: `dualread-${migration.id}-read`,
       description: `dualread: reads of migration ${migration.id}, routed between legacy and new`,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // Execution logs need the account's API Gateway CloudWatch role.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // Access and execution logs need the account's API Gateway CloudWatch role, one per account and
+      // region: never created here (one per API would fight over the account setting). DualReadStack
+      // creates it when asked (`apiGatewayCloudWatchRole`); docs/runbook.md "Deploy".
+      cloudWatchRole: false,
       deployOptions: {
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
         stageName: props.stageName ?? 'v1',
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
@@ -196,28 +242,32 @@ export class ReadApi extends Construct {
       plan.addApiKey(this.apiKey);
     }
 
-    this.serverErrorAlarm = anyCountAlarm(
-      this,
-      'ServerErrorAlarm',
-      `The read API of migration ${migration.id} answered 5xx: a read failed although only a legacy failure ` +
-        '(or FINALIZED with the new table down) may cause one. See docs/runbook.md "Dual-read API".',
-      this.api.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' }),
-    );
-    const latency = props.latencyAlarmThreshold ?? Duration.seconds(1);
-    this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyAlarm', {
-      alarmDescription: `p99 latency of the read API of migration ${migration.id} is above ${latency.toMilliseconds()} ms.`,
-      metric: this.api.metricLatency({ period: Duration.minutes(1), statistic: 'p99' }),
-      threshold: latency.toMilliseconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    ({
+      serverErrorAlarm: this.serverErrorAlarm,
+      serverErrorRateAlarm: this.serverErrorRateAlarm,
+      latencyAlarm: this.latencyAlarm,
+      shadowMismatchAlarm: this.shadowMismatchAlarm,
+      shadowMismatchRateAlarm: this.shadowMismatchRateAlarm,
+      newBreakerOpenAlarm: this.newBreakerOpenAlarm,
+      newStoreErrorsAlarm: this.newStoreErrorsAlarm,
+    } = createReadAlarms(this, this.api, ReadApiMetrics, migration.id, {
+      latency: props.latencyAlarmThreshold ?? Duration.seconds(1),
+      serverErrorRate: props.serverErrorRateThreshold ?? 0.01,
+      shadowMismatchRate: props.shadowMismatchRateThreshold ?? 0.001,
+    }));
 
     this.acknowledgeFindings();
   }
 
   private acknowledgeFindings(): void {
+    if (this.pageTokenSecret instanceof secretsmanager.Secret) {
+      Validations.of(this.pageTokenSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The page-token key is an HMAC key, not a credential of another system: there is nothing for a rotation ' +
+          'Lambda to update. It is rotated by putting a new value (docs/runbook.md "Page-token secret").',
+      });
+    }
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:
@@ -229,12 +279,38 @@ export class ReadApi extends Construct {
       reason:
         'The callers are applications with IAM identities (SigV4), not end users: IAM authorization, not Cognito.',
     });
-    // The account-level role API Gateway uses to write execution logs is created by CDK with the AWS
-    // managed policy made for exactly that.
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        'The API Gateway account role needs exactly the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy to write execution logs.',
-    });
+  }
+}
+
+/**
+ * @throws ConstructPropsError for an invalid prop
+ */
+function validateReadApiProps(props: ReadApiProps): void {
+  const fail = (problem: string): never => {
+    throw new ConstructPropsError('ReadApi', props.migration.id, problem);
+  };
+  const newTimeout = props.newTableTimeout?.toMilliseconds();
+  if (newTimeout !== undefined && (newTimeout < 10 || newTimeout > 10_000)) {
+    fail(`newTableTimeout must be 10 ms to 10 s, not ${newTimeout} ms`);
+  }
+  if (props.apiKey?.rateLimit !== undefined && !(props.apiKey.rateLimit > 0)) {
+    fail('apiKey.rateLimit must be positive');
+  }
+  const { rateLimit, burstLimit } = props.throttle ?? {};
+  if (rateLimit !== undefined && !(rateLimit > 0))
+    fail(`throttle.rateLimit must be positive, not ${rateLimit}`);
+  if (burstLimit !== undefined && !(Number.isInteger(burstLimit) && burstLimit > 0)) {
+    fail(`throttle.burstLimit must be a positive whole number, not ${burstLimit}`);
+  }
+  const reserved = props.reservedConcurrency;
+  if (reserved !== undefined && !(Number.isInteger(reserved) && reserved >= 1)) {
+    fail(`reservedConcurrency must be a whole number of at least 1, not ${reserved}`);
+  }
+  for (const [name, value] of [
+    ['serverErrorRateThreshold', props.serverErrorRateThreshold],
+    ['shadowMismatchRateThreshold', props.shadowMismatchRateThreshold],
+  ] as const) {
+    if (value !== undefined && !(value >= 0 && value < 1))
+      fail(`${name} must be a fraction from 0 to below 1, not ${value}`);
   }
 }

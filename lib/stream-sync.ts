@@ -24,7 +24,7 @@ import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { allowOnTable, anyCountAlarm, controlItemsStatement, migrationMetric } from './alarms-grants';
 import { ConstructPropsError } from './errors';
-import { DualReadFunction } from './nodejs-function';
+import { DualReadFunction, type LambdaObservability } from './nodejs-function';
 
 /** CloudWatch namespace, service dimension and metric names of the sync Lambda (Powertools `Metrics`). */
 export const SyncMetrics = {
@@ -51,6 +51,8 @@ export interface StreamSyncProps {
   readonly controlTable: dynamodb.ITable;
   /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
+  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
+  readonly lambdaObservability?: LambdaObservability;
   /**
    * An existing queue to use as the on-failure destination. Give this or `deadLetterQueueProps`, not both.
    *
@@ -116,6 +118,12 @@ export class StreamSync extends Construct {
       });
     if (!props.existingDeadLetterQueueObj) {
       Validations.of(this.deadLetterQueue).acknowledge({
+        id: 'Serverless-SQSRedrivePolicy',
+        reason:
+          'This queue IS the dead-letter queue of the sync event source mapping; operators replay its messages ' +
+          '(docs/runbook.md "CDC dead letters"), and a redrive policy would move them out of sight.',
+      });
+      Validations.of(this.deadLetterQueue).acknowledge({
         id: 'AwsSolutions-SQS3',
         reason:
           'This queue IS the dead-letter queue: it is the on-failure destination of the sync event source mapping ' +
@@ -127,6 +135,7 @@ export class StreamSync extends Construct {
     this.function = new DualReadFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambdas', 'sync', 'index.ts'),
       definitionsFile: props.definitionsFile,
+      observability: props.lambdaObservability,
       description: `dualread stream sync of migration ${migration.id}`,
       timeout: props.timeout ?? Duration.seconds(60),
       environment: {
@@ -153,11 +162,12 @@ export class StreamSync extends Construct {
       onFailure: new SqsDlq(this.deadLetterQueue),
     });
     this.function.addEventSource(this.eventSource);
-    Validations.of(this.function).acknowledge({
+    Validations.of(this.function.role ?? this.function).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'dynamodb:ListStreams, which the DynamoDB Streams event source mapping needs on the execution role, has no ' +
-        'resource-level permissions; the stream reads themselves are granted on the legacy stream ARN only.',
+        'resource-level permissions, nor have X-Ray PutTraceSegments and PutTelemetryRecords (active tracing); the ' +
+        'stream reads themselves are granted on the legacy stream ARN only.',
     });
 
     // Least privilege: put items (under the apply rule's condition, in the code) into the new table only;

@@ -18,6 +18,7 @@ export type DualReadMigrationPropsToValidate = Pick<
   | 'newTableProps'
   | 'existingLegacyTableObj'
   | 'createLegacyTableForExample'
+  | 'newTableThrottleAlarmMinutes'
 >;
 
 /** Props of the new table that come from the migration definition and may not be overridden. */
@@ -80,6 +81,15 @@ export function validateDualReadMigrationProps(
     throw new ConstructPropsError(CONSTRUCT, id, problem);
   }
   if (!props.controlTable) fail("props.controlTable is required: pass the stack's ControlTable table");
+  const throttleMinutes = props.newTableThrottleAlarmMinutes;
+  if (
+    throttleMinutes !== undefined &&
+    !(Number.isInteger(throttleMinutes) && throttleMinutes >= 1 && throttleMinutes <= 60)
+  ) {
+    fail(
+      `newTableThrottleAlarmMinutes must be a whole number of minutes from 1 to 60, not ${throttleMinutes}`,
+    );
+  }
 
   // New table: an existing table, or props to create one, never both.
   if (props.existingNewTableObj && props.newTableProps) {

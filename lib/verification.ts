@@ -29,7 +29,7 @@ import {
   workflowFunction,
   workflowName,
 } from './lambda-workflow';
-import type { DualReadFunction } from './nodejs-function';
+import type { DualReadFunction, LambdaObservability } from './nodejs-function';
 
 /** Metric names the verification report step publishes (namespace `dualread`, service `dualread-verify`). */
 export const VerifyMetrics = {
@@ -51,6 +51,8 @@ export interface VerificationProps {
   readonly controlTable: dynamodb.ITable;
   /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
+  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
+  readonly lambdaObservability?: LambdaObservability;
   /** @default `<stack name>-verify-<migration id>`, cut to 80 characters */
   readonly stateMachineName?: string;
   /** How long one scan, recheck or repair invocation works before returning. @default Duration.seconds(60) */
@@ -73,6 +75,8 @@ export class Verification extends Construct {
   public readonly failedAlarm: cloudwatch.Alarm;
   /** Fires when a run reports confirmed drift. */
   public readonly driftAlarm: cloudwatch.Alarm;
+  /** Fires when a run ends with suspects the frontier never passed (`unconfirmed-lag`). */
+  public readonly unconfirmedLagAlarm: cloudwatch.Alarm;
   /** The schedule (absent when `scheduleEnabled` is false). */
   public readonly schedule?: scheduler.Schedule;
 
@@ -98,6 +102,7 @@ export class Verification extends Construct {
         kind: 'verification',
         migration,
         definitionsFile: props.definitionsFile,
+        observability: props.lambdaObservability,
         timeout,
         environment,
         // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
@@ -154,6 +159,15 @@ export class Verification extends Construct {
       `A verification run of migration ${migration.id} confirmed drift between legacy and new (lag excluded). ` +
         'Read the VERIFY#<runId> report (docs/runbook.md "Verification") and repair or investigate.',
       migrationMetric(VerifyMetrics, VerifyMetrics.CONFIRMED_DRIFT, migration.id, 'Sum', Duration.hours(1)),
+    );
+
+    this.unconfirmedLagAlarm = anyCountAlarm(
+      this,
+      'UnconfirmedLagAlarm',
+      `A verification run of migration ${migration.id} ended with differences it could not judge: the frontier did ` +
+        'not pass them within maxLagWait (unconfirmed-lag). CDC or the frontier tracker is behind; see ' +
+        'docs/runbook.md "Verification".',
+      migrationMetric(VerifyMetrics, VerifyMetrics.UNCONFIRMED_LAG, migration.id, 'Sum', Duration.hours(1)),
     );
 
     if (props.scheduleEnabled ?? true) {

@@ -18,13 +18,14 @@ describe('Function: appSettingsFromContext', () => {
       stackId: 'DualRead-dev',
       definitionsFile: EXAMPLE_DEFINITIONS_FILE,
       createLegacyTablesForExample: true,
+      apiGatewayCloudWatchRole: false,
     });
   });
 
   it('resolves a definitions file against the working directory and imports its legacy tables by default', () => {
     // Act
     const settings = appSettingsFromContext(
-      new App({ context: { env: 'prod', definitions: 'defs/orders.ts' } }),
+      new App({ context: { env: 'prod', definitions: 'defs/orders.ts', apiGatewayCloudWatchRole: 'true' } }),
       '/repo',
     );
 
@@ -34,6 +35,7 @@ describe('Function: appSettingsFromContext', () => {
       stackId: 'DualRead-prod',
       definitionsFile: '/repo/defs/orders.ts',
       createLegacyTablesForExample: false,
+      apiGatewayCloudWatchRole: true,
     });
   });
 

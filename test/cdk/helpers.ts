@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { type NagFinding, addNagChecks, synthFindings } from '../../bin/nag';
 import { type Migration, type MigrationInput, defineMigration } from '../../core/model';
 import { ControlTable, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { type AslMachine, taskStates } from '../../stepfunctions/asl';
@@ -89,52 +89,15 @@ export function ordersWithSurfaces(): Migration {
 }
 
 /** One unacknowledged finding of a validation plugin (cdk-nag, or CDK's own annotations). */
-export interface Finding {
-  readonly plugin: string;
-  readonly rule: string;
-  readonly severity: string;
-  readonly paths: readonly string[];
-}
-
-interface ValidationReport {
-  readonly pluginReports: readonly {
-    readonly pluginName: string;
-    readonly violations: readonly {
-      readonly ruleName: string;
-      readonly severity?: string;
-      readonly violatingConstructs?: readonly { readonly constructPath?: string }[];
-    }[];
-  }[];
-}
+export type Finding = NagFinding;
 
 /**
- * Adds cdk-nag's AwsSolutions pack (v3: a CDK validation plugin, run during synth), synthesizes and
- * returns every unacknowledged finding, warnings included. Under jest, synth throws on an error-level
- * finding; the findings are then read from the report file the failed synth wrote, so a test shows
- * them all rather than the first exception.
+ * Adds cdk-nag's AwsSolutions and Serverless packs (as `bin/app.ts` does), synthesizes and returns every
+ * unacknowledged finding, warnings included.
  */
 export function nagFindings(app: App): Finding[] {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  let reportFile: string;
-  try {
-    reportFile = join(app.synth().directory, 'validation-report.json');
-  } catch (err) {
-    const m = /A copy of this report can be found in: (\S+validation-report\.json)/.exec(
-      (err as Error).message,
-    );
-    if (!m?.[1]) throw err;
-    reportFile = m[1];
-  }
-  // Read, not assumed: with a plugin registered, synth always writes the report, so a missing file fails the test.
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport;
-  return report.pluginReports.flatMap((r) =>
-    r.violations.map((v) => ({
-      plugin: r.pluginName,
-      rule: v.ruleName,
-      severity: v.severity ?? 'unknown',
-      paths: (v.violatingConstructs ?? []).map((c) => c.constructPath ?? '?'),
-    })),
-  );
+  addNagChecks(app);
+  return synthFindings(app);
 }
 
 /** An app and a stack `Test` in the test account and region (eu-west-1), with the control table. */

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DualReadFunction, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { nagFindings, newApp } from './helpers';
@@ -12,7 +13,7 @@ const PROBE_DEFINITIONS = join(__dirname, 'fixtures', 'probe-definitions.ts');
 function bundle(definitionsFile: string): { template: Template; code: string } {
   const app = newApp({}, { bundle: true });
   const stack = new Stack(app, 'Test');
-  new DualReadFunction(stack, 'Probe', { entry: ENTRY, definitionsFile });
+  new DualReadFunction(stack, 'Probe', { entry: ENTRY, definitionsFile, timeout: Duration.seconds(10) });
   const template = Template.fromStack(stack);
   const assembly = app.synth();
   const assets = readdirSync(assembly.directory).filter((f) => f.startsWith('asset.'));
@@ -75,6 +76,7 @@ describe('Construct: DualReadFunction', () => {
         new DualReadFunction(stack, 'Probe', {
           entry: ENTRY,
           definitionsFile: 'examples/users/migrations.ts',
+          timeout: Duration.seconds(10),
         }),
     ).toThrow(
       'DualReadFunction: entry (' +
@@ -89,18 +91,84 @@ describe('Construct: DualReadFunction', () => {
     const missing = join(__dirname, 'fixtures', 'missing.ts');
 
     // Act & Assess
-    expect(() => new DualReadFunction(stack, 'Probe', { entry: ENTRY, definitionsFile: missing })).toThrow(
-      `DualReadFunction: definitionsFile ${missing} does not exist`,
-    );
+    expect(
+      () =>
+        new DualReadFunction(stack, 'Probe', {
+          entry: ENTRY,
+          definitionsFile: missing,
+          timeout: Duration.seconds(10),
+        }),
+    ).toThrow(`DualReadFunction: definitionsFile ${missing} does not exist`);
   });
 
   it('leaves no unacknowledged cdk-nag finding', () => {
     // Prepare
     const app = newApp({}, { bundle: true });
     const stack = new Stack(app, 'Test');
-    new DualReadFunction(stack, 'Probe', { entry: ENTRY, definitionsFile: EXAMPLE_DEFINITIONS_FILE });
+    new DualReadFunction(stack, 'Probe', {
+      entry: ENTRY,
+      definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+      timeout: Duration.seconds(10),
+    });
 
     // Act & Assess
     expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('traces actively and keeps its logs a year, writing only to its own log group (no managed policy)', () => {
+    // Prepare
+    const stack = new Stack(newApp(), 'Test');
+
+    // Act
+    new DualReadFunction(stack, 'Probe', {
+      entry: ENTRY,
+      definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+      timeout: Duration.seconds(10),
+    });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    const roles = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(roles).toHaveLength(1);
+    expect(
+      (roles[0] as { Properties: Record<string, unknown> }).Properties.ManagedPolicyArns,
+    ).toBeUndefined();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'WriteOwnLogs',
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProbeLogGroup'), 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+
+  it('turns tracing off (and the Powertools Tracer with it) and sets the log retention on request', () => {
+    // Prepare
+    const stack = new Stack(newApp(), 'Test');
+
+    // Act
+    new DualReadFunction(stack, 'Probe', {
+      entry: ENTRY,
+      definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+      timeout: Duration.seconds(10),
+      observability: { tracing: false, logRetention: logs.RetentionDays.ONE_WEEK },
+    });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{
+      Properties: { TracingConfig?: unknown; Environment: { Variables: Record<string, string> } };
+    }>;
+    expect(fn?.Properties.TracingConfig).toBeUndefined();
+    expect(fn?.Properties.Environment.Variables.POWERTOOLS_TRACE_DISABLED).toBe('true');
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/xray:/);
   });
 });

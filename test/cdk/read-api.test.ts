@@ -52,7 +52,7 @@ describe('Construct: ReadApi', () => {
           CONTROL_TABLE_NAME: Match.anyValue(),
           LEGACY_TABLE_NAME: 'orders-legacy',
           NEW_TABLE_NAME: Match.anyValue(),
-          PAGE_TOKEN_SECRET: Match.stringLikeRegexp('-orders$'),
+          PAGE_TOKEN_SECRET_ARN: { Ref: Match.stringLikeRegexp('PageTokenSecret') },
           READ_NEW_TIMEOUT_MS: '300',
           POWERTOOLS_SERVICE_NAME: 'read-api',
         }),

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CONTROL_TABLE_KEY } from '../../adapters/tables';
+import { synthWithNag } from '../../bin/nag';
 import { type Migration } from '../../core/model';
 import { usersMigration } from '../../examples/users/migration';
 import {
@@ -177,6 +178,7 @@ describe('Stack: DualReadStack', () => {
     // Assess
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
+      'AlarmTopicArn',
       'ControlTableName',
       'UsersBackfillPoisonFunctionName',
       'UsersBackfillStateMachineArn',
@@ -184,6 +186,7 @@ describe('Stack: DualReadStack', () => {
       'UsersLegacyStreamArn',
       'UsersLegacyTableName',
       'UsersNewTableName',
+      'UsersReadApiUrl',
     ]);
     template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
     template.hasOutput('UsersBackfillStateMachineArn', {
@@ -256,7 +259,7 @@ describe('Stack: DualReadStack', () => {
   });
 });
 
-describe('cdk-nag: AwsSolutions', () => {
+describe('cdk-nag: AwsSolutions and Serverless', () => {
   it('finds nothing unacknowledged in the example stack', () => {
     // Prepare
     const { app } = exampleApp();
@@ -296,6 +299,19 @@ describe('cdk-nag: AwsSolutions', () => {
       ['AwsSolutions-DDB3', 'warning', ['Test/Bare/Resource']],
       ['AwsSolutions-SQS3', 'error', ['Test/Queue/Resource']],
       ['AwsSolutions-SQS4', 'error', ['Test/Queue/Resource']],
+      ['Serverless-SQSRedrivePolicy', 'error', ['Test/Queue/Resource']],
     ]);
+  });
+
+  it('fails the synth of the app (bin/app.ts) on an unacknowledged finding, a warning included', () => {
+    // Prepare: a table without point-in-time recovery, which AwsSolutions reports as a warning only.
+    const app = newApp();
+    const stack = new Stack(app, 'Test');
+    new dynamodb.Table(stack, 'Bare', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } });
+
+    // Act & Assess
+    expect(errorOf(() => synthWithNag(app))).toMatch(
+      /^cdk-nag: 1 unacknowledged finding\(s\).*\n {2}warning AwsSolutions-DDB3: Test\/Bare\/Resource$/s,
+    );
   });
 });
