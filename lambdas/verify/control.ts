@@ -15,7 +15,9 @@ import {
   VerifyStatus,
   VerifyAlreadyCompleteError,
   VerifyAlreadyRunningError,
+  VerifyBackfillNotCompleteError,
   VerifyInputError,
+  VerifyStage,
   VerifyLockLostError,
   VerifyTableMissingError,
   completedReport,
@@ -26,7 +28,9 @@ import {
   resumedReport,
   runningReport,
   sideTotals,
+  skippedReport,
   summarize,
+  verifyGate,
 } from '../../core/verify';
 import {
   type ControlPayload,
@@ -71,6 +75,52 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
       positiveInt('totalSegments', input.totalSegments, m.backfill.segments, 1_000_000);
     const repair = existing?.repair ?? input.repair ?? m.verification.repair;
     const actor = existing?.actor ?? input.actor ?? `verify:${runId}`;
+    const settings = {
+      runId,
+      repair,
+      totalSegments,
+      maxConcurrency: positiveInt('maxConcurrency', input.maxConcurrency, totalSegments, 10_000),
+      maxIterationsPerRound: positiveInt(
+        'maxIterationsPerRound',
+        input.maxIterationsPerRound,
+        deps.settings.maxIterationsPerRound,
+        1_400,
+      ),
+      maxRoundsPerExecution: positiveInt(
+        'maxRoundsPerExecution',
+        input.maxRoundsPerExecution,
+        deps.settings.maxRoundsPerExecution,
+        2_000,
+      ),
+      actor,
+    };
+
+    // 2b. Day-one safety: judge only once the backfill is COMPLETE (core/verify/gate.ts). Before that a
+    //     new run ends at once as SKIPPED (report says why; no lock, no drift, no failure, no alarm).
+    const gate = verifyGate(await deps.store.getState());
+    if (!gate.judge) {
+      if (existing) throw new VerifyBackfillNotCompleteError(m.id, runId, gate.message);
+      const now = deps.now();
+      const skipped = { reason: gate.reason, message: gate.message };
+      const base = runningReport({
+        migrationId: m.id,
+        runId,
+        repair,
+        totalSegments,
+        actor,
+        executionId: p.executionId,
+        startedAt: now,
+      });
+      await deps.store.put(
+        ControlKey.verify(runId),
+        skippedReport(base, skipped, now) as unknown as Record<string, unknown>,
+        0,
+      );
+      deps.log?.info('verification skipped: the backfill is not COMPLETE', { runId, ...skipped });
+      deps.metrics?.addMetric('VerifySkipped', 'Count', 1);
+      deps.metrics?.publishStoredMetrics();
+      return { ...settings, next: { stage: VerifyStage.SKIPPED, segments: [] }, skipped };
+    }
 
     // 3. The lock: runs never overlap. The versioned put makes two racing preflights serialize.
     const now = deps.now();
@@ -97,25 +147,7 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
     } else {
       await updateReport(deps, runId, (r) => resumedReport(r, p.executionId));
     }
-    const run = {
-      runId,
-      repair,
-      totalSegments,
-      maxConcurrency: positiveInt('maxConcurrency', input.maxConcurrency, totalSegments, 10_000),
-      maxIterationsPerRound: positiveInt(
-        'maxIterationsPerRound',
-        input.maxIterationsPerRound,
-        deps.settings.maxIterationsPerRound,
-        1_400,
-      ),
-      maxRoundsPerExecution: positiveInt(
-        'maxRoundsPerExecution',
-        input.maxRoundsPerExecution,
-        deps.settings.maxRoundsPerExecution,
-        2_000,
-      ),
-      actor,
-    };
+    const run = settings;
     const next = await computeNext(deps, run);
     await updateReport(deps, runId, (r) => ({ ...r, stage: next.stage }));
     return { ...run, next };

@@ -2,7 +2,6 @@
  * Wiring of the deployed verification handlers from the environment (local mode and tests build
  * `VerifyDeps` with `localVerifyDeps`, pointing at DynamoDB Local).
  */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { migrations } from 'dualread-definitions';
 import { type RetryTiming, realRetryTiming, scanSegmentPage, tableStatus } from '../../adapters/backfill-io';
 import { ControlStore } from '../../adapters/control-store';
@@ -12,9 +11,11 @@ import { keyNames } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
 import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
 import type { EnvOverrides, MigrationTables } from '../shared/env';
+import { lambdaObservability } from '../shared/observability';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
+  type VerifyLogPort,
   type VerifyMetricsPort,
   type VerifySettingsDeps,
 } from './contract';
@@ -30,6 +31,7 @@ export const VERIFY_ENV = {
 export interface BuildVerifyOptions extends EnvOverrides {
   readonly settings?: Partial<VerifySettingsDeps>;
   readonly metrics?: VerifyMetricsPort;
+  readonly log?: VerifyLogPort;
   readonly timing?: RetryTiming;
   /** BatchGetItem requests in flight per page. @default 4 */
   readonly lookupConcurrency?: number;
@@ -56,6 +58,7 @@ export function verifyDepsFor(o: BuildVerifyOptions & MigrationTables): VerifyDe
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     settings: { ...DEFAULT_VERIFY_SETTINGS, ...o.settings },
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.log ? { log: o.log } : {}),
   };
 }
 
@@ -66,6 +69,7 @@ export function buildVerifyDeps(options: BuildVerifyOptions = {}): VerifyDeps {
     error: (message) => new VerifyInputError(message),
   });
   const migration = migrationFromEnv(e, migrations, options.migration);
+  const own = lambdaObservability('dualread-verify', migration.id);
   return verifyDepsFor({
     ...options,
     migration,
@@ -78,12 +82,7 @@ export function buildVerifyDeps(options: BuildVerifyOptions = {}): VerifyDeps {
       maxLagWaitMs: e.get('VERIFY_MAX_LAG_WAIT_MS'),
       ...options.settings,
     },
-    metrics:
-      options.metrics ??
-      (new Metrics({
-        namespace: 'dualread',
-        serviceName: 'dualread-verify',
-        defaultDimensions: { migrationId: migration.id },
-      }) as unknown as VerifyMetricsPort),
+    metrics: options.metrics ?? (own.metrics as unknown as VerifyMetricsPort),
+    log: options.log ?? own.logger,
   });
 }
