@@ -16,7 +16,14 @@ import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
 import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
 import type { EnvOverrides, MigrationTables } from '../shared/env';
-import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './context';
+import { lambdaObservability } from '../shared/observability';
+import {
+  type BackfillDeps,
+  type BackfillLogPort,
+  type BackfillMetricsPort,
+  type BackfillSettingsDeps,
+  DEFAULT_BACKFILL_SETTINGS,
+} from './context';
 import { backfillIo } from './io';
 
 /** The backfill functions' variables (set by lib/backfill.ts). */
@@ -42,6 +49,8 @@ export interface BackfillWiring extends MigrationTables {
   readonly writeMode: WriteMode;
   readonly writeConcurrency: number;
   readonly now?: () => number;
+  readonly log?: BackfillLogPort;
+  readonly metrics?: BackfillMetricsPort;
 }
 
 /** The handlers' dependencies over explicit tables and client (deployed and local mode). */
@@ -66,6 +75,8 @@ export function backfillDepsFor(o: BackfillWiring): BackfillDeps {
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     settings: o.settings,
+    ...(o.log ? { log: o.log } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
   };
 }
 
@@ -85,7 +96,10 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
   });
   const migration = migrationFromEnv(e, migrations, options.migration);
   const client = options.client ?? makeDynamoClient();
+  const { logger, metrics } = lambdaObservability('dualread-backfill', migration.id);
   return backfillDepsFor({
+    log: logger,
+    metrics: metrics as unknown as BackfillMetricsPort,
     client,
     migration,
     controlTableName: e.get('CONTROL_TABLE_NAME'),
