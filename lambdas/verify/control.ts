@@ -197,6 +197,14 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
     const now = deps.now();
     const out = await updateReport(deps, run.runId, (r) => completedReport(r, figures, now));
     if (!out) throw new VerifyInputError(`no report VERIFY#${run.runId}: was preflight run?`);
+    deps.log?.info('verification report', {
+      runId: run.runId,
+      clean: out.clean,
+      counts: out.counts,
+      unconfirmedLag: out.unconfirmedLag,
+      repairs: out.repairs,
+      durationMs: out.durationMs,
+    });
     const metrics = deps.metrics;
     if (metrics) {
       for (const metric of reportMetrics(figures, out.durationMs ?? 0))
@@ -210,6 +218,7 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
     const error = failureMessage(p.error);
     const now = deps.now();
     await updateReport(deps, p.run.runId, (r) => failedReport(r, error, now));
+    deps.log?.warn('verification failed', { runId: p.run.runId, error });
     deps.metrics?.addMetric('VerifyFailed', 'Count', 1);
     deps.metrics?.publishStoredMetrics();
     await release(p.run);
