@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * `npm run bench -- read`: in-process latency of the read handler per consistency mode against
  * DynamoDB Local, side by side with a direct GetItem in the same run (each round runs every mode once,
@@ -137,6 +138,7 @@ export const benchmark: Benchmark = {
       (Object.keys(phases) as Array<keyof typeof phases>).map((mode) => [
         mode,
         makeReadHandler({
+          tokenSecret: randomBytes(32).toString('hex'),
           targets: [
             buildReadTarget({
               // Explicit shadow reads are always compared; the phase default samples at the rate.

@@ -51,9 +51,10 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
   });
   let pinned: Store | undefined;
   let startKey: Item | undefined;
+  const secret = await pageTokenSecret(r.options);
   if (q.nextToken) {
     try {
-      const token = decodePageToken(q.nextToken, r.options.tokenSecret, migration.id, fingerprint);
+      const token = decodePageToken(q.nextToken, secret, migration.id, fingerprint);
       pinned = token.store;
       startKey = token.startKey;
     } catch (err) {
@@ -101,7 +102,13 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
       const items = page.items
         .filter((i) => !isTombstone(i, names))
         .map((i) => migration.unmapItem(stripMetadata(i, names)));
-      return { status: 200, items, ...pageToken(r, Store.NEW, page, fingerprint), decision, fallback: false };
+      return {
+        status: 200,
+        items,
+        ...pageToken(r, Store.NEW, page, fingerprint, secret),
+        decision,
+        fallback: false,
+      };
     } catch (err) {
       if (err instanceof ReadApiError) throw err;
       const message = r.stores.newFailed(err, admission);
@@ -109,12 +116,12 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
       if (after.route === Store.NEW)
         return { status: 503, items: [], decision: after, fallback: false, message };
       const legacyStart = start ? toLegacyStartKey(migration, start, q.partitionValue) : undefined;
-      return legacyPage(r, q, legacyStart, fingerprint, after, true);
+      return legacyPage(r, q, legacyStart, fingerprint, after, true, secret);
     }
   }
   const legacyStart =
     startKey && pinned === Store.NEW ? toLegacyStartKey(migration, startKey, q.partitionValue) : startKey;
-  return legacyPage(r, q, legacyStart, fingerprint, decision, false);
+  return legacyPage(r, q, legacyStart, fingerprint, decision, false, secret);
 }
 
 /** One page from legacy (served, or the fallback of a failed page of new). */
@@ -125,6 +132,7 @@ async function legacyPage(
   fingerprint: string,
   decision: RouteDecision,
   fallback: boolean,
+  secret: string,
 ): Promise<PageResult> {
   const lk = r.target.migration.legacyTable.key;
   try {
@@ -145,7 +153,7 @@ async function legacyPage(
     return {
       status: 200,
       items: page.items,
-      ...pageToken(r, Store.LEGACY, page, fingerprint),
+      ...pageToken(r, Store.LEGACY, page, fingerprint, secret),
       decision,
       fallback,
     };
@@ -155,12 +163,24 @@ async function legacyPage(
 }
 
 /** The token of the next page, if there is one: pinned to the store that served this page. */
-function pageToken(r: ReaderParts, store: Store, page: QueryPage, query: string): { nextToken?: string } {
+function pageToken(
+  r: ReaderParts,
+  store: Store,
+  page: QueryPage,
+  query: string,
+  secret: string,
+): { nextToken?: string } {
   if (!page.lastKey) return {};
   return {
     nextToken: encodePageToken(
       { migrationId: r.target.migration.id, store, query, startKey: page.lastKey },
-      r.options.tokenSecret,
+      secret,
     ),
   };
+}
+
+/** The page-token secret in force: given, or read (and cached) by its source (Secrets Manager when deployed). */
+async function pageTokenSecret(options: ReaderParts['options']): Promise<string> {
+  const s = options.tokenSecret;
+  return typeof s === 'string' ? s : s();
 }
