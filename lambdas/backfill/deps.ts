@@ -51,6 +51,12 @@ export interface BackfillWiring extends MigrationTables {
   readonly now?: () => number;
   readonly log?: BackfillLogPort;
   readonly metrics?: BackfillMetricsPort;
+  /**
+   * Client of the table I/O (Scan, writes, key reads), which retries throttling itself
+   * (adapters/retry.ts, counted for the adaptive rate): deployed with SDK `maxAttempts: 1`, so a throttled
+   * request makes at most 8 attempts instead of 3 × 8. @default client
+   */
+  readonly dataClient?: MigrationTables['client'];
 }
 
 /** The handlers' dependencies over explicit tables and client (deployed and local mode). */
@@ -63,7 +69,7 @@ export function backfillDepsFor(o: BackfillWiring): BackfillDeps {
     store,
     cdcStatus: o.cdcStatus({ store, now, legacyTableName }),
     ...backfillIo({
-      client: o.client,
+      client: o.dataClient ?? o.client,
       migration: o.migration,
       legacyTableName,
       newTableName: o.newTableName ?? o.migration.newTable.tableName,
@@ -98,6 +104,8 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
   const client = options.client ?? makeDynamoClient();
   const { logger, metrics } = lambdaObservability('dualread-backfill', migration.id);
   return backfillDepsFor({
+    // The table I/O retries throttling itself (and counts it for the adaptive rate): one SDK attempt.
+    ...(options.client ? {} : { dataClient: makeDynamoClient({ maxAttempts: 1 }) }),
     log: logger,
     metrics: metrics as unknown as BackfillMetricsPort,
     client,

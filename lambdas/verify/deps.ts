@@ -35,6 +35,12 @@ export interface BuildVerifyOptions extends EnvOverrides {
   readonly timing?: RetryTiming;
   /** BatchGetItem requests in flight per page. @default 4 */
   readonly lookupConcurrency?: number;
+  /**
+   * Client of the table I/O (Scan, key reads, repair), which retries throttling itself
+   * (adapters/retry.ts): deployed with SDK `maxAttempts: 1`, so a throttled request makes at most 8
+   * attempts instead of 3 × 8. @default client
+   */
+  readonly dataClient?: MigrationTables['client'];
 }
 
 /** Dependencies over explicit tables and client (deployed, local mode and tests). */
@@ -45,14 +51,15 @@ export function verifyDepsFor(o: BuildVerifyOptions & MigrationTables): VerifyDe
   const timing = o.timing ?? realRetryTiming;
   const concurrency = o.lookupConcurrency ?? 4;
   const store = new ControlStore(o.client, o.controlTableName, m.id);
+  const data = o.dataClient ?? o.client;
   return {
     migration: m,
     store,
-    scanLegacy: (args) => scanSegmentPage(o.client, legacyTable, args, timing),
-    scanNew: (args) => scanSegmentPage(o.client, newTable, args, timing),
-    legacy: new KeyReader(o.client, legacyTable, keyNames(m.legacyTable.key), { timing, concurrency }),
-    fresh: new KeyReader(o.client, newTable, keyNames(m.newTable.key), { timing, concurrency }),
-    repairNew: (write) => transactRepair(o.client, newTable, store, write, timing),
+    scanLegacy: (args) => scanSegmentPage(data, legacyTable, args, timing),
+    scanNew: (args) => scanSegmentPage(data, newTable, args, timing),
+    legacy: new KeyReader(data, legacyTable, keyNames(m.legacyTable.key), { timing, concurrency }),
+    fresh: new KeyReader(data, newTable, keyNames(m.newTable.key), { timing, concurrency }),
+    repairNew: (write) => transactRepair(data, newTable, store, write, timing),
     tableStatus: (side) => tableStatus(o.client, side === VerifySide.LEGACY ? legacyTable : newTable),
     now: o.now ?? (() => Date.now()),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -72,6 +79,7 @@ export function buildVerifyDeps(options: BuildVerifyOptions = {}): VerifyDeps {
   const own = lambdaObservability('dualread-verify', migration.id);
   return verifyDepsFor({
     ...options,
+    ...(options.client ? {} : { dataClient: makeDynamoClient({ maxAttempts: 1 }) }),
     migration,
     client: options.client ?? makeDynamoClient(),
     controlTableName: options.controlTableName ?? e.get('CONTROL_TABLE_NAME'),
