@@ -65,7 +65,8 @@ async function copyPages(
     { totalSegments: segments, limit: m.backfill.pageSize },
     async (page) => {
       const now = Date.now();
-      copied += await write(
+      // Not `copied += await ...`: that reads `copied` before the await and loses other segments' counts.
+      const n = await write(
         page.map((i) => ({
           ...m.mapItem(i),
           [names.seq]: { S: BACKFILL_SEQ },
@@ -73,6 +74,7 @@ async function copyPages(
           [names.ts]: { N: String(now) },
         })),
       );
+      copied += n;
     },
   );
   return copied;

@@ -19,7 +19,7 @@ export function controlsOf(
   const operator = state?.controls ?? { paused: false, rateLimitPerSecond: defaultRateLimitPerSecond };
   return {
     ...operator,
-    rateLimitPerSecond: effectiveRateLimit(operator.rateLimitPerSecond, state?.backfill.rate),
+    rateLimitPerSecond: effectiveRateLimit(operator.rateLimitPerSecond, state?.backfill?.rate),
   };
 }
 
