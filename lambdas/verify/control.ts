@@ -97,20 +97,22 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
 
     // 2b. Day-one safety: judge only once the backfill is COMPLETE (core/verify/gate.ts). Before that a
     //     new run ends at once as SKIPPED (report says why; no lock, no drift, no failure, no alarm).
-    const gate = verifyGate(await deps.store.getState());
-    if (!gate.judge) {
-      if (existing) throw new VerifyBackfillNotCompleteError(m.id, runId, gate.message);
-      const now = deps.now();
-      const skipped = { reason: gate.reason, message: gate.message };
-      const base = runningReport({
+    const newReport = (startedAt: number) =>
+      runningReport({
         migrationId: m.id,
         runId,
         repair,
         totalSegments,
         actor,
         executionId: p.executionId,
-        startedAt: now,
+        startedAt,
       });
+    const gate = verifyGate(await deps.store.getState());
+    if (!gate.judge) {
+      if (existing) throw new VerifyBackfillNotCompleteError(m.id, runId, gate.message);
+      const now = deps.now();
+      const skipped = { reason: gate.reason, message: gate.message };
+      const base = newReport(now);
       await deps.store.put(
         ControlKey.verify(runId),
         skippedReport(base, skipped, now) as unknown as Record<string, unknown>,
@@ -134,15 +136,7 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
 
     // 4. The report, RUNNING.
     if (!existing) {
-      const report = runningReport({
-        migrationId: m.id,
-        runId,
-        repair,
-        totalSegments,
-        actor,
-        executionId: p.executionId,
-        startedAt: now,
-      });
+      const report = newReport(now);
       await deps.store.put(ControlKey.verify(runId), report as unknown as Record<string, unknown>, 0);
     } else {
       await updateReport(deps, runId, (r) => resumedReport(r, p.executionId));
