@@ -18,6 +18,39 @@ const RETRYABLE_NAMES = new Set([
   'ECONNRESET',
 ]);
 
+/** Throttling error names (request level) and PartiQL statement error codes. */
+const THROTTLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceeded',
+  'ThrottlingError',
+]);
+
+/**
+ * True when a retried error was throttling (of a request, or of one PartiQL statement: `{ code }`), the
+ * signal the backfill's adaptive rate lowers on (core/backfill/rate.ts).
+ */
+export function isThrottle(err: unknown): boolean {
+  const e = err as { name?: string; code?: string } | undefined;
+  return THROTTLE_NAMES.has(e?.name ?? '') || THROTTLE_NAMES.has(e?.code ?? '');
+}
+
+/** Counts throttled retries between two `take()`s (wire `count` as `RetryTiming.onRetry`). */
+export class ThrottleCounter {
+  private n = 0;
+  /** `RetryTiming.onRetry`: counts the retry if it was throttling. */
+  readonly count = (err: unknown): void => {
+    if (isThrottle(err)) this.n++;
+  };
+  /** Throttled retries since the last call. */
+  take(): number {
+    const n = this.n;
+    this.n = 0;
+    return n;
+  }
+}
+
 /** True for throttling and 5xx errors, which are worth retrying after a backoff. */
 export function isRetryable(err: unknown): boolean {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * `npm run bench -- read`: in-process latency of the read handler per consistency mode against
  * DynamoDB Local, side by side with a direct GetItem in the same run (each round runs every mode once,
@@ -188,6 +189,7 @@ export const benchmark: Benchmark = {
         return [
           mode,
           makeReadHandler({
+            tokenSecret: randomBytes(32).toString('hex'),
             targets: [
               {
                 migration: m,

@@ -4,6 +4,7 @@
  * binds every Task to the real handlers with `local/state-machine-runner.ts`).
  *
  *   Preflight (lock, RUNNING report) ──(lock held)──▶ AlreadyRunning (succeeds: runs never overlap)
+ *      │ ──(backfill not COMPLETE: stage SKIPPED, report SKIPPED, no lock)──▶ Skipped (succeeds, no alarm)
  *      ▼
  *   PrepareRound ─▶ StageChoice ─┬─ SUMS    ─▶ ChecksumLegacySegments (Distributed Map, a child per segment:
  *      ▲                         │                ReadControls ─▶ pause / rate Wait ─▶ ScanSegment loop)
@@ -178,6 +179,12 @@ export function verifyDefinition(): AslMachine {
         Type: 'Succeed',
         Comment: 'Another run holds the lock: this start (e.g. a schedule tick) does nothing',
       },
+      Skipped: {
+        Type: 'Succeed',
+        OutputPath: '$.run',
+        Comment:
+          'The backfill is not COMPLETE: the run did not judge (report SKIPPED with the reason; no drift, no failure)',
+      },
       PrepareRound: {
         Type: 'Pass',
         Parameters: { 'run.$': '$.run.value', 'next.$': '$.run.value.next', counter: { round: 0 } },
@@ -186,6 +193,7 @@ export function verifyDefinition(): AslMachine {
       StageChoice: {
         Type: 'Choice',
         Choices: [
+          { Variable: '$.next.stage', StringEquals: 'SKIPPED', Next: 'Skipped' },
           { Variable: '$.next.stage', StringEquals: 'SUMS', Next: 'ChecksumLegacySegments' },
           { Variable: '$.next.stage', StringEquals: 'NEW', Next: 'ChecksumNewSegments' },
           { Variable: '$.next.stage', StringEquals: 'LEGACY', Next: 'CompareLegacySegments' },

@@ -8,6 +8,7 @@ import {
   ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { TableCapacity } from '../../core/backfill';
 import type { Item } from '../../core/model';
 import { type SdkItem, fromSdkItem, toSdkItem } from '../dynamodb';
 import { type RetryTiming, realRetryTiming, withRetry } from '../retry';
@@ -57,6 +58,28 @@ export async function tableStatus(
     if (err instanceof ResourceNotFoundException) return { usable: false, detail: 'it does not exist' };
     throw err;
   }
+}
+
+/**
+ * A table's capacity as DescribeTable reports it (billing mode, provisioned units, item count and size),
+ * for the backfill's default rate (core/backfill/rate.ts).
+ */
+export async function tableCapacity(client: DynamoDBClient, tableName: string): Promise<TableCapacity> {
+  const t = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  const provisioned =
+    t?.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST' &&
+    (t?.ProvisionedThroughput?.ReadCapacityUnits ?? 0) > 0;
+  return {
+    billingMode: provisioned ? 'PROVISIONED' : 'PAY_PER_REQUEST',
+    ...(provisioned
+      ? {
+          readCapacityUnits: t?.ProvisionedThroughput?.ReadCapacityUnits ?? 0,
+          writeCapacityUnits: t?.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
+        }
+      : {}),
+    ...(t?.ItemCount !== undefined ? { itemCount: t.ItemCount } : {}),
+    ...(t?.TableSizeBytes !== undefined ? { sizeBytes: t.TableSizeBytes } : {}),
+  };
 }
 
 /** What the search for foreign items found. */

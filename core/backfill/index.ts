@@ -10,6 +10,7 @@ export * from './finish';
 export * from './foreign';
 export * from './map';
 export * from './poison';
+export * from './rate';
 export * from './poison-operation';
 export * from './run';
 export * from './segment-loop';

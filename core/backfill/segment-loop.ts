@@ -6,13 +6,21 @@
  */
 import { type MigrationState, type RunControls, delayUntil, segmentShare } from '../control';
 import type { SegmentCheckpoint } from './checkpoint';
+import { effectiveRateLimit } from './rate';
 
-/** The operator controls in STATE, or the migration's defaults before STATE exists. */
+/**
+ * The controls a backfill page obeys: the operator's in STATE (or the migration's defaults before STATE
+ * exists), with the rate cut to the run's adaptive rate in force (`STATE.backfill.rate`, core/backfill/rate.ts).
+ */
 export function controlsOf(
   state: MigrationState | undefined,
   defaultRateLimitPerSecond: number,
 ): RunControls {
-  return state?.controls ?? { paused: false, rateLimitPerSecond: defaultRateLimitPerSecond };
+  const operator = state?.controls ?? { paused: false, rateLimitPerSecond: defaultRateLimitPerSecond };
+  return {
+    ...operator,
+    rateLimitPerSecond: effectiveRateLimit(operator.rateLimitPerSecond, state?.backfill?.rate),
+  };
 }
 
 /** What `ReadControls` answers for one segment. */

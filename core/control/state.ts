@@ -73,6 +73,22 @@ export interface RunControls {
   readonly rateLimitPerSecond: number;
 }
 
+/** The backfill's adaptive rate (core/backfill/rate.ts), kept in `STATE.backfill.rate`. */
+export interface BackfillRate {
+  /** The most the run copies, items/s across all segments; 0 = no ceiling. */
+  readonly ceiling: number;
+  /** The rate in force, items/s across all segments (≤ ceiling); 0 = unlimited. */
+  readonly inForce: number;
+  /** Where the ceiling came from, in words (capacity figures, or the migration's setting). */
+  readonly basis: string;
+  /** Times the rate was lowered because of throttling. */
+  readonly throttles: number;
+  /** Epoch ms of the last change (raise or lower). */
+  readonly changedAt: number;
+  /** Epoch ms of the last lowering. */
+  readonly loweredAt?: number;
+}
+
 /** The `STATE` item. `version` increments on every change (optimistic locking). */
 export interface MigrationState {
   readonly migrationId: string;
@@ -97,6 +113,8 @@ export interface MigrationState {
      * when the scan finished and kept exact by every later registration, retry and waiver.
      */
     readonly unresolved?: number;
+    /** The run's adaptive rate: ceiling, rate in force and why (core/backfill/rate.ts). */
+    readonly rate?: BackfillRate;
   };
   readonly controls: RunControls;
   /** Epoch ms since which the sync Lambda has been consuming from TRIM_HORIZON, if it has. */

@@ -256,10 +256,21 @@ export function defineMigration(input: MigrationInput): Migration {
       'read.controlCacheMs must be smaller than read.stalenessBudgetMs (the cache counts against the budget)',
     );
   }
-  const backfill: BackfillSettings = { segments: 4, pageSize: 100, rateLimitPerSecond: 0, ...input.backfill };
+  const backfill: BackfillSettings = {
+    segments: 4,
+    pageSize: 100,
+    rateLimitPerSecond: 0,
+    capacityShare: 0.5,
+    onDemandRatePerSecond: 1_000,
+    ...input.backfill,
+  };
   checkRange(id, 'backfill.segments', backfill.segments, 1, 1_000_000);
   checkRange(id, 'backfill.pageSize', backfill.pageSize, 1, 1000);
   checkRange(id, 'backfill.rateLimitPerSecond', backfill.rateLimitPerSecond, 0, 1_000_000);
+  if (backfill.maxRatePerSecond !== undefined)
+    checkRange(id, 'backfill.maxRatePerSecond', backfill.maxRatePerSecond, 0, 1_000_000);
+  checkRange(id, 'backfill.capacityShare', backfill.capacityShare, 0.01, 1, false);
+  checkRange(id, 'backfill.onDemandRatePerSecond', backfill.onDemandRatePerSecond, 1, 1_000_000);
   const verification: VerificationSettings = {
     schedule: 'cron(0 3 * * ? *)',
     timeZone: 'UTC',

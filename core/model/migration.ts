@@ -58,8 +58,22 @@ export interface BackfillSettings {
   readonly segments: number;
   /** Scan page size. @default 100 */
   readonly pageSize: number;
-  /** Items per second across all segments; 0 means unlimited. @default 0 */
+  /**
+   * The operator's cap, items per second across all segments, written into STATE's `controls` (shared
+   * with verification); 0 means no cap. The run's adaptive rate applies as well (the lower wins).
+   * @default 0
+   */
   readonly rateLimitPerSecond: number;
+  /**
+   * Ceiling of the run's adaptive rate, items/s. Undefined: derived from the tables' capacity at each
+   * start (`capacityShare`, `onDemandRatePerSecond`; docs/backfill.md "Rate"); 0: no ceiling (the rate
+   * still halves on throttling). @default undefined
+   */
+  readonly maxRatePerSecond?: number;
+  /** Share of a provisioned table's capacity (legacy reads, new writes) the default ceiling uses. @default 0.5 */
+  readonly capacityShare: number;
+  /** Default ceiling on an on-demand table, items/s. @default 1000 */
+  readonly onDemandRatePerSecond: number;
 }
 
 /** Verification defaults of a migration. */

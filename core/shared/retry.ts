@@ -1,14 +1,8 @@
 /**
- * Bounded retries: exponential backoff with full jitter, and a retry budget that caps retries at a
- * share of recent first attempts, so that a struggling store sees at most `1 + ratio` times its
+ * Bounded retries: a retry budget (the delays are `fullJitterDelay`, core/shared/backoff.ts, the one
+ * backoff of the project) that caps retries at a share of recent first attempts, so that a struggling store sees at most `1 + ratio` times its
  * normal load from retries (they cannot storm). Pure: clock and randomness are injected.
  */
-
-/** Delay before retry number `retry` (1-based): uniform in [0, min(cap, base·2^(retry−1))). */
-export function backoffDelay(retry: number, baseMs: number, capMs: number, random: number): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random * ceiling);
-}
 
 /** Settings of a `RetryBudget`. */
 export interface RetryBudgetOptions {

@@ -165,6 +165,8 @@ export const VerifyStage = {
   RECHECK: 'RECHECK',
   REPAIR: 'REPAIR',
   REPORT: 'REPORT',
+  /** The run did not judge (the backfill is not COMPLETE: core/verify/gate.ts); it ends at once. */
+  SKIPPED: 'SKIPPED',
 } as const;
 export type VerifyStage = (typeof VerifyStage)[keyof typeof VerifyStage];
 

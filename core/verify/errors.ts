@@ -104,3 +104,15 @@ export class RepairTransactionError extends VerifyError {
     );
   }
 }
+
+/** A resumed run found the backfill not COMPLETE (core/verify/gate.ts): it cannot judge now. */
+export class VerifyBackfillNotCompleteError extends VerifyError {
+  override name = 'VerifyBackfillNotCompleteError';
+  constructor(
+    readonly migrationId: string,
+    readonly runId: string,
+    detail: string,
+  ) {
+    super(`migration "${migrationId}": verification run "${runId}" cannot resume: ${detail}`);
+  }
+}

@@ -6,6 +6,7 @@ export * from './checkpoint';
 export * from './checksum';
 export * from './diff';
 export * from './errors';
+export * from './gate';
 export * from './passes';
 export * from './recheck';
 export * from './repair';

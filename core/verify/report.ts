@@ -10,7 +10,16 @@ import { RepairOutcome, type Suspect, SuspectStatus } from './recheck';
 import type { JsonItem } from '../model';
 
 /** Lifecycle of a run. */
-export const VerifyStatus = { RUNNING: 'RUNNING', COMPLETE: 'COMPLETE', FAILED: 'FAILED' } as const;
+/**
+ * Lifecycle of a run. SKIPPED: the run did not judge, because the backfill was not COMPLETE
+ * (`verifyGate`, core/verify/gate.ts); its report says why, and no drift or failure is counted.
+ */
+export const VerifyStatus = {
+  RUNNING: 'RUNNING',
+  COMPLETE: 'COMPLETE',
+  FAILED: 'FAILED',
+  SKIPPED: 'SKIPPED',
+} as const;
 export type VerifyStatus = (typeof VerifyStatus)[keyof typeof VerifyStatus];
 
 /** Sample keys kept per class. */
@@ -75,6 +84,8 @@ export interface VerifyReport {
   /** No confirmed drift, nothing unconfirmed, unmappable, not invertible, of unknown origin or dropped. */
   readonly clean?: boolean;
   readonly error?: string;
+  /** Why a SKIPPED run did not judge (`VerifySkipReason`), and what to do. */
+  readonly skipped?: { readonly reason: string; readonly message: string };
 }
 
 /** The final figures of a run, from its side totals and its suspects. */
@@ -198,6 +209,22 @@ export function runningReport(run: {
     actor: run.actor,
     executionId: run.executionId,
     startedAt: run.startedAt,
+  };
+}
+
+/** The report of a run that did not judge at `now` (the backfill is not COMPLETE): SKIPPED, with why. */
+export function skippedReport(
+  r: VerifyReport,
+  skipped: { readonly reason: string; readonly message: string },
+  now: number,
+): VerifyReport {
+  return {
+    ...r,
+    status: VerifyStatus.SKIPPED,
+    stage: 'DONE',
+    skipped,
+    completedAt: now,
+    durationMs: now - r.startedAt,
   };
 }
 

@@ -7,7 +7,12 @@
 import type { ControlStore } from '../../adapters/control-store';
 import type { ForeignItemSearch, IfAbsentWriter, ScanPage } from '../../adapters/backfill-io';
 import type { PoisonRegistry } from '../../adapters/poison-registry';
-import { BackfillInputError } from '../../core/backfill';
+import {
+  BackfillInputError,
+  DEFAULT_RATE_TUNING,
+  type RateTuning,
+  type TableCapacity,
+} from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
 import { type SegmentRef, isSegmentRef } from '../../core/control';
 import type { Item, Migration } from '../../core/model';
@@ -25,6 +30,8 @@ export interface BackfillSettingsDeps {
   readonly maxRoundsPerExecution: number;
   /** How long the preflight may search the new table for items dualread did not write. */
   readonly foreignCheckBudgetMs: number;
+  /** The adaptive rate's backoff (core/backfill/rate.ts). */
+  readonly rateTuning: RateTuning;
 }
 
 /** Defaults for AWS (docs/backfill.md). */
@@ -36,7 +43,20 @@ export const DEFAULT_BACKFILL_SETTINGS: BackfillSettingsDeps = {
   maxRoundsPerExecution: 500,
   // The preflight function's timeout is 5 minutes (lib/backfill.ts).
   foreignCheckBudgetMs: 4 * 60_000,
+  rateTuning: DEFAULT_RATE_TUNING,
 };
+
+/** Log sink (Powertools `Logger` fits: structured JSON with the migration as a persistent key). */
+export interface BackfillLogPort {
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+}
+
+/** Metrics sink (Powertools `Metrics` fits). */
+export interface BackfillMetricsPort {
+  addMetric(name: string, unit: 'Count' | 'Milliseconds' | 'Count/Second', value: number): void;
+  publishStoredMetrics(): void;
+}
 
 /** Everything the handlers need. */
 export interface BackfillDeps {
@@ -45,6 +65,10 @@ export interface BackfillDeps {
   readonly cdcStatus: CdcStatusPort;
   /** Whether the new table exists and is ACTIVE. */
   readonly newTableStatus: () => Promise<{ usable: boolean; detail: string }>;
+  /** DescribeTable's capacity figures of a table (the default rate: core/backfill/rate.ts). */
+  readonly tableCapacity: (which: 'legacy' | 'new') => Promise<TableCapacity>;
+  /** Throttled retries of the Scan and the writes since the last `take()` (adaptive rate). */
+  readonly throttles?: { take(): number };
   /** Searches the new table for items dualread did not write (`findForeignItems`). */
   readonly findForeignItems: (limit: number, budgetMs: number) => Promise<ForeignItemSearch>;
   /** Reads one page of a legacy Scan segment. */
@@ -63,6 +87,8 @@ export interface BackfillDeps {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly settings: BackfillSettingsDeps;
+  readonly log?: BackfillLogPort;
+  readonly metrics?: BackfillMetricsPort;
 }
 
 /** Input of `controls` and `page`. */

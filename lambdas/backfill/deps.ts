@@ -16,7 +16,14 @@ import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
 import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
 import type { EnvOverrides, MigrationTables } from '../shared/env';
-import { type BackfillDeps, type BackfillSettingsDeps, DEFAULT_BACKFILL_SETTINGS } from './context';
+import { lambdaObservability } from '../shared/observability';
+import {
+  type BackfillDeps,
+  type BackfillLogPort,
+  type BackfillMetricsPort,
+  type BackfillSettingsDeps,
+  DEFAULT_BACKFILL_SETTINGS,
+} from './context';
 import { backfillIo } from './io';
 
 /** The backfill functions' variables (set by lib/backfill.ts). */
@@ -42,6 +49,14 @@ export interface BackfillWiring extends MigrationTables {
   readonly writeMode: WriteMode;
   readonly writeConcurrency: number;
   readonly now?: () => number;
+  readonly log?: BackfillLogPort;
+  readonly metrics?: BackfillMetricsPort;
+  /**
+   * Client of the table I/O (Scan, writes, key reads), which retries throttling itself
+   * (adapters/retry.ts, counted for the adaptive rate): deployed with SDK `maxAttempts: 1`, so a throttled
+   * request makes at most 8 attempts instead of 3 × 8. @default client
+   */
+  readonly dataClient?: MigrationTables['client'];
 }
 
 /** The handlers' dependencies over explicit tables and client (deployed and local mode). */
@@ -54,7 +69,7 @@ export function backfillDepsFor(o: BackfillWiring): BackfillDeps {
     store,
     cdcStatus: o.cdcStatus({ store, now, legacyTableName }),
     ...backfillIo({
-      client: o.client,
+      client: o.dataClient ?? o.client,
       migration: o.migration,
       legacyTableName,
       newTableName: o.newTableName ?? o.migration.newTable.tableName,
@@ -66,6 +81,8 @@ export function backfillDepsFor(o: BackfillWiring): BackfillDeps {
     now,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     settings: o.settings,
+    ...(o.log ? { log: o.log } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
   };
 }
 
@@ -85,7 +102,12 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
   });
   const migration = migrationFromEnv(e, migrations, options.migration);
   const client = options.client ?? makeDynamoClient();
+  const { logger, metrics } = lambdaObservability('dualread-backfill', migration.id);
   return backfillDepsFor({
+    // The table I/O retries throttling itself (and counts it for the adaptive rate): one SDK attempt.
+    ...(options.client ? {} : { dataClient: makeDynamoClient({ maxAttempts: 1 }) }),
+    log: logger,
+    metrics: metrics as unknown as BackfillMetricsPort,
     client,
     migration,
     controlTableName: e.get('CONTROL_TABLE_NAME'),

@@ -5,10 +5,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   IfAbsentWriter,
+  ThrottleCounter,
   type WriteMode,
   findForeignItems,
   realRetryTiming,
   scanSegmentPage,
+  tableCapacity,
   tableStatus,
 } from '../../adapters/backfill-io';
 import { PoisonRegistry } from '../../adapters/poison-registry';
@@ -33,8 +35,20 @@ export function backfillIo(
   o: BackfillIoOptions,
 ): Pick<
   BackfillDeps,
-  'newTableStatus' | 'findForeignItems' | 'scanPage' | 'writer' | 'poison' | 'readLegacy' | 'readNew'
+  | 'newTableStatus'
+  | 'tableCapacity'
+  | 'findForeignItems'
+  | 'scanPage'
+  | 'writer'
+  | 'throttles'
+  | 'poison'
+  | 'readLegacy'
+  | 'readNew'
 > {
+  // Every throttled retry of the legacy Scan and the new-table writes is counted: the page worker
+  // lowers the run's rate on it (core/backfill/rate.ts).
+  const throttles = new ThrottleCounter();
+  const timing = { ...realRetryTiming, onRetry: throttles.count };
   const seqAttribute = metadataNames(o.migration.metadataPrefix).seq;
   const newKeyNames = keyNames(o.migration.newTable.key);
   const newTable = new KeyReader(o.client, o.newTableName, newKeyNames, { timing: realRetryTiming });
@@ -46,6 +60,9 @@ export function backfillIo(
     readLegacy: (key) => legacyTable.get(key, true),
     readNew: (key) => newTable.get(key, true),
     newTableStatus: () => tableStatus(o.client, o.newTableName),
+    tableCapacity: (which) =>
+      tableCapacity(o.client, which === 'legacy' ? o.legacyTableName : o.newTableName),
+    throttles,
     findForeignItems: (limit, budgetMs) =>
       findForeignItems(o.client, o.newTableName, {
         seqAttribute,
@@ -54,7 +71,7 @@ export function backfillIo(
         budgetMs,
         now: o.now,
       }),
-    scanPage: (args) => scanSegmentPage(o.client, o.legacyTableName, args),
+    scanPage: (args) => scanSegmentPage(o.client, o.legacyTableName, args, timing),
     writer: new IfAbsentWriter(o.client, o.newTableName, {
       seqAttribute,
       mode: o.writeMode,
@@ -62,7 +79,7 @@ export function backfillIo(
       transactionSize: 100,
       keyNames: newKeyNames,
       existing: (keys) => newTable.batchGet(keys, true),
-      timing: realRetryTiming,
+      timing,
     }),
   };
 }

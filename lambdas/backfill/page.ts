@@ -2,8 +2,8 @@
  * The `page` step, the page worker: copies pages of one Scan segment for a bounded time, advancing
  * the segment checkpoint after each page on a condition on its previous version.
  */
-import { ControlConflictError, stripVersion } from '../../adapters/control-store';
-import type { ScanPage } from '../../adapters/backfill-io';
+import { ControlConflictError, type Versioned, stripVersion } from '../../adapters/control-store';
+import { type ScanPage, isThrottle } from '../../adapters/backfill-io';
 import {
   CheckpointConflictError,
   type CopyCounts,
@@ -13,6 +13,9 @@ import {
   controlsOf,
   countWrite,
   initialCheckpoint,
+  initialRate,
+  lowerRate,
+  raiseRate,
   mapForBackfill,
   nextPage,
   parseForeignItems,
@@ -95,18 +98,77 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
     return counts;
   }
 
+  /**
+   * Adapts the run's rate after a page (core/backfill/rate.ts): lowered when the page met throttling,
+   * raised after a clean stretch. Stored in STATE on the version the page started from: when another
+   * segment changed STATE meanwhile, this change is dropped (that segment saw the same load). Logged.
+   */
+  async function adaptRate(
+    state: MigrationState | undefined,
+    p: SegmentPayload,
+    throttled: number,
+    observedRate: number,
+  ): Promise<void> {
+    if (!state) return;
+    const now = deps.now();
+    const rate = state.backfill.rate ?? initialRate(0, 'no ceiling recorded', now);
+    const tuning = deps.settings.rateTuning;
+    const next = throttled > 0 ? lowerRate(rate, observedRate, now, tuning) : raiseRate(rate, now, tuning);
+    if (!next) return;
+    try {
+      await deps.store.put(
+        ControlKey.STATE,
+        { ...stripVersion(state as Versioned<MigrationState>), backfill: { ...state.backfill, rate: next } },
+        state.version,
+      );
+    } catch (err) {
+      if (err instanceof ControlConflictError) return;
+      throw err;
+    }
+    const detail = {
+      runId: p.runId,
+      segment: p.segment,
+      rateInForce: next.inForce,
+      rateCeiling: next.ceiling,
+      throttledRetries: throttled,
+      throttles: next.throttles,
+    };
+    if (throttled > 0) deps.log?.warn('backfill rate lowered: throttling', detail);
+    else deps.log?.info('backfill rate raised', detail);
+  }
+
   return async (p) => {
     checkSegmentPayload(p);
     const started = deps.now();
     let cp = await loadCheckpoint(p);
     if (cp.totalSegments !== p.totalSegments)
       throw new SegmentLayoutMismatchError(m.id, p.totalSegments, cp.totalSegments);
-    const tally = { pages: 0, scanned: 0, copied: 0, skippedExists: 0, poison: 0, keptForeign: 0 };
-    const result = (status: PageStatus): PageResult => ({
-      status,
-      done: status === PageStatus.DONE,
-      ...tally,
-    });
+    const tally = {
+      pages: 0,
+      scanned: 0,
+      copied: 0,
+      skippedExists: 0,
+      poison: 0,
+      keptForeign: 0,
+      throttledRetries: 0,
+    };
+    let rateInForce = 0;
+    // Progress metrics once per invocation (namespace dualread, service dualread-backfill): a RUNNING
+    // backfill whose BackfillItemsScanned stays 0 is stuck (paused, waiting or failing: the alarm's cue).
+    const result = (status: PageStatus): PageResult => {
+      const metrics = deps.metrics;
+      if (metrics) {
+        metrics.addMetric('BackfillItemsScanned', 'Count', tally.scanned);
+        metrics.addMetric('BackfillItemsCopied', 'Count', tally.copied);
+        metrics.addMetric('BackfillPages', 'Count', tally.pages);
+        metrics.addMetric('BackfillPoisonItems', 'Count', tally.poison);
+        metrics.addMetric('BackfillThrottledRetries', 'Count', tally.throttledRetries);
+        metrics.addMetric('BackfillRateInForce', 'Count/Second', rateInForce);
+        metrics.publishStoredMetrics();
+      }
+      const { throttledRetries: _t, ...counts } = tally;
+      return { status, done: status === PageStatus.DONE, ...counts };
+    };
     if (cp.done) return result(PageStatus.DONE);
 
     // The next page is read while the current one is written (prefetch): the Scan's latency hides
@@ -127,6 +189,7 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       const current = ahead;
       ahead = undefined;
       const state = await nextState;
+      rateInForce = controlsOf(state, m.backfill.rateLimitPerSecond).rateLimitPerSecond;
       // A pause, or a rate wait that would outlast the budget (a Wait state does it), ends the invocation.
       const next = nextPage(
         controlsOf(state, m.backfill.rateLimitPerSecond),
@@ -147,16 +210,30 @@ export function makePageHandler(deps: BackfillDeps): (p: SegmentPayload) => Prom
       if (wait > 0) await deps.sleep(wait);
 
       const pageStartedAt = deps.now();
-      const page = await pageRead;
-      const timeLeft = deps.settings.pageBudgetMs - (deps.now() - started);
-      if (page.lastEvaluatedKey && timeLeft > 0) {
-        ahead = scanFrom(itemToDynamoJson(page.lastEvaluatedKey), pageLimit(share, m.backfill.pageSize));
-        ahead.catch(() => undefined);
-      }
-
+      let page: ScanPage;
+      let counts: Awaited<ReturnType<typeof copyPage>>;
       // A foreign item (not written by dualread) holding a key is treated as the run was started to.
       const foreignItems = parseForeignItems(state?.backfill.foreignItems, ForeignItems.REFUSE);
-      const counts = await copyPage(p, page.items, foreignItems, pageStartedAt);
+      try {
+        page = await pageRead;
+        const timeLeft = deps.settings.pageBudgetMs - (deps.now() - started);
+        if (page.lastEvaluatedKey && timeLeft > 0) {
+          ahead = scanFrom(itemToDynamoJson(page.lastEvaluatedKey), pageLimit(share, m.backfill.pageSize));
+          ahead.catch(() => undefined);
+        }
+        counts = await copyPage(p, page.items, foreignItems, pageStartedAt);
+      } catch (err) {
+        // Retries ran out under throttling: lower the rate before the state machine retries the page.
+        const throttled = (deps.throttles?.take() ?? 0) + (isThrottle(err) ? 1 : 0);
+        tally.throttledRetries += throttled;
+        result(PageStatus.MORE); // publishes what the invocation did before it fails
+        if (throttled > 0) await adaptRate(state, p, throttled, 0).catch(() => undefined);
+        throw err;
+      }
+      const pageSeconds = Math.max(0.001, (deps.now() - pageStartedAt) / 1000);
+      const throttled = deps.throttles?.take() ?? 0;
+      tally.throttledRetries += throttled;
+      await adaptRate(state, p, throttled, (page.items.length / pageSeconds) * p.totalSegments);
 
       // Advance the checkpoint only after the page is settled, on the version it started from.
       const advanced = advanceCheckpoint(

@@ -14,7 +14,10 @@ import {
   ForeignItemsError,
   NewTableMissingError,
   SegmentLayoutMismatchError,
+  type BackfillRate,
   checkpointLayout,
+  defaultBackfillRate,
+  initialRate,
   isContinuation,
   isScanFinished,
   needsForeignCheck,
@@ -98,22 +101,51 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
     });
     if (holder) throw new BackfillAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
 
-    // 6. Record the start (or the resume after a crash or failure) in STATE, with audit. The
-    //    continuation of the same run as a new execution (ContinueAsNew) changes nothing.
+    // 6. Record the start (or the resume after a crash or failure) in STATE, with audit and the run's
+    //    rate (its ceiling from the tables' capacity unless the migration sets one). The continuation
+    //    of the same run as a new execution (ContinueAsNew) changes nothing.
     const resumed = checkpoints.length > 0;
+    const rate = continuation ? undefined : await startRate(deps, now);
+    if (rate) deps.log?.info('backfill rate', { runId, rate });
     await updateBackfill(
       deps,
-      (current) => startedBackfill(current, { runId, foreignItems, continuation }, now),
+      (current) => {
+        const started = startedBackfill(current, { runId, foreignItems, continuation }, now);
+        return started && rate ? { ...started, rate } : started;
+      },
       () => ({
         action: resumed ? 'backfill-resume' : 'backfill-start',
         actor: run.actor,
         reason:
           input.reason ??
           `backfill ${resumed ? 'resumed' : 'started'} by execution ${payload.executionId}; ${cdc.reason}`,
-        detail: { runId, totalSegments, executionId: payload.executionId, foreignItems },
+        detail: {
+          runId,
+          totalSegments,
+          executionId: payload.executionId,
+          foreignItems,
+          ...(rate ? { rateCeiling: rate.ceiling, rateBasis: rate.basis } : {}),
+        },
       }),
     );
 
     return { ...run, segments: pendingSegments(checkpoints, totalSegments) };
   };
+}
+
+/**
+ * The rate a run starts or resumes at: in force at its ceiling, which is the migration's
+ * `backfill.maxRatePerSecond` when set, else derived from both tables' capacity (core/backfill/rate.ts).
+ */
+async function startRate(deps: BackfillDeps, now: number): Promise<BackfillRate> {
+  const b = deps.migration.backfill;
+  if (b.maxRatePerSecond !== undefined)
+    return initialRate(
+      b.maxRatePerSecond,
+      `migration backfill.maxRatePerSecond: ${b.maxRatePerSecond === 0 ? 'no ceiling' : `${b.maxRatePerSecond} items/s`}`,
+      now,
+    );
+  const [legacy, fresh] = await Promise.all([deps.tableCapacity('legacy'), deps.tableCapacity('new')]);
+  const { ceiling, basis } = defaultBackfillRate(legacy, fresh, b);
+  return initialRate(ceiling, basis, now);
 }

@@ -5,6 +5,7 @@
 import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { DynamoItemStore } from '../../adapters/item-store';
+import { secretsManagerSecret } from '../../adapters/secrets';
 import type { Migration } from '../../core/model';
 import { Env, envReader, migrationNamed } from '../shared/env';
 import type { ReadOptions, ReadTarget } from './engine';
@@ -46,7 +47,8 @@ export const READ_ENV = {
   // Table names, used with a single migration (default: the migration's).
   LEGACY_TABLE_NAME: Env.optionalText(),
   NEW_TABLE_NAME: Env.optionalText(),
-  PAGE_TOKEN_SECRET: Env.optionalText(),
+  /** The page-token secret's ARN (Secrets Manager); the secret itself is never in the environment. */
+  PAGE_TOKEN_SECRET_ARN: Env.text(),
   // Tunables (default: the engine's, `ReadOptions`).
   READ_NEW_TIMEOUT_MS: Env.nonNegativeNumber(),
   READ_LEGACY_TIMEOUT_MS: Env.nonNegativeNumber(),
@@ -58,7 +60,8 @@ export const READ_ENV = {
 
 /**
  * Deps of the deployed read Lambda: `CONTROL_TABLE_NAME`, `MIGRATION_ID` (one of `migrations`),
- * optional `LEGACY_TABLE_NAME`/`NEW_TABLE_NAME` overrides, `PAGE_TOKEN_SECRET`, and tunables
+ * optional `LEGACY_TABLE_NAME`/`NEW_TABLE_NAME` overrides, `PAGE_TOKEN_SECRET_ARN` (read with Powertools
+ * Parameters, cached 5 minutes), and tunables
  * `READ_NEW_TIMEOUT_MS`, `READ_LEGACY_TIMEOUT_MS`, `READ_HEDGE_AFTER_MS`, `READ_DECISION_LOG_SAMPLE_RATE`,
  * `READ_CONTROL_WAIT_MS`, `READ_CONTROL_REFRESH_TIMEOUT_MS`.
  */
@@ -80,7 +83,6 @@ export function buildReadDeps(
   set('decisionLogSampleRate', e.get('READ_DECISION_LOG_SAMPLE_RATE'));
   set('controlWaitMs', e.get('READ_CONTROL_WAIT_MS'));
   set('controlRefreshTimeoutMs', e.get('READ_CONTROL_REFRESH_TIMEOUT_MS'));
-  set('tokenSecret', e.get('PAGE_TOKEN_SECRET'));
   const legacyTableName = e.get('LEGACY_TABLE_NAME');
   const newTableName = e.get('NEW_TABLE_NAME');
   return {
@@ -94,5 +96,6 @@ export function buildReadDeps(
     ),
     telemetry: new PowertoolsReadTelemetry(),
     options,
+    tokenSecret: secretsManagerSecret(e.get('PAGE_TOKEN_SECRET_ARN')),
   };
 }

@@ -14,6 +14,7 @@
  * one module per route), errors to statuses (400 names the problem, 500 only for a bug).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DualReadError } from '../../core/shared';
 import { batchGet } from './api/batch-get';
 import { getItem } from './api/get-item';
 import { type RouteEnv, problem } from './api/http';
@@ -26,7 +27,12 @@ import { BadRequestError, ReadApiError } from './validation';
 export interface ReadDeps {
   readonly targets: readonly ReadTarget[];
   readonly telemetry?: ReadTelemetry;
-  readonly options?: Partial<ReadOptions>;
+  readonly options?: Partial<Omit<ReadOptions, 'tokenSecret'>>;
+  /**
+   * The page-token secret (at least 16 characters), or its source: deployed, `secretsManagerSecret`
+   * (adapters/secrets.ts) over `PAGE_TOKEN_SECRET_ARN`; local mode and tests pass one explicitly.
+   */
+  readonly tokenSecret: ReadOptions['tokenSecret'];
   /** @default Date.now */
   readonly now?: () => number;
   /** @default Math.random */
@@ -40,11 +46,24 @@ export type ReadHandler = ((event: APIGatewayProxyEvent) => Promise<APIGatewayPr
   drain(): Promise<void>;
 };
 
+/** Shortest page-token secret accepted. */
+export const MIN_TOKEN_SECRET_LENGTH = 16;
+
+/** The page-token secret is missing or too weak. */
+export class PageTokenSecretError extends DualReadError {
+  override name = 'PageTokenSecretError';
+}
+
 const ROUTE = /^\/migrations\/([^/]+)\/(items|batch-get|query)\/?$/;
 
 /** Builds the read handler. */
 export function makeReadHandler(deps: ReadDeps): ReadHandler {
-  const options: ReadOptions = { ...DEFAULT_READ_OPTIONS, ...deps.options };
+  if (typeof deps.tokenSecret === 'string' && deps.tokenSecret.length < MIN_TOKEN_SECRET_LENGTH)
+    throw new PageTokenSecretError(
+      `the page-token secret must have at least ${MIN_TOKEN_SECRET_LENGTH} characters, not ${deps.tokenSecret.length}; ` +
+        'pass a random one (local mode) or PAGE_TOKEN_SECRET_ARN (deployed)',
+    );
+  const options: ReadOptions = { ...DEFAULT_READ_OPTIONS, ...deps.options, tokenSecret: deps.tokenSecret };
   const telemetry = deps.telemetry ?? NO_TELEMETRY;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;

@@ -19,6 +19,8 @@ export interface VerifyStartInput extends RunStartInput {
 export interface VerifyRun extends RunSettings {
   readonly repair: boolean;
   readonly next: NextStep;
+  /** Set when the run did not judge (stage SKIPPED): why, and what to do (core/verify/gate.ts). */
+  readonly skipped?: { readonly reason: string; readonly message: string };
 }
 
 /** The next stage (and for the scan stages the segments still to do). */
@@ -141,6 +143,12 @@ export interface VerifyMetricsPort {
   publishStoredMetrics(): void;
 }
 
+/** Log sink (Powertools `Logger` fits: structured JSON with the migration as a persistent key). */
+export interface VerifyLogPort {
+  info(message: string, extra: Record<string, unknown>): void;
+  warn(message: string, extra: Record<string, unknown>): void;
+}
+
 /** Everything the handlers need. */
 export interface VerifyDeps {
   readonly migration: Migration;
@@ -161,6 +169,7 @@ export interface VerifyDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly settings: VerifySettingsDeps;
   readonly metrics?: VerifyMetricsPort;
+  readonly log?: VerifyLogPort;
   /** Test seam: runs between the repair's read of new and its read of legacy (to force a race). */
   readonly betweenRepairReads?: (newKey: Item, legacyKey: Item) => Promise<void>;
   /** Test seam: runs between the repair's reads and its write (to force a race deterministically). */

@@ -15,7 +15,9 @@ import {
   VerifyStatus,
   VerifyAlreadyCompleteError,
   VerifyAlreadyRunningError,
+  VerifyBackfillNotCompleteError,
   VerifyInputError,
+  VerifyStage,
   VerifyLockLostError,
   VerifyTableMissingError,
   completedReport,
@@ -26,7 +28,9 @@ import {
   resumedReport,
   runningReport,
   sideTotals,
+  skippedReport,
   summarize,
+  verifyGate,
 } from '../../core/verify';
 import {
   type ControlPayload,
@@ -71,33 +75,7 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
       positiveInt('totalSegments', input.totalSegments, m.backfill.segments, 1_000_000);
     const repair = existing?.repair ?? input.repair ?? m.verification.repair;
     const actor = existing?.actor ?? input.actor ?? `verify:${runId}`;
-
-    // 3. The lock: runs never overlap. The versioned put makes two racing preflights serialize.
-    const now = deps.now();
-    const holder = await acquireRunLock(deps.store, ControlKey.VERIFY_LOCK, {
-      runId,
-      executionId: p.executionId,
-      now,
-      leaseMs: deps.settings.lockLeaseMs,
-    });
-    if (holder) throw new VerifyAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
-
-    // 4. The report, RUNNING.
-    if (!existing) {
-      const report = runningReport({
-        migrationId: m.id,
-        runId,
-        repair,
-        totalSegments,
-        actor,
-        executionId: p.executionId,
-        startedAt: now,
-      });
-      await deps.store.put(ControlKey.verify(runId), report as unknown as Record<string, unknown>, 0);
-    } else {
-      await updateReport(deps, runId, (r) => resumedReport(r, p.executionId));
-    }
-    const run = {
+    const settings = {
       runId,
       repair,
       totalSegments,
@@ -116,6 +94,54 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
       ),
       actor,
     };
+
+    // 2b. Day-one safety: judge only once the backfill is COMPLETE (core/verify/gate.ts). Before that a
+    //     new run ends at once as SKIPPED (report says why; no lock, no drift, no failure, no alarm).
+    const newReport = (startedAt: number) =>
+      runningReport({
+        migrationId: m.id,
+        runId,
+        repair,
+        totalSegments,
+        actor,
+        executionId: p.executionId,
+        startedAt,
+      });
+    const gate = verifyGate(await deps.store.getState());
+    if (!gate.judge) {
+      if (existing) throw new VerifyBackfillNotCompleteError(m.id, runId, gate.message);
+      const now = deps.now();
+      const skipped = { reason: gate.reason, message: gate.message };
+      const base = newReport(now);
+      await deps.store.put(
+        ControlKey.verify(runId),
+        skippedReport(base, skipped, now) as unknown as Record<string, unknown>,
+        0,
+      );
+      deps.log?.info('verification skipped: the backfill is not COMPLETE', { runId, ...skipped });
+      deps.metrics?.addMetric('VerifySkipped', 'Count', 1);
+      deps.metrics?.publishStoredMetrics();
+      return { ...settings, next: { stage: VerifyStage.SKIPPED, segments: [] }, skipped };
+    }
+
+    // 3. The lock: runs never overlap. The versioned put makes two racing preflights serialize.
+    const now = deps.now();
+    const holder = await acquireRunLock(deps.store, ControlKey.VERIFY_LOCK, {
+      runId,
+      executionId: p.executionId,
+      now,
+      leaseMs: deps.settings.lockLeaseMs,
+    });
+    if (holder) throw new VerifyAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
+
+    // 4. The report, RUNNING.
+    if (!existing) {
+      const report = newReport(now);
+      await deps.store.put(ControlKey.verify(runId), report as unknown as Record<string, unknown>, 0);
+    } else {
+      await updateReport(deps, runId, (r) => resumedReport(r, p.executionId));
+    }
+    const run = settings;
     const next = await computeNext(deps, run);
     await updateReport(deps, runId, (r) => ({ ...r, stage: next.stage }));
     return { ...run, next };
@@ -165,6 +191,14 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
     const now = deps.now();
     const out = await updateReport(deps, run.runId, (r) => completedReport(r, figures, now));
     if (!out) throw new VerifyInputError(`no report VERIFY#${run.runId}: was preflight run?`);
+    deps.log?.info('verification report', {
+      runId: run.runId,
+      clean: out.clean,
+      counts: out.counts,
+      unconfirmedLag: out.unconfirmedLag,
+      repairs: out.repairs,
+      durationMs: out.durationMs,
+    });
     const metrics = deps.metrics;
     if (metrics) {
       for (const metric of reportMetrics(figures, out.durationMs ?? 0))
@@ -178,6 +212,7 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
     const error = failureMessage(p.error);
     const now = deps.now();
     await updateReport(deps, p.run.runId, (r) => failedReport(r, error, now));
+    deps.log?.warn('verification failed', { runId: p.run.runId, error });
     deps.metrics?.addMetric('VerifyFailed', 'Count', 1);
     deps.metrics?.publishStoredMetrics();
     await release(p.run);

@@ -2,7 +2,6 @@
  * Wiring of the deployed verification handlers from the environment (local mode and tests build
  * `VerifyDeps` with `localVerifyDeps`, pointing at DynamoDB Local).
  */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { migrations } from 'dualread-definitions';
 import { type RetryTiming, realRetryTiming, scanSegmentPage, tableStatus } from '../../adapters/backfill-io';
 import { ControlStore } from '../../adapters/control-store';
@@ -12,9 +11,11 @@ import { keyNames } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
 import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
 import type { EnvOverrides, MigrationTables } from '../shared/env';
+import { lambdaObservability } from '../shared/observability';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
+  type VerifyLogPort,
   type VerifyMetricsPort,
   type VerifySettingsDeps,
 } from './contract';
@@ -30,9 +31,16 @@ export const VERIFY_ENV = {
 export interface BuildVerifyOptions extends EnvOverrides {
   readonly settings?: Partial<VerifySettingsDeps>;
   readonly metrics?: VerifyMetricsPort;
+  readonly log?: VerifyLogPort;
   readonly timing?: RetryTiming;
   /** BatchGetItem requests in flight per page. @default 4 */
   readonly lookupConcurrency?: number;
+  /**
+   * Client of the table I/O (Scan, key reads, repair), which retries throttling itself
+   * (adapters/retry.ts): deployed with SDK `maxAttempts: 1`, so a throttled request makes at most 8
+   * attempts instead of 3 × 8. @default client
+   */
+  readonly dataClient?: MigrationTables['client'];
 }
 
 /** Dependencies over explicit tables and client (deployed, local mode and tests). */
@@ -43,19 +51,21 @@ export function verifyDepsFor(o: BuildVerifyOptions & MigrationTables): VerifyDe
   const timing = o.timing ?? realRetryTiming;
   const concurrency = o.lookupConcurrency ?? 4;
   const store = new ControlStore(o.client, o.controlTableName, m.id);
+  const data = o.dataClient ?? o.client;
   return {
     migration: m,
     store,
-    scanLegacy: (args) => scanSegmentPage(o.client, legacyTable, args, timing),
-    scanNew: (args) => scanSegmentPage(o.client, newTable, args, timing),
-    legacy: new KeyReader(o.client, legacyTable, keyNames(m.legacyTable.key), { timing, concurrency }),
-    fresh: new KeyReader(o.client, newTable, keyNames(m.newTable.key), { timing, concurrency }),
-    repairNew: (write) => transactRepair(o.client, newTable, store, write, timing),
+    scanLegacy: (args) => scanSegmentPage(data, legacyTable, args, timing),
+    scanNew: (args) => scanSegmentPage(data, newTable, args, timing),
+    legacy: new KeyReader(data, legacyTable, keyNames(m.legacyTable.key), { timing, concurrency }),
+    fresh: new KeyReader(data, newTable, keyNames(m.newTable.key), { timing, concurrency }),
+    repairNew: (write) => transactRepair(data, newTable, store, write, timing),
     tableStatus: (side) => tableStatus(o.client, side === VerifySide.LEGACY ? legacyTable : newTable),
     now: o.now ?? (() => Date.now()),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     settings: { ...DEFAULT_VERIFY_SETTINGS, ...o.settings },
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.log ? { log: o.log } : {}),
   };
 }
 
@@ -66,8 +76,10 @@ export function buildVerifyDeps(options: BuildVerifyOptions = {}): VerifyDeps {
     error: (message) => new VerifyInputError(message),
   });
   const migration = migrationFromEnv(e, migrations, options.migration);
+  const own = lambdaObservability('dualread-verify', migration.id);
   return verifyDepsFor({
     ...options,
+    ...(options.client ? {} : { dataClient: makeDynamoClient({ maxAttempts: 1 }) }),
     migration,
     client: options.client ?? makeDynamoClient(),
     controlTableName: options.controlTableName ?? e.get('CONTROL_TABLE_NAME'),
@@ -78,12 +90,7 @@ export function buildVerifyDeps(options: BuildVerifyOptions = {}): VerifyDeps {
       maxLagWaitMs: e.get('VERIFY_MAX_LAG_WAIT_MS'),
       ...options.settings,
     },
-    metrics:
-      options.metrics ??
-      (new Metrics({
-        namespace: 'dualread',
-        serviceName: 'dualread-verify',
-        defaultDimensions: { migrationId: migration.id },
-      }) as unknown as VerifyMetricsPort),
+    metrics: options.metrics ?? (own.metrics as unknown as VerifyMetricsPort),
+    log: options.log ?? own.logger,
   });
 }

@@ -83,7 +83,16 @@ export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => 
     const started = deps.now();
     let cp = await loadCheckpoint(p);
     const tally = { pages: 0, scanned: 0 };
-    const result = (status: ScanResult['status']): ScanResult => ({
+    // Progress once per invocation (namespace dualread, service dualread-verify).
+    const result = (status: ScanResult['status']): ScanResult => {
+      if (deps.metrics) {
+        deps.metrics.addMetric('VerifyItemsRead', 'Count', tally.scanned);
+        deps.metrics.addMetric('VerifyPages', 'Count', tally.pages);
+        deps.metrics.publishStoredMetrics();
+      }
+      return resultOf(status);
+    };
+    const resultOf = (status: ScanResult['status']): ScanResult => ({
       status,
       done: status === 'DONE',
       ...tally,

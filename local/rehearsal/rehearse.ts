@@ -16,6 +16,7 @@
  * Over 400 lines on purpose: `rehearse` is the walk read top to bottom, in the order it happens; the
  * parts with their own logic (driver, traffic, checker, recorder, set-up) are modules of their own.
  */
+import { randomBytes } from 'node:crypto';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ControlStore } from '../../adapters/control-store';
 import { ControlItemCdcStatus } from '../../adapters/cdc-status';
@@ -206,6 +207,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
 
     const server = await startReadApiServer({
       handler: makeReadHandler({
+        // A fresh secret per run: page tokens live only as long as this rehearsal's read API.
+        tokenSecret: randomBytes(32).toString('hex'),
         targets: [
           buildReadTarget({ migration: m, controlTableName: s.controlTableName, endpoint: s.endpoint }),
         ],

@@ -55,3 +55,6 @@ export const read = (
 export function body(r: APIGatewayProxyResult): Record<string, unknown> {
   return JSON.parse(r.body) as Record<string, unknown>;
 }
+
+/** The page-token secret the tests' read handlers sign with (the engine has no default secret). */
+export const TEST_TOKEN_SECRET = 'test-page-token-secret-0123456789';

@@ -3,6 +3,7 @@
  * a new `ItemStore` that can fail, hang or be slow like DynamoDB, and a control source whose state,
  * frontier and failures the test sets.
  */
+import { TEST_TOKEN_SECRET } from './api-events';
 import { type ItemStore, StoreReadError } from '../../adapters/item-store';
 import {
   BackfillStatus,
@@ -94,6 +95,7 @@ export function setup(
   legacy.put(legacyItem);
   fresh.put({ ...migration.mapItem(legacyItem), [names.seq]: { S: '1'.padStart(40, '0') } });
   const handler = makeReadHandler({
+    tokenSecret: TEST_TOKEN_SECRET,
     targets: [{ migration, legacy, fresh, control }],
     now: clock.now,
     random: () => 0.5,

@@ -3,6 +3,7 @@
  * written to new as CDC would write them, control state (STATE, FRONTIER) set directly, the read
  * handler over a fixture, and the users example's seeded fixture.
  */
+import { TEST_TOKEN_SECRET } from './api-events';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../adapters/control-store';
 import { toSdkItem } from '../../adapters/dynamodb';
@@ -162,6 +163,7 @@ export function handlerFor(
   newEndpoint?: Parameters<typeof buildReadTarget>[0]['newEndpoint'],
 ): ReadHandler {
   return makeReadHandler({
+    tokenSecret: TEST_TOKEN_SECRET,
     targets: [
       buildReadTarget({
         migration: f.migration,

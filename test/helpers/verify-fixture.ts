@@ -12,7 +12,7 @@ import {
 import { fromSdkItem, toSdkItem, makeDynamoClient } from '../../adapters/dynamodb';
 import { ControlStore } from '../../adapters/control-store';
 import { StreamShardReader, makeStreamsClient } from '../../adapters/stream-shards';
-import { ControlKey } from '../../core/control';
+import { BackfillStatus, ControlKey, initialState } from '../../core/control';
 import type { VerifyReport } from '../../core/verify';
 import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../core/frontier';
 import { BACKFILL_SEQ, type Migration, type Item, canonicalItem } from '../../core/model';
@@ -34,11 +34,37 @@ export const user = (id: string): Item => ({ userId: { S: id } });
 /** The new-table key of legacy item `id`. */
 export const newKey = (id: string): Item => usersMigration.mapKey(user(id));
 
-/** Creates `<prefix>-legacy` (with a stream), `<prefix>-new` and `<prefix>-control`. */
-export async function setupTables(prefix: string): Promise<Setup> {
+/**
+ * Creates `<prefix>-legacy` (with a stream), `<prefix>-new` and `<prefix>-control`, with STATE saying the
+ * backfill is COMPLETE (verification judges only then: core/verify/gate.ts); `backfillComplete: false`
+ * leaves STATE unwritten, as right after a deploy.
+ */
+export async function setupTables(
+  prefix: string,
+  options: { backfillComplete?: boolean } = {},
+): Promise<Setup> {
   const client = testClient();
   try {
-    return await createUsersTables(client, prefix);
+    const s = await createUsersTables(client, prefix);
+    if (options.backfillComplete ?? true) {
+      const now = Date.now();
+      await new ControlStore(client, s.controlTableName, s.migration.id).changeState(
+        undefined,
+        {
+          ...initialState(s.migration.id, 0, now),
+          backfill: { status: BackfillStatus.COMPLETE, runId: 'fixture', completedAt: now },
+        },
+        {
+          migrationId: s.migration.id,
+          at: now,
+          actor: 'test',
+          action: 'backfill-complete',
+          reason: 'fixture',
+        },
+        `fixture-${prefix}`,
+      );
+    }
+    return s;
   } finally {
     client.destroy();
   }

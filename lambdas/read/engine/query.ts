@@ -48,7 +48,7 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
     return { status: 200, items: k.item ? [k.item] : [], decision: k.decision, fallback: k.fallback };
   }
   const fingerprint = fingerprintOf(q);
-  const { pinned, startKey } = readToken(r, q, fingerprint);
+  const { pinned, startKey, secret } = await readToken(r, q, fingerprint);
   const mapping = queryMapping(migration, q.partitionValue);
   const snap = await r.cache.get();
   const base = {
@@ -89,7 +89,13 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
       const items = page.items
         .filter((i) => !isTombstone(i, names))
         .map((i) => migration.unmapItem(stripMetadata(i, names)));
-      return { status: 200, items, ...pageToken(r, Store.NEW, page, fingerprint), decision, fallback: false };
+      return {
+        status: 200,
+        items,
+        ...pageToken(r, Store.NEW, page, fingerprint, secret),
+        decision,
+        fallback: false,
+      };
     } catch (err) {
       if (err instanceof ReadApiError) throw err;
       const message = r.stores.newFailed(err, admission);
@@ -97,12 +103,12 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
       if (after.route === Store.NEW)
         return { status: 503, items: [], decision: after, fallback: false, message };
       const legacyStart = start ? toLegacyStartKey(migration, start, q.partitionValue) : undefined;
-      return legacyPage(r, q, legacyStart, fingerprint, after, true);
+      return legacyPage(r, q, legacyStart, fingerprint, after, true, secret);
     }
   }
   const legacyStart =
     startKey && pinned === Store.NEW ? toLegacyStartKey(migration, startKey, q.partitionValue) : startKey;
-  return legacyPage(r, q, legacyStart, fingerprint, decision, false);
+  return legacyPage(r, q, legacyStart, fingerprint, decision, false, secret);
 }
 
 /** The identity of a query a page token is bound to; `surface` is part of it for a declared surface. */
@@ -115,16 +121,20 @@ export function fingerprintOf(q: QueryRequest, surface?: string): string {
   });
 }
 
-/** The store and start key of the request's page token (none on a first page); a bad token is a 400. */
-export function readToken(
+/**
+ * The page-token secret in force and the store and start key of the request's page token (none on a
+ * first page); a bad token is a 400.
+ */
+export async function readToken(
   r: ReaderParts,
   q: QueryRequest,
   fingerprint: string,
-): { pinned?: Store; startKey?: Item } {
-  if (!q.nextToken) return {};
+): Promise<{ secret: string; pinned?: Store; startKey?: Item }> {
+  const secret = await pageTokenSecret(r.options);
+  if (!q.nextToken) return { secret };
   try {
-    const token = decodePageToken(q.nextToken, r.options.tokenSecret, r.target.migration.id, fingerprint);
-    return { pinned: token.store, startKey: token.startKey };
+    const token = decodePageToken(q.nextToken, secret, r.target.migration.id, fingerprint);
+    return { secret, pinned: token.store, startKey: token.startKey };
   } catch (err) {
     if (err instanceof PageTokenError) throw new BadRequestError(`bad nextToken: ${err.message}`);
     throw err;
@@ -139,6 +149,7 @@ async function legacyPage(
   fingerprint: string,
   decision: RouteDecision,
   fallback: boolean,
+  secret: string,
 ): Promise<PageResult> {
   const lk = r.target.migration.legacyTable.key;
   try {
@@ -159,7 +170,7 @@ async function legacyPage(
     return {
       status: 200,
       items: page.items,
-      ...pageToken(r, Store.LEGACY, page, fingerprint),
+      ...pageToken(r, Store.LEGACY, page, fingerprint, secret),
       decision,
       fallback,
     };
@@ -174,12 +185,19 @@ export function pageToken(
   store: Store,
   page: Pick<QueryPage, 'lastKey'>,
   query: string,
+  secret: string,
 ): { nextToken?: string } {
   if (!page.lastKey) return {};
   return {
     nextToken: encodePageToken(
       { migrationId: r.target.migration.id, store, query, startKey: page.lastKey },
-      r.options.tokenSecret,
+      secret,
     ),
   };
+}
+
+/** The page-token secret in force: given, or read (and cached) by its source (Secrets Manager when deployed). */
+async function pageTokenSecret(options: ReaderParts['options']): Promise<string> {
+  const s = options.tokenSecret;
+  return typeof s === 'string' ? s : s();
 }

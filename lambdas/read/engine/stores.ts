@@ -23,7 +23,7 @@ import {
   type RouteDecision,
   Store,
 } from '../../../core/read';
-import { LatencyWindow, RetryBudget, backoffDelay, hedgeDelay } from '../../../core/shared';
+import { LatencyWindow, RetryBudget, fullJitterDelay, hedgeDelay } from '../../../core/shared';
 import type { ReadTelemetry } from '../telemetry';
 import { BadRequestError } from '../validation';
 import type { KeyResult, ReadOptions, ReadTarget } from './types';
@@ -96,10 +96,13 @@ export class ReadStores {
           const retryable = err instanceof StoreReadError && err.retryable && !err.timedOut;
           if (!retryable || attempt >= this.options.maxAttempts || signal.aborted || !budget.tryRetry())
             throw err;
-          const delay = backoffDelay(
-            attempt,
-            this.options.retryBaseMs,
-            this.options.retryCapMs,
+          const delay = fullJitterDelay(
+            attempt - 1,
+            {
+              baseMs: this.options.retryBaseMs,
+              capMs: this.options.retryCapMs,
+              maxAttempts: this.options.maxAttempts,
+            },
             this.random(),
           );
           try {

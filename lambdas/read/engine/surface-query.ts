@@ -59,7 +59,7 @@ export async function readSurfacePage(
   const { migration } = r.target;
   const surface = migration.queries[q.surface] as QuerySurface;
   const fingerprint = fingerprintOf(q, surface.name);
-  const { pinned, startKey } = readToken(r, q, fingerprint);
+  const { pinned, startKey, secret } = await readToken(r, q, fingerprint);
   // A transform that throws on this value cannot map the query: legacy serves it (QUERY_NOT_MAPPABLE).
   let mapped: { partition: AttributeValue; sort?: SurfaceSort } | undefined;
   try {
@@ -129,7 +129,7 @@ export async function readSurfacePage(
   const served = (store: Store, page: RawPage, d: RouteDecision, fallback: boolean): PageResult => ({
     status: 200,
     items: page.items,
-    ...pageToken(r, store, page, fingerprint),
+    ...pageToken(r, store, page, fingerprint, secret),
     decision: d,
     fallback,
   });

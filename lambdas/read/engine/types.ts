@@ -30,8 +30,12 @@ export interface ReadOptions {
   /** Retries per first attempt allowed over 10 s (plus 10): retries cannot storm. */
   readonly retryRatio: number;
   readonly breaker: Partial<BreakerOptions>;
-  /** Secret of the query page tokens (HMAC-SHA256). */
-  readonly tokenSecret: string;
+  /**
+   * Secret of the query page tokens (HMAC-SHA256): the secret itself (local mode, tests) or a source that
+   * reads it (deployed: Secrets Manager through Powertools Parameters, cached). No default: a constant
+   * fallback would let anyone forge tokens.
+   */
+  readonly tokenSecret: string | (() => Promise<string>);
   /** Share of reads whose decision is logged. */
   readonly decisionLogSampleRate: number;
   /** Shadow re-check: how long to wait for the frontier to pass the legacy read, and how often to look. */
@@ -45,8 +49,8 @@ export interface ReadOptions {
   readonly controlRefreshTimeoutMs: number;
 }
 
-/** Defaults of `ReadOptions`. */
-export const DEFAULT_READ_OPTIONS: ReadOptions = {
+/** Defaults of `ReadOptions` (every one but the page-token secret, which is always given). */
+export const DEFAULT_READ_OPTIONS: Omit<ReadOptions, 'tokenSecret'> = {
   newTimeoutMs: 300,
   legacyTimeoutMs: 3000,
   hedgeFloorMs: 2,
@@ -57,7 +61,6 @@ export const DEFAULT_READ_OPTIONS: ReadOptions = {
   retryCapMs: 100,
   retryRatio: 0.1,
   breaker: {},
-  tokenSecret: 'dualread-page-token',
   decisionLogSampleRate: 0.01,
   recheckMaxWaitMs: 15_000,
   recheckPollMs: 250,

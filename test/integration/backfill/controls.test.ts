@@ -97,6 +97,8 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
     envs.push(env);
     await setControls(env.store, { rateLimitPerSecond: 100 });
     const clock = { t: Date.now() };
+    // The operator's cap alone: no ceiling from capacity (DynamoDB Local is on-demand: 1,000 items/s).
+    env.migration = { ...env.migration, backfill: { ...env.migration.backfill, maxRatePerSecond: 0 } };
     const base = depsFor(client, env, { pageBudgetMs: 2_000 });
     const pages: Array<{ at: number; items: number }> = [];
     const deps: BackfillDeps = {

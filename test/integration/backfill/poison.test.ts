@@ -26,7 +26,7 @@ import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../../../local/backfill';
 import type { LocalCdc } from '../../../local/local-cdc';
-import { getItemEvent } from '../../helpers/api-events';
+import { getItemEvent, TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { createBackfillTables } from '../../helpers/backfill-tables';
 import { enableStream, putItem, testClient, testEndpoint } from '../../helpers/dynamo';
 import { startUsersCdc } from '../../helpers/users-tables';
@@ -78,6 +78,7 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
 
     // The read API in DUAL_READ at 100 %, with a frontier set fresh before every read.
     const read = makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
       targets: [
         buildReadTarget({
           migration: { ...migration, read: { ...migration.read, controlCacheMs: 0 } },

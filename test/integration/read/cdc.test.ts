@@ -21,7 +21,7 @@ import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { startLocalCdc } from '../../../local/local-cdc';
 import { LegacyWorkload } from '../../../local/workload';
-import { getItemEvent } from '../../helpers/api-events';
+import { getItemEvent, TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { testClient, testEndpoint } from '../../helpers/dynamo';
 import { readFixture } from '../../helpers/read-fixture';
 import { waitUntil } from '../../helpers/wait';
@@ -86,6 +86,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       concurrency: 3,
     });
     const handler = makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
       targets: [buildReadTarget({ migration: f.migration, controlTableName: f.controlTableName, endpoint })],
       options: { controlWaitMs: 30_000 },
     });

@@ -1,6 +1,7 @@
 /**
  * The local HTTP read API: the same handler behind node:http, requests turned into API Gateway events.
  */
+import { TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { Phase } from '../../../core/control';
 import { usersMigration } from '../../../examples/users/migration';
 import { buildReadTarget } from '../../../lambdas/read/deps';
@@ -18,6 +19,7 @@ describe('Function: startReadApiServer', () => {
     await f.putLegacy({ userId: { S: 'h-1' }, n: { N: '98765432109876543210987654321098765432' } });
     await f.setState(Phase.SHADOW, { backfillComplete: true });
     const handler = makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
       targets: [
         buildReadTarget({
           migration: f.migration,

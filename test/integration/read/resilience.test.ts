@@ -13,7 +13,7 @@ import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { NO_TELEMETRY } from '../../../lambdas/read/telemetry';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/dynamodb-local';
-import { apiEvent, read } from '../../helpers/api-events';
+import { apiEvent, read, TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { testEndpoint } from '../../helpers/dynamo';
 import { type ReadFixture, handlerFor, readFixture, user } from '../../helpers/read-fixture';
 
@@ -94,6 +94,7 @@ describe('Resilience: the new store unavailable', () => {
       endpoint: testEndpoint(),
     });
     const handler = makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
       targets: [
         {
           ...base,

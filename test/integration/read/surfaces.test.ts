@@ -20,7 +20,7 @@ import { makeReadHandler } from '../../../lambdas/read/handler';
 import { type MismatchEvent, NO_TELEMETRY } from '../../../lambdas/read/telemetry';
 import { LegacyHistory } from '../../../local/history';
 import { startLocalCdc } from '../../../local/local-cdc';
-import { apiEvent, body } from '../../helpers/api-events';
+import { TEST_TOKEN_SECRET, apiEvent, body } from '../../helpers/api-events';
 import { testClient, testEndpoint } from '../../helpers/dynamo';
 import { waitUntil } from '../../helpers/wait';
 import { type ReadFixture, handlerFor, readFixture, user } from '../../helpers/read-fixture';
@@ -174,6 +174,7 @@ describe('Integration: the by-email query surface', () => {
       },
     };
     const handler = makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
       targets: [{ ...target, fresh }],
       telemetry: { ...NO_TELEMETRY, comparison: (e) => seen.push(e) },
       options: { controlWaitMs: 30_000, newTimeoutMs: 30_000 },
@@ -276,6 +277,7 @@ describe('Integration: by-email queries under live writes, judged against the hi
       history.record({ op: after ? 'put' : 'delete', key, after, startedAt, ackedAt: Date.now() });
     };
     const handler = makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
       targets: [buildReadTarget({ migration: f.migration, controlTableName: f.controlTableName, endpoint })],
       options: { controlWaitMs: 30_000, newTimeoutMs: 30_000 },
     });

@@ -1,15 +1,18 @@
 /**
  * Verification run control on DynamoDB Local, without CDC: the run lock, pausing with the backfill
- * controls, the bound on waiting for lag, and the round bound (continuing as a new execution).
+ * controls, the bound on waiting for lag, the round bound (continuing as a new execution), and day-one
+ * safety (no judgement before the backfill is COMPLETE).
  */
-import { ControlKey, initialState } from '../../../core/control';
+import { ControlKey } from '../../../core/control';
 import { VerifyAlreadyRunningError, type VerifyReport } from '../../../core/verify';
 import { localVerifyDeps, startLocalVerify, verifyLambdas } from '../../../local/verify';
 import { VerifyFunction } from '../../../stepfunctions/verify';
 import { testClient } from '../../helpers/dynamo';
 import {
   type Setup,
+  batchPut,
   copyToBoth,
+  depsWithMetrics,
   getNew,
   junkNewItem,
   legacyIds,
@@ -43,9 +46,11 @@ describe('Integration: verification run control (lock, pause, lag bound, history
       executionId: 'exec-a',
       executionName: 'run-a',
     })) as { runId: string };
+    const before = await deps.store.getState();
+    if (!before) throw new Error('the fixture writes STATE');
     await deps.store.changeState(
-      undefined,
-      { ...initialState(s.migration.id, 0, Date.now()), controls: { paused: true, rateLimitPerSecond: 0 } },
+      before,
+      { ...before, controls: { paused: true, rateLimitPerSecond: 0 } },
       { migrationId: s.migration.id, at: Date.now(), actor: 'test', action: 'pause', reason: 'test' },
       'pause-1',
     );
@@ -143,5 +148,28 @@ describe('Integration: verification run control (lock, pause, lag bound, history
       legacy: { scanned: 60 },
       counts: { match: 60 },
     });
+  });
+
+  it('judges nothing before the backfill is COMPLETE: the scheduled run ends SKIPPED, not failed, no drift', async () => {
+    // Prepare: right after a deploy — legacy holds items, new holds nothing, STATE was never written
+    const s = await setupTables('vf-day-one', { backfillComplete: false });
+    await batchPut(s.migration.legacyTable.tableName, [staticItem(1), staticItem(2)]);
+    const client = testClient();
+    const { deps, metrics } = depsWithMetrics(s, s.migration, client);
+
+    // Act: what the schedule starts
+    const run = startLocalVerify(deps, { repair: true }, { name: 'tick-1' });
+    const output = (await run.result) as { skipped?: { reason: string } };
+    await run.settled();
+    const report = await deps.store.get<VerifyReport>(ControlKey.verify('tick-1'));
+    const lock = await deps.store.get(ControlKey.VERIFY_LOCK);
+    client.destroy();
+
+    // Assess: the execution succeeded at Skipped, said why, and counted nothing alarming
+    expect(output.skipped?.reason).toBe('BACKFILL_NOT_STARTED');
+    expect(report).toMatchObject({ status: 'SKIPPED', skipped: { reason: 'BACKFILL_NOT_STARTED' } });
+    expect(report?.counts).toBeUndefined();
+    expect(lock).toBeUndefined();
+    expect(metrics).toEqual({ VerifySkipped: 1 });
   });
 });

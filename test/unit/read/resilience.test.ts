@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CircuitBreaker } from '../../../core/read';
-import { LatencyWindow, RetryBudget, backoffDelay, hedgeDelay } from '../../../core/shared';
+import { LatencyWindow, RetryBudget, fullJitterDelay, hedgeDelay } from '../../../core/shared';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
@@ -96,14 +96,14 @@ describe('Class: CircuitBreaker', () => {
   });
 });
 
-describe('Function: backoffDelay', () => {
+describe("Function: fullJitterDelay (the read engine's retry n)", () => {
   it('stays below min(cap, base·2^(n−1)) with full jitter', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 20 }),
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (n, r) => {
-          const d = backoffDelay(n, 10, 200, r);
+          const d = fullJitterDelay(n - 1, { baseMs: 10, capMs: 200, maxAttempts: 3 }, r);
           expect(d).toBeGreaterThanOrEqual(0);
           expect(d).toBeLessThan(Math.min(200, 10 * 2 ** (n - 1)));
         },

@@ -116,7 +116,12 @@ describe('Function: migrationFromEnv', () => {
 });
 
 describe('Lambda wiring: one error style', () => {
-  const env = { MIGRATION_ID: 'users', CONTROL_TABLE_NAME: 'control', LEGACY_STREAM_ARN: 'arn' };
+  const env = {
+    MIGRATION_ID: 'users',
+    CONTROL_TABLE_NAME: 'control',
+    LEGACY_STREAM_ARN: 'arn',
+    PAGE_TOKEN_SECRET_ARN: 'arn:secret',
+  };
   const noControlTable = { MIGRATION_ID: 'users', LEGACY_STREAM_ARN: 'arn' };
 
   it.each<[string, (env: NodeJS.ProcessEnv) => unknown, string, new (m: string) => Error]>([
