@@ -40,6 +40,11 @@ export interface MigrationFacts {
   readonly deadLetters?: number;
   /** Unresolved backfill poison keys. */
   readonly poison: number;
+  /**
+   * Is CDC consuming the legacy stream from TRIM_HORIZON and keeping up (core/cdc/consuming.ts), with
+   * why; undefined when not checked.
+   */
+  readonly cdc?: { readonly consuming: boolean; readonly reason: string };
   /** CDC (the sync's event source mapping, or the local poller) is enabled; undefined if unknown. */
   readonly cdcEnabled?: boolean;
   /** The staleness budget in force (definition, or the operator's override). */
@@ -78,18 +83,18 @@ export function shadowCounterKey(at: number): string {
 /** How long shadow counter items live (their TTL): longer than any guardrail window. */
 export const SHADOW_COUNTER_TTL_MS = 7 * 86_400_000;
 
-/** Adds per-minute counter items (class → count) into one window. */
+/** Attributes of a counter item that are not class counts. */
+const NOT_A_CLASS = new Set(['sk', 'pk', 'expiresAt', 'version']);
+
+/** Adds per-minute counter items (one numeric attribute per class) into one window. */
 export function sumShadowCounters(
   since: number,
   minutes: ReadonlyArray<Readonly<Record<string, unknown>>>,
 ): ShadowWindow {
   const byClass: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const minute of minutes) {
-    const classes = minute.classes;
-    if (!classes || typeof classes !== 'object') continue;
-    for (const [cls, n] of Object.entries(classes as Record<string, unknown>))
-      if (typeof n === 'number') byClass[cls] = (byClass[cls] ?? 0) + n;
-  }
+  for (const minute of minutes)
+    for (const [cls, n] of Object.entries(minute))
+      if (typeof n === 'number' && !NOT_A_CLASS.has(cls)) byClass[cls] = (byClass[cls] ?? 0) + n;
   return { since, byClass };
 }
 

@@ -142,15 +142,21 @@ export function guardrailsFor(to: Phase, facts: MigrationFacts, settings: Guardr
     case Phase.LEGACY_ONLY:
       return out;
     case Phase.BACKFILLING:
-      out.push(
-        state.cdcConsumingSince !== undefined
-          ? g('cdc-consuming', true, `CDC consuming the legacy stream since ${iso(state.cdcConsumingSince)}`)
-          : g(
-              'cdc-consuming',
-              false,
-              'CDC is not consuming the legacy stream from TRIM_HORIZON: enable the sync function (local: start the poller) and wait for its first batch',
-            ),
-      );
+      if (facts.cdc) out.push(g('cdc-consuming', facts.cdc.consuming, facts.cdc.reason));
+      else
+        out.push(
+          state.cdcConsumingSince !== undefined
+            ? g(
+                'cdc-consuming',
+                true,
+                `CDC consuming the legacy stream since ${iso(state.cdcConsumingSince)}`,
+              )
+            : g(
+                'cdc-consuming',
+                false,
+                'CDC is not known to consume the legacy stream from TRIM_HORIZON: enable the sync function (local: start the poller) and wait for its first batch',
+              ),
+        );
       break;
     case Phase.SHADOW: {
       const b = state.backfill;

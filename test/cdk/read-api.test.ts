@@ -76,7 +76,7 @@ describe('Construct: ReadApi', () => {
           {
             Sid: 'ReadMigrationControlItems',
             Effect: 'Allow',
-            Action: 'dynamodb:GetItem',
+            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControlTable'), 'Arn'] },
             Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] } },
           },

@@ -3,6 +3,7 @@
  * a new `ItemStore` that can fail, hang or be slow like DynamoDB, and a control source whose state,
  * frontier and failures the test sets.
  */
+import type { ShadowCounterSink } from '../../adapters/shadow-counters';
 import { type ItemStore, StoreReadError } from '../../adapters/item-store';
 import {
   BackfillStatus,
@@ -58,6 +59,8 @@ export function setup(
     startMs?: number;
     /** The migration under test (the example by default). */
     migration?: Migration;
+    /** Where shadow comparisons are counted (the control table's SHADOW# items in production). */
+    counters?: ShadowCounterSink;
   } = {},
 ) {
   const migration = extra.migration ?? usersMigration;
@@ -94,7 +97,7 @@ export function setup(
   legacy.put(legacyItem);
   fresh.put({ ...migration.mapItem(legacyItem), [names.seq]: { S: '1'.padStart(40, '0') } });
   const handler = makeReadHandler({
-    targets: [{ migration, legacy, fresh, control }],
+    targets: [{ migration, legacy, fresh, control, ...(extra.counters ? { counters: extra.counters } : {}) }],
     now: clock.now,
     random: () => 0.5,
     ...(extra.telemetry ? { telemetry: extra.telemetry } : {}),

@@ -87,6 +87,7 @@ export class ShadowCompare {
       frontier: this.cache.peekFrontier(),
       ...(fresh.kind === 'unmappable' ? { detail: fresh.detail } : {}),
     });
+    this.target.counters?.record(result.class, this.now());
   }
 
   /** Waits for F − skew to pass the legacy read, then reads both again (see core/read/shadow.ts). */

@@ -32,6 +32,15 @@ describe('Function: guardrailsFor', () => {
       /start the poller/,
     ],
     [
+      'CDC check says not consuming',
+      Phase.BACKFILLING,
+      metFacts(Phase.BACKFILLING, {
+        cdc: { consuming: false, reason: 'the poller heartbeat is 40 s old: start it' },
+      }),
+      'cdc-consuming',
+      /heartbeat is 40 s old/,
+    ],
+    [
       'backfill not started',
       Phase.SHADOW,
       withState(

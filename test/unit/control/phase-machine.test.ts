@@ -46,6 +46,7 @@ describe('Function: planAdvance', () => {
       } catch (e) {
         return e;
       }
+      return undefined;
     })() as GuardrailUnmetError;
     expect(err).toBeInstanceOf(GuardrailUnmetError);
     expect(err.guardrails.map((g) => g.met)).toEqual([true, true, false]);
