@@ -76,9 +76,14 @@ export class ControlTableFacts implements FactsSource {
       this.store.list<Record<string, unknown>>(SHADOW_COUNTER_PREFIX, {
         after: shadowCounterKey(since - 60_000),
       }),
-      this.ports.cdcStatus?.check(),
-      this.ports.cdcEnabled?.(),
-      this.ports.deadLetterDepth?.(),
+      // A port that fails leaves its fact unknown (its guardrail unmet, with why) instead of failing
+      // the whole snapshot: `status` must work when, say, the legacy table cannot be described.
+      this.ports.cdcStatus?.check().catch((err: unknown) => ({
+        consuming: false,
+        reason: `the CDC status could not be read (${(err as Error).message}): check the legacy table and the consumer, then retry`,
+      })),
+      this.ports.cdcEnabled?.().catch(() => undefined),
+      this.ports.deadLetterDepth?.().catch(() => undefined),
     ]);
     const fromTracker = frontier?.shards.reduce((n, s) => n + s.deadLettered, 0);
     return {
