@@ -2,7 +2,17 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Top-level folders other than core/ (and adapters/, listed where it is forbidden). */
-const everythingButCore = ['lambdas', 'local', 'bench', 'lib', 'bin', 'cli', 'stepfunctions', 'test', 'examples'];
+const everythingButCore = [
+  'lambdas',
+  'local',
+  'bench',
+  'lib',
+  'bin',
+  'cli',
+  'stepfunctions',
+  'test',
+  'examples',
+];
 /** A relative import that climbs out of its folder into one of `folders`. */
 const outside = (folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
 
