@@ -4,10 +4,12 @@
  * verification and read API are added to it by later issues.
  */
 import { Stack, Tags, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { defaultNewTableProps, exampleLegacyTableProps, newTableIdentityProps } from './defaults';
+import { ControlFunction } from './control-function';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
 import { mergeProps } from './merge-props';
 import { ReadApi, type ReadApiProps } from './read-api';
@@ -165,6 +167,13 @@ export class DualReadMigration extends Construct {
   public readonly readApi?: ReadApi;
   /** Verification and reconciliation, scheduled (when `definitionsFile` is given). */
   public readonly verification?: Verification;
+  /**
+   * The alarms that roll the migration back to SHADOW (read 5xx, frontier lag, dead letters, iterator
+   * age, order violations, frontier assumption violations and late records); empty without CDC.
+   */
+  public readonly rollbackAlarms: readonly cloudwatch.IAlarm[] = [];
+  /** The control Lambda those alarms invoke (lib/control-function.ts). */
+  public readonly control?: ControlFunction;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -233,6 +242,22 @@ export class DualReadMigration extends Construct {
         ...props.verificationProps,
         ...wiring,
         legacyTable,
+      });
+      // The ops engineer's alarms module extends this list (shadow mismatch rate); one list, one rule.
+      this.rollbackAlarms = [
+        this.readApi.serverErrorAlarm,
+        this.frontierTracking.lagAlarm,
+        this.streamSync.deadLetterAlarm,
+        this.streamSync.iteratorAgeAlarm,
+        this.streamSync.orderViolationAlarm,
+        this.frontierTracking.violationsAlarm,
+        this.frontierTracking.lateRecordAlarm,
+      ];
+      this.control = new ControlFunction(this, 'Control', {
+        migration,
+        controlTable: this.controlTable,
+        definitionsFile: wiring.definitionsFile,
+        alarms: this.rollbackAlarms,
       });
     }
 

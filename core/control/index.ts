@@ -3,6 +3,7 @@
  * run controls (lock with lease, pause and rate) that the backfill and verification share; the phase
  * machine, its guardrails and the `MigrationFacts` they read (the control plane's pure half).
  */
+export * from './alarm';
 export * from './codec';
 export * from './errors';
 export * from './facts';

@@ -2,7 +2,15 @@ import { ControlPlane, ControlConflictError, GuardrailUnmetError } from '../../.
 import { ControlStore } from '../../../adapters/control-store';
 import { ShadowCounters } from '../../../adapters/shadow-counters';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
-import { BackfillStatus, ControlKey, type MigrationState, Phase, initialState } from '../../../core/control';
+import {
+  BackfillStatus,
+  ControlKey,
+  InvalidAlarmEventError,
+  type MigrationState,
+  Phase,
+  initialState,
+} from '../../../core/control';
+import { makeControlHandler } from '../../../lambdas/control/handler';
 import { defineMigration } from '../../../core/model';
 import { testClient, uniqueName } from '../../helpers/dynamo';
 
@@ -173,5 +181,66 @@ describe('Class: ControlPlane (DynamoDB Local)', () => {
       'settings',
     ]);
     expect((await plane('x').audit()).map((r) => r.action)).toContain('setup');
+  });
+});
+
+describe('Lambda: control (DynamoDB Local)', () => {
+  const client = testClient();
+  const table = uniqueName('control-fn');
+  beforeAll(() => createTable(client, table, CONTROL_TABLE_KEY));
+  afterAll(() => client.destroy());
+
+  it('rolls the migration back on an EventBridge alarm event, audited with the alarm as actor, once', async () => {
+    const migration = defineMigration({
+      id: 'orders',
+      legacyTable: { tableName: 'legacy', key: { partitionKey: { name: 'id', type: 'S' } } },
+      newTable: { tableName: 'new', key: { partitionKey: { name: 'id', type: 'S' } } },
+    });
+    const store = new ControlStore(client, table, 'orders');
+    await store.changeState(
+      undefined,
+      { ...initialState('orders', 0, NOW), phase: Phase.NEW_PRIMARY, rolloutPercent: 100 },
+      { migrationId: 'orders', at: NOW - 1, actor: 'setup', action: 'setup', reason: 'test' },
+      'setup',
+    );
+    const logged: string[] = [];
+    const handler = makeControlHandler({
+      plane: new ControlPlane({ store, migration, actor: 'control-lambda', now: () => NOW }),
+      log: (m) => logged.push(m),
+    });
+    const event = {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: '2026-12-04T11:59:00Z',
+      resources: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:orders-late-records'],
+      detail: {
+        alarmName: 'orders-late-records',
+        state: {
+          value: 'ALARM',
+          reason: 'Threshold Crossed: 1 datapoint [1.0] >= 1',
+          timestamp: '2026-12-04T11:59:00.000+0000',
+        },
+        previousState: { value: 'OK' },
+      },
+    };
+
+    expect(await handler(event)).toEqual({ alarm: 'orders-late-records', rolledBack: true, phase: 'SHADOW' });
+    expect(await handler(event)).toMatchObject({
+      rolledBack: false,
+      skipped: expect.stringMatching(/SHADOW/),
+    });
+    expect(logged).toEqual(['alarm rolled the migration back', 'alarm changed nothing']);
+    const audit = await store.listAudit();
+    expect(audit.filter((r) => r.action === 'auto-rollback')).toEqual([
+      expect.objectContaining({
+        actor: 'alarm:orders-late-records',
+        from: 'NEW_PRIMARY',
+        to: 'SHADOW',
+        reason: 'alarm orders-late-records: Threshold Crossed: 1 datapoint [1.0] >= 1',
+      }),
+    ]);
+    await expect(handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' })).rejects.toThrow(
+      InvalidAlarmEventError,
+    );
   });
 });
