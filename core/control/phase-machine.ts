@@ -75,6 +75,20 @@ function withPhase(state: MigrationState, to: Phase, ctx: ChangeContext): Omit<M
   };
 }
 
+/** A change of STATE by `patch`, stamped with who and when, with its audit record. */
+function audited(
+  state: MigrationState,
+  patch: Partial<Omit<MigrationState, 'version'>>,
+  ctx: ChangeContext,
+  audit: Omit<AuditRecord, 'migrationId' | 'at' | 'actor'>,
+): ControlChange {
+  const { version: _v, ...rest } = state;
+  return {
+    state: { ...rest, ...patch, updatedAt: ctx.now, updatedBy: ctx.actor },
+    audit: { migrationId: state.migrationId, at: ctx.now, actor: ctx.actor, ...audit },
+  };
+}
+
 /** Options of `planAdvance`. */
 export interface AdvanceOptions {
   /** The phase expected next (a check: advancing goes one phase at a time). */
@@ -220,25 +234,17 @@ export function planRollout(
           : 'NEW_PRIMARY and later serve every key from new'
       }`,
     );
-  const { version: _v, ...rest } = state;
-  return {
-    state: {
-      ...rest,
-      rolloutPercent: percent,
-      ...(percent !== state.rolloutPercent ? { rolloutSince: ctx.now } : {}),
-      updatedAt: ctx.now,
-      updatedBy: ctx.actor,
-    },
-    audit: {
-      migrationId: state.migrationId,
-      at: ctx.now,
-      actor: ctx.actor,
+  return audited(
+    state,
+    { rolloutPercent: percent, ...(percent !== state.rolloutPercent ? { rolloutSince: ctx.now } : {}) },
+    ctx,
+    {
       action: 'rollout',
       reason: reason.trim() || 'rollout change (no reason given)',
       from: String(state.rolloutPercent),
       to: String(percent),
     },
-  };
+  );
 }
 
 const SETTABLE_MODES: readonly ConsistencyMode[] = ['legacy', 'shadow', 'bounded', 'strong'];
@@ -275,19 +281,12 @@ export function planSettings(
     );
   const changed = Object.entries(patch).filter(([, v]) => v !== undefined);
   if (!changed.length) bad('no setting given: name at least one to change');
-  const { version: _v, ...rest } = state;
   const settings: ControlOverrides = { ...state.settings, ...Object.fromEntries(changed) };
-  return {
-    state: { ...rest, settings, updatedAt: ctx.now, updatedBy: ctx.actor },
-    audit: {
-      migrationId: state.migrationId,
-      at: ctx.now,
-      actor: ctx.actor,
-      action: 'settings',
-      reason: reason.trim() || 'settings change (no reason given)',
-      detail: Object.fromEntries(changed.map(([k, v]) => [k, v as string | number | boolean])),
-    },
-  };
+  return audited(state, { settings }, ctx, {
+    action: 'settings',
+    reason: reason.trim() || 'settings change (no reason given)',
+    detail: Object.fromEntries(changed.map(([k, v]) => [k, v as string | number | boolean])),
+  });
 }
 
 /**
@@ -308,24 +307,13 @@ export function planApproval(
     );
   if (!reason.trim())
     throw new InvalidControlRequestError('an approval needs --reason "<why>": it is audited');
-  const { version: _v, ...rest } = state;
   const others = (state.approvals ?? []).filter((a) => !(a.phase === phase && a.actor === ctx.actor));
-  return {
-    state: {
-      ...rest,
-      approvals: [...others, { phase, actor: ctx.actor, at: ctx.now, reason: reason.trim() }],
-      updatedAt: ctx.now,
-      updatedBy: ctx.actor,
-    },
-    audit: {
-      migrationId: state.migrationId,
-      at: ctx.now,
-      actor: ctx.actor,
-      action: 'approve',
-      reason: reason.trim(),
-      to: phase,
-    },
-  };
+  return audited(
+    state,
+    { approvals: [...others, { phase, actor: ctx.actor, at: ctx.now, reason: reason.trim() }] },
+    ctx,
+    { action: 'approve', reason: reason.trim(), to: phase },
+  );
 }
 
 /** An alarm that may roll a migration back (CloudWatch via EventBridge, or local mode's watcher). */
