@@ -69,7 +69,7 @@ export class ControlFunction extends Construct {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue IS the dead-letter queue: it is the rule target\'s DLQ for alarm events the control Lambda ' +
+        "This queue IS the dead-letter queue: it is the rule target's DLQ for alarm events the control Lambda " +
         'could not handle after retries. A dead-letter queue of a dead-letter queue would only move them once more.',
     });
     this.rule = new events.Rule(this, 'RollbackRule', {
