@@ -16,6 +16,7 @@ import {
   exampleLegacyTableProps,
   newTableIdentityProps,
 } from './defaults';
+import { ControlFunction } from './control-function';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
 import { mergeProps } from './merge-props';
 import type { LambdaObservability } from './nodejs-function';
@@ -218,7 +219,9 @@ export class DualReadMigration extends Construct {
    * empty, iterator age, order violations, frontier assumption violations and late records. Empty
    * without `definitionsFile` (no Lambdas, nothing to roll back).
    */
-  public readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+  public readonly rollbackAlarms: readonly cloudwatch.IAlarm[] = [];
+  /** The control Lambda the rollback alarms invoke (lib/control-function.ts). */
+  public readonly control?: ControlFunction;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -310,21 +313,23 @@ export class DualReadMigration extends Construct {
         ...wiring,
         legacyTable,
       });
+      this.rollbackAlarms = [
+        this.readApi.serverErrorRateAlarm,
+        this.readApi.shadowMismatchRateAlarm,
+        this.frontierTracking.lagAlarm,
+        this.streamSync.deadLetterAlarm,
+        this.streamSync.iteratorAgeAlarm,
+        this.streamSync.orderViolationAlarm,
+        this.frontierTracking.violationsAlarm,
+        this.frontierTracking.lateRecordAlarm,
+      ];
+      this.control = new ControlFunction(this, 'Control', {
+        migration,
+        controlTable: this.controlTable,
+        definitionsFile: wiring.definitionsFile,
+        alarms: this.rollbackAlarms,
+      });
     }
-
-    this.rollbackAlarms =
-      this.readApi && this.frontierTracking && this.streamSync
-        ? [
-            this.readApi.serverErrorRateAlarm,
-            this.readApi.shadowMismatchRateAlarm,
-            this.frontierTracking.lagAlarm,
-            this.streamSync.deadLetterAlarm,
-            this.streamSync.iteratorAgeAlarm,
-            this.streamSync.orderViolationAlarm,
-            this.frontierTracking.violationsAlarm,
-            this.frontierTracking.lateRecordAlarm,
-          ]
-        : [];
 
     Tags.of(this).add('dualread:migration', migration.id);
   }

@@ -174,7 +174,8 @@ export class ReadApi extends Construct {
       controlItemsStatement(
         props.controlTable,
         migration.id,
-        ['dynamodb:GetItem'],
+        // UpdateItem: the per-minute SHADOW# counters (atomic ADD) the control plane's guardrail reads.
+        ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         'ReadMigrationControlItems',
       ),
     );

@@ -119,9 +119,38 @@ export interface MigrationState {
   readonly controls: RunControls;
   /** Epoch ms since which the sync Lambda has been consuming from TRIM_HORIZON, if it has. */
   readonly cdcConsumingSince?: number;
+  /** When the current phase was entered (epoch ms; set by the control plane). */
+  readonly phaseSince?: number;
+  /** When `rolloutPercent` last changed (epoch ms; set by the control plane): the soak counts from it. */
+  readonly rolloutSince?: number;
+  /** Named approvals given in the current phase; a phase change clears them. */
+  readonly approvals?: readonly Approval[];
+  /** Operator overrides of the migration's read settings, applied by the read path within its cache interval. */
+  readonly settings?: ControlOverrides;
   readonly version: number;
   readonly updatedAt: number;
   readonly updatedBy: string;
+}
+
+/** A named approval for entering `phase` (docs/design.md §5). */
+export interface Approval {
+  readonly phase: Phase;
+  readonly actor: string;
+  readonly at: number;
+  readonly reason: string;
+}
+
+/**
+ * What an operator may change at run time without a deployment (`dualread rollout`, `settings`).
+ * Unset fields fall back to the migration's definition.
+ */
+export interface ControlOverrides {
+  readonly stalenessBudgetMs?: number;
+  readonly shadowSampleRate?: number;
+  /** `legacy`, `shadow`, `bounded` or `strong` (never `new`: it proves no freshness). */
+  readonly defaultConsistency?: string;
+  /** false: alarms do not roll this migration back (the team watches it by hand). */
+  readonly autoRollback?: boolean;
 }
 
 /** The initial state of a migration that has never been touched. */

@@ -9,6 +9,7 @@ import { MigrationDefinitionError } from '../shared';
 import { canonicalItem, itemsEqual } from './canonical';
 import {
   type BackfillSettings,
+  type GuardrailSettings,
   ConsistencyMode,
   type KeySchema,
   type Migration,
@@ -139,6 +140,19 @@ function probeMapKey(id: string, migrationKey: KeySchema, mapKey: (k: Item) => I
     );
   }
 }
+
+/** Guardrail defaults (docs/design.md §5). */
+export const DEFAULT_GUARDRAILS: GuardrailSettings = {
+  shadowMaxMismatchRate: 0.001,
+  shadowMinComparisons: 1000,
+  shadowWindowMs: 3_600_000,
+  maxFrontierLagMs: 0,
+  soakMs: 900_000,
+  cleanVerifications: 2,
+  approvalFor: ['NEW_PRIMARY', 'FINALIZED'],
+  autoRollback: true,
+};
+const APPROVABLE = ['BACKFILLING', 'SHADOW', 'DUAL_READ', 'NEW_PRIMARY', 'FINALIZED'];
 
 /**
  * Validates a migration definition and fills in its defaults.
@@ -290,6 +304,21 @@ export function defineMigration(input: MigrationInput): Migration {
     { id, legacyTable: input.legacyTable, newTable: input.newTable, mapKey },
     input.queries,
   );
+  const guardrails: GuardrailSettings = { ...DEFAULT_GUARDRAILS, ...input.guardrails };
+  checkRange(id, 'guardrails.shadowMaxMismatchRate', guardrails.shadowMaxMismatchRate, 0, 1, false);
+  checkRange(id, 'guardrails.shadowMinComparisons', guardrails.shadowMinComparisons, 0, 1_000_000_000);
+  checkRange(id, 'guardrails.shadowWindowMs', guardrails.shadowWindowMs, 60_000, 30 * 86_400_000);
+  checkRange(id, 'guardrails.maxFrontierLagMs', guardrails.maxFrontierLagMs, 0, 86_400_000);
+  checkRange(id, 'guardrails.soakMs', guardrails.soakMs, 0, 30 * 86_400_000);
+  checkRange(id, 'guardrails.cleanVerifications', guardrails.cleanVerifications, 0, 100);
+  for (const phase of guardrails.approvalFor) {
+    if (!APPROVABLE.includes(phase))
+      throw new MigrationDefinitionError(
+        id,
+        `guardrails.approvalFor names "${phase}"; use phases after LEGACY_ONLY: ${APPROVABLE.join(', ')}`,
+      );
+  }
+
   const migration: Migration = {
     id,
     legacyTable: input.legacyTable,
@@ -302,6 +331,7 @@ export function defineMigration(input: MigrationInput): Migration {
     read,
     backfill,
     verification,
+    guardrails,
   };
   for (const [i, sample] of (input.samples ?? []).entries()) checkSample(migration, sample, i);
   checkSurfacesOnSamples({ id, mapItem, unmapItem, samples: input.samples ?? [] }, queries);

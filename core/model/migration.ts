@@ -86,6 +86,29 @@ export interface VerificationSettings {
   readonly repair: boolean;
 }
 
+/**
+ * The control plane's guardrail thresholds (docs/design.md §5; core/control/guardrails.ts). A team
+ * overrides them per migration in its definition (`guardrails: { ... }`).
+ */
+export interface GuardrailSettings {
+  /** Highest shadow mismatch rate (drift classes over comparisons, lag excluded) to leave SHADOW. @default 0.001 */
+  readonly shadowMaxMismatchRate: number;
+  /** Fewest shadow comparisons in the window before the rate counts. @default 1000 */
+  readonly shadowMinComparisons: number;
+  /** Window of shadow comparisons read by the guardrail. @default 3_600_000 ms (1 h) */
+  readonly shadowWindowMs: number;
+  /** Highest frontier lag (now − F) to move forward from DUAL_READ; 0 = the staleness budget. @default 0 */
+  readonly maxFrontierLagMs: number;
+  /** Time at 100 % rollout before NEW_PRIMARY, and in NEW_PRIMARY before FINALIZED. @default 900_000 ms */
+  readonly soakMs: number;
+  /** Consecutive clean verifications required before NEW_PRIMARY and FINALIZED. @default 2 */
+  readonly cleanVerifications: number;
+  /** Phases whose entry needs a named approval. @default ['NEW_PRIMARY', 'FINALIZED'] */
+  readonly approvalFor: readonly string[];
+  /** Alarms move DUAL_READ and NEW_PRIMARY back to SHADOW on their own. @default true */
+  readonly autoRollback: boolean;
+}
+
 /** Input of `defineMigration`: what a user writes. */
 export interface MigrationInput {
   /** Identifier: lowercase letters, digits and dashes; unique in a definitions file. */
@@ -123,6 +146,8 @@ export interface MigrationInput {
   readonly read?: Partial<ReadSettings>;
   readonly backfill?: Partial<BackfillSettings>;
   readonly verification?: Partial<VerificationSettings>;
+  /** Guardrail thresholds of the control plane (see `GuardrailSettings` for the defaults). */
+  readonly guardrails?: Partial<GuardrailSettings>;
   /**
    * Representative legacy items. `defineMigration` checks on each that `mapItem` keeps the key
    * consistent with `mapKey`, writes no metadata attribute and that `unmapItem` inverts it exactly.
@@ -146,6 +171,7 @@ export interface Migration {
   readonly read: ReadSettings;
   readonly backfill: BackfillSettings;
   readonly verification: VerificationSettings;
+  readonly guardrails: GuardrailSettings;
 }
 
 /** Names of the key attributes of a schema, partition key first. */

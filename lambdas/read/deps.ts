@@ -6,6 +6,7 @@ import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { DynamoItemStore } from '../../adapters/item-store';
 import { secretsManagerSecret } from '../../adapters/secrets';
+import { ShadowCounters } from '../../adapters/shadow-counters';
 import type { Migration } from '../../core/model';
 import { Env, envReader, migrationNamed } from '../shared/env';
 import type { ReadOptions, ReadTarget } from './engine';
@@ -36,6 +37,7 @@ export function buildReadTarget(w: ReadWiring): ReadTarget {
     legacy: new DynamoItemStore(client, w.legacyTableName ?? w.migration.legacyTable.tableName),
     fresh: new DynamoItemStore(newClient, w.newTableName ?? w.migration.newTable.tableName),
     control: new ControlStore(client, w.controlTableName, w.migration.id),
+    counters: new ShadowCounters(client, w.controlTableName, w.migration.id),
   };
 }
 

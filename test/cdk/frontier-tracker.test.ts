@@ -166,7 +166,8 @@ describe('Construct: DualReadMigration (frontier tracker wiring)', () => {
 
     // Assess
     expect(construct.frontierTracking).toBeDefined();
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // The tracker's schedule, and the control function's rule over the rollback alarms.
+    template.resourceCountIs('AWS::Events::Rule', 2);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({ LEGACY_STREAM_ARN: ORDERS_STREAM_ARN, LOOP_INTERVAL_MS: '5000' }),

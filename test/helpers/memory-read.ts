@@ -4,6 +4,7 @@
  * frontier and failures the test sets.
  */
 import { TEST_TOKEN_SECRET } from './api-events';
+import type { ShadowCounterSink } from '../../adapters/shadow-counters';
 import { type ItemStore, StoreReadError } from '../../adapters/item-store';
 import {
   BackfillStatus,
@@ -59,6 +60,8 @@ export function setup(
     startMs?: number;
     /** The migration under test (the example by default). */
     migration?: Migration;
+    /** Where shadow comparisons are counted (the control table's SHADOW# items in production). */
+    counters?: ShadowCounterSink;
   } = {},
 ) {
   const migration = extra.migration ?? usersMigration;
@@ -96,7 +99,7 @@ export function setup(
   fresh.put({ ...migration.mapItem(legacyItem), [names.seq]: { S: '1'.padStart(40, '0') } });
   const handler = makeReadHandler({
     tokenSecret: TEST_TOKEN_SECRET,
-    targets: [{ migration, legacy, fresh, control }],
+    targets: [{ migration, legacy, fresh, control, ...(extra.counters ? { counters: extra.counters } : {}) }],
     now: clock.now,
     random: () => 0.5,
     ...(extra.telemetry ? { telemetry: extra.telemetry } : {}),

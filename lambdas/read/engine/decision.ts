@@ -4,7 +4,7 @@
  * from the control snapshot, the migration's read settings and the request's context. The decision
  * itself is `decideRoute`, with the breaker's admission `admitRoute` (core/read).
  */
-import { type Migration } from '../../../core/model';
+import type { ConsistencyMode, Migration, ReadSettings } from '../../../core/model';
 import { type RouteInput, cohortBucket } from '../../../core/read';
 import { ControlCache, type ControlSnapshot } from '../control-cache';
 import type { ShadowCompare } from './shadow';
@@ -34,12 +34,13 @@ export function routeInput(
   sample: number,
   now: number,
 ): RouteInput {
-  const { read } = migration;
+  // The operator's overrides (`dualread settings`) apply within the control cache interval.
+  const read = { ...migration.read, ...definedOverrides(snap) };
   return {
     phase: snap.state?.phase,
     rolloutPercent: snap.state?.rolloutPercent ?? 0,
     bucket: cohortBucket(read.cohortSalt, ctx.routingKey ?? routingKey),
-    migrationDefault: read.defaultConsistency,
+    migrationDefault: read.defaultConsistency as ConsistencyMode,
     ...(ctx.requested ? { requested: ctx.requested } : {}),
     now,
     frontier: snap.frontier,
@@ -52,5 +53,18 @@ export function routeInput(
     breaker: 'closed',
     sample,
     shadowSampleRate: read.shadowSampleRate,
+  };
+}
+
+/** The read settings an operator overrode in STATE (`settings`), without the unset ones. */
+function definedOverrides(snap: ControlSnapshot): Partial<ReadSettings> {
+  const o = snap.state?.settings;
+  if (!o) return {};
+  return {
+    ...(o.stalenessBudgetMs !== undefined ? { stalenessBudgetMs: o.stalenessBudgetMs } : {}),
+    ...(o.shadowSampleRate !== undefined ? { shadowSampleRate: o.shadowSampleRate } : {}),
+    ...(o.defaultConsistency !== undefined
+      ? { defaultConsistency: o.defaultConsistency as ConsistencyMode }
+      : {}),
   };
 }

@@ -115,6 +115,7 @@ export class ShadowCompare {
       frontier: this.cache.peekFrontier(),
       ...(fresh.kind === 'unmappable' ? { detail: fresh.detail } : {}),
     });
+    this.target.counters?.record(result.class, this.now());
   }
 
   private async runPage(

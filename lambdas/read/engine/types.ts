@@ -3,6 +3,7 @@
  * request's context, and the results of a single-key read and of a query page.
  */
 import type { ItemStore } from '../../../adapters/item-store';
+import type { ShadowCounterSink } from '../../../adapters/shadow-counters';
 import type { BreakerOptions, RouteDecision } from '../../../core/read';
 import type { ConsistencyMode, Item, Migration } from '../../../core/model';
 import {
@@ -75,6 +76,8 @@ export interface ReadTarget {
   readonly legacy: ItemStore;
   readonly fresh: ItemStore;
   readonly control: ControlSource;
+  /** Per-minute shadow counters in the control table (the SHADOW guardrail's facts); fire and forget. */
+  readonly counters?: ShadowCounterSink;
 }
 
 /** Per-request inputs from headers and query parameters. */

@@ -1,0 +1,86 @@
+/**
+ * `dualread status [--watch]`: one screen — phase and rollout, the next phase's guardrails met or not,
+ * backfill, CDC and frontier lag, shadow comparisons, dead letters, the last verification, approvals.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import type { ControlStatus } from '../../adapters/control-plane';
+import type { CliContext } from '../context';
+import type { Output } from '../output';
+import { numberArg } from './parse';
+
+const iso = (ms: number | undefined): string => (ms ? new Date(ms).toISOString() : '—');
+
+/** The JSON document of a status (the facts without the STATE they repeat). */
+export function statusJson(s: ControlStatus): unknown {
+  const { state: _s, ...facts } = s.facts;
+  return {
+    migrationId: s.migrationId,
+    state: s.state,
+    next: s.next ?? null,
+    frontierLagMs: s.frontierLagMs,
+    shadow: s.shadow,
+    facts,
+  };
+}
+
+/** The human screen of a status. */
+export function statusText(s: ControlStatus, out: Output): string {
+  const { c } = out;
+  const st = s.state;
+  const f = s.facts;
+  const lines = [
+    `${c.bold(`migration ${s.migrationId}`)}  phase ${c.cyan(c.bold(st.phase))} since ${iso(st.phaseSince ?? st.updatedAt)}` +
+      `  rollout ${st.rolloutPercent} %  (version ${st.version}, last change by ${st.updatedBy})`,
+  ];
+  if (s.next) lines.push(`next: ${c.bold(s.next.to)}`, out.guardrails(s.next.guardrails));
+  else lines.push('next: — (FINALIZED)');
+  const b = st.backfill;
+  lines.push(
+    `backfill: ${b.status}${b.copied !== undefined ? `, ${b.copied} copied` : ''}${b.skipped !== undefined ? `, ${b.skipped} present` : ''}` +
+      `${f.poison ? c.yellow(`, ${f.poison} unresolved`) : ''}${b.completedAt ? `, completed ${iso(b.completedAt)}` : ''}`,
+    `cdc: ${f.cdc ? (f.cdc.consuming ? c.green('consuming') : c.red('not consuming')) + ` — ${f.cdc.reason}` : 'not checked'}` +
+      `${f.cdcEnabled === undefined ? '' : f.cdcEnabled ? ', enabled' : ', disabled'}`,
+    `frontier: F ${iso(f.frontier?.frontier)}, lag ${s.frontierLagMs === null ? 'unbounded (none published)' : `${(s.frontierLagMs / 1000).toFixed(1)} s`}` +
+      ` (budget ${(f.stalenessBudgetMs / 1000).toFixed(1)} s)`,
+    `shadow since ${iso(f.shadow.since)}: ${s.shadow.compared} compared, ${s.shadow.mismatches} mismatched` +
+      `${s.shadow.compared ? ` (${((s.shadow.mismatches / s.shadow.compared) * 100).toFixed(3)} %)` : ''}, ${s.shadow.withinLag} lag-explained`,
+    `dead letters: ${f.deadLetters === undefined ? c.yellow('unknown') : f.deadLetters === 0 ? '0' : c.red(String(f.deadLetters))}`,
+  );
+  const v = f.verifications[0];
+  lines.push(
+    `last verification: ${v ? `${v.runId} ${v.status}${v.status === 'COMPLETE' ? (v.clean ? c.green(' clean') : c.red(' differences')) : ''}, started ${iso(v.startedAt)}` : 'none'}`,
+  );
+  for (const a of st.approvals ?? [])
+    lines.push(`approval: ${a.phase} by ${a.actor} at ${iso(a.at)} — ${a.reason}`);
+  if (st.settings && Object.keys(st.settings).length) lines.push(`overrides: ${JSON.stringify(st.settings)}`);
+  return lines.join('\n');
+}
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('status')
+    .description(
+      'where the migration stands: phase, rollout, guardrails of the next phase, lag, shadow, verification',
+    )
+    .option('--watch', 'refresh until interrupted (with --json: one JSON document per line)')
+    .option('--interval <seconds>', 'refresh interval of --watch', numberArg(1, 3600), 5)
+    .action(
+      context.action(async (cmd: Command) => {
+        const opts = cmd.opts<{ watch?: boolean; interval: number }>();
+        const target = await context.resolve(cmd);
+        const out = context.output(cmd);
+        if (!opts.watch) {
+          const s = await target.plane.status();
+          out.result(statusJson(s), () => statusText(s, out));
+          return;
+        }
+        for (;;) {
+          const s = await target.plane.status();
+          if (!out.json && out.io.isTTY) out.io.stdout('\x1b[2J\x1b[H');
+          out.line(statusJson(s), () => statusText(s, out));
+          await sleep(opts.interval * 1000);
+        }
+      }),
+    );
+}

@@ -1,0 +1,41 @@
+/**
+ * The `dualread` exit codes (documented in docs/runbook.md "The dualread CLI"), and which error class
+ * maps to which. Scripts may rely on them: they never change meaning.
+ */
+import { ControlConflictError } from '../adapters/control-store';
+import { MigrationFileError } from '../adapters/migration-loader';
+import { ForceNeedsReasonError, GuardrailUnmetError, InvalidControlRequestError } from '../core/control';
+import { DualReadError } from '../core/shared';
+import { TargetNotFoundError, UsageError } from './errors';
+
+/** Exit codes of every command. */
+export const ExitCode = {
+  /** Done. */
+  OK: 0,
+  /** An unexpected failure (a bug, or an AWS/DynamoDB error the message names). */
+  ERROR: 1,
+  /** A forward move refused: at least one guardrail is unmet (the output lists each with its fix). */
+  GUARDRAIL_UNMET: 2,
+  /** Someone else changed the migration at the same time: re-run `dualread status`, decide again. */
+  CONFLICT: 3,
+  /** The command line or a value is wrong (unknown option, bad phase, --force without --reason). */
+  USAGE: 4,
+  /** The target could not be found: stack, control table, definitions file or migration id. */
+  NOT_FOUND: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code of an error. */
+export function exitCodeOf(err: unknown): ExitCode {
+  if (err instanceof GuardrailUnmetError) return ExitCode.GUARDRAIL_UNMET;
+  if (err instanceof ControlConflictError) return ExitCode.CONFLICT;
+  if (
+    err instanceof UsageError ||
+    err instanceof ForceNeedsReasonError ||
+    err instanceof InvalidControlRequestError
+  )
+    return ExitCode.USAGE;
+  if (err instanceof TargetNotFoundError || err instanceof MigrationFileError) return ExitCode.NOT_FOUND;
+  if (err instanceof DualReadError) return ExitCode.USAGE;
+  return ExitCode.ERROR;
+}
