@@ -7,6 +7,8 @@ import type { CliContext } from '../context';
 import * as advance from './advance';
 import * as approve from './approve';
 import * as audit from './audit';
+import * as plan from './plan';
+import * as rehearse from './rehearse';
 import * as rollback from './rollback';
 import * as rollout from './rollout';
 import * as settings from './settings';
@@ -23,4 +25,12 @@ export const COMMANDS: readonly Register[] = [
   settings.register,
   approve.register,
   audit.register,
+  plan.register,
+  (program, context) => {
+    rehearse.register(program, {
+      setExitCode: (code) => {
+        context.exitCode = code;
+      },
+    });
+  },
 ];

@@ -159,7 +159,8 @@ export function register(program: Command, context: PlanCommandContext): void {
     .option('--price <name=value...>', 'override a default price (see core/plan/prices.ts)')
     .action(
       context.action(async (cmd: Command) => {
-        const o = cmd.opts<PlanOptions>();
+        // --region is also a global option of `dualread`: commander hands it to the program.
+        const o = cmd.optsWithGlobals<PlanOptions>();
         const stats = o.table ? await readTableStats(o.table, o.region) : undefined;
         const plan = planFromOptions(o, stats);
         context.output(cmd).result(plan, () => renderPlan(plan));

@@ -21,7 +21,12 @@ export function register(program: Command, context: RehearseCommandContext = {})
     program
       .command('rehearse')
       .description('rehearse a live migration on DynamoDB Local, check every invariant, write a report'),
-  ).action(async (options: RehearseOptions) => {
+  ).action(async (_own: RehearseOptions, cmd: Command) => {
+    // `dualread` also has global --migration (an id) and --json: commander gives them to the program
+    // wherever they stand, so rehearse reads its options together with the globals it shares.
+    const options = cmd.optsWithGlobals<RehearseOptions>();
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
     await import('../../local/promise-polyfill');
     const code = await runRehearsal(options, context.out ?? process.stdout);
     if (context.setExitCode) context.setExitCode(code);

@@ -1,5 +1,5 @@
 /**
- * The rehearsal's command-line options (shared by `local/rehearsal/main.ts` and the CLI's
+ * The rehearsal's command-line options (of the CLI's
  * `dualread rehearse`): parsing with named errors, defaults, and turning them into a run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
