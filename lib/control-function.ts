@@ -67,6 +67,12 @@ export class ControlFunction extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'This queue IS the dead-letter queue of the rollback rule: an operator reads its alarm events ' +
+        '(docs/runbook.md "The dualread CLI"), and a redrive policy would move them out of sight.',
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
         "This queue IS the dead-letter queue: it is the rule target's DLQ for alarm events the control Lambda " +
