@@ -6,7 +6,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 
 /** The stack does not exist in that account and region, or has no such output. */
 export class StackNotFoundError extends DualReadError {

@@ -22,7 +22,7 @@ import {
   decodeControlItem,
   encodeControlItem,
 } from '../core/control';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 import type { Item } from '../core/model';
 import { fromSdkItem, toSdkItem } from './dynamodb';
 

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { PoisonOrigin } from '../core/backfill';
 import { type AuditRecord, ControlKey, type FrontierState, type ControlValue } from '../core/control';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 import {
   type PersistedShard,
   type EvidencePort,

@@ -4,7 +4,7 @@
  * retry can help.
  */
 import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 import type { AttributeValue, Item } from '../core/model';
 import { fromSdkItem, toSdkItem } from './dynamodb';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 import { type Migration, validateMigrationSet } from '../core/model';
 
 /** The definitions file could not be loaded; the message says why and what to do. */

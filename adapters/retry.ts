@@ -1,9 +1,9 @@
 /**
- * Retries of DynamoDB calls: throttling and 5xx are retried with full-jitter backoff (core/shared/backoff.ts),
+ * Retries of DynamoDB calls: throttling and 5xx are retried with full-jitter backoff (core/common/backoff.ts),
  * everything else propagates at once; and a bounded pool of concurrent calls. Shared by the backfill's and
  * the verification's table I/O.
  */
-import { type BackoffSettings, DEFAULT_BACKOFF, fullJitterDelay } from '../core/shared';
+import { type BackoffSettings, DEFAULT_BACKOFF, fullJitterDelay } from '../core/common';
 
 /** Error names DynamoDB uses for throttling and transient server faults. */
 const RETRYABLE_NAMES = new Set([

@@ -4,7 +4,7 @@
  * rotated value within it. Used for the read API's page-token secret (`PAGE_TOKEN_SECRET_ARN`).
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 
 /** A secret could not be read, or is empty or binary. */
 export class SecretUnavailableError extends DualReadError {

@@ -5,7 +5,7 @@
  */
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 import { writeUnits } from '../core/plan';
 
 /** The table DescribeTable could not describe; the message says which and what to do. */

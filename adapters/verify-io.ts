@@ -12,7 +12,7 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { fullJitterDelay } from '../core/shared';
+import { fullJitterDelay } from '../core/common';
 import { type RepairWrite, RepairTransactionError } from '../core/verify';
 import { type Item, canonicalItem } from '../core/model';
 import { type RetryTiming, realRetryTiming, runPool, withRetry } from './backfill-io';

@@ -6,7 +6,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { loadMigrations } from '../adapters/migration-loader';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 import { DualReadStack, appSettingsFromContext } from '../lib';
 import { synthWithNag } from './nag';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 
 /** One unacknowledged finding of a validation plugin (cdk-nag, or CDK's own annotations). */
 export interface NagFinding {

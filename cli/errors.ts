@@ -3,7 +3,7 @@
  * name, what was wrong and the fix, as text (colours only on a TTY) or as JSON with `--json`.
  */
 import type { Guardrail } from '../core/control';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 
 /** The command line is wrong (missing or bad option); the message says what to pass. */
 export class UsageError extends DualReadError {

@@ -5,7 +5,7 @@
 import { ControlConflictError } from '../adapters/control-store';
 import { MigrationFileError } from '../adapters/migration-loader';
 import { ForceNeedsReasonError, GuardrailUnmetError, InvalidControlRequestError } from '../core/control';
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 import { TargetNotFoundError, UsageError } from './errors';
 
 /** Exit codes of every command. */

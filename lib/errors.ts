@@ -2,7 +2,7 @@
  * Errors raised while building the CDK app. They are thrown at synth time, before anything is
  * deployed, so a wrong combination of props never reaches CloudFormation.
  */
-import { DualReadError } from '../core/shared';
+import { DualReadError } from '../core/common';
 
 /**
  * A construct got an invalid combination of props; the message names the construct, the migration

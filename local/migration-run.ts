@@ -4,7 +4,7 @@
  * continuation executions chained as in AWS, under a state machine id named after the migration).
  */
 import type { Migration } from '../core/model';
-import type { MigrationTables } from '../lambdas/shared/env';
+import type { MigrationTables } from '../lambdas/common/env';
 import type { AslMachine, Json } from '../stepfunctions/asl';
 import { type LocalChain, type LocalLambda, startLocalChain } from './state-machine-runner';
 

@@ -7,7 +7,7 @@
 import { BatchExecuteStatementCommand, type BatchStatementRequest } from '@aws-sdk/client-dynamodb';
 import { type WriteOutcome, isForeignItem } from '../../core/backfill';
 import { ForeignItems } from '../../core/control';
-import { fullJitterDelay } from '../../core/shared';
+import { fullJitterDelay } from '../../core/common';
 import { type Item, canonicalItem, pick } from '../../core/model';
 import { fromSdkItem, toSdkItem } from '../dynamodb';
 import { isRetryable, runPool, withRetry } from '../retry';

@@ -5,7 +5,7 @@
 import { TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { WriteOutcome } from '../../core/backfill';
 import type { ForeignItems } from '../../core/control';
-import { fullJitterDelay } from '../../core/shared';
+import { fullJitterDelay } from '../../core/common';
 import type { Item } from '../../core/model';
 import { fromSdkItem, toSdkItem } from '../dynamodb';
 import { isRetryable, withRetry } from '../retry';

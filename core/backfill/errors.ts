@@ -2,7 +2,7 @@
  * Errors of the backfill (issue 4). Their `name` is what Step Functions matches in Retry/Catch and
  * what the operator sees as the execution's error, so each name says what happened.
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 
 /** Base of every backfill error. */
 export class BackfillError extends DualReadError {

@@ -20,7 +20,7 @@
  * (order-violations.ts) detect violations of that assumption where they are observable; see
  * docs/correctness.md.
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 import {
   BACKFILL_SEQ,
   type MetadataNames,

@@ -8,7 +8,7 @@
  * s`, so a record whose change is already applied (a duplicate) or superseded by a later change of its
  * item (stale) is skipped, never re-applied; only a record whose change the new table lacks is written.
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 import type { StreamDeadLetter } from './dead-letter';
 import type { JsonItem } from '../model';
 

@@ -17,7 +17,7 @@
  *
  * Sequence numbers stay strings of digits (up to 40): a JSON number would lose digits.
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 
 /** The message body is not a Lambda on-failure record of a DynamoDB stream batch. */
 export class DeadLetterMessageError extends DualReadError {

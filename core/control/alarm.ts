@@ -4,7 +4,7 @@
  * mode's watcher. Parsing is strict: an event that is not an alarm state change is refused with
  * `InvalidAlarmEventError` (the Lambda's failure lands in its dead-letter queue with the reason).
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 import type { AlarmEvent } from './phase-machine';
 
 /** The event is not a CloudWatch alarm state change the control Lambda understands. */

@@ -2,7 +2,7 @@
  * Named errors of the control plane. Each message says what was wrong and what to do; the CLI maps
  * each class to its exit code (cli/exit-codes.ts).
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 import type { Guardrail } from './guardrails';
 import type { Phase } from './state';
 

@@ -2,7 +2,7 @@
  * The frontier tracker's errors: a stream position that expired or was trimmed (the tracker recovers
  * from both), and a setting out of range.
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 
 /** Base of the tracker's errors. */
 export class FrontierError extends DualReadError {

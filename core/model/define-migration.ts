@@ -5,7 +5,7 @@
  * injective; each sample round-trips through `mapItem` and `unmapItem`) — and `validateMigrationSet`
  * for the migrations deployed together.
  */
-import { MigrationDefinitionError } from '../shared';
+import { MigrationDefinitionError } from '../common';
 import { canonicalItem, itemsEqual } from './canonical';
 import {
   type BackfillSettings,

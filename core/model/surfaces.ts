@@ -10,7 +10,7 @@
  * indexes) and refuses a surface whose new query does not return exactly the mapped legacy results,
  * in the same order when order is declared preserved.
  */
-import { MigrationDefinitionError } from '../shared';
+import { MigrationDefinitionError } from '../common';
 import { canonical, canonicalItem, compareScalars, valuesEqual } from './canonical';
 import { toDynamoJson } from './dynamo-json';
 import type { KeyAttribute, KeySchema } from './migration';

@@ -4,7 +4,7 @@
  * figure is one of the formulas below, so a plan can be checked by hand (test/unit/plan/plan.test.ts
  * does, case by case). docs/runbook.md "Planning" explains the model and its limits.
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 import { DEFAULT_FRONTIER_LOOP_INTERVAL_MS } from '../frontier';
 import { DEFAULT_PLAN_PRICES, type PlanPrices } from './prices';
 

@@ -2,7 +2,7 @@
  * Errors of verification (issue 5). Their `name` is what Step Functions matches in Retry/Catch and what
  * the operator sees as the execution's error.
  */
-import { DualReadError } from '../shared';
+import { DualReadError } from '../common';
 
 /** Base of every verification error. */
 export class VerifyError extends DualReadError {

@@ -14,9 +14,9 @@ import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
-import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
-import type { EnvOverrides, MigrationTables } from '../shared/env';
-import { lambdaObservability } from '../shared/observability';
+import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../common/env';
+import type { EnvOverrides, MigrationTables } from '../common/env';
+import { lambdaObservability } from '../common/observability';
 import {
   type BackfillDeps,
   type BackfillLogPort,

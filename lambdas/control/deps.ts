@@ -4,7 +4,7 @@ import { ControlPlane } from '../../adapters/control-plane';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import type { Migration } from '../../core/model';
-import { Env, envReader, migrationNamed } from '../shared/env';
+import { Env, envReader, migrationNamed } from '../common/env';
 import type { ControlDeps } from './handler';
 
 /** The control function's variables (set by lib/control-function.ts). */

@@ -19,7 +19,7 @@ import {
   type TrackerConfig,
 } from '../../core/frontier';
 import { metadataNames, type Migration, keyNames } from '../../core/model';
-import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
+import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../common/env';
 import type { FrontierHandlerDeps } from './handler';
 
 /** Overrides of `buildFrontierDeps`. */

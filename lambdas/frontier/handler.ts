@@ -10,7 +10,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { FrontierTracker, StepResult } from '../../core/frontier';
-import { observabilityOf } from '../shared/observability';
+import { observabilityOf } from '../common/observability';
 
 /** Dependencies of the frontier handler. */
 export interface FrontierHandlerDeps {

@@ -8,7 +8,7 @@ import { DynamoItemStore } from '../../adapters/item-store';
 import { secretsManagerSecret } from '../../adapters/secrets';
 import { ShadowCounters } from '../../adapters/shadow-counters';
 import type { Migration } from '../../core/model';
-import { Env, envReader, migrationNamed } from '../shared/env';
+import { Env, envReader, migrationNamed } from '../common/env';
 import type { ReadOptions, ReadTarget } from './engine';
 import type { ReadDeps } from './handler';
 import { PowertoolsReadTelemetry } from './telemetry';

@@ -14,7 +14,7 @@
  * one module per route), errors to statuses (400 names the problem, 500 only for a bug).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DualReadError } from '../../core/shared';
+import { DualReadError } from '../../core/common';
 import { batchGet } from './api/batch-get';
 import { getItem } from './api/get-item';
 import { type RouteEnv, problem } from './api/http';

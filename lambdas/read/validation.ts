@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { isConsistencyMode, readAfterProblem } from '../../core/read';
-import { DualReadError } from '../../core/shared';
+import { DualReadError } from '../../core/common';
 import {
   BASE_SURFACE,
   type ConsistencyMode,

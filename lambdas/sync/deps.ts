@@ -7,7 +7,7 @@ import { migrations } from 'dualread-definitions';
 import { ControlStore } from '../../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { NewTableWriter } from '../../adapters/new-table-writer';
-import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../shared/env';
+import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../common/env';
 import type { SyncDeps } from './handler';
 
 /** Overrides of `buildSyncDeps` (local mode and tests). */

@@ -33,8 +33,8 @@ import {
 } from '../../core/cdc';
 import type { ControlValue, MigrationState } from '../../core/control';
 import { keyNames, type Migration } from '../../core/model';
-import { type BackoffSettings, fullJitterDelay } from '../../core/shared';
-import { observabilityOf } from '../shared/observability';
+import { type BackoffSettings, fullJitterDelay } from '../../core/common';
+import { observabilityOf } from '../common/observability';
 
 /** Port: the control-table operations the sync handler uses (adapters/control-store.ts). */
 export interface SyncControlPort {

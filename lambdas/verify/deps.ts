@@ -9,9 +9,9 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import { KeyReader, transactRepair } from '../../adapters/verify-io';
 import { keyNames } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
-import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../shared/env';
-import type { EnvOverrides, MigrationTables } from '../shared/env';
-import { lambdaObservability } from '../shared/observability';
+import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../common/env';
+import type { EnvOverrides, MigrationTables } from '../common/env';
+import { lambdaObservability } from '../common/observability';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadMigrations } from '../../adapters/migration-loader';
 import type { Migration } from '../../core/model';
-import { DualReadError } from '../../core/shared';
+import { DualReadError } from '../../core/common';
 import { usersMigration } from '../../examples/users/migration';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal } from '../dynamodb-local';
 import { writeHtmlReport } from './html';

@@ -12,7 +12,7 @@ import { BackfillStatus, type MigrationState, PHASE_ORDER, Phase, initialState }
 import type { CdcStatusPort } from '../../core/cdc';
 import type { VerifyReport } from '../../core/verify';
 import type { Migration } from '../../core/model';
-import { DualReadError } from '../../core/shared';
+import { DualReadError } from '../../core/common';
 
 /** One guardrail of a forward move, met or not, with what was seen. */
 export interface Guardrail {

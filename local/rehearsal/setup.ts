@@ -16,7 +16,7 @@ import {
   keyOf,
   metadataNames,
 } from '../../core/model';
-import { DualReadError } from '../../core/shared';
+import { DualReadError } from '../../core/common';
 
 /** A `--data` file that cannot be used; the message names the line and what to fix. */
 export class RehearsalDataError extends DualReadError {

@@ -23,7 +23,7 @@ import {
   type RouteDecision,
   Store,
 } from '../../../core/read';
-import { LatencyWindow, RetryBudget, fullJitterDelay, hedgeDelay } from '../../../core/shared';
+import { LatencyWindow, RetryBudget, fullJitterDelay, hedgeDelay } from '../../../core/common';
 import type { ReadTelemetry } from '../telemetry';
 import { BadRequestError } from '../validation';
 import type { KeyResult, ReadOptions, ReadTarget } from './types';

@@ -1,4 +1,4 @@
-import { MigrationDefinitionError } from '../../../core/shared';
+import { MigrationDefinitionError } from '../../../core/common';
 import { type MigrationInput, defineMigration, validateMigrationSet, type Item } from '../../../core/model';
 import { usersMigration } from '../../../examples/users/migration';
 

@@ -1,4 +1,4 @@
-import { MigrationDefinitionError } from '../../../core/shared';
+import { MigrationDefinitionError } from '../../../core/common';
 import {
   type AttributeValue,
   type Item,

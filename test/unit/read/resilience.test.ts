@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CircuitBreaker } from '../../../core/read';
-import { LatencyWindow, RetryBudget, fullJitterDelay, hedgeDelay } from '../../../core/shared';
+import { LatencyWindow, RetryBudget, fullJitterDelay, hedgeDelay } from '../../../core/common';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;

@@ -1,5 +1,5 @@
 /**
- * Bounded retries: a retry budget (the delays are `fullJitterDelay`, core/shared/backoff.ts, the one
+ * Bounded retries: a retry budget (the delays are `fullJitterDelay`, core/common/backoff.ts, the one
  * backoff of the project) that caps retries at a share of recent first attempts, so that a struggling store sees at most `1 + ratio` times its
  * normal load from retries (they cannot storm). Pure: clock and randomness are injected.
  */

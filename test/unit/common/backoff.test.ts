@@ -1,4 +1,4 @@
-import { fullJitterDelay } from '../../../core/shared';
+import { fullJitterDelay } from '../../../core/common';
 
 describe('Function: fullJitterDelay', () => {
   const settings = { baseMs: 50, capMs: 1_000, maxAttempts: 5 };

@@ -5,7 +5,7 @@ import { usersMigration } from '../../../examples/users/migration';
 import { buildBackfillDeps } from '../../../lambdas/backfill/deps';
 import { buildFrontierDeps } from '../../../lambdas/frontier/deps';
 import { buildReadDeps } from '../../../lambdas/read/deps';
-import { Env, envReader, migrationFromEnv } from '../../../lambdas/shared/env';
+import { Env, envReader, migrationFromEnv } from '../../../lambdas/common/env';
 import { buildSyncDeps } from '../../../lambdas/sync/deps';
 import { buildVerifyDeps } from '../../../lambdas/verify/deps';
 
