@@ -17,16 +17,35 @@
  *      legacy read does not reflect (it committed before `n0 < t1`). So the new item reflects exactly
  *      the writes the legacy read reflects: a mismatch is drift, not lag. Confirmed.
  *   6. If `k1 != k0`, CDC was busy on the key: a match resolves it; a mismatch becomes the next
- *      round's first read (`k0 := k1`). After `maxRounds` rounds of a key that never holds still,
- *      or when `F` does not pass `t1` within the wait bound, the suspect is `unconfirmed-lag`:
- *      reported, never repaired, and the run is not clean.
+ *      round's first read (`k0 := k1`).
+ *   7. After `maxRounds` rounds of a key that never holds still, the last change decides. If CDC made
+ *      it (the item carries `_dr_src = cdc` and a stream sequence above `k0`), the suspect is
+ *      `rewritten-by-cdc`: whatever the first pass saw has been replaced, after the suspect's last
+ *      read, by the whole mapped image of a later legacy version (the apply rule writes full images,
+ *      never partial updates), so nothing the first pass saw can survive. A hot key written more
+ *      often than the frontier lag can never hold still for step 5, so without this rule every
+ *      verification under a live workload with hot keys would end "not clean". What it does not
+ *      prove is that CDC wrote that image correctly; keys that do hold still prove that (steps 1-5
+ *      hold for every key CDC wrote once), and the cutover's verification after the write fence
+ *      judges every key by step 5, because nothing rewrites keys after the fence. Any other last
+ *      change (a repair, an item without metadata, an absent item), or `F` not passing `t1`
+ *      within the wait bound, leaves the suspect `unconfirmed-lag`: reported, never repaired, and
+ *      the run is not clean.
  *
  * The frontier and the token together exclude false positives under a live workload; stale first
  * reads only cost extra rounds (a stale `k0` can only differ from `k1`, never fake equality).
  */
 import { safeFrontier } from '../frontier';
 import { type DiffClass, DiffClass as Classes, classifyLegacy } from './diff';
-import { type MetadataNames, sequenceOf, type Migration, type Item, type JsonItem } from '../model';
+import {
+  BACKFILL_SEQ,
+  type MetadataNames,
+  Source,
+  sequenceOf,
+  type Migration,
+  type Item,
+  type JsonItem,
+} from '../model';
 
 /** Where a suspect stands. */
 export const SuspectStatus = {
@@ -34,6 +53,8 @@ export const SuspectStatus = {
   RESOLVED: 'resolved',
   CONFIRMED: 'confirmed',
   UNCONFIRMED_LAG: 'unconfirmed-lag',
+  /** CDC rewrote the key in every round: its first-pass difference is gone (step 7). Not drift. */
+  REWRITTEN_BY_CDC: 'rewritten-by-cdc',
   UNMAPPABLE: 'unmappable',
   /** A defect of the mapping (`not-invertible`, `origin-unknown`): settled at once, never repaired. */
   MAPPING_DEFECT: 'mapping-defect',
@@ -101,6 +122,8 @@ export interface RecheckInput {
   readonly cls: DiffClass;
   readonly seenToken: string;
   readonly nowToken: string;
+  /** `_dr_src` of the new item read now (undefined when absent or without metadata). */
+  readonly nowSource?: string;
   /** Rounds done before this one. */
   readonly rounds: number;
   readonly maxRounds: number;
@@ -121,8 +144,25 @@ export function decideRecheck(input: RecheckInput): RecheckDecision {
   if (input.cls === Classes.MATCH) return { ...base, status: SuspectStatus.RESOLVED };
   if (input.cls === Classes.UNMAPPABLE) return { ...base, status: SuspectStatus.UNMAPPABLE };
   if (input.nowToken === input.seenToken) return { ...base, status: SuspectStatus.CONFIRMED };
-  if (rounds >= input.maxRounds) return { ...base, status: SuspectStatus.UNCONFIRMED_LAG };
+  if (rounds >= input.maxRounds)
+    return {
+      ...base,
+      status: rewrittenByCdc(input) ? SuspectStatus.REWRITTEN_BY_CDC : SuspectStatus.UNCONFIRMED_LAG,
+    };
   return { ...base, status: SuspectStatus.PENDING };
+}
+
+/** True when CDC made the last change of a key (step 7): a stream sequence above the one seen before. */
+function rewrittenByCdc(input: RecheckInput): boolean {
+  const isStreamSeq = (t: string) => /^\d{40}$/.test(t) && t !== BACKFILL_SEQ;
+  if (input.nowSource !== Source.CDC || !isStreamSeq(input.nowToken)) return false;
+  return !isStreamSeq(input.seenToken) || input.nowToken > input.seenToken;
+}
+
+/** `_dr_src` of a new item, if it has one. */
+export function sourceOf(item: Item | undefined, names: MetadataNames): string | undefined {
+  const v = item?.[names.src];
+  return v !== undefined && 'S' in v ? v.S : undefined;
 }
 
 /** True when a suspect has waited for the frontier longer than the bound. */
@@ -147,6 +187,7 @@ export function recheckRound(
     cls: classifyLegacy(migration, reads.legacy, reads.fresh, names),
     seenToken: s.seenToken,
     nowToken: sequenceToken(reads.fresh, names),
+    nowSource: sourceOf(reads.fresh, names),
     rounds: s.rounds,
     maxRounds,
   });

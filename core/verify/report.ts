@@ -73,6 +73,11 @@ export interface VerifyReport {
   readonly lagResolved?: number;
   /** Suspects whose re-check could not separate lag from drift in time. */
   readonly unconfirmedLag?: number;
+  /**
+   * Hot keys: CDC rewrote them in every re-check round, so their first-pass difference is gone (the
+   * apply rule wrote whole images after it). Not drift and not judged; see core/verify/recheck.ts.
+   */
+  readonly rewrittenByCdc?: number;
   /** Suspects not stored because the per-segment cap was reached (the run is then not clean). */
   readonly suspectsDropped?: number;
   readonly repairs?: RepairCounts;
@@ -107,6 +112,7 @@ export function summarize(
     | 'counts'
     | 'lagResolved'
     | 'unconfirmedLag'
+    | 'rewrittenByCdc'
     | 'suspectsDropped'
     | 'repairs'
     | 'samples'
@@ -134,6 +140,7 @@ export function summarize(
   };
   let lagResolved = 0;
   let unconfirmedLag = 0;
+  let rewrittenByCdc = 0;
   const repairs = { repaired: 0, alreadyFixed: 0, lostToCdc: 0 };
   for (const s of suspects) {
     switch (s.status) {
@@ -148,6 +155,10 @@ export function summarize(
       case SuspectStatus.UNMAPPABLE:
         counts[DiffClass.UNMAPPABLE]++;
         sample(DiffClass.UNMAPPABLE, s.legacyKey);
+        break;
+      case SuspectStatus.REWRITTEN_BY_CDC:
+        rewrittenByCdc++;
+        sample(SuspectStatus.REWRITTEN_BY_CDC, s.legacyKey);
         break;
       case SuspectStatus.MAPPING_DEFECT:
         counts[s.class]++;
@@ -174,6 +185,7 @@ export function summarize(
     counts,
     lagResolved,
     unconfirmedLag,
+    rewrittenByCdc,
     suspectsDropped,
     repairs,
     samples,
@@ -289,6 +301,7 @@ export function reportMetrics(figures: RunFigures, durationMs: number): ReportMe
     ),
     count('VerifyUnconfirmedLag', figures.unconfirmedLag),
     count('VerifyLagResolved', figures.lagResolved),
+    count('VerifyRewrittenByCdc', figures.rewrittenByCdc),
     count('VerifyRepaired', figures.repairs.repaired),
     count('VerifyRepairLostToCdc', figures.repairs.lostToCdc),
     count('VerifyClean', figures.clean ? 1 : 0),
@@ -303,6 +316,7 @@ export function reportSummary(r: VerifyReport) {
     clean: r.clean ?? false,
     counts: r.counts ?? zeroCounts(),
     unconfirmedLag: r.unconfirmedLag ?? 0,
+    rewrittenByCdc: r.rewrittenByCdc ?? 0,
     repairs: r.repairs ?? { repaired: 0, alreadyFixed: 0, lostToCdc: 0 },
     checksumsEqual: r.checksumsEqual ?? false,
     durationMs: r.durationMs ?? 0,

@@ -196,6 +196,7 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
       clean: out.clean,
       counts: out.counts,
       unconfirmedLag: out.unconfirmedLag,
+      rewrittenByCdc: out.rewrittenByCdc,
       repairs: out.repairs,
       durationMs: out.durationMs,
     });

@@ -277,6 +277,22 @@ describe('Function: summarize', () => {
     expect(out.clean).toBe(false);
     expect(summarize(sums, none, none, none, []).clean).toBe(true);
   });
+
+  it('counts keys CDC kept rewriting apart from unconfirmed lag, samples them, and stays clean', () => {
+    // Prepare
+    const hot = itemToDynamoJson({ userId: { S: 'hot' } });
+    const rewritten = suspect({ legacyKey: hot, status: SuspectStatus.REWRITTEN_BY_CDC, rounds: 3 });
+    const lagging = suspect({ status: SuspectStatus.UNCONFIRMED_LAG, rounds: 3 });
+
+    // Act
+    const out = summarize(sums, none, none, none, [rewritten]);
+    const both = summarize(sums, none, none, none, [rewritten, lagging]);
+
+    // Assess
+    expect(out).toMatchObject({ rewrittenByCdc: 1, unconfirmedLag: 0, clean: true });
+    expect(out.samples[SuspectStatus.REWRITTEN_BY_CDC]).toEqual([hot]);
+    expect(both).toMatchObject({ rewrittenByCdc: 1, unconfirmedLag: 1, clean: false });
+  });
 });
 
 describe('Function: checksumOf', () => {

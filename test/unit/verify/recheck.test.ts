@@ -76,6 +76,45 @@ describe('Function: decideRecheck', () => {
     expect(d.rounds).toBe(rounds + 1);
   });
 
+  it.each<[string, string, string, string | undefined, SuspectStatus]>([
+    ['CDC wrote a newer sequence', seq(1), seq(5), 'cdc', SuspectStatus.REWRITTEN_BY_CDC],
+    [
+      'CDC wrote a key the first pass saw absent',
+      ABSENT_TOKEN,
+      seq(5),
+      'cdc',
+      SuspectStatus.REWRITTEN_BY_CDC,
+    ],
+    ['CDC wrote over an item without metadata', NO_SEQ_TOKEN, seq(5), 'cdc', SuspectStatus.REWRITTEN_BY_CDC],
+    ['a repair made the last change', seq(1), seq(5), 'repair', SuspectStatus.UNCONFIRMED_LAG],
+    ['the item has no source', seq(1), seq(5), undefined, SuspectStatus.UNCONFIRMED_LAG],
+    ['the item went absent', seq(1), ABSENT_TOKEN, undefined, SuspectStatus.UNCONFIRMED_LAG],
+    ['the sequence went back', seq(5), seq(1), 'cdc', SuspectStatus.UNCONFIRMED_LAG],
+    ['a backfill sequence', ABSENT_TOKEN, BACKFILL_SEQ, 'cdc', SuspectStatus.UNCONFIRMED_LAG],
+  ])('at the last round of a changing key: %s', (_n, seenToken, nowToken, nowSource, status) => {
+    // Act
+    const d = decideRecheck({
+      cls: DiffClass.CONTENT_DIFFERS,
+      seenToken,
+      nowToken,
+      ...(nowSource ? { nowSource } : {}),
+      rounds: 2,
+      maxRounds: 3,
+    });
+    const early = decideRecheck({
+      cls: DiffClass.CONTENT_DIFFERS,
+      seenToken,
+      nowToken,
+      ...(nowSource ? { nowSource } : {}),
+      rounds: 0,
+      maxRounds: 3,
+    });
+
+    // Assess: only the last round decides; before it the key goes another round
+    expect(d.status).toBe(status);
+    expect(early.status).toBe(SuspectStatus.PENDING);
+  });
+
   it('never confirms when the token changed (property)', () => {
     fc.assert(
       fc.property(
