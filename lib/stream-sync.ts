@@ -172,7 +172,13 @@ export class StreamSync extends Construct {
 
     // Least privilege: put items (under the apply rule's condition, in the code) into the new table only;
     // read STATE and write progress markers of this migration only (leading key MIGRATION#<id>).
-    allowOnTable(this.function, 'ApplyChangesToNewTable', ['dynamodb:PutItem'], props.newTable);
+    // PartiQLInsert: the put-if-absent fast path of INSERT records (core/cdc/coalesce.ts).
+    allowOnTable(
+      this.function,
+      'ApplyChangesToNewTable',
+      ['dynamodb:PartiQLInsert', 'dynamodb:PutItem'],
+      props.newTable,
+    );
     this.function.addToRolePolicy(
       controlItemsStatement(props.controlTable, migration.id, ['dynamodb:GetItem', 'dynamodb:PutItem']),
     );

@@ -247,6 +247,13 @@ export interface NewTableWriterPort {
    * @throws StaleChangeError when the condition fails (with the stored item, if returned)
    */
   write(plan: WritePlan): Promise<void>;
+  /**
+   * Puts each plan's item only where no item holds its key (batched put-if-absent; plans of distinct
+   * keys). For each plan: true when it was written; false when it was not (an item holds the key, or
+   * the statement failed for any other reason): the caller then writes it with `write`, which decides
+   * it under the full rule. Optional: without it every plan goes through `write`.
+   */
+  insertIfAbsent?(plans: readonly WritePlan[]): Promise<boolean[]>;
 }
 
 /** The result of applying one change. */
@@ -274,7 +281,18 @@ export interface ApplyContext {
  * @throws UnappliableChangeError for a poison record; store errors propagate (the record is retried)
  */
 export async function applyChange(change: StreamChange, ctx: ApplyContext): Promise<ApplyOutcome> {
-  const plan = planWrite(change, ctx.migration, { tombstoneTtl: ctx.tombstoneTtl });
+  return applyPlan(change, planWrite(change, ctx.migration, { tombstoneTtl: ctx.tombstoneTtl }), ctx);
+}
+
+/**
+ * Writes a change's plan (from `planWrite`) under the apply rule: what `applyChange` does once the
+ * change is planned. A failed condition is a `skipped` outcome, never an error.
+ */
+export async function applyPlan(
+  change: StreamChange,
+  plan: WritePlan,
+  ctx: ApplyContext,
+): Promise<ApplyOutcome> {
   try {
     await ctx.writer.write(plan);
     return { result: 'applied', kind: plan.kind, seq: plan.seq };

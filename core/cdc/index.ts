@@ -4,6 +4,7 @@
  * dead-lettered batches and their replay.
  */
 export * from './apply-rule';
+export * from './coalesce';
 export * from './consuming';
 export * from './dead-letter';
 export * from './dead-letter-replay';

@@ -28,6 +28,11 @@ export const SkipReason = {
    * and this change is being lost. Counted as `OrderViolations` and alarmed.
    */
   ORDER_VIOLATION: 'order-violation',
+  /**
+   * A change of the same key with a larger sequence number in the same delivery was written instead
+   * (its whole image contains this change's effect: core/cdc/coalesce.ts).
+   */
+  SUPERSEDED: 'superseded',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 

@@ -21,10 +21,13 @@ import { changeFromLambdaRecord } from '../../adapters/stream-records';
 import {
   type ApplyOutcome,
   DEFAULT_ORDER_TOLERANCE_MS,
+  type WritePlan,
+  applyPlan,
+  coalesceDelivery,
+  planWrite,
   DEFAULT_TOMBSTONE_MARGIN_MS,
   type NewTableWriterPort,
   SkipReason,
-  applyChange,
   findSeqRegressions,
   tombstoneExpiry,
   appliedMarkerKey,
@@ -51,7 +54,11 @@ export interface SyncBatchSummary {
   readonly tombstones: number;
   readonly skippedStale: number;
   readonly skippedDuplicate: number;
+  /** Records whose key had a newer change in the same delivery (written in its place). */
+  readonly superseded: number;
   readonly orderViolations: number;
+  /** Write requests sent to the new table (batched inserts count once per request). */
+  readonly writeRequests: number;
   readonly failed: readonly string[];
   readonly applyLatencyMs: number;
   readonly maxRecordAgeMs: number;
@@ -84,6 +91,9 @@ export interface SyncDeps {
   /** Waits between progress-marker write attempts (tests pass a no-op). @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** Statements per BatchExecuteStatement request of the put-if-absent fast path. */
+const MAX_INSERTS_PER_REQUEST = 25;
 
 /** Attempts and backoff of the progress-marker write (a control-table write after the batch). */
 const MARKER_BACKOFF: BackoffSettings = { baseMs: 50, capMs: 500, maxAttempts: 4 };
@@ -183,21 +193,77 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
       );
     }
 
+    // Plan every change, coalesce the delivery per key (core/cdc/coalesce.ts) and try the winners of
+    // INSERT records as one batched put-if-absent; everything else is written per record below.
+    const ctx = {
+      migration,
+      writer: deps.writer,
+      tombstoneTtl,
+      orderToleranceMs: deps.orderToleranceMs ?? DEFAULT_ORDER_TOLERANCE_MS,
+    };
+    const position = new Map<DynamoDBRecord, number>(records.map((r, i) => [r, i]));
+    const planned: Array<StreamChange | undefined> = [];
+    const plans: Array<WritePlan | undefined> = [];
+    const planErrors = new Map<number, unknown>();
+    records.forEach((r, i) => {
+      const change = changes.get(r);
+      if (change === undefined || change instanceof Error) return;
+      try {
+        plans[i] = planWrite(change, migration, { tombstoneTtl });
+        planned[i] = change;
+      } catch (err) {
+        planErrors.set(i, err);
+      }
+    });
+    const delivery = coalesceDelivery(planned, plans);
+    const inserted = new Set<number>();
+    let writeRequests = 0;
+    if (deps.writer.insertIfAbsent && delivery.insertCandidates.length > 0) {
+      writeRequests += Math.ceil(delivery.insertCandidates.length / MAX_INSERTS_PER_REQUEST);
+      try {
+        const done = await deps.writer.insertIfAbsent(
+          delivery.insertCandidates.map((i) => plans[i] as WritePlan),
+        );
+        delivery.insertCandidates.forEach((i, k) => done[k] && inserted.add(i));
+      } catch (err) {
+        logger.warn('batched put-if-absent failed: every record is written with the conditional put', {
+          error: err as Error,
+        });
+      }
+    }
+    const winnerWrites = new Map<number, Promise<ApplyOutcome>>();
+    const writeWinner = (i: number): Promise<ApplyOutcome> => {
+      let write = winnerWrites.get(i);
+      if (!write) {
+        const plan = plans[i] as WritePlan;
+        if (inserted.has(i)) write = Promise.resolve({ result: 'applied', kind: plan.kind, seq: plan.seq });
+        else {
+          writeRequests++;
+          write = applyPlan(planned[i] as StreamChange, plan, ctx);
+        }
+        winnerWrites.set(i, write);
+      }
+      return write;
+    };
+
     const outcomes: ApplyOutcome[] = [];
     let maxAge = 0;
     const recordHandler = async (record: DynamoDBRecord): Promise<void> => {
       const seq = record.dynamodb?.SequenceNumber ?? '';
       const change = changes.get(record);
+      const i = position.get(record) ?? -1;
       try {
-        if (change === undefined) throw new Error('record was not part of the event');
+        if (change === undefined || i < 0) throw new Error('record was not part of the event');
         if (change instanceof Error) throw change;
+        if (planErrors.has(i)) throw planErrors.get(i);
         maxAge = Math.max(maxAge, now() - change.approximateCreationTime);
-        const outcome = await applyChange(change, {
-          migration,
-          writer: deps.writer,
-          tombstoneTtl,
-          orderToleranceMs: deps.orderToleranceMs ?? DEFAULT_ORDER_TOLERANCE_MS,
-        });
+        const winner = delivery.winnerOf[i] as number;
+        const winnerOutcome = await writeWinner(winner);
+        const plan = plans[i] as WritePlan;
+        const outcome: ApplyOutcome =
+          winner === i
+            ? winnerOutcome
+            : { result: 'skipped', kind: plan.kind, seq: plan.seq, reason: SkipReason.SUPERSEDED };
         outcomes.push(outcome);
         deps.onRecordOutcome?.(seq, outcome);
         if (outcome.result === 'skipped' && outcome.reason === SkipReason.ORDER_VIOLATION) {
@@ -246,10 +312,14 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
       count: records.length,
       applied: outcomes.filter((o) => o.result === 'applied').length,
       tombstones: outcomes.filter((o) => o.result === 'applied' && o.kind === 'tombstone').length,
-      skippedStale: outcomes.filter((o) => o.result === 'skipped' && o.reason !== SkipReason.DUPLICATE)
-        .length,
+      skippedStale: outcomes.filter(
+        (o) =>
+          o.result === 'skipped' && o.reason !== SkipReason.DUPLICATE && o.reason !== SkipReason.SUPERSEDED,
+      ).length,
       skippedDuplicate: outcomes.filter((o) => o.result === 'skipped' && o.reason === SkipReason.DUPLICATE)
         .length,
+      superseded: outcomes.filter((o) => o.result === 'skipped' && o.reason === SkipReason.SUPERSEDED).length,
+      writeRequests,
       orderViolations:
         regressions.length +
         outcomes.filter((o) => o.result === 'skipped' && o.reason === SkipReason.ORDER_VIOLATION).length,
@@ -260,6 +330,8 @@ export function makeSyncHandler(deps: SyncDeps): SyncHandler {
     metrics.addMetric('Applied', MetricUnit.Count, summary.applied);
     metrics.addMetric('Tombstones', MetricUnit.Count, summary.tombstones);
     metrics.addMetric('SkippedStale', MetricUnit.Count, summary.skippedStale + summary.skippedDuplicate);
+    metrics.addMetric('Superseded', MetricUnit.Count, summary.superseded);
+    metrics.addMetric('WriteRequests', MetricUnit.Count, summary.writeRequests);
     metrics.addMetric('Failures', MetricUnit.Count, failed.length);
     metrics.addMetric('OrderViolations', MetricUnit.Count, summary.orderViolations);
     metrics.addMetric('ApplyLatency', MetricUnit.Milliseconds, summary.applyLatencyMs);

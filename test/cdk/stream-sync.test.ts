@@ -61,7 +61,7 @@ describe('Construct: StreamSync', () => {
     });
   });
 
-  it('grants PutItem on the new table only and this migration’s control items only', () => {
+  it('grants PutItem and PartiQLInsert (put-if-absent) on the new table only and this migration’s control items only', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap(
       (p) =>
@@ -69,7 +69,7 @@ describe('Construct: StreamSync', () => {
           .PolicyDocument.Statement,
     );
     const apply = statements.find((s) => s.Sid === 'ApplyChangesToNewTable');
-    expect(apply?.Action).toBe('dynamodb:PutItem');
+    expect(apply?.Action).toEqual(['dynamodb:PartiQLInsert', 'dynamodb:PutItem']);
     const control = statements.find((s) => s.Sid === 'MigrationControlItems');
     expect(control?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(control?.Condition).toEqual({

@@ -26,8 +26,25 @@ export class MemoryNewTable implements NewTableWriterPort {
   /** Every stored `_dr_seq` per key, in the order written (to check it never decreases). */
   readonly seqHistory = new Map<string, string[]>();
   writes = 0;
+  /** Write requests (a batch of inserts counts once), like the sync summary's `writeRequests`. */
+  requests = 0;
+  /** The batched put-if-absent, like `NewTableWriter.insertIfAbsent` (only with `batchedInserts`). */
+  readonly insertIfAbsent?: (plans: readonly WritePlan[]) => Promise<boolean[]>;
 
-  constructor(private readonly names: MetadataNames) {}
+  constructor(
+    private readonly names: MetadataNames,
+    options: { readonly batchedInserts?: boolean } = {},
+  ) {
+    if (options.batchedInserts)
+      this.insertIfAbsent = async (plans) => {
+        this.requests += Math.ceil(plans.length / 25);
+        return plans.map((plan) => {
+          if (this.get(plan.key) !== undefined) return false;
+          this.store(plan.key, plan.item);
+          return true;
+        });
+      };
+  }
 
   private seqOf(item: Item | undefined): string | undefined {
     const v = item?.[this.names.seq];
@@ -49,6 +66,7 @@ export class MemoryNewTable implements NewTableWriterPort {
 
   /** A conditional put: the plan's own condition decides. */
   async write(plan: WritePlan): Promise<void> {
+    this.requests++;
     if (!this.holds(plan.key, plan.condition)) throw new StaleChangeError(plan.seq, this.get(plan.key));
     this.store(plan.key, plan.item);
   }
