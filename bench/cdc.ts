@@ -32,7 +32,7 @@ import { CONTROL_TABLE_KEY, createTable } from '../adapters/tables';
 import { planWrite, ChangeKind, coalesceDelivery } from '../core/cdc';
 import { keyNames, metadataNames, type Migration, type Item, itemToDynamoJson, pick } from '../core/model';
 import { usersMigration } from '../examples/users/migration';
-import { makeSyncHandler } from '../lambdas/sync/handler';
+import { type SyncBatchSummary, makeSyncHandler } from '../lambdas/sync/handler';
 import { LocalDeadLetterQueue, StreamPoller } from '../local/stream-poller';
 import { LegacyWorkload } from '../local/workload';
 import { seededRandom } from '../local/seeded-random';
@@ -109,6 +109,7 @@ async function handlerWriter(
   ctx: BenchContext,
   control: string,
   recs: DynamoDBRecord[],
+  onBatch?: (summary: SyncBatchSummary) => void,
 ): Promise<BatchWriter> {
   const target = fresh('bench-cdc-new');
   await createTable(ctx.client, target, usersMigration.newTable.key);
@@ -118,6 +119,7 @@ async function handlerWriter(
     writer: new NewTableWriter(ctx.client, target),
     control: new ControlStore(ctx.client, control, m.id),
     now: () => Date.now(),
+    ...(onBatch ? { onBatch } : {}),
   });
   return async (b) => {
     const res = await handler({ Records: recs.slice(b * BATCH, (b + 1) * BATCH) });
@@ -328,26 +330,11 @@ async function backlog(
   const batches = Math.ceil(RECORDS / BATCH);
   let requests = 0;
   let applied = 0;
-  const handlerFor = async () => {
-    const target = fresh('bench-cdc-new');
-    await createTable(ctx.client, target, usersMigration.newTable.key);
-    const m = migrationFor('unused', target);
-    const handler = makeSyncHandler({
-      migration: m,
-      writer: new NewTableWriter(ctx.client, target),
-      control: new ControlStore(ctx.client, control, m.id),
-      now: () => Date.now(),
-      onBatch: (summary) => {
-        requests += summary.writeRequests;
-        applied += summary.count;
-      },
+  const handlerFor = () =>
+    handlerWriter(ctx, control, recs, (summary) => {
+      requests += summary.writeRequests;
+      applied += summary.count;
     });
-    return async (b: number) => {
-      const res = await handler({ Records: recs.slice(b * BATCH, (b + 1) * BATCH) });
-      if (res.batchItemFailures.length)
-        throw new Error(`handler failed ${res.batchItemFailures.length} records`);
-    };
-  };
   await interleaved([await handlerFor(), await batchedWriter(ctx, recs)], Math.min(batches, 6));
   requests = 0;
   applied = 0;

@@ -316,3 +316,17 @@ export async function runVerify(
 /** The legacy `userId`s a report samples for `cls`, sorted. */
 export const legacyIds = (report: VerifyReport, cls: string) =>
   (report.samples?.[cls] ?? []).map((k) => (k.userId as { S: string } | undefined)?.S).sort();
+
+/** A live verification set-up: tables, CDC (gated) and the frontier tracker running, `n` static keys copied by CDC. */
+export async function liveSetup(prefix: string, n: number) {
+  const s = await setupTables(prefix);
+  const cdc = await startGatedCdc(s);
+  const tracker = runTracker(s);
+  const client = testClient();
+  await batchPut(
+    s.migration.legacyTable.tableName,
+    Array.from({ length: n }, (_, i) => staticItem(i)),
+  );
+  await waitForNew(s.migration, newKey(`s-${n - 1}`), (i) => i !== undefined);
+  return { s, cdc, tracker, client, m: s.migration };
+}

@@ -7,19 +7,13 @@
 import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
 import { VerifyFunction } from '../../../stepfunctions/verify';
 import type { Item } from '../../../core/model';
-import { testClient } from '../../helpers/dynamo';
 import {
-  batchPut,
   getNew,
   legacyIds,
+  liveSetup,
   newKey,
-  runTracker,
   runVerify,
-  setupTables,
-  startGatedCdc,
-  staticItem,
   updateLegacy,
-  waitForNew,
   waitForNewSequence,
 } from '../../helpers/verify-fixture';
 
@@ -30,16 +24,7 @@ const idOf = (k: Item) => (k.userId as { S: string } | undefined)?.S;
 describe('Integration: verification of a key written during every re-check round', () => {
   it('reports it rewritten-by-cdc (not unconfirmed lag) and the run clean', async () => {
     // Prepare: CDC and the frontier tracker running; 20 static keys copied by CDC
-    const s = await setupTables('vf-hot');
-    const cdc = await startGatedCdc(s);
-    const tracker = runTracker(s);
-    const client = testClient();
-    const m = s.migration;
-    await batchPut(
-      m.legacyTable.tableName,
-      Array.from({ length: 20 }, (_, i) => staticItem(i)),
-    );
-    await waitForNew(m, newKey('s-19'), (i) => i !== undefined);
+    const { s, cdc, tracker, client, m } = await liveSetup('vf-hot', 20);
     // CDC held: the first pass sees s-3 (hot) and s-5 (written once) differ.
     cdc.hold();
     await updateLegacy(client, m, 's-3', 'fullName', 'hot 0');

@@ -10,18 +10,14 @@ import { BACKFILL_SEQ, canonicalItem } from '../../../core/model';
 import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
 import { LegacyWorkload } from '../../../local/workload';
 import { VerifyFunction } from '../../../stepfunctions/verify';
-import { testClient } from '../../helpers/dynamo';
 import {
-  batchPut,
   getNew,
   junkNewItem,
   legacyIds,
+  liveSetup,
   newKey,
-  runTracker,
   runVerify,
-  setupTables,
   sleep,
-  startGatedCdc,
   staticItem,
   updateLegacy,
   user,
@@ -33,20 +29,11 @@ jest.setTimeout(90_000);
 describe('Integration: verification state machine with the real handlers', () => {
   it('reports exactly the injected drift under a live CDC workload, repairs it, and the next run is clean', async () => {
     // Prepare: CDC and the frontier tracker running; 60 static keys copied by CDC
-    const s = await setupTables('vf-live');
-    const cdc = await startGatedCdc(s);
-    const tracker = runTracker(s);
-    const client = testClient();
-    const m = s.migration;
-    await batchPut(
-      m.legacyTable.tableName,
-      Array.from({ length: 60 }, (_, i) => staticItem(i)),
-    );
+    const { s, cdc, tracker, client, m } = await liveSetup('vf-live', 60);
     await client.send(
       new DeleteItemCommand({ TableName: m.legacyTable.tableName, Key: toSdkItem(user('s-6')) }),
     );
     await waitForNew(m, newKey('s-6'), (i) => i?._dr_del !== undefined);
-    await waitForNew(m, newKey('s-59'), (i) => i !== undefined);
 
     const workload = new LegacyWorkload({
       client,

@@ -93,22 +93,17 @@ describe('Function: decideRecheck', () => {
     ['a backfill sequence', ABSENT_TOKEN, BACKFILL_SEQ, 'cdc', SuspectStatus.UNCONFIRMED_LAG],
   ])('at the last round of a changing key: %s', (_n, seenToken, nowToken, nowSource, status) => {
     // Act
-    const d = decideRecheck({
-      cls: DiffClass.CONTENT_DIFFERS,
-      seenToken,
-      nowToken,
-      ...(nowSource ? { nowSource } : {}),
-      rounds: 2,
-      maxRounds: 3,
-    });
-    const early = decideRecheck({
-      cls: DiffClass.CONTENT_DIFFERS,
-      seenToken,
-      nowToken,
-      ...(nowSource ? { nowSource } : {}),
-      rounds: 0,
-      maxRounds: 3,
-    });
+    const at = (rounds: number) =>
+      decideRecheck({
+        cls: DiffClass.CONTENT_DIFFERS,
+        seenToken,
+        nowToken,
+        ...(nowSource ? { nowSource } : {}),
+        rounds,
+        maxRounds: 3,
+      });
+    const d = at(2);
+    const early = at(0);
 
     // Assess: only the last round decides; before it the key goes another round
     expect(d.status).toBe(status);
