@@ -5,3 +5,5 @@
  */
 export * from './plan';
 export * from './middleware';
+export * from './catalog';
+export * from './rehearsal';

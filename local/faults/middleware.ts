@@ -143,7 +143,7 @@ const RESPONSES: Partial<Record<FaultKind, { status: number; type: string; messa
   },
   [FaultKind.unavailable]: {
     status: 503,
-    type: 'com.amazon.coral.availability#ServiceUnavailableException',
+    type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable',
     message: 'Service unavailable (injected by the dualread fault layer)',
   },
 };

@@ -74,6 +74,8 @@ export interface FaultRule {
   readonly maxInjections?: number;
   /** Delay of a `latency` fault. @default 200 */
   readonly latencyMs?: number;
+  /** Fires only inside windows a harness opens with `FaultPlan.open` (an outage started by an event). */
+  readonly manual?: boolean;
 }
 
 /** One call, as the middleware describes it. */
@@ -141,6 +143,8 @@ interface RuleState {
   readonly random: () => number;
   matched: number;
   injected: number;
+  /** Windows opened by `open` (manual rules). */
+  readonly opened: FaultWindow[];
 }
 
 /**
@@ -164,6 +168,7 @@ export class FaultPlan {
       random: seededRandom((seed * 7919 + i * 104_729) >>> 0),
       matched: 0,
       injected: 0,
+      opened: [],
     }));
   }
 
@@ -173,6 +178,24 @@ export class FaultPlan {
 
   disarm(): void {
     this.armedAt = undefined;
+  }
+
+  /** Opens a window of `durationMs` from now for the rule `name` (a manual rule's only windows). */
+  open(name: string, durationMs: number): void {
+    const s = this.states.find((x) => x.rule.name === name);
+    if (!s)
+      throw new FaultConfigError(
+        `no fault rule "${name}" to open; the plan has ${this.rules.map((r) => r.name).join(', ')}`,
+      );
+    if (this.armedAt === undefined)
+      throw new FaultConfigError(`fault "${name}" opened before the plan was armed`);
+    const start = this.clock() - this.armedAt;
+    s.opened.push({ startMs: start, endMs: start + durationMs });
+  }
+
+  /** Milliseconds since the plan was armed (0 when disarmed). */
+  elapsed(): number {
+    return this.armedAt === undefined ? 0 : this.clock() - this.armedAt;
   }
 
   get armed(): boolean {
@@ -189,11 +212,9 @@ export class FaultPlan {
       if (r.roles?.length && !r.roles.includes(call.role)) continue;
       if (r.operations?.length && !r.operations.includes(call.operation)) continue;
       if (r.tables?.length && !call.tables.some((t) => r.tables?.includes(t))) continue;
-      if (
-        r.windows?.length &&
-        !r.windows.some((w) => elapsed >= w.startMs && (w.endMs ?? Infinity) > elapsed)
-      )
-        continue;
+      const inside = (w: FaultWindow) => elapsed >= w.startMs && (w.endMs ?? Infinity) > elapsed;
+      if (r.manual && !s.opened.some(inside)) continue;
+      if (r.windows?.length && !r.windows.some(inside)) continue;
       s.matched++;
       if (s.matched <= (r.afterCalls ?? 0)) continue;
       if (r.maxInjections !== undefined && s.injected >= r.maxInjections) continue;

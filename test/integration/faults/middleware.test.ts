@@ -47,7 +47,7 @@ describe('Class: FaultLayer (DynamoDB Local)', () => {
     [FaultKind.provisionedThroughputExceeded, 'ProvisionedThroughputExceededException', 400],
     [FaultKind.throttling, 'ThrottlingException', 400],
     [FaultKind.internalError, 'InternalServerError', 500],
-    [FaultKind.unavailable, 'ServiceUnavailableException', 503],
+    [FaultKind.unavailable, 'ServiceUnavailable', 503],
   ])('%s arrives as the SDK service error %s with HTTP %i', async (kind, name, status) => {
     // Prepare: one attempt, so the first injection surfaces.
     const { client, layer } = layered([{ name: 'f', kind, roles: [FaultRole.new] }], 1);
