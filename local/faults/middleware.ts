@@ -25,7 +25,10 @@ export interface FaultTables {
   readonly control: string;
 }
 
-/** Per role: commands sent, attempts (each retry is one more), errors that reached the caller. */
+/**
+ * Per role: commands sent, attempts (each retry is one more), errors that reached the caller (failed
+ * conditions excepted: they are the apply rule's answers).
+ */
 export interface RoleCounts {
   requests: number;
   attempts: number;
@@ -82,7 +85,8 @@ export class FaultLayer {
         try {
           return await next(args);
         } catch (err) {
-          counts.surfaced++;
+          // A condition that did not hold is an answer (the apply rule's), not a fault.
+          if (!EXPECTED_ERRORS.has((err as Error).name)) counts.surfaced++;
           throw err;
         }
       },
@@ -104,6 +108,9 @@ export class FaultLayer {
     );
   }
 }
+
+/** Errors that are normal answers of DynamoDB, not counted as surfaced faults. */
+const EXPECTED_ERRORS = new Set(['ConditionalCheckFailedException', 'TransactionCanceledException']);
 
 /** The structural slice of the SDK's middleware API used here (no @smithy types are imported). */
 interface HandlerArgs {

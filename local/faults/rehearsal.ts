@@ -42,9 +42,10 @@ export interface FaultAnswers {
   /** Dead-letter entries (before the replay), by reason. */
   readonly deadLetters: number;
   readonly deadLetterReasons: Record<string, number>;
-  /** Entries replayed after the faults stopped, and those still dead-lettered after the replay. */
+  /** Entries replayed (while faults ran and at the end), those still dead-lettered, replays that failed. */
   readonly replayed: number;
   readonly stillDeadLettered: number;
+  readonly replayFailures: number;
   readonly breakerOpenings: number;
   /** Reads whose first choice was new and legacy answered (failure, absence, hedge). */
   readonly fallbacksToLegacy: number;
@@ -77,6 +78,16 @@ export interface FaultReport {
   readonly voided: readonly string[];
 }
 
+/** The slice of the local CDC the fault run operates: its dead-letter queue, replay and poller counters. */
+export interface OperatedCdc {
+  readonly deadLetters: { readonly entries: readonly LocalDeadLetter[] };
+  readonly poller: { readonly stats: { readonly pollerErrors: number } };
+  replayDeadLetters(): Promise<{ replayed: number; remaining: number }>;
+}
+
+/** How often the rehearsal's operator replays the dead-letter queue while faults run. */
+const REPLAY_EVERY_MS = 2_000;
+
 /** Faults of one rehearsal. */
 export class RehearsalFaults {
   readonly plan: FaultPlan;
@@ -95,9 +106,11 @@ export class RehearsalFaults {
     trackerErrors: 0,
   };
   private readonly storeFailures: Record<string, number> = {};
-  private dead: LocalDeadLetter[] = [];
+  private readonly dead = new Map<number, LocalDeadLetter>();
   private replayed = 0;
   private remaining = 0;
+  private replayFailures = 0;
+  private operator: Promise<void> | undefined;
   private pollerErrors = 0;
 
   constructor(
@@ -133,11 +146,22 @@ export class RehearsalFaults {
     this.plan.arm();
   }
 
-  /** Opens the `dual-read` faults' windows when `phase()` first reads DUAL_READ (polled). */
-  watch(phase: () => Phase): void {
+  /**
+   * Runs the operator's side of the incident while faults are on: every `REPLAY_EVERY_MS`, replays
+   * what the dead-letter queue holds (the frontier holds `F` at a dead-lettered record until a replay
+   * writes it, so without this the walk stalls, correctly); and opens the `dual-read` faults' windows
+   * when `phase()` first reads DUAL_READ.
+   */
+  watch(phase: () => Phase, cdc: OperatedCdc): void {
+    this.watching = true;
+    this.operator = (async () => {
+      while (this.watching) {
+        await new Promise((r) => setTimeout(r, REPLAY_EVERY_MS));
+        await this.replay(cdc);
+      }
+    })();
     const waiting = this.picked.filter((f) => f.opens === 'dual-read');
     if (!waiting.length) return;
-    this.watching = true;
     this.watcher = (async () => {
       while (this.watching && phase() !== 'DUAL_READ') await new Promise((r) => setTimeout(r, 100));
       if (!this.watching || !this.plan.armed) return;
@@ -147,6 +171,13 @@ export class RehearsalFaults {
           this.opened.push({ fault: f.name, openedAtMs: this.plan.elapsed(), forMs: this.outageMs });
         }
     })();
+  }
+
+  /** Ends the background loops (the walk failed or is over); waits for them. */
+  async stop(): Promise<void> {
+    this.watching = false;
+    await this.watcher;
+    await this.operator;
   }
 
   /** The read API's telemetry with the fault run's observations added. */
@@ -181,20 +212,26 @@ export class RehearsalFaults {
    * batch through the sync handler (the core replay, `replayDeadLetter`, via the local CDC's
    * `replayDeadLetters`); entries whose records can never apply stay dead-lettered and are reported.
    */
-  async settle(cdc: {
-    readonly deadLetters: { readonly entries: readonly LocalDeadLetter[] };
-    readonly poller: { readonly stats: { readonly pollerErrors: number } };
-    replayDeadLetters(): Promise<{ replayed: number; remaining: number }>;
-  }): Promise<void> {
+  async settle(cdc: OperatedCdc): Promise<void> {
     this.watching = false;
     await this.watcher;
+    await this.operator;
     this.plan.disarm();
-    this.dead = [...cdc.deadLetters.entries];
+    await this.replay(cdc);
     this.pollerErrors = cdc.poller.stats.pollerErrors;
-    if (this.dead.length) {
+  }
+
+  /** Notes every entry (with its reason) and replays the queue; a replay that fails is tried again later. */
+  private async replay(cdc: OperatedCdc): Promise<void> {
+    for (const d of cdc.deadLetters.entries) this.dead.set(d.id, d);
+    if (!cdc.deadLetters.entries.length) return;
+    try {
       const r = await cdc.replayDeadLetters();
-      this.replayed = r.replayed;
+      this.replayed += r.replayed;
       this.remaining = r.remaining;
+    } catch {
+      this.replayFailures++;
+      this.remaining = cdc.deadLetters.entries.length;
     }
   }
 
@@ -202,7 +239,7 @@ export class RehearsalFaults {
   report(checks: ReadonlyArray<{ readonly name: string; readonly passed: boolean }>): FaultReport {
     const counts = this.plan.counts();
     const reasons: Record<string, number> = {};
-    for (const d of this.dead) {
+    for (const d of this.dead.values()) {
       // The reason's first line, without sequence numbers, groups entries by cause.
       const reason = (d.reason.split('\n')[0] ?? '').replace(/\b\d{10,}\b:?\s*/g, '').slice(0, 200);
       reasons[reason] = (reasons[reason] ?? 0) + 1;
@@ -221,10 +258,11 @@ export class RehearsalFaults {
       answers: {
         sdkRetries: this.layer.retries(),
         byRole: this.layer.byRole,
-        deadLetters: this.dead.length,
+        deadLetters: this.dead.size,
         deadLetterReasons: reasons,
         replayed: this.replayed,
         stillDeadLettered: this.remaining,
+        replayFailures: this.replayFailures,
         breakerOpenings: this.counters.breakerOpenings,
         fallbacksToLegacy: this.counters.fallbacks,
         routedAroundNew: this.counters.routedAround,

@@ -18,7 +18,10 @@ export function answerRows(a: FaultAnswers): Array<[string, string]> {
     ['SDK retries', String(a.sdkRetries)],
     ['errors past the SDK retries, by role', entries(surfaced)],
     ['dead-letter entries (reasons)', `${a.deadLetters} (${entries(a.deadLetterReasons)})`],
-    ['replayed after the faults / still dead-lettered', `${a.replayed} / ${a.stillDeadLettered}`],
+    [
+      'replayed / still dead-lettered / failed replays',
+      `${a.replayed} / ${a.stillDeadLettered} / ${a.replayFailures}`,
+    ],
     ['breaker openings', String(a.breakerOpenings)],
     ['reads that fell back to legacy', String(a.fallbacksToLegacy)],
     ['reads routed around new (breaker open)', String(a.routedAroundNew)],

@@ -167,7 +167,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     });
     let phase: Phase = (await driver.status()).phase;
     rec.phase(phase, 'init', 'migration created');
-    faults?.watch(() => phase);
+    faults?.watch(() => phase, cdc);
+    stops.push(async () => faults?.stop());
 
     const { tracker } = buildFrontierTracker({
       endpoint: sutEndpoint,
