@@ -4,6 +4,7 @@
  * DynamoDB Local.
  */
 import { type AttributeValue as SdkAttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { type Item, assertItem } from '../core/model';
 import { keepExactAttributeValues } from './exact-values';
 
@@ -15,6 +16,14 @@ export interface DynamoEndpoint {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** SDK retry attempts. @default 3 */
   readonly maxAttempts?: number;
+  /**
+   * Called with every client built for this endpoint (DynamoDB and Streams), after dualread's own
+   * middleware: local mode's fault layer (`local/faults`) installs its middleware here.
+   */
+  readonly instrument?: (
+    client: DynamoDBClient | DynamoDBStreamsClient,
+    kind: 'dynamodb' | 'streams',
+  ) => void;
 }
 
 /** The client settings for an endpoint, the same for the DynamoDB and the Streams client. */
@@ -37,6 +46,7 @@ export function makeDynamoClient(where: DynamoEndpoint = {}): DynamoDBClient {
   const client = new DynamoDBClient(clientConfig(where));
   // Attribute values are read from the raw JSON, exactly (adapters/exact-values.ts).
   keepExactAttributeValues(client);
+  where.instrument?.(client, 'dynamodb');
   return client;
 }
 

@@ -49,6 +49,7 @@ export type StreamsClient = DynamoDBStreamsClient;
 export function makeStreamsClient(where: DynamoEndpoint = {}): DynamoDBStreamsClient {
   const client = new DynamoDBStreamsClient(clientConfig(where));
   keepExactAttributeValues(client); // stream images read exactly (adapters/exact-values.ts)
+  where.instrument?.(client, 'streams');
   return client;
 }
 

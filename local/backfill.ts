@@ -121,7 +121,7 @@ export function startLocalBackfill(
         [BackfillWait.RATE]: 100,
         ...options.waitTimeOverrides,
       },
-      retryIntervalOverrides: { CopyPages: 200 },
+      retryIntervalOverrides: { CopyPages: 200, ReadControls: 200 },
       name: options.name,
     },
     input as Json,

@@ -184,7 +184,12 @@ export const LAMBDA_TRANSIENT: AslRetrier = {
   JitterStrategy: 'FULL',
 };
 
-/** DynamoDB throttling and 5xx that outlasted a handler's own retries (`extra` adds the caller's own). */
+/**
+ * DynamoDB throttling, 5xx, request timeouts and reset connections that outlasted a handler's own SDK
+ * retries (`extra` adds the caller's own). `TimeoutError` is the SDK's name for both a timed-out request
+ * and a reset socket (found by the fault layer, local/faults: without it one reset past the SDK's three
+ * attempts failed a whole backfill).
+ */
 export function dynamoTransient(...extra: string[]): AslRetrier {
   return {
     ErrorEquals: [
@@ -193,6 +198,7 @@ export function dynamoTransient(...extra: string[]): AslRetrier {
       'RequestLimitExceeded',
       'InternalServerError',
       'ServiceUnavailable',
+      'TimeoutError',
       ...extra,
     ],
     IntervalSeconds: 5,

@@ -59,13 +59,16 @@ export const CONTINUE_AS_NEW_STATE = CONTINUE_AS_NEW;
 /** Wait states (local tests shorten them with `waitTimeOverrides`). */
 export const BackfillWait = { PAUSED: 'WaitWhilePaused', RATE: 'WaitForRateLimit' } as const;
 
-/** A Lambda task of this definition (retries of transient faults by default). */
+/**
+ * A Lambda task of this definition (retries of transient Lambda and DynamoDB faults by default: every
+ * task reads or writes the control table, and a throttle past the SDK's retries must not fail the run).
+ */
 function task(
   fn: BackfillFunction,
   payload: { [key: string]: string | number | boolean | { [key: string]: string } },
   resultPath: string,
   next: string,
-  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT],
+  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT, DYNAMO_TRANSIENT_RETRY],
 ) {
   return lambdaTask(fn, payload, resultPath, next, retry);
 }

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RehearsalReport } from './recorder';
+import { faultTableHtml } from '../faults/report';
 
 /** chart.js's UMD build, located from the package root (its `exports` forbid resolving the subpath). */
 export function chartJsSource(): string {
@@ -74,6 +75,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;verti
 <p>${r.settings.items} legacy items · ${r.writes.acknowledged} writes at ${r.writes.achievedPerSecond}/s (requested ${r.writes.requestedPerSecond}/s) · ${r.reads.total} reads · ${(r.durationMs / 1000).toFixed(1)} s · started ${escapeHtml(r.startedAt)} · peak memory: node ${Math.round(r.memory.nodePeakRssBytes / 1048576)} MiB, DynamoDB Local JVM ${r.memory.jvmPeakRssBytes === null ? 'n/a' : `${Math.round(r.memory.jvmPeakRssBytes / 1048576)} MiB`}</p>
 <h2>Invariants</h2><table><tr><th>invariant</th><th>verdict</th><th>checked</th><th>failures</th><th>what it means</th></tr>${verdicts}</table>
 <h2>Verification</h2><ul>${verifications}</ul>
+${r.faults ? faultTableHtml(r.faults, escapeHtml) : ''}
 ${canvases}
 <h2>Timeline</h2><ol>${timeline}</ol>
 <script>${chartJsSource()}</script>

@@ -15,6 +15,7 @@ import { Progress } from './progress';
 import { type RehearsalReport } from './recorder';
 import { rehearse } from './rehearse';
 import { loadDynamoJsonLines } from './setup';
+import { FAULT_DEFAULTS, FAULT_NAMES } from '../faults';
 import { summary } from './summary';
 
 /** A rehearsal option out of range; the message says which and what is accepted. */
@@ -35,6 +36,10 @@ export interface RehearseOptions {
   readonly seed: number;
   readonly report?: string;
   readonly json: boolean;
+  /** `--faults`: fault names (local/faults/catalog.ts), `all` for every one. */
+  readonly faults?: readonly string[];
+  /** `--fault-rate`: probability of the probabilistic faults. */
+  readonly faultRate?: number;
 }
 
 export const REHEARSAL_DEFAULTS = {
@@ -53,6 +58,28 @@ function positiveInt(name: string, max: number) {
       throw new RehearsalOptionError(`${name} must be an integer from 1 to ${max}; got "${value}"`);
     return n;
   };
+}
+
+function faultNames(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => n !== 'all' && !FAULT_NAMES.includes(n));
+  if (!names.length || unknown.length)
+    throw new RehearsalOptionError(
+      `--faults takes "all" or comma-separated names of ${FAULT_NAMES.join(', ')}; got "${value}"`,
+    );
+  return names;
+}
+
+function faultRate(value: string): number {
+  const p = Number(value);
+  if (!(value.trim() !== '' && p > 0 && p <= 1))
+    throw new RehearsalOptionError(
+      `--fault-rate must be a probability above 0 and at most 1; got "${value}"`,
+    );
+  return p;
 }
 
 /** Declares the rehearsal's options on a commander command. */
@@ -92,7 +119,17 @@ export function rehearsalOptions(cmd: Command): Command {
       REHEARSAL_DEFAULTS.seed,
     )
     .option('--report <dir>', 'where to write report.html and report.json', REHEARSAL_DEFAULTS.report)
-    .option('--json', 'print the report as JSON on stdout instead of the summary', false);
+    .option('--json', 'print the report as JSON on stdout instead of the summary', false)
+    .option(
+      '--faults <names>',
+      `inject faults into the system under test: all, or some of ${FAULT_NAMES.join(', ')} (comma-separated)`,
+      faultNames,
+    )
+    .option(
+      '--fault-rate <p>',
+      `probability that a call hits a probabilistic fault (default ${FAULT_DEFAULTS.rate})`,
+      faultRate,
+    );
 }
 
 /** The migration to rehearse: the example, or one from a definitions file. */
@@ -121,6 +158,8 @@ export async function runRehearsal(
   o: RehearseOptions,
   out: NodeJS.WriteStream = process.stdout,
 ): Promise<number> {
+  if (o.faultRate !== undefined && !o.faults)
+    throw new RehearsalOptionError('--fault-rate needs --faults (which faults to inject at that rate)');
   const migration = await resolveMigration(o);
   const data = o.data ? loadDynamoJsonLines(o.data, migration) : undefined;
   const progress = new Progress(o.json ? process.stderr : out);
@@ -139,6 +178,7 @@ export async function runRehearsal(
       dwellMs: (o.duration * 1000) / 5,
       seed: o.seed,
       jvmPid: local.pid,
+      ...(o.faults ? { faults: { names: o.faults, ...(o.faultRate ? { rate: o.faultRate } : {}) } } : {}),
       onEvent: (line) => progress.line(line),
       onProgress: (p) => progress.update(p),
     });

@@ -9,6 +9,7 @@ import type { Phase, SegmentCheckpoint } from '../../core';
 import type { VerifyReport } from '../../core/verify';
 import type { CheckResult, FrontierSample, ReadRecord } from './checker';
 import type { AdvanceResult, Guardrail } from './phase-driver';
+import type { FaultReport } from '../faults';
 
 /** One entry of the phase timeline. */
 export interface TimelineEntry {
@@ -88,6 +89,8 @@ export interface RehearsalReport {
   readonly memory: { readonly nodePeakRssBytes: number; readonly jvmPeakRssBytes: number | null };
   readonly audit: readonly string[];
   readonly extra: Record<string, number>;
+  /** The fault table of a run with `--faults` (local/faults/rehearsal.ts). */
+  readonly faults?: FaultReport;
 }
 
 const percentile = (sorted: readonly number[], p: number): number =>

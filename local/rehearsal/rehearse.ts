@@ -29,10 +29,11 @@ import type { VerifyReport } from '../../core/verify';
 import { buildFrontierTracker } from '../../lambdas/frontier/deps';
 import { buildReadTarget } from '../../lambdas/read/deps';
 import { makeReadHandler } from '../../lambdas/read/handler';
-import { NO_TELEMETRY } from '../../lambdas/read/telemetry';
+import { NO_TELEMETRY, type ReadTelemetry } from '../../lambdas/read/telemetry';
 import { localBackfillDeps, startLocalBackfill } from '../backfill';
 import { startReadApiServer } from '../http-server';
 import { LegacyHistory } from '../history';
+import { type FaultSettings, RehearsalFaults } from '../faults';
 import { startLocalCdc } from '../local-cdc';
 import { localVerifyDeps, startLocalVerify } from '../verify';
 import { LegacyWorkload } from '../workload';
@@ -64,6 +65,8 @@ export interface RehearsalSettings {
   readonly onEvent?: (line: string) => void;
   /** Told twice a second how the run stands (progress bars, status lines). */
   readonly onProgress?: (p: ProgressSnapshot) => void;
+  /** Faults injected into the system under test (`--faults`; local/faults). */
+  readonly faults?: FaultSettings;
 }
 
 /**
@@ -98,6 +101,12 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
   const rec = new Recorder(s, s.jvmPid);
   const client = makeDynamoClient(s.endpoint);
   const store = new ControlStore(client, s.controlTableName, m.id);
+  // With --faults, the system under test (CDC, tracker, backfill, verification, read API) is built on an
+  // endpoint whose clients carry the fault layer; `client` stays the applications' and operator's.
+  const tables = { legacy: m.legacyTable.tableName, new: m.newTable.tableName, control: s.controlTableName };
+  const faults = s.faults ? new RehearsalFaults(s.faults, tables, s.seed) : undefined;
+  const sutEndpoint = faults?.endpoint(s.endpoint) ?? s.endpoint;
+  const sut = faults ? makeDynamoClient(sutEndpoint) : client;
   const stops: Array<() => Promise<void>> = [];
   try {
     // 1. Tables and seed.
@@ -120,6 +129,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     log(`seeded ${seeded.acknowledged} legacy items (${s.data ? '--data' : 'synthetic'})`);
     const streamEnabledAt = Date.now();
     const streamArn = await enableLegacyStream(client, m.legacyTable.tableName);
+    faults?.arm();
 
     // 2. CDC, frontier tracker, read API, traffic.
     const deliveries = new Map<string, Set<string>>();
@@ -137,7 +147,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       }
     };
     const cdc = await startLocalCdc({
-      endpoint: s.endpoint,
+      endpoint: sutEndpoint,
       migration: m,
       streamArn,
       controlTableName: s.controlTableName,
@@ -157,9 +167,11 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     });
     let phase: Phase = (await driver.status()).phase;
     rec.phase(phase, 'init', 'migration created');
+    faults?.watch(() => phase, cdc);
+    stops.push(async () => faults?.stop());
 
     const { tracker } = buildFrontierTracker({
-      endpoint: s.endpoint,
+      endpoint: sutEndpoint,
       migration: m,
       controlTableName: s.controlTableName,
       streamArn,
@@ -196,6 +208,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
           }
         } catch (err) {
           rec.mark('tracker-error', (err as Error).message);
+          faults?.trackerError();
         }
         await sleep(250);
       }
@@ -210,9 +223,12 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
         // A fresh secret per run: page tokens live only as long as this rehearsal's read API.
         tokenSecret: randomBytes(32).toString('hex'),
         targets: [
-          buildReadTarget({ migration: m, controlTableName: s.controlTableName, endpoint: s.endpoint }),
+          buildReadTarget({ migration: m, controlTableName: s.controlTableName, endpoint: sutEndpoint }),
         ],
-        telemetry: { ...NO_TELEMETRY, comparison: (e) => rec.shadow(e.class) },
+        telemetry: ((t: ReadTelemetry) => faults?.telemetry(t) ?? t)({
+          ...NO_TELEMETRY,
+          comparison: (e) => rec.shadow(e.class),
+        }),
         options: LOCAL_READ_OPTIONS,
       }),
     });
@@ -336,7 +352,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     };
     const verifyRun = async (runId: string): Promise<VerifyReport> => {
       log(`verification ${runId} started (legacy writes paused while it runs)`);
-      const deps = localVerifyDeps({ client, migration: m, controlTableName: s.controlTableName });
+      const deps = localVerifyDeps({ client: sut, migration: m, controlTableName: s.controlTableName });
       const run = startLocalVerify(deps, { runId, totalSegments: 4, repair: false }, { name: runId });
       await run.result;
       await run.settled();
@@ -354,7 +370,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     await sleep(s.dwellMs / 2);
     await advanceWhenMet(Phase.BACKFILLING, { reason: 'CDC is consuming: start the backfill' });
     const backfillDeps = localBackfillDeps({
-      client,
+      client: sut,
       migration: m,
       controlTableName: s.controlTableName,
       streamArn,
@@ -410,6 +426,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     rec.mark('fence', `legacy writes fenced at ${new Date(fence).toISOString()}`);
     log('legacy writes fenced; draining CDC');
     await cdc.poller.drain(120_000);
+    // The incident ends at the fence: faults stop and the dead-letter queue is replayed (local/faults).
+    await faults?.settle(cdc);
     await waitFor(
       async () => ((await store.getFrontier())?.frontier ?? 0) - m.read.clockSkewMs > fence,
       'F − skew passing the fence',
@@ -447,12 +465,14 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     });
     rec.extra('deadLetters', cdc.deadLetters.depth);
     rec.extra('alarms', alarms);
-    return rec.finish(
+    const report = rec.finish(
       checks,
       (await store.listAudit()).map((a) => `${a.action} ${a.from ?? ''}→${a.to ?? ''} ${a.reason}`),
     );
+    return faults ? { ...report, faults: faults.report(checks) } : report;
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    if (sut !== client) sut.destroy();
     client.destroy();
   }
 }

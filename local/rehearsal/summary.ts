@@ -5,6 +5,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { RehearsalReport } from './recorder';
+import { faultTableText } from '../faults/report';
 
 const mib = (bytes: number | null) => (bytes === null ? 'n/a' : `${Math.round(bytes / 1024 / 1024)} MiB`);
 const pct = (xs: readonly { v: number }[], p: number) => {
@@ -33,6 +34,7 @@ export function summary(r: RehearsalReport, options: { color?: boolean } = {}): 
     lines.push(c.red(`✗ ${k.name}: ${k.description}`));
     for (const e of k.examples) lines.push(`  ${e}`);
   }
+  if (r.faults) lines.push(faultTableText(r.faults, { ok: c.green, bad: c.red }));
   lines.push(c.bold('phase walk'));
   for (const e of r.timeline.filter((x) => x.kind !== 'mark' || x.action === 'fence')) {
     const when = `${(e.t / 1000).toFixed(1).padStart(6)} s`;

@@ -1,0 +1,143 @@
+/**
+ * The named faults of `dualread rehearse --faults <name,...|all> [--fault-rate p]`: each name is a set
+ * of fault rules over the rehearsal's tables. None touches the legacy table: legacy is the source of
+ * truth the applications keep writing, and every guarantee is stated "while legacy is healthy"
+ * (docs/correctness.md, "Faults").
+ */
+import { FaultConfigError, FaultKind, type FaultRule, FaultRole } from './plan';
+import type { FaultTables } from './middleware';
+
+/** Settings of the catalog. */
+export interface FaultCatalogSettings {
+  readonly tables: FaultTables;
+  /** Probability of the probabilistic faults. @default 0.02 */
+  readonly rate: number;
+  /** Length of an outage window (new table, control table). @default 6000 */
+  readonly outageMs: number;
+  /** Added latency of `slow-new`. @default 1500 */
+  readonly latencyMs: number;
+}
+
+/** One named fault. */
+export interface NamedFault {
+  readonly name: string;
+  readonly description: string;
+  readonly rules: readonly FaultRule[];
+  /**
+   * When the rehearsal opens the fault: `always` from the start of live traffic (after the seed), or
+   * `dual-read` for `outageMs` from the first entry into DUAL_READ (when reads are served by new, so
+   * an outage exercises the breaker and the fallback to legacy).
+   */
+  readonly opens: 'always' | 'dual-read';
+}
+
+/** Roles the catalog's faults hit: everything but legacy. */
+const NOT_LEGACY = [FaultRole.new, FaultRole.control, FaultRole.streams];
+const READS = ['GetItem', 'BatchGetItem', 'Query'];
+
+/** Defaults of the catalog settings other than the tables. */
+export const FAULT_DEFAULTS = { rate: 0.02, outageMs: 6_000, latencyMs: 1_500 } as const;
+
+/** Every named fault, in the order the report lists them. */
+export function faultCatalog(s: FaultCatalogSettings): readonly NamedFault[] {
+  const p = s.rate;
+  const rule = (name: string, kind: FaultKind, extra: Partial<FaultRule> = {}): FaultRule => ({
+    name,
+    kind,
+    probability: p,
+    ...extra,
+  });
+  return [
+    {
+      name: 'new-throttle',
+      description: 'ProvisionedThroughputExceededException on the new table (sync, backfill, repair, reads)',
+      rules: [rule('new-throttle', FaultKind.provisionedThroughputExceeded, { roles: [FaultRole.new] })],
+      opens: 'always',
+    },
+    {
+      name: 'control-throttle',
+      description: 'ThrottlingException on the control table (state, frontier, checkpoints)',
+      rules: [rule('control-throttle', FaultKind.throttling, { roles: [FaultRole.control] })],
+      opens: 'always',
+    },
+    {
+      name: 'streams-throttle',
+      description: 'ThrottlingException on the DynamoDB Streams API (CDC and the frontier tracker)',
+      rules: [rule('streams-throttle', FaultKind.throttling, { roles: [FaultRole.streams] })],
+      opens: 'always',
+    },
+    {
+      name: 'server-errors',
+      description: 'HTTP 500 InternalServerError on new, control and streams calls',
+      rules: [rule('server-errors', FaultKind.internalError, { roles: NOT_LEGACY })],
+      opens: 'always',
+    },
+    {
+      name: 'unavailable',
+      description: 'HTTP 503 on new, control and streams calls',
+      rules: [rule('unavailable', FaultKind.unavailable, { roles: NOT_LEGACY })],
+      opens: 'always',
+    },
+    {
+      name: 'timeouts',
+      description: 'request timeouts (TimeoutError) on new, control and streams calls',
+      rules: [rule('timeouts', FaultKind.timeout, { roles: NOT_LEGACY })],
+      opens: 'always',
+    },
+    {
+      name: 'connection-resets',
+      description: 'ECONNRESET socket errors on new, control and streams calls',
+      rules: [rule('connection-resets', FaultKind.connectionReset, { roles: NOT_LEGACY })],
+      opens: 'always',
+    },
+    {
+      name: 'slow-new',
+      description: `reads of the new table ${s.latencyMs} ms slow (past the read API's new-store timeout)`,
+      rules: [
+        rule('slow-new', FaultKind.latency, {
+          roles: [FaultRole.new],
+          operations: READS,
+          latencyMs: s.latencyMs,
+        }),
+      ],
+      opens: 'always',
+    },
+    {
+      name: 'new-outage',
+      description: `every call to the new table fails with 503 for ${s.outageMs} ms from the first DUAL_READ`,
+      rules: [{ name: 'new-outage', kind: FaultKind.unavailable, roles: [FaultRole.new], manual: true }],
+      opens: 'dual-read',
+    },
+    {
+      name: 'control-outage',
+      description: `every call to the control table fails with 503 for ${s.outageMs} ms from the first DUAL_READ`,
+      rules: [
+        { name: 'control-outage', kind: FaultKind.unavailable, roles: [FaultRole.control], manual: true },
+      ],
+      opens: 'dual-read',
+    },
+  ];
+}
+
+/** The faults `names` picks (`all` = every one), or a `FaultConfigError` naming the unknown ones. */
+export function pickFaults(catalog: readonly NamedFault[], names: readonly string[]): NamedFault[] {
+  if (names.includes('all')) return [...catalog];
+  const known = new Map(catalog.map((f) => [f.name, f]));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length)
+    throw new FaultConfigError(
+      `unknown fault${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; ` +
+        `use "all" or some of ${catalog.map((f) => f.name).join(', ')}`,
+    );
+  if (!names.length)
+    throw new FaultConfigError(
+      `--faults needs a name; use "all" or some of ${catalog.map((f) => f.name).join(', ')}`,
+    );
+  return [...new Set(names)].map((n) => known.get(n) as NamedFault);
+}
+
+/** The names `--faults` accepts (besides `all`). */
+export const FAULT_NAMES: readonly string[] = faultCatalog({
+  tables: { legacy: '', new: '', control: '' },
+  ...FAULT_DEFAULTS,
+}).map((f) => f.name);

@@ -1,0 +1,279 @@
+/**
+ * Faults in a rehearsal (`dualread rehearse --faults`): the plan of the picked named faults, the
+ * instrumented endpoint the system under test is built on (CDC, frontier tracker, backfill,
+ * verification, read API — not the harness's own client, which plays the applications and the
+ * operator), the observation of how the system answered, and the fault table of the report.
+ *
+ * The walk's hooks (local/rehearsal/rehearse.ts) are few: build on `endpoint()`, `arm()` once the seed
+ * is in, `watch()` the phase, wrap the read telemetry, `settle()` before the final scan.
+ */
+import type { DynamoEndpoint } from '../../adapters/dynamodb';
+import type { Phase } from '../../core/control';
+import type { ReadTelemetry } from '../../lambdas/read/telemetry';
+import type { LocalDeadLetter } from '../dead-letter-queue';
+import { FAULT_DEFAULTS, type NamedFault, faultCatalog, pickFaults } from './catalog';
+import { FaultLayer, type FaultTables, type RoleCounts } from './middleware';
+import { FaultPlan } from './plan';
+
+/** What `--faults` and `--fault-rate` ask for. */
+export interface FaultSettings {
+  readonly names: readonly string[];
+  /** @default FAULT_DEFAULTS.rate */
+  readonly rate?: number;
+  /** @default FAULT_DEFAULTS.outageMs */
+  readonly outageMs?: number;
+  /** @default FAULT_DEFAULTS.latencyMs */
+  readonly latencyMs?: number;
+}
+
+/** One row of the fault table. */
+export interface FaultRow {
+  readonly name: string;
+  readonly description: string;
+  readonly injected: number;
+}
+
+/** How the system answered the faults of the run. */
+export interface FaultAnswers {
+  /** SDK retries over all clients of the system under test. */
+  readonly sdkRetries: number;
+  /** Requests, attempts and errors that reached the caller after the SDK's retries, by client role. */
+  readonly byRole: Record<string, RoleCounts>;
+  /** Dead-letter entries (before the replay), by reason. */
+  readonly deadLetters: number;
+  readonly deadLetterReasons: Record<string, number>;
+  /** Entries replayed (while faults ran and at the end), those still dead-lettered, replays that failed. */
+  readonly replayed: number;
+  readonly stillDeadLettered: number;
+  readonly replayFailures: number;
+  readonly breakerOpenings: number;
+  /** Reads whose first choice was new and legacy answered (failure, absence, hedge). */
+  readonly fallbacksToLegacy: number;
+  /** Reads routed to legacy because the breaker was open. */
+  readonly routedAroundNew: number;
+  /** Store failures the read API saw, by store. */
+  readonly readStoreFailures: Record<string, number>;
+  /** Reads the API answered with a 5xx. */
+  readonly readErrors: number;
+  /** Errors the frontier tracker and the CDC poller reported (they retry). */
+  readonly trackerErrors: number;
+  readonly pollerErrors: number;
+  /** Outage windows opened, with when (ms since arming). */
+  readonly windows: ReadonlyArray<{
+    readonly fault: string;
+    readonly openedAtMs: number;
+    readonly forMs: number;
+  }>;
+}
+
+/** The fault table of a rehearsal report. */
+export interface FaultReport {
+  readonly faults: readonly FaultRow[];
+  readonly rate: number;
+  readonly seed: number;
+  readonly answers: FaultAnswers;
+  /** The invariant verdicts of the run under these faults. */
+  readonly verdicts: Record<string, boolean>;
+  /** Guarantees the run could not judge, and why (said, not passed silently). */
+  readonly voided: readonly string[];
+}
+
+/** The slice of the local CDC the fault run operates: its dead-letter queue, replay and poller counters. */
+export interface OperatedCdc {
+  readonly deadLetters: { readonly entries: readonly LocalDeadLetter[] };
+  readonly poller: { readonly stats: { readonly pollerErrors: number } };
+  replayDeadLetters(): Promise<{ replayed: number; remaining: number }>;
+}
+
+/** How often the rehearsal's operator replays the dead-letter queue while faults run. */
+const REPLAY_EVERY_MS = 2_000;
+
+/** Faults of one rehearsal. */
+export class RehearsalFaults {
+  readonly plan: FaultPlan;
+  readonly layer: FaultLayer;
+  private readonly picked: NamedFault[];
+  private readonly outageMs: number;
+  private readonly rate: number;
+  private watching = false;
+  private watcher: Promise<void> | undefined;
+  private readonly opened: Array<{ fault: string; openedAtMs: number; forMs: number }> = [];
+  private readonly counters = {
+    breakerOpenings: 0,
+    fallbacks: 0,
+    routedAround: 0,
+    readErrors: 0,
+    trackerErrors: 0,
+  };
+  private readonly storeFailures: Record<string, number> = {};
+  private readonly dead = new Map<number, LocalDeadLetter>();
+  private replayed = 0;
+  private remaining = 0;
+  private replayFailures = 0;
+  private operator: Promise<void> | undefined;
+  private pollerErrors = 0;
+
+  constructor(
+    settings: FaultSettings,
+    tables: FaultTables,
+    private readonly seed: number,
+    clock: () => number = Date.now,
+  ) {
+    this.rate = settings.rate ?? FAULT_DEFAULTS.rate;
+    this.outageMs = settings.outageMs ?? FAULT_DEFAULTS.outageMs;
+    const catalog = faultCatalog({
+      tables,
+      rate: this.rate,
+      outageMs: this.outageMs,
+      latencyMs: settings.latencyMs ?? FAULT_DEFAULTS.latencyMs,
+    });
+    this.picked = pickFaults(catalog, settings.names);
+    this.plan = new FaultPlan(
+      this.picked.flatMap((f) => f.rules),
+      seed,
+      clock,
+    );
+    this.layer = new FaultLayer(this.plan, tables);
+  }
+
+  /** The endpoint with the fault layer on every client built for it. */
+  endpoint(e: DynamoEndpoint): DynamoEndpoint {
+    return { ...e, instrument: (client, kind) => this.layer.instrument(client, kind) };
+  }
+
+  /** Starts injecting (after the set-up and the seed). */
+  arm(): void {
+    this.plan.arm();
+  }
+
+  /**
+   * Runs the operator's side of the incident while faults are on: every `REPLAY_EVERY_MS`, replays
+   * what the dead-letter queue holds (the frontier holds `F` at a dead-lettered record until a replay
+   * writes it, so without this the walk stalls, correctly); and opens the `dual-read` faults' windows
+   * when `phase()` first reads DUAL_READ.
+   */
+  watch(phase: () => Phase, cdc: OperatedCdc): void {
+    this.watching = true;
+    this.operator = (async () => {
+      while (this.watching) {
+        await new Promise((r) => setTimeout(r, REPLAY_EVERY_MS));
+        await this.replay(cdc);
+      }
+    })();
+    const waiting = this.picked.filter((f) => f.opens === 'dual-read');
+    if (!waiting.length) return;
+    this.watcher = (async () => {
+      while (this.watching && phase() !== 'DUAL_READ') await new Promise((r) => setTimeout(r, 100));
+      if (!this.watching || !this.plan.armed) return;
+      for (const f of waiting)
+        for (const r of f.rules) {
+          this.plan.open(r.name, this.outageMs);
+          this.opened.push({ fault: f.name, openedAtMs: this.plan.elapsed(), forMs: this.outageMs });
+        }
+    })();
+  }
+
+  /** Ends the background loops (the walk failed or is over); waits for them. */
+  async stop(): Promise<void> {
+    this.watching = false;
+    await this.watcher;
+    await this.operator;
+  }
+
+  /** The read API's telemetry with the fault run's observations added. */
+  telemetry(base: ReadTelemetry): ReadTelemetry {
+    const c = this.counters;
+    return {
+      ...base,
+      read: (e, sampled) => {
+        if (e.fallback) c.fallbacks++;
+        if (e.reason === 'NEW_UNAVAILABLE') c.routedAround++;
+        if (e.status >= 500) c.readErrors++;
+        base.read(e, sampled);
+      },
+      storeFailure: (id, store, timedOut, message) => {
+        this.storeFailures[store] = (this.storeFailures[store] ?? 0) + 1;
+        base.storeFailure(id, store, timedOut, message);
+      },
+      breakerChanged: (id, from, to) => {
+        if (to === 'open') c.breakerOpenings++;
+        base.breakerChanged(id, from, to);
+      },
+    };
+  }
+
+  /** Counts an error the frontier tracker's loop caught. */
+  trackerError(): void {
+    this.counters.trackerErrors++;
+  }
+
+  /**
+   * Stops injecting, then — as the operator does once an incident is over — replays every dead-lettered
+   * batch through the sync handler (the core replay, `replayDeadLetter`, via the local CDC's
+   * `replayDeadLetters`); entries whose records can never apply stay dead-lettered and are reported.
+   */
+  async settle(cdc: OperatedCdc): Promise<void> {
+    this.watching = false;
+    await this.watcher;
+    await this.operator;
+    this.plan.disarm();
+    await this.replay(cdc);
+    this.pollerErrors = cdc.poller.stats.pollerErrors;
+  }
+
+  /** Notes every entry (with its reason) and replays the queue; a replay that fails is tried again later. */
+  private async replay(cdc: OperatedCdc): Promise<void> {
+    for (const d of cdc.deadLetters.entries) this.dead.set(d.id, d);
+    if (!cdc.deadLetters.entries.length) return;
+    try {
+      const r = await cdc.replayDeadLetters();
+      this.replayed += r.replayed;
+      this.remaining = r.remaining;
+    } catch {
+      this.replayFailures++;
+      this.remaining = cdc.deadLetters.entries.length;
+    }
+  }
+
+  /** The fault table, with the run's invariant verdicts. */
+  report(checks: ReadonlyArray<{ readonly name: string; readonly passed: boolean }>): FaultReport {
+    const counts = this.plan.counts();
+    const reasons: Record<string, number> = {};
+    for (const d of this.dead.values()) {
+      // The reason's first line, without sequence numbers, groups entries by cause.
+      const reason = (d.reason.split('\n')[0] ?? '').replace(/\b\d{10,}\b:?\s*/g, '').slice(0, 200);
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+    }
+    const voided: string[] = [];
+    if (this.picked.some((f) => f.opens === 'dual-read') && !this.opened.length)
+      voided.push('the outage window never opened: the walk did not reach DUAL_READ while faults were armed');
+    return {
+      faults: this.picked.map((f) => ({
+        name: f.name,
+        description: f.description,
+        injected: f.rules.reduce((n, r) => n + (counts[r.name] ?? 0), 0),
+      })),
+      rate: this.rate,
+      seed: this.seed,
+      answers: {
+        sdkRetries: this.layer.retries(),
+        byRole: this.layer.byRole,
+        deadLetters: this.dead.size,
+        deadLetterReasons: reasons,
+        replayed: this.replayed,
+        stillDeadLettered: this.remaining,
+        replayFailures: this.replayFailures,
+        breakerOpenings: this.counters.breakerOpenings,
+        fallbacksToLegacy: this.counters.fallbacks,
+        routedAroundNew: this.counters.routedAround,
+        readStoreFailures: this.storeFailures,
+        readErrors: this.counters.readErrors,
+        trackerErrors: this.counters.trackerErrors,
+        pollerErrors: this.pollerErrors,
+        windows: this.opened,
+      },
+      verdicts: Object.fromEntries(checks.map((c) => [c.name, c.passed])),
+      voided,
+    };
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The fault table of a rehearsal report, for the terminal summary and the HTML report: per fault what
+ * was injected, then how the system answered, the invariant verdicts under the faults, and what the run
+ * could not judge. The JSON report carries the same `FaultReport` as is.
+ */
+import Table from 'cli-table3';
+import type { FaultAnswers, FaultReport } from './rehearsal';
+
+const entries = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, n]) => `${k}: ${n}`)
+    .join('; ') || 'none';
+
+/** The answers as (label, value) rows. */
+export function answerRows(a: FaultAnswers): Array<[string, string]> {
+  const surfaced = Object.fromEntries(Object.entries(a.byRole).map(([role, c]) => [role, c.surfaced]));
+  return [
+    ['SDK retries', String(a.sdkRetries)],
+    ['errors past the SDK retries, by role', entries(surfaced)],
+    ['dead-letter entries (reasons)', `${a.deadLetters} (${entries(a.deadLetterReasons)})`],
+    [
+      'replayed / still dead-lettered / failed replays',
+      `${a.replayed} / ${a.stillDeadLettered} / ${a.replayFailures}`,
+    ],
+    ['breaker openings', String(a.breakerOpenings)],
+    ['reads that fell back to legacy', String(a.fallbacksToLegacy)],
+    ['reads routed around new (breaker open)', String(a.routedAroundNew)],
+    ['store failures seen by the read API', entries(a.readStoreFailures)],
+    ['reads answered 5xx', String(a.readErrors)],
+    ['frontier tracker / CDC poller errors (retried)', `${a.trackerErrors} / ${a.pollerErrors}`],
+    [
+      'outage windows',
+      a.windows
+        .map((w) => `${w.fault} at ${(w.openedAtMs / 1000).toFixed(1)} s for ${w.forMs} ms`)
+        .join('; ') || 'none',
+    ],
+  ];
+}
+
+/** The fault table as terminal lines (cli-table3). */
+export function faultTableText(
+  f: FaultReport,
+  mark: { ok: (s: string) => string; bad: (s: string) => string },
+): string {
+  const faults = new Table({ head: ['fault', 'injected', 'what'], style: { head: [], border: [] } });
+  for (const row of f.faults) faults.push([row.name, row.injected, row.description]);
+  const answers = new Table({ style: { head: [], border: [] } });
+  for (const [k, v] of answerRows(f.answers)) answers.push({ [k]: v });
+  const verdicts = Object.entries(f.verdicts)
+    .map(([k, ok]) => `${k} ${ok ? mark.ok('passed') : mark.bad('FAILED')}`)
+    .join(', ');
+  return [
+    `faults (rate ${f.rate}, seed ${f.seed})`,
+    faults.toString(),
+    'how the system answered',
+    answers.toString(),
+    `verdicts under these faults: ${verdicts}`,
+    ...f.voided.map((v) => mark.bad(`not judged: ${v}`)),
+  ].join('\n');
+}
+
+/** The fault table as an HTML section (`escape` escapes text). */
+export function faultTableHtml(f: FaultReport, escape: (s: string) => string): string {
+  const rows = f.faults
+    .map((r) => `<tr><td>${escape(r.name)}</td><td>${r.injected}</td><td>${escape(r.description)}</td></tr>`)
+    .join('');
+  const answers = answerRows(f.answers)
+    .map(([k, v]) => `<tr><td>${escape(k)}</td><td>${escape(v)}</td></tr>`)
+    .join('');
+  const verdicts = Object.entries(f.verdicts)
+    .map(
+      ([k, ok]) =>
+        `<tr class="${ok ? 'ok' : 'bad'}"><td>${escape(k)}</td><td>${ok ? 'passed' : 'FAILED'}</td></tr>`,
+    )
+    .join('');
+  const voided = f.voided.map((v) => `<li class="bad">not judged: ${escape(v)}</li>`).join('');
+  return (
+    `<h2>Faults (rate ${f.rate}, seed ${f.seed})</h2>` +
+    `<table id="faults"><tr><th>fault</th><th>injected</th><th>what</th></tr>${rows}</table>` +
+    `<h3>How the system answered</h3><table>${answers}</table>` +
+    `<h3>Verdicts under these faults</h3><table>${verdicts}</table>${voided ? `<ul>${voided}</ul>` : ''}`
+  );
+}
