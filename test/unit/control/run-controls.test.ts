@@ -1,4 +1,9 @@
-import { InvalidControlRequestError, type MigrationState, initialState, planRunControls } from '../../../core/control';
+import {
+  InvalidControlRequestError,
+  type MigrationState,
+  initialState,
+  planRunControls,
+} from '../../../core/control';
 
 const NOW = 1_790_000_000_000;
 const ctx = { actor: 'alice@laptop', now: NOW };
