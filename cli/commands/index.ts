@@ -14,6 +14,7 @@ import * as rollback from './rollback';
 import * as rollout from './rollout';
 import * as settings from './settings';
 import * as status from './status';
+import * as verify from './verify';
 
 /** Registers one command (or a group) on the program. */
 export type Register = (program: Command, context: CliContext) => void;
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Register[] = [
   settings.register,
   approve.register,
   backfill.register,
+  verify.register,
   audit.register,
   plan.register,
   (program, context) => {

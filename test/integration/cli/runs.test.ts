@@ -1,12 +1,15 @@
 /**
  * `dualread backfill …` (and later `verify`, `dlq`) in local mode against DynamoDB Local, through
- * `runCli` in process: the local runner copies the legacy table, the controls are audited changes of
+ * `runCli` in process (and the AWS verification run with Step Functions mocked): the local runner copies the legacy table, the controls are audited changes of
  * STATE, and `backfill status --json` shows every segment done with its counts.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
 import { ControlStore } from '../../../adapters/control-store';
+import { isClean, runVerification } from '../../../adapters/verify-runs';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
 import { runCli } from '../../../cli/program';
@@ -15,6 +18,7 @@ import {
   countItems,
   enableStream,
   putItem,
+  getItem,
   testClient,
   testEndpoint,
   uniqueName,
@@ -22,7 +26,7 @@ import {
 
 const ROOT = resolve(__dirname, '../../..');
 
-describe('CLI: dualread backfill (local mode, DynamoDB Local)', () => {
+describe('CLI: dualread backfill and verify (local mode, DynamoDB Local)', () => {
   const client = testClient();
   const endpoint = testEndpoint().endpoint as string;
   const control = uniqueName('runs-control');
@@ -124,5 +128,72 @@ export const migrations = [defineMigration({
     const text = await cli('backfill', 'status');
     expect(text.stdout).toMatch(/backfill COMPLETE \(run bf-1\)/);
     expect(text.stdout).toMatch(/seg +0 █+ 100 %/);
+  });
+
+  it('verifies clean (exit 0), then finds drift (exit 6, counted by class), and repairs it', async () => {
+    const clean = await cli('--json', 'verify', '--run-id', 'v-1');
+    expect({ code: clean.code, stderr: clean.stderr }).toEqual({ code: ExitCode.OK, stderr: '' });
+    expect(JSON.parse(clean.stdout)).toMatchObject({
+      runId: 'v-1',
+      clean: true,
+      report: { status: 'COMPLETE' },
+    });
+
+    // Drift: an item of new changed behind dualread's back (its _dr_seq kept), and F past every re-check (no tracker runs here).
+    const drifted = await getItem(client, fresh, { id: { S: 'o-7' } });
+    await putItem(client, fresh, { ...drifted, total: { N: '-1' } });
+    await store.putUnversioned(ControlKey.FRONTIER, {
+      migrationId: 'orders',
+      frontier: Date.now() + 600_000, // past the re-check's t1 plus the clock-skew margin
+      computedAt: Date.now(),
+      shards: [],
+      version: 1,
+    });
+    const found = await cli('verify', '--run-id', 'v-2');
+    expect(found.code).toBe(ExitCode.NOT_CLEAN);
+    expect(found.stdout).toMatch(/verification v-2 NOT CLEAN/);
+    expect(found.stdout).toMatch(/content-differs +1\n/);
+
+    const repaired = await cli('--json', 'verify', '--repair', '--run-id', 'v-3');
+    expect(JSON.parse(repaired.stdout)).toMatchObject({ report: { repair: true, repairs: { repaired: 1 } } });
+    expect((await getItem(client, fresh, { id: { S: 'o-7' } }))?.total).toEqual({
+      N: '7.000000000000000000000000000000001',
+    });
+    expect((await cli('verify', '--run-id', 'v-4')).code).toBe(ExitCode.OK);
+  });
+
+  it('on AWS, starts the verification state machine, waits for its end and reads its report (SFN mocked)', async () => {
+    // Arrange: Step Functions has no local server; the report is the one run v-1 wrote above.
+    const sfn = mockClient(SFNClient);
+    const machine = 'arn:aws:states:eu-west-1:111122223333:stateMachine:verify-orders';
+    const exec = 'arn:aws:states:eu-west-1:111122223333:execution:verify-orders:v-1-x';
+    sfn.on(StartExecutionCommand).resolves({ executionArn: exec, startDate: new Date() });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: exec, stateMachineArn: machine, status: 'SUCCEEDED', startDate: new Date() });
+
+    // Act
+    const outcome = await runVerification({
+      sfn: new SFNClient({ region: 'eu-west-1' }),
+      store,
+      stateMachineArn: machine,
+      executionName: 'v-1-x',
+      input: { runId: 'v-1', repair: false, actor: 'arn:aws:iam::111122223333:user/alice' },
+      wait: { sleep: async () => undefined },
+    });
+    sfn.restore();
+
+    // Assess
+    expect(outcome).toMatchObject({
+      runId: 'v-1',
+      executionArn: exec,
+      report: { runId: 'v-1', clean: true },
+    });
+    expect(isClean(outcome.report)).toBe(true);
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toEqual({
+      runId: 'v-1',
+      repair: false,
+      actor: 'arn:aws:iam::111122223333:user/alice',
+    });
   });
 });
