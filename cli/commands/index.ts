@@ -8,6 +8,7 @@ import * as advance from './advance';
 import * as approve from './approve';
 import * as audit from './audit';
 import * as backfill from './backfill';
+import * as dlq from './dlq';
 import * as plan from './plan';
 import * as rehearse from './rehearse';
 import * as rollback from './rollback';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Register[] = [
   approve.register,
   backfill.register,
   verify.register,
+  dlq.register,
   audit.register,
   plan.register,
   (program, context) => {

@@ -7,12 +7,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ControlStore } from '../../../adapters/control-store';
 import { isClean, runVerification } from '../../../adapters/verify-runs';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
 import { runCli } from '../../../cli/program';
+import { streamDeadLetterBody } from '../../../core/cdc';
 import { ControlKey } from '../../../core/control';
 import {
   countItems,
@@ -195,5 +202,85 @@ export const migrations = [defineMigration({
       repair: false,
       actor: 'arn:aws:iam::111122223333:user/alice',
     });
+  });
+
+  it('replays a dead-lettered range from a message body, then waives a record and its key, all audited', async () => {
+    // Arrange: a legacy write after the stream exists, as the message of a batch the sync function gave up on
+    await putItem(client, legacy, { id: { S: 'o-late' }, total: { N: '1' } });
+    const streams = new DynamoDBStreamsClient(testEndpoint());
+    const shardId = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn })))
+      .StreamDescription?.Shards?.[0]?.ShardId as string;
+    const iterator = (
+      await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      )
+    ).ShardIterator;
+    const records = (await streams.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records ?? [];
+    streams.destroy();
+    const seq = records.find((r) => r.dynamodb?.Keys?.id?.S === 'o-late')?.dynamodb?.SequenceNumber as string;
+    const bodyFile = join(dir, 'message.json');
+    writeFileSync(
+      bodyFile,
+      streamDeadLetterBody({
+        shardId,
+        startSequenceNumber: seq,
+        endSequenceNumber: seq,
+        streamArn,
+        batchSize: 1,
+        condition: 'RetryAttemptsExhausted',
+      }),
+    );
+
+    // Act + Assess: applied once, skipped (already there) the second time; both complete
+    const first = await cli('--json', 'dlq', 'replay', '--body-file', bodyFile);
+    expect(first.code).toBe(ExitCode.OK);
+    expect(JSON.parse(first.stdout)).toMatchObject({ complete: true, reports: [{ applied: 1, failed: 0 }] });
+    expect(await getItem(client, fresh, { id: { S: 'o-late' } })).toBeDefined();
+    const again = await cli('dlq', 'replay', '--body-file', bodyFile);
+    expect(again.stdout).toMatch(/0 applied, 1 skipped, complete/);
+    expect((await cli('dlq', 'replay')).code).toBe(ExitCode.USAGE);
+
+    // Waive the record (as if it could not be replayed): its key becomes unresolved, listed with its origin
+    expect((await cli('dlq', 'waive', '--sequence', seq, '--key', '{"id":{"S":"o-late"}}')).code).toBe(
+      ExitCode.USAGE,
+    );
+    const waived = await cli(
+      '--json',
+      'dlq',
+      'waive',
+      '--sequence',
+      seq,
+      '--key',
+      '{"id":{"S":"o-late"}}',
+      '--reason',
+      'test',
+    );
+    expect(waived.code).toBe(ExitCode.OK);
+    const listed = JSON.parse((await cli('--json', 'dlq', 'list')).stdout) as {
+      deadLetters: null;
+      unresolvedKeys: { count: number; keys: Array<{ key: unknown }> };
+    };
+    expect(listed).toMatchObject({
+      deadLetters: null,
+      unresolvedKeys: { count: 1, keys: [{ key: { id: { S: 'o-late' } } }] },
+    });
+    const keyWaived = await cli(
+      '--json',
+      'dlq',
+      'waive',
+      '--key',
+      '{"id":{"S":"o-late"}}',
+      '--reason',
+      'replayed by hand',
+    );
+    expect(JSON.parse(keyWaived.stdout)).toMatchObject({ result: { waived: 1, unresolvedCount: 0 } });
+    const audit = JSON.parse((await cli('--json', 'audit', '--since', '1h')).stdout) as {
+      records: Array<{ action: string }>;
+    };
+    expect(audit.records.map((a) => a.action)).toEqual(expect.arrayContaining(['waive-record']));
   });
 });
