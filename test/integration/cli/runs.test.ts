@@ -132,6 +132,9 @@ export const migrations = [defineMigration({
       progress: { segmentsDone: number; totalSegments: number; scanned: number; fraction: number };
     };
     expect(doc.progress).toMatchObject({ segmentsDone: 2, totalSegments: 2, scanned: 40, fraction: 1 });
+    const screen = JSON.parse((await cli('--json', 'status')).stdout) as Record<string, unknown>;
+    expect(screen).toMatchObject({ backfillProgress: { segmentsDone: 2, fraction: 1 }, readMix: null });
+    expect((await cli('status')).stdout).toMatch(/seg +1 █+ 100 %[^]*read mix: not measured locally/);
     const text = await cli('backfill', 'status');
     expect(text.stdout).toMatch(/backfill COMPLETE \(run bf-1\)/);
     expect(text.stdout).toMatch(/seg +0 █+ 100 %/);
