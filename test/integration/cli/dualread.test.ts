@@ -125,6 +125,18 @@ export const migrations = [defineMigration({
     });
   });
 
+  it('prints parseable --json from the binary for the run and dead-letter commands', async () => {
+    const backfill = await dualread('--json', 'backfill', 'status');
+    expect(backfill.code).toBe(ExitCode.OK);
+    expect(JSON.parse(backfill.stdout)).toMatchObject({
+      migrationId: 'orders',
+      progress: { totalSegments: 0 },
+    });
+    const dlq = await dualread('--json', 'dlq', 'list');
+    expect(dlq.code).toBe(ExitCode.OK);
+    expect(JSON.parse(dlq.stdout)).toMatchObject({ deadLetters: null, unresolvedKeys: { count: 0 } });
+  });
+
   it('lets one of two concurrent advances win; the other exits 3 (conflict)', async () => {
     await pollerRunning();
     const codes = (await Promise.all([dualread('advance'), dualread('advance')])).map((r) => r.code).sort();
@@ -155,6 +167,13 @@ export const migrations = [defineMigration({
     );
     const cases: Array<[string[], number]> = [
       [['status'], ExitCode.OK],
+      [['backfill', 'status'], ExitCode.OK],
+      [['backfill', 'rate', '100', '--reason', 'e2e'], ExitCode.OK],
+      [['backfill', 'rate', 'fast'], ExitCode.USAGE],
+      [['verify', '--run-id', 'e2e'], ExitCode.RUN_FAILED], // the new table does not exist
+      [['dlq', 'list'], ExitCode.OK],
+      [['dlq', 'replay'], ExitCode.USAGE], // local mode: --body-file
+      [['dlq', 'waive', '--key', '{"id":{"S":"x"}}'], ExitCode.USAGE], // no --reason
       [['advance', '--to', 'SHADOW'], ExitCode.OK],
       [['advance'], ExitCode.GUARDRAIL_UNMET],
       [['advance', '--force'], ExitCode.USAGE],
