@@ -14,7 +14,7 @@ import { type ControlResult } from '../../adapters/control-plane';
 import { approximateItemCount, segmentCheckpoints } from '../../adapters/run-progress';
 import { makeSfnClient, startExecution, waitForExecution } from '../../adapters/state-machine-runs';
 import { type BackfillStartInput } from '../../core/backfill';
-import { ForeignItems } from '../../core/control';
+import { ForeignItems, type RunControlsPatch } from '../../core/control';
 import { localBackfillDeps, startLocalBackfill } from '../../local/backfill';
 import { type BackfillProgress, backfillProgress, progressText } from '../backfill-progress';
 import type { CliContext } from '../context';
@@ -173,44 +173,27 @@ export function register(program: Command, context: CliContext): void {
       }),
     );
 
+  /** Applies a change of the run controls and prints it (pause, resume, rate). */
+  const setControls = async (cmd: Command, patch: RunControlsPatch): Promise<void> => {
+    const target = await context.resolve(cmd);
+    const out = context.output(cmd);
+    const r = await target.plane.setRunControls(patch, cmd.opts<{ reason?: string }>().reason);
+    out.result({ migrationId: target.migration.id, controls: r.state.controls, audit: r.audit }, () =>
+      controlsText(r, out),
+    );
+  };
   const control = (name: string, description: string) =>
     group.command(name).description(description).option('--reason <text>', 'why (recorded in the audit log)');
 
   control('pause', 'pause backfill and verification runs at their next page (audited)').action(
-    context.action(async (cmd: Command) => {
-      const target = await context.resolve(cmd);
-      const out = context.output(cmd);
-      const r = await target.plane.setRunControls({ paused: true }, cmd.opts<{ reason?: string }>().reason);
-      out.result({ migrationId: target.migration.id, controls: r.state.controls, audit: r.audit }, () =>
-        controlsText(r, out),
-      );
-    }),
+    context.action((cmd: Command) => setControls(cmd, { paused: true })),
   );
   control('resume', 'resume paused runs (audited)').action(
-    context.action(async (cmd: Command) => {
-      const target = await context.resolve(cmd);
-      const out = context.output(cmd);
-      const r = await target.plane.setRunControls({ paused: false }, cmd.opts<{ reason?: string }>().reason);
-      out.result({ migrationId: target.migration.id, controls: r.state.controls, audit: r.audit }, () =>
-        controlsText(r, out),
-      );
-    }),
+    context.action((cmd: Command) => setControls(cmd, { paused: false })),
   );
   control('rate', 'set the rate ceiling in items/s across all segments, 0 = unlimited (audited)')
     .argument('<items-per-second>', 'items per second (0 = unlimited)', numberArg(0, 1_000_000, true))
-    .action(
-      context.action(async (cmd: Command, rate: number) => {
-        const target = await context.resolve(cmd);
-        const out = context.output(cmd);
-        const r = await target.plane.setRunControls(
-          { rateLimitPerSecond: rate },
-          cmd.opts<{ reason?: string }>().reason,
-        );
-        out.result({ migrationId: target.migration.id, controls: r.state.controls, audit: r.audit }, () =>
-          controlsText(r, out),
-        );
-      }),
-    );
+    .action(context.action((cmd: Command, rate: number) => setControls(cmd, { rateLimitPerSecond: rate })));
 
   group
     .command('status')

@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 import { ControlStore } from '../../../adapters/control-store';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
-import { runCli } from '../../../cli/program';
-import { BackfillStatus, ControlKey, Phase } from '../../../core/control';
+import { BackfillStatus, Phase } from '../../../core/control';
+import { inProcessCli, pollerHeartbeat } from '../../helpers/cli';
 import { enableStream, testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 
 const run = promisify(execFile);
@@ -46,31 +46,9 @@ describe('CLI: dualread (DynamoDB Local)', () => {
     }
   }
 
-  /** The program in process, with captured output. */
-  async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli([...global, ...args], {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      isTTY: false,
-      env: {},
-    });
-    return { code, stdout, stderr };
-  }
+  const inProcess = inProcessCli(global);
 
-  /** The local stream poller's heartbeat, fresh for the run of the test (it stands in for the poller). */
-  async function pollerRunning(): Promise<void> {
-    await store.putUnversioned(ControlKey.CDC_CONSUMER, {
-      streamArn,
-      startingPosition: 'TRIM_HORIZON',
-      state: 'Enabled',
-      since: Date.now(),
-      heartbeatAt: Date.now() + 600_000,
-      lastProcessingResult: 'OK',
-      iteratorAgeMs: 0,
-    });
-  }
+  const pollerRunning = () => pollerHeartbeat(store, streamArn);
 
   beforeAll(async () => {
     writeFileSync(

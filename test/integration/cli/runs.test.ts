@@ -18,9 +18,9 @@ import { ControlStore } from '../../../adapters/control-store';
 import { isClean, runVerification } from '../../../adapters/verify-runs';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
-import { runCli } from '../../../cli/program';
 import { streamDeadLetterBody } from '../../../core/cdc';
 import { ControlKey } from '../../../core/control';
+import { inProcessCli, pollerHeartbeat } from '../../helpers/cli';
 import {
   countItems,
   enableStream,
@@ -45,30 +45,9 @@ describe('CLI: dualread backfill and verify (local mode, DynamoDB Local)', () =>
   const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
   let streamArn = '';
 
-  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli([...global, ...args], {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      isTTY: false,
-      env: {},
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = inProcessCli(global);
 
-  /** The local stream poller's heartbeat (it stands in for the poller: nothing writes after the stream). */
-  async function pollerRunning(): Promise<void> {
-    await store.putUnversioned(ControlKey.CDC_CONSUMER, {
-      streamArn,
-      startingPosition: 'TRIM_HORIZON',
-      state: 'Enabled',
-      since: Date.now(),
-      heartbeatAt: Date.now() + 600_000,
-      lastProcessingResult: 'OK',
-      iteratorAgeMs: 0,
-    });
-  }
+  const pollerRunning = () => pollerHeartbeat(store, streamArn);
 
   beforeAll(async () => {
     writeFileSync(
