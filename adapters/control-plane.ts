@@ -36,6 +36,8 @@ import {
   planApproval,
   planRollback,
   planRollout,
+  planRunControls,
+  type RunControlsPatch,
   planSettings,
   shadowTotals,
 } from '../core/control';
@@ -156,6 +158,17 @@ export class ControlPlane {
   async setSettings(patch: ControlOverrides, reason = ''): Promise<ControlResult> {
     const state = await this.state();
     return this.write(state, planSettings(state, patch, this.migration.read, reason, this.ctx()));
+  }
+
+  /**
+   * Pauses, resumes or re-rates the backfill and verification runs: the workers read STATE's controls
+   * before every page, so the change is in force from each segment's next page.
+   *
+   * @throws InvalidControlRequestError, ControlConflictError
+   */
+  async setRunControls(patch: RunControlsPatch, reason = ''): Promise<ControlResult> {
+    const state = await this.state();
+    return this.write(state, planRunControls(state, patch, reason, this.ctx()));
   }
 
   /** Records a named approval for entering `phase`. @throws InvalidControlRequestError, ControlConflictError */

@@ -15,6 +15,28 @@ export class TargetNotFoundError extends DualReadError {
   override name = 'TargetNotFoundError';
 }
 
+/**
+ * A backfill or verification run failed: `errorName` is the failing step's error (e.g.
+ * `CdcNotConsumingError`), `detail` its message, which says what to do. `alreadyRunning`: another run
+ * holds the lock (exit 3, like any conflict).
+ */
+export class RunFailedError extends DualReadError {
+  override name = 'RunFailedError';
+  readonly alreadyRunning: boolean;
+  constructor(
+    readonly run: 'backfill' | 'verification',
+    readonly errorName: string,
+    readonly detail: string,
+  ) {
+    super(
+      `the ${run} run failed with ${errorName}: ${detail}${/\.\s*$/.test(detail) ? '' : '.'} ` +
+        `Fix the cause it names, then start it again with the same --run-id to resume from its checkpoints ` +
+        `(\`dualread ${run === 'backfill' ? 'backfill status' : 'status'}\` shows where it stands)`,
+    );
+    this.alreadyRunning = /AlreadyRunningError$/.test(errorName);
+  }
+}
+
 /** How an error is shown. */
 export interface PrintedError {
   readonly name: string;

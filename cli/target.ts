@@ -11,7 +11,7 @@ import { ControlItemCdcStatus } from '../adapters/cdc-status';
 import { ControlPlane } from '../adapters/control-plane';
 import { StackNotFoundError, callerArn, queueDepth, stackOutputs } from '../adapters/control-plane-aws';
 import { ControlStore } from '../adapters/control-store';
-import { makeDynamoClient } from '../adapters/dynamodb';
+import { type DynamoEndpoint, makeDynamoClient } from '../adapters/dynamodb';
 import { type FactsPorts, pollerHeartbeatEnabled } from '../adapters/migration-facts';
 import { loadMigrations } from '../adapters/migration-loader';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -45,6 +45,8 @@ export interface Target {
   /** The stack's outputs (AWS); empty locally. */
   readonly outputs: Readonly<Record<string, string>>;
   readonly region?: string;
+  /** Where DynamoDB (and its streams) are: the endpoint and credentials locally, the region on AWS. */
+  readonly where: DynamoEndpoint;
   readonly plane: ControlPlane;
 }
 
@@ -85,11 +87,12 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
   if (o.endpoint) {
     if (!/^https?:\/\//.test(o.endpoint))
       throw new UsageError(`--endpoint "${o.endpoint}" must be a URL such as http://localhost:8000`);
-    const dynamo = makeDynamoClient({
+    const where: DynamoEndpoint = {
       endpoint: o.endpoint,
       region: o.region ?? LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
-    });
+    };
+    const dynamo = makeDynamoClient(where);
     const controlTableName = o.controlTable ?? DEFAULT_LOCAL_CONTROL_TABLE;
     const store = new ControlStore(dynamo, controlTableName, migration.id);
     const ports: FactsPorts = {
@@ -108,6 +111,7 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
       store,
       actor,
       outputs: {},
+      where,
       plane: new ControlPlane({ store, migration, actor, now, ports }),
     };
   }
@@ -138,6 +142,7 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
     actor,
     outputs,
     ...(o.region ? { region: o.region } : {}),
+    where: o.region ? { region: o.region } : {},
     plane: new ControlPlane({
       store,
       migration,

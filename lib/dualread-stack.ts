@@ -150,6 +150,12 @@ export class DualReadStack extends Stack {
           description: `Migration "${migration.id}": list, retry or waive the keys the backfill could not copy (aws lambda invoke; docs/runbook.md "Backfill")`,
         });
       }
+      if (construct.verification) {
+        new CfnOutput(this, `${prefix}VerifyStateMachineArn`, {
+          value: construct.verification.stateMachine.stateMachineArn,
+          description: `Migration "${migration.id}": verification state machine (dualread verify; docs/runbook.md "Verification")`,
+        });
+      }
       return construct;
     });
 

@@ -7,12 +7,15 @@ import type { CliContext } from '../context';
 import * as advance from './advance';
 import * as approve from './approve';
 import * as audit from './audit';
+import * as backfill from './backfill';
+import * as dlq from './dlq';
 import * as plan from './plan';
 import * as rehearse from './rehearse';
 import * as rollback from './rollback';
 import * as rollout from './rollout';
 import * as settings from './settings';
 import * as status from './status';
+import * as verify from './verify';
 
 /** Registers one command (or a group) on the program. */
 export type Register = (program: Command, context: CliContext) => void;
@@ -24,6 +27,9 @@ export const COMMANDS: readonly Register[] = [
   rollout.register,
   settings.register,
   approve.register,
+  backfill.register,
+  verify.register,
+  dlq.register,
   audit.register,
   plan.register,
   (program, context) => {

@@ -1,18 +1,65 @@
 /**
  * `dualread status [--watch]`: one screen — phase and rollout, the next phase's guardrails met or not,
- * backfill, CDC and frontier lag, shadow comparisons, dead letters, the last verification, approvals.
+ * backfill (per segment bars and ETA), CDC and frontier lag, shadow comparisons, the read mix (AWS:
+ * CloudWatch), dead letters, the last verification, approvals. `--watch` re-renders every `--interval`
+ * seconds until Ctrl-C; with `--json` it prints one JSON document per line.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { ControlStatus } from '../../adapters/control-plane';
+import { type ReadMix, makeCloudWatchClient, readMix } from '../../adapters/read-mix';
+import { type BackfillProgress, progressText } from '../backfill-progress';
 import type { CliContext } from '../context';
 import type { Output } from '../output';
+import type { Target } from '../target';
+import { backfillView } from './backfill';
 import { numberArg } from './parse';
+
+/** What `status` adds to the control plane's status: backfill progress and the read mix. */
+export interface StatusExtras {
+  readonly backfillProgress: BackfillProgress;
+  /** AWS: from CloudWatch; null locally (the local read API publishes no metrics) or when unreadable. */
+  readonly readMix: ReadMix | null;
+  /** Why the read mix is null. */
+  readonly readMixNote?: string;
+}
+
+/** Reads the extras; a read-mix failure is reported in the note, never fails the status. */
+export async function statusExtras(target: Target, now: number): Promise<StatusExtras> {
+  const view = await backfillView(target);
+  if (target.mode === 'local')
+    return {
+      backfillProgress: view.progress,
+      readMix: null,
+      readMixNote: 'not measured locally (the local read API publishes no metrics; see the shadow line)',
+    };
+  const cw = makeCloudWatchClient(target.region);
+  try {
+    return { backfillProgress: view.progress, readMix: await readMix(cw, target.migration.id, now) };
+  } catch (err) {
+    return {
+      backfillProgress: view.progress,
+      readMix: null,
+      readMixNote: `CloudWatch GetMetricData failed (${(err as Error).name}: ${(err as Error).message}); check cloudwatch:GetMetricData permission`,
+    };
+  } finally {
+    cw.destroy();
+  }
+}
+
+function mixText(x: StatusExtras): string {
+  const m = x.readMix;
+  if (!m) return `read mix: ${x.readMixNote ?? 'unknown'}`;
+  return (
+    `read mix (last ${m.windowMinutes} min): ${m.fromNew} from new, ${m.fromLegacy} from legacy` +
+    `${m.newShare === null ? '' : ` (${(m.newShare * 100).toFixed(1)} % new)`}`
+  );
+}
 
 const iso = (ms: number | undefined): string => (ms ? new Date(ms).toISOString() : '—');
 
 /** The JSON document of a status (the facts without the STATE they repeat). */
-export function statusJson(s: ControlStatus): unknown {
+export function statusJson(s: ControlStatus, x?: StatusExtras): unknown {
   const { state: _s, ...facts } = s.facts;
   return {
     migrationId: s.migrationId,
@@ -20,12 +67,13 @@ export function statusJson(s: ControlStatus): unknown {
     next: s.next ?? null,
     frontierLagMs: s.frontierLagMs,
     shadow: s.shadow,
+    ...(x ? { backfillProgress: x.backfillProgress, readMix: x.readMix } : {}),
     facts,
   };
 }
 
 /** The human screen of a status. */
-export function statusText(s: ControlStatus, out: Output): string {
+export function statusText(s: ControlStatus, out: Output, x?: StatusExtras): string {
   const { c } = out;
   const st = s.state;
   const f = s.facts;
@@ -38,13 +86,16 @@ export function statusText(s: ControlStatus, out: Output): string {
   const b = st.backfill;
   lines.push(
     `backfill: ${b.status}${b.copied !== undefined ? `, ${b.copied} copied` : ''}${b.skipped !== undefined ? `, ${b.skipped} present` : ''}` +
-      `${f.poison ? c.yellow(`, ${f.poison} unresolved`) : ''}${b.completedAt ? `, completed ${iso(b.completedAt)}` : ''}`,
+      `${f.poison ? c.yellow(`, ${f.poison} unresolved`) : ''}${b.completedAt ? `, completed ${iso(b.completedAt)}` : ''}` +
+      `${st.controls.paused ? c.yellow(' — runs PAUSED') : ''}` +
+      (x && x.backfillProgress.totalSegments > 0 ? `\n${progressText(x.backfillProgress, 8)}` : ''),
     `cdc: ${f.cdc ? (f.cdc.consuming ? c.green('consuming') : c.red('not consuming')) + ` — ${f.cdc.reason}` : 'not checked'}` +
       `${f.cdcEnabled === undefined ? '' : f.cdcEnabled ? ', enabled' : ', disabled'}`,
     `frontier: F ${iso(f.frontier?.frontier)}, lag ${s.frontierLagMs === null ? 'unbounded (none published)' : `${(s.frontierLagMs / 1000).toFixed(1)} s`}` +
       ` (budget ${(f.stalenessBudgetMs / 1000).toFixed(1)} s)`,
     `shadow since ${iso(f.shadow.since)}: ${s.shadow.compared} compared, ${s.shadow.mismatches} mismatched` +
       `${s.shadow.compared ? ` (${((s.shadow.mismatches / s.shadow.compared) * 100).toFixed(3)} %)` : ''}, ${s.shadow.withinLag} lag-explained`,
+    ...(x ? [mixText(x)] : []),
     `dead letters: ${f.deadLetters === undefined ? c.yellow('unknown') : f.deadLetters === 0 ? '0' : c.red(String(f.deadLetters))}`,
   );
   const v = f.verifications[0];
@@ -71,14 +122,14 @@ export function register(program: Command, context: CliContext): void {
         const target = await context.resolve(cmd);
         const out = context.output(cmd);
         if (!opts.watch) {
-          const s = await target.plane.status();
-          out.result(statusJson(s), () => statusText(s, out));
+          const [s, x] = await Promise.all([target.plane.status(), statusExtras(target, context.now())]);
+          out.result(statusJson(s, x), () => statusText(s, out, x));
           return;
         }
         for (;;) {
-          const s = await target.plane.status();
+          const [s, x] = await Promise.all([target.plane.status(), statusExtras(target, context.now())]);
           if (!out.json && out.io.isTTY) out.io.stdout('\x1b[2J\x1b[H');
-          out.line(statusJson(s), () => statusText(s, out));
+          out.line(statusJson(s, x), () => statusText(s, out, x));
           await sleep(opts.interval * 1000);
         }
       }),

@@ -9,6 +9,7 @@ export * from './errors';
 export * from './facts';
 export * from './guardrails';
 export * from './phase-machine';
+export * from './run-controls';
 export * from './run-input';
 export * from './run-lock';
 export * from './run-rate';

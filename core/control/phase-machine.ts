@@ -76,7 +76,7 @@ function withPhase(state: MigrationState, to: Phase, ctx: ChangeContext): Omit<M
 }
 
 /** A change of STATE by `patch`, stamped with who and when, with its audit record. */
-function audited(
+export function audited(
   state: MigrationState,
   patch: Partial<Omit<MigrationState, 'version'>>,
   ctx: ChangeContext,

@@ -187,10 +187,15 @@ describe('Stack: DualReadStack', () => {
       'UsersLegacyTableName',
       'UsersNewTableName',
       'UsersReadApiUrl',
+      'UsersVerifyStateMachineArn',
     ]);
     template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
     template.hasOutput('UsersBackfillStateMachineArn', {
       Value: { Ref: Match.stringLikeRegexp('BackfillStateMachine') },
+    });
+    // `dualread verify` starts this state machine on AWS.
+    template.hasOutput('UsersVerifyStateMachineArn', {
+      Value: { Ref: Match.stringLikeRegexp('VerificationStateMachine') },
     });
     // A queue's Ref is its URL (aws sqs receive-message --queue-url ...; runbook "CDC dead letters").
     template.hasOutput('UsersDeadLetterQueueUrl', {

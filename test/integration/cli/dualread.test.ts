@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 import { ControlStore } from '../../../adapters/control-store';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
-import { runCli } from '../../../cli/program';
-import { BackfillStatus, ControlKey, Phase } from '../../../core/control';
+import { BackfillStatus, Phase } from '../../../core/control';
+import { inProcessCli, pollerHeartbeat } from '../../helpers/cli';
 import { enableStream, testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 
 const run = promisify(execFile);
@@ -46,31 +46,9 @@ describe('CLI: dualread (DynamoDB Local)', () => {
     }
   }
 
-  /** The program in process, with captured output. */
-  async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli([...global, ...args], {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      isTTY: false,
-      env: {},
-    });
-    return { code, stdout, stderr };
-  }
+  const inProcess = inProcessCli(global);
 
-  /** The local stream poller's heartbeat, fresh for the run of the test (it stands in for the poller). */
-  async function pollerRunning(): Promise<void> {
-    await store.putUnversioned(ControlKey.CDC_CONSUMER, {
-      streamArn,
-      startingPosition: 'TRIM_HORIZON',
-      state: 'Enabled',
-      since: Date.now(),
-      heartbeatAt: Date.now() + 600_000,
-      lastProcessingResult: 'OK',
-      iteratorAgeMs: 0,
-    });
-  }
+  const pollerRunning = () => pollerHeartbeat(store, streamArn);
 
   beforeAll(async () => {
     writeFileSync(
@@ -125,6 +103,18 @@ export const migrations = [defineMigration({
     });
   });
 
+  it('prints parseable --json from the binary for the run and dead-letter commands', async () => {
+    const backfill = await dualread('--json', 'backfill', 'status');
+    expect(backfill.code).toBe(ExitCode.OK);
+    expect(JSON.parse(backfill.stdout)).toMatchObject({
+      migrationId: 'orders',
+      progress: { totalSegments: 0 },
+    });
+    const dlq = await dualread('--json', 'dlq', 'list');
+    expect(dlq.code).toBe(ExitCode.OK);
+    expect(JSON.parse(dlq.stdout)).toMatchObject({ deadLetters: null, unresolvedKeys: { count: 0 } });
+  });
+
   it('lets one of two concurrent advances win; the other exits 3 (conflict)', async () => {
     await pollerRunning();
     const codes = (await Promise.all([dualread('advance'), dualread('advance')])).map((r) => r.code).sort();
@@ -155,6 +145,13 @@ export const migrations = [defineMigration({
     );
     const cases: Array<[string[], number]> = [
       [['status'], ExitCode.OK],
+      [['backfill', 'status'], ExitCode.OK],
+      [['backfill', 'rate', '100', '--reason', 'e2e'], ExitCode.OK],
+      [['backfill', 'rate', 'fast'], ExitCode.USAGE],
+      [['verify', '--run-id', 'e2e'], ExitCode.RUN_FAILED], // the new table does not exist
+      [['dlq', 'list'], ExitCode.OK],
+      [['dlq', 'replay'], ExitCode.USAGE], // local mode: --body-file
+      [['dlq', 'waive', '--key', '{"id":{"S":"x"}}'], ExitCode.USAGE], // no --reason
       [['advance', '--to', 'SHADOW'], ExitCode.OK],
       [['advance'], ExitCode.GUARDRAIL_UNMET],
       [['advance', '--force'], ExitCode.USAGE],

@@ -1,0 +1,209 @@
+/**
+ * `dualread backfill start|pause|resume|rate N|status`.
+ *
+ * - `start`: on AWS, `StartExecution` of the stack's backfill state machine (`--wait` polls it to the
+ *   end); locally, the same definition run in this process by the local runner (local/backfill.ts)
+ *   against `--endpoint`, so the command returns when the run ends. `--run-id` of an earlier run
+ *   resumes it from its checkpoints.
+ * - `pause`, `resume`, `rate N`: audited changes of STATE's run controls through the control plane;
+ *   the workers read them before every page (so they also pause or pace a verification run).
+ * - `status`: STATE's backfill, the controls, and per segment a bar and an ETA from the checkpoints.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { type ControlResult } from '../../adapters/control-plane';
+import { approximateItemCount, segmentCheckpoints } from '../../adapters/run-progress';
+import { makeSfnClient, startExecution, waitForExecution } from '../../adapters/state-machine-runs';
+import { type BackfillStartInput } from '../../core/backfill';
+import { ForeignItems, type RunControlsPatch } from '../../core/control';
+import { localBackfillDeps, startLocalBackfill } from '../../local/backfill';
+import { type BackfillProgress, backfillProgress, progressText } from '../backfill-progress';
+import type { CliContext } from '../context';
+import type { Output } from '../output';
+import { asRunFailure, executionName, newRunId, runIdArg, stateMachineArnOf } from '../runs';
+import { type Target, pascal } from '../target';
+import { numberArg } from './parse';
+
+function foreignArg(value: string): ForeignItems {
+  const all = Object.values(ForeignItems) as string[];
+  if (!all.includes(value)) throw new InvalidArgumentError(`"${value}" must be one of ${all.join(', ')}`);
+  return value as ForeignItems;
+}
+
+/** The backfill's state and progress, as `backfill status` prints it. */
+export async function backfillView(target: Target): Promise<{
+  state: Awaited<ReturnType<Target['plane']['status']>>['state']['backfill'];
+  controls: { paused: boolean; rateLimitPerSecond: number };
+  progress: BackfillProgress;
+}> {
+  const legacy =
+    target.outputs[`${pascal(target.migration.id)}LegacyTableName`] ?? target.migration.legacyTable.tableName;
+  const [state, checkpoints, items] = await Promise.all([
+    target.store.getState(),
+    segmentCheckpoints(target.store),
+    approximateItemCount(target.dynamo, legacy),
+  ]);
+  return {
+    state: state?.backfill ?? { status: 'NOT_STARTED' },
+    controls: state?.controls ?? {
+      paused: false,
+      rateLimitPerSecond: target.migration.backfill.rateLimitPerSecond,
+    },
+    progress: backfillProgress(checkpoints, items),
+  };
+}
+
+/** `backfill status` as text. */
+export function backfillText(v: Awaited<ReturnType<typeof backfillView>>, out: Output): string {
+  const { c } = out;
+  const rate = v.controls.rateLimitPerSecond ? `${v.controls.rateLimitPerSecond} items/s` : 'unlimited';
+  return [
+    `backfill ${c.bold(v.state.status)}${v.state.runId ? ` (run ${v.state.runId})` : ''}` +
+      `${v.controls.paused ? c.yellow('  PAUSED') : ''}  rate ${rate}` +
+      `${v.state.unresolved ? c.yellow(`  ${v.state.unresolved} unresolved keys (dualread dlq list --poison)`) : ''}`,
+    progressText(v.progress),
+  ].join('\n');
+}
+
+function controlsText(r: ControlResult, out: Output): string {
+  const { paused, rateLimitPerSecond } = r.state.controls;
+  return (
+    `${out.c.green(r.audit.action)}: runs of ${r.state.migrationId} are ${paused ? out.c.yellow('paused') : 'running'}, ` +
+    `rate ${rateLimitPerSecond ? `${rateLimitPerSecond} items/s` : 'unlimited'} (by ${r.audit.actor}; ` +
+    'in force from each segment’s next page)'
+  );
+}
+
+async function start(
+  target: Target,
+  out: Output,
+  o: {
+    runId?: string;
+    segments?: number;
+    maxConcurrency?: number;
+    foreignItems?: ForeignItems;
+    reason?: string;
+    wait?: boolean;
+  },
+  now: () => number,
+): Promise<void> {
+  const runId = o.runId ?? newRunId('backfill', now());
+  const input: BackfillStartInput = {
+    runId,
+    actor: target.actor,
+    ...(o.segments !== undefined ? { totalSegments: o.segments } : {}),
+    ...(o.maxConcurrency !== undefined ? { maxConcurrency: o.maxConcurrency } : {}),
+    ...(o.foreignItems !== undefined ? { foreignItems: o.foreignItems } : {}),
+    ...(o.reason ? { reason: o.reason } : {}),
+  };
+  if (target.mode === 'local') {
+    const deps = localBackfillDeps({
+      client: target.dynamo,
+      migration: target.migration,
+      controlTableName: target.controlTableName,
+    });
+    if (!out.json) out.io.stderr(`running backfill ${runId} locally (this process runs it to the end)…\n`);
+    let result: unknown;
+    try {
+      result = await startLocalBackfill(deps, input, { name: runId }).result;
+    } catch (err) {
+      throw asRunFailure('backfill', err);
+    }
+    const view = await backfillView(target);
+    out.result({ migrationId: target.migration.id, runId, mode: 'local', result, ...view }, () =>
+      [`backfill ${runId} ended`, backfillText(view, out)].join('\n'),
+    );
+    return;
+  }
+  const sfn = makeSfnClient(target.region);
+  try {
+    const arn = stateMachineArnOf(target, 'backfill');
+    const started = await startExecution(sfn, arn, executionName(runId, now()), input);
+    if (!o.wait) {
+      out.result({ migrationId: target.migration.id, runId, executionArn: started.executionArn }, () =>
+        [
+          `started backfill ${runId}: ${started.executionArn}`,
+          'follow it with `dualread backfill status` (or start with --wait)',
+        ].join('\n'),
+      );
+      return;
+    }
+    const ended = await waitForExecution(sfn, started.executionArn, {
+      onPoll: out.json ? undefined : (v) => out.io.stderr(`  ${v.status} ${v.executionArn}\n`),
+    }).catch((err: unknown) => {
+      throw asRunFailure('backfill', err);
+    });
+    const view = await backfillView(target);
+    out.result(
+      {
+        migrationId: target.migration.id,
+        runId,
+        executionArn: ended.executionArn,
+        result: ended.output,
+        ...view,
+      },
+      () => [`backfill ${runId} ended: ${ended.executionArn}`, backfillText(view, out)].join('\n'),
+    );
+  } finally {
+    sfn.destroy();
+  }
+}
+
+export function register(program: Command, context: CliContext): void {
+  const group = program
+    .command('backfill')
+    .description('start, pause, resume, pace and follow the backfill (legacy items copied to the new table)');
+
+  group
+    .command('start')
+    .description('start (or, with --run-id of an earlier run, resume) a backfill run')
+    .option('--run-id <id>', 'run id; an earlier run id resumes that run from its checkpoints', runIdArg)
+    .option('--segments <n>', 'parallel Scan segments (default: the migration’s)', numberArg(1, 10_000, true))
+    .option('--max-concurrency <n>', 'segments copied at the same time', numberArg(1, 10_000, true))
+    .option(
+      '--foreign-items <how>',
+      'items of new dualread did not write: refuse, overwrite or keep',
+      foreignArg,
+    )
+    .option('--reason <text>', 'why (recorded with the run)')
+    .option('--wait', 'AWS: wait until the execution ends (local runs always do)')
+    .action(
+      context.action(async (cmd: Command) => {
+        const target = await context.resolve(cmd);
+        await start(target, context.output(cmd), cmd.opts(), context.now);
+      }),
+    );
+
+  /** Applies a change of the run controls and prints it (pause, resume, rate). */
+  const setControls = async (cmd: Command, patch: RunControlsPatch): Promise<void> => {
+    const target = await context.resolve(cmd);
+    const out = context.output(cmd);
+    const r = await target.plane.setRunControls(patch, cmd.opts<{ reason?: string }>().reason);
+    out.result({ migrationId: target.migration.id, controls: r.state.controls, audit: r.audit }, () =>
+      controlsText(r, out),
+    );
+  };
+  const control = (name: string, description: string) =>
+    group.command(name).description(description).option('--reason <text>', 'why (recorded in the audit log)');
+
+  control('pause', 'pause backfill and verification runs at their next page (audited)').action(
+    context.action((cmd: Command) => setControls(cmd, { paused: true })),
+  );
+  control('resume', 'resume paused runs (audited)').action(
+    context.action((cmd: Command) => setControls(cmd, { paused: false })),
+  );
+  control('rate', 'set the rate ceiling in items/s across all segments, 0 = unlimited (audited)')
+    .argument('<items-per-second>', 'items per second (0 = unlimited)', numberArg(0, 1_000_000, true))
+    .action(context.action((cmd: Command, rate: number) => setControls(cmd, { rateLimitPerSecond: rate })));
+
+  group
+    .command('status')
+    .description('the backfill: status, controls, and per segment progress and ETA')
+    .action(
+      context.action(async (cmd: Command) => {
+        const target = await context.resolve(cmd);
+        const out = context.output(cmd);
+        const view = await backfillView(target);
+        out.result({ migrationId: target.migration.id, ...view }, () => backfillText(view, out));
+      }),
+    );
+}

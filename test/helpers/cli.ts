@@ -1,0 +1,42 @@
+/** Shared by the CLI tests: the program in process with captured output, and a local CDC heartbeat. */
+import type { ControlStore } from '../../adapters/control-store';
+import { runCli } from '../../cli/program';
+import { ControlKey } from '../../core/control';
+
+/** What one invocation printed and its exit code. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `runCli` with `global` before the arguments, output captured (not a TTY, no colours). */
+export function inProcessCli(global: readonly string[]): (...args: string[]) => Promise<CliRun> {
+  return async (...args) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli([...global, ...args], {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      isTTY: false,
+      env: {},
+    });
+    return { code, stdout, stderr };
+  };
+}
+
+/**
+ * The local stream poller's `CDC#CONSUMER` heartbeat on `streamArn`, fresh for ten minutes: it stands
+ * in for the poller in tests that need "CDC consuming" without running CDC.
+ */
+export async function pollerHeartbeat(store: ControlStore, streamArn: string): Promise<void> {
+  await store.putUnversioned(ControlKey.CDC_CONSUMER, {
+    streamArn,
+    startingPosition: 'TRIM_HORIZON',
+    state: 'Enabled',
+    since: Date.now(),
+    heartbeatAt: Date.now() + 600_000,
+    lastProcessingResult: 'OK',
+    iteratorAgeMs: 0,
+  });
+}
