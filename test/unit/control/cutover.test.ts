@@ -177,14 +177,13 @@ describe('Function: decideCutover', () => {
     ['FINALIZED', at(CutoverStep.FINALIZED), facts(withPhase(Phase.FINALIZED)), false, 'done'],
   ];
 
-  it.each(table.map((row) => [...row.slice(0, 5), row[5] ?? /.*/] as const))(
-    '%s',
-    (_name, progress, f, fenceNow, kind, reason) => {
-      const action = decideCutover(progress, f, DEFAULT_GUARDRAILS, { fenceNow });
-      expect(action.kind).toBe(kind);
-      expect('reason' in action ? action.reason : '').toMatch(reason);
-    },
-  );
+  type Row = [string, CutoverProgress | undefined, CutoverFacts, boolean, string, RegExp];
+  const rows = table.map(([n, p, f, fence, kind, reason]): Row => [n, p, f, fence, kind, reason ?? /.*/]);
+  it.each(rows)('%s', (_name, progress, f, fenceNow, kind, reason) => {
+    const action = decideCutover(progress, f, DEFAULT_GUARDRAILS, { fenceNow });
+    expect(action.kind).toBe(kind);
+    expect('reason' in action ? action.reason : '').toMatch(reason);
+  });
 
   it('an abort names every key written after the fence once, and re-enables CDC only if it was disabled', () => {
     const watch: FenceWatch = {
