@@ -187,10 +187,17 @@ describe('Stack: DualReadStack', () => {
       'UsersLegacyTableName',
       'UsersNewTableName',
       'UsersReadApiUrl',
+      'UsersSyncFunctionName',
+      'UsersVerificationStateMachineArn',
     ]);
     template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
     template.hasOutput('UsersBackfillStateMachineArn', {
       Value: { Ref: Match.stringLikeRegexp('BackfillStateMachine') },
+    });
+    // `dualread cutover` finds the sync's event source mapping by function name (docs/cutover.md).
+    template.hasOutput('UsersSyncFunctionName', { Value: { Ref: Match.stringLikeRegexp('StreamSync') } });
+    template.hasOutput('UsersVerificationStateMachineArn', {
+      Value: { Ref: Match.stringLikeRegexp('VerificationStateMachine') },
     });
     // A queue's Ref is its URL (aws sqs receive-message --queue-url ...; runbook "CDC dead letters").
     template.hasOutput('UsersDeadLetterQueueUrl', {
