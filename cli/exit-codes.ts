@@ -22,6 +22,10 @@ export const ExitCode = {
   USAGE: 4,
   /** The target could not be found: stack, control table, definitions file or migration id. */
   NOT_FOUND: 5,
+  /** `dualread cutover` aborted (legacy writes after the fence, an unclean verification): still NEW_PRIMARY. */
+  CUTOVER_ABORTED: 6,
+  /** `dualread cutover` gave up waiting (--timeout); its progress is kept: run it again to resume. */
+  TIMEOUT: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -7,6 +7,7 @@ import type { CliContext } from '../context';
 import * as advance from './advance';
 import * as approve from './approve';
 import * as audit from './audit';
+import * as cutover from './cutover';
 import * as plan from './plan';
 import * as rehearse from './rehearse';
 import * as rollback from './rollback';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Register[] = [
   rollout.register,
   settings.register,
   approve.register,
+  cutover.register,
   audit.register,
   plan.register,
   (program, context) => {

@@ -28,6 +28,20 @@ import { Phase } from './state';
 /** Sort key of the cutover's progress item. */
 export const CUTOVER_KEY = 'CUTOVER';
 
+/**
+ * Sort key of the local CDC switch: local mode's stand-in for the sync's event source mapping being
+ * enabled or disabled. The local poller (local/stream-poller.ts) obeys it; `dualread cutover` writes it.
+ */
+export const CDC_SWITCH_KEY = 'CDC#SWITCH';
+
+/** The `CDC#SWITCH` item. */
+export interface CdcSwitchDoc {
+  readonly enabled: boolean;
+  readonly at: number;
+  readonly actor: string;
+  readonly reason: string;
+}
+
 /** The steps of a cutover (see the module comment). */
 export const CutoverStep = {
   FENCED: 'FENCED',
@@ -57,6 +71,8 @@ export interface CutoverProgress {
   readonly abortReason?: string;
   /** Keys (DynamoDB JSON) written to legacy after the fence, when that aborted the cutover. */
   readonly keysAfterFence?: readonly string[];
+  /** Where the legacy stream watch stands (shard → last sequence read), so a resume reads on. */
+  readonly watchPositions?: Readonly<Record<string, string>>;
   readonly version?: number;
 }
 
