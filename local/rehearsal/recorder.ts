@@ -8,7 +8,21 @@ import { readFileSync } from 'node:fs';
 import type { Phase, SegmentCheckpoint } from '../../core';
 import type { VerifyReport } from '../../core/verify';
 import type { CheckResult, FrontierSample, ReadRecord } from './checker';
-import type { AdvanceResult, Guardrail } from './phase-driver';
+
+/** One guardrail of a forward move as the report shows it (core/control/guardrails.ts `id`/`reason`). */
+export interface Guardrail {
+  readonly name: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+/** A forward move the walk asked the control plane for: made, or refused with the guardrails. */
+export interface AdvanceResult {
+  readonly moved: boolean;
+  readonly from: Phase;
+  readonly to: Phase;
+  readonly guardrails: readonly Guardrail[];
+}
 
 /** One entry of the phase timeline. */
 export interface TimelineEntry {
