@@ -12,6 +12,7 @@ import { ControlKey } from '../../../core/control';
 import { defineMigration } from '../../../core/model';
 import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { waitUntil } from '../../helpers/wait';
 
 describe('Class: StreamPoller (restart)', () => {
   let client: DynamoDBClient;
@@ -98,23 +99,26 @@ describe('Class: StreamPoller (restart)', () => {
       (await client.send(new ScanCommand({ TableName: target, Select: 'COUNT', ConsistentRead: true })))
         .Count ?? 0;
     const consumer = () => store.get<CdcConsumerDoc>(ControlKey.CDC_CONSUMER);
-    const until = async (check: () => Promise<boolean>) => {
-      while (!(await check())) await new Promise((r) => setTimeout(r, 20));
-    };
     for (let i = 0; i < 10; i++) await put(i);
     await cdc.poller.drain();
     expect(await sw.enabled()).toBe(true);
 
     // Act: disabled by the switch; writes while disabled; a heartbeat later, enabled again.
     await sw.disable('cutover');
-    await until(async () => (await consumer())?.state === 'Disabled');
+    await waitUntil('the poller registered Disabled', async () => (await consumer())?.state === 'Disabled', {
+      intervalMs: 20,
+    });
     for (let i = 10; i < 30; i++) await put(i);
     const beat = (await consumer())?.heartbeatAt ?? 0;
-    await until(async () => ((await consumer())?.heartbeatAt ?? 0) > beat);
+    await waitUntil('a heartbeat while disabled', async () => ((await consumer())?.heartbeatAt ?? 0) > beat, {
+      intervalMs: 20,
+    });
     const whileDisabled = await count();
     const enabledWhileDisabled = await sw.enabled();
     await sw.enable('abort');
-    await until(async () => (await consumer())?.state === 'Enabled');
+    await waitUntil('the poller registered Enabled', async () => (await consumer())?.state === 'Enabled', {
+      intervalMs: 20,
+    });
     await cdc.poller.drain();
 
     // Assess

@@ -5,11 +5,9 @@
  * the poller stopped, FINALIZED audited with T); a legacy write after the fence aborts to NEW_PRIMARY
  * naming the key.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { ControlStore } from '../../../adapters/control-store';
 import { loadMigrations } from '../../../adapters/migration-loader';
 import { CONTROL_TABLE_KEY, createMigrationTables, createTable } from '../../../adapters/tables';
@@ -27,21 +25,9 @@ import { DYNAMODB_LOCAL_TRACKER_SETTINGS } from '../../../core/frontier';
 import type { Migration } from '../../../core/model';
 import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
 import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
+import { ROOT, runDualread } from '../../helpers/cli';
 import { putItem, testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
-
-const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
-const BIN = join(ROOT, 'bin', 'dualread.ts');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-/** Waits until `check` holds (a condition, never a time window). */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitUntil } from '../../helpers/wait';
 
 describe('CLI: dualread cutover (DynamoDB Local)', () => {
   const client = testClient();
@@ -90,18 +76,7 @@ export const migrations = [defineMigration({
       }
     })();
     const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
-    const dualread = async (...args: string[]) => {
-      try {
-        const { stdout, stderr } = await run(TSX, [BIN, ...global, ...args], {
-          cwd: ROOT,
-          env: { ...process.env, NO_COLOR: '1' },
-        });
-        return { code: 0, stdout, stderr };
-      } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
-    };
+    const dualread = (...args: string[]) => runDualread([...global, ...args]);
     /** STATE as a soaked NEW_PRIMARY (or `phase`), with a clean verification after the backfill. */
     const seedState = async (phase: Phase): Promise<void> => {
       const now = Date.now();
@@ -204,10 +179,10 @@ export const migrations = [defineMigration({
     try {
       await w.seedState(Phase.NEW_PRIMARY);
       const cutover = w.dualread('cutover', '--fence-now', '--quiet-window', '5m', '--timeout', '3m');
-      await until(async () => (await w.store.get(CUTOVER_KEY)) !== undefined, 'the fence');
+      await waitUntil('the fence', async () => (await w.store.get(CUTOVER_KEY)) !== undefined);
       await putItem(client, w.migration.legacyTable.tableName, { id: { S: 'late-writer' }, v: { N: '1' } });
       const r = await cutover;
-      expect(r.stderr).toBe("");
+      expect(r.stderr).toBe('');
       expect(r.code).toBe(ExitCode.CUTOVER_ABORTED);
       expect(r.stdout).toMatch(/aborted: 1 legacy write\(s\) after the fence/);
       expect(r.stdout).toContain('{"id":{"S":"late-writer"}}');
