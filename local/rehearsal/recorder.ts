@@ -235,6 +235,11 @@ export class Recorder {
     return out;
   }
 
+  /** Reads so far by phase, then by the store that answered. */
+  readsByPhase(): Record<string, Record<string, number>> {
+    return Object.fromEntries(Object.entries(this.byPhase).map(([phase, row]) => [phase, { ...row }]));
+  }
+
   shadow(cls: string): void {
     this.shadows[cls] = (this.shadows[cls] ?? 0) + 1;
   }

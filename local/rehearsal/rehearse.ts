@@ -295,6 +295,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
           items: workload.keyCount,
           frontierLagMs: last ? Date.now() - last.frontier : null,
           readsByStore: rec.readsByStore(),
+          readsByPhase: rec.readsByPhase(),
         });
         await sleep(500);
       }
