@@ -122,6 +122,18 @@ export class StreamShardReader {
     return out.ShardIterator;
   }
 
+  /** An iterator just after the shard's newest record: what is read from it was written after this call. */
+  async iteratorLatest(shardId: string): Promise<string | undefined> {
+    const out = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shardId,
+        ShardIteratorType: 'LATEST',
+      }),
+    );
+    return out.ShardIterator;
+  }
+
   /**
    * An iterator AT `sequenceNumber` (the record itself is the first one read): how a dead-lettered range
    * is read again from its first record.

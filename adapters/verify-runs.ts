@@ -1,10 +1,16 @@
 /**
- * A verification run on AWS, started and (optionally) waited for in one call: `StartExecution` of the
- * stack's verification state machine, `DescribeExecution` until the run (with its continuations) ends,
- * then its `VERIFY#<runId>` report from the control table. `dualread verify` uses it; so may any
- * command that needs a fresh verification before it acts (cutover).
+ * Starting a verification run and waiting for it to end, the same way for every caller. On AWS:
+ * `StartExecution` of the verification state machine (stack output
+ * `<Migration>VerificationStateMachineArn`), `DescribeExecution` until the run (with its continuations)
+ * ends, then its `VERIFY#<runId>` report from the control table. `runVerification` is what `dualread
+ * verify` calls; `VerificationRunner` is the shape `dualread cutover` drives (locally the caller gives the
+ * same shape over local/verify.ts: adapters do not import local mode), and a run started earlier is
+ * found again by its execution ARN.
+ *
+ * The verdict (clean or not) is the run's report in the control table; `finished` only says whether
+ * the execution ended, and why it failed when it did.
  */
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ControlKey, type RunStartInput } from '../core/control';
 import type { VerifyReport } from '../core/verify';
 import type { ControlStore } from './control-store';
@@ -54,4 +60,99 @@ export async function runVerification(o: {
   const ended = await waitForExecution(o.sfn, started.executionArn, o.wait);
   const report = await readVerifyReport(o.store, o.input.runId);
   return { runId: o.input.runId, executionArn: ended.executionArn, ...(report ? { report } : {}) };
+}
+
+import { DualReadError } from '../core/common';
+
+/** How an execution ended. */
+export interface RunEnd {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** The failure (error name and cause) when FAILED. */
+  readonly error?: string;
+}
+
+/** A started verification. */
+export interface VerificationRun {
+  readonly runId: string;
+  /** Resolves when the execution ends (never rejects: a failure is `status: 'FAILED'`). */
+  readonly finished: Promise<RunEnd>;
+}
+
+/** Starts verification runs; `attach` finds one started by an earlier process, if it can. */
+export interface VerificationRunner {
+  start(runId: string): Promise<VerificationRun>;
+  attach?(runId: string): Promise<VerificationRun | undefined>;
+}
+
+/** The stack has no verification state machine output. */
+export class VerificationNotDeployedError extends DualReadError {
+  override name = 'VerificationNotDeployedError';
+}
+
+const TERMINAL_FAILURES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** AWS: the verification state machine. */
+export class StateMachineVerifications implements VerificationRunner {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+    private readonly pollMs = 5_000,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** A runner for the stack's outputs; a named error when the output is missing. */
+  static fromOutputs(
+    outputs: Readonly<Record<string, string>>,
+    prefix: string,
+    region?: string,
+  ): StateMachineVerifications {
+    const arn = outputs[`${prefix}VerificationStateMachineArn`];
+    if (!arn)
+      throw new VerificationNotDeployedError(
+        `the stack has no ${prefix}VerificationStateMachineArn output: deploy the verification (and redeploy with this version of dualread)`,
+      );
+    return new StateMachineVerifications(new SFNClient(region ? { region } : {}), arn);
+  }
+
+  async start(runId: string): Promise<VerificationRun> {
+    const out = await this.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.stateMachineArn,
+        name: runId,
+        input: JSON.stringify({ runId, repair: false }),
+      }),
+    );
+    return { runId, finished: this.poll(out.executionArn ?? this.executionArn(runId)) };
+  }
+
+  async attach(runId: string): Promise<VerificationRun | undefined> {
+    const arn = this.executionArn(runId);
+    try {
+      await this.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    } catch {
+      return undefined;
+    }
+    return { runId, finished: this.poll(arn) };
+  }
+
+  private executionArn(runId: string): string {
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+  }
+
+  private async poll(executionArn: string): Promise<RunEnd> {
+    for (;;) {
+      try {
+        const d = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (d.status === 'SUCCEEDED') return { status: 'SUCCEEDED' };
+        if (d.status && TERMINAL_FAILURES.has(d.status))
+          return {
+            status: 'FAILED',
+            error: `execution ${d.status}${d.error ? `: ${d.error}` : ''}${d.cause ? ` (${d.cause})` : ''}`,
+          };
+      } catch (err) {
+        return { status: 'FAILED', error: `DescribeExecution failed: ${(err as Error).message}` };
+      }
+      await this.sleep(this.pollMs);
+    }
+  }
 }

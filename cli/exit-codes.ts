@@ -30,6 +30,10 @@ export const ExitCode = {
   NOT_CLEAN: 6,
   /** A backfill or verification run failed (the message names the failing step's error and the fix). */
   RUN_FAILED: 7,
+  /** `dualread cutover` aborted (legacy writes after the fence, an unclean verification): still NEW_PRIMARY. */
+  CUTOVER_ABORTED: 8,
+  /** `dualread cutover` gave up waiting (--timeout); its progress is kept: run it again to resume. */
+  TIMEOUT: 9,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

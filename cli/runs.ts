@@ -1,6 +1,6 @@
 /**
  * What `dualread backfill start` and `dualread verify` share: the state machine of a run from the
- * stack's outputs (`<Migration>BackfillStateMachineArn`, `<Migration>VerifyStateMachineArn`), the
+ * stack's outputs (`<Migration>BackfillStateMachineArn`, `<Migration>VerificationStateMachineArn`), the
  * execution name of a run, the run-id option, and a failed run turned into `RunFailedError` (exit 7, or
  * 3 when another run holds the lock).
  */
@@ -15,7 +15,7 @@ export type RunKind = 'backfill' | 'verification';
 
 const OUTPUT: Record<RunKind, string> = {
   backfill: 'BackfillStateMachineArn',
-  verification: 'VerifyStateMachineArn',
+  verification: 'VerificationStateMachineArn',
 };
 
 /** The ARN of the run's state machine from the stack's outputs. @throws TargetNotFoundError */

@@ -8,6 +8,7 @@
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { ControlItemCdcStatus } from '../adapters/cdc-status';
+import { EventSourceMappingSwitch } from '../adapters/cdc-switch';
 import { ControlPlane } from '../adapters/control-plane';
 import { StackNotFoundError, callerArn, queueDepth, stackOutputs } from '../adapters/control-plane-aws';
 import { ControlStore } from '../adapters/control-store';
@@ -148,7 +149,16 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
       migration,
       actor,
       now,
-      ports: dlq ? { deadLetterDepth: queueDepth(dlq, o.region) } : {},
+      ports: {
+        ...(dlq ? { deadLetterDepth: queueDepth(dlq, o.region) } : {}),
+        // FINALIZED is refused while CDC is enabled: the sync's event source mapping says whether it is.
+        ...(outputs[`${pascal(migration.id)}SyncFunctionName`]
+          ? {
+              cdcEnabled: () =>
+                EventSourceMappingSwitch.fromOutputs(outputs, pascal(migration.id), o.region).enabled(),
+            }
+          : {}),
+      },
     }),
   };
 }

@@ -131,6 +131,10 @@ export class DualReadStack extends Stack {
           value: construct.streamSync.deadLetterQueue.queueUrl,
           description: `Migration "${migration.id}": CDC dead-letter queue, one message per batch the sync Lambda gave up on (replay: docs/runbook.md "CDC dead letters")`,
         });
+        new CfnOutput(this, `${prefix}SyncFunctionName`, {
+          value: construct.streamSync.function.functionName,
+          description: `Migration "${migration.id}": the CDC sync Lambda; \`dualread cutover\` disables its event source mapping (docs/cutover.md)`,
+        });
       }
       if (construct.readApi) {
         if (this.apiGatewayAccount)
@@ -138,6 +142,12 @@ export class DualReadStack extends Stack {
         new CfnOutput(this, `${prefix}ReadApiUrl`, {
           value: construct.readApi.api.url,
           description: `Migration "${migration.id}": dual-read API (SigV4): GET <url>migrations/${migration.id}/items?key=...`,
+        });
+      }
+      if (construct.verification) {
+        new CfnOutput(this, `${prefix}VerificationStateMachineArn`, {
+          value: construct.verification.stateMachine.stateMachineArn,
+          description: `Migration "${migration.id}": verification state machine, started by \`dualread verify\` and by \`dualread cutover\` after the fence (docs/runbook.md "Verification", docs/cutover.md)`,
         });
       }
       if (construct.backfill) {
@@ -148,12 +158,6 @@ export class DualReadStack extends Stack {
         new CfnOutput(this, `${prefix}BackfillPoisonFunctionName`, {
           value: construct.backfill.poisonFunction.functionName,
           description: `Migration "${migration.id}": list, retry or waive the keys the backfill could not copy (aws lambda invoke; docs/runbook.md "Backfill")`,
-        });
-      }
-      if (construct.verification) {
-        new CfnOutput(this, `${prefix}VerifyStateMachineArn`, {
-          value: construct.verification.stateMachine.stateMachineArn,
-          description: `Migration "${migration.id}": verification state machine (dualread verify; docs/runbook.md "Verification")`,
         });
       }
       return construct;

@@ -1,5 +1,5 @@
 /**
- * One unit at ~490 lines: the shard loop, batching, delivery, bisection and retries below share one
+ * One unit at ~530 lines: the shard loop, batching, delivery, bisection and retries below share one
  * poller's per-shard positions, buffers and counters (the dead-letter queue, record conversion and the
  * chaos PRNG are dead-letter-queue.ts, record-conversion.ts and seeded-random.ts).
  *
@@ -34,11 +34,16 @@
  * For tests, `chaos` duplicates deliveries (at-least-once) and replays earlier batches, seeded.
  * While running it registers itself as the CDC consumer (control item `CDC#CONSUMER`) and refreshes
  * the heartbeat, which is what the local "CDC consuming" check reads.
+ *
+ * It obeys the CDC switch, the control item `CDC#SWITCH` that `dualread cutover` (another process)
+ * writes as the local stand-in for `UpdateEventSourceMapping(Enabled=false)`: when the switch says
+ * disabled, the poller finishes the batches in flight, stops reading and registers `Disabled` (which
+ * `dualread cutover` waits for); when it says enabled again, it reads on from where it stopped.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import { ExpiredIteratorException, type ShardInfo, type StreamShardReader } from '../adapters/stream-shards';
-import type { ControlValue } from '../core/control';
+import { CDC_SWITCH_KEY, type CdcSwitchDoc, type ControlValue } from '../core/control';
 import { DeadLetterCondition, LocalDeadLetterQueue } from './dead-letter-queue';
 import { type Buffered, convertRecord, isUnconvertible, lambdaJson } from './record-conversion';
 import { seededRandom } from './seeded-random';
@@ -70,7 +75,11 @@ export interface StreamPollerOptions {
   /** Where to register as CDC consumer (`CDC#CONSUMER`); omit to not register. */
   readonly control?: {
     putUnversioned(sk: string, doc: Record<string, ControlValue | undefined>): Promise<void>;
+    /** Reads the CDC switch (`CDC#SWITCH`, written by `dualread cutover`); omit to ignore it. */
+    get?(sk: string): Promise<unknown>;
   };
+  /** How often the CDC switch is read. @default 1000 */
+  readonly switchCheckMs?: number;
   /** @default 100 */
   readonly batchSize?: number;
   /** @default 0 */
@@ -148,6 +157,8 @@ export class StreamPoller {
   private iteratorAgeMs = 0;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** Disabled by the CDC switch: shards are not read until it is enabled again. */
+  private suspended = false;
   private readonly o: Required<
     Omit<StreamPollerOptions, 'control' | 'chaos' | 'deadLetters' | 'onError' | 'now' | 'reader' | 'handler'>
   >;
@@ -167,6 +178,7 @@ export class StreamPoller {
       heartbeatMs: options.heartbeatMs ?? 5000,
       discoveryIntervalMs: options.discoveryIntervalMs ?? 1000,
       awsRegion: options.awsRegion ?? 'us-east-1',
+      switchCheckMs: options.switchCheckMs ?? 1000,
     };
     if (this.o.batchSize < 1 || this.o.batchSize > 10_000) throw new RangeError('batchSize must be 1..10000');
   }
@@ -260,9 +272,18 @@ export class StreamPoller {
     // Scheduling uses the monotonic clock; the injected clock is for record ages and written times.
     let lastHeartbeat = performance.now();
     let lastDiscovery = -Infinity;
+    let lastSwitch = -Infinity;
     while (this.running) {
       const t = performance.now();
-      if (t - lastDiscovery >= this.o.discoveryIntervalMs) {
+      if (this.options.control?.get && t - lastSwitch >= this.o.switchCheckMs) {
+        lastSwitch = t;
+        const resumed = await this.obeySwitch().catch((err: unknown) => {
+          this.reportError(err);
+          return false;
+        });
+        if (resumed) lastDiscovery = -Infinity;
+      }
+      if (!this.suspended && t - lastDiscovery >= this.o.discoveryIntervalMs) {
         lastDiscovery = t;
         try {
           await this.discover(++this.listings);
@@ -272,10 +293,31 @@ export class StreamPoller {
       }
       if (t - lastHeartbeat >= this.o.heartbeatMs) {
         lastHeartbeat = t;
-        await this.register('Enabled').catch((err: unknown) => this.reportError(err));
+        await this.register(this.suspended ? 'Disabled' : 'Enabled').catch((err: unknown) =>
+          this.reportError(err),
+        );
       }
       await sleep(Math.min(50, this.o.discoveryIntervalMs));
     }
+  }
+
+  /**
+   * Reads the CDC switch: disabled → finish the batches in flight, stop reading, register `Disabled`;
+   * enabled again → register `Enabled` and return true (the caller discovers shards again).
+   */
+  private async obeySwitch(): Promise<boolean> {
+    const doc = (await this.options.control?.get?.(CDC_SWITCH_KEY)) as CdcSwitchDoc | undefined;
+    const off = doc?.enabled === false;
+    if (off && !this.suspended) {
+      this.suspended = true;
+      await Promise.all([...this.tasks]);
+      await this.register('Disabled');
+    } else if (!off && this.suspended) {
+      this.suspended = false;
+      await this.register('Enabled');
+      return true;
+    }
+    return false;
   }
 
   /** Lists shards and starts a reader for each shard whose parent is done (or unknown: trimmed). */
@@ -311,7 +353,7 @@ export class StreamPoller {
     let buffer: Buffered[] = [];
     let bufferSince = 0;
     let open = true;
-    while (this.running) {
+    while (this.running && !this.suspended) {
       try {
         if (open && buffer.length < this.o.batchSize) {
           if (!iterator) iterator = await reader.iterator(s.info.shardId, s.checkpoint);

@@ -9,6 +9,7 @@ import * as approve from './approve';
 import * as audit from './audit';
 import * as backfill from './backfill';
 import * as dlq from './dlq';
+import * as cutover from './cutover';
 import * as plan from './plan';
 import * as rehearse from './rehearse';
 import * as rollback from './rollback';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Register[] = [
   backfill.register,
   verify.register,
   dlq.register,
+  cutover.register,
   audit.register,
   plan.register,
   (program, context) => {

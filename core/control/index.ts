@@ -5,6 +5,7 @@
  */
 export * from './alarm';
 export * from './codec';
+export * from './cutover';
 export * from './errors';
 export * from './facts';
 export * from './guardrails';

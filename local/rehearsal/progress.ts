@@ -19,6 +19,29 @@ export interface ProgressSnapshot {
   readonly frontierLagMs: number | null;
   /** Reads so far by the store that answered. */
   readonly readsByStore: Readonly<Record<string, number>>;
+  /** Reads so far by phase, then by store. */
+  readonly readsByPhase?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/**
+ * The status text of a snapshot (pure; the TTY status bar and the plain status line both show it):
+ * phase, backfill scanned, frontier lag, and the read mix by store and by phase.
+ */
+export function describeStatus(p: ProgressSnapshot): string {
+  const lag = p.frontierLagMs === null ? 'n/a' : `${(p.frontierLagMs / 1000).toFixed(1)} s`;
+  const mix = (row: Readonly<Record<string, number>>): string =>
+    Object.entries(row)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([store, n]) => `${store} ${n}`)
+      .join(', ');
+  const scanned = p.segments.reduce((s, x) => s + x.scanned, 0);
+  const byPhase = Object.entries(p.readsByPhase ?? {})
+    .map(([phase, row]) => `${phase}: ${mix(row)}`)
+    .join('; ');
+  return (
+    `phase ${p.phase} · backfill ${scanned}/${p.items} scanned · frontier lag ${lag} · ` +
+    `reads ${mix(p.readsByStore) || 'none'}${byPhase ? ` (${byPhase})` : ''}`
+  );
 }
 
 /** Progress output to a stream. */
@@ -44,17 +67,11 @@ export class Progress {
 
   /** The current state of the run. */
   update(p: ProgressSnapshot): void {
-    const lag = p.frontierLagMs === null ? 'n/a' : `${(p.frontierLagMs / 1000).toFixed(1)} s`;
-    const mix = Object.entries(p.readsByStore)
-      .map(([s, n]) => `${s} ${n}`)
-      .join(', ');
+    const status = describeStatus(p);
     if (!this.tty) {
       if (this.now() - this.lastPlain < 5000) return;
       this.lastPlain = this.now();
-      const scanned = p.segments.reduce((s, x) => s + x.scanned, 0);
-      this.line(
-        `status: phase ${p.phase}, backfill ${scanned}/${p.items} scanned, frontier lag ${lag}, reads ${mix || 'none'}`,
-      );
+      this.line(`status: ${status}`);
       return;
     }
     this.bars ??= new MultiBar(
@@ -77,7 +94,7 @@ export class Progress {
       bar.update(s.done ? Math.max(perSegment, s.scanned) : s.scanned, { extra: s.done ? 'done' : '' });
     }
     this.status ??= this.bars.create(1, 0, { label: 'status    ', extra: '' });
-    this.status.update(0, { extra: `phase ${p.phase} · frontier lag ${lag} · reads ${mix}` });
+    this.status.update(0, { extra: status });
   }
 
   stop(): void {

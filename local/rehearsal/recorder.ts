@@ -8,8 +8,22 @@ import { readFileSync } from 'node:fs';
 import type { Phase, SegmentCheckpoint } from '../../core';
 import type { VerifyReport } from '../../core/verify';
 import type { CheckResult, FrontierSample, ReadRecord } from './checker';
-import type { AdvanceResult, Guardrail } from './phase-driver';
 import type { FaultReport } from '../faults';
+
+/** One guardrail of a forward move as the report shows it (core/control/guardrails.ts `id`/`reason`). */
+export interface Guardrail {
+  readonly name: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+/** A forward move the walk asked the control plane for: made, or refused with the guardrails. */
+export interface AdvanceResult {
+  readonly moved: boolean;
+  readonly from: Phase;
+  readonly to: Phase;
+  readonly guardrails: readonly Guardrail[];
+}
 
 /** One entry of the phase timeline. */
 export interface TimelineEntry {
@@ -222,6 +236,11 @@ export class Recorder {
     for (const row of Object.values(this.byPhase))
       for (const [store, n] of Object.entries(row)) out[store] = (out[store] ?? 0) + n;
     return out;
+  }
+
+  /** Reads so far by phase, then by the store that answered. */
+  readsByPhase(): Record<string, Record<string, number>> {
+    return Object.fromEntries(Object.entries(this.byPhase).map(([phase, row]) => [phase, { ...row }]));
   }
 
   shadow(cls: string): void {

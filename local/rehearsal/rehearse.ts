@@ -5,10 +5,12 @@
  *   2. CDC (local event source + sync handler), the frontier tracker, the HTTP read API, a seeded live
  *      write workload (puts, updates, deletes, re-creates, hot keys) and read traffic (bounded, strong,
  *      shadow, read-after), all running for the whole walk;
- *   3. the phase walk through `PhaseDriver`: BACKFILLING (backfill state machine), a premature advance
- *      to SHADOW refused by its guardrail, SHADOW, verification, DUAL_READ, a CDC stall that an alarm on
- *      frontier lag answers with a rollback, DUAL_READ again, NEW_PRIMARY, the cutover (writes fenced,
- *      drained, F past the fence, a second verification) and FINALIZED;
+ *   3. the phase walk through the control plane (`ControlPlane`, what `dualread` calls): BACKFILLING
+ *      (backfill state machine), a premature advance to SHADOW refused by its guardrail, SHADOW,
+ *      verification, DUAL_READ, a CDC stall that an alarm on frontier lag answers with a rollback (an
+ *      EventBridge alarm event handed to the `control` Lambda's handler), DUAL_READ again, NEW_PRIMARY,
+ *      and FINALIZED through the cutover protocol (`runCutover`, what `dualread cutover` runs: writes
+ *      stopped, fence, quiet stream, F − skew > T, a verification after T, CDC switched off);
  *   4. the invariant checks (checker.ts) against the recorded history.
  *
  * The run's timeline and measurements go to a `Recorder` (recorder.ts); progress to `onEvent`.
@@ -20,6 +22,15 @@ import { randomBytes } from 'node:crypto';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ControlStore } from '../../adapters/control-store';
 import { ControlItemCdcStatus } from '../../adapters/cdc-status';
+import { ControlItemCdcSwitch } from '../../adapters/cdc-switch';
+import { ControlPlane, GuardrailUnmetError } from '../../adapters/control-plane';
+import { ControlConflictError } from '../../adapters/control-store';
+import { runCutover } from '../../adapters/cutover';
+import { StreamFenceWatch } from '../../adapters/fence-watch';
+import { pollerHeartbeatEnabled } from '../../adapters/migration-facts';
+import { StreamShardReader, makeStreamsClient } from '../../adapters/stream-shards';
+import { ALARM_DETAIL_TYPE, type Guardrail as CoreGuardrail } from '../../core/control';
+import { makeControlHandler } from '../../lambdas/control/handler';
 import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { scanTable } from '../../adapters/tables';
 import { ControlKey, Phase, type SegmentCheckpoint } from '../../core';
@@ -38,10 +49,9 @@ import { startLocalCdc } from '../local-cdc';
 import { localVerifyDeps, startLocalVerify } from '../verify';
 import { LegacyWorkload } from '../workload';
 import { checkInvariants } from './checker';
-import { ControlStorePhaseDriver, type PhaseDriver } from './phase-driver';
 import type { ProgressSnapshot } from './progress';
 import { ReadTraffic } from './readers';
-import { Recorder, type RehearsalReport } from './recorder';
+import { type AdvanceResult, type Guardrail, Recorder, type RehearsalReport } from './recorder';
 import { createRehearsalTables, enableLegacyStream } from './setup';
 
 /** Settings of one rehearsal. */
@@ -156,19 +166,29 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       onDeliver: noteDelivery,
     });
     stops.push(() => cdc.close());
-    const driver: PhaseDriver = new ControlStorePhaseDriver({
+    // The control plane `dualread` builds for local mode, over the rehearsal's guardrail settings.
+    const plane = new ControlPlane({
       store,
-      migration: m,
-      cdc: new ControlItemCdcStatus(store, () => Date.now(), {
-        dynamo: client,
-        legacyTableName: m.legacyTable.tableName,
-        streamArn,
-      }),
+      migration: rehearsalGuardrails(m),
+      actor: 'rehearsal@local',
+      ports: {
+        cdcStatus: new ControlItemCdcStatus(store, () => Date.now(), {
+          dynamo: client,
+          legacyTableName: m.legacyTable.tableName,
+          streamArn,
+        }),
+        cdcEnabled: pollerHeartbeatEnabled(store, () => Date.now()),
+      },
     });
-    let phase: Phase = (await driver.status()).phase;
+    // What a CloudWatch alarm's EventBridge rule invokes: the control Lambda's handler.
+    const controlHandler = makeControlHandler({ plane });
+    let phase: Phase = (await plane.status()).state.phase;
     rec.phase(phase, 'init', 'migration created');
     faults?.watch(() => phase, cdc);
     stops.push(async () => faults?.stop());
+    log(
+      `guardrails of the rehearsal: soak ${plane.migration.guardrails.soakMs} ms, ${plane.migration.guardrails.shadowMinComparisons} shadow comparisons, ${plane.migration.guardrails.cleanVerifications} clean verification(s), approvals for ${plane.migration.guardrails.approvalFor.join(', ')}`,
+    );
 
     const { tracker } = buildFrontierTracker({
       endpoint: sutEndpoint,
@@ -194,10 +214,10 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
           if (alarmArmed && overBudget >= 3) {
             alarmArmed = false;
             const before = phase;
-            const after = await driver.alarm('FrontierLagHigh');
+            const after = await controlHandler(alarmEvent('FrontierLagHigh', m.read.stalenessBudgetMs));
             if (after.phase !== before) {
               alarms++;
-              phase = after.phase;
+              phase = after.phase as Phase;
               rec.phase(
                 phase,
                 'rollback',
@@ -291,6 +311,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
           items: workload.keyCount,
           frontierLagMs: last ? Date.now() - last.frontier : null,
           readsByStore: rec.readsByStore(),
+          readsByPhase: rec.readsByPhase(),
         });
         await sleep(500);
       }
@@ -300,8 +321,21 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       await sampler;
     });
 
-    const advance = async (to: Phase, options: Parameters<PhaseDriver['advance']>[1] = {}) => {
-      const r = await driver.advance(to, options);
+    /** One forward move through the control plane: made, or refused with its guardrails. */
+    const tryAdvance = async (to: Phase, reason: string): Promise<AdvanceResult> => {
+      const from = phase;
+      try {
+        const r = await plane.advance({ to, reason });
+        return { moved: true, from, to, guardrails: (r.guardrails ?? []).map(shown) };
+      } catch (err) {
+        if (err instanceof GuardrailUnmetError)
+          return { moved: false, from, to, guardrails: err.guardrails.map(shown) };
+        if (err instanceof ControlConflictError) return { moved: false, from, to, guardrails: [] };
+        throw err;
+      }
+    };
+    const advance = async (to: Phase, options: { reason: string }) => {
+      const r = await tryAdvance(to, options.reason);
       rec.advance(r);
       const why = r.guardrails.map((g) => `${g.name} ${g.met ? 'met' : 'UNMET'}: ${g.detail}`).join('; ');
       log(r.moved ? `advanced ${r.from} → ${r.to} (${why})` : `REFUSED ${r.from} → ${r.to} (${why})`);
@@ -309,9 +343,9 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       return r;
     };
     /** Advances, retrying while guardrails are unmet (they become true as the system catches up). */
-    const advanceWhenMet = async (to: Phase, options: Parameters<PhaseDriver['advance']>[1] = {}) => {
+    const advanceWhenMet = async (to: Phase, options: { reason: string }) => {
       for (let i = 0; ; i++) {
-        const r = await driver.advance(to, options);
+        const r = await tryAdvance(to, options.reason);
         if (r.moved || i >= 120) {
           rec.advance(r);
           log(
@@ -394,6 +428,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     await sleep(s.dwellMs);
     for (let i = 0; i < 2 && !(await verify()).clean; i++) await sleep(1000);
     await advanceWhenMet(Phase.DUAL_READ, { reason: 'verification clean' });
+    await plane.setRollout(100, 'rehearsal: every cohort');
     await sleep(s.dwellMs);
 
     // The alarm: CDC stalls (its poller stops), F falls behind, the alarm rolls reads back to legacy.
@@ -417,34 +452,59 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     // The alarm stays disarmed from here: on a loaded laptop frontier lag can brush the budget again,
     // and a second rollback would make the walk depend on the machine's load (the drill is one alarm).
     await advanceWhenMet(Phase.DUAL_READ, { reason: 'resume after the alarm: frontier caught up' });
+    await plane.setRollout(100, 'rehearsal: every cohort again');
     await sleep(s.dwellMs);
+    if (plane.migration.guardrails.approvalFor.includes(Phase.NEW_PRIMARY))
+      await plane.approve(Phase.NEW_PRIMARY, 'rehearsal');
     await advanceWhenMet(Phase.NEW_PRIMARY, { reason: 'rollout 100 %, frontier fresh' });
     await sleep(s.dwellMs);
 
-    // Cutover: fence legacy writes at T, drain CDC, wait until F − skew > T, verify again, finalize.
-    const fence = await fenceWrites();
-    rec.mark('fence', `legacy writes fenced at ${new Date(fence).toISOString()}`);
-    log('legacy writes fenced; draining CDC');
-    await cdc.poller.drain(120_000);
-    // The incident ends at the fence: faults stop and the dead-letter queue is replayed (local/faults).
-    await faults?.settle(cdc);
-    await waitFor(
-      async () => ((await store.getFrontier())?.frontier ?? 0) - m.read.clockSkewMs > fence,
-      'F − skew passing the fence',
-      120_000,
-      250,
+    // Cutover, as `dualread cutover --fence-now` runs it: the applications (the workload) stop writing
+    // legacy, then the fence T, a quiet stream and F − skew > T, a verification after T, CDC off.
+    if (plane.migration.guardrails.approvalFor.includes(Phase.FINALIZED))
+      await plane.approve(Phase.FINALIZED, 'rehearsal');
+    const stopped = await fenceWrites();
+    rec.mark('writes-stopped', `legacy writes stopped at ${new Date(stopped).toISOString()}`);
+    log('legacy writes stopped; cutover');
+    // The incident ends when writes stop: CDC drains, faults stop and the dead-letter queue is replayed
+    // (local/faults), before the cutover waits for F to pass the fence.
+    if (faults) {
+      await cdc.poller.drain(120_000);
+      await faults.settle(cdc);
+    }
+    const reader = new StreamShardReader(makeStreamsClient(s.endpoint), streamArn);
+    const cutover = await runCutover(
+      {
+        plane,
+        store,
+        cdc: new ControlItemCdcSwitch(store, plane.actor),
+        watch: (fenceAt, positions) =>
+          new StreamFenceWatch({ reader, fenceAt, ...(positions ? { positions } : {}) }),
+        verifications: {
+          start: async (runId) => ({
+            runId,
+            finished: verifyRun(runId).then(
+              () => ({ status: 'SUCCEEDED' as const }),
+              (err: unknown) => ({ status: 'FAILED' as const, error: String(err) }),
+            ),
+          }),
+        },
+        onEvent: (e) => {
+          rec.mark(`cutover-${e.kind}`, e.message);
+          log(`cutover ${e.step ?? e.kind}: ${e.message}`);
+        },
+      },
+      { fenceNow: true, quietWindowMs: 1000, timeoutMs: 180_000, pollMs: 250 },
     );
-    await verify();
-    await advanceWhenMet(Phase.FINALIZED, {
-      reason: 'cutover: writes fenced, F past the fence, verifications clean',
-      approvedBy: 'rehearsal',
-      writesFencedAt: fence,
-    });
+    if (cutover.result !== 'finalized')
+      throw new Error(`rehearsal: the cutover ended ${cutover.result}: ${cutover.reason}`);
+    phase = Phase.FINALIZED;
+    rec.phase(phase, 'advance', cutover.reason);
     await sleep(s.dwellMs / 2);
 
     // 4. Stop, scan, check.
     await reads.stop();
-    await cdc.poller.drain(120_000);
+    // CDC is off since the cutover (the poller obeys the switch); nothing was written after the fence.
     const legacyItems = await scanTable(client, m.legacyTable.tableName);
     const newItems = await scanTable(client, m.newTable.tableName);
     const byKey = new Map<string, number[]>();
@@ -475,4 +535,54 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     if (sut !== client) sut.destroy();
     client.destroy();
   }
+}
+
+/**
+ * The rehearsal's guardrail settings: the definition's, with the waits a rehearsal of minutes cannot
+ * sit through shortened (no soak, few shadow comparisons over a one-minute window, one clean
+ * verification); every guardrail is
+ * still evaluated by the control plane, and approvals are given by name, audited.
+ */
+function rehearsalGuardrails(m: Migration): Migration {
+  return {
+    ...m,
+    guardrails: {
+      ...m.guardrails,
+      soakMs: 0,
+      shadowMinComparisons: Math.min(m.guardrails.shadowMinComparisons, 20),
+      // The shortest window defineMigration allows: an hour would still hold the comparisons made
+      // while the backfill ran (keys not yet in new), minutes before, and refuse DUAL_READ for them.
+      shadowWindowMs: Math.min(m.guardrails.shadowWindowMs, 60_000),
+      cleanVerifications: Math.min(m.guardrails.cleanVerifications, 1),
+    },
+  };
+}
+
+/** A guardrail as the report shows it. */
+function shown(g: CoreGuardrail): Guardrail {
+  return { name: g.id, met: g.met, detail: g.reason };
+}
+
+/** A CloudWatch alarm's state change as EventBridge delivers it to the control Lambda. */
+function alarmEvent(alarmName: string, budgetMs: number): Record<string, unknown> {
+  const time = new Date().toISOString();
+  return {
+    version: '0',
+    id: randomBytes(8).toString('hex'),
+    'detail-type': ALARM_DETAIL_TYPE,
+    source: 'aws.cloudwatch',
+    account: '000000000000',
+    time,
+    region: 'us-east-1',
+    resources: [`arn:aws:cloudwatch:us-east-1:000000000000:alarm:${alarmName}`],
+    detail: {
+      alarmName,
+      state: {
+        value: 'ALARM',
+        reason: `frontier lag over ${budgetMs} ms for 3 datapoints`,
+        timestamp: time,
+      },
+      previousState: { value: 'OK' },
+    },
+  };
 }

@@ -187,14 +187,17 @@ describe('Stack: DualReadStack', () => {
       'UsersLegacyTableName',
       'UsersNewTableName',
       'UsersReadApiUrl',
-      'UsersVerifyStateMachineArn',
+      'UsersSyncFunctionName',
+      'UsersVerificationStateMachineArn',
     ]);
     template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
     template.hasOutput('UsersBackfillStateMachineArn', {
       Value: { Ref: Match.stringLikeRegexp('BackfillStateMachine') },
     });
-    // `dualread verify` starts this state machine on AWS.
-    template.hasOutput('UsersVerifyStateMachineArn', {
+    // `dualread cutover` finds the sync's event source mapping by function name (docs/cutover.md).
+    template.hasOutput('UsersSyncFunctionName', { Value: { Ref: Match.stringLikeRegexp('StreamSync') } });
+    // `dualread verify` and `dualread cutover` start this state machine on AWS.
+    template.hasOutput('UsersVerificationStateMachineArn', {
       Value: { Ref: Match.stringLikeRegexp('VerificationStateMachine') },
     });
     // A queue's Ref is its URL (aws sqs receive-message --queue-url ...; runbook "CDC dead letters").

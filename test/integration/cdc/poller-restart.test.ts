@@ -4,10 +4,15 @@
  * Lambda event source mapping that is disabled and re-enabled resumes from its checkpoint).
  */
 import { type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ControlItemCdcSwitch } from '../../../adapters/cdc-switch';
+import { ControlStore } from '../../../adapters/control-store';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
+import type { CdcConsumerDoc } from '../../../core/cdc';
+import { ControlKey } from '../../../core/control';
 import { defineMigration } from '../../../core/model';
 import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { waitUntil } from '../../helpers/wait';
 
 describe('Class: StreamPoller (restart)', () => {
   let client: DynamoDBClient;
@@ -63,5 +68,62 @@ describe('Class: StreamPoller (restart)', () => {
     expect(scan.Count).toBe(400);
     expect(errors).toEqual([]);
     expect(cdc.deadLetters.entries).toHaveLength(0);
+  }, 60_000);
+
+  it('obeys the CDC switch another process writes: stops and registers Disabled, then reads on when enabled', async () => {
+    // Prepare
+    await cdc?.poller.stop();
+    const legacy = uniqueName('switch-legacy');
+    const target = uniqueName('switch-new');
+    const control = uniqueName('switch-control');
+    const migration = defineMigration({
+      id: 'switch',
+      legacyTable: { tableName: legacy, key: { partitionKey: { name: 'id', type: 'S' } } },
+      newTable: { tableName: target, key: { partitionKey: { name: 'id', type: 'S' } } },
+    });
+    const { streamArn } = await createTable(client, legacy, migration.legacyTable.key, { stream: true });
+    await createTable(client, target, migration.newTable.key);
+    await createTable(client, control, CONTROL_TABLE_KEY);
+    cdc = await startLocalCdc({
+      endpoint: testEndpoint(),
+      migration,
+      streamArn: streamArn!,
+      controlTableName: control,
+      poller: { pollIntervalMs: 20, heartbeatMs: 100, switchCheckMs: 50 },
+    });
+    const store = new ControlStore(client, control, 'switch');
+    const sw = new ControlItemCdcSwitch(store, 'test');
+    const put = (i: number) =>
+      client.send(new PutItemCommand({ TableName: legacy, Item: { id: { S: `k${i}` } } }));
+    const count = async () =>
+      (await client.send(new ScanCommand({ TableName: target, Select: 'COUNT', ConsistentRead: true })))
+        .Count ?? 0;
+    const consumer = () => store.get<CdcConsumerDoc>(ControlKey.CDC_CONSUMER);
+    for (let i = 0; i < 10; i++) await put(i);
+    await cdc.poller.drain();
+    expect(await sw.enabled()).toBe(true);
+
+    // Act: disabled by the switch; writes while disabled; a heartbeat later, enabled again.
+    await sw.disable('cutover');
+    await waitUntil('the poller registered Disabled', async () => (await consumer())?.state === 'Disabled', {
+      intervalMs: 20,
+    });
+    for (let i = 10; i < 30; i++) await put(i);
+    const beat = (await consumer())?.heartbeatAt ?? 0;
+    await waitUntil('a heartbeat while disabled', async () => ((await consumer())?.heartbeatAt ?? 0) > beat, {
+      intervalMs: 20,
+    });
+    const whileDisabled = await count();
+    const enabledWhileDisabled = await sw.enabled();
+    await sw.enable('abort');
+    await waitUntil('the poller registered Enabled', async () => (await consumer())?.state === 'Enabled', {
+      intervalMs: 20,
+    });
+    await cdc.poller.drain();
+
+    // Assess
+    expect(enabledWhileDisabled).toBe(false);
+    expect(whileDisabled).toBe(10);
+    expect(await count()).toBe(30);
   }, 60_000);
 });

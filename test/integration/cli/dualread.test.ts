@@ -4,22 +4,15 @@
  * advances → one conflict), and every command's `--json` through `runCli` in process (same program,
  * without a process start per command).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { ControlStore } from '../../../adapters/control-store';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
 import { BackfillStatus, Phase } from '../../../core/control';
-import { inProcessCli, pollerHeartbeat } from '../../helpers/cli';
+import { ROOT, inProcessCli, pollerHeartbeat, runDualread } from '../../helpers/cli';
 import { enableStream, testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
-
-const run = promisify(execFile);
-const ROOT = resolve(__dirname, '../../..');
-const BIN = join(ROOT, 'bin', 'dualread.ts');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 describe('CLI: dualread (DynamoDB Local)', () => {
   const client = testClient();
@@ -33,18 +26,7 @@ describe('CLI: dualread (DynamoDB Local)', () => {
   const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
 
   /** The binary as a child process: exit code, stdout, stderr. */
-  async function dualread(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(TSX, [BIN, ...global, ...args], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const dualread = (...args: string[]) => runDualread([...global, ...args]);
 
   const inProcess = inProcessCli(global);
 

@@ -30,7 +30,7 @@ describe('Integration: rehearsal (short variant)', () => {
     });
   });
 
-  it('walks every phase to FINALIZED, with a refused premature advance and an alarm rollback', () => {
+  it('walks every phase to FINALIZED through the control plane, with a refused premature advance, an alarm rollback and the cutover', () => {
     const entered = report.timeline.filter((e) => e.kind === 'phase').map((e) => e.phase);
     expect(entered).toEqual([
       Phase.LEGACY_ONLY,
@@ -46,9 +46,14 @@ describe('Integration: rehearsal (short variant)', () => {
     expect(refused[0]).toMatchObject({ phase: Phase.SHADOW });
     expect(refused[0]?.guardrails?.find((g) => g.name === 'backfill-complete')?.met).toBe(false);
     expect(report.timeline.find((e) => e.action === 'rollback')?.detail).toContain('alarm FrontierLagHigh');
-    expect(report.audit.some((a) => a.startsWith('rollback DUAL_READ→SHADOW alarm FrontierLagHigh'))).toBe(
-      true,
-    );
+    // The rollback came through the control Lambda's handler, audited as the alarm's.
+    expect(
+      report.audit.some((a) => a.startsWith('auto-rollback DUAL_READ→SHADOW alarm FrontierLagHigh')),
+    ).toBe(true);
+    // FINALIZED through the cutover protocol: the fence, CDC switched off, the advance audited with T.
+    expect(report.audit.some((a) => a.startsWith('cutover-fence'))).toBe(true);
+    expect(report.audit.some((a) => a.startsWith('cutover-cdc-disabled'))).toBe(true);
+    expect(report.audit.some((a) => /^advance NEW_PRIMARY→FINALIZED cutover: .*T=\d+/.test(a))).toBe(true);
   });
 
   it('passes every invariant, each judged on real cases', () => {
