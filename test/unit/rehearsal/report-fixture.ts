@@ -165,8 +165,8 @@ const REPORT: RehearsalReport = {
     {
       t: 75466,
       kind: 'mark',
-      action: 'writes-paused',
-      detail: 'legacy writes paused for verification rehearsal-1',
+      action: 'backfill-end',
+      detail: 'backfill state machine finished',
     },
     {
       t: 88138,
