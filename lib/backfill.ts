@@ -12,7 +12,7 @@
  * name.
  */
 import { join } from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -29,6 +29,7 @@ import {
   stateMachineNameProblem,
   workflowEnvironment,
   workflowFunction,
+  rootStackName,
   workflowName,
 } from './lambda-workflow';
 import type { DualReadFunction, LambdaObservability } from './nodejs-function';
@@ -62,7 +63,7 @@ export interface BackfillProps {
   /**
    * Name of the state machine (it starts executions of itself, so its role names it).
    *
-   * @default `<stack name>-backfill-<migration id>`, cut to 80 characters
+   * @default `<root stack name>-backfill-<migration id>`, cut to 80 characters
    */
   readonly stateMachineName?: string;
   /** How long one page-worker invocation copies before returning. @default Duration.seconds(60) */
@@ -108,8 +109,7 @@ export class Backfill extends Construct {
   constructor(scope: Construct, id: string, props: BackfillProps) {
     super(scope, id);
     const { migration } = props;
-    const stack = Stack.of(this);
-    const name = props.stateMachineName ?? workflowName(stack.stackName, 'backfill', migration.id);
+    const name = props.stateMachineName ?? workflowName(rootStackName(this), 'backfill', migration.id);
     const pageBudget = props.pageBudget ?? Duration.seconds(60);
     validateBackfillProps(props, name, pageBudget);
     const entry = join(__dirname, '..', 'lambdas', 'backfill', 'index.ts');

@@ -3,6 +3,7 @@ export * from './control-table';
 export * from './defaults';
 export * from './dual-read-migration';
 export * from './dualread-stack';
+export * from './migration-stack';
 export * from './errors';
 export * from './merge-props';
 export * from './nodejs-function';
