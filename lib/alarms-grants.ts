@@ -43,7 +43,7 @@ export function migrationMetric(
   source: MetricSource,
   metricName: string,
   migrationId: string,
-  statistic: 'Sum' | 'Maximum',
+  statistic: 'Sum' | 'Maximum' | 'Average' | 'p50' | 'p99',
   period: Duration = Duration.minutes(1),
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({

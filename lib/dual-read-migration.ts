@@ -17,7 +17,9 @@ import {
   newTableIdentityProps,
 } from './defaults';
 import { ControlFunction } from './control-function';
+import { MigrationDashboard } from './dashboard';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
+import { rootStackName } from './lambda-workflow';
 import { mergeProps } from './merge-props';
 import type { LambdaObservability } from './nodejs-function';
 import { ReadApi, type ReadApiProps } from './read-api';
@@ -105,6 +107,14 @@ export interface DualReadMigrationProps {
    * @default 5
    */
   readonly newTableThrottleAlarmMinutes?: number;
+
+  /**
+   * Name of the migration's CloudWatch dashboard (phase and rollout, backfill, CDC and frontier lag,
+   * reads, latency, shadow mismatches, dead letters, verification), created with the Lambdas.
+   *
+   * @default `<root stack name>-<migration id>`
+   */
+  readonly dashboardName?: string;
 
   /**
    * Tracing and log retention of every Lambda of the migration.
@@ -222,6 +232,8 @@ export class DualReadMigration extends Construct {
   public readonly rollbackAlarms: readonly cloudwatch.IAlarm[] = [];
   /** The control Lambda the rollback alarms invoke (lib/control-function.ts). */
   public readonly control?: ControlFunction;
+  /** The migration's CloudWatch dashboard (when `definitionsFile` is given). */
+  public readonly dashboard?: MigrationDashboard;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -328,6 +340,11 @@ export class DualReadMigration extends Construct {
         controlTable: this.controlTable,
         definitionsFile: wiring.definitionsFile,
         alarms: this.rollbackAlarms,
+      });
+      this.dashboard = new MigrationDashboard(this, 'Dashboard', {
+        migration,
+        dashboardName: props.dashboardName ?? `${rootStackName(this)}-${migration.id}`,
+        streamSync: this.streamSync,
       });
     }
 

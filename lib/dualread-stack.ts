@@ -146,6 +146,12 @@ export class DualReadStack extends Stack {
           description: `Migration "${migration.id}": dual-read API (SigV4): GET <url>migrations/${migration.id}/items?key=...`,
         });
       }
+      if (construct.dashboard) {
+        new CfnOutput(this, `${prefix}DashboardName`, {
+          value: construct.dashboard.dashboard.dashboardName,
+          description: `Migration "${migration.id}": CloudWatch dashboard (phase, backfill, lag, reads, mismatches, dead letters, verification)`,
+        });
+      }
       if (construct.backfill) {
         new CfnOutput(this, `${prefix}BackfillStateMachineArn`, {
           value: construct.backfill.stateMachine.stateMachineArn,

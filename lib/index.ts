@@ -1,5 +1,6 @@
 export * from './app-context';
 export * from './control-table';
+export * from './dashboard';
 export * from './defaults';
 export * from './dual-read-migration';
 export * from './dualread-stack';

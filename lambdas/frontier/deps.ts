@@ -66,6 +66,7 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
   tracker: FrontierTracker;
   migration: Migration;
   config: TrackerConfig;
+  control: ControlStore;
 } {
   const e = frontierEnv(options.env ?? process.env);
   const migration = migrationFromEnv(e, migrations, options.migration);
@@ -105,16 +106,17 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
     config,
     now: options.now ?? (() => Date.now()),
   });
-  return { tracker, migration, config };
+  return { tracker, migration, config, control };
 }
 
 /** Builds the frontier handler's dependencies. */
 export function buildFrontierDeps(options: FrontierDepsOptions = {}): FrontierHandlerDeps {
   const e = frontierEnv(options.env ?? process.env);
-  const { tracker, migration } = buildFrontierTracker(options);
+  const { tracker, migration, control } = buildFrontierTracker(options);
   return {
     migrationId: migration.id,
     tracker,
+    readState: () => control.getState(),
     loopDurationMs: options.loopDurationMs ?? e.get('LOOP_DURATION_MS'),
     loopIntervalMs: options.loopIntervalMs ?? e.get('LOOP_INTERVAL_MS'),
   };

@@ -89,6 +89,8 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
     this.metrics.addMetric('ReadLatency', MetricUnit.Milliseconds, e.latencyMs);
     this.metrics.addMetric(`ReadLatency.${e.route}.${e.mode}`, MetricUnit.Milliseconds, e.latencyMs);
     this.metrics.addMetric(e.route === 'new' ? 'ServedFromNew' : 'ServedFromLegacy', MetricUnit.Count, 1);
+    // Why each read went where it went (`ReadsByReason.FRESH_ITEM_IN_NEW`): the dashboard's read mix.
+    this.metrics.addMetric(`ReadsByReason.${e.reason}`, MetricUnit.Count, 1);
     if (e.fallback) this.metrics.addMetric('Fallbacks', MetricUnit.Count, 1);
     if (e.hedged) this.metrics.addMetric('Hedges', MetricUnit.Count, 1);
     if (e.shadow) this.metrics.addMetric('ShadowReads', MetricUnit.Count, 1);

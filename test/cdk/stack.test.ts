@@ -204,6 +204,7 @@ describe('Stack: DualReadStack', () => {
       'ControlTableName',
       'UsersBackfillPoisonFunctionName',
       'UsersBackfillStateMachineArn',
+      'UsersDashboardName',
       'UsersDeadLetterQueueUrl',
       'UsersLegacyStreamArn',
       'UsersLegacyTableName',

@@ -22,7 +22,12 @@ function recorder() {
   return {
     metrics,
     errors,
-    logger: { info: () => undefined, debug: () => undefined, error: (m: string) => errors.push(m) },
+    logger: {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: (m: string) => errors.push(m),
+      error: (m: string) => errors.push(m),
+    },
     sink: {
       addMetric: (name: string, _unit: string, value: number) => metrics.push([name, value]),
       publishStoredMetrics: () => undefined,
@@ -94,6 +99,62 @@ describe('Function: makeFrontierHandler', () => {
     expect(summary.violations).toEqual({ LateRecord: 1 });
     expect(r.metrics.filter(([n]) => n === 'FrontierLateRecords').map(([, v]) => v)).toEqual([0, 1]);
     expect(r.errors).toEqual([expect.stringContaining('late record')]);
+  });
+});
+
+describe('Function: makeFrontierHandler, phase gauges', () => {
+  function handlerWith(readState: () => Promise<{ phase: never; rolloutPercent: number } | undefined>) {
+    const clock = new FakeClock();
+    const stream = new FakeStream(clock, 1000);
+    stream.addShard('s1');
+    const tracker = newTracker(
+      { clock, stream, evidence: new FakeEvidence(), store: new MemoryFrontierStore() },
+      BASE_TRACKER_CONFIG,
+    );
+    const r = recorder();
+    const handler = makeFrontierHandler({
+      migrationId: 'users',
+      tracker,
+      loopDurationMs: 2000,
+      loopIntervalMs: 2000,
+      sleep: async (ms) => clock.advance(ms),
+      logger: r.logger as never,
+      metrics: r.sink as never,
+      readState,
+    });
+    return { handler, r };
+  }
+
+  it('publishes the phase as its position 0-5 and the rollout once per invocation', async () => {
+    // Prepare
+    const { handler, r } = handlerWith(async () => ({ phase: 'DUAL_READ' as never, rolloutPercent: 25 }));
+
+    // Act
+    await handler();
+
+    // Assess
+    expect(r.metrics.filter(([n]) => n === 'Phase' || n === 'RolloutPercent')).toEqual([
+      ['Phase', 3],
+      ['RolloutPercent', 25],
+    ]);
+  });
+
+  it('publishes no phase before STATE exists, and tracks on when STATE cannot be read', async () => {
+    // Prepare
+    const absent = handlerWith(async () => undefined);
+    const failing = handlerWith(async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    });
+
+    // Act
+    await absent.handler();
+    const summary = await failing.handler();
+
+    // Assess
+    expect(absent.r.metrics.some(([n]) => n === 'Phase')).toBe(false);
+    expect(failing.r.metrics.some(([n]) => n === 'Phase')).toBe(false);
+    expect(summary.steps).toBeGreaterThan(0);
+    expect(failing.r.errors).toEqual([expect.stringContaining('could not read STATE')]);
   });
 });
 
