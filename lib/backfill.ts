@@ -180,14 +180,13 @@ export class Backfill extends Construct {
       copyEnv,
       ['dynamodb:GetItem', 'dynamodb:PutItem'],
     );
+    // allowOnTable also grants the tables' customer-managed keys, when they have one.
     allowOnTable(page, 'ScanLegacy', ['dynamodb:Scan'], props.legacyTable);
     // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
     // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
     // definition; PutItem isolates the items of a request refused as a whole) and BatchGetItem (whose
     // item an INSERT met: dualread's, or a foreign one to treat as `foreignItems` says).
     allowOnTable(page, 'CopyToNewTable', ['dynamodb:PutItem', ...partiqlActions], props.newTable);
-    props.legacyTable.encryptionKey?.grantDecrypt(page);
-    props.newTable.encryptionKey?.grantEncryptDecrypt(page);
 
     // The operator's poison operations: consistent reads of legacy items by key, the page worker's
     // writes to new (plus GetItem: a waived record's key is settled by the state new holds), control
@@ -204,8 +203,6 @@ export class Backfill extends Construct {
       ['dynamodb:PutItem', 'dynamodb:GetItem', ...partiqlActions],
       props.newTable,
     );
-    props.legacyTable.encryptionKey?.grantDecrypt(poison);
-    props.newTable.encryptionKey?.grantEncryptDecrypt(poison);
     this.poisonFunction = poison;
 
     const finish = make('finish', Duration.seconds(60), {}, [

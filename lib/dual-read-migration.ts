@@ -6,6 +6,7 @@
 import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmNotifications, createAlarmTopic } from './alarm-topic';
@@ -318,6 +319,7 @@ export class DualReadMigration extends Construct {
         ...props.frontierTrackingProps,
         ...wiring,
         legacyStreamArn: this.legacyStreamArn,
+        legacyTableKey: legacyTable.encryptionKey,
       });
       this.readApi = new ReadApi(this, 'ReadApi', { ...props.readApiProps, ...wiring, legacyTable });
       this.verification = new Verification(this, 'Verification', {
@@ -360,11 +362,12 @@ export class DualReadMigration extends Construct {
 function importLegacyTable(scope: Construct, migration: Migration): dynamodb.ITable {
   const tableStreamArn = migration.legacyTable.streamArn as string;
   const parts = Token.isUnresolved(tableStreamArn) ? undefined : parseStreamArn(tableStreamArn);
-  return dynamodb.Table.fromTableAttributes(
-    scope,
-    'LegacyTable',
-    parts
-      ? { tableArn: parts.tableArn, tableStreamArn }
-      : { tableName: migration.legacyTable.tableName, tableStreamArn },
-  );
+  const { kmsKeyArn } = migration.legacyTable;
+  // Its customer-managed key, if any: the functions that read the table or its stream decrypt with it.
+  const encryptionKey = kmsKeyArn ? kms.Key.fromKeyArn(scope, 'LegacyTableKey', kmsKeyArn) : undefined;
+  return dynamodb.Table.fromTableAttributes(scope, 'LegacyTable', {
+    ...(parts ? { tableArn: parts.tableArn } : { tableName: migration.legacyTable.tableName }),
+    tableStreamArn,
+    ...(encryptionKey ? { encryptionKey } : {}),
+  });
 }
