@@ -77,7 +77,8 @@ export function controlItemsStatement(
 /** DynamoDB actions that only describe a table: no item is read or written, so no key is used. */
 const DESCRIBE_ONLY = new Set(['dynamodb:DescribeTable']);
 /** DynamoDB actions that write items (with a customer-managed key: encrypt as well as decrypt). */
-const WRITES = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQLInsert|PartiQLUpdate|PartiQLDelete)$/;
+const WRITES =
+  /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQLInsert|PartiQLUpdate|PartiQLDelete)$/;
 
 /**
  * Adds to `fn`'s role a statement `sid` allowing `actions` on `table`; when the table is encrypted with
