@@ -21,6 +21,7 @@ import {
 import { metadataNames, type Migration, keyNames } from '../../core/model';
 import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../common/env';
 import type { FrontierHandlerDeps } from './handler';
+import { Service, functionTracer, traced } from '../common/observability';
 
 /** Overrides of `buildFrontierDeps`. */
 export interface FrontierDepsOptions extends Pick<
@@ -70,7 +71,8 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
 } {
   const e = frontierEnv(options.env ?? process.env);
   const migration = migrationFromEnv(e, migrations, options.migration);
-  const client = options.client ?? makeDynamoClient(options.endpoint ?? {});
+  const tracer = functionTracer(Service.FRONTIER);
+  const client = options.client ?? traced(tracer, makeDynamoClient(options.endpoint ?? {}));
   const control = new ControlStore(
     client,
     options.controlTableName ?? e.get('CONTROL_TABLE_NAME'),
@@ -93,7 +95,7 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
   };
   const tracker = new FrontierTracker({
     migrationId: migration.id,
-    streams: new StreamsReader(makeStreamsClient(options.endpoint ?? {}), streamArn),
+    streams: new StreamsReader(traced(tracer, makeStreamsClient(options.endpoint ?? {})), streamArn),
     evidence: new FrontierEvidence(
       control,
       client,

@@ -11,7 +11,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { PHASE_ORDER, type MigrationState } from '../../core/control';
 import type { FrontierTracker, StepResult } from '../../core/frontier';
-import { observabilityOf } from '../common/observability';
+import { Service, observabilityOf } from '../common/observability';
 
 /** Dependencies of the frontier handler. */
 export interface FrontierHandlerDeps {
@@ -48,7 +48,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r
 
 /** Builds the handler: one invocation runs the tracker loop and returns a summary. */
 export function makeFrontierHandler(deps: FrontierHandlerDeps): () => Promise<FrontierRunSummary> {
-  const { logger, metrics } = observabilityOf(deps, 'dualread-frontier', deps.migrationId);
+  const { logger, metrics } = observabilityOf(deps, Service.FRONTIER, deps.migrationId);
   return async () => {
     let steps = 0;
     let failedSteps = 0;

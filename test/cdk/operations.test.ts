@@ -139,7 +139,7 @@ describe('Alarms reach someone', () => {
     expect(breaker?.Properties).toMatchObject({
       Namespace: 'dualread',
       Dimensions: expect.arrayContaining([
-        { Name: 'service', Value: 'read-api' },
+        { Name: 'service', Value: 'dualread-read' },
         { Name: 'migrationId', Value: 'orders' },
       ]),
     });
