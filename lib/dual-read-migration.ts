@@ -1,7 +1,8 @@
 /**
  * `DualReadMigration`: the reusable L3 construct for one live migration from a legacy DynamoDB table
- * to a new one. This foundation wires the tables; the stream sync, backfill, frontier tracker,
- * verification and read API are added to it by later issues.
+ * to a new one: the tables (new created or imported, legacy imported), and, given the definitions
+ * file, the stream sync, backfill, frontier tracker, verification, read API, control Lambda, alarms
+ * and dashboard.
  */
 import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
