@@ -1,7 +1,7 @@
 import type { FrontierTracker } from '../../../core/frontier';
 import { usersMigration } from '../../../examples/users/migration';
 import { buildFrontierDeps, buildFrontierTracker } from '../../../lambdas/frontier/deps';
-import { makeFrontierHandler } from '../../../lambdas/frontier/handler';
+import { type FrontierHandlerDeps, makeFrontierHandler } from '../../../lambdas/frontier/handler';
 import {
   FakeClock,
   FakeEvidence,
@@ -36,7 +36,12 @@ function recorder() {
 }
 
 /** The handler over `tracker`: two steps 2 s apart on the fake clock, logging and metrics into `r`. */
-function twoStepHandler(tracker: FrontierTracker, clock: FakeClock, r: ReturnType<typeof recorder>) {
+function twoStepHandler(
+  tracker: FrontierTracker,
+  clock: FakeClock,
+  r: ReturnType<typeof recorder>,
+  extra: Partial<FrontierHandlerDeps> = {},
+) {
   return makeFrontierHandler({
     migrationId: 'users',
     tracker,
@@ -45,6 +50,7 @@ function twoStepHandler(tracker: FrontierTracker, clock: FakeClock, r: ReturnTyp
     sleep: async (ms) => clock.advance(ms),
     logger: r.logger as never,
     metrics: r.sink as never,
+    ...extra,
   });
 }
 
@@ -103,31 +109,18 @@ describe('Function: makeFrontierHandler', () => {
 });
 
 describe('Function: makeFrontierHandler, phase gauges', () => {
-  function handlerWith(readState: () => Promise<{ phase: never; rolloutPercent: number } | undefined>) {
+  function handlerWith(readState: FrontierHandlerDeps['readState']) {
     const clock = new FakeClock();
     const stream = new FakeStream(clock, 1000);
     stream.addShard('s1');
-    const tracker = newTracker(
-      { clock, stream, evidence: new FakeEvidence(), store: new MemoryFrontierStore() },
-      BASE_TRACKER_CONFIG,
-    );
+    const fakes = { clock, stream, evidence: new FakeEvidence(), store: new MemoryFrontierStore() };
     const r = recorder();
-    const handler = makeFrontierHandler({
-      migrationId: 'users',
-      tracker,
-      loopDurationMs: 2000,
-      loopIntervalMs: 2000,
-      sleep: async (ms) => clock.advance(ms),
-      logger: r.logger as never,
-      metrics: r.sink as never,
-      readState,
-    });
-    return { handler, r };
+    return { handler: twoStepHandler(newTracker(fakes, BASE_TRACKER_CONFIG), clock, r, { readState }), r };
   }
 
   it('publishes the phase as its position 0-5 and the rollout once per invocation', async () => {
     // Prepare
-    const { handler, r } = handlerWith(async () => ({ phase: 'DUAL_READ' as never, rolloutPercent: 25 }));
+    const { handler, r } = handlerWith(async () => ({ phase: 'DUAL_READ', rolloutPercent: 25 }));
 
     // Act
     await handler();
