@@ -43,7 +43,7 @@ export function migrationMetric(
   source: MetricSource,
   metricName: string,
   migrationId: string,
-  statistic: 'Sum' | 'Maximum',
+  statistic: 'Sum' | 'Maximum' | 'Average' | 'p50' | 'p99',
   period: Duration = Duration.minutes(1),
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({
@@ -74,7 +74,17 @@ export function controlItemsStatement(
   });
 }
 
-/** Adds to `fn`'s role a statement `sid` allowing `actions` on `table`. */
+/** DynamoDB actions that only describe a table: no item is read or written, so no key is used. */
+const DESCRIBE_ONLY = new Set(['dynamodb:DescribeTable']);
+/** DynamoDB actions that write items (with a customer-managed key: encrypt as well as decrypt). */
+const WRITES =
+  /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQLInsert|PartiQLUpdate|PartiQLDelete)$/;
+
+/**
+ * Adds to `fn`'s role a statement `sid` allowing `actions` on `table`; when the table is encrypted with
+ * a customer-managed key (`table.encryptionKey`), also `kms:Decrypt` on it for reads, and encrypt and
+ * decrypt for writes: without it every read of such a table fails with AccessDenied.
+ */
 export function allowOnTable(
   fn: iam.IGrantable & { addToRolePolicy(statement: iam.PolicyStatement): void },
   sid: string,
@@ -82,4 +92,8 @@ export function allowOnTable(
   table: dynamodb.ITable,
 ): void {
   fn.addToRolePolicy(new iam.PolicyStatement({ sid, actions, resources: [table.tableArn] }));
+  const key = table.encryptionKey;
+  if (!key || actions.every((a) => DESCRIBE_ONLY.has(a))) return;
+  if (actions.some((a) => WRITES.test(a))) key.grantEncryptDecrypt(fn);
+  else key.grantDecrypt(fn);
 }

@@ -1,6 +1,6 @@
 /**
- * The CDK app's settings, read from context (`cdk synth -c env=prod -c definitions=path/to/file.ts`
- * or cdk.json), so that `bin/app.ts` only instantiates.
+ * The CDK app's settings, read from context (`cdk synth -c env=prod -c definitions=path/to/file.ts
+ * -c region=eu-west-1` or cdk.json), so that `bin/app.ts` only instantiates.
  */
 import { resolve } from 'node:path';
 import type { Construct } from 'constructs';
@@ -16,6 +16,8 @@ export const ContextKey = {
   EXAMPLE: 'example',
   /** `true` to create the account's API Gateway CloudWatch Logs role in this stack (one per account and region). */
   API_GATEWAY_CLOUDWATCH_ROLE: 'apiGatewayCloudWatchRole',
+  /** The AWS region to synthesize for (over `CDK_DEFAULT_REGION`, which the CDK CLI sets from the profile). */
+  REGION: 'region',
 } as const;
 
 /** The definitions file of the bundled example (`examples/users`). */
@@ -36,6 +38,28 @@ export interface AppSettings {
   readonly createLegacyTablesForExample: boolean;
   /** Create the account's API Gateway CloudWatch Logs role (default false). */
   readonly apiGatewayCloudWatchRole: boolean;
+  /** The region given with `-c region=`, if any. */
+  readonly region?: string;
+}
+
+/** Where the region of a synth came from, and the region (undefined: an environment-agnostic stack). */
+export interface SynthRegion {
+  readonly region?: string;
+  readonly source: 'context' | 'CDK_DEFAULT_REGION' | 'none';
+}
+
+/** The region to synthesize for: `-c region=` first, then `CDK_DEFAULT_REGION`, else none. */
+export function synthRegion(settings: AppSettings, defaultRegion: string | undefined): SynthRegion {
+  if (settings.region) return { region: settings.region, source: 'context' };
+  if (defaultRegion) return { region: defaultRegion, source: 'CDK_DEFAULT_REGION' };
+  return { source: 'none' };
+}
+
+/** The line `bin/app.ts` prints: which region the synth used and how to change it. */
+export function describeSynthRegion(stackId: string, r: SynthRegion): string {
+  return r.region
+    ? `dualread: synthesizing ${stackId} for region ${r.region} (from ${r.source === 'context' ? '-c region' : 'CDK_DEFAULT_REGION'})`
+    : `dualread: synthesizing ${stackId} without a region (environment-agnostic); set -c region=<region> or CDK_DEFAULT_REGION to pin one`;
 }
 
 function parseBoolean(key: string, raw: unknown): boolean | undefined {
@@ -65,6 +89,16 @@ export function appSettingsFromContext(scope: Construct, cwd: string = process.c
   }
   const definitionsFile =
     rawDefinitions === undefined ? EXAMPLE_DEFINITIONS_FILE : resolve(cwd, rawDefinitions);
+  const rawRegion: unknown = scope.node.tryGetContext(ContextKey.REGION);
+  if (
+    rawRegion !== undefined &&
+    (typeof rawRegion !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(rawRegion))
+  ) {
+    throw new AppContextError(
+      ContextKey.REGION,
+      `${JSON.stringify(rawRegion)} is not an AWS region name (for example eu-west-1)`,
+    );
+  }
   const example =
     parseBoolean(ContextKey.EXAMPLE, scope.node.tryGetContext(ContextKey.EXAMPLE)) ??
     definitionsFile === EXAMPLE_DEFINITIONS_FILE;
@@ -78,5 +112,6 @@ export function appSettingsFromContext(scope: Construct, cwd: string = process.c
         ContextKey.API_GATEWAY_CLOUDWATCH_ROLE,
         scope.node.tryGetContext(ContextKey.API_GATEWAY_CLOUDWATCH_ROLE),
       ) ?? false,
+    ...(rawRegion !== undefined ? { region: rawRegion } : {}),
   };
 }

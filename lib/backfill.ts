@@ -12,7 +12,7 @@
  * name.
  */
 import { join } from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -29,6 +29,7 @@ import {
   stateMachineNameProblem,
   workflowEnvironment,
   workflowFunction,
+  rootStackName,
   workflowName,
 } from './lambda-workflow';
 import type { DualReadFunction, LambdaObservability } from './nodejs-function';
@@ -62,7 +63,7 @@ export interface BackfillProps {
   /**
    * Name of the state machine (it starts executions of itself, so its role names it).
    *
-   * @default `<stack name>-backfill-<migration id>`, cut to 80 characters
+   * @default `<root stack name>-backfill-<migration id>`, cut to 80 characters
    */
   readonly stateMachineName?: string;
   /** How long one page-worker invocation copies before returning. @default Duration.seconds(60) */
@@ -108,8 +109,7 @@ export class Backfill extends Construct {
   constructor(scope: Construct, id: string, props: BackfillProps) {
     super(scope, id);
     const { migration } = props;
-    const stack = Stack.of(this);
-    const name = props.stateMachineName ?? workflowName(stack.stackName, 'backfill', migration.id);
+    const name = props.stateMachineName ?? workflowName(rootStackName(this), 'backfill', migration.id);
     const pageBudget = props.pageBudget ?? Duration.seconds(60);
     validateBackfillProps(props, name, pageBudget);
     const entry = join(__dirname, '..', 'lambdas', 'backfill', 'index.ts');
@@ -180,14 +180,13 @@ export class Backfill extends Construct {
       copyEnv,
       ['dynamodb:GetItem', 'dynamodb:PutItem'],
     );
+    // allowOnTable also grants the tables' customer-managed keys, when they have one.
     allowOnTable(page, 'ScanLegacy', ['dynamodb:Scan'], props.legacyTable);
     // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
     // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
     // definition; PutItem isolates the items of a request refused as a whole) and BatchGetItem (whose
     // item an INSERT met: dualread's, or a foreign one to treat as `foreignItems` says).
     allowOnTable(page, 'CopyToNewTable', ['dynamodb:PutItem', ...partiqlActions], props.newTable);
-    props.legacyTable.encryptionKey?.grantDecrypt(page);
-    props.newTable.encryptionKey?.grantEncryptDecrypt(page);
 
     // The operator's poison operations: consistent reads of legacy items by key, the page worker's
     // writes to new (plus GetItem: a waived record's key is settled by the state new holds), control
@@ -204,8 +203,6 @@ export class Backfill extends Construct {
       ['dynamodb:PutItem', 'dynamodb:GetItem', ...partiqlActions],
       props.newTable,
     );
-    props.legacyTable.encryptionKey?.grantDecrypt(poison);
-    props.newTable.encryptionKey?.grantEncryptDecrypt(poison);
     this.poisonFunction = poison;
 
     const finish = make('finish', Duration.seconds(60), {}, [

@@ -52,7 +52,7 @@ export class ControlFunction extends Construct {
       environment: {
         MIGRATION_ID: migration.id,
         CONTROL_TABLE_NAME: props.controlTable.tableName,
-        POWERTOOLS_SERVICE_NAME: 'control',
+        POWERTOOLS_SERVICE_NAME: 'dualread-control',
       },
     });
     // Reads STATE, writes STATE + AUDIT in one transaction (TransactWriteItems checks PutItem per item).

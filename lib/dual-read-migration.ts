@@ -1,11 +1,13 @@
 /**
  * `DualReadMigration`: the reusable L3 construct for one live migration from a legacy DynamoDB table
- * to a new one. This foundation wires the tables; the stream sync, backfill, frontier tracker,
- * verification and read API are added to it by later issues.
+ * to a new one: the tables (new created or imported, legacy imported), and, given the definitions
+ * file, the stream sync, backfill, frontier tracker, verification, read API, control Lambda, alarms
+ * and dashboard.
  */
 import { Duration, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmNotifications, createAlarmTopic } from './alarm-topic';
@@ -17,7 +19,9 @@ import {
   newTableIdentityProps,
 } from './defaults';
 import { ControlFunction } from './control-function';
+import { MigrationDashboard } from './dashboard';
 import { FrontierTracking, type FrontierTrackingProps } from './frontier-tracker';
+import { rootStackName } from './lambda-workflow';
 import { mergeProps } from './merge-props';
 import type { LambdaObservability } from './nodejs-function';
 import { ReadApi, type ReadApiProps } from './read-api';
@@ -105,6 +109,14 @@ export interface DualReadMigrationProps {
    * @default 5
    */
   readonly newTableThrottleAlarmMinutes?: number;
+
+  /**
+   * Name of the migration's CloudWatch dashboard (phase and rollout, backfill, CDC and frontier lag,
+   * reads, latency, shadow mismatches, dead letters, verification), created with the Lambdas.
+   *
+   * @default `<root stack name>-<migration id>`
+   */
+  readonly dashboardName?: string;
 
   /**
    * Tracing and log retention of every Lambda of the migration.
@@ -222,6 +234,8 @@ export class DualReadMigration extends Construct {
   public readonly rollbackAlarms: readonly cloudwatch.IAlarm[] = [];
   /** The control Lambda the rollback alarms invoke (lib/control-function.ts). */
   public readonly control?: ControlFunction;
+  /** The migration's CloudWatch dashboard (when `definitionsFile` is given). */
+  public readonly dashboard?: MigrationDashboard;
 
   constructor(scope: Construct, id: string, props: DualReadMigrationProps) {
     super(scope, id);
@@ -306,6 +320,7 @@ export class DualReadMigration extends Construct {
         ...props.frontierTrackingProps,
         ...wiring,
         legacyStreamArn: this.legacyStreamArn,
+        legacyTableKey: legacyTable.encryptionKey,
       });
       this.readApi = new ReadApi(this, 'ReadApi', { ...props.readApiProps, ...wiring, legacyTable });
       this.verification = new Verification(this, 'Verification', {
@@ -329,6 +344,11 @@ export class DualReadMigration extends Construct {
         definitionsFile: wiring.definitionsFile,
         alarms: this.rollbackAlarms,
       });
+      this.dashboard = new MigrationDashboard(this, 'Dashboard', {
+        migration,
+        dashboardName: props.dashboardName ?? `${rootStackName(this)}-${migration.id}`,
+        streamSync: this.streamSync,
+      });
     }
 
     Tags.of(this).add('dualread:migration', migration.id);
@@ -343,11 +363,12 @@ export class DualReadMigration extends Construct {
 function importLegacyTable(scope: Construct, migration: Migration): dynamodb.ITable {
   const tableStreamArn = migration.legacyTable.streamArn as string;
   const parts = Token.isUnresolved(tableStreamArn) ? undefined : parseStreamArn(tableStreamArn);
-  return dynamodb.Table.fromTableAttributes(
-    scope,
-    'LegacyTable',
-    parts
-      ? { tableArn: parts.tableArn, tableStreamArn }
-      : { tableName: migration.legacyTable.tableName, tableStreamArn },
-  );
+  const { kmsKeyArn } = migration.legacyTable;
+  // Its customer-managed key, if any: the functions that read the table or its stream decrypt with it.
+  const encryptionKey = kmsKeyArn ? kms.Key.fromKeyArn(scope, 'LegacyTableKey', kmsKeyArn) : undefined;
+  return dynamodb.Table.fromTableAttributes(scope, 'LegacyTable', {
+    ...(parts ? { tableArn: parts.tableArn } : { tableName: migration.legacyTable.tableName }),
+    tableStreamArn,
+    ...(encryptionKey ? { encryptionKey } : {}),
+  });
 }

@@ -1,5 +1,7 @@
 /**
- * `DualReadStack`: one control table and one `DualReadMigration` per migration of a definitions file.
+ * `DualReadStack`: one control table, and one `DualReadMigration` per migration of a definitions file,
+ * each in a nested stack of its own (`MigrationStack`). Every output the CLI reads is an output of this
+ * (root) stack: `DescribeStacks` of the root does not list the outputs of nested stacks.
  */
 import { isAbsolute } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
@@ -10,8 +12,9 @@ import type { Construct } from 'constructs';
 import { createAlarmTopic } from './alarm-topic';
 import { type Migration, validateMigrationSet } from '../core/model';
 import { ControlTable } from './control-table';
-import { DualReadMigration } from './dual-read-migration';
+import type { DualReadMigration } from './dual-read-migration';
 import { ConstructPropsError } from './errors';
+import { MigrationStack } from './migration-stack';
 
 /** Props of `DualReadStack`. */
 export interface DualReadStackProps extends StackProps {
@@ -60,8 +63,10 @@ function pascal(id: string): string {
 export class DualReadStack extends Stack {
   /** The stack's control table. */
   public readonly controlTable: ControlTable;
-  /** One construct per migration, in definition order. */
+  /** One construct per migration, in definition order (each in its nested stack, `migrationStacks`). */
   public readonly migrations: readonly DualReadMigration[];
+  /** The nested stack of each migration, in definition order (construct id `Migration-<id>`). */
+  public readonly migrationStacks: readonly MigrationStack[];
   /** Absolute path of the definitions file (see `DualReadStackProps.definitionsFile`). */
   public readonly definitionsFile: string;
   /** The topic every alarm of the stack notifies. */
@@ -104,8 +109,8 @@ export class DualReadStack extends Stack {
     }
     if (props.apiGatewayCloudWatchRole) this.apiGatewayAccount = createApiGatewayAccount(this);
 
-    this.migrations = props.migrations.map((migration) => {
-      const construct = new DualReadMigration(this, `Migration-${migration.id}`, {
+    this.migrationStacks = props.migrations.map((migration) => {
+      const nested = new MigrationStack(this, `Migration-${migration.id}`, {
         migration,
         alarmTopic: this.alarmTopic,
         controlTable: this.controlTable.table,
@@ -113,6 +118,7 @@ export class DualReadStack extends Stack {
         definitionsFile: this.definitionsFile,
         ...(throwaway && migration.newTable.create ? { newTableProps: { removalPolicy } } : {}),
       });
+      const construct = nested.migration;
       const prefix = pascal(migration.id);
       new CfnOutput(this, `${prefix}LegacyTableName`, {
         value: construct.legacyTableInterface.tableName,
@@ -150,6 +156,12 @@ export class DualReadStack extends Stack {
           description: `Migration "${migration.id}": verification state machine, started by \`dualread verify\` and by \`dualread cutover\` after the fence (docs/runbook.md "Verification", docs/cutover.md)`,
         });
       }
+      if (construct.dashboard) {
+        new CfnOutput(this, `${prefix}DashboardName`, {
+          value: construct.dashboard.dashboard.dashboardName,
+          description: `Migration "${migration.id}": CloudWatch dashboard (phase, backfill, lag, reads, mismatches, dead letters, verification)`,
+        });
+      }
       if (construct.backfill) {
         new CfnOutput(this, `${prefix}BackfillStateMachineArn`, {
           value: construct.backfill.stateMachine.stateMachineArn,
@@ -160,8 +172,9 @@ export class DualReadStack extends Stack {
           description: `Migration "${migration.id}": list, retry or waive the keys the backfill could not copy (aws lambda invoke; docs/runbook.md "Backfill")`,
         });
       }
-      return construct;
+      return nested;
     });
+    this.migrations = this.migrationStacks.map((nested) => nested.migration);
 
     Tags.of(this).add('dualread:env', props.envName);
   }

@@ -10,6 +10,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { DEFAULT_FRONTIER_LOOP_INTERVAL_MS } from '../core/frontier';
@@ -38,6 +39,11 @@ export interface FrontierTrackingProps {
   readonly newTable: dynamodb.ITable;
   /** ARN of the legacy table's stream. */
   readonly legacyStreamArn: string;
+  /**
+   * The legacy table's customer-managed key: stream records are encrypted with it, so the tracker may
+   * decrypt with it. @default none (AWS-owned or AWS-managed encryption)
+   */
+  readonly legacyTableKey?: kms.IKey;
   /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
   readonly definitionsFile: string;
   /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
@@ -179,6 +185,7 @@ export class FrontierTracking extends Construct {
         resources: [props.legacyStreamArn],
       }),
     );
+    props.legacyTableKey?.grantDecrypt(this.function);
     allowOnTable(this.function, 'ReadNewItemSequences', ['dynamodb:BatchGetItem'], props.newTable);
     this.function.addToRolePolicy(
       controlItemsStatement(props.controlTable, migration.id, [

@@ -16,7 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import type { Migration } from '../core/model';
 import { anyCountAlarm, controlItemsStatement } from './alarms-grants';
 import { DualReadFunction, type LambdaObservability } from './nodejs-function';
@@ -183,7 +183,20 @@ export function workflowEnvironment(migrationId: string, tables: WorkflowTables)
   };
 }
 
-/** `<stack>-<kind>-<id>` within Step Functions' 80-character name limit. */
+/**
+ * The name of the deployment `scope` belongs to: the name of its root stack. Inside a nested stack
+ * (`DualReadStack` puts each migration in one) `Stack.of(scope).stackName` is a token that
+ * CloudFormation resolves to a generated name, so it can neither be checked against a length limit
+ * nor keep a physical name readable; the root stack's name is a plain string, unique per account and
+ * region, and the migration id makes names unique within it.
+ */
+export function rootStackName(scope: IConstruct): string {
+  let stack = Stack.of(scope);
+  while (stack.nestedStackParent) stack = stack.nestedStackParent;
+  return stack.stackName;
+}
+
+/** `<stack>-<kind>-<id>` within Step Functions' 80-character name limit (`stackName`: see `rootStackName`). */
 export function workflowName(stackName: string, kind: string, migrationId: string): string {
   const suffix = `-${kind}-${migrationId}`;
   return `${stackName.slice(0, 80 - suffix.length)}${suffix}`;

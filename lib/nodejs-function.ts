@@ -26,7 +26,7 @@ const PROJECT_ROOT = resolve(__dirname, '..');
 export interface LambdaObservability {
   /**
    * Active X-Ray tracing (Powertools Tracer records the SDK calls as subsegments). Off: tracing is
-   * disabled and `POWERTOOLS_TRACE_DISABLED=true` turns the Tracer off too.
+   * disabled and `POWERTOOLS_TRACE_ENABLED=false` turns the Tracer off too (its SDK clients are not wrapped).
    *
    * @default true
    */
@@ -80,7 +80,7 @@ export class DualReadFunction extends NodejsFunction {
       environment: {
         // Stack traces point at the TypeScript sources (the bundle carries a source map).
         NODE_OPTIONS: '--enable-source-maps',
-        ...(tracing ? {} : { POWERTOOLS_TRACE_DISABLED: 'true' }),
+        ...(tracing ? {} : { POWERTOOLS_TRACE_ENABLED: 'false' }),
         ...environment,
       },
       bundling: {

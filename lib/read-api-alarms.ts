@@ -1,6 +1,6 @@
 /**
  * The alarms of the dual-read API, from the API Gateway stage's metrics and the read Lambda's
- * Powertools metrics (namespace `dualread`, service `read-api`, dimension `migrationId`; see
+ * Powertools metrics (namespace `dualread`, service `dualread-read`, dimension `migrationId`; see
  * docs/architecture.md "Dual-read API"): server errors (any, and a rate for automatic rollback),
  * latency, confirmed shadow mismatches (any, and a rate for automatic rollback), the new-table
  * circuit breaker and new-table read errors.

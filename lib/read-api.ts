@@ -23,7 +23,7 @@ import { DualReadFunction, type LambdaObservability } from './nodejs-function';
 import { createReadAlarms } from './read-api-alarms';
 
 /** CloudWatch namespace and service of the read Lambda's metrics (Powertools). */
-export const ReadApiMetrics = { NAMESPACE: 'dualread', SERVICE: 'read-api' } as const;
+export const ReadApiMetrics = { NAMESPACE: 'dualread', SERVICE: 'dualread-read' } as const;
 
 /** Optional API key and usage plan (in addition to IAM authorization). */
 export interface ReadApiKeyOptions {

@@ -10,7 +10,7 @@
  * (Distributed Map child executions, continuation as a new execution); its role is scoped to that name.
  */
 import { join } from 'node:path';
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, TimeZone } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,6 +27,7 @@ import {
   stateMachineNameProblem,
   workflowEnvironment,
   workflowFunction,
+  rootStackName,
   workflowName,
 } from './lambda-workflow';
 import type { DualReadFunction, LambdaObservability } from './nodejs-function';
@@ -53,7 +54,7 @@ export interface VerificationProps {
   readonly definitionsFile: string;
   /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
   readonly lambdaObservability?: LambdaObservability;
-  /** @default `<stack name>-verify-<migration id>`, cut to 80 characters */
+  /** @default `<root stack name>-verify-<migration id>`, cut to 80 characters */
   readonly stateMachineName?: string;
   /** How long one scan, recheck or repair invocation works before returning. @default Duration.seconds(60) */
   readonly budget?: Duration;
@@ -83,8 +84,7 @@ export class Verification extends Construct {
   constructor(scope: Construct, id: string, props: VerificationProps) {
     super(scope, id);
     const { migration } = props;
-    const stack = Stack.of(this);
-    const name = props.stateMachineName ?? workflowName(stack.stackName, 'verify', migration.id);
+    const name = props.stateMachineName ?? workflowName(rootStackName(this), 'verify', migration.id);
     const budget = props.budget ?? Duration.seconds(60);
     const maxLagWait = props.maxLagWait ?? Duration.minutes(15);
     validateVerificationProps(props, name, budget, maxLagWait);
@@ -128,9 +128,8 @@ export class Verification extends Construct {
     allowOnTable(repair, 'ReadLegacy', ['dynamodb:GetItem'], props.legacyTable);
     allowOnTable(repair, 'RepairNew', ['dynamodb:GetItem', 'dynamodb:PutItem'], props.newTable);
 
-    for (const fn of [control, scan, recheck, repair]) props.legacyTable.encryptionKey?.grantDecrypt(fn);
-    for (const fn of [scan, recheck]) props.newTable.encryptionKey?.grantDecrypt(fn);
-    props.newTable.encryptionKey?.grantEncryptDecrypt(repair);
+    // allowOnTable granted the tables' customer-managed keys to the functions that read or write items
+    // (not to control: DescribeTable reads no item).
 
     this.functions = {
       [VerifyFunction.CONTROL]: control,

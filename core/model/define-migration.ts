@@ -190,6 +190,17 @@ export function defineMigration(input: MigrationInput): Migration {
       `legacyTable.streamArn "${input.legacyTable.streamArn}" is not a DynamoDB stream ARN`,
     );
   }
+  const kmsKeyArn = input.legacyTable.kmsKeyArn;
+  if (
+    kmsKeyArn !== undefined &&
+    !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(kmsKeyArn)
+  ) {
+    throw new MigrationDefinitionError(
+      id,
+      `legacyTable.kmsKeyArn "${kmsKeyArn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; ` +
+        'an alias cannot be granted: use the ARN of the key it points at)',
+    );
+  }
   const metadataPrefix = input.metadataPrefix ?? '_dr_';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,15}$/.test(metadataPrefix)) {
     throw new MigrationDefinitionError(

@@ -118,6 +118,13 @@ export interface MigrationInput {
     readonly key: KeySchema;
     /** Stream ARN of an existing table (required to deploy against an existing table). */
     readonly streamArn?: string;
+    /**
+     * ARN of the customer-managed KMS key the legacy table is encrypted with, if it is (a key ARN, not
+     * an alias: IAM grants name keys). The functions that read the table or its stream (sync, frontier
+     * tracker, backfill, verification, read API) are allowed `kms:Decrypt` on it, and only they.
+     * @default none: AWS-owned or AWS-managed encryption, no key grant needed
+     */
+    readonly kmsKeyArn?: string;
     /** The legacy table's secondary indexes that `queries` map (local mode creates them). @default none */
     readonly indexes?: readonly IndexDefinition[];
   };

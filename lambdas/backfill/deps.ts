@@ -16,7 +16,7 @@ import { BackfillInputError } from '../../core/backfill';
 import type { CdcStatusPort } from '../../core/cdc';
 import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../common/env';
 import type { EnvOverrides, MigrationTables } from '../common/env';
-import { lambdaObservability } from '../common/observability';
+import { Service, functionTracer, lambdaObservability, traced } from '../common/observability';
 import {
   type BackfillDeps,
   type BackfillLogPort,
@@ -101,11 +101,12 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
     error: (message) => new BackfillInputError(message),
   });
   const migration = migrationFromEnv(e, migrations, options.migration);
-  const client = options.client ?? makeDynamoClient();
-  const { logger, metrics } = lambdaObservability('dualread-backfill', migration.id);
+  const tracer = functionTracer(Service.BACKFILL);
+  const client = options.client ?? traced(tracer, makeDynamoClient());
+  const { logger, metrics } = lambdaObservability(Service.BACKFILL, migration.id);
   return backfillDepsFor({
     // The table I/O retries throttling itself (and counts it for the adaptive rate): one SDK attempt.
-    ...(options.client ? {} : { dataClient: makeDynamoClient({ maxAttempts: 1 }) }),
+    ...(options.client ? {} : { dataClient: traced(tracer, makeDynamoClient({ maxAttempts: 1 })) }),
     log: logger,
     metrics: metrics as unknown as BackfillMetricsPort,
     client,
@@ -118,7 +119,7 @@ export function buildBackfillDeps(options: BuildBackfillOptions = {}): BackfillD
       options.cdcStatus ?? {
         check: () =>
           new EventSourceMappingCdcStatus({
-            lambda: makeLambdaClient(),
+            lambda: traced(tracer, makeLambdaClient()),
             dynamo: client,
             syncFunctionName: e.get('SYNC_FUNCTION_NAME'),
             legacyTableName,

@@ -9,10 +9,11 @@ import { makeFinishHandler } from './finish';
 import { makePageHandler } from './page';
 import { makePoisonHandler } from './poison';
 import { makePreflightHandler } from './preflight';
+import { Service, withColdStartMetric } from '../common/observability';
 
 const deps = buildBackfillDeps();
-export const preflight = makePreflightHandler(deps);
-export const controls = makeControlsHandler(deps);
-export const page = makePageHandler(deps);
-export const finish = makeFinishHandler(deps);
-export const poison = makePoisonHandler(deps);
+export const preflight = withColdStartMetric(Service.BACKFILL, makePreflightHandler(deps));
+export const controls = withColdStartMetric(Service.BACKFILL, makeControlsHandler(deps));
+export const page = withColdStartMetric(Service.BACKFILL, makePageHandler(deps));
+export const finish = withColdStartMetric(Service.BACKFILL, makeFinishHandler(deps));
+export const poison = withColdStartMetric(Service.BACKFILL, makePoisonHandler(deps));

@@ -6,6 +6,7 @@ import { makeDynamoClient } from '../../adapters/dynamodb';
 import type { Migration } from '../../core/model';
 import { Env, envReader, migrationNamed } from '../common/env';
 import type { ControlDeps } from './handler';
+import { Service, functionTracer, traced } from '../common/observability';
 
 /** The control function's variables (set by lib/control-function.ts). */
 export const CONTROL_ENV = {
@@ -19,8 +20,9 @@ export function buildControlDeps(
 ): ControlDeps {
   const e = envReader(CONTROL_ENV, env, { functionName: 'control' });
   const migration = migrationNamed(e, migrations, e.get('MIGRATION_ID'));
-  const store = new ControlStore(makeDynamoClient(), e.get('CONTROL_TABLE_NAME'), migration.id);
-  const logger = new Logger({ serviceName: 'control' });
+  const client = traced(functionTracer(Service.CONTROL), makeDynamoClient());
+  const store = new ControlStore(client, e.get('CONTROL_TABLE_NAME'), migration.id);
+  const logger = new Logger({ serviceName: Service.CONTROL });
   return {
     // The alarm is the actor of what it changes (`alarm:<name>`); this one names the function.
     plane: new ControlPlane({ store, migration, actor: 'control-lambda' }),

@@ -2,5 +2,6 @@
 import { migrations } from 'dualread-definitions';
 import { buildControlDeps } from './deps';
 import { makeControlHandler } from './handler';
+import { Service, withColdStartMetric } from '../common/observability';
 
-export const handler = makeControlHandler(buildControlDeps(migrations));
+export const handler = withColdStartMetric(Service.CONTROL, makeControlHandler(buildControlDeps(migrations)));

@@ -21,6 +21,7 @@ import {
 import { metadataNames, type Migration, keyNames } from '../../core/model';
 import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../common/env';
 import type { FrontierHandlerDeps } from './handler';
+import { Service, functionTracer, traced } from '../common/observability';
 
 /** Overrides of `buildFrontierDeps`. */
 export interface FrontierDepsOptions extends Pick<
@@ -66,10 +67,12 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
   tracker: FrontierTracker;
   migration: Migration;
   config: TrackerConfig;
+  control: ControlStore;
 } {
   const e = frontierEnv(options.env ?? process.env);
   const migration = migrationFromEnv(e, migrations, options.migration);
-  const client = options.client ?? makeDynamoClient(options.endpoint ?? {});
+  const tracer = functionTracer(Service.FRONTIER);
+  const client = options.client ?? traced(tracer, makeDynamoClient(options.endpoint ?? {}));
   const control = new ControlStore(
     client,
     options.controlTableName ?? e.get('CONTROL_TABLE_NAME'),
@@ -92,7 +95,7 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
   };
   const tracker = new FrontierTracker({
     migrationId: migration.id,
-    streams: new StreamsReader(makeStreamsClient(options.endpoint ?? {}), streamArn),
+    streams: new StreamsReader(traced(tracer, makeStreamsClient(options.endpoint ?? {})), streamArn),
     evidence: new FrontierEvidence(
       control,
       client,
@@ -105,16 +108,17 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
     config,
     now: options.now ?? (() => Date.now()),
   });
-  return { tracker, migration, config };
+  return { tracker, migration, config, control };
 }
 
 /** Builds the frontier handler's dependencies. */
 export function buildFrontierDeps(options: FrontierDepsOptions = {}): FrontierHandlerDeps {
   const e = frontierEnv(options.env ?? process.env);
-  const { tracker, migration } = buildFrontierTracker(options);
+  const { tracker, migration, control } = buildFrontierTracker(options);
   return {
     migrationId: migration.id,
     tracker,
+    readState: () => control.getState(),
     loopDurationMs: options.loopDurationMs ?? e.get('LOOP_DURATION_MS'),
     loopIntervalMs: options.loopIntervalMs ?? e.get('LOOP_INTERVAL_MS'),
   };

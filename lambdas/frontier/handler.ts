@@ -9,8 +9,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { PHASE_ORDER, type MigrationState } from '../../core/control';
 import type { FrontierTracker, StepResult } from '../../core/frontier';
-import { observabilityOf } from '../common/observability';
+import { Service, observabilityOf } from '../common/observability';
 
 /** Dependencies of the frontier handler. */
 export interface FrontierHandlerDeps {
@@ -24,6 +25,12 @@ export interface FrontierHandlerDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  /**
+   * Reads the migration's STATE once per invocation, to publish the phase and the rollout as gauges
+   * (`Phase`: 0 LEGACY_ONLY … 5 FINALIZED, `RolloutPercent`) for the migration's dashboard: the tracker
+   * runs every minute whatever the traffic, so the gauges never go stale. Absent: not published.
+   */
+  readonly readState?: () => Promise<Pick<MigrationState, 'phase' | 'rolloutPercent'> | undefined>;
   /** Told every step (local mode, tests, benchmarks). */
   readonly onStep?: (r: StepResult) => void;
 }
@@ -41,10 +48,11 @@ const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r
 
 /** Builds the handler: one invocation runs the tracker loop and returns a summary. */
 export function makeFrontierHandler(deps: FrontierHandlerDeps): () => Promise<FrontierRunSummary> {
-  const { logger, metrics } = observabilityOf(deps, 'dualread-frontier', deps.migrationId);
+  const { logger, metrics } = observabilityOf(deps, Service.FRONTIER, deps.migrationId);
   return async () => {
     let steps = 0;
     let failedSteps = 0;
+    await publishPhase(deps, metrics, logger);
     const last = await deps.tracker.run({
       durationMs: deps.loopDurationMs,
       intervalMs: deps.loopIntervalMs,
@@ -93,4 +101,18 @@ export function makeFrontierHandler(deps: FrontierHandlerDeps): () => Promise<Fr
     logger.info('frontier run done', { ...summary });
     return summary;
   };
+}
+
+/** Publishes `Phase` and `RolloutPercent` from STATE; a failed read is logged, never fatal to tracking. */
+async function publishPhase(deps: FrontierHandlerDeps, metrics: Metrics, logger: Logger): Promise<void> {
+  if (!deps.readState) return;
+  try {
+    const state = await deps.readState();
+    if (!state) return;
+    metrics.addMetric('Phase', MetricUnit.Count, PHASE_ORDER.indexOf(state.phase));
+    metrics.addMetric('RolloutPercent', MetricUnit.Percent, state.rolloutPercent);
+    metrics.publishStoredMetrics();
+  } catch (err) {
+    logger.warn('could not read STATE for the phase metric; the tracker runs on', { error: err as Error });
+  }
 }

@@ -12,6 +12,7 @@ import { Env, envReader, migrationNamed } from '../common/env';
 import type { ReadOptions, ReadTarget } from './engine';
 import type { ReadDeps } from './handler';
 import { PowertoolsReadTelemetry } from './telemetry';
+import { Service, functionTracer, traced } from '../common/observability';
 
 /** Where each store lives. `newEndpoint` lets tests point the new table somewhere else (e.g. a dead port). */
 export interface ReadWiring {
@@ -30,8 +31,11 @@ export interface ReadWiring {
  * store is seen quickly by the breaker and retries cannot multiply.
  */
 export function buildReadTarget(w: ReadWiring): ReadTarget {
-  const client = makeDynamoClient({ ...w.endpoint, maxAttempts: 1 });
-  const newClient = w.newEndpoint ? makeDynamoClient({ ...w.newEndpoint, maxAttempts: 1 }) : client;
+  const tracer = functionTracer(Service.READ);
+  const client = traced(tracer, makeDynamoClient({ ...w.endpoint, maxAttempts: 1 }));
+  const newClient = w.newEndpoint
+    ? traced(tracer, makeDynamoClient({ ...w.newEndpoint, maxAttempts: 1 }))
+    : client;
   return {
     migration: w.migration,
     legacy: new DynamoItemStore(client, w.legacyTableName ?? w.migration.legacyTable.tableName),

@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { BreakerState, RouteReason, Store, ShadowClass } from '../../core/read';
 import type { ConsistencyMode } from '../../core/model';
+import { METRICS_NAMESPACE, Service } from '../common/observability';
 
 /** One answered read (one key, or one query page). */
 export interface ReadEvent {
@@ -69,7 +70,7 @@ export const NO_TELEMETRY: ReadTelemetry = {
   flush: () => undefined,
 };
 
-/** Powertools-backed telemetry. Namespace `dualread`, service `read-api`. */
+/** Powertools-backed telemetry. Namespace `dualread`, service `dualread-read`. */
 export class PowertoolsReadTelemetry implements ReadTelemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -77,8 +78,9 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
   private tagged: string | undefined;
 
   constructor(options: { logger?: Logger; metrics?: Metrics } = {}) {
-    this.logger = options.logger ?? new Logger({ serviceName: 'read-api' });
-    this.metrics = options.metrics ?? new Metrics({ namespace: 'dualread', serviceName: 'read-api' });
+    this.logger = options.logger ?? new Logger({ serviceName: Service.READ });
+    this.metrics =
+      options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: Service.READ });
   }
 
   read(e: ReadEvent, sampled: boolean): void {
@@ -89,6 +91,8 @@ export class PowertoolsReadTelemetry implements ReadTelemetry {
     this.metrics.addMetric('ReadLatency', MetricUnit.Milliseconds, e.latencyMs);
     this.metrics.addMetric(`ReadLatency.${e.route}.${e.mode}`, MetricUnit.Milliseconds, e.latencyMs);
     this.metrics.addMetric(e.route === 'new' ? 'ServedFromNew' : 'ServedFromLegacy', MetricUnit.Count, 1);
+    // Why each read went where it went (`ReadsByReason.FRESH_ITEM_IN_NEW`): the dashboard's read mix.
+    this.metrics.addMetric(`ReadsByReason.${e.reason}`, MetricUnit.Count, 1);
     if (e.fallback) this.metrics.addMetric('Fallbacks', MetricUnit.Count, 1);
     if (e.hedged) this.metrics.addMetric('Hedges', MetricUnit.Count, 1);
     if (e.shadow) this.metrics.addMetric('ShadowReads', MetricUnit.Count, 1);

@@ -9,6 +9,7 @@ import { type DynamoEndpoint, makeDynamoClient } from '../../adapters/dynamodb';
 import { NewTableWriter } from '../../adapters/new-table-writer';
 import { Env, type EnvOverrides, envReader, migrationFromEnv } from '../common/env';
 import type { SyncDeps } from './handler';
+import { Service, functionTracer, traced } from '../common/observability';
 
 /** Overrides of `buildSyncDeps` (local mode and tests). */
 export interface SyncDepsOptions extends Pick<
@@ -33,7 +34,8 @@ export const SYNC_ENV = {
 export function buildSyncDeps(options: SyncDepsOptions = {}): SyncDeps {
   const e = envReader(SYNC_ENV, options.env ?? process.env, { functionName: 'sync' });
   const migration = migrationFromEnv(e, migrations, options.migration);
-  const client = options.client ?? makeDynamoClient(options.endpoint ?? {});
+  const client =
+    options.client ?? traced(functionTracer(Service.SYNC), makeDynamoClient(options.endpoint ?? {}));
   const margin = e.get('TOMBSTONE_MARGIN_HOURS');
   const tolerance = e.get('ORDER_TOLERANCE_MS');
   return {

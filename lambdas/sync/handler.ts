@@ -37,7 +37,7 @@ import {
 import type { ControlValue, MigrationState } from '../../core/control';
 import { keyNames, type Migration } from '../../core/model';
 import { type BackoffSettings, fullJitterDelay } from '../../core/common';
-import { observabilityOf } from '../common/observability';
+import { Service, observabilityOf } from '../common/observability';
 
 /** Port: the control-table operations the sync handler uses (adapters/control-store.ts). */
 export interface SyncControlPort {
@@ -104,7 +104,7 @@ export type SyncHandler = (event: DynamoDBStreamEvent, context?: Context) => Pro
 /** Builds the sync handler over its dependencies. */
 export function makeSyncHandler(deps: SyncDeps): SyncHandler {
   const { migration, now } = deps;
-  const { logger, metrics } = observabilityOf(deps, 'dualread-sync', migration.id);
+  const { logger, metrics } = observabilityOf(deps, Service.SYNC, migration.id);
   const legacyKeyNames = keyNames(migration.legacyTable.key);
   const stateCacheMs = deps.stateCacheMs ?? 30_000;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

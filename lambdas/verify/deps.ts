@@ -11,7 +11,7 @@ import { keyNames } from '../../core/model';
 import { VerifySide, VerifyInputError } from '../../core/verify';
 import { Env, MIGRATION_TABLES_ENV, envReader, migrationFromEnv } from '../common/env';
 import type { EnvOverrides, MigrationTables } from '../common/env';
-import { lambdaObservability } from '../common/observability';
+import { Service, functionTracer, lambdaObservability, traced } from '../common/observability';
 import {
   DEFAULT_VERIFY_SETTINGS,
   type VerifyDeps,
@@ -76,12 +76,13 @@ export function buildVerifyDeps(options: BuildVerifyOptions = {}): VerifyDeps {
     error: (message) => new VerifyInputError(message),
   });
   const migration = migrationFromEnv(e, migrations, options.migration);
-  const own = lambdaObservability('dualread-verify', migration.id);
+  const own = lambdaObservability(Service.VERIFY, migration.id);
+  const tracer = functionTracer(Service.VERIFY);
   return verifyDepsFor({
     ...options,
-    ...(options.client ? {} : { dataClient: makeDynamoClient({ maxAttempts: 1 }) }),
+    ...(options.client ? {} : { dataClient: traced(tracer, makeDynamoClient({ maxAttempts: 1 })) }),
     migration,
-    client: options.client ?? makeDynamoClient(),
+    client: options.client ?? traced(tracer, makeDynamoClient()),
     controlTableName: options.controlTableName ?? e.get('CONTROL_TABLE_NAME'),
     legacyTableName: options.legacyTableName ?? e.get('LEGACY_TABLE_NAME') ?? migration.legacyTable.tableName,
     newTableName: options.newTableName ?? e.get('NEW_TABLE_NAME') ?? migration.newTable.tableName,

@@ -7,9 +7,10 @@ import { makeVerifyControlHandler } from './control';
 import { makeVerifyRecheckHandler } from './recheck';
 import { makeVerifyRepairHandler } from './repair';
 import { makeVerifyScanHandler } from './scan';
+import { Service, withColdStartMetric } from '../common/observability';
 
 const deps = buildVerifyDeps();
-export const control = makeVerifyControlHandler(deps);
-export const scan = makeVerifyScanHandler(deps);
-export const recheck = makeVerifyRecheckHandler(deps);
-export const repair = makeVerifyRepairHandler(deps);
+export const control = withColdStartMetric(Service.VERIFY, makeVerifyControlHandler(deps));
+export const scan = withColdStartMetric(Service.VERIFY, makeVerifyScanHandler(deps));
+export const recheck = withColdStartMetric(Service.VERIFY, makeVerifyRecheckHandler(deps));
+export const repair = withColdStartMetric(Service.VERIFY, makeVerifyRepairHandler(deps));

@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { EXAMPLE_DEFINITIONS_FILE, appSettingsFromContext } from '../../lib';
+import {
+  EXAMPLE_DEFINITIONS_FILE,
+  appSettingsFromContext,
+  describeSynthRegion,
+  synthRegion,
+} from '../../lib';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -63,8 +68,28 @@ describe('Function: appSettingsFromContext', () => {
     ],
     [{ example: 'yes' }, 'context "example": must be true or false, not "yes"'],
     [{ definitions: '' }, 'context "definitions": must be the path of a definitions file'],
+    [{ region: 'Ireland' }, 'context "region": "Ireland" is not an AWS region name (for example eu-west-1)'],
   ])('refuses %p', (context, message) => {
     expect(() => appSettingsFromContext(new App({ context }))).toThrow(message);
+  });
+});
+
+describe('Function: synthRegion', () => {
+  it('takes -c region over CDK_DEFAULT_REGION, and says where the region came from', () => {
+    // Prepare
+    const withContext = appSettingsFromContext(new App({ context: { region: 'eu-central-1' } }));
+    const without = appSettingsFromContext(new App());
+
+    // Act & Assess
+    expect(synthRegion(withContext, 'us-east-1')).toEqual({ region: 'eu-central-1', source: 'context' });
+    expect(synthRegion(without, 'us-east-1')).toEqual({ region: 'us-east-1', source: 'CDK_DEFAULT_REGION' });
+    expect(synthRegion(without, undefined)).toEqual({ source: 'none' });
+    expect(describeSynthRegion('DualRead-dev', { region: 'eu-central-1', source: 'context' })).toBe(
+      'dualread: synthesizing DualRead-dev for region eu-central-1 (from -c region)',
+    );
+    expect(describeSynthRegion('DualRead-dev', { source: 'none' })).toMatch(
+      /without a region \(environment-agnostic\); set -c region=<region> or CDK_DEFAULT_REGION/,
+    );
   });
 });
 
@@ -84,6 +109,7 @@ describe('App: bin/app.ts', () => {
         env: {
           ...process.env,
           CDK_OUTDIR: outdir,
+          CDK_DEFAULT_REGION: '',
           CDK_CONTEXT_JSON: JSON.stringify({ ...context, ...extra }),
         },
       },
@@ -96,18 +122,26 @@ describe('App: bin/app.ts', () => {
     return { status: result.status, stderr, outdir };
   }
 
-  it('synthesizes DualRead-dev from the example, offline', () => {
+  it('synthesizes DualRead-dev from the example, offline, for the region given, and says which', () => {
     // Act
-    const { status, stderr, outdir } = synth({});
+    const { status, stderr, outdir } = synth({ region: 'eu-west-1' });
 
-    // Assess
+    // Assess: the root template and the migration's nested one.
     try {
-      expect(stderr).toBe('');
+      expect(stderr).toBe('dualread: synthesizing DualRead-dev for region eu-west-1 (from -c region)');
       expect(status).toBe(0);
-      const template = JSON.parse(readFileSync(join(outdir, 'DualRead-dev.template.json'), 'utf8')) as {
-        Resources: Record<string, { Type: string; Properties: { TableName?: string } }>;
-      };
-      const names = Object.values(template.Resources)
+      const resources = readdirSync(outdir)
+        .filter((f) => /^DualRead-?dev.*\.template\.json$/.test(f) || f.endsWith('.nested.template.json'))
+        .flatMap((f) =>
+          Object.values(
+            (
+              JSON.parse(readFileSync(join(outdir, f), 'utf8')) as {
+                Resources: Record<string, { Type: string; Properties: { TableName?: string } }>;
+              }
+            ).Resources,
+          ),
+        );
+      const names = resources
         .filter((r) => r.Type === 'AWS::DynamoDB::Table')
         .map((t) => t.Properties.TableName ?? '(generated)');
       expect(names.sort()).toEqual(['(generated)', 'app-data', 'users']);
@@ -124,7 +158,7 @@ describe('App: bin/app.ts', () => {
     // Assess
     expect(status).toBe(1);
     expect(stderr).toMatch(
-      /^dualread: DualReadMigration \(migration "users"\): the legacy table "users" is imported, but its stream ARN is unknown/,
+      /^dualread: synthesizing DualRead-dev without a region.*\ndualread: DualReadMigration \(migration "users"\): the legacy table "users" is imported, but its stream ARN is unknown/,
     );
     expect(stderr).not.toMatch(/\n\s+at /);
   });

@@ -57,6 +57,18 @@ export function ordersMigration(
   });
 }
 
+/** An `orders`-shaped migration `id`, of the imported `<id>-legacy` (stream known) to a new table `<id>`. */
+export function ordersLike(id: string): Migration {
+  return ordersMigration({
+    id,
+    legacyTable: {
+      tableName: `${id}-legacy`,
+      streamArn: `arn:aws:dynamodb:eu-west-1:123456789012:table/${id}-legacy/stream/2026-01-01T00:00:00.000`,
+    },
+    newTable: { tableName: id },
+  });
+}
+
 /**
  * The `orders` migration with a legacy GSI `by-customer` mapped onto the new table's GSI1; the new
  * table also declares GSI2, which no surface reads.

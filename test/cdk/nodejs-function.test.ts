@@ -167,7 +167,7 @@ describe('Construct: DualReadFunction', () => {
       Properties: { TracingConfig?: unknown; Environment: { Variables: Record<string, string> } };
     }>;
     expect(fn?.Properties.TracingConfig).toBeUndefined();
-    expect(fn?.Properties.Environment.Variables.POWERTOOLS_TRACE_DISABLED).toBe('true');
+    expect(fn?.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('false');
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     expect(JSON.stringify(template.toJSON())).not.toMatch(/xray:/);
   });

@@ -7,7 +7,14 @@ import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { DualReadStack, type DualReadStackProps, ReadApi } from '../../lib';
-import { ORDERS_DEFINITIONS_FILE, constructStack, errorOf, newApp, ordersMigration } from './helpers';
+import {
+  ORDERS_DEFINITIONS_FILE,
+  constructStack,
+  errorOf,
+  newApp,
+  ordersLike,
+  ordersMigration,
+} from './helpers';
 import { stackTemplates } from './templates';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -37,18 +44,6 @@ function metricNamesOf(alarm: Resource): string[] {
   };
   if (p.MetricName) return [p.MetricName];
   return (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []));
-}
-
-/** A second migration, of `orders-b-legacy` to `orders-b`. */
-function secondMigration(id = 'orders-b') {
-  return ordersMigration({
-    id,
-    legacyTable: {
-      tableName: `${id}-legacy`,
-      streamArn: `arn:aws:dynamodb:eu-west-1:123456789012:table/${id}-legacy/stream/2026-01-01T00:00:00.000`,
-    },
-    newTable: { tableName: id },
-  });
 }
 
 describe('Alarms reach someone', () => {
@@ -139,7 +134,7 @@ describe('Alarms reach someone', () => {
     expect(breaker?.Properties).toMatchObject({
       Namespace: 'dualread',
       Dimensions: expect.arrayContaining([
-        { Name: 'service', Value: 'read-api' },
+        { Name: 'service', Value: 'dualread-read' },
         { Name: 'migrationId', Value: 'orders' },
       ]),
     });
@@ -214,7 +209,7 @@ describe('Read API in production', () => {
 
     // Act: two migrations, the role asked for
     const withRole = build({
-      migrations: [ordersMigration(), secondMigration()],
+      migrations: [ordersMigration(), ordersLike('orders-b')],
       apiGatewayCloudWatchRole: true,
     });
 

@@ -54,7 +54,7 @@ describe('Construct: ReadApi', () => {
           NEW_TABLE_NAME: Match.anyValue(),
           PAGE_TOKEN_SECRET_ARN: { Ref: Match.stringLikeRegexp('PageTokenSecret') },
           READ_NEW_TIMEOUT_MS: '300',
-          POWERTOOLS_SERVICE_NAME: 'read-api',
+          POWERTOOLS_SERVICE_NAME: 'dualread-read',
         }),
       },
     });

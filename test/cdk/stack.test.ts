@@ -51,17 +51,31 @@ function importedApp(migrations: readonly Migration[] = [ordersMigration()]): {
   return { app, stack };
 }
 
-/** The stack of `built` and its template. */
-function withTemplate(built: { stack: DualReadStack }): { stack: DualReadStack; template: Template } {
-  return { stack: built.stack, template: Template.fromStack(built.stack) };
+/** A synthesized stack: its root template, and the template of each migration's nested stack. */
+interface Synthesized {
+  readonly stack: DualReadStack;
+  readonly root: Template;
+  readonly nested: readonly Template[];
 }
 
-function exampleStack(): { stack: DualReadStack; template: Template } {
-  return withTemplate(exampleApp());
+function synthesized(built: { stack: DualReadStack }): Synthesized {
+  const { stack } = built;
+  return {
+    stack,
+    root: Template.fromStack(stack),
+    nested: stack.migrationStacks.map((n) => Template.fromStack(n)),
+  };
 }
 
-function importedStack(migrations?: readonly Migration[]): { stack: DualReadStack; template: Template } {
-  return withTemplate(importedApp(migrations));
+/** The tables of every template of `s`, root first. */
+function tablesOf(s: Synthesized): Array<{ DeletionPolicy: string; Properties: Record<string, unknown> }> {
+  return [s.root, ...s.nested].flatMap(
+    (t) =>
+      Object.values(t.findResources(TABLE)) as Array<{
+        DeletionPolicy: string;
+        Properties: Record<string, unknown>;
+      }>,
+  );
 }
 
 describe('Construct: ControlTable', () => {
@@ -135,13 +149,23 @@ describe('Construct: ControlTable', () => {
 });
 
 describe('Stack: DualReadStack', () => {
-  it('creates, for the example, the control, new and legacy tables, all destroyed with the stack', () => {
-    // Act
-    const { template } = exampleStack();
+  let example: Synthesized;
+  let imported: Synthesized;
+  beforeAll(() => {
+    example = synthesized(exampleApp());
+    imported = synthesized(importedApp());
+  });
 
+  it('creates, for the example, the control table in the root and the new and legacy tables in the migration stack, all destroyed with the stack', () => {
     // Assess
-    template.resourceCountIs(TABLE, 3);
-    template.hasResource(TABLE, {
+    const [nested] = example.nested;
+    example.root.resourceCountIs(TABLE, 1);
+    example.root.hasResource(TABLE, {
+      DeletionPolicy: 'Delete',
+      Properties: { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } },
+    });
+    nested?.resourceCountIs(TABLE, 2);
+    nested?.hasResource(TABLE, {
       DeletionPolicy: 'Delete',
       Properties: {
         TableName: 'users',
@@ -149,7 +173,7 @@ describe('Stack: DualReadStack', () => {
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       },
     });
-    template.hasResource(TABLE, {
+    nested?.hasResource(TABLE, {
       DeletionPolicy: 'Delete',
       Properties: {
         TableName: 'app-data',
@@ -160,28 +184,27 @@ describe('Stack: DualReadStack', () => {
         TimeToLiveSpecification: { AttributeName: '_dr_ttl', Enabled: true },
       },
     });
-    template.hasResource(TABLE, {
-      DeletionPolicy: 'Delete',
-      Properties: { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } },
-    });
-    template.resourcePropertiesCountIs(
-      TABLE,
-      { Tags: Match.arrayWith([{ Key: 'dualread:env', Value: 'test' }]) },
-      3,
-    );
+    const tags = tablesOf(example).map((t) => t.Properties.Tags);
+    expect(tags).toEqual(Array(3).fill(expect.arrayContaining([{ Key: 'dualread:env', Value: 'test' }])));
   });
 
-  it('outputs the table names, the legacy stream and the CDC dead-letter queue of each migration', () => {
-    // Act
-    const { template } = exampleStack();
-
+  it('puts each migration in a nested stack of its own, named after the migration', () => {
     // Assess
-    const outputs = template.findOutputs('*');
+    expect(example.stack.migrationStacks.map((n) => n.node.id)).toEqual(['Migration-users']);
+    example.root.resourceCountIs('AWS::CloudFormation::Stack', 1);
+    example.root.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(example.nested[0]?.findResources('AWS::Lambda::Function')).not.toEqual({});
+  });
+
+  it('outputs, from the root stack, the table names, the legacy stream and the CDC dead-letter queue of each migration', () => {
+    // Assess
+    const outputs = example.root.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
       'AlarmTopicArn',
       'ControlTableName',
       'UsersBackfillPoisonFunctionName',
       'UsersBackfillStateMachineArn',
+      'UsersDashboardName',
       'UsersDeadLetterQueueUrl',
       'UsersLegacyStreamArn',
       'UsersLegacyTableName',
@@ -190,59 +213,45 @@ describe('Stack: DualReadStack', () => {
       'UsersSyncFunctionName',
       'UsersVerificationStateMachineArn',
     ]);
-    template.hasOutput('UsersLegacyStreamArn', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] } });
-    template.hasOutput('UsersBackfillStateMachineArn', {
-      Value: { Ref: Match.stringLikeRegexp('BackfillStateMachine') },
+    // Each reads an output of the migration's nested stack.
+    const nestedOutput = (pattern: string) => ({
+      Value: {
+        'Fn::GetAtt': [
+          Match.stringLikeRegexp('^MigrationusersNestedStack'),
+          Match.stringLikeRegexp(`^Outputs\\..*${pattern}`),
+        ],
+      },
     });
+    example.root.hasOutput('UsersLegacyStreamArn', nestedOutput('LegacyTable.*StreamArn$'));
+    example.root.hasOutput('UsersBackfillStateMachineArn', nestedOutput('BackfillStateMachine.*Ref$'));
     // `dualread cutover` finds the sync's event source mapping by function name (docs/cutover.md).
-    template.hasOutput('UsersSyncFunctionName', { Value: { Ref: Match.stringLikeRegexp('StreamSync') } });
+    example.root.hasOutput('UsersSyncFunctionName', nestedOutput('StreamSync.*Ref$'));
     // `dualread verify` and `dualread cutover` start this state machine on AWS.
-    template.hasOutput('UsersVerificationStateMachineArn', {
-      Value: { Ref: Match.stringLikeRegexp('VerificationStateMachine') },
-    });
+    example.root.hasOutput('UsersVerificationStateMachineArn', nestedOutput('VerificationStateMachine.*Ref$'));
     // A queue's Ref is its URL (aws sqs receive-message --queue-url ...; runbook "CDC dead letters").
-    template.hasOutput('UsersDeadLetterQueueUrl', {
-      Value: { Ref: Match.stringLikeRegexp('StreamSyncDeadLetterQueue') },
-    });
+    example.root.hasOutput('UsersDeadLetterQueueUrl', nestedOutput('StreamSyncDeadLetterQueue.*Ref$'));
   });
 
   it('imports the legacy table, and retains the tables it creates, when not an example', () => {
-    // Act
-    const { template } = importedStack();
-
     // Assess: control and new table only, both retained.
-    template.resourceCountIs(TABLE, 2);
-    template.resourcePropertiesCountIs(TABLE, { TableName: 'orders-legacy' }, 0);
-    expect(
-      Object.values(template.findResources(TABLE)).map(
-        (r) => (r as { DeletionPolicy: string }).DeletionPolicy,
-      ),
-    ).toEqual(['Retain', 'Retain']);
-    template.hasOutput('OrdersLegacyTableName', { Value: 'orders-legacy' });
-    template.hasOutput('OrdersLegacyStreamArn', { Value: ORDERS_STREAM_ARN });
-    template.hasOutput('OrdersNewTableName', { Value: { Ref: Match.anyValue() } });
+    const tables = tablesOf(imported);
+    expect(tables.map((t) => t.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+    expect(tables.filter((t) => t.Properties.TableName === 'orders-legacy')).toEqual([]);
+    imported.root.hasOutput('OrdersLegacyTableName', { Value: 'orders-legacy' });
+    imported.root.hasOutput('OrdersLegacyStreamArn', { Value: ORDERS_STREAM_ARN });
+    imported.root.hasOutput('OrdersNewTableName', {
+      Value: { 'Fn::GetAtt': [Match.anyValue(), Match.stringLikeRegexp('NewTable.*Ref$')] },
+    });
   });
 
-  it('creates one control table for several migrations', () => {
-    // Prepare
-    const second = ordersMigration({
-      id: 'order-lines',
-      legacyTable: {
-        tableName: 'order-lines-legacy',
-        streamArn:
-          'arn:aws:dynamodb:eu-west-1:123456789012:table/order-lines-legacy/stream/2026-01-01T00:00:00.000',
-      },
-      newTable: { tableName: 'order-lines' },
-    });
-
-    // Act
-    const { stack, template } = importedStack([ordersMigration(), second]);
-
+  it('names the state machines after the root stack, not the nested stack (whose name is a token)', () => {
     // Assess
-    template.resourceCountIs(TABLE, 3);
-    template.resourcePropertiesCountIs(TABLE, { TimeToLiveSpecification: { AttributeName: 'expiresAt' } }, 1);
-    expect(stack.migrations.map((m) => m.migration.id)).toEqual(['orders', 'order-lines']);
-    template.hasOutput('OrderLinesNewTableName', {});
+    const names = imported.nested.flatMap((t) =>
+      Object.values(t.findResources('AWS::StepFunctions::StateMachine')).map(
+        (r) => (r as { Properties: { StateMachineName: unknown } }).Properties.StateMachineName,
+      ),
+    );
+    expect(names.sort()).toEqual(['DualRead-prod-backfill-orders', 'DualRead-prod-verify-orders']);
   });
 
   it('refuses a relative definitions file', () => {
@@ -261,7 +270,7 @@ describe('Stack: DualReadStack', () => {
   });
 
   it('refuses two migrations with the same id', () => {
-    expect(errorOf(() => importedStack([ordersMigration(), ordersMigration()]))).toBe(
+    expect(errorOf(() => importedApp([ordersMigration(), ordersMigration()]))).toBe(
       'migration "orders": the id is defined twice; migration ids must be unique',
     );
   });

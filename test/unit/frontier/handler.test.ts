@@ -1,7 +1,7 @@
 import type { FrontierTracker } from '../../../core/frontier';
 import { usersMigration } from '../../../examples/users/migration';
 import { buildFrontierDeps, buildFrontierTracker } from '../../../lambdas/frontier/deps';
-import { makeFrontierHandler } from '../../../lambdas/frontier/handler';
+import { type FrontierHandlerDeps, makeFrontierHandler } from '../../../lambdas/frontier/handler';
 import {
   FakeClock,
   FakeEvidence,
@@ -22,7 +22,12 @@ function recorder() {
   return {
     metrics,
     errors,
-    logger: { info: () => undefined, debug: () => undefined, error: (m: string) => errors.push(m) },
+    logger: {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: (m: string) => errors.push(m),
+      error: (m: string) => errors.push(m),
+    },
     sink: {
       addMetric: (name: string, _unit: string, value: number) => metrics.push([name, value]),
       publishStoredMetrics: () => undefined,
@@ -31,7 +36,12 @@ function recorder() {
 }
 
 /** The handler over `tracker`: two steps 2 s apart on the fake clock, logging and metrics into `r`. */
-function twoStepHandler(tracker: FrontierTracker, clock: FakeClock, r: ReturnType<typeof recorder>) {
+function twoStepHandler(
+  tracker: FrontierTracker,
+  clock: FakeClock,
+  r: ReturnType<typeof recorder>,
+  extra: Partial<FrontierHandlerDeps> = {},
+) {
   return makeFrontierHandler({
     migrationId: 'users',
     tracker,
@@ -40,6 +50,7 @@ function twoStepHandler(tracker: FrontierTracker, clock: FakeClock, r: ReturnTyp
     sleep: async (ms) => clock.advance(ms),
     logger: r.logger as never,
     metrics: r.sink as never,
+    ...extra,
   });
 }
 
@@ -94,6 +105,49 @@ describe('Function: makeFrontierHandler', () => {
     expect(summary.violations).toEqual({ LateRecord: 1 });
     expect(r.metrics.filter(([n]) => n === 'FrontierLateRecords').map(([, v]) => v)).toEqual([0, 1]);
     expect(r.errors).toEqual([expect.stringContaining('late record')]);
+  });
+});
+
+describe('Function: makeFrontierHandler, phase gauges', () => {
+  function handlerWith(readState: FrontierHandlerDeps['readState']) {
+    const clock = new FakeClock();
+    const stream = new FakeStream(clock, 1000);
+    stream.addShard('s1');
+    const fakes = { clock, stream, evidence: new FakeEvidence(), store: new MemoryFrontierStore() };
+    const r = recorder();
+    return { handler: twoStepHandler(newTracker(fakes, BASE_TRACKER_CONFIG), clock, r, { readState }), r };
+  }
+
+  it('publishes the phase as its position 0-5 and the rollout once per invocation', async () => {
+    // Prepare
+    const { handler, r } = handlerWith(async () => ({ phase: 'DUAL_READ', rolloutPercent: 25 }));
+
+    // Act
+    await handler();
+
+    // Assess
+    expect(r.metrics.filter(([n]) => n === 'Phase' || n === 'RolloutPercent')).toEqual([
+      ['Phase', 3],
+      ['RolloutPercent', 25],
+    ]);
+  });
+
+  it('publishes no phase before STATE exists, and tracks on when STATE cannot be read', async () => {
+    // Prepare
+    const absent = handlerWith(async () => undefined);
+    const failing = handlerWith(async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    });
+
+    // Act
+    await absent.handler();
+    const summary = await failing.handler();
+
+    // Assess
+    expect(absent.r.metrics.some(([n]) => n === 'Phase')).toBe(false);
+    expect(failing.r.metrics.some(([n]) => n === 'Phase')).toBe(false);
+    expect(summary.steps).toBeGreaterThan(0);
+    expect(failing.r.errors).toEqual([expect.stringContaining('could not read STATE')]);
   });
 });
 

@@ -129,6 +129,11 @@ describe('Function: defineMigration', () => {
       'verification.schedule "0 3 * * *" must be cron(...)',
     ],
     [
+      'a KMS alias instead of a key ARN',
+      { legacyTable: { ...base.legacyTable, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/legacy' } },
+      'legacyTable.kmsKeyArn "arn:aws:kms:eu-west-1:123456789012:alias/legacy" is not a KMS key ARN',
+    ],
+    [
       'a bad stream ARN',
       { legacyTable: { ...base.legacyTable, streamArn: 'stream' } },
       'is not a DynamoDB stream ARN',
