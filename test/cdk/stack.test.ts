@@ -227,7 +227,10 @@ describe('Stack: DualReadStack', () => {
     // `dualread cutover` finds the sync's event source mapping by function name (docs/cutover.md).
     example.root.hasOutput('UsersSyncFunctionName', nestedOutput('StreamSync.*Ref$'));
     // `dualread verify` and `dualread cutover` start this state machine on AWS.
-    example.root.hasOutput('UsersVerificationStateMachineArn', nestedOutput('VerificationStateMachine.*Ref$'));
+    example.root.hasOutput(
+      'UsersVerificationStateMachineArn',
+      nestedOutput('VerificationStateMachine.*Ref$'),
+    );
     // A queue's Ref is its URL (aws sqs receive-message --queue-url ...; runbook "CDC dead letters").
     example.root.hasOutput('UsersDeadLetterQueueUrl', nestedOutput('StreamSyncDeadLetterQueue.*Ref$'));
   });
