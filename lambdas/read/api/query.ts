@@ -4,11 +4,14 @@
  * `200 {"items": [...], "count", "nextToken"?, "servedBy"}`, `409` (a page sequence of a surface
  * whose store may no longer serve it: restart the query) or `503`, with the decision headers. The
  * body's `"surface"` (or `?surface=`) names a declared query surface; `base` when absent.
+ * `GET /migrations/{id}/query?surface=<name>&partitionKey=…` is the same request in query-string
+ * parameters (`parseQueryParams`, query-params.ts), answered by the same engine.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { MigrationReader } from '../engine';
 import { parseBody, parseFormat, parseQueryBody } from '../validation';
 import { type RouteEnv, decisionHeaders, itemText, json, recordRead, requestContext } from './http';
+import { parseQueryParams } from './query-params';
 
 /** Answers a query page. */
 export async function query(
@@ -17,11 +20,14 @@ export async function query(
   reader: MigrationReader,
 ): Promise<APIGatewayProxyResult> {
   const { migration } = reader.target;
-  const q = parseQueryBody(
-    parseBody(event.body, event.isBase64Encoded),
-    migration,
-    event.queryStringParameters?.surface ?? undefined,
-  );
+  const q =
+    event.httpMethod === 'GET'
+      ? parseQueryParams(event.queryStringParameters, migration)
+      : parseQueryBody(
+          parseBody(event.body, event.isBase64Encoded),
+          migration,
+          event.queryStringParameters?.surface ?? undefined,
+        );
   const format = parseFormat(event.queryStringParameters?.format ?? q.format);
   const ctx = requestContext(env, event, migration, q.consistency);
   const started = performance.now();

@@ -19,6 +19,7 @@ import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { type MismatchEvent, NO_TELEMETRY } from '../../../lambdas/read/telemetry';
 import { LegacyHistory } from '../../../local/history';
+import { startReadApiServer } from '../../../local/http-server';
 import { startLocalCdc } from '../../../local/local-cdc';
 import { TEST_TOKEN_SECRET, apiEvent, body } from '../../helpers/api-events';
 import { testClient, testEndpoint } from '../../helpers/dynamo';
@@ -115,6 +116,47 @@ describe('Integration: the by-email query surface', () => {
         token = body(r).nextToken as string | undefined;
       } while (token);
       expect(seen.sort()).toEqual(['u-1', 'u-2']);
+    }
+  });
+
+  it('answers GET /query?surface=by-email over the local HTTP server in every mode, pages included', async () => {
+    const server = await startReadApiServer({ handler: surfacesHandler(f) });
+    const get = (params: Record<string, string>) =>
+      fetch(`${server.url}/migrations/users/query?${new URLSearchParams({ format: 'dynamodb', ...params })}`);
+    try {
+      const served: Record<string, [string | null, string | null, string[]]> = {};
+      for (const consistency of ['legacy', 'shadow', 'bounded', 'strong', 'new']) {
+        const r = await get({ surface: 'by-email', partitionKey: ADA, consistency });
+        const text = await r.text();
+        expect([consistency, r.status, text]).toEqual([consistency, 200, expect.any(String)]);
+        served[consistency] = [
+          r.headers.get('x-served-by'),
+          r.headers.get('x-consistency'),
+          ids({ statusCode: 200, body: text }).sort(),
+        ];
+      }
+      expect(served).toEqual({
+        legacy: ['legacy', 'legacy', ['u-1', 'u-2']],
+        shadow: ['legacy', 'shadow', ['u-1', 'u-2']],
+        bounded: ['new', 'bounded', ['u-1', 'u-2']],
+        strong: ['new', 'strong', ['u-1', 'u-2']],
+        // `new` is looser than NEW_PRIMARY's default: clamped to bounded (still served by new).
+        new: ['new', 'bounded', ['u-1', 'u-2']],
+      });
+      // A page sequence in query-string parameters, and a 400 naming a misspelt parameter.
+      const first = await get({ surface: 'by-email', partitionKey: ADA, limit: '1' });
+      const { nextToken } = (await first.json()) as { nextToken: string };
+      const second = await get({ surface: 'by-email', partitionKey: ADA, limit: '1', nextToken });
+      expect(second.status).toBe(200);
+      const typo = await get({ surface: 'by-email', partitionkey: ADA });
+      expect([typo.status, ((await typo.json()) as { message: string }).message]).toEqual([
+        400,
+        expect.stringMatching(
+          /^unknown query parameter "partitionkey"; GET \.\.\.\/query takes surface, partitionKey/,
+        ),
+      ]);
+    } finally {
+      await server.close();
     }
   });
 
