@@ -33,6 +33,8 @@ export async function query(
   const started = performance.now();
   const r = await reader.query(q, ctx);
   recordRead(env, reader, 'query', r, started, undefined, q.surface);
+  // The surface's served pages, for the per-surface facts (`dualread surfaces`); fire and forget.
+  if (r.status === 200) reader.target.counters?.served?.(q.surface, r.decision.route, env.now());
   const headers = decisionHeaders(r.decision);
   if (r.status !== 200)
     return json(r.status, JSON.stringify({ message: r.message ?? 'unavailable' }), headers);

@@ -9,6 +9,8 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { toSdkItem } from '../../../adapters/dynamodb';
+import { ControlTableFacts } from '../../../adapters/migration-facts';
+import type { ShadowCounters } from '../../../adapters/shadow-counters';
 import { Phase } from '../../../core/control';
 import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../../core/frontier';
 import { type Item, itemFromDynamoJson, toDynamoJson } from '../../../core/model';
@@ -244,6 +246,13 @@ describe('Integration: the by-email query surface', () => {
       ['by-email', 'match', 'match'],
     ]);
     expect(seen[0]?.key).toEqual({ email: toDynamoJson({ S: ADA }) });
+    // The comparisons reach the SHADOW# counters per surface, and the facts the guardrails read.
+    await (target.counters as ShadowCounters).drain();
+    const facts = await new ControlTableFacts(f.control, f.migration, Date.now).read();
+    const counts = facts.shadow.bySurface?.['by-email'];
+    expect([counts?.byClass.missing, counts?.byClass['index-lag']]).toEqual([1, 1]);
+    expect(counts?.served.legacy).toBeGreaterThanOrEqual(3);
+    expect(facts.shadow.byClass.missing).toBeGreaterThanOrEqual(1);
   });
 });
 
