@@ -12,6 +12,7 @@ import { ControlPlane } from '../adapters/control-plane';
 import { StackNotFoundError, callerArn, queueDepth, stackOutputs } from '../adapters/control-plane-aws';
 import { ControlStore } from '../adapters/control-store';
 import { makeDynamoClient } from '../adapters/dynamodb';
+import { legacyIndexesPort } from '../adapters/legacy-indexes';
 import { type FactsPorts, pollerHeartbeatEnabled } from '../adapters/migration-facts';
 import { loadMigrations } from '../adapters/migration-loader';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -98,6 +99,7 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
         legacyTableName: migration.legacyTable.tableName,
       }),
       cdcEnabled: pollerHeartbeatEnabled(store, now),
+      legacyIndexes: legacyIndexesPort(dynamo, migration.legacyTable.tableName),
     };
     const actor = `${userInfo().username}@${hostname()}`;
     return {
@@ -143,7 +145,10 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
       migration,
       actor,
       now,
-      ports: dlq ? { deadLetterDepth: queueDepth(dlq, o.region) } : {},
+      ports: {
+        legacyIndexes: legacyIndexesPort(dynamo, migration.legacyTable.tableName),
+        ...(dlq ? { deadLetterDepth: queueDepth(dlq, o.region) } : {}),
+      },
     }),
   };
 }

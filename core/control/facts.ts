@@ -6,6 +6,7 @@
  * (`SHADOW#<yyyy-mm-ddThh:mm>`) and how a window of them adds up.
  */
 import type { FrontierState, MigrationState } from './state';
+import type { SurfaceCoverage } from './surface-coverage';
 
 /** One verification run as the guardrails see it (from its `VERIFY#<runId>` report). */
 export interface VerificationFact {
@@ -60,6 +61,11 @@ export interface MigrationFacts {
   readonly cdc?: { readonly consuming: boolean; readonly reason: string };
   /** CDC (the sync's event source mapping, or the local poller) is enabled; undefined if unknown. */
   readonly cdcEnabled?: boolean;
+  /**
+   * The legacy table's indexes against the definition's query surfaces (core/control/surface-coverage.ts);
+   * undefined in facts not read for a definition (then the surface guardrails are not evaluated).
+   */
+  readonly surfaces?: SurfaceCoverage;
   /** The staleness budget in force (definition, or the operator's override). */
   readonly stalenessBudgetMs: number;
   readonly clockSkewMs: number;
