@@ -13,6 +13,7 @@ import * as rollback from './rollback';
 import * as rollout from './rollout';
 import * as settings from './settings';
 import * as status from './status';
+import * as surfaces from './surfaces';
 
 /** Registers one command (or a group) on the program. */
 export type Register = (program: Command, context: CliContext) => void;
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Register[] = [
   settings.register,
   approve.register,
   audit.register,
+  surfaces.register,
   plan.register,
   (program, context) => {
     rehearse.register(program, {
