@@ -133,6 +133,51 @@ export const migrations = [at('users', ${JSON.stringify(users)}), at('phones', $
     expect(report.surfaces[1]?.mismatchRate).toBeCloseTo(0.025);
   });
 
+  it("limits one surface's rollout, audited, and refuses an undeclared surface with exit 4", async () => {
+    // Act
+    const limited = await inProcess(
+      '--migration',
+      'users',
+      '--json',
+      'rollout',
+      '--surface',
+      'by-email',
+      '--percent',
+      '0',
+      '--reason',
+      'GSI1 not ready',
+    );
+    const unknown = await inProcess(
+      '--migration',
+      'users',
+      '--json',
+      'rollout',
+      '--surface',
+      'by-name',
+      '--percent',
+      '0',
+    );
+
+    // Assess
+    expect(limited.code).toBe(ExitCode.OK);
+    expect(JSON.parse(limited.stdout)).toMatchObject({
+      surface: 'by-email',
+      surfaceRolloutPercent: 0,
+      state: { settings: { surfaces: { 'by-email': { rollout: 0 } } } },
+      audit: {
+        action: 'rollout',
+        from: 'unlimited',
+        to: '0',
+        detail: { surface: 'by-email' },
+        reason: 'GSI1 not ready',
+      },
+    });
+    expect(unknown.code).toBe(ExitCode.USAGE);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({
+      error: { message: 'unknown query surface "by-name"; this migration declares "base", "by-email"' },
+    });
+  });
+
   it('shows an undeclared legacy GSI as UNMAPPED with exit 2, and advance refuses DUAL_READ naming it', async () => {
     // Act
     const listed = await dualread('--migration', 'phones', 'surfaces');

@@ -9,6 +9,7 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { toSdkItem } from '../../../adapters/dynamodb';
+import { ControlPlane } from '../../../adapters/control-plane';
 import { ControlTableFacts } from '../../../adapters/migration-facts';
 import type { ShadowCounters } from '../../../adapters/shadow-counters';
 import { Phase } from '../../../core/control';
@@ -253,6 +254,31 @@ describe('Integration: the by-email query surface', () => {
     expect([counts?.byClass.missing, counts?.byClass['index-lag']]).toEqual([1, 1]);
     expect(counts?.served.legacy).toBeGreaterThanOrEqual(3);
     expect(facts.shadow.byClass.missing).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a surface limited to 0 % on legacy in DUAL_READ while the base surface reads new, audited', async () => {
+    // Last of this fixture: it changes STATE through the control plane, not the fixture.
+    const handler = surfacesHandler(f);
+    await f.setState(Phase.DUAL_READ, { rolloutPercent: 100, backfillComplete: true });
+    const plane = new ControlPlane({ store: f.control, migration: f.migration, actor: 'alice@host' });
+    const routed = async () => {
+      const email = await byEmail(handler, ADA);
+      const base = await handler(
+        apiEvent('GET', '/migrations/users/query', { query: { partitionKey: 'u-1' } }),
+      );
+      return [email.headers?.['x-route-reason'], base.headers?.['x-served-by']];
+    };
+    expect(await routed()).toEqual(['FRESH_BACKFILL_COMPLETE', 'new']);
+    const limited = await plane.setSurfaceRollout('by-email', 0, 'GSI1 attribute backfill pending');
+    expect(limited.audit).toMatchObject({
+      action: 'rollout',
+      from: 'unlimited',
+      to: '0',
+      detail: { surface: 'by-email' },
+    });
+    expect(await routed()).toEqual(['NOT_IN_ROLLOUT', 'new']);
+    await plane.setSurfaceRollout('by-email', 100);
+    expect(await routed()).toEqual(['FRESH_BACKFILL_COMPLETE', 'new']);
   });
 });
 
