@@ -42,6 +42,7 @@ import type { ProgressSnapshot } from './progress';
 import { ReadTraffic } from './readers';
 import { Recorder, type RehearsalReport } from './recorder';
 import { createRehearsalTables, enableLegacyStream } from './setup';
+import { SurfaceReads } from './surface-reads';
 
 /** Settings of one rehearsal. */
 export interface RehearsalSettings {
@@ -205,6 +206,12 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       await trackerLoop;
     });
 
+    const surfaceReads = new SurfaceReads({
+      migration: m,
+      client,
+      seed: s.seed,
+      ratePerSecond: Math.max(1, s.readRate / 4),
+    });
     const server = await startReadApiServer({
       handler: makeReadHandler({
         // A fresh secret per run: page tokens live only as long as this rehearsal's read API.
@@ -212,7 +219,13 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
         targets: [
           buildReadTarget({ migration: m, controlTableName: s.controlTableName, endpoint: s.endpoint }),
         ],
-        telemetry: { ...NO_TELEMETRY, comparison: (e) => rec.shadow(e.class) },
+        telemetry: {
+          ...NO_TELEMETRY,
+          comparison: (e) => {
+            rec.shadow(e.class);
+            surfaceReads.compared(e);
+          },
+        },
         options: LOCAL_READ_OPTIONS,
       }),
     });
@@ -228,6 +241,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     });
     reads.start();
     stops.push(() => reads.stop());
+    surfaceReads.start(server.url);
+    stops.push(() => surfaceReads.stop());
 
     let writing = true;
     const writeStarted = Date.now();
@@ -445,6 +460,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       legacyItems,
       newItems,
     });
+    await surfaceReads.stop();
+    for (const [name, n] of Object.entries(surfaceReads.extras())) rec.extra(name, n);
     rec.extra('deadLetters', cdc.deadLetters.depth);
     rec.extra('alarms', alarms);
     return rec.finish(

@@ -4,25 +4,20 @@
  * surfaces with their counts from the control table and exits 0; a legacy table with one more GSI
  * shows it UNMAPPED, exits 2, and `advance` refuses SHADOW → DUAL_READ naming the index and the fix.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { ControlStore } from '../../../adapters/control-store';
 import { ShadowCounters } from '../../../adapters/shadow-counters';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
-import { runCli } from '../../../cli/program';
 import type { SurfacesReport } from '../../../cli/commands/surfaces';
 import { BackfillStatus, Phase, initialState } from '../../../core/control';
 import { usersMigration } from '../../../examples/users/migration';
+import { cliRunner } from '../../helpers/cli';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 
-const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
-const BIN = join(ROOT, 'bin', 'dualread.ts');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 describe('CLI: dualread surfaces (DynamoDB Local)', () => {
   const client = testClient();
@@ -34,30 +29,7 @@ describe('CLI: dualread surfaces (DynamoDB Local)', () => {
   const definitions = join(dir, 'migrations.ts');
   const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
 
-  async function dualread(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(TSX, [BIN, ...global, ...args], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
-
-  /** The program in process (the JSON document; the child process above covers the binary). */
-  async function inProcess(...args: string[]): Promise<{ code: number; stdout: string }> {
-    let stdout = '';
-    const code = await runCli([...global, ...args], {
-      stdout: (t) => (stdout += t),
-      stderr: () => undefined,
-      isTTY: false,
-      env: {},
-    });
-    return { code, stdout };
-  }
+  const { dualread, inProcess } = cliRunner(global);
 
   beforeAll(async () => {
     // The example migration twice, on two legacy tables: one as declared, one with an extra GSI.
