@@ -260,6 +260,7 @@ describe('Integration: the by-email query surface', () => {
     // Last of this fixture: it changes STATE through the control plane, not the fixture.
     const handler = surfacesHandler(f);
     await f.setState(Phase.DUAL_READ, { rolloutPercent: 100, backfillComplete: true });
+    await f.setFrontier(Date.now() + 60_000); // fresh, however long the tests before took
     const plane = new ControlPlane({ store: f.control, migration: f.migration, actor: 'alice@host' });
     const routed = async () => {
       const email = await byEmail(handler, ADA);
