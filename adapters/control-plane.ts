@@ -39,6 +39,7 @@ import {
   planRunControls,
   type RunControlsPatch,
   planSettings,
+  planSurfaceRollout,
   shadowTotals,
 } from '../core/control';
 import type { Migration } from '../core/model';
@@ -152,6 +153,16 @@ export class ControlPlane {
   async setRollout(percent: number, reason = ''): Promise<ControlResult> {
     const state = await this.state();
     return this.write(state, planRollout(state, percent, reason, this.ctx()));
+  }
+
+  /**
+   * Limits the DUAL_READ rollout of one query surface (0–100 %; the lower of it and the rollout applies).
+   * @throws InvalidControlRequestError, ControlConflictError
+   */
+  async setSurfaceRollout(surface: string, percent: number, reason = ''): Promise<ControlResult> {
+    const state = await this.state();
+    const declared = Object.keys(this.migration.queries);
+    return this.write(state, planSurfaceRollout(state, surface, percent, reason, this.ctx(), declared));
   }
 
   /** Overrides read settings or auto-rollback. @throws InvalidControlRequestError, ControlConflictError */

@@ -10,11 +10,14 @@ import type { CdcConsumerDoc, CdcStatusPort } from '../core/cdc';
 import { isBackfillComplete } from '../core/backfill';
 import {
   ControlKey,
+  type LegacyIndexFact,
   type MigrationFacts,
   type MigrationState,
   SHADOW_COUNTER_PREFIX,
   type VerificationFact,
   initialState,
+  type SurfaceCoverage,
+  declaredCoverage,
   shadowCounterKey,
   sumShadowCounters,
 } from '../core/control';
@@ -29,6 +32,12 @@ export interface FactsPorts {
   readonly cdcEnabled?: () => Promise<boolean | undefined>;
   /** Records in the CDC dead-letter queue; undefined when it cannot be read. */
   readonly deadLetterDepth?: () => Promise<number | undefined>;
+  /**
+   * The legacy table's secondary indexes (DescribeTable, adapters/legacy-indexes.ts), for the
+   * query-surface coverage. Without it the definition's `legacyTable.indexes` stand in, and the
+   * guardrail's reason says the table was not described.
+   */
+  readonly legacyIndexes?: () => Promise<readonly LegacyIndexFact[]>;
 }
 
 /** Where the control plane gets its facts (a fake in tests). */
@@ -69,7 +78,7 @@ export class ControlTableFacts implements FactsSource {
   async read(): Promise<MigrationFacts> {
     const now = this.now();
     const since = now - this.migration.guardrails.shadowWindowMs;
-    const [state, frontier, reports, minutes, cdc, cdcEnabled, dlq] = await Promise.all([
+    const [state, frontier, reports, minutes, cdc, cdcEnabled, dlq, surfaces] = await Promise.all([
       currentState(this.store, this.migration, now),
       this.store.getFrontier(),
       this.store.list<Record<string, unknown>>('VERIFY#'),
@@ -84,6 +93,7 @@ export class ControlTableFacts implements FactsSource {
       })),
       this.ports.cdcEnabled?.().catch(() => undefined),
       this.ports.deadLetterDepth?.().catch(() => undefined),
+      this.coverage(),
     ]);
     const fromTracker = frontier?.shards.reduce((n, s) => n + s.deadLettered, 0);
     return {
@@ -99,9 +109,33 @@ export class ControlTableFacts implements FactsSource {
       poison: state.backfill.unresolved ?? state.backfill.poison ?? 0,
       ...(cdc ? { cdc } : {}),
       ...(cdcEnabled !== undefined ? { cdcEnabled } : {}),
+      surfaces,
       stalenessBudgetMs: state.settings?.stalenessBudgetMs ?? this.migration.read.stalenessBudgetMs,
       clockSkewMs: this.migration.read.clockSkewMs,
     };
+  }
+
+  /** The query-surface coverage: the legacy indexes (port, or the definition) against the surfaces. */
+  private async coverage(): Promise<SurfaceCoverage> {
+    const declared = declaredCoverage(this.migration);
+    if (!this.ports.legacyIndexes)
+      return {
+        ...declared,
+        legacyIndexesSource: 'definition',
+        legacyIndexes: (this.migration.legacyTable.indexes ?? []).map((i) => ({
+          name: i.name,
+          kind: i.kind ?? 'global',
+        })),
+      };
+    try {
+      return { ...declared, legacyIndexesSource: 'table', legacyIndexes: await this.ports.legacyIndexes() };
+    } catch (err) {
+      return {
+        ...declared,
+        legacyIndexesSource: 'table',
+        legacyIndexesError: err instanceof Error ? err.message : String(err),
+      };
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import { ControlPlane } from '../adapters/control-plane';
 import { StackNotFoundError, callerArn, queueDepth, stackOutputs } from '../adapters/control-plane-aws';
 import { ControlStore } from '../adapters/control-store';
 import { type DynamoEndpoint, makeDynamoClient } from '../adapters/dynamodb';
+import { legacyIndexesPort } from '../adapters/legacy-indexes';
 import { type FactsPorts, pollerHeartbeatEnabled } from '../adapters/migration-facts';
 import { loadMigrations } from '../adapters/migration-loader';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -102,6 +103,7 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
         legacyTableName: migration.legacyTable.tableName,
       }),
       cdcEnabled: pollerHeartbeatEnabled(store, now),
+      legacyIndexes: legacyIndexesPort(dynamo, migration.legacyTable.tableName),
     };
     const actor = `${userInfo().username}@${hostname()}`;
     return {
@@ -150,6 +152,7 @@ export async function resolveTarget(o: GlobalOptions, now: () => number = Date.n
       actor,
       now,
       ports: {
+        legacyIndexes: legacyIndexesPort(dynamo, migration.legacyTable.tableName),
         ...(dlq ? { deadLetterDepth: queueDepth(dlq, o.region) } : {}),
         // FINALIZED is refused while CDC is enabled: the sync's event source mapping says whether it is.
         ...(outputs[`${pascal(migration.id)}SyncFunctionName`]

@@ -6,6 +6,7 @@
  *
  * Resources (all in the legacy key space; see docs/architecture.md "Dual-read API"):
  *   GET  /migrations/{id}/items?key=...      POST /migrations/{id}/batch-get      POST /migrations/{id}/query
+ *   GET  /migrations/{id}/query?surface=...&partitionKey=...
  */
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -231,7 +232,12 @@ export class ReadApi extends Construct {
       requestParameters: { 'method.request.querystring.key': true },
     });
     byId.addResource('batch-get').addMethod('POST', integration, { requestValidator: validator });
-    byId.addResource('query').addMethod('POST', integration, { requestValidator: validator });
+    const queries = byId.addResource('query');
+    queries.addMethod('POST', integration, { requestValidator: validator });
+    queries.addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.querystring.partitionKey': true },
+    });
 
     if (props.apiKey) {
       const plan = this.api.addUsagePlan('UsagePlan', {

@@ -101,7 +101,7 @@ function answerEdges(server: Server): void {
     answerRaw(
       socket,
       405,
-      'CONNECT is not supported: this is the dual-read API, not a proxy; send GET /migrations/{id}/items or POST /migrations/{id}/batch-get|query',
+      'CONNECT is not supported: this is the dual-read API, not a proxy; send GET /migrations/{id}/items|query or POST /migrations/{id}/batch-get|query',
       { allow: 'GET, POST' },
     ),
   );

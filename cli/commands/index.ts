@@ -17,6 +17,7 @@ import * as rollout from './rollout';
 import * as settings from './settings';
 import * as status from './status';
 import * as verify from './verify';
+import * as surfaces from './surfaces';
 
 /** Registers one command (or a group) on the program. */
 export type Register = (program: Command, context: CliContext) => void;
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Register[] = [
   dlq.register,
   cutover.register,
   audit.register,
+  surfaces.register,
   plan.register,
   (program, context) => {
     rehearse.register(program, {

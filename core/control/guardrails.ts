@@ -6,8 +6,9 @@
  * what applications write to new.
  */
 import type { GuardrailSettings } from '../model';
-import { type MigrationFacts, type VerificationFact, frontierLag, shadowTotals } from './facts';
+import { type MigrationFacts, type VerificationFact, frontierLag, shadowTotals, surfaceFacts } from './facts';
 import { Phase } from './state';
+import { indexCoverage, surfacesOfMissingIndexes } from './surface-coverage';
 
 /** One guardrail of a forward move. */
 export interface Guardrail {
@@ -132,6 +133,104 @@ function shadowGuardrail(facts: MigrationFacts, settings: GuardrailSettings): Gu
 }
 
 /**
+ * The query-surface guardrails of leaving SHADOW (issue 16): every legacy index mapped by a surface or
+ * declared unused (`legacy-indexes-covered`), and each declared surface's own shadow mismatch rate,
+ * over at least `surfaceMinComparisons` of its page comparisons (`surface-shadow:<name>`). The
+ * inferred `base` surface is covered by `shadow-mismatch-rate` (key comparisons of the base table).
+ * None when the facts carry no coverage.
+ */
+export function surfaceGuardrails(facts: MigrationFacts, settings: GuardrailSettings): Guardrail[] {
+  const c = facts.surfaces;
+  if (!c) return [];
+  const out: Guardrail[] = [];
+  if (!c.legacyIndexes)
+    out.push(
+      g(
+        'legacy-indexes-covered',
+        false,
+        `the legacy table's indexes could not be read (${c.legacyIndexesError ?? 'unknown error'}): check DescribeTable access to the legacy table, then retry`,
+      ),
+    );
+  else {
+    const coverage = indexCoverage(c);
+    const unmapped = coverage.filter((i) => i.status === 'unmapped');
+    const missing = surfacesOfMissingIndexes(c);
+    const from =
+      c.legacyIndexesSource === 'definition' ? ' (declared indexes; the table was not described)' : '';
+    if (unmapped.length)
+      out.push(
+        g(
+          'legacy-indexes-covered',
+          false,
+          unmapped
+            .map(
+              (i) =>
+                `legacy index "${i.index}" (${i.kind === 'local' ? 'LSI' : 'GSI'}) is not mapped by any query surface: map it in \`queries\` or declare it in \`legacyTable.unusedIndexes\` with a reason`,
+            )
+            .join('; '),
+        ),
+      );
+    else if (missing.length)
+      out.push(
+        g(
+          'legacy-indexes-covered',
+          false,
+          missing
+            .map(
+              (m) =>
+                `query surface "${m.surface}" reads legacy index "${m.index}", which the legacy table does not have: fix \`queries["${m.surface}"].legacyIndex\` or create the index`,
+            )
+            .join('; '),
+        ),
+      );
+    else {
+      const mapped = coverage.filter((i) => i.status === 'mapped').length;
+      const unused = coverage.length - mapped;
+      out.push(
+        g(
+          'legacy-indexes-covered',
+          true,
+          coverage.length === 0
+            ? `the legacy table has no secondary index${from}`
+            : `${coverage.length} legacy index(es)${from}: ${mapped} mapped by a query surface, ${unused} declared unused`,
+        ),
+      );
+    }
+  }
+  const declared = c.surfaces.filter((s) => !s.inferred).map((s) => s.name);
+  const pct = (r: number): string => `${(r * 100).toFixed(3)} %`;
+  const window = `since ${iso(facts.shadow.since)}`;
+  for (const f of surfaceFacts(facts.shadow, declared)) {
+    const id = `surface-shadow:${f.surface}`;
+    if (f.compared < settings.surfaceMinComparisons)
+      out.push(
+        g(
+          id,
+          false,
+          `query surface "${f.surface}": ${f.compared} shadow comparisons of its pages ${window}, ${settings.surfaceMinComparisons} needed: send its queries through the API (\`POST|GET .../query?surface=${f.surface}\`) in SHADOW`,
+        ),
+      );
+    else {
+      const rate = f.mismatchRate ?? 0;
+      out.push(
+        rate <= settings.shadowMaxMismatchRate
+          ? g(
+              id,
+              true,
+              `query surface "${f.surface}": ${pct(rate)} mismatches over ${f.compared} page comparisons ${window} (${f.lagExplained} lag-explained excluded)`,
+            )
+          : g(
+              id,
+              false,
+              `query surface "${f.surface}": ${pct(rate)} mismatches (${f.mismatches}/${f.compared}) ${window} over ${pct(settings.shadowMaxMismatchRate)}: check its partition, sort and filter transforms and the new index (\`dualread surfaces\`), then run \`dualread verify\``,
+            ),
+      );
+    }
+  }
+  return out;
+}
+
+/**
  * The guardrails of moving forward INTO `to` (from the phase before it), evaluated on `facts`.
  * LEGACY_ONLY has none (it is never entered forward).
  */
@@ -177,6 +276,7 @@ export function guardrailsFor(to: Phase, facts: MigrationFacts, settings: Guardr
       out.push(
         verificationsGuardrail(facts, 1),
         shadowGuardrail(facts, settings),
+        ...surfaceGuardrails(facts, settings),
         deadLettersGuardrail(facts),
       );
       break;

@@ -15,3 +15,4 @@ export * from './run-input';
 export * from './run-lock';
 export * from './run-rate';
 export * from './state';
+export * from './surface-coverage';

@@ -247,6 +247,48 @@ export function planRollout(
   );
 }
 
+/**
+ * A per-surface rollout limit: the share of routing keys whose queries of `surface` may be served
+ * from new in DUAL_READ is the lower of the migration's rollout and this limit (so `0` keeps a surface
+ * on legacy while the rest rolls out). Settable in any phase (prepared before DUAL_READ); audited as
+ * `rollout` with the surface in its detail.
+ *
+ * @throws InvalidControlRequestError for an undeclared surface or a percent outside 0..100 (integer)
+ */
+export function planSurfaceRollout(
+  state: MigrationState,
+  surface: string,
+  percent: number,
+  reason: string,
+  ctx: ChangeContext,
+  declared: readonly string[],
+): ControlChange {
+  if (!declared.includes(surface))
+    throw new InvalidControlRequestError(
+      `unknown query surface "${surface}"; this migration declares ${declared.map((n) => `"${n}"`).join(', ')}`,
+    );
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+    throw new InvalidControlRequestError(`rollout percent must be an integer from 0 to 100, not ${percent}`);
+  const before = state.settings?.surfaces?.[surface]?.rollout;
+  return audited(
+    state,
+    {
+      settings: {
+        ...state.settings,
+        surfaces: { ...state.settings?.surfaces, [surface]: { rollout: percent } },
+      },
+    },
+    ctx,
+    {
+      action: 'rollout',
+      reason: reason.trim() || `rollout limit of surface ${surface} (no reason given)`,
+      from: before === undefined ? 'unlimited' : String(before),
+      to: String(percent),
+      detail: { surface },
+    },
+  );
+}
+
 const SETTABLE_MODES: readonly ConsistencyMode[] = ['legacy', 'shadow', 'bounded', 'strong'];
 
 /**

@@ -151,6 +151,11 @@ export interface ControlOverrides {
   readonly defaultConsistency?: string;
   /** false: alarms do not roll this migration back (the team watches it by hand). */
   readonly autoRollback?: boolean;
+  /**
+   * Per query surface (by name): `rollout`, a limit (0–100 %) on the DUAL_READ rollout for that
+   * surface's queries (`dualread rollout --surface <name> --percent N`); the lower of the two applies.
+   */
+  readonly surfaces?: Readonly<Record<string, { readonly rollout?: number }>>;
 }
 
 /** The initial state of a migration that has never been touched. */

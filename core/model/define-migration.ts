@@ -19,7 +19,7 @@ import {
   keyNames,
   keyOf,
 } from './migration';
-import { checkIndexes, checkSurfacesOnSamples, resolveSurfaces } from './surfaces';
+import { checkIndexes, checkSurfacesOnSamples, checkUnusedIndexes, resolveSurfaces } from './surfaces';
 import { assertItem } from './validation';
 import { type AttributeValue, type Item, type KeyAttributeType, InvalidValueError, typeOf } from './values';
 
@@ -145,6 +145,7 @@ function probeMapKey(id: string, migrationKey: KeySchema, mapKey: (k: Item) => I
 export const DEFAULT_GUARDRAILS: GuardrailSettings = {
   shadowMaxMismatchRate: 0.001,
   shadowMinComparisons: 1000,
+  surfaceMinComparisons: 100,
   shadowWindowMs: 3_600_000,
   maxFrontierLagMs: 0,
   soakMs: 900_000,
@@ -315,9 +316,11 @@ export function defineMigration(input: MigrationInput): Migration {
     { id, legacyTable: input.legacyTable, newTable: input.newTable, mapKey },
     input.queries,
   );
+  checkUnusedIndexes(id, input.legacyTable, queries);
   const guardrails: GuardrailSettings = { ...DEFAULT_GUARDRAILS, ...input.guardrails };
   checkRange(id, 'guardrails.shadowMaxMismatchRate', guardrails.shadowMaxMismatchRate, 0, 1, false);
   checkRange(id, 'guardrails.shadowMinComparisons', guardrails.shadowMinComparisons, 0, 1_000_000_000);
+  checkRange(id, 'guardrails.surfaceMinComparisons', guardrails.surfaceMinComparisons, 0, 1_000_000_000);
   checkRange(id, 'guardrails.shadowWindowMs', guardrails.shadowWindowMs, 60_000, 30 * 86_400_000);
   checkRange(id, 'guardrails.maxFrontierLagMs', guardrails.maxFrontierLagMs, 0, 86_400_000);
   checkRange(id, 'guardrails.soakMs', guardrails.soakMs, 0, 30 * 86_400_000);

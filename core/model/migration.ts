@@ -4,7 +4,7 @@
  * `values.ts`), so no value is ever rounded or retyped. `defineMigration` (define-migration.ts)
  * validates an input and fills in the defaults.
  */
-import type { IndexDefinition, QuerySurface, QuerySurfaceInput } from './surfaces';
+import type { IndexDefinition, QuerySurface, QuerySurfaceInput, UnusedIndex } from './surfaces';
 import { type Item, type KeyAttributeType, pick } from './values';
 
 /** One key attribute. */
@@ -95,6 +95,11 @@ export interface GuardrailSettings {
   readonly shadowMaxMismatchRate: number;
   /** Fewest shadow comparisons in the window before the rate counts. @default 1000 */
   readonly shadowMinComparisons: number;
+  /**
+   * Fewest comparisons of each declared query surface's pages in the window before its own mismatch
+   * rate (held to `shadowMaxMismatchRate`) counts, to leave SHADOW. @default 100
+   */
+  readonly surfaceMinComparisons: number;
   /** Window of shadow comparisons read by the guardrail. @default 3_600_000 ms (1 h) */
   readonly shadowWindowMs: number;
   /** Highest frontier lag (now − F) to move forward from DUAL_READ; 0 = the staleness budget. @default 0 */
@@ -127,6 +132,11 @@ export interface MigrationInput {
     readonly kmsKeyArn?: string;
     /** The legacy table's secondary indexes that `queries` map (local mode creates them). @default none */
     readonly indexes?: readonly IndexDefinition[];
+    /**
+     * Legacy indexes no client queries, each with why (SHADOW → DUAL_READ requires every index of the
+     * legacy table to be mapped by a surface or listed here). @default none
+     */
+    readonly unusedIndexes?: readonly UnusedIndex[];
   };
   readonly newTable: {
     readonly tableName: string;

@@ -24,6 +24,13 @@ export interface IndexDefinition {
   readonly kind?: 'global' | 'local';
 }
 
+/** A legacy index no client queries, declared so the SHADOW → DUAL_READ guardrail accepts it unmapped. */
+export interface UnusedIndex {
+  readonly name: string;
+  /** Why nothing reads it (who checked, how): shown by `dualread surfaces` and the guardrail. */
+  readonly reason: string;
+}
+
 /** One declared query surface: what a user writes under `queries.<name>`. */
 export interface QuerySurfaceInput {
   /** Legacy access path: a legacy index declared in `legacyTable.indexes`; the base table when omitted. */
@@ -222,6 +229,39 @@ export function resolveSurfaces(
     };
   }
   return out;
+}
+
+/**
+ * Validates `legacyTable.unusedIndexes`: valid index names, each once, with a reason, and none that a
+ * surface maps (an index cannot be both queried and unused).
+ *
+ * @throws MigrationDefinitionError naming the entry and the fix
+ */
+export function checkUnusedIndexes(
+  id: string,
+  legacyTable: { readonly unusedIndexes?: readonly UnusedIndex[] },
+  surfaces: Readonly<Record<string, QuerySurface>>,
+): void {
+  const seen = new Set<string>();
+  for (const [i, u] of (legacyTable.unusedIndexes ?? []).entries()) {
+    const where = `legacyTable.unusedIndexes[${i}]`;
+    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(u?.name ?? ''))
+      throw new MigrationDefinitionError(id, `${where}.name "${u?.name}" is not a valid DynamoDB index name`);
+    if (typeof u.reason !== 'string' || u.reason.trim() === '')
+      throw new MigrationDefinitionError(
+        id,
+        `${where} ("${u.name}") needs a reason: say why no client queries it (e.g. "reporting job retired in 2025, checked by ...")`,
+      );
+    if (seen.has(u.name))
+      throw new MigrationDefinitionError(id, `${where}: index "${u.name}" is declared unused twice`);
+    seen.add(u.name);
+    const mapper = Object.values(surfaces).find((q) => q.legacy.index === u.name);
+    if (mapper)
+      throw new MigrationDefinitionError(
+        id,
+        `${where}: index "${u.name}" is declared unused but queries["${mapper.name}"] maps it; remove one of the two`,
+      );
+  }
 }
 
 /** What `checkSurfacesOnSamples` needs: the validated transforms and the samples. */

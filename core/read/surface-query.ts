@@ -105,3 +105,12 @@ export function classifySurfaceDifference(
   if (indexRecheck.second === ShadowClass.MATCH) return { class: ShadowClass.INDEX_LAG, first };
   return { class: indexRecheck.second, first };
 }
+
+/**
+ * The DUAL_READ rollout percent of one surface's queries: the migration's rollout, limited by the
+ * surface's own (`settings.surfaces.<name>.rollout`, `dualread rollout --surface`) when set. A limit of
+ * 0 keeps every query of the surface on legacy in DUAL_READ.
+ */
+export function surfaceRolloutPercent(rolloutPercent: number, surfaceLimit: number | undefined): number {
+  return surfaceLimit === undefined ? rolloutPercent : Math.min(rolloutPercent, Math.max(0, surfaceLimit));
+}

@@ -5,6 +5,8 @@
  * - `POST /migrations/{id}/batch-get`  body `{ "keys": [<key>, ...] }` (1..100 distinct keys)
  * - `POST /migrations/{id}/query`      body `{ "partitionKey": <value>, "sortKey"?: { "<op>": <value> },
  *                                             "limit"?: 1..1000, "forward"?: bool, "nextToken"?: str }`
+ * - `GET  /migrations/{id}/query?surface=<name>&partitionKey=<value>[&sortKey.<op>=..][&limit=..]…`
+ *                                       the same query in query-string parameters (api/query-params.ts)
  *
  * Headers in: `X-Consistency` (or `?consistency=`), `X-Read-After` (epoch ms or ISO-8601), the
  * migration's routing-key header (default `X-Routing-Key`). Headers out: `X-Served-By`,
@@ -102,9 +104,10 @@ export function makeReadHandler(deps: ReadDeps): ReadHandler {
         }
         return await getItem(env, event, reader);
       }
+      if (resource === 'query' && method === 'GET') return await query(env, event, reader);
       if (method !== 'POST') {
         telemetry.rejected(405);
-        return problem(405, `${resource} takes POST`);
+        return problem(405, `${resource} takes ${resource === 'query' ? 'GET or POST' : 'POST'}`);
       }
       return resource === 'batch-get' ? await batchGet(env, event, reader) : await query(env, event, reader);
     } catch (err) {

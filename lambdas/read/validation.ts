@@ -259,10 +259,19 @@ function parseValue(json: unknown, where: string): AttributeValue {
   }
 }
 
-/** Parses a query body (see docs/architecture.md, "Dual-read API"). */
-export function parseQueryBody(body: unknown, migration: Migration, surfaceParam?: string): QueryRequest {
+/**
+ * Parses a query body (see docs/architecture.md, "Dual-read API"). `source` names where the request
+ * came from in messages: `body` for `POST .../query`, `query` for the parameters of `GET .../query`
+ * (which `parseQueryParams`, api/query-params.ts, turns into this shape first).
+ */
+export function parseQueryBody(
+  body: unknown,
+  migration: Migration,
+  surfaceParam?: string,
+  source: 'body' | 'query' = 'body',
+): QueryRequest {
   const parsed = querySchema.safeParse(body);
-  if (!parsed.success) throw zodProblem('body', parsed.error);
+  if (!parsed.success) throw zodProblem(source, parsed.error);
   const q = parsed.data;
   if (surfaceParam !== undefined && q.surface !== undefined && surfaceParam !== q.surface)
     throw new BadRequestError(
@@ -279,22 +288,22 @@ export function parseQueryBody(body: unknown, migration: Migration, surfaceParam
         .join(', ')}`,
     );
   const { partitionKey: pk, sortKey: skSchema } = surface.legacy.key;
-  const partitionValue = parseValue(q.partitionKey, 'body.partitionKey');
-  checkKeyValue(partitionValue, pk.type, `body.partitionKey (${pk.name})`, MAX_PARTITION_BYTES);
+  const partitionValue = parseValue(q.partitionKey, `${source}.partitionKey`);
+  checkKeyValue(partitionValue, pk.type, `${source}.partitionKey (${pk.name})`, MAX_PARTITION_BYTES);
   let sort: SortCondition | undefined;
   if (q.sortKey) {
     if (!skSchema)
       throw new BadRequestError(
         surface.legacy.index
-          ? `body.sortKey: the legacy index "${surface.legacy.index}" of surface "${surface.name}" has no sort key; query by partition key only`
-          : `body.sortKey: the legacy table has no sort key; query by partition key only`,
+          ? `${source}.sortKey: the legacy index "${surface.legacy.index}" of surface "${surface.name}" has no sort key; query by partition key only`
+          : `${source}.sortKey: the legacy table has no sort key; query by partition key only`,
       );
     if (!surface.orderPreserved)
       throw new BadRequestError(
-        `body.sortKey: surface "${surface.name}" does not preserve sort order, so a sort-key condition cannot be served on it`,
+        `${source}.sortKey: surface "${surface.name}" does not preserve sort order, so a sort-key condition cannot be served on it`,
       );
     const [op, raw] = Object.entries(q.sortKey)[0] as [(typeof sortOps)[number], unknown];
-    const where = `body.sortKey.${op}`;
+    const where = `${source}.sortKey.${op}`;
     if (op === 'between') {
       if (!Array.isArray(raw) || raw.length !== 2)
         throw new BadRequestError(`${where} must be an array of two values [from, to]`);

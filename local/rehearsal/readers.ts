@@ -176,7 +176,7 @@ export class ReadTraffic {
  * timeout, and a request sent on a socket the server is closing fails with "fetch failed" — a client
  * artefact the checker would count as an unanswered read.
  */
-function httpGet(
+export function httpGet(
   url: string,
   headers: Record<string, string>,
 ): Promise<{ status: number; body: string; header(name: string): string | undefined }> {

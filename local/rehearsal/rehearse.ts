@@ -53,6 +53,7 @@ import type { ProgressSnapshot } from './progress';
 import { ReadTraffic } from './readers';
 import { type AdvanceResult, type Guardrail, Recorder, type RehearsalReport } from './recorder';
 import { createRehearsalTables, enableLegacyStream } from './setup';
+import { SurfaceReads } from './surface-reads';
 
 /** Settings of one rehearsal. */
 export interface RehearsalSettings {
@@ -238,6 +239,12 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       await trackerLoop;
     });
 
+    const surfaceReads = new SurfaceReads({
+      migration: m,
+      client,
+      seed: s.seed,
+      ratePerSecond: Math.max(1, s.readRate / 4),
+    });
     const server = await startReadApiServer({
       handler: makeReadHandler({
         // A fresh secret per run: page tokens live only as long as this rehearsal's read API.
@@ -247,7 +254,10 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
         ],
         telemetry: ((t: ReadTelemetry) => faults?.telemetry(t) ?? t)({
           ...NO_TELEMETRY,
-          comparison: (e) => rec.shadow(e.class),
+          comparison: (e) => {
+            rec.shadow(e.class);
+            surfaceReads.compared(e);
+          },
         }),
         options: LOCAL_READ_OPTIONS,
       }),
@@ -264,6 +274,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     });
     reads.start();
     stops.push(() => reads.stop());
+    surfaceReads.start(server.url);
+    stops.push(() => surfaceReads.stop());
 
     let writing = true;
     const writeStarted = Date.now();
@@ -499,6 +511,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       legacyItems,
       newItems,
     });
+    await surfaceReads.stop();
+    for (const [name, n] of Object.entries(surfaceReads.extras())) rec.extra(name, n);
     rec.extra('deadLetters', cdc.deadLetters.depth);
     rec.extra('alarms', alarms);
     const report = rec.finish(

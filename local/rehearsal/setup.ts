@@ -95,8 +95,12 @@ export async function createRehearsalTables(
   controlTableName: string,
 ): Promise<void> {
   await Promise.all([
-    createTable(client, migration.legacyTable.tableName, migration.legacyTable.key),
+    // With the declared indexes: the query surfaces read them (local/rehearsal/surface-reads.ts).
+    createTable(client, migration.legacyTable.tableName, migration.legacyTable.key, {
+      indexes: migration.legacyTable.indexes ?? [],
+    }),
     createTable(client, migration.newTable.tableName, migration.newTable.key, {
+      indexes: migration.newTable.indexes,
       ttlAttribute: metadataNames(migration.metadataPrefix).ttl,
     }),
     createTable(client, controlTableName, CONTROL_TABLE_KEY),

@@ -14,13 +14,13 @@ describe('Construct: ReadApi', () => {
   let nag: Finding[];
   beforeAll(() => ({ nag, template } = synthesize(readApiStack())));
 
-  it('exposes get, batch-get and query under /migrations/{id}, every method IAM-authorized', () => {
+  it('exposes get, batch-get and query (POST, and GET with query-string parameters) under /migrations/{id}, every method IAM-authorized', () => {
     // Assess
     const methods = template.findResources('AWS::ApiGateway::Method');
     const served = Object.values(methods).map(
       (m) => (m as { Properties: { HttpMethod: string; AuthorizationType: string } }).Properties,
     );
-    expect(served.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'POST', 'POST']);
+    expect(served.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
     expect(served.every((m) => m.AuthorizationType === 'AWS_IAM')).toBe(true);
     for (const part of ['migrations', '{id}', 'items', 'batch-get', 'query'])
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: part });
@@ -28,6 +28,11 @@ describe('Construct: ReadApi', () => {
       HttpMethod: 'GET',
       ApiKeyRequired: false,
       RequestParameters: { 'method.request.querystring.key': true },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      ResourceId: { Ref: Match.stringLikeRegexp('query') },
+      RequestParameters: { 'method.request.querystring.partitionKey': true },
     });
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
   });

@@ -67,3 +67,11 @@ export async function pollerHeartbeat(store: ControlStore, streamArn: string): P
     iteratorAgeMs: 0,
   });
 }
+
+/** The two ways of running `dualread` with `global` options first. */
+export function cliRunner(global: readonly string[]): {
+  dualread(...args: string[]): Promise<CliRun>;
+  inProcess(...args: string[]): Promise<CliRun>;
+} {
+  return { dualread: (...args) => runDualread([...global, ...args]), inProcess: inProcessCli(global) };
+}

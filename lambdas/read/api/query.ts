@@ -4,11 +4,14 @@
  * `200 {"items": [...], "count", "nextToken"?, "servedBy"}`, `409` (a page sequence of a surface
  * whose store may no longer serve it: restart the query) or `503`, with the decision headers. The
  * body's `"surface"` (or `?surface=`) names a declared query surface; `base` when absent.
+ * `GET /migrations/{id}/query?surface=<name>&partitionKey=…` is the same request in query-string
+ * parameters (`parseQueryParams`, query-params.ts), answered by the same engine.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { MigrationReader } from '../engine';
 import { parseBody, parseFormat, parseQueryBody } from '../validation';
 import { type RouteEnv, decisionHeaders, itemText, json, recordRead, requestContext } from './http';
+import { parseQueryParams } from './query-params';
 
 /** Answers a query page. */
 export async function query(
@@ -17,16 +20,21 @@ export async function query(
   reader: MigrationReader,
 ): Promise<APIGatewayProxyResult> {
   const { migration } = reader.target;
-  const q = parseQueryBody(
-    parseBody(event.body, event.isBase64Encoded),
-    migration,
-    event.queryStringParameters?.surface ?? undefined,
-  );
+  const q =
+    event.httpMethod === 'GET'
+      ? parseQueryParams(event.queryStringParameters, migration)
+      : parseQueryBody(
+          parseBody(event.body, event.isBase64Encoded),
+          migration,
+          event.queryStringParameters?.surface ?? undefined,
+        );
   const format = parseFormat(event.queryStringParameters?.format ?? q.format);
   const ctx = requestContext(env, event, migration, q.consistency);
   const started = performance.now();
   const r = await reader.query(q, ctx);
   recordRead(env, reader, 'query', r, started, undefined, q.surface);
+  // The surface's served pages, for the per-surface facts (`dualread surfaces`); fire and forget.
+  if (r.status === 200) reader.target.counters?.served?.(q.surface, r.decision.route, env.now());
   const headers = decisionHeaders(r.decision);
   if (r.status !== 200)
     return json(r.status, JSON.stringify({ message: r.message ?? 'unavailable' }), headers);

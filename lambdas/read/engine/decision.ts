@@ -5,7 +5,7 @@
  * itself is `decideRoute`, with the breaker's admission `admitRoute` (core/read).
  */
 import type { ConsistencyMode, Migration, ReadSettings } from '../../../core/model';
-import { type RouteInput, cohortBucket } from '../../../core/read';
+import { type RouteInput, cohortBucket, surfaceRolloutPercent } from '../../../core/read';
 import { ControlCache, type ControlSnapshot } from '../control-cache';
 import type { ShadowCompare } from './shadow';
 import type { ReadStores } from './stores';
@@ -54,6 +54,14 @@ export function routeInput(
     sample,
     shadowSampleRate: read.shadowSampleRate,
   };
+}
+
+/** The routing input of a query of `surface`: its rollout limited by the surface's own (`settings.surfaces`). */
+export function surfaceRouteInput(input: RouteInput, snap: ControlSnapshot, surface: string): RouteInput {
+  const limit = snap.state?.settings?.surfaces?.[surface]?.rollout;
+  return limit === undefined
+    ? input
+    : { ...input, rolloutPercent: surfaceRolloutPercent(input.rolloutPercent, limit) };
 }
 
 /** The read settings an operator overrode in STATE (`settings`), without the unset ones. */

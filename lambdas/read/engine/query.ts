@@ -22,7 +22,7 @@ import {
   toNewStartKey,
 } from '../../../core/read';
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
-import { type ReaderParts, routeInput } from './decision';
+import { type ReaderParts, routeInput, surfaceRouteInput } from './decision';
 import { readKey } from './get';
 import { readSurfacePage } from './surface-query';
 import type { PageResult, RequestContext } from './types';
@@ -52,7 +52,11 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
   const mapping = queryMapping(migration, q.partitionValue);
   const snap = await r.cache.get();
   const base = {
-    ...routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+    ...surfaceRouteInput(
+      routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+      snap,
+      q.surface,
+    ),
     kind: 'query' as const,
     queryMappable: mapping !== undefined,
     ...(pinned ? { pinned } : {}),

@@ -156,6 +156,7 @@ export class ShadowCompare {
       legacyReadAt,
       frontier: this.cache.peekFrontier(),
     });
+    this.target.counters?.record(result.class, this.now(), surface.name);
   }
 
   /** Once F − skew passed the legacy read: both pages read again and compared. */

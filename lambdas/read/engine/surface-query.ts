@@ -36,7 +36,7 @@ import {
   toNewSort,
 } from '../../../core/read';
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
-import { type ReaderParts, routeInput } from './decision';
+import { type ReaderParts, routeInput, surfaceRouteInput } from './decision';
 import { fingerprintOf, pageToken, readToken } from './query';
 import type { PageResult, RequestContext } from './types';
 
@@ -72,7 +72,11 @@ export async function readSurfacePage(
   }
   const snap = await r.cache.get();
   const base: RouteInput = {
-    ...routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+    ...surfaceRouteInput(
+      routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+      snap,
+      surface.name,
+    ),
     kind: 'query',
     queryMappable: mapped !== undefined,
     pageComparable: startKey === undefined,

@@ -132,6 +132,7 @@ describe('Class: ControlPlane (DynamoDB Local)', () => {
     expect(status.next?.guardrails.map((g) => [g.id, g.met])).toEqual([
       ['verification-clean', true],
       ['shadow-mismatch-rate', false],
+      ['legacy-indexes-covered', true],
       ['dead-letters-empty', true],
     ]);
     expect(status.next?.guardrails[1]?.reason).toMatch(/0\.250 % mismatches \(3\/1200\)/);

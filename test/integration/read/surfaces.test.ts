@@ -9,6 +9,9 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { toSdkItem } from '../../../adapters/dynamodb';
+import { ControlPlane } from '../../../adapters/control-plane';
+import { ControlTableFacts } from '../../../adapters/migration-facts';
+import type { ShadowCounters } from '../../../adapters/shadow-counters';
 import { Phase } from '../../../core/control';
 import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../../core/frontier';
 import { type Item, itemFromDynamoJson, toDynamoJson } from '../../../core/model';
@@ -19,6 +22,7 @@ import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { type MismatchEvent, NO_TELEMETRY } from '../../../lambdas/read/telemetry';
 import { LegacyHistory } from '../../../local/history';
+import { startReadApiServer } from '../../../local/http-server';
 import { startLocalCdc } from '../../../local/local-cdc';
 import { TEST_TOKEN_SECRET, apiEvent, body } from '../../helpers/api-events';
 import { testClient, testEndpoint } from '../../helpers/dynamo';
@@ -118,6 +122,47 @@ describe('Integration: the by-email query surface', () => {
     }
   });
 
+  it('answers GET /query?surface=by-email over the local HTTP server in every mode, pages included', async () => {
+    const server = await startReadApiServer({ handler: surfacesHandler(f) });
+    const get = (params: Record<string, string>) =>
+      fetch(`${server.url}/migrations/users/query?${new URLSearchParams({ format: 'dynamodb', ...params })}`);
+    try {
+      const served: Record<string, [string | null, string | null, string[]]> = {};
+      for (const consistency of ['legacy', 'shadow', 'bounded', 'strong', 'new']) {
+        const r = await get({ surface: 'by-email', partitionKey: ADA, consistency });
+        const text = await r.text();
+        expect([consistency, r.status, text]).toEqual([consistency, 200, expect.any(String)]);
+        served[consistency] = [
+          r.headers.get('x-served-by'),
+          r.headers.get('x-consistency'),
+          ids({ statusCode: 200, body: text }).sort(),
+        ];
+      }
+      expect(served).toEqual({
+        legacy: ['legacy', 'legacy', ['u-1', 'u-2']],
+        shadow: ['legacy', 'shadow', ['u-1', 'u-2']],
+        bounded: ['new', 'bounded', ['u-1', 'u-2']],
+        strong: ['new', 'strong', ['u-1', 'u-2']],
+        // `new` is looser than NEW_PRIMARY's default: clamped to bounded (still served by new).
+        new: ['new', 'bounded', ['u-1', 'u-2']],
+      });
+      // A page sequence in query-string parameters, and a 400 naming a misspelt parameter.
+      const first = await get({ surface: 'by-email', partitionKey: ADA, limit: '1' });
+      const { nextToken } = (await first.json()) as { nextToken: string };
+      const second = await get({ surface: 'by-email', partitionKey: ADA, limit: '1', nextToken });
+      expect(second.status).toBe(200);
+      const typo = await get({ surface: 'by-email', partitionkey: ADA });
+      expect([typo.status, ((await typo.json()) as { message: string }).message]).toEqual([
+        400,
+        expect.stringMatching(
+          /^unknown query parameter "partitionkey"; GET \.\.\.\/query takes surface, partitionKey/,
+        ),
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses an unknown surface, a sort condition on an unordered surface and a token of another query', async () => {
     const handler = surfacesHandler(f);
     const unknown = await handler(
@@ -202,6 +247,39 @@ describe('Integration: the by-email query surface', () => {
       ['by-email', 'match', 'match'],
     ]);
     expect(seen[0]?.key).toEqual({ email: toDynamoJson({ S: ADA }) });
+    // The comparisons reach the SHADOW# counters per surface, and the facts the guardrails read.
+    await (target.counters as ShadowCounters).drain();
+    const facts = await new ControlTableFacts(f.control, f.migration, Date.now).read();
+    const counts = facts.shadow.bySurface?.['by-email'];
+    expect([counts?.byClass.missing, counts?.byClass['index-lag']]).toEqual([1, 1]);
+    expect(counts?.served.legacy).toBeGreaterThanOrEqual(3);
+    expect(facts.shadow.byClass.missing).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a surface limited to 0 % on legacy in DUAL_READ while the base surface reads new, audited', async () => {
+    // Last of this fixture: it changes STATE through the control plane, not the fixture.
+    const handler = surfacesHandler(f);
+    await f.setState(Phase.DUAL_READ, { rolloutPercent: 100, backfillComplete: true });
+    await f.setFrontier(Date.now() + 60_000); // fresh, however long the tests before took
+    const plane = new ControlPlane({ store: f.control, migration: f.migration, actor: 'alice@host' });
+    const routed = async () => {
+      const email = await byEmail(handler, ADA);
+      const base = await handler(
+        apiEvent('GET', '/migrations/users/query', { query: { partitionKey: 'u-1' } }),
+      );
+      return [email.headers?.['x-route-reason'], base.headers?.['x-served-by']];
+    };
+    expect(await routed()).toEqual(['FRESH_BACKFILL_COMPLETE', 'new']);
+    const limited = await plane.setSurfaceRollout('by-email', 0, 'GSI1 attribute backfill pending');
+    expect(limited.audit).toMatchObject({
+      action: 'rollout',
+      from: 'unlimited',
+      to: '0',
+      detail: { surface: 'by-email' },
+    });
+    expect(await routed()).toEqual(['NOT_IN_ROLLOUT', 'new']);
+    await plane.setSurfaceRollout('by-email', 100);
+    expect(await routed()).toEqual(['FRESH_BACKFILL_COMPLETE', 'new']);
   });
 });
 

@@ -74,5 +74,10 @@ describe('Integration: rehearsal (short variant)', () => {
     expect(report.verifications.filter((v) => v.clean).length).toBeGreaterThanOrEqual(2);
     expect(report.writes.acknowledged).toBeGreaterThan(0);
     expect(report.memory.nodePeakRssBytes).toBeGreaterThan(0);
+    // The by-email surface, queried in every mode (local/rehearsal/surface-reads.ts), without a mismatch.
+    for (const mode of ['legacy', 'shadow', 'bounded', 'strong'])
+      expect([mode, report.extra[`surface.by-email.reads.${mode}`]]).toEqual([mode, expect.any(Number)]);
+    expect(report.extra['surface.by-email.served.new']).toBeGreaterThan(0);
+    expect(report.extra['surface.by-email.mismatches']).toBe(0);
   });
 });

@@ -152,3 +152,52 @@ describe('Query surfaces in defineMigration', () => {
     });
   });
 });
+
+describe('legacyTable.unusedIndexes in defineMigration', () => {
+  const withUnused = (unusedIndexes: unknown): MigrationInput => {
+    const input = orders(padded);
+    return {
+      ...input,
+      legacyTable: { ...input.legacyTable, unusedIndexes } as MigrationInput['legacyTable'],
+    };
+  };
+
+  it('accepts an unused index with its reason and keeps it in the migration', () => {
+    const m = defineMigration(
+      withUnused([{ name: 'by-status', reason: 'batch job retired (ops, 2026-11)' }]),
+    );
+    expect(m.legacyTable.unusedIndexes).toEqual([
+      { name: 'by-status', reason: 'batch job retired (ops, 2026-11)' },
+    ]);
+    expect(m.guardrails.surfaceMinComparisons).toBe(100);
+  });
+
+  it.each([
+    [
+      'without a reason',
+      [{ name: 'by-status', reason: ' ' }],
+      /legacyTable.unusedIndexes\[0\] \("by-status"\) needs a reason/,
+    ],
+    [
+      'twice',
+      [
+        { name: 'by-status', reason: 'x' },
+        { name: 'by-status', reason: 'y' },
+      ],
+      /index "by-status" is declared unused twice/,
+    ],
+    [
+      'with a bad name',
+      [{ name: 'x', reason: 'y' }],
+      /unusedIndexes\[0\].name "x" is not a valid DynamoDB index name/,
+    ],
+    [
+      'that a surface maps',
+      [{ name: 'by-customer', reason: 'y' }],
+      /index "by-customer" is declared unused but queries\["by-customer"\] maps it; remove one of the two/,
+    ],
+  ])('refuses an unused index %s, naming it', (_name, unused, expected) => {
+    expect(() => defineMigration(withUnused(unused))).toThrow(MigrationDefinitionError);
+    expect(() => defineMigration(withUnused(unused))).toThrow(expected);
+  });
+});
