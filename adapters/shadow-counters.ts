@@ -5,7 +5,8 @@
  * facts locally and on AWS (CloudWatch metrics stay for dashboards and alarms).
  *
  * Per query surface, the same item holds `<surface>#<class>` (a comparison of one of that surface's
- * pages, added in the same write as its overall class) and `<surface>#served-<legacy|new>` (a page
+ * pages; counted only there: the overall classes are key comparisons, and each surface is judged on
+ * its own rate, so a page mismatch of one index neither hides in nor swamps the key reads) and `<surface>#served-<legacy|new>` (a page
  * of that surface served), which `sumShadowCounters` (core/control/facts.ts) reads back per surface.
  *
  * A read never waits for, or fails because of, a counter write: `record` only adds to an in-memory
@@ -22,7 +23,7 @@ const nameOf = (i: number): string => (i === 0 ? '#c' : `#s${i}`);
 
 /** Where the read path reports a shadow comparison's class, and the pages each query surface served. */
 export interface ShadowCounterSink {
-  /** One comparison of class `shadowClass`; of a page of `surface` when given (counted overall and per surface). */
+  /** One comparison of class `shadowClass`: of a key read, or of a page of `surface` (counted per surface only). */
   record(shadowClass: string, at: number, surface?: string): void;
   /** One page of `surface` served by `store` (`legacy` or `new`). */
   served?(surface: string, store: string, at: number): void;
@@ -59,7 +60,7 @@ export class ShadowCounters implements ShadowCounterSink {
   }
 
   record(shadowClass: string, at: number, surface?: string): void {
-    this.add(at, surface === undefined ? [shadowClass] : [shadowClass, surfaceCounter(surface, shadowClass)]);
+    this.add(at, [surface === undefined ? shadowClass : surfaceCounter(surface, shadowClass)]);
   }
 
   served(surface: string, store: string, at: number): void {

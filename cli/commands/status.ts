@@ -7,6 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { ControlStatus } from '../../adapters/control-plane';
+import { readCutover } from '../../adapters/cutover';
+import type { CutoverProgress } from '../../core/control';
 import { type ReadMix, makeCloudWatchClient, readMix } from '../../adapters/read-mix';
 import { type BackfillProgress, progressText } from '../backfill-progress';
 import type { CliContext } from '../context';
@@ -22,23 +24,26 @@ export interface StatusExtras {
   readonly readMix: ReadMix | null;
   /** Why the read mix is null. */
   readonly readMixNote?: string;
+  /** The cutover's progress (`CUTOVER` item), null before the first fence. */
+  readonly cutover: CutoverProgress | null;
 }
 
 /** Reads the extras; a read-mix failure is reported in the note, never fails the status. */
 export async function statusExtras(target: Target, now: number): Promise<StatusExtras> {
-  const view = await backfillView(target);
+  const [view, cutover] = await Promise.all([backfillView(target), readCutover(target.store)]);
+  const base = { backfillProgress: view.progress, cutover: cutover ?? null };
   if (target.mode === 'local')
     return {
-      backfillProgress: view.progress,
+      ...base,
       readMix: null,
       readMixNote: 'not measured locally (the local read API publishes no metrics; see the shadow line)',
     };
   const cw = makeCloudWatchClient(target.region);
   try {
-    return { backfillProgress: view.progress, readMix: await readMix(cw, target.migration.id, now) };
+    return { ...base, readMix: await readMix(cw, target.migration.id, now) };
   } catch (err) {
     return {
-      backfillProgress: view.progress,
+      ...base,
       readMix: null,
       readMixNote: `CloudWatch GetMetricData failed (${(err as Error).name}: ${(err as Error).message}); check cloudwatch:GetMetricData permission`,
     };
@@ -58,6 +63,18 @@ function mixText(x: StatusExtras): string {
 
 const iso = (ms: number | undefined): string => (ms ? new Date(ms).toISOString() : '—');
 
+/** The cutover line: its step, the fence T, and why it aborted (with the keys written after T). */
+export function cutoverText(p: CutoverProgress | null): string {
+  if (!p) return 'cutover: not started (dualread cutover --fence-now, docs/cutover.md)';
+  const extra =
+    p.step === 'ABORTED'
+      ? ` — aborted ${iso(p.abortedAt)}: ${p.abortReason ?? ''}${p.keysAfterFence?.length ? `; written after T: ${p.keysAfterFence.join(', ')}` : ''}`
+      : p.step === 'FINALIZED'
+        ? ` at ${iso(p.finalizedAt)}`
+        : `${p.verificationRunId ? `, verification ${p.verificationRunId}` : ''}${p.cdcDisabledAt ? `, CDC off since ${iso(p.cdcDisabledAt)}` : ''}`;
+  return `cutover: ${p.step}, fence T ${iso(p.fenceAt)} by ${p.actor}${extra}`;
+}
+
 /** The JSON document of a status (the facts without the STATE they repeat). */
 export function statusJson(s: ControlStatus, x?: StatusExtras): unknown {
   const { state: _s, ...facts } = s.facts;
@@ -67,7 +84,7 @@ export function statusJson(s: ControlStatus, x?: StatusExtras): unknown {
     next: s.next ?? null,
     frontierLagMs: s.frontierLagMs,
     shadow: s.shadow,
-    ...(x ? { backfillProgress: x.backfillProgress, readMix: x.readMix } : {}),
+    ...(x ? { backfillProgress: x.backfillProgress, readMix: x.readMix, cutover: x.cutover } : {}),
     facts,
   };
 }
@@ -102,6 +119,7 @@ export function statusText(s: ControlStatus, out: Output, x?: StatusExtras): str
   lines.push(
     `last verification: ${v ? `${v.runId} ${v.status}${v.status === 'COMPLETE' ? (v.clean ? c.green(' clean') : c.red(' differences')) : ''}, started ${iso(v.startedAt)}` : 'none'}`,
   );
+  if (x && (x.cutover || st.phase === 'NEW_PRIMARY')) lines.push(cutoverText(x.cutover));
   for (const a of st.approvals ?? [])
     lines.push(`approval: ${a.phase} by ${a.actor} at ${iso(a.at)} — ${a.reason}`);
   if (st.settings && Object.keys(st.settings).length) lines.push(`overrides: ${JSON.stringify(st.settings)}`);

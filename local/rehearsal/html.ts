@@ -2,6 +2,7 @@
  * The self-contained HTML report: the report's JSON and chart.js inlined in one file (no network), one
  * canvas per chart. `CHARTS` lists them; the page draws each from `RehearsalReport`.
  */
+import { surfaceRows } from './surface-reads';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RehearsalReport } from './recorder';
@@ -62,6 +63,12 @@ export function htmlReport(r: RehearsalReport): string {
         `<li><b>${(e.t / 1000).toFixed(1)} s</b> ${escapeHtml(e.kind)} ${escapeHtml(e.phase ?? '')} — ${escapeHtml(e.detail)}</li>`,
     )
     .join('');
+  const surfaces = surfaceRows(r.extra)
+    .map(
+      (x) =>
+        `<tr><td>${escapeHtml(x.surface)}</td><td>${x.pages}</td><td>${escapeHtml(x.reads)}</td><td>${x.fromLegacy}</td><td>${x.fromNew}</td><td>${x.compared}</td><td>${x.mismatches}</td><td>${x.errors}</td></tr>`,
+    )
+    .join('');
   const canvases = CHARTS.map(
     (id) => `<section><h2>${id.replace(/-/g, ' ')}</h2><canvas id="${id}"></canvas></section>`,
   ).join('');
@@ -75,6 +82,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;verti
 <p>${r.settings.items} legacy items · ${r.writes.acknowledged} writes at ${r.writes.achievedPerSecond}/s (requested ${r.writes.requestedPerSecond}/s) · ${r.reads.total} reads · ${(r.durationMs / 1000).toFixed(1)} s · started ${escapeHtml(r.startedAt)} · peak memory: node ${Math.round(r.memory.nodePeakRssBytes / 1048576)} MiB, DynamoDB Local JVM ${r.memory.jvmPeakRssBytes === null ? 'n/a' : `${Math.round(r.memory.jvmPeakRssBytes / 1048576)} MiB`}</p>
 <h2>Invariants</h2><table><tr><th>invariant</th><th>verdict</th><th>checked</th><th>failures</th><th>what it means</th></tr>${verdicts}</table>
 <h2>Verification</h2><ul>${verifications}</ul>
+${surfaces ? `<h2>Query surfaces</h2><table><tr><th>surface</th><th>pages</th><th>reads by mode</th><th>from legacy</th><th>from new</th><th>compared</th><th>mismatches</th><th>errors</th></tr>${surfaces}</table>` : ''}
 ${r.faults ? faultTableHtml(r.faults, escapeHtml) : ''}
 ${canvases}
 <h2>Timeline</h2><ol>${timeline}</ol>

@@ -529,8 +529,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
 
 /**
  * The rehearsal's guardrail settings: the definition's, with the waits a rehearsal of minutes cannot
- * sit through shortened (no soak, few shadow comparisons over a one-minute window, one clean
- * verification); every guardrail is
+ * sit through shortened (no soak, few shadow comparisons, per key and per query surface, over a
+ * one-minute window, one clean verification); every guardrail is
  * still evaluated by the control plane, and approvals are given by name, audited.
  */
 function rehearsalGuardrails(m: Migration): Migration {
@@ -540,6 +540,8 @@ function rehearsalGuardrails(m: Migration): Migration {
       ...m.guardrails,
       soakMs: 0,
       shadowMinComparisons: Math.min(m.guardrails.shadowMinComparisons, 20),
+      // Each query surface is judged on its own page comparisons, fewer per minute than key reads.
+      surfaceMinComparisons: Math.min(m.guardrails.surfaceMinComparisons, 1),
       // The shortest window defineMigration allows: an hour would still hold the comparisons made
       // while the backfill ran (keys not yet in new), minutes before, and refuse DUAL_READ for them.
       shadowWindowMs: Math.min(m.guardrails.shadowWindowMs, 60_000),

@@ -2,6 +2,7 @@
  * The terminal summary of a rehearsal: every invariant with its verdict (and, for a failure, the key and
  * history excerpt that broke it), the phase walk, and the headline numbers.
  */
+import { surfaceRows } from './surface-reads';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { RehearsalReport } from './recorder';
@@ -87,5 +88,15 @@ export function summary(r: RehearsalReport, options: { color?: boolean } = {}): 
   });
   for (const row of r.reads.latency) latency.push([row.store, row.mode, row.count, row.p50Ms, row.p99Ms]);
   lines.push(latency.toString());
+  const surfaces = surfaceRows(r.extra);
+  if (surfaces.length) {
+    const t = new Table({
+      head: ['surface', 'pages', 'reads by mode', 'legacy', 'new', 'compared', 'mismatches', 'errors'],
+      style: { head: [], border: [] },
+    });
+    for (const x of surfaces)
+      t.push([x.surface, x.pages, x.reads, x.fromLegacy, x.fromNew, x.compared, x.mismatches, x.errors]);
+    lines.push(t.toString());
+  }
   return lines.join('\n');
 }

@@ -165,3 +165,44 @@ export class SurfaceReads {
     }
   }
 }
+
+/** One surface's line of the report: what `extras` flattened, back per surface. */
+export interface SurfaceRow {
+  readonly surface: string;
+  readonly pages: number;
+  /** Reads per mode, e.g. `bounded 12, strong 9`. */
+  readonly reads: string;
+  readonly fromLegacy: number;
+  readonly fromNew: number;
+  readonly compared: number;
+  readonly mismatches: number;
+  readonly errors: number;
+}
+
+/** The per-surface rows of a report's extras (`surface.<name>.*`), by surface name. */
+export function surfaceRows(extra: Readonly<Record<string, number>>): SurfaceRow[] {
+  const by = new Map<string, Map<string, number>>();
+  for (const [k, v] of Object.entries(extra)) {
+    const m = /^surface\.([^.]+)\.(.+)$/.exec(k);
+    if (!m) continue;
+    const [, name, what] = m as unknown as [string, string, string];
+    if (!by.has(name)) by.set(name, new Map());
+    by.get(name)?.set(what, v);
+  }
+  return [...by.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([surface, t]) => ({
+      surface,
+      pages: t.get('pages') ?? 0,
+      reads:
+        [...t.entries()]
+          .filter(([k]) => k.startsWith('reads.'))
+          .map(([k, n]) => `${k.slice(6)} ${n}`)
+          .join(', ') || 'none',
+      fromLegacy: t.get('served.legacy') ?? 0,
+      fromNew: t.get('served.new') ?? 0,
+      compared: t.get('compared') ?? 0,
+      mismatches: t.get('mismatches') ?? 0,
+      errors: t.get('errors') ?? 0,
+    }));
+}

@@ -190,6 +190,13 @@ export const migrations = [defineMigration({
       const progress = (await w.store.get<CutoverProgress>(CUTOVER_KEY)) as CutoverProgress;
       expect(progress).toMatchObject({ step: 'ABORTED', keysAfterFence: ['{"id":{"S":"late-writer"}}'] });
       expect((await w.store.listAudit()).map((a) => a.action)).toContain('cutover-abort');
+      // `status` shows where the cutover stands, with the keys written after the fence.
+      const status = await w.dualread('status', '--json');
+      expect(JSON.parse(status.stdout).cutover).toMatchObject({
+        step: 'ABORTED',
+        keysAfterFence: ['{"id":{"S":"late-writer"}}'],
+      });
+      expect((await w.dualread('status')).stdout).toMatch(/cutover: ABORTED, fence T .*late-writer/);
     } finally {
       await w.close();
     }

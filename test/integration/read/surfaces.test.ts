@@ -247,13 +247,12 @@ describe('Integration: the by-email query surface', () => {
       ['by-email', 'match', 'match'],
     ]);
     expect(seen[0]?.key).toEqual({ email: toDynamoJson({ S: ADA }) });
-    // The comparisons reach the SHADOW# counters per surface, and the facts the guardrails read.
+    // The comparisons reach the SHADOW# counters per surface (only there), and the facts the guardrails read.
     await (target.counters as ShadowCounters).drain();
     const facts = await new ControlTableFacts(f.control, f.migration, Date.now).read();
     const counts = facts.shadow.bySurface?.['by-email'];
     expect([counts?.byClass.missing, counts?.byClass['index-lag']]).toEqual([1, 1]);
     expect(counts?.served.legacy).toBeGreaterThanOrEqual(3);
-    expect(facts.shadow.byClass.missing).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps a surface limited to 0 % on legacy in DUAL_READ while the base surface reads new, audited', async () => {
