@@ -139,6 +139,11 @@ export class ControlCache {
     return this.snapshot.frontier;
   }
 
+  /** Whether the current snapshot says the backfill is complete (no refresh). */
+  peekBackfillComplete(): boolean {
+    return this.snapshot.backfillComplete;
+  }
+
   /** Age of a snapshot at `at`: how old its values may be. */
   static ageOf(snapshot: ControlSnapshot, at: number): number {
     return snapshot.fetchedAt > 0 ? Math.max(0, at - snapshot.fetchedAt) : 0;

@@ -282,8 +282,12 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     const chunk = Math.max(1, Math.round(s.writeRate / 4));
     let acknowledged = 0;
     let failedWrites = 0;
+    /** While set, the writer waits (verifications under injected faults: see `verify`). */
+    let held: Promise<void> | undefined;
+    let heldMs = 0;
     const writer = (async () => {
       while (writing) {
+        if (held) await held;
         const r = await workload.run({
           operations: chunk,
           ratePerSecond: s.writeRate,
@@ -297,7 +301,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       writing = false;
       await writer;
       const fence = Date.now();
-      rec.writes(s.writeRate, acknowledged, failedWrites, fence - writeStarted);
+      rec.writes(s.writeRate, acknowledged, failedWrites, fence - writeStarted - heldMs);
       return fence;
     };
     stops.push(async () => {
@@ -371,9 +375,28 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
      * A verification run, while the live workload goes on writing: hot keys CDC rewrites in every
      * re-check round end `rewritten-by-cdc`, not unconfirmed lag (core/verify/recheck.ts, step 7).
      */
-    const verify = (): Promise<VerifyReport> => verifyRun(`rehearsal-${++verifyNo}`);
+    const verify = async (): Promise<VerifyReport> => {
+      const runId = `rehearsal-${++verifyNo}`;
+      // Under injected faults CDC and the tracker are slowed on purpose, so the re-check may not see F
+      // pass its suspects within the wait bound while writes go on (unconfirmed lag, not drift): the
+      // fault runs hold legacy writes while a verification runs. Without faults writes go on.
+      if (!faults || !writing) return verifyRun(runId);
+      let release: () => void = () => undefined;
+      held = new Promise<void>((r) => (release = r));
+      const from = Date.now();
+      rec.mark('writes-held', `legacy writes held for verification ${runId} (faults injected)`);
+      try {
+        return await verifyRun(runId);
+      } finally {
+        held = undefined;
+        heldMs += Date.now() - from;
+        release();
+      }
+    };
     const verifyRun = async (runId: string): Promise<VerifyReport> => {
-      log(`verification ${runId} started${writing ? ' (live writes go on)' : ''}`);
+      log(
+        `verification ${runId} started${writing ? (held ? ' (legacy writes held: faults injected)' : ' (live writes go on)') : ''}`,
+      );
       const deps = localVerifyDeps({ client: sut, migration: m, controlTableName: s.controlTableName });
       const run = startLocalVerify(deps, { runId, totalSegments: 4, repair: false }, { name: runId });
       await run.result;

@@ -115,7 +115,17 @@ export class ShadowCompare {
       frontier: this.cache.peekFrontier(),
       ...(fresh.kind === 'unmappable' ? { detail: fresh.detail } : {}),
     });
-    this.target.counters?.record(result.class, this.now());
+    this.countForGuardrails(result.class);
+  }
+
+  /**
+   * Adds a comparison to the control table's counters, the SHADOW guardrail's facts, only once the
+   * backfill is complete: before, an item not copied yet compares "missing" by construction (its
+   * legacy write may predate the stream, so no frontier covers it), which says nothing about the
+   * migration the guardrail judges. Telemetry and metrics still see every comparison.
+   */
+  private countForGuardrails(shadowClass: string, surface?: string): void {
+    if (this.cache.peekBackfillComplete()) this.target.counters?.record(shadowClass, this.now(), surface);
   }
 
   private async runPage(
@@ -156,7 +166,7 @@ export class ShadowCompare {
       legacyReadAt,
       frontier: this.cache.peekFrontier(),
     });
-    this.target.counters?.record(result.class, this.now(), surface.name);
+    this.countForGuardrails(result.class, surface.name);
   }
 
   /** Once F − skew passed the legacy read: both pages read again and compared. */
