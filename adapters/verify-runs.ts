@@ -10,11 +10,17 @@
  * The verdict (clean or not) is the run's report in the control table; `finished` only says whether
  * the execution ended, and why it failed when it did.
  */
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DualReadError } from '../core/common';
 import { ControlKey, type RunStartInput } from '../core/control';
 import type { VerifyReport } from '../core/verify';
 import type { ControlStore } from './control-store';
-import { type WaitOptions, startExecution, waitForExecution } from './state-machine-runs';
+import {
+  ExecutionFailedError,
+  type WaitOptions,
+  startExecution,
+  waitForExecution,
+} from './state-machine-runs';
 
 /** What a verification is started with: the run settings and whether it repairs confirmed drift. */
 export interface VerifyRunInput extends RunStartInput {
@@ -62,8 +68,6 @@ export async function runVerification(o: {
   return { runId: o.input.runId, executionArn: ended.executionArn, ...(report ? { report } : {}) };
 }
 
-import { DualReadError } from '../core/common';
-
 /** How an execution ended. */
 export interface RunEnd {
   readonly status: 'SUCCEEDED' | 'FAILED';
@@ -89,8 +93,6 @@ export class VerificationNotDeployedError extends DualReadError {
   override name = 'VerificationNotDeployedError';
 }
 
-const TERMINAL_FAILURES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
-
 /** AWS: the verification state machine. */
 export class StateMachineVerifications implements VerificationRunner {
   constructor(
@@ -115,14 +117,8 @@ export class StateMachineVerifications implements VerificationRunner {
   }
 
   async start(runId: string): Promise<VerificationRun> {
-    const out = await this.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: this.stateMachineArn,
-        name: runId,
-        input: JSON.stringify({ runId, repair: false }),
-      }),
-    );
-    return { runId, finished: this.poll(out.executionArn ?? this.executionArn(runId)) };
+    const started = await startExecution(this.sfn, this.stateMachineArn, runId, { runId, repair: false });
+    return { runId, finished: this.poll(started.executionArn || this.executionArn(runId)) };
   }
 
   async attach(runId: string): Promise<VerificationRun | undefined> {
@@ -139,20 +135,17 @@ export class StateMachineVerifications implements VerificationRunner {
     return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
   }
 
-  private async poll(executionArn: string): Promise<RunEnd> {
-    for (;;) {
-      try {
-        const d = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
-        if (d.status === 'SUCCEEDED') return { status: 'SUCCEEDED' };
-        if (d.status && TERMINAL_FAILURES.has(d.status))
-          return {
-            status: 'FAILED',
-            error: `execution ${d.status}${d.error ? `: ${d.error}` : ''}${d.cause ? ` (${d.cause})` : ''}`,
-          };
-      } catch (err) {
-        return { status: 'FAILED', error: `DescribeExecution failed: ${(err as Error).message}` };
-      }
-      await this.sleep(this.pollMs);
-    }
+  /** Waits with `waitForExecution` (continuations followed); a failure is a `RunEnd`, never a rejection. */
+  private poll(executionArn: string): Promise<RunEnd> {
+    return waitForExecution(this.sfn, executionArn, { pollMs: this.pollMs, sleep: this.sleep }).then(
+      (): RunEnd => ({ status: 'SUCCEEDED' }),
+      (err: unknown): RunEnd => ({
+        status: 'FAILED',
+        error:
+          err instanceof ExecutionFailedError
+            ? `execution ${err.status}${err.error ? `: ${err.error}` : ''}${err.cause ? ` (${err.cause})` : ''}`
+            : `DescribeExecution failed: ${(err as Error).message}`,
+      }),
+    );
   }
 }

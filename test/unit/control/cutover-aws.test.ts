@@ -93,6 +93,31 @@ describe('Class: StateMachineVerifications', () => {
     });
   });
 
+  it('follows a run that continued as new to its last execution before it counts as finished', async () => {
+    const first = `${ARN.replace('stateMachine', 'execution')}:r3`;
+    const next = `${first}-2`;
+    sfn.on(StartExecutionCommand).resolves({ executionArn: first });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: first })
+      .resolves({
+        executionArn: first,
+        status: 'SUCCEEDED',
+        output: JSON.stringify({ continuedAs: { executionArn: next } }),
+      });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: next })
+      .resolvesOnce({ executionArn: next, status: 'RUNNING' })
+      .resolvesOnce({ executionArn: next, status: 'FAILED', error: 'States.TaskFailed' });
+    const runner = new StateMachineVerifications(new SFNClient({}), ARN, 0, noWait);
+    const run = await runner.start('r3');
+    expect(await run.finished).toEqual({ status: 'FAILED', error: 'execution FAILED: States.TaskFailed' });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([
+      first,
+      next,
+      next,
+    ]);
+  });
+
   it('reports a failed execution with its error and cause, and re-attaches to a run by name', async () => {
     sfn
       .on(DescribeExecutionCommand)
