@@ -125,3 +125,39 @@ describe('Function: makeSyncHandler with coalescing and batched put-if-absent', 
     );
   });
 });
+
+describe('Function: makeSyncHandler when a winner write fails', () => {
+  it('fails the superseded records with their winner, so the marker never counts them applied', async () => {
+    // Prepare: the new table throttles every conditional put of key a
+    const table = new MemoryNewTable(names);
+    const writer = {
+      write: async (plan: Parameters<MemoryNewTable['write']>[0]) => {
+        if (JSON.stringify(plan.key).includes('USER#a')) throw new Error('ThrottlingException');
+        return table.write(plan);
+      },
+    };
+    const markers: Array<Record<string, unknown>> = [];
+    const handler = makeSyncHandler({
+      migration: m,
+      writer,
+      control: {
+        getState: async () => undefined,
+        putUnversioned: async (_sk, doc) => void markers.push(doc),
+      },
+      now: () => T0 + 60_000,
+    });
+    const records = [
+      lambdaRecord({ eventName: ChangeKind.MODIFY, keys: user('a'), seq: '10', newImage: user('a') }),
+      lambdaRecord({ eventName: ChangeKind.MODIFY, keys: user('b'), seq: '11', newImage: user('b') }),
+      lambdaRecord({ eventName: ChangeKind.MODIFY, keys: user('a'), seq: '12', newImage: user('a') }),
+    ];
+
+    // Act
+    const res = await handler(streamEvent(records));
+
+    // Assess: both records of a failed (the superseded one with its winner), b applied
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['10', '12']);
+    expect(markers[0]?.failed).toEqual(['10', '12'].map((x) => x.padStart(40, '0')));
+    expect(table.get(m.mapKey(user('b')))).toBeDefined();
+  });
+});
