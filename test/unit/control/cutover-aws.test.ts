@@ -97,13 +97,11 @@ describe('Class: StateMachineVerifications', () => {
     const first = `${ARN.replace('stateMachine', 'execution')}:r3`;
     const next = `${first}-2`;
     sfn.on(StartExecutionCommand).resolves({ executionArn: first });
-    sfn
-      .on(DescribeExecutionCommand, { executionArn: first })
-      .resolves({
-        executionArn: first,
-        status: 'SUCCEEDED',
-        output: JSON.stringify({ continuedAs: { executionArn: next } }),
-      });
+    sfn.on(DescribeExecutionCommand, { executionArn: first }).resolves({
+      executionArn: first,
+      status: 'SUCCEEDED',
+      output: JSON.stringify({ continuedAs: { executionArn: next } }),
+    });
     sfn
       .on(DescribeExecutionCommand, { executionArn: next })
       .resolvesOnce({ executionArn: next, status: 'RUNNING' })
