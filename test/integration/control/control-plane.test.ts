@@ -1,5 +1,6 @@
 import { ControlPlane, ControlConflictError, GuardrailUnmetError } from '../../../adapters/control-plane';
 import { ControlStore } from '../../../adapters/control-store';
+import { ControlTableFacts, type FactsPorts } from '../../../adapters/migration-facts';
 import { ShadowCounters } from '../../../adapters/shadow-counters';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import {
@@ -15,6 +16,14 @@ import { defineMigration } from '../../../core/model';
 import { testClient, uniqueName } from '../../helpers/dynamo';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
+const consumingPorts: FactsPorts = {
+  cdcStatus: { check: () => Promise.resolve({ consuming: true, reason: 'consuming' }) },
+};
+const staleCdcPorts: FactsPorts = {
+  cdcStatus: {
+    check: () => Promise.resolve({ consuming: false, reason: 'poller heartbeat stale: start it' }),
+  },
+};
 
 describe('Class: ControlPlane (DynamoDB Local)', () => {
   const client = testClient();
@@ -47,15 +56,7 @@ describe('Class: ControlPlane (DynamoDB Local)', () => {
         migration,
         actor,
         now: () => NOW,
-        ports: {
-          cdcStatus: {
-            check: () =>
-              Promise.resolve({
-                consuming,
-                reason: consuming ? 'consuming' : 'poller heartbeat stale: start it',
-              }),
-          },
-        },
+        ports: consuming ? consumingPorts : staleCdcPorts,
       });
     return { id, store, plane };
   }
@@ -92,8 +93,35 @@ describe('Class: ControlPlane (DynamoDB Local)', () => {
   });
 
   it('lets exactly one of two concurrent advances win; the other gets ControlConflictError', async () => {
-    const { plane } = await setup(Phase.LEGACY_ONLY);
-    const results = await Promise.allSettled([plane('a@h').advance(), plane('b@h').advance()]);
+    const { store, plane } = await setup(Phase.LEGACY_ONLY);
+    // Both read their facts before either writes (a barrier), so the race is the one under test every
+    // time: under load the second could otherwise read the winner's STATE and plan the next phase.
+    const reader = plane('reader');
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothRead = new Promise<void>((resolve) => (release = resolve));
+    const racer = (actor: string) =>
+      new ControlPlane({
+        store,
+        migration: reader.migration,
+        actor,
+        now: () => NOW,
+        facts: {
+          read: async () => {
+            const facts = await new ControlTableFacts(
+              store,
+              reader.migration,
+              () => NOW,
+              consumingPorts,
+            ).read();
+            arrived += 1;
+            if (arrived === 2) release();
+            await bothRead;
+            return facts;
+          },
+        },
+      });
+    const results = await Promise.allSettled([racer('a@h').advance(), racer('b@h').advance()]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rejected = results.filter((r) => r.status === 'rejected');
     expect(rejected).toHaveLength(1);
