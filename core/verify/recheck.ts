@@ -8,6 +8,14 @@
  *      `_dr_seq` it carried, or "absent" / "no metadata").
  *   2. The re-check reads the legacy item with ConsistentRead; the read returns at `t1` (`n0 < t1`).
  *      Every legacy write reflected in that read started before `t1`.
+ *   2b. It reads the new item (ConsistentRead) at once, without waiting for the frontier. If the two
+ *      reads agree, the suspect is resolved: the new item then holds exactly the mapped image of a
+ *      legacy state that was current at `t1`, so the difference the first pass saw is gone, whatever
+ *      wrote the new item and whenever. Under a live workload this settles almost every suspect
+ *      (CDC has caught up with the write the first pass saw in flight) with no frontier wait, so a
+ *      frontier that lags (a loaded machine, a CDC incident, DynamoDB Local's minute-truncated
+ *      creation times) only slows the suspects that still differ. A disagreement proves nothing yet
+ *      (CDC may be behind): the suspect goes on to step 3 with the same `t1`.
  *   3. It waits until the frontier, minus the clock-skew margin, is at least `t1`: every legacy write
  *      that started before `t1` is then applied to the new table (invariant 4).
  *   4. It reads the new item again (ConsistentRead) and takes its token `k1`.
@@ -17,7 +25,9 @@
  *      legacy read does not reflect (it committed before `n0 < t1`). So the new item reflects exactly
  *      the writes the legacy read reflects: a mismatch is drift, not lag. Confirmed.
  *   6. If `k1 != k0`, CDC was busy on the key: a match resolves it; a mismatch becomes the next
- *      round's first read (`k0 := k1`).
+ *      round's first read (`k0 := k1`). The next round waits for the frontier afresh: the wait bound
+ *      (`maxLagWaitMs`) is per round, so a round that needed most of it does not leave the next one
+ *      without time (a hot key would otherwise end `unconfirmed-lag` on a frontier that keeps up).
  *   7. After `maxRounds` rounds of a key that never holds still, the last change decides. If CDC made
  *      it (the item carries `_dr_src = cdc` and a stream sequence above `k0`), the suspect is
  *      `rewritten-by-cdc`: whatever the first pass saw has been replaced, after the suspect's last
@@ -30,7 +40,9 @@
  *      judges every key by step 5, because nothing rewrites keys after the fence. Any other last
  *      change (a repair, an item without metadata, an absent item), or `F` not passing `t1`
  *      within the wait bound, leaves the suspect `unconfirmed-lag`: reported, never repaired, and
- *      the run is not clean.
+ *      the run is not clean. Its `reason` says which: how far `F` was from passing `t1` when the
+ *      bound ran out (`lagReason`), so an operator can tell a lagging frontier from a key CDC keeps
+ *      writing.
  *
  * The frontier and the token together exclude false positives under a live workload; stale first
  * reads only cost extra rounds (a stale `k0` can only differ from `k1`, never fake equality).
@@ -94,7 +106,10 @@ export interface Suspect {
   readonly waitingSince?: number;
   readonly settledAt?: number;
   readonly repair?: RepairOutcome;
-  /** Why the item is `unmappable` or a mapping defect (what `mapItem`/`unmapItem`/`mapKey` did). */
+  /**
+   * Why the item is `unmappable` or a mapping defect (what `mapItem`/`unmapItem`/`mapKey` did), or why
+   * it is `unconfirmed-lag` (`lagReason`).
+   */
   readonly reason?: string;
   /** Epoch seconds (control table TTL). */
   readonly expiresAt: number;
@@ -135,6 +150,18 @@ export interface RecheckDecision {
   readonly cls: DiffClass;
   readonly seenToken: string;
   readonly rounds: number;
+}
+
+/**
+ * Step 2b: the consistent legacy read and the consistent new read made right after it agree, so the
+ * suspect is resolved without waiting for the frontier.
+ */
+export function agreesNow(
+  migration: Migration,
+  names: MetadataNames,
+  reads: { readonly legacy: Item | undefined; readonly fresh: Item | undefined },
+): boolean {
+  return classifyLegacy(migration, reads.legacy, reads.fresh, names) === Classes.MATCH;
 }
 
 /** Decides one re-check round (steps 5-6). */
@@ -191,8 +218,10 @@ export function recheckRound(
     rounds: s.rounds,
     maxRounds,
   });
+  // The wait bound is per round (step 6): another round starts its wait afresh.
+  const { waitingSince: _waited, ...rest } = s;
   return {
-    ...s,
+    ...(d.status === SuspectStatus.PENDING ? rest : s),
     class: d.cls === Classes.MATCH ? s.class : d.cls,
     status: d.status,
     seenToken: d.seenToken,
@@ -216,22 +245,56 @@ export function frontierWaitUntil(
   return Math.min(deadline, ...batch.map((x) => (x.waitingSince ?? started) + maxLagWaitMs + 1));
 }
 
+/** What the re-check knew of the frontier when a wait for it ran out (see `lagReason`). */
+export interface LagWaitFacts {
+  /** The published `F` at the end of the wait (undefined: none published). */
+  readonly frontier: number | undefined;
+  /** When the round's consistent legacy read returned (`t1`). */
+  readonly readAt: number;
+  readonly clockSkewMs: number;
+  readonly maxLagWaitMs: number;
+}
+
+/**
+ * Why a suspect is `unconfirmed-lag`: the frontier did not pass its legacy read within the wait bound,
+ * by how much, and what to do. Says "no frontier published" when the tracker never published one.
+ */
+export function lagReason(f: LagWaitFacts, rounds: number): string {
+  const bound = `within the ${f.maxLagWaitMs} ms wait bound (round ${rounds + 1})`;
+  const what =
+    f.frontier === undefined || f.frontier <= 0
+      ? `no frontier was published ${bound}`
+      : `the frontier minus the ${f.clockSkewMs} ms clock-skew margin stayed ` +
+        `${f.readAt - safeFrontier(f.frontier, f.clockSkewMs)} ms short of the re-check's legacy read ${bound}`;
+  return (
+    `${what}, and the stores still differed: lag and drift cannot be told apart. ` +
+    'Check the frontier lag (is the tracker running, is CDC keeping up?) and run the verification again.'
+  );
+}
+
 /**
  * The frontier did not pass the batch's legacy read in time: suspects that have waited longer than the
- * lag bound become `unconfirmed-lag`, the others remember since when they wait. `updates` are the
- * suspects to store (in batch order), `left` how many of the batch still wait.
+ * lag bound become `unconfirmed-lag` (with `facts` as their reason, see `lagReason`), the others
+ * remember since when they wait. `updates` are the suspects to store (in batch order), `left` how many
+ * of the batch still wait.
  */
 export function lagTimeout(
   batch: readonly Suspect[],
   started: number,
   now: number,
-  maxLagWaitMs: number,
+  facts: LagWaitFacts,
 ): { readonly updates: Suspect[]; readonly left: number } {
+  const maxLagWaitMs = facts.maxLagWaitMs;
   const updates: Suspect[] = [];
   for (const s of batch) {
     const waitingSince = s.waitingSince ?? started;
     if (lagWaitExpired(waitingSince, now, maxLagWaitMs))
-      updates.push({ ...s, status: SuspectStatus.UNCONFIRMED_LAG, settledAt: now });
+      updates.push({
+        ...s,
+        status: SuspectStatus.UNCONFIRMED_LAG,
+        settledAt: now,
+        reason: lagReason(facts, s.rounds),
+      });
     else if (s.waitingSince === undefined) updates.push({ ...s, waitingSince });
   }
   const left = batch.filter((s) => !lagWaitExpired(s.waitingSince ?? started, now, maxLagWaitMs));

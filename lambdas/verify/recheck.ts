@@ -1,12 +1,15 @@
 /**
  * The `recheck` function of verification: the lag-aware re-check of suspects (core/verify/recheck.ts
- * has the argument). Batches of pending suspects: consistent legacy reads, a wait inside the invocation
- * (polling FRONTIER) until `F - clockSkew` passes them, consistent new reads, then each suspect settles
- * or goes another round; past the lag bound it is `unconfirmed-lag`.
+ * has the argument). Batches of pending suspects: consistent legacy reads, then consistent new reads at
+ * once (a suspect whose stores agree now is resolved, step 2b), a wait inside the invocation (polling
+ * FRONTIER) until `F - clockSkew` passes the others, consistent new reads, then each suspect settles
+ * or goes another round; past the lag bound it is `unconfirmed-lag`, with how far F was short.
  */
 import { keyId } from '../../adapters/verify-io';
 import {
+  type Suspect,
   VerifyInputError,
+  agreesNow,
   frontierCovers,
   frontierWaitUntil,
   isPendingSuspect,
@@ -23,14 +26,27 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
   const names = metadataNames(m.metadataPrefix);
   const skew = deps.settings.clockSkewMs ?? m.read.clockSkewMs;
 
-  /** Polls FRONTIER until it covers `readAt` or the deadline passes. */
-  async function waitForFrontier(readAt: number, deadline: number): Promise<boolean> {
+  /** Polls FRONTIER until it covers `readAt` or the deadline passes; the last F read, if any. */
+  async function waitForFrontier(
+    readAt: number,
+    deadline: number,
+  ): Promise<{ readonly covered: boolean; readonly frontier: number | undefined }> {
     for (;;) {
       const f = await deps.store.getFrontier();
-      if (f && frontierCovers(f.frontier, skew, readAt)) return true;
-      if (deps.now() + deps.settings.frontierPollMs > deadline) return false;
+      if (f && frontierCovers(f.frontier, skew, readAt)) return { covered: true, frontier: f.frontier };
+      if (deps.now() + deps.settings.frontierPollMs > deadline)
+        return { covered: false, frontier: f?.frontier };
       await deps.sleep(deps.settings.frontierPollMs);
     }
+  }
+
+  /** Consistent reads of the batch's keys on one side; undefined for an empty key (origin unknown). */
+  async function readKeys(side: 'legacy' | 'fresh', keys: readonly Item[]): Promise<(Item | undefined)[]> {
+    const found = await deps[side].batchGet(
+      keys.filter((k) => Object.keys(k).length > 0),
+      true,
+    );
+    return keys.map((k) => (Object.keys(k).length ? found.get(keyId(k)) : undefined));
   }
 
   return async (p) => {
@@ -45,45 +61,73 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
       const batch = pending.slice(0, deps.settings.recheckBatch);
 
       // 2. Consistent legacy reads; t1 = when they returned.
-      const legacyKeys = batch.map((s) => itemFromDynamoJson(s.legacyKey));
-      const legacy = await deps.legacy.batchGet(
-        legacyKeys.filter((k) => Object.keys(k).length > 0),
-        true,
+      const legacy = await readKeys(
+        'legacy',
+        batch.map((s) => itemFromDynamoJson(s.legacyKey)),
       );
       const t1 = deps.now();
 
+      // 2b. Consistent new reads at once: a suspect whose stores agree now is resolved without the
+      //     frontier; the others wait for it.
+      const early = await readKeys(
+        'fresh',
+        batch.map((s) => itemFromDynamoJson(s.newKey)),
+      );
+      const agreed = deps.now();
+      const waiting: Suspect[] = [];
+      const waitingLegacy: (Item | undefined)[] = [];
+      const settled: Suspect[] = [];
+      batch.forEach((s, i) => {
+        const reads = { legacy: legacy[i], fresh: early[i] };
+        if (agreesNow(m, names, reads))
+          settled.push(recheckRound(m, names, s, reads, deps.settings.maxRecheckRounds, agreed));
+        else {
+          waiting.push(s);
+          waitingLegacy.push(legacy[i]);
+        }
+      });
+      await Promise.all(settled.map((s) => saveSuspect(deps, s)));
+      processed += settled.length;
+      if (waiting.length === 0) continue;
+
       // 3. Wait for the frontier to pass t1: no longer than the budget, nor than the lag bound of the
       //    suspect that has waited longest.
-      const waitUntil = frontierWaitUntil(batch, started, deadline, deps.settings.maxLagWaitMs);
-      if (!(await waitForFrontier(t1, waitUntil))) {
-        const timeout = lagTimeout(batch, started, deps.now(), deps.settings.maxLagWaitMs);
+      const waitUntil = frontierWaitUntil(waiting, started, deadline, deps.settings.maxLagWaitMs);
+      const wait = await waitForFrontier(t1, waitUntil);
+      if (!wait.covered) {
+        const timeout = lagTimeout(waiting, started, deps.now(), {
+          frontier: wait.frontier,
+          readAt: t1,
+          clockSkewMs: skew,
+          maxLagWaitMs: deps.settings.maxLagWaitMs,
+        });
         await Promise.all(timeout.updates.map((s) => saveSuspect(deps, s)));
-        return {
-          done: timeout.left === 0 && pending.length === batch.length,
-          processed,
-          pending: timeout.left,
-        };
+        const unbatched = pending.length - batch.length;
+        return { done: timeout.left === 0 && unbatched === 0, processed, pending: timeout.left + unbatched };
       }
 
       // 4-6. Consistent new reads; classify; settle or go another round.
-      const newKeys = batch.map((s) => itemFromDynamoJson(s.newKey));
-      const fresh = await deps.fresh.batchGet(
-        newKeys.filter((k) => Object.keys(k).length > 0),
-        true,
+      const fresh = await readKeys(
+        'fresh',
+        waiting.map((s) => itemFromDynamoJson(s.newKey)),
       );
       const now = deps.now();
       await Promise.all(
-        batch.map((s, i) => {
-          const lk = legacyKeys[i] as Item;
-          const nk = newKeys[i] as Item;
-          const reads = {
-            legacy: Object.keys(lk).length ? legacy.get(keyId(lk)) : undefined,
-            fresh: Object.keys(nk).length ? fresh.get(keyId(nk)) : undefined,
-          };
-          return saveSuspect(deps, recheckRound(m, names, s, reads, deps.settings.maxRecheckRounds, now));
-        }),
+        waiting.map((s, i) =>
+          saveSuspect(
+            deps,
+            recheckRound(
+              m,
+              names,
+              s,
+              { legacy: waitingLegacy[i], fresh: fresh[i] },
+              deps.settings.maxRecheckRounds,
+              now,
+            ),
+          ),
+        ),
       );
-      processed += batch.length;
+      processed += waiting.length;
     }
   };
 }

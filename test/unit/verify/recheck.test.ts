@@ -12,9 +12,14 @@ import {
   ABSENT_TOKEN,
   NO_SEQ_TOKEN,
   SuspectStatus,
+  type Suspect,
+  agreesNow,
   decideRecheck,
   frontierCovers,
+  lagReason,
+  lagTimeout,
   lagWaitExpired,
+  recheckRound,
   sequenceToken,
 } from '../../../core/verify';
 import { BACKFILL_SEQ, metadataNames, type Migration, type Item } from '../../../core/model';
@@ -123,6 +128,96 @@ describe('Function: decideRecheck', () => {
           expect(d.status).not.toBe(SuspectStatus.CONFIRMED);
         },
       ),
+    );
+  });
+});
+
+describe('Function: agreesNow (step 2b, no frontier wait)', () => {
+  const m = usersMigration;
+  const legacyAt = (v: number): Item => ({ userId: { S: 'u-1' }, fullName: { S: `v${v}` } });
+  const newAt = (v: number, token: number): Item => ({
+    ...m.mapItem(legacyAt(v)),
+    _dr_seq: { S: seq(token) },
+    _dr_src: { S: 'cdc' },
+  });
+
+  it('resolves only a key whose new item holds the mapped image of the legacy read, whatever CDC applied (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(20),
+        fc.nat(20),
+        fc.boolean(),
+        fc.option(fc.constantFrom('deleted', 'absent'), { nil: undefined }),
+        (legacyVersion, appliedVersion, drifted, gone) => {
+          // Prepare: the legacy read saw one version, CDC had applied another (or the key is gone).
+          const legacy = gone ? undefined : legacyAt(legacyVersion);
+          let fresh: Item | undefined = newAt(appliedVersion, appliedVersion + 1);
+          if (drifted && fresh) fresh = { ...fresh, displayName: { S: 'junk' } };
+          if (gone === 'absent') fresh = undefined;
+
+          // Act
+          const agrees = agreesNow(m, names, { legacy, fresh });
+
+          // Assess: equal versions agree; drift (content no legacy version has) never does
+          if (drifted && fresh) expect(agrees).toBe(false);
+          else if (legacy && !drifted) expect(agrees).toBe(legacyVersion === appliedVersion);
+        },
+      ),
+    );
+  });
+});
+
+describe('Function: recheckRound', () => {
+  const base: Suspect = {
+    runId: 'r',
+    legacyKey: {},
+    newKey: {},
+    firstClass: DiffClass.CONTENT_DIFFERS,
+    class: DiffClass.CONTENT_DIFFERS,
+    seenToken: seq(1),
+    seenAt: 0,
+    status: SuspectStatus.PENDING,
+    rounds: 0,
+    waitingSince: 100,
+    expiresAt: 0,
+  };
+  const legacy: Item = { userId: { S: 'u-1' }, fullName: { S: 'new' } };
+  const fresh = (token: number): Item => ({
+    ...usersMigration.mapItem({ userId: { S: 'u-1' }, fullName: { S: 'old' } }),
+    _dr_seq: { S: seq(token) },
+    _dr_src: { S: 'cdc' },
+  });
+
+  it('starts the next round without the wait already spent, so each round has the whole bound', () => {
+    // Act: CDC wrote the key again (token 2), still differing: another round
+    const next = recheckRound(usersMigration, names, base, { legacy, fresh: fresh(2) }, 3, 5_000);
+
+    // Assess
+    expect(next.status).toBe(SuspectStatus.PENDING);
+    expect(next.waitingSince).toBeUndefined();
+    const timeout = lagTimeout([next], 20_000, 20_500, {
+      frontier: 1,
+      readAt: 20_000,
+      clockSkewMs: 0,
+      maxLagWaitMs: 1_000,
+    });
+    expect(timeout).toEqual({ updates: [{ ...next, waitingSince: 20_000 }], left: 1 });
+  });
+
+  it('keeps the suspect settled with its wait start when it confirms', () => {
+    const confirmed = recheckRound(usersMigration, names, base, { legacy, fresh: fresh(1) }, 3, 5_000);
+    expect(confirmed).toMatchObject({ status: SuspectStatus.CONFIRMED, waitingSince: 100, settledAt: 5_000 });
+  });
+});
+
+describe('Function: lagReason', () => {
+  it('says how far F was short of the legacy read, or that none was published, and what to do', () => {
+    const facts = { readAt: 10_000, clockSkewMs: 1_000, maxLagWaitMs: 30_000 };
+    expect(lagReason({ ...facts, frontier: 4_000 }, 1)).toMatch(
+      /^the frontier minus the 1000 ms clock-skew margin stayed 7000 ms short of the re-check's legacy read within the 30000 ms wait bound \(round 2\), and the stores still differed: .*run the verification again\.$/,
+    );
+    expect(lagReason({ ...facts, frontier: undefined }, 0)).toMatch(
+      /^no frontier was published within the 30000 ms wait bound \(round 1\)/,
     );
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * Verification while the frontier stalls (the tracker published once, then stopped: a loaded machine, a
+ * CDC incident, DynamoDB Local's minute-truncated creation times): CDC catches up with the writes the
+ * first pass saw in flight, so those suspects resolve on the re-check's first reads without waiting for
+ * F (core/verify/recheck.ts, step 2b); real drift still differs, so it is never called clean, and its
+ * `unconfirmed-lag` says how far F was short.
+ */
+import { ControlKey } from '../../../core/control';
+import type { Suspect } from '../../../core/verify';
+import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
+import { VerifyFunction } from '../../../stepfunctions/verify';
+import { ControlStore } from '../../../adapters/control-store';
+import { testClient } from '../../helpers/dynamo';
+import {
+  batchPut,
+  getNew,
+  junkNewItem,
+  legacyIds,
+  newKey,
+  runVerify,
+  setupTables,
+  startGatedCdc,
+  staticItem,
+  updateLegacy,
+  waitForNew,
+  waitForNewSequence,
+} from '../../helpers/verify-fixture';
+
+jest.setTimeout(90_000);
+
+describe('Integration: verification under live writes with a stalled frontier', () => {
+  it('resolves the suspects CDC has caught up with, and reports real drift unconfirmed with how far F was short', async () => {
+    // Prepare: CDC running, no tracker; F published once, before any of the writes below (stalled).
+    const s = await setupTables('vf-stall');
+    const m = s.migration;
+    const cdc = await startGatedCdc(s);
+    const client = testClient();
+    const store = new ControlStore(client, s.controlTableName, m.id);
+    await batchPut(
+      m.legacyTable.tableName,
+      Array.from({ length: 12 }, (_, i) => staticItem(i)),
+    );
+    await waitForNew(m, newKey('s-11'), (i) => i !== undefined);
+    const stalledAt = Date.now() - 5_000;
+    await store.put(
+      ControlKey.FRONTIER,
+      { migrationId: m.id, frontier: stalledAt, computedAt: stalledAt, shards: [] },
+      0,
+    );
+    // CDC held: the first pass sees s-3 and s-5 differ (lag); s-7 is drifted in new (no one wrote it).
+    cdc.hold();
+    await updateLegacy(client, m, 's-3', 'fullName', 'written in flight');
+    await updateLegacy(client, m, 's-5', 'fullName', 'written in flight too');
+    await junkNewItem(client, m, 's-7');
+    const before = { s3: await getNew(m, newKey('s-3')), s5: await getNew(m, newKey('s-5')) };
+
+    // CDC catches up between the first pass and the re-check; F stays stalled.
+    const deps = localVerifyDeps({
+      client,
+      migration: m,
+      controlTableName: s.controlTableName,
+      settings: { maxLagWaitMs: 1_500, budgetMs: 1_000 },
+    });
+    const lambdas = verifyLambdas(deps);
+    const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
+    let caughtUp = false;
+    lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
+      if (!caughtUp) {
+        caughtUp = true;
+        cdc.release();
+        await waitForNewSequence(m, newKey('s-3'), before.s3);
+        await waitForNewSequence(m, newKey('s-5'), before.s5);
+      }
+      return recheck(p);
+    }) as never;
+
+    // Act
+    const report = await runVerify(deps, { repair: false, runId: 'stall-1' }, lambdas);
+    const suspects = await store.list<Suspect>('VERIFY_SUSPECT#stall-1#');
+    await cdc.close();
+    client.destroy();
+
+    // Assess: the caught-up keys resolved; the drift is not clean, never repaired, and says why.
+    expect(report).toMatchObject({ clean: false, unconfirmedLag: 1, lagResolved: 2 });
+    expect(report.firstPass?.['content-differs']).toBe(3);
+    expect(legacyIds(report, 'unconfirmed-lag')).toEqual(['s-7']);
+    const drifted = suspects.find((x) => x.status === 'unconfirmed-lag');
+    expect(drifted?.reason).toMatch(
+      /^the frontier minus the 1000 ms clock-skew margin stayed \d+ ms short of the re-check's legacy read within the 1500 ms wait bound \(round 1\), and the stores still differed/,
+    );
+    expect((await getNew(m, newKey('s-7')))?.displayName).toEqual({ S: 'junk' });
+  });
+});
