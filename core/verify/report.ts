@@ -74,6 +74,11 @@ export interface VerifyReport {
   /** Suspects whose re-check could not separate lag from drift in time. */
   readonly unconfirmedLag?: number;
   /**
+   * Why (when `unconfirmedLag` > 0): the reason of the first unconfirmed suspect (`lagReason`,
+   * core/verify/recheck.ts): how far `F` stayed short of the re-check's legacy read, and what to do.
+   */
+  readonly unconfirmedReason?: string;
+  /**
    * Hot keys: CDC rewrote them in every re-check round, so their first-pass difference is gone (the
    * apply rule wrote whole images after it). Not drift and not judged; see core/verify/recheck.ts.
    */
@@ -140,6 +145,7 @@ export function summarize(
   };
   let lagResolved = 0;
   let unconfirmedLag = 0;
+  let unconfirmedReason: string | undefined;
   let rewrittenByCdc = 0;
   const repairs = { repaired: 0, alreadyFixed: 0, lostToCdc: 0 };
   for (const s of suspects) {
@@ -166,6 +172,7 @@ export function summarize(
         break;
       default:
         unconfirmedLag++;
+        unconfirmedReason ??= s.reason;
         sample(SuspectStatus.UNCONFIRMED_LAG, s.legacyKey);
     }
     if (s.repair === RepairOutcome.REPAIRED) repairs.repaired++;
@@ -185,6 +192,7 @@ export function summarize(
     counts,
     lagResolved,
     unconfirmedLag,
+    ...(unconfirmedReason === undefined ? {} : { unconfirmedReason }),
     rewrittenByCdc,
     suspectsDropped,
     repairs,

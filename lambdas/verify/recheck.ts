@@ -49,10 +49,38 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
     return keys.map((k) => (Object.keys(k).length ? found.get(keyId(k)) : undefined));
   }
 
+  /**
+   * Steps 2 and 2b: consistent legacy reads (returned at `t1`), then consistent new reads at once. The
+   * suspects whose stores agree are `resolved` (stored here); the others, with their legacy reads, wait.
+   */
+  async function readBoth(suspects: readonly Suspect[]) {
+    const legacy = await readKeys(
+      'legacy',
+      suspects.map((s) => itemFromDynamoJson(s.legacyKey)),
+    );
+    const t1 = deps.now();
+    const fresh = await readKeys(
+      'fresh',
+      suspects.map((s) => itemFromDynamoJson(s.newKey)),
+    );
+    const at = deps.now();
+    const waiting: { suspect: Suspect; legacy: Item | undefined }[] = [];
+    const resolved: Suspect[] = [];
+    suspects.forEach((s, i) => {
+      const reads = { legacy: legacy[i], fresh: fresh[i] };
+      if (agreesNow(m, names, reads))
+        resolved.push(recheckRound(m, names, s, reads, deps.settings.maxRecheckRounds, at));
+      else waiting.push({ suspect: s, legacy: legacy[i] });
+    });
+    await Promise.all(resolved.map((s) => saveSuspect(deps, s)));
+    return { t1, waiting, resolved: resolved.length };
+  }
+
   return async (p) => {
     if (!p || typeof p.runId !== 'string') throw new VerifyInputError('recheck needs { runId }');
     const started = deps.now();
     const deadline = started + deps.settings.budgetMs;
+    const bound = deps.settings.maxLagWaitMs;
     let processed = 0;
     for (;;) {
       const pending = (await listSuspects(deps, p.runId)).filter(isPendingSuspect);
@@ -60,46 +88,23 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
       if (processed > 0 && deps.now() >= deadline) return { done: false, processed, pending: pending.length };
       const batch = pending.slice(0, deps.settings.recheckBatch);
 
-      // 2. Consistent legacy reads; t1 = when they returned.
-      const legacy = await readKeys(
-        'legacy',
-        batch.map((s) => itemFromDynamoJson(s.legacyKey)),
-      );
-      const t1 = deps.now();
-
-      // 2b. Consistent new reads at once: a suspect whose stores agree now is resolved without the
-      //     frontier; the others wait for it.
-      const early = await readKeys(
-        'fresh',
-        batch.map((s) => itemFromDynamoJson(s.newKey)),
-      );
-      const agreed = deps.now();
-      const waiting: Suspect[] = [];
-      const waitingLegacy: (Item | undefined)[] = [];
-      const settled: Suspect[] = [];
-      batch.forEach((s, i) => {
-        const reads = { legacy: legacy[i], fresh: early[i] };
-        if (agreesNow(m, names, reads))
-          settled.push(recheckRound(m, names, s, reads, deps.settings.maxRecheckRounds, agreed));
-        else {
-          waiting.push(s);
-          waitingLegacy.push(legacy[i]);
-        }
-      });
-      await Promise.all(settled.map((s) => saveSuspect(deps, s)));
-      processed += settled.length;
+      // 2, 2b. Consistent legacy reads (t1), consistent new reads at once: agreeing suspects resolve.
+      const { t1, waiting, resolved } = await readBoth(batch);
+      processed += resolved;
       if (waiting.length === 0) continue;
 
       // 3. Wait for the frontier to pass t1: no longer than the budget, nor than the lag bound of the
       //    suspect that has waited longest.
-      const waitUntil = frontierWaitUntil(waiting, started, deadline, deps.settings.maxLagWaitMs);
-      const wait = await waitForFrontier(t1, waitUntil);
+      const suspects = waiting.map((w) => w.suspect);
+      const wait = await waitForFrontier(t1, frontierWaitUntil(suspects, started, deadline, bound));
       if (!wait.covered) {
-        const timeout = lagTimeout(waiting, started, deps.now(), {
+        // The bound usually runs out right after the next invocation's own reads (2, 2b) disagreed: a
+        // wait stops short of the bound at the end of an invocation. Unconfirmed is never clean anyway.
+        const timeout = lagTimeout(suspects, started, deps.now(), {
           frontier: wait.frontier,
           readAt: t1,
           clockSkewMs: skew,
-          maxLagWaitMs: deps.settings.maxLagWaitMs,
+          maxLagWaitMs: bound,
         });
         await Promise.all(timeout.updates.map((s) => saveSuspect(deps, s)));
         const unbatched = pending.length - batch.length;
@@ -109,18 +114,18 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
       // 4-6. Consistent new reads; classify; settle or go another round.
       const fresh = await readKeys(
         'fresh',
-        waiting.map((s) => itemFromDynamoJson(s.newKey)),
+        suspects.map((s) => itemFromDynamoJson(s.newKey)),
       );
       const now = deps.now();
       await Promise.all(
-        waiting.map((s, i) =>
+        waiting.map((w, i) =>
           saveSuspect(
             deps,
             recheckRound(
               m,
               names,
-              s,
-              { legacy: waitingLegacy[i], fresh: fresh[i] },
+              w.suspect,
+              { legacy: w.legacy, fresh: fresh[i] },
               deps.settings.maxRecheckRounds,
               now,
             ),

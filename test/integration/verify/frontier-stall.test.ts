@@ -7,6 +7,7 @@
  */
 import { ControlKey } from '../../../core/control';
 import type { Suspect } from '../../../core/verify';
+import type { Item } from '../../../core/model';
 import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
 import { VerifyFunction } from '../../../stepfunctions/verify';
 import { ControlStore } from '../../../adapters/control-store';
@@ -28,26 +29,37 @@ import {
 
 jest.setTimeout(90_000);
 
+/** Tables, CDC running (gated), 12 keys copied, and F published once, before the writes to come. */
+async function stalled(prefix: string, settings = { maxLagWaitMs: 1_500, budgetMs: 1_000 }) {
+  const s = await setupTables(prefix);
+  const m = s.migration;
+  const cdc = await startGatedCdc(s);
+  const client = testClient();
+  const store = new ControlStore(client, s.controlTableName, m.id);
+  await batchPut(
+    m.legacyTable.tableName,
+    Array.from({ length: 12 }, (_, i) => staticItem(i)),
+  );
+  await waitForNew(m, newKey('s-11'), (i) => i !== undefined);
+  const stalledAt = Date.now() - 5_000;
+  await store.put(
+    ControlKey.FRONTIER,
+    { migrationId: m.id, frontier: stalledAt, computedAt: stalledAt, shards: [] },
+    0,
+  );
+  const deps = localVerifyDeps({
+    client,
+    migration: m,
+    controlTableName: s.controlTableName,
+    settings,
+  });
+  return { s, m, cdc, client, store, deps };
+}
+
 describe('Integration: verification under live writes with a stalled frontier', () => {
   it('resolves the suspects CDC has caught up with, and reports real drift unconfirmed with how far F was short', async () => {
-    // Prepare: CDC running, no tracker; F published once, before any of the writes below (stalled).
-    const s = await setupTables('vf-stall');
-    const m = s.migration;
-    const cdc = await startGatedCdc(s);
-    const client = testClient();
-    const store = new ControlStore(client, s.controlTableName, m.id);
-    await batchPut(
-      m.legacyTable.tableName,
-      Array.from({ length: 12 }, (_, i) => staticItem(i)),
-    );
-    await waitForNew(m, newKey('s-11'), (i) => i !== undefined);
-    const stalledAt = Date.now() - 5_000;
-    await store.put(
-      ControlKey.FRONTIER,
-      { migrationId: m.id, frontier: stalledAt, computedAt: stalledAt, shards: [] },
-      0,
-    );
-    // CDC held: the first pass sees s-3 and s-5 differ (lag); s-7 is drifted in new (no one wrote it).
+    // Prepare: F stalled; CDC held, so the first pass sees s-3 and s-5 differ (lag); s-7 is drifted
+    const { m, cdc, client, store, deps } = await stalled('vf-stall');
     cdc.hold();
     await updateLegacy(client, m, 's-3', 'fullName', 'written in flight');
     await updateLegacy(client, m, 's-5', 'fullName', 'written in flight too');
@@ -55,12 +67,6 @@ describe('Integration: verification under live writes with a stalled frontier', 
     const before = { s3: await getNew(m, newKey('s-3')), s5: await getNew(m, newKey('s-5')) };
 
     // CDC catches up between the first pass and the re-check; F stays stalled.
-    const deps = localVerifyDeps({
-      client,
-      migration: m,
-      controlTableName: s.controlTableName,
-      settings: { maxLagWaitMs: 1_500, budgetMs: 1_000 },
-    });
     const lambdas = verifyLambdas(deps);
     const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
     let caughtUp = false;
@@ -88,6 +94,51 @@ describe('Integration: verification under live writes with a stalled frontier', 
     expect(drifted?.reason).toMatch(
       /^the frontier minus the 1000 ms clock-skew margin stayed \d+ ms short of the re-check's legacy read within the 1500 ms wait bound \(round 1\), and the stores still differed/,
     );
+    expect(report.unconfirmedReason).toBe(drifted?.reason);
     expect((await getNew(m, newKey('s-7')))?.displayName).toEqual({ S: 'junk' });
+  });
+
+  it('resolves a key CDC catches up with during the frontier wait: the next round reads both stores first', async () => {
+    // Prepare: F stalled; CDC held through the re-check's first reads, released during its frontier wait;
+    // the wait bound runs out inside one invocation (budget above the bound)
+    const { m, cdc, client, deps } = await stalled('vf-stall-late', { maxLagWaitMs: 1_000, budgetMs: 3_000 });
+    cdc.hold();
+    await updateLegacy(client, m, 's-4', 'fullName', 'applied during the wait');
+    await junkNewItem(client, m, 's-8');
+    const before = await getNew(m, newKey('s-4'));
+    let rechecking = false;
+    let released = false;
+    const lateDeps = {
+      ...deps,
+      fresh: {
+        get: (key: Item, consistent: boolean) => deps.fresh.get(key, consistent),
+        batchGet: async (keys: readonly Item[], consistent: boolean) => {
+          const out = await deps.fresh.batchGet(keys, consistent);
+          if (rechecking && !released) {
+            // The first new read of the re-check has returned (s-4 still stale): CDC catches up now.
+            released = true;
+            cdc.release();
+            await waitForNewSequence(m, newKey('s-4'), before);
+          }
+          return out;
+        },
+      },
+    };
+    const lambdas = verifyLambdas(lateDeps);
+    const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
+    lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
+      rechecking = true;
+      return recheck(p);
+    }) as never;
+
+    // Act
+    const report = await runVerify(lateDeps, { repair: false, runId: 'stall-late-1' }, lambdas);
+    await cdc.close();
+    client.destroy();
+
+    // Assess
+    expect(released).toBe(true);
+    expect(report).toMatchObject({ clean: false, unconfirmedLag: 1, lagResolved: 1 });
+    expect(legacyIds(report, 'unconfirmed-lag')).toEqual(['s-8']);
   });
 });
