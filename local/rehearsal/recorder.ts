@@ -93,10 +93,6 @@ export interface RehearsalReport {
     readonly clean: boolean;
     readonly durationMs: number;
     readonly counts: Record<string, number>;
-    /** Legacy writes acknowledged while it ran (the workload never pauses for a verification). */
-    readonly writesDuring?: number;
-    /** Why it is not clean (`notCleanReason`); the rehearsal then runs it again. */
-    readonly reason?: string;
   }>;
   readonly writes: {
     readonly requestedPerSecond: number;
@@ -251,15 +247,13 @@ export class Recorder {
     this.shadows[cls] = (this.shadows[cls] ?? 0) + 1;
   }
 
-  verification(r: VerifyReport, writesDuring: number, reason?: string): void {
+  verification(r: VerifyReport): void {
     this.verifications.push({
       runId: r.runId,
       status: r.status,
       clean: r.clean === true,
       durationMs: r.durationMs ?? 0,
       counts: { ...(r.counts ?? {}) } as Record<string, number>,
-      writesDuring,
-      ...(reason === undefined ? {} : { reason }),
     });
   }
 
