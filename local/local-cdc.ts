@@ -38,8 +38,12 @@ export interface LocalCdcOptions {
   readonly sync?: Partial<Omit<SyncDeps, 'migration' | 'writer' | 'control' | 'onRecordFailure'>>;
   /** Start the poller right away. @default true */
   readonly start?: boolean;
-  /** Told of every batch the event source hands to the sync handler, just before it does (the rehearsal). */
-  readonly onDeliver?: (event: DynamoDBStreamEvent) => void;
+  /**
+   * Told of every batch the event source hands to the sync handler, just before it does (the rehearsal).
+   * With `restarts`, told only of invocations the handler lived through, with the time the invocation
+   * started: a batch handed to a Lambda that was killed under it has not reached a handler that applies it.
+   */
+  readonly onDeliver?: (event: DynamoDBStreamEvent, at: number) => void;
   /**
    * Kills of the sync Lambda (local/faults/processes.ts, `--faults kill-sync`): each handler instance is
    * built on an incarnation's endpoint; an invocation during which the incarnation died ends as a crashed
@@ -122,9 +126,12 @@ export async function startLocalCdc(options: LocalCdcOptions): Promise<LocalCdc>
     ...options.poller,
     reader: new StreamShardReader(streams, options.streamArn),
     handler: options.onDeliver
-      ? (event) => {
-          options.onDeliver?.(event);
-          return handler(event);
+      ? async (event) => {
+          const at = Date.now();
+          if (!options.restarts) options.onDeliver?.(event, at);
+          const out = await handler(event);
+          if (options.restarts) options.onDeliver?.(event, at);
+          return out;
         }
       : handler,
     deadLetters,

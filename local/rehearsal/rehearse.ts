@@ -145,8 +145,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     // 2. CDC, frontier tracker, read API, traffic.
     const deliveries = new Map<string, Set<string>>();
     const firstDelivery = new Map<string, number>();
-    const noteDelivery = (event: DynamoDBStreamEvent) => {
-      const at = Date.now();
+    const noteDelivery = (event: DynamoDBStreamEvent, at: number) => {
       for (const r of event.Records) {
         const seq = r.dynamodb?.SequenceNumber;
         if (!seq || !r.dynamodb?.Keys || firstDelivery.has(seq)) continue;
