@@ -144,20 +144,23 @@ export async function startLocalCdc(options: LocalCdcOptions): Promise<LocalCdc>
     deadLetters,
     batches,
     replayDeadLetters: (select) =>
-      deadLetters.replay(
-        (entry) =>
-          replayDeadLetter({
-            message: deadLetterMessage(entry),
-            migration: options.migration,
-            controlTableName: options.controlTableName,
-            newTableName: options.newTableName ?? options.migration.newTable.tableName,
-            dynamo: client,
-            streams,
-            prepareRecord: repairEmptyMaps,
-            sync: { ...options.sync, ...observers },
-          }),
-        select,
-      ),
+      deadLetters.replay(async (entry) => {
+        const at = Date.now();
+        const report = await replayDeadLetter({
+          message: deadLetterMessage(entry),
+          migration: options.migration,
+          controlTableName: options.controlTableName,
+          newTableName: options.newTableName ?? options.migration.newTable.tableName,
+          dynamo: client,
+          streams,
+          prepareRecord: repairEmptyMaps,
+          sync: { ...options.sync, ...observers },
+        });
+        // A replayed entry's records reached a handler that applied them: told like a delivery (with
+        // `restarts` a record is told only once applied, and a dead-lettered one only here).
+        if (report.complete) options.onDeliver?.({ Records: [...entry.records] }, at);
+        return report;
+      }, select),
     async close() {
       await poller.stop();
       client.destroy();
