@@ -6,6 +6,7 @@
  */
 import { FaultConfigError, FaultKind, type FaultRule, FaultRole } from './plan';
 import type { FaultTables } from './middleware';
+import type { KillTrigger } from './processes';
 
 /** Settings of the catalog. */
 export interface FaultCatalogSettings {
@@ -29,7 +30,12 @@ export interface NamedFault {
    * an outage exercises the breaker and the fallback to legacy).
    */
   readonly opens: 'always' | 'dual-read';
+  /** A process fault (local/faults/processes.ts): the process killed and restarted, and when. */
+  readonly kill?: { readonly process: KilledProcess; readonly trigger: KillTrigger };
 }
+
+/** The processes `kill-*` faults kill. */
+export type KilledProcess = 'sync' | 'tracker' | 'backfill' | 'verify';
 
 /** Roles the catalog's faults hit: everything but legacy. */
 const NOT_LEGACY = [FaultRole.new, FaultRole.control, FaultRole.streams];
@@ -115,6 +121,41 @@ export function faultCatalog(s: FaultCatalogSettings): readonly NamedFault[] {
         { name: 'control-outage', kind: FaultKind.unavailable, roles: [FaultRole.control], manual: true },
       ],
       opens: 'dual-read',
+    },
+    {
+      name: 'kill-sync',
+      description:
+        'the sync Lambda killed mid-batch (at a seeded write to new, 120-240 into its life, up to 4 times): the event source retries the batch on a fresh instance',
+      rules: [],
+      opens: 'always',
+      kill: { process: 'sync', trigger: { roles: ['new'], afterCalls: [120, 240], maxKills: 4 } },
+    },
+    {
+      name: 'kill-tracker',
+      description:
+        'the frontier tracker killed mid-step (at a seeded call, up to 4 times): restarted from its persisted shards and F',
+      rules: [],
+      opens: 'always',
+      kill: { process: 'tracker', trigger: { afterCalls: [15, 60], maxKills: 4 } },
+    },
+    {
+      name: 'kill-backfill',
+      description:
+        'the backfill worker killed mid-page (a page half written): the run restarted, resumed from its checkpoints',
+      rules: [],
+      opens: 'always',
+      kill: { process: 'backfill', trigger: { roles: ['new'], afterCalls: [18, 26], maxKills: 1 } },
+    },
+    {
+      name: 'kill-verify',
+      description:
+        'the verification worker killed mid-scan: the run restarted with the same run id, resumed from its checkpoints',
+      rules: [],
+      opens: 'always',
+      kill: {
+        process: 'verify',
+        trigger: { roles: ['legacy', 'new'], operations: ['Scan'], afterCalls: [6, 10], maxKills: 1 },
+      },
     },
   ];
 }

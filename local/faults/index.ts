@@ -7,3 +7,4 @@ export * from './plan';
 export * from './middleware';
 export * from './catalog';
 export * from './rehearsal';
+export * from './processes';

@@ -14,6 +14,14 @@ import type { LocalDeadLetter } from '../dead-letter-queue';
 import { FAULT_DEFAULTS, type NamedFault, faultCatalog, pickFaults } from './catalog';
 import { FaultLayer, type FaultTables, type RoleCounts } from './middleware';
 import { FaultPlan } from './plan';
+import { type KillEvent, KillableProcess, ProcessKilledError } from './processes';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ControlStore } from '../../adapters/control-store';
+import { makeDynamoClient } from '../../adapters/dynamodb';
+import type { SegmentCheckpoint } from '../../core';
+import { type VerifyCheckpoint, VerifyKey } from '../../core/verify';
+import type { LocalChain } from '../state-machine-runner';
+import { type KillResume, positionOf, restartingRun } from './runs';
 
 /** What `--faults` and `--fault-rate` ask for. */
 export interface FaultSettings {
@@ -58,6 +66,15 @@ export interface FaultAnswers {
   /** Errors the frontier tracker and the CDC poller reported (they retry). */
   readonly trackerErrors: number;
   readonly pollerErrors: number;
+  /** Processes killed and restarted (`kill-*`), with each kill. */
+  readonly processes: ReadonlyArray<{
+    readonly process: string;
+    readonly kills: number;
+    readonly restarts: number;
+    readonly events: readonly KillEvent[];
+  }>;
+  /** Runs (backfill, verification) restarted after a kill: the checkpoints at the kill and where it resumed. */
+  readonly resumes: readonly KillResume[];
   /** Outage windows opened, with when (ms since arming). */
   readonly windows: ReadonlyArray<{
     readonly fault: string;
@@ -112,6 +129,11 @@ export class RehearsalFaults {
   private replayFailures = 0;
   private operator: Promise<void> | undefined;
   private pollerErrors = 0;
+  /** The processes the picked `kill-*` faults kill, by process name. */
+  private readonly killable = new Map<string, KillableProcess>();
+  private readonly resumed: KillResume[] = [];
+  /** The system under test's endpoint (with the fault layer), once `endpoint()` built it. */
+  private base: DynamoEndpoint | undefined;
 
   constructor(
     settings: FaultSettings,
@@ -134,11 +156,93 @@ export class RehearsalFaults {
       clock,
     );
     this.layer = new FaultLayer(this.plan, tables);
+    this.picked.forEach((f, i) => {
+      if (f.kill)
+        this.killable.set(
+          f.kill.process,
+          new KillableProcess(f.kill.process, f.kill.trigger, tables, seed * 31 + i, clock),
+        );
+    });
+  }
+
+  /** The process `kill-<name>` kills, if picked (its owner builds each incarnation on it). */
+  process(name: 'sync' | 'tracker' | 'backfill' | 'verify'): KillableProcess | undefined {
+    return this.killable.get(name);
   }
 
   /** The endpoint with the fault layer on every client built for it. */
   endpoint(e: DynamoEndpoint): DynamoEndpoint {
-    return { ...e, instrument: (client, kind) => this.layer.instrument(client, kind) };
+    this.base = { ...e, instrument: (client, kind) => this.layer.instrument(client, kind) };
+    return this.base;
+  }
+
+  /**
+   * The frontier tracker as the walk steps it: with `kill-tracker`, each incarnation is built by `build`
+   * on its own endpoint; a step during which it died reports nothing (it throws `ProcessKilledError`, as
+   * a crashed tracker publishes nothing more) and the next step runs on a new tracker, built from scratch
+   * from what the old one persisted.
+   */
+  restartingTracker<R>(build: (endpoint: DynamoEndpoint) => { step(): Promise<R> }): { step(): Promise<R> } {
+    const killer = this.killable.get('tracker');
+    const base = this.base;
+    if (!killer || !base) return build(base ?? {});
+    const make = () => {
+      const life = killer.incarnation(base);
+      return { life, tracker: build(life.endpoint) };
+    };
+    let live = make();
+    return {
+      step: async () => {
+        const now = live;
+        const out = await now.tracker.step().catch((err: unknown) => ({ err }) as const);
+        if (!now.life.dead) {
+          if (out && typeof out === 'object' && 'err' in out) throw out.err;
+          return out as R;
+        }
+        if (live === now) {
+          live = make();
+          killer.restarted();
+        }
+        throw new ProcessKilledError('tracker', now.life.number);
+      },
+    };
+  }
+
+  /**
+   * A backfill (`kind` backfill) or verification (`runId`) run whose worker \`kill-<kind>\` kills: restarted
+   * with the same run id after each kill, its resume judged from the checkpoints (local/faults/runs.ts).
+   * `start` builds the run's handlers over the client it is given.
+   */
+  restartingRun(
+    kind: 'backfill' | 'verify',
+    o: { store: ControlStore; runId: string; legacyTable: string; log?: (line: string) => void },
+    start: (client: DynamoDBClient, attempt: number) => LocalChain,
+  ): Pick<LocalChain, 'result' | 'settled'> | undefined {
+    const killer = this.killable.get(kind);
+    const base = this.base;
+    if (!killer || !base) return undefined;
+    const positions = async () =>
+      kind === 'backfill'
+        ? (await o.store.list<SegmentCheckpoint>('SEGMENT#')).map((c) =>
+            positionOf('segment ', o.legacyTable, c),
+          )
+        : (
+            await Promise.all(
+              (['sums', 'legacy', 'new', 'extras'] as const).map((side) =>
+                o.store.list<VerifyCheckpoint>(VerifyKey.segmentPrefix(o.runId, side)),
+              ),
+            )
+          )
+            .flat()
+            .map((c) => positionOf(`${c.side} segment `, undefined, c));
+    return restartingRun({
+      process: killer,
+      base,
+      start: (endpoint, attempt) => start(makeDynamoClient(endpoint), attempt),
+      positions,
+      onResume: (r) => this.resumed.push(r),
+      ...(o.log ? { log: o.log } : {}),
+    });
   }
 
   /** Starts injecting (after the set-up and the seed). */
@@ -178,6 +282,7 @@ export class RehearsalFaults {
     this.watching = false;
     await this.watcher;
     await this.operator;
+    for (const p of this.killable.values()) p.close();
   }
 
   /** The read API's telemetry with the fault run's observations added. */
@@ -247,11 +352,16 @@ export class RehearsalFaults {
     const voided: string[] = [];
     if (this.picked.some((f) => f.opens === 'dual-read') && !this.opened.length)
       voided.push('the outage window never opened: the walk did not reach DUAL_READ while faults were armed');
+    for (const p of this.killable.values())
+      if (!p.kills)
+        voided.push(`kill-${p.name}: the ${p.name} process was never killed (too few calls in this run)`);
     return {
       faults: this.picked.map((f) => ({
         name: f.name,
         description: f.description,
-        injected: f.rules.reduce((n, r) => n + (counts[r.name] ?? 0), 0),
+        injected:
+          f.rules.reduce((n, r) => n + (counts[r.name] ?? 0), 0) +
+          (f.kill ? (this.killable.get(f.kill.process)?.kills ?? 0) : 0),
       })),
       rate: this.rate,
       seed: this.seed,
@@ -270,6 +380,13 @@ export class RehearsalFaults {
         readErrors: this.counters.readErrors,
         trackerErrors: this.counters.trackerErrors,
         pollerErrors: this.pollerErrors,
+        processes: [...this.killable.values()].map((p) => ({
+          process: p.name,
+          kills: p.kills,
+          restarts: p.restarts,
+          events: p.events,
+        })),
+        resumes: this.resumed,
         windows: this.opened,
       },
       verdicts: Object.fromEntries(checks.map((c) => [c.name, c.passed])),

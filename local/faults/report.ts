@@ -29,6 +29,29 @@ export function answerRows(a: FaultAnswers): Array<[string, string]> {
     ['reads answered 5xx', String(a.readErrors)],
     ['frontier tracker / CDC poller errors (retried)', `${a.trackerErrors} / ${a.pollerErrors}`],
     [
+      'processes killed / restarted',
+      a.processes
+        .map(
+          (p) =>
+            `${p.process} ${p.kills} / ${p.restarts}` +
+            (p.events.length
+              ? ` (at ${p.events.map((e) => `${(e.atMs / 1000).toFixed(1)} s ${e.call}`).join(', ')})`
+              : ''),
+        )
+        .join('; ') || 'none',
+    ],
+    [
+      'runs resumed after a kill (checkpoints at the kill → restart)',
+      a.resumes
+        .map(
+          (r) =>
+            `${r.process}: ${r.resumedWhereStopped ? 'resumed where it stopped' : `NOT where it stopped (${r.problems.join('; ')})`}; ` +
+            `at the kill ${r.atKill.map((p) => `seg ${p.segment} ${p.done ? 'done' : `${p.scanned} scanned`}`).join(', ')}; ` +
+            `restart scanned ${r.atResume.map((s) => `seg ${s.segment} from ${s.startKey === null ? 'its start' : 'its checkpoint'}`).join(', ') || 'nothing new'}`,
+        )
+        .join('; ') || 'none',
+    ],
+    [
       'outage windows',
       a.windows
         .map((w) => `${w.fault} at ${(w.openedAtMs / 1000).toFixed(1)} s for ${w.forMs} ms`)

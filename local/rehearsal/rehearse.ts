@@ -145,8 +145,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     // 2. CDC, frontier tracker, read API, traffic.
     const deliveries = new Map<string, Set<string>>();
     const firstDelivery = new Map<string, number>();
-    const noteDelivery = (event: DynamoDBStreamEvent) => {
-      const at = Date.now();
+    const noteDelivery = (event: DynamoDBStreamEvent, at: number) => {
       for (const r of event.Records) {
         const seq = r.dynamodb?.SequenceNumber;
         if (!seq || !r.dynamodb?.Keys || firstDelivery.has(seq)) continue;
@@ -165,6 +164,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       poller: { heartbeatMs: 1000, pollIntervalMs: 50 },
       sync: { onBatch: (b) => rec.cdcLag(b.maxRecordAgeMs) },
       onDeliver: noteDelivery,
+      ...(faults?.process('sync') ? { restarts: faults.process('sync') } : {}),
     });
     stops.push(() => cdc.close());
     // The control plane `dualread` builds for local mode, over the rehearsal's guardrail settings.
@@ -191,14 +191,17 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       `guardrails of the rehearsal: soak ${plane.migration.guardrails.soakMs} ms, ${plane.migration.guardrails.shadowMinComparisons} shadow comparisons, ${plane.migration.guardrails.cleanVerifications} clean verification(s), approvals for ${plane.migration.guardrails.approvalFor.join(', ')}`,
     );
 
-    const { tracker } = buildFrontierTracker({
-      endpoint: sutEndpoint,
-      migration: m,
-      controlTableName: s.controlTableName,
-      streamArn,
-      env: {},
-      config: { ...DYNAMODB_LOCAL_TRACKER_SETTINGS, itemEvidenceAfterMs: 1000 },
-    });
+    const buildTracker = (endpoint: DynamoEndpoint) =>
+      buildFrontierTracker({
+        endpoint,
+        migration: m,
+        controlTableName: s.controlTableName,
+        streamArn,
+        env: {},
+        config: { ...DYNAMODB_LOCAL_TRACKER_SETTINGS, itemEvidenceAfterMs: 1000 },
+      }).tracker;
+    // With kill-tracker, a tracker rebuilt from what it persisted after each kill (local/faults).
+    const tracker = faults?.restartingTracker(buildTracker) ?? buildTracker(sutEndpoint);
     let tracking = true;
     let overBudget = 0;
     let alarmArmed = false;
@@ -398,8 +401,13 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       log(
         `verification ${runId} started${writing ? (held ? ' (legacy writes held while it runs)' : ' (live writes go on)') : ''}`,
       );
-      const deps = localVerifyDeps({ client: sut, migration: m, controlTableName: s.controlTableName });
-      const run = startLocalVerify(deps, { runId, totalSegments: 4, repair: false }, { name: runId });
+      const start = (c: typeof sut, n = 1) =>
+        startLocalVerify(
+          localVerifyDeps({ client: c, migration: m, controlTableName: s.controlTableName }),
+          { runId, totalSegments: 4, repair: false },
+          { name: n > 1 ? `${runId}-restart-${n}` : runId },
+        );
+      const run = faults?.restartingRun('verify', { ...runOf, runId }, start) ?? start(sut);
       await run.result;
       await run.settled();
       const report = await store.get<VerifyReport>(ControlKey.verify(runId));
@@ -415,18 +423,20 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     // 3. The walk.
     await sleep(s.dwellMs / 2);
     await advanceWhenMet(Phase.BACKFILLING, { reason: 'CDC is consuming: start the backfill' });
-    const backfillDeps = localBackfillDeps({
-      client: sut,
-      migration: m,
-      controlTableName: s.controlTableName,
-      streamArn,
-    });
+    const startBackfill = (c: typeof sut) =>
+      startLocalBackfill(
+        localBackfillDeps({ client: c, migration: m, controlTableName: s.controlTableName, streamArn }),
+        {
+          runId: 'rehearsal',
+          totalSegments: m.backfill.segments,
+        },
+      );
     rec.mark('backfill-start', 'backfill state machine started');
     log('backfill started');
-    const backfill = startLocalBackfill(backfillDeps, {
-      runId: 'rehearsal',
-      totalSegments: m.backfill.segments,
-    });
+    const runOf = { store, legacyTable: m.legacyTable.tableName, log };
+    const backfill =
+      faults?.restartingRun('backfill', { ...runOf, runId: 'rehearsal' }, startBackfill) ??
+      startBackfill(sut);
     // The premature advance: SHADOW needs the backfill COMPLETE, and it is still running.
     const premature = await advance(Phase.SHADOW, { reason: 'premature: backfill still running' });
     if (premature.moved)

@@ -29,6 +29,15 @@ const faults: FaultReport = {
     readErrors: 0,
     trackerErrors: 3,
     pollerErrors: 1,
+    processes: [
+      {
+        process: 'tracker',
+        kills: 2,
+        restarts: 2,
+        events: [{ incarnation: 1, atMs: 900, call: 'streams GetRecords' }],
+      },
+    ],
+    resumes: [],
     windows: [{ fault: 'new-outage', openedAtMs: 55_000, forMs: 6_000 }],
   },
   verdicts: { convergence: true, 'every-read-answered': false },
