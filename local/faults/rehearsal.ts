@@ -63,6 +63,8 @@ export interface FaultAnswers {
   readonly readStoreFailures: Record<string, number>;
   /** Reads the API answered with a 5xx. */
   readonly readErrors: number;
+  /** The first of them (up to 5): what was read, how it was routed, and the last store failure before it. */
+  readonly readErrorSamples: readonly ReadErrorSample[];
   /** Errors the frontier tracker and the CDC poller reported (they retry). */
   readonly trackerErrors: number;
   readonly pollerErrors: number;
@@ -81,6 +83,19 @@ export interface FaultAnswers {
     readonly openedAtMs: number;
     readonly forMs: number;
   }>;
+}
+
+/** One read the API answered with a 5xx, as the fault table shows it. */
+export interface ReadErrorSample {
+  readonly atMs: number;
+  readonly op: string;
+  readonly mode: string;
+  readonly route: string;
+  readonly reason: string;
+  readonly status: number;
+  readonly surface?: string;
+  /** The read API's last store failure before this read: which store, and its message. */
+  readonly lastStoreFailure?: string;
 }
 
 /** The fault table of a rehearsal report. */
@@ -123,6 +138,8 @@ export class RehearsalFaults {
     trackerErrors: 0,
   };
   private readonly storeFailures: Record<string, number> = {};
+  private readonly readErrorSamples: ReadErrorSample[] = [];
+  private lastStoreFailure: string | undefined;
   private readonly dead = new Map<number, LocalDeadLetter>();
   private replayed = 0;
   private remaining = 0;
@@ -293,11 +310,25 @@ export class RehearsalFaults {
       read: (e, sampled) => {
         if (e.fallback) c.fallbacks++;
         if (e.reason === 'NEW_UNAVAILABLE') c.routedAround++;
-        if (e.status >= 500) c.readErrors++;
+        if (e.status >= 500) {
+          c.readErrors++;
+          if (this.readErrorSamples.length < 5)
+            this.readErrorSamples.push({
+              atMs: this.plan.elapsed(),
+              op: e.op,
+              mode: e.mode,
+              route: e.route,
+              reason: e.reason,
+              status: e.status,
+              ...(e.surface === undefined ? {} : { surface: e.surface }),
+              ...(this.lastStoreFailure === undefined ? {} : { lastStoreFailure: this.lastStoreFailure }),
+            });
+        }
         base.read(e, sampled);
       },
       storeFailure: (id, store, timedOut, message) => {
         this.storeFailures[store] = (this.storeFailures[store] ?? 0) + 1;
+        this.lastStoreFailure = `${store}${timedOut ? ' (timed out)' : ''}: ${message}`;
         base.storeFailure(id, store, timedOut, message);
       },
       breakerChanged: (id, from, to) => {
@@ -378,6 +409,7 @@ export class RehearsalFaults {
         routedAroundNew: this.counters.routedAround,
         readStoreFailures: this.storeFailures,
         readErrors: this.counters.readErrors,
+        readErrorSamples: this.readErrorSamples,
         trackerErrors: this.counters.trackerErrors,
         pollerErrors: this.pollerErrors,
         processes: [...this.killable.values()].map((p) => ({

@@ -26,7 +26,17 @@ export function answerRows(a: FaultAnswers): Array<[string, string]> {
     ['reads that fell back to legacy', String(a.fallbacksToLegacy)],
     ['reads routed around new (breaker open)', String(a.routedAroundNew)],
     ['store failures seen by the read API', entries(a.readStoreFailures)],
-    ['reads answered 5xx', String(a.readErrors)],
+    [
+      'reads answered 5xx',
+      String(a.readErrors) +
+        a.readErrorSamples
+          .map(
+            (r) =>
+              ` (${(r.atMs / 1000).toFixed(1)} s ${r.op} ${r.mode}${r.surface ? ` ${r.surface}` : ''} → ${r.route}` +
+              ` ${r.reason} ${r.status}${r.lastStoreFailure ? `; last store failure ${r.lastStoreFailure}` : ''})`,
+          )
+          .join(''),
+    ],
     ['frontier tracker / CDC poller errors (retried)', `${a.trackerErrors} / ${a.pollerErrors}`],
     [
       'processes killed / restarted',

@@ -27,6 +27,7 @@ const faults: FaultReport = {
     routedAroundNew: 67,
     readStoreFailures: { new: 32 },
     readErrors: 0,
+    readErrorSamples: [],
     trackerErrors: 3,
     pollerErrors: 1,
     processes: [
