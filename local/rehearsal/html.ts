@@ -54,7 +54,8 @@ export function htmlReport(r: RehearsalReport): string {
   const verifications = r.verifications
     .map(
       (v) =>
-        `<li>${escapeHtml(v.runId)}: ${v.clean ? 'clean' : 'NOT clean'} (${escapeHtml(v.status)}, ${v.durationMs} ms)</li>`,
+        `<li>${escapeHtml(v.runId)}: ${v.clean ? 'clean' : 'NOT clean'} (${escapeHtml(v.status)}, ${v.durationMs} ms, ` +
+        `${v.writesDuring ?? 0} legacy writes during it)${v.reason ? `: ${escapeHtml(v.reason)}` : ''}</li>`,
     )
     .join('');
   const timeline = r.timeline

@@ -93,6 +93,10 @@ export interface RehearsalReport {
     readonly clean: boolean;
     readonly durationMs: number;
     readonly counts: Record<string, number>;
+    /** Legacy writes acknowledged while it ran (the workload never pauses for a verification). */
+    readonly writesDuring?: number;
+    /** Why it is not clean (`notCleanReason`); the rehearsal then runs it again. */
+    readonly reason?: string;
   }>;
   readonly writes: {
     readonly requestedPerSecond: number;
@@ -247,13 +251,15 @@ export class Recorder {
     this.shadows[cls] = (this.shadows[cls] ?? 0) + 1;
   }
 
-  verification(r: VerifyReport): void {
+  verification(r: VerifyReport, writesDuring: number, reason?: string): void {
     this.verifications.push({
       runId: r.runId,
       status: r.status,
       clean: r.clean === true,
       durationMs: r.durationMs ?? 0,
       counts: { ...(r.counts ?? {}) } as Record<string, number>,
+      writesDuring,
+      ...(reason === undefined ? {} : { reason }),
     });
   }
 

@@ -72,6 +72,21 @@ describe('Integration: rehearsal (short variant)', () => {
     expect(report.reads.byPhase[Phase.DUAL_READ]?.new).toBeGreaterThan(0);
     expect(report.reads.latency.some((r) => r.store === 'new')).toBe(true);
     expect(report.verifications.filter((v) => v.clean).length).toBeGreaterThanOrEqual(2);
+    // Legacy writes went on during every verification before the fence: nothing held them.
+    const live = report.verifications.filter((v) => v.runId.startsWith('rehearsal-'));
+    expect(live.length).toBeGreaterThan(0);
+    for (const v of live)
+      expect({ runId: v.runId, writes: v.writesDuring }).toEqual({
+        runId: v.runId,
+        writes: expect.any(Number),
+      });
+    expect(live.every((v) => (v.writesDuring ?? 0) > 0)).toBe(true);
+    expect(report.timeline.some((e) => e.action === 'writes-held')).toBe(false);
+    // A verification that is not clean is shown with its reason and run again, never hidden.
+    for (const v of live.filter((x) => !x.clean)) expect(v.reason).toEqual(expect.any(String));
+    expect(report.timeline.filter((e) => e.action === 'verify-again').length).toBe(
+      live.filter((v) => !v.clean).length,
+    );
     expect(report.writes.acknowledged).toBeGreaterThan(0);
     expect(report.memory.nodePeakRssBytes).toBeGreaterThan(0);
     // The by-email surface, queried in every mode (local/rehearsal/surface-reads.ts), without a mismatch.
