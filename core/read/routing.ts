@@ -338,6 +338,17 @@ function decideUnpinned(input: RouteInput): RouteDecision {
 }
 
 /** The decision after a hedged legacy read answered before new: legacy serves, bound 0. */
+/**
+ * New is the only store this decision may answer from (FINALIZED): a read of new then has nothing to
+ * fall back to, so it waits as long as a read of legacy would (the short new-store timeout exists to
+ * hand a slow read to legacy early, which is not possible here).
+ */
+export function newIsSoleStore(decision: RouteDecision): boolean {
+  return (
+    decision.reason === RouteReason.FINALIZED_NEW_ONLY || decision.reason === RouteReason.FINALIZED_NEW_FAILED
+  );
+}
+
 export function hedgedToLegacy(decision: RouteDecision): RouteDecision {
   return {
     ...decision,

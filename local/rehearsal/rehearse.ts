@@ -85,7 +85,8 @@ export interface RehearsalSettings {
  * else the rehearsal runs, and under load it answers a GetItem in seconds where DynamoDB answers in
  * milliseconds; with the deployed defaults (legacy 3 s) a read would then be a 503 that says more
  * about the laptop than about the system. New keeps its short timeout: a slow new table falls back to
- * legacy, which is the behaviour under test.
+ * legacy, which is the behaviour under test (in FINALIZED, where new is the only store, its reads get
+ * the legacy timeout, as deployed).
  */
 export const LOCAL_READ_OPTIONS = { legacyTimeoutMs: 20_000, controlWaitMs: 20_000 } as const;
 

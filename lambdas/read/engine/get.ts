@@ -5,7 +5,14 @@
  * decision is made again with what new found (presence, failure), falling back to legacy.
  */
 import { type AttributeValue, type Item, type Migration, canonical } from '../../../core/model';
-import { type Admitted, Store, admitRoute, decideRoute, hedgedToLegacy } from '../../../core/read';
+import {
+  type Admitted,
+  Store,
+  admitRoute,
+  decideRoute,
+  hedgedToLegacy,
+  newIsSoleStore,
+} from '../../../core/read';
 import { BadRequestError } from '../validation';
 import { type ReaderParts, routeInput } from './decision';
 import { type LegacyOutcome, type ReadStores, fromLegacy, fromNew, newReadOf } from './stores';
@@ -59,7 +66,7 @@ async function serveNew(
   newKey: Item,
   { decision: first, admission, input }: Admitted,
 ): Promise<KeyResult> {
-  const newP = stores.readNew(newKey, admission);
+  const newP = stores.readNew(newKey, admission, newIsSoleStore(first));
   let legacyP: Promise<LegacyOutcome> | undefined;
   if (first.hedge) {
     const delay = stores.hedgeAfter();

@@ -20,6 +20,7 @@ import {
   startKeyBelongs,
   toLegacyStartKey,
   toNewStartKey,
+  newIsSoleStore,
 } from '../../../core/read';
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
 import { type ReaderParts, routeInput, surfaceRouteInput } from './decision';
@@ -74,19 +75,22 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
         ? toNewStartKey(migration, startKey, mapping.newPartition)
         : startKey;
     try {
-      const page = await r.stores.withRetry(Store.NEW, (s) =>
-        r.target.fresh.query(
-          {
-            partitionName: migration.newTable.key.partitionKey.name,
-            partitionValue: mapping.newPartition,
-            sortName: migration.newTable.key.sortKey?.name as string,
-            ...(q.sort ? { sort: q.sort } : {}),
-            limit: q.limit,
-            forward: q.forward,
-            ...(start ? { startKey: start } : {}),
-          },
-          s,
-        ),
+      const page = await r.stores.withRetry(
+        Store.NEW,
+        (s) =>
+          r.target.fresh.query(
+            {
+              partitionName: migration.newTable.key.partitionKey.name,
+              partitionValue: mapping.newPartition,
+              sortName: migration.newTable.key.sortKey?.name as string,
+              ...(q.sort ? { sort: q.sort } : {}),
+              limit: q.limit,
+              forward: q.forward,
+              ...(start ? { startKey: start } : {}),
+            },
+            s,
+          ),
+        newIsSoleStore(decision),
       );
       r.stores.newSucceeded(admission);
       const { names } = r.stores;

@@ -75,9 +75,13 @@ export class ReadStores {
     this.names = metadataNames(target.migration.metadataPrefix);
   }
 
-  /** Runs `op` against `store` within its timeout, retrying retryable failures within the budget. */
-  async withRetry<T>(store: Store, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const timeout = store === Store.NEW ? this.options.newTimeoutMs : this.options.legacyTimeoutMs;
+  /**
+   * Runs `op` against `store` within its timeout, retrying retryable failures within the budget. New's
+   * short timeout applies where legacy can answer instead; `sole` (new is the only store, see
+   * `newIsSoleStore`) gives new the legacy timeout.
+   */
+  async withRetry<T>(store: Store, op: (signal: AbortSignal) => Promise<T>, sole = false): Promise<T> {
+    const timeout = store === Store.NEW && !sole ? this.options.newTimeoutMs : this.options.legacyTimeoutMs;
     // A plain controller and timer, cleared on completion: AbortSignal.timeout and an aborted
     // timers/promises sleep both cost far more per request (a DOMException each) on the hot path.
     const controller = new AbortController();
@@ -142,12 +146,15 @@ export class ReadStores {
     }
   }
 
-  /** Reads the key in new, in the legacy shape; records the outcome in the breaker. */
-  async readNew(newKey: Item, admission: Admission): Promise<NewOutcome> {
+  /**
+   * Reads the key in new, in the legacy shape; records the outcome in the breaker. `sole`: new is the
+   * only store that may answer (its timeout is legacy's; see `withRetry`).
+   */
+  async readNew(newKey: Item, admission: Admission, sole = false): Promise<NewOutcome> {
     const started = performance.now();
     let raw: Item | undefined;
     try {
-      raw = await this.withRetry(Store.NEW, (s) => this.target.fresh.get(newKey, s));
+      raw = await this.withRetry(Store.NEW, (s) => this.target.fresh.get(newKey, s), sole);
     } catch (err) {
       return { kind: 'failed', message: this.newFailed(err, admission) };
     }

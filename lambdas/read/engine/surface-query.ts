@@ -34,6 +34,7 @@ import {
   decideRoute,
   surfaceStartKeyBelongs,
   toNewSort,
+  newIsSoleStore,
 } from '../../../core/read';
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
 import { type ReaderParts, routeInput, surfaceRouteInput } from './decision';
@@ -109,21 +110,24 @@ export async function readSurfacePage(
     r.stores.withRetry(Store.LEGACY, (s) => r.target.legacy.query(legacyInput(start), s));
   const readNew = async (start?: Item): Promise<RawPage> => {
     const m = mapped as NonNullable<typeof mapped>;
-    const page = await r.stores.withRetry(Store.NEW, (s) =>
-      r.target.fresh.query(
-        {
-          partitionName: surface.fresh.key.partitionKey.name,
-          partitionValue: m.partition,
-          ...(surface.fresh.key.sortKey ? { sortName: surface.fresh.key.sortKey.name } : {}),
-          ...(m.sort ? { sort: m.sort } : {}),
-          limit: q.limit,
-          forward: q.forward,
-          ...(start ? { startKey: start } : {}),
-          ...(surface.fresh.index ? { indexName: surface.fresh.index } : {}),
-          consistent: !surface.fresh.eventual,
-        },
-        s,
-      ),
+    const page = await r.stores.withRetry(
+      Store.NEW,
+      (s) =>
+        r.target.fresh.query(
+          {
+            partitionName: surface.fresh.key.partitionKey.name,
+            partitionValue: m.partition,
+            ...(surface.fresh.key.sortKey ? { sortName: surface.fresh.key.sortKey.name } : {}),
+            ...(m.sort ? { sort: m.sort } : {}),
+            limit: q.limit,
+            forward: q.forward,
+            ...(start ? { startKey: start } : {}),
+            ...(surface.fresh.index ? { indexName: surface.fresh.index } : {}),
+            consistent: !surface.fresh.eventual,
+          },
+          s,
+        ),
+      newIsSoleStore(decision),
     );
     return {
       items: toLegacyShape(r, surface, page.items),

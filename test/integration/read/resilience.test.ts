@@ -126,3 +126,50 @@ describe('Resilience: the new store unavailable', () => {
     legacyClient.destroy();
   });
 });
+
+describe('Resilience: a slow new store when it is the only store (FINALIZED)', () => {
+  let f: ReadFixture;
+  beforeAll(async () => {
+    f = await readFixture(usersMigration, { controlCacheMs: 0 });
+    await f.putLegacy(user('s-1'));
+    await f.putNew(user('s-1'));
+    await f.setFrontier(Date.now() + 60_000);
+  });
+  afterAll(() => f.destroy());
+
+  /** The real new store on DynamoDB Local, every get answered `delayMs` late. */
+  function slowNewHandler(delayMs: number) {
+    const base = buildReadTarget({
+      migration: f.migration,
+      controlTableName: f.controlTableName,
+      endpoint: testEndpoint(),
+    });
+    const fresh = base.fresh;
+    const slow: typeof fresh = Object.assign(Object.create(fresh) as typeof fresh, {
+      get: async (key: Parameters<typeof fresh.get>[0], signal: AbortSignal) => {
+        await new Promise((r) => setTimeout(r, delayMs));
+        return fresh.get(key, signal);
+      },
+    });
+    return makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
+      targets: [{ ...base, fresh: slow }],
+      telemetry: NO_TELEMETRY,
+      options: { newTimeoutMs: 50, legacyTimeoutMs: 10_000, controlWaitMs: 30_000 },
+    });
+  }
+
+  it('waits for new past its short timeout in FINALIZED, where there is no legacy to fall back to', async () => {
+    await f.setState(Phase.FINALIZED, { backfillComplete: true });
+    const r = await read(slowNewHandler(200), 's-1');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers?.['x-served-by']).toBe('new');
+  });
+
+  it('keeps the short timeout where legacy can answer instead (NEW_PRIMARY falls back)', async () => {
+    await f.setState(Phase.NEW_PRIMARY, { backfillComplete: true });
+    const r = await read(slowNewHandler(200), 's-1');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers?.['x-served-by']).toBe('legacy');
+  });
+});
