@@ -214,11 +214,11 @@ export interface UsersApi {
  * Sets up `usersFixture` and its handler before the enclosing describe's tests and destroys it after
  * them; the members are there once its tests run.
  */
-export function usersApi(): UsersApi {
+export function usersApi(over: Partial<ReadDeps> = {}): UsersApi {
   const api = {} as { f: ReadFixture; handler: ReadHandler };
   beforeAll(async () => {
     api.f = await usersFixture();
-    api.handler = handlerFor(api.f);
+    api.handler = handlerFor(api.f, over);
   });
   afterAll(() => api.f.destroy());
   return api;
