@@ -101,6 +101,17 @@ export class LocalDeadLetterQueue {
   }
 
   /**
+   * Deletes message `id` without replaying it, as an operator deletes an SQS message once every record
+   * in it is waived (`waiveRecord`: audited, its key registered unresolved). Returns whether it was held.
+   */
+  discard(id: number): boolean {
+    const i = this.list.findIndex((e) => e.id === id);
+    if (i < 0) return false;
+    this.list.splice(i, 1);
+    return true;
+  }
+
+  /**
    * Replays every held message (or those `select` picks) with `replayEntry`, one message at a time,
    * oldest first, and removes the messages whose replay is `complete` (no record failed), as an operator
    * deletes an SQS message only after a successful replay. `LocalCdc.replayDeadLetters` passes the replay

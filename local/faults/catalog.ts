@@ -17,6 +17,10 @@ export interface FaultCatalogSettings {
   readonly outageMs: number;
   /** Added latency of `slow-new`. @default 1500 */
   readonly latencyMs: number;
+  /** Skew of the read API's clock under `clock-skew` (signed). @default half the margin */
+  readonly clockSkewMs?: number;
+  /** The migration's clock-skew margin (`read.clockSkewMs`), for the description. */
+  readonly clockSkewMarginMs?: number;
 }
 
 /** One named fault. */
@@ -32,6 +36,11 @@ export interface NamedFault {
   readonly opens: 'always' | 'dual-read';
   /** A process fault (local/faults/processes.ts): the process killed and restarted, and when. */
   readonly kill?: { readonly process: KilledProcess; readonly trigger: KillTrigger };
+  /**
+   * A fault of the data or the clock rather than of a call: `poison` (local/faults/poison.ts) writes
+   * legacy items the mapping refuses; `clock-skew` shifts the read API's clock (local/faults/skew.ts).
+   */
+  readonly workload?: 'poison' | 'clock-skew';
 }
 
 /** The processes `kill-*` faults kill. */
@@ -156,6 +165,21 @@ export function faultCatalog(s: FaultCatalogSettings): readonly NamedFault[] {
         process: 'verify',
         trigger: { roles: ['legacy', 'new'], operations: ['Scan'], afterCalls: [6, 10], maxKills: 1 },
       },
+    },
+    {
+      name: 'poison',
+      description:
+        'legacy items mapItem refuses: one present at seed time (the backfill registers it as poison), 3 written live (CDC dead-letters them); the application then removes them from legacy',
+      rules: [],
+      opens: 'always',
+      workload: 'poison',
+    },
+    {
+      name: 'clock-skew',
+      description: `the read API's clock shifted by ${s.clockSkewMs ?? 'half the clock-skew margin in'} ms (--clock-skew; beyond the margin${s.clockSkewMarginMs === undefined ? '' : ` of ${s.clockSkewMarginMs} ms`} the bounded guarantee is void and the report says so)`,
+      rules: [],
+      opens: 'always',
+      workload: 'clock-skew',
     },
   ];
 }

@@ -8,3 +8,5 @@ export * from './middleware';
 export * from './catalog';
 export * from './rehearsal';
 export * from './processes';
+export * from './poison';
+export * from './skew';

@@ -13,7 +13,7 @@ import type { ReadTelemetry } from '../../lambdas/read/telemetry';
 import type { LocalDeadLetter } from '../dead-letter-queue';
 import { FAULT_DEFAULTS, type NamedFault, faultCatalog, pickFaults } from './catalog';
 import { FaultLayer, type FaultTables, type RoleCounts } from './middleware';
-import { FaultPlan } from './plan';
+import { FaultConfigError, FaultPlan } from './plan';
 import { type KillEvent, KillableProcess, ProcessKilledError } from './processes';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ControlStore } from '../../adapters/control-store';
@@ -22,6 +22,10 @@ import type { SegmentCheckpoint } from '../../core';
 import { type VerifyCheckpoint, VerifyKey } from '../../core/verify';
 import type { LocalChain } from '../state-machine-runner';
 import { type KillResume, positionOf, restartingRun } from './runs';
+import { type SkewVerdict, defaultSkewMs, skewVerdict, skewVoided } from './skew';
+import { type PoisonOutcome, type PoisonRead, PoisonLedger, poisonItems } from './poison';
+import { type PoisonHooks, awaitDeadLettered, notePoison, resolvePoison } from './poison-operator';
+import type { Item, Migration } from '../../core/model';
 
 /** What `--faults` and `--fault-rate` ask for. */
 export interface FaultSettings {
@@ -32,6 +36,8 @@ export interface FaultSettings {
   readonly outageMs?: number;
   /** @default FAULT_DEFAULTS.latencyMs */
   readonly latencyMs?: number;
+  /** `--clock-skew`: the read API's clock skew under `clock-skew`, signed ms. @default half the margin */
+  readonly clockSkewMs?: number;
 }
 
 /** One row of the fault table. */
@@ -77,6 +83,10 @@ export interface FaultAnswers {
   }>;
   /** Runs (backfill, verification) restarted after a kill: the checkpoints at the kill and where it resumed. */
   readonly resumes: readonly KillResume[];
+  /** `poison`: each item the mapping refuses, how CDC / the backfill met it, how its reads were served. */
+  readonly poison?: readonly PoisonOutcome[];
+  /** `clock-skew`: the read API's clock skew, the margin, and whether the skew is within it. */
+  readonly clockSkew?: { readonly skewMs: number; readonly marginMs: number; readonly withinMargin: boolean };
   /** Outage windows opened, with when (ms since arming). */
   readonly windows: ReadonlyArray<{
     readonly fault: string;
@@ -112,7 +122,7 @@ export interface FaultReport {
 
 /** The slice of the local CDC the fault run operates: its dead-letter queue, replay and poller counters. */
 export interface OperatedCdc {
-  readonly deadLetters: { readonly entries: readonly LocalDeadLetter[] };
+  readonly deadLetters: { readonly entries: readonly LocalDeadLetter[]; discard?(id: number): boolean };
   readonly poller: { readonly stats: { readonly pollerErrors: number } };
   replayDeadLetters(): Promise<{ replayed: number; remaining: number }>;
 }
@@ -151,28 +161,51 @@ export class RehearsalFaults {
   private readonly resumed: KillResume[] = [];
   /** The system under test's endpoint (with the fault layer), once `endpoint()` built it. */
   private base: DynamoEndpoint | undefined;
+  /** `poison`: the items and what met them. */
+  readonly poison: PoisonLedger | undefined;
+  private poisonReads: readonly PoisonRead[] = [];
+  /** `clock-skew`: the skew and whether it is within the margin. */
+  readonly skew: SkewVerdict | undefined;
 
   constructor(
     settings: FaultSettings,
     tables: FaultTables,
     private readonly seed: number,
     clock: () => number = Date.now,
+    migration?: Migration,
   ) {
     this.rate = settings.rate ?? FAULT_DEFAULTS.rate;
     this.outageMs = settings.outageMs ?? FAULT_DEFAULTS.outageMs;
+    const margin = migration?.read.clockSkewMs;
+    const skewMs = settings.clockSkewMs ?? (margin === undefined ? undefined : defaultSkewMs(margin));
     const catalog = faultCatalog({
       tables,
       rate: this.rate,
       outageMs: this.outageMs,
       latencyMs: settings.latencyMs ?? FAULT_DEFAULTS.latencyMs,
+      ...(skewMs === undefined ? {} : { clockSkewMs: skewMs }),
+      ...(margin === undefined ? {} : { clockSkewMarginMs: margin }),
     });
     this.picked = pickFaults(catalog, settings.names);
+    if (this.picked.some((f) => f.workload === 'clock-skew')) {
+      if (skewMs === undefined || margin === undefined)
+        throw new FaultConfigError('the clock-skew fault needs the migration (its read.clockSkewMs margin)');
+      this.skew = skewVerdict(skewMs, margin);
+    } else {
+      if (settings.clockSkewMs !== undefined)
+        throw new FaultConfigError('--clock-skew needs the clock-skew fault: add "clock-skew" to --faults');
+      this.skew = undefined;
+    }
     this.plan = new FaultPlan(
       this.picked.flatMap((f) => f.rules),
       seed,
       clock,
     );
     this.layer = new FaultLayer(this.plan, tables);
+    if (this.picked.some((f) => f.workload === 'poison')) {
+      if (!migration) throw new FaultConfigError('the poison fault needs the migration (its mapItem)');
+      this.poison = new PoisonLedger(poisonItems(migration));
+    } else this.poison = undefined;
     this.picked.forEach((f, i) => {
       if (f.kill)
         this.killable.set(
@@ -359,8 +392,15 @@ export class RehearsalFaults {
 
   /** Notes every entry (with its reason) and replays the queue; a replay that fails is tried again later. */
   private async replay(cdc: OperatedCdc): Promise<void> {
-    for (const d of cdc.deadLetters.entries) this.dead.set(d.id, d);
-    if (!cdc.deadLetters.entries.length) return;
+    for (const d of cdc.deadLetters.entries) {
+      this.dead.set(d.id, d);
+      if (this.poison) notePoison(this.poison, d);
+    }
+    // Emptied since the last replay (entries whose records were all waived were deleted): none remain.
+    if (!cdc.deadLetters.entries.length) {
+      this.remaining = 0;
+      return;
+    }
     try {
       const r = await cdc.replayDeadLetters();
       this.replayed += r.replayed;
@@ -371,8 +411,52 @@ export class RehearsalFaults {
     }
   }
 
+  /** `poison`: writes the item present at seed time (call after the seed, before the stream exists). */
+  async seedPoison(workload: PoisonHooks['workload']): Promise<void> {
+    for (const p of this.poison?.items ?? []) if (p.when === 'seed') await workload.put(p.item);
+  }
+
+  /** `poison`: writes the live items while CDC runs, and waits until CDC has dead-lettered each. */
+  async livePoison(workload: PoisonHooks['workload'], cdc: PoisonHooks['cdc']): Promise<void> {
+    if (!this.poison) return;
+    for (const p of this.poison.items) if (p.when === 'live') await workload.put(p.item);
+    await awaitDeadLettered(this.poison, cdc);
+  }
+
+  /**
+   * `clock-skew`: the read API's clock (`now` of the read handler), `clock()` shifted by the skew; or
+   * undefined (the handler keeps its default).
+   */
+  readClock(clock: () => number = Date.now): (() => number) | undefined {
+    const skew = this.skew?.skewMs;
+    return skew === undefined ? undefined : () => clock() + skew;
+  }
+
+  /** The keys reads may pick besides the workload's (the poison keys). */
+  extraReadKeys(): readonly Item[] {
+    return this.poison?.items.map((p) => p.key) ?? [];
+  }
+
+  /** `poison`, once the backfill has ended: the remedy (local/faults/poison-operator.ts). */
+  async resolvePoison(h: PoisonHooks): Promise<void> {
+    if (this.poison) await resolvePoison(this.poison, h);
+  }
+
+  /** The API reads, for the poison outcomes (which store served each read of a poison key). */
+  readsForReport(reads: readonly PoisonRead[]): void {
+    this.poisonReads = reads;
+  }
+
   /** The fault table, with the run's invariant verdicts. */
-  report(checks: ReadonlyArray<{ readonly name: string; readonly passed: boolean }>): FaultReport {
+  report(
+    checks: ReadonlyArray<{
+      readonly name: string;
+      readonly passed: boolean;
+      readonly checked: number;
+      readonly failures: number;
+      readonly examples: readonly string[];
+    }>,
+  ): FaultReport {
     const counts = this.plan.counts();
     const reasons: Record<string, number> = {};
     for (const d of this.dead.values()) {
@@ -383,6 +467,8 @@ export class RehearsalFaults {
     const voided: string[] = [];
     if (this.picked.some((f) => f.opens === 'dual-read') && !this.opened.length)
       voided.push('the outage window never opened: the walk did not reach DUAL_READ while faults were armed');
+    const skewed = this.skew && skewVoided(this.skew, checks);
+    if (skewed) voided.push(skewed);
     for (const p of this.killable.values())
       if (!p.kills)
         voided.push(`kill-${p.name}: the ${p.name} process was never killed (too few calls in this run)`);
@@ -419,6 +505,16 @@ export class RehearsalFaults {
           events: p.events,
         })),
         resumes: this.resumed,
+        ...(this.poison ? { poison: this.poison.outcomes(this.poisonReads) } : {}),
+        ...(this.skew
+          ? {
+              clockSkew: {
+                skewMs: this.skew.skewMs,
+                marginMs: this.skew.marginMs,
+                withinMargin: this.skew.withinMargin,
+              },
+            }
+          : {}),
         windows: this.opened,
       },
       verdicts: Object.fromEntries(checks.map((c) => [c.name, c.passed])),

@@ -61,6 +61,28 @@ export function answerRows(a: FaultAnswers): Array<[string, string]> {
         )
         .join('; ') || 'none',
     ],
+    ...(a.poison
+      ? ([
+          [
+            'poison items (expected, not failures)',
+            a.poison
+              .map(
+                (p) =>
+                  `${p.key} (${p.when}): ${p.when === 'live' ? `dead-lettered: ${p.deadLettered ?? 'NOT SEEN'}` : `registered as poison: ${p.registered ?? 'NOT SEEN'}`}; ` +
+                  `reads while in legacy: ${p.reads.legacy} from legacy, ${p.reads.new} from new, ${p.reads.other} other; ${p.ended ?? 'still in legacy'}`,
+              )
+              .join('; '),
+          ],
+        ] as Array<[string, string]>)
+      : []),
+    ...(a.clockSkew
+      ? ([
+          [
+            "read API's clock skew",
+            `${a.clockSkew.skewMs} ms, margin ${a.clockSkew.marginMs} ms: ${a.clockSkew.withinMargin ? 'within the margin' : 'BEYOND the margin (bounded guarantee void)'}`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
     [
       'outage windows',
       a.windows

@@ -40,6 +40,8 @@ export interface RehearseOptions {
   readonly faults?: readonly string[];
   /** `--fault-rate`: probability of the probabilistic faults. */
   readonly faultRate?: number;
+  /** `--clock-skew`: the read API's clock skew under the `clock-skew` fault, signed ms. */
+  readonly clockSkew?: number;
 }
 
 export const REHEARSAL_DEFAULTS = {
@@ -80,6 +82,15 @@ function faultRate(value: string): number {
       `--fault-rate must be a probability above 0 and at most 1; got "${value}"`,
     );
   return p;
+}
+
+function clockSkew(value: string): number {
+  const ms = Number(value);
+  if (!(value.trim() !== '' && Number.isInteger(ms) && Math.abs(ms) <= 3_600_000))
+    throw new RehearsalOptionError(
+      `--clock-skew must be a whole number of milliseconds from -3600000 to 3600000 (signed); got "${value}"`,
+    );
+  return ms;
 }
 
 /** Declares the rehearsal's options on a commander command. */
@@ -129,6 +140,11 @@ export function rehearsalOptions(cmd: Command): Command {
       '--fault-rate <p>',
       `probability that a call hits a probabilistic fault (default ${FAULT_DEFAULTS.rate})`,
       faultRate,
+    )
+    .option(
+      '--clock-skew <ms>',
+      "with --faults clock-skew: the read API's clock skew in ms, signed (default: half the migration's read.clockSkewMs margin; beyond the margin the report voids the bounded guarantee)",
+      clockSkew,
     );
 }
 
@@ -160,6 +176,8 @@ export async function runRehearsal(
 ): Promise<number> {
   if (o.faultRate !== undefined && !o.faults)
     throw new RehearsalOptionError('--fault-rate needs --faults (which faults to inject at that rate)');
+  if (o.clockSkew !== undefined && !o.faults?.some((n) => n === 'clock-skew' || n === 'all'))
+    throw new RehearsalOptionError('--clock-skew needs --faults clock-skew (or all)');
   const migration = await resolveMigration(o);
   const data = o.data ? loadDynamoJsonLines(o.data, migration) : undefined;
   const progress = new Progress(o.json ? process.stderr : out);
@@ -178,7 +196,15 @@ export async function runRehearsal(
       dwellMs: (o.duration * 1000) / 5,
       seed: o.seed,
       jvmPid: local.pid,
-      ...(o.faults ? { faults: { names: o.faults, ...(o.faultRate ? { rate: o.faultRate } : {}) } } : {}),
+      ...(o.faults
+        ? {
+            faults: {
+              names: o.faults,
+              ...(o.faultRate ? { rate: o.faultRate } : {}),
+              ...(o.clockSkew === undefined ? {} : { clockSkewMs: o.clockSkew }),
+            },
+          }
+        : {}),
       onEvent: (line) => progress.line(line),
       onProgress: (p) => progress.update(p),
     });

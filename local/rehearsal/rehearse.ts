@@ -26,6 +26,7 @@ import { ControlItemCdcSwitch } from '../../adapters/cdc-switch';
 import { ControlPlane, GuardrailUnmetError } from '../../adapters/control-plane';
 import { ControlConflictError } from '../../adapters/control-store';
 import { runCutover } from '../../adapters/cutover';
+import { waiveRecord } from '../../adapters/frontier-store';
 import { StreamFenceWatch } from '../../adapters/fence-watch';
 import { pollerHeartbeatEnabled } from '../../adapters/migration-facts';
 import { StreamShardReader, makeStreamsClient } from '../../adapters/stream-shards';
@@ -41,7 +42,7 @@ import { buildFrontierTracker } from '../../lambdas/frontier/deps';
 import { buildReadTarget } from '../../lambdas/read/deps';
 import { makeReadHandler } from '../../lambdas/read/handler';
 import { NO_TELEMETRY, type ReadTelemetry } from '../../lambdas/read/telemetry';
-import { localBackfillDeps, startLocalBackfill } from '../backfill';
+import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../backfill';
 import { startReadApiServer } from '../http-server';
 import { LegacyHistory } from '../history';
 import { type FaultSettings, RehearsalFaults } from '../faults';
@@ -132,7 +133,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
   // With --faults, the system under test (CDC, tracker, backfill, verification, read API) is built on an
   // endpoint whose clients carry the fault layer; `client` stays the applications' and operator's.
   const tables = { legacy: m.legacyTable.tableName, new: m.newTable.tableName, control: s.controlTableName };
-  const faults = s.faults ? new RehearsalFaults(s.faults, tables, s.seed) : undefined;
+  const faults = s.faults ? new RehearsalFaults(s.faults, tables, s.seed, Date.now, m) : undefined;
   const sutEndpoint = faults?.endpoint(s.endpoint) ?? s.endpoint;
   const sut = faults ? makeDynamoClient(sutEndpoint) : client;
   const stops: Array<() => Promise<void>> = [];
@@ -155,6 +156,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     const seeded = await workload.populate(undefined, s.data);
     rec.mark('seeded', `${seeded.acknowledged} legacy items in ${seeded.durationMs} ms`);
     log(`seeded ${seeded.acknowledged} legacy items (${s.data ? '--data' : 'synthetic'})`);
+    // `poison`: an item the mapping refuses, present before the stream exists (only the backfill meets it).
+    await faults?.seedPoison(workload);
     const streamEnabledAt = Date.now();
     const streamArn = await enableLegacyStream(client, m.legacyTable.tableName);
     faults?.arm();
@@ -280,6 +283,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
           },
         }),
         options: LOCAL_READ_OPTIONS,
+        // `clock-skew`: the read API's clock, skewed (local/faults/skew.ts); the checker keeps true time.
+        ...((clock) => (clock ? { now: clock } : {}))(faults?.readClock()),
       }),
     });
     stops.push(() => server.close());
@@ -288,7 +293,12 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       migrationId: m.id,
       seed: s.seed,
       ratePerSecond: s.readRate,
-      anyKey: (random) => workload.keyAt(Math.floor(random() * workload.keyCount)),
+      anyKey: (random) => {
+        // `poison`: one read in 20 goes to a poison key (read from legacy while it exists there).
+        const extra = faults?.extraReadKeys() ?? [];
+        if (extra.length && random() < 0.05) return extra[Math.floor(random() * extra.length)] as Item;
+        return workload.keyAt(Math.floor(random() * workload.keyCount));
+      },
       phase: () => phase,
       onRead: (r, ms) => rec.read(r, ms),
     });
@@ -433,7 +443,8 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       return report;
     };
 
-    // 3. The walk.
+    // 3. The walk. (`poison`: the live items the mapping refuses go in while CDC runs.)
+    await faults?.livePoison(workload, cdc);
     await sleep(s.dwellMs / 2);
     await advanceWhenMet(Phase.BACKFILLING, { reason: 'CDC is consuming: start the backfill' });
     const startBackfill = (c: typeof sut) =>
@@ -459,6 +470,31 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     rec.backfill(await store.list<SegmentCheckpoint>('SEGMENT#'));
     rec.mark('backfill-end', 'backfill state machine finished');
     log('backfill finished');
+    if (faults?.poison) {
+      const ended = (await store.getState())?.backfill.status ?? 'unknown';
+      rec.mark('poison', `backfill ended ${ended}; the application removes the poison items from legacy`);
+      const deps = localBackfillDeps({
+        client,
+        migration: m,
+        controlTableName: s.controlTableName,
+        streamArn,
+      });
+      await faults.resolvePoison({
+        workload,
+        cdc,
+        poisonOperation: (p) => runLocalPoisonOperation(deps, p),
+        waiveRecord: (seq, key, reason) =>
+          waiveRecord(
+            client,
+            s.controlTableName,
+            m.id,
+            seq,
+            { actor: plane.actor, reason, at: Date.now() },
+            key,
+          ),
+        log,
+      });
+    }
     await advanceWhenMet(Phase.SHADOW, { reason: 'backfill complete' });
     await sleep(s.dwellMs);
     await verifyUntilClean();
@@ -569,6 +605,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       checks,
       (await store.listAudit()).map((a) => `${a.action} ${a.from ?? ''}→${a.to ?? ''} ${a.reason}`),
     );
+    faults?.readsForReport(reads.reads);
     return faults ? { ...report, faults: faults.report(checks) } : report;
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -1,0 +1,61 @@
+/**
+ * Fault matrix, data and clock: `poison` (legacy items the example mapping's `mapItem` refuses: one
+ * present at seed time, three written live) in one short rehearsal. Each live item's record is
+ * dead-lettered with the mapping's reason, the seed item is registered as poison by the backfill (which
+ * ends COMPLETE_WITH_POISON), every read of a poison key while legacy held it was served by legacy; then
+ * the application removes them, the dead letters replay away, the key is resolved, and every invariant
+ * holds. In the same run the read API's clock runs 500 ms ahead (half the example's 1000 ms clock-skew
+ * margin): every bounded read, judged against true time, stays within its budget. (Beyond the margin is
+ * a unit test of the verdict: test/unit/faults/skew.test.ts.)
+ */
+import type { RehearsalReport } from '../../../local/rehearsal/recorder';
+import { failedChecks, faultRehearsal } from '../../helpers/fault-rehearsal';
+
+jest.setTimeout(300_000);
+
+describe('Fault matrix: poison items, and the read API clock skewed within the margin', () => {
+  let report: RehearsalReport;
+
+  beforeAll(async () => {
+    report = await faultRehearsal({ names: ['poison', 'clock-skew'] }, 23);
+  });
+
+  it('dead-lettered each live poison record and registered the seed item as poison, each with its reason', () => {
+    const poison = report.faults?.answers.poison ?? [];
+    expect(poison.map((p) => p.when).sort()).toEqual(['live', 'live', 'live', 'seed']);
+    for (const p of poison) {
+      expect(p.refusal).toMatch(/reserves for the new shape/);
+      if (p.when === 'live') expect(p.deadLettered).toMatch(/reserves for the new shape/);
+      else expect(p.registered).toMatch(/reserves for the new shape/);
+      expect(p.ended).toMatch(/removed from legacy/);
+    }
+    const marks = report.timeline.filter((t) => t.action === 'poison').map((t) => t.detail);
+    expect(marks).toEqual([expect.stringContaining('backfill ended COMPLETE_WITH_POISON')]);
+  });
+
+  it('served every read of a poison key from legacy while legacy held it', () => {
+    const poison = report.faults?.answers.poison ?? [];
+    const reads = poison.reduce((n, p) => n + p.reads.legacy, 0);
+    expect(reads).toBeGreaterThan(0);
+    for (const p of poison)
+      expect({ key: p.key, new: p.reads.new, other: p.reads.other }).toEqual({
+        key: p.key,
+        new: 0,
+        other: 0,
+      });
+  });
+
+  it("skewed the read API's clock by half the margin, and every bounded read stayed within budget", () => {
+    expect(report.faults?.answers.clockSkew).toEqual({ skewMs: 500, marginMs: 1000, withinMargin: true });
+    const bounded = report.checks.find((c) => c.name === 'bounded-within-budget');
+    expect(bounded?.checked).toBeGreaterThan(0);
+    expect(bounded?.passed).toBe(true);
+  });
+
+  it('lost nothing: every invariant passed, nothing left dead-lettered', () => {
+    expect(failedChecks(report)).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(report.faults?.answers.stillDeadLettered).toBe(0);
+    expect(report.faults?.voided).toEqual([]);
+  });
+});
