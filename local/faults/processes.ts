@@ -48,6 +48,19 @@ export interface KillEvent {
   readonly atMs: number;
   /** The call it died at (`new PutItem`, ...). */
   readonly call: string;
+  /**
+   * The sync Lambda: the batch of the invocation it died in, how many of its records had their apply
+   * write land before the kill (applied: new's item carries their sequence number), and the incarnation
+   * the event source's retry of the batch ran on (absent until the retry lived through it).
+   */
+  readonly batch?: {
+    /** Sequence numbers of its first and last record. */
+    readonly first: string;
+    readonly last: string;
+    readonly records: number;
+    readonly appliedBeforeKill: number;
+    readonly retriedBy?: number;
+  };
 }
 
 /** Where one Scan started: the segment and its ExclusiveStartKey (stable JSON; null at the start). */
@@ -148,6 +161,24 @@ export class KillableProcess {
         return state.dead;
       },
     };
+  }
+
+  /** The sync Lambda: the batch the incarnation died in, and how many of its records were applied. */
+  killedBatch(
+    incarnation: number,
+    batch: { first: string; last: string; records: number; appliedBeforeKill: number },
+  ): void {
+    const i = this.events.findIndex((e) => e.incarnation === incarnation);
+    const e = this.events[i];
+    if (e) this.events[i] = { ...e, batch };
+  }
+
+  /** The sync Lambda: the killed batch of `incarnation` was retried on incarnation `by`, which lived. */
+  retried(incarnation: number, by: number): void {
+    const i = this.events.findIndex((e) => e.incarnation === incarnation);
+    const e = this.events[i];
+    if (e?.batch && e.batch.retriedBy === undefined)
+      this.events[i] = { ...e, batch: { ...e.batch, retriedBy: by } };
   }
 
   /** Counts a restart (the owner built the next incarnation). */

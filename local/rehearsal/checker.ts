@@ -63,7 +63,12 @@ export interface CheckInput {
   readonly reads: readonly ReadRecord[];
   /** When the legacy stream was enabled: writes started before it have no stream record. */
   readonly streamEnabledAt: number;
-  /** Per legacy key id: first delivery time of each of its stream records, in stream order. */
+  /**
+   * Per legacy key id, for each of its stream records in stream order: when it first reached a sync
+   * invocation that applied it — one that lived through its batch, or one killed under it after the
+   * record's apply write to new had landed (new's item then carries the record's sequence number, the
+   * evidence the frontier tracker accepts, whoever sent the write). The time is the invocation's start.
+   */
   readonly deliveries: ReadonlyMap<string, readonly number[]>;
   readonly frontiers: readonly FrontierSample[];
   /** Both stores after writes stopped and CDC drained. */
@@ -290,7 +295,8 @@ function hasRecord(w: LegacyWrite, previous: Item | undefined, streamEnabledAt: 
 
 /**
  * Frontier safety (invariant 4): no published `F` covered a write (acknowledged before `F`) whose stream
- * record had not yet reached the sync handler when the step that published it returned, or never did.
+ * record had not yet reached a sync invocation that applied it (`deliveries`) when the step that
+ * published it returned, or never did.
  * The k-th stream record of a key is its k-th write that produced one (writes to a key are serial).
  */
 export function checkFrontier(input: CheckInput): CheckResult {
