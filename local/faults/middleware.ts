@@ -195,8 +195,19 @@ export function tablesOf(input: unknown): string[] {
     RequestItems?: unknown;
     TransactItems?: unknown;
     Statement?: unknown;
+    Statements?: unknown;
   };
   if (typeof i.TableName === 'string') return [i.TableName];
+  // PartiQL: ExecuteStatement's Statement, BatchExecuteStatement's Statements[].Statement (the
+  // backfill's and CDC's batched put-if-absent inserts), ExecuteTransaction's TransactStatements.
+  if (typeof i.Statement === 'string') return statementTables([i.Statement]);
+  const statements = Array.isArray(i.Statements)
+    ? i.Statements
+    : Array.isArray((input as { TransactStatements?: unknown }).TransactStatements)
+      ? ((input as { TransactStatements: unknown[] }).TransactStatements as unknown[])
+      : undefined;
+  if (statements)
+    return statementTables(statements.map((s) => (s as { Statement?: unknown } | undefined)?.Statement));
   if (i.RequestItems && typeof i.RequestItems === 'object') return Object.keys(i.RequestItems);
   if (Array.isArray(i.TransactItems))
     return [
@@ -207,6 +218,17 @@ export function tablesOf(input: unknown): string[] {
       ),
     ];
   return [];
+}
+
+/** The tables PartiQL statements name (`INSERT INTO "t"`, `UPDATE t`, `DELETE FROM "t"`, `SELECT … FROM t`). */
+function statementTables(statements: readonly unknown[]): string[] {
+  const tables = new Set<string>();
+  for (const statement of statements) {
+    if (typeof statement !== 'string') continue;
+    const m = /\b(?:INTO|FROM|UPDATE)\s+(?:"((?:[^"]|"")+)"|([A-Za-z0-9_.-]+))/i.exec(statement);
+    if (m) tables.add(m[1] !== undefined ? m[1].replace(/""/g, '"') : (m[2] as string));
+  }
+  return [...tables];
 }
 
 /** The table of a streams call, from its stream ARN (`arn:...:table/<name>/stream/<label>`). */
