@@ -81,22 +81,24 @@ export interface GapRecoveryRun {
 
 /**
  * The gap closed by `run`, or a `StreamGapRecoveryError`: the gap must be open, and the run complete,
- * clean and started after the gap opened (an earlier scan may have read legacy before a lost write).
+ * clean and started after the gap opened (an earlier scan may have read legacy before a lost write) by
+ * more than `clockSkewMs` (the run's clock is not the tracker's).
  */
 export function closeGap(
   gap: StreamGap | undefined,
   run: GapRecoveryRun,
   actor: string,
   at: number,
+  clockSkewMs = 0,
 ): StreamGap {
   if (!gapOpen(gap))
     throw new StreamGapRecoveryError(
       'no stream gap is open (FRONTIER has none, or it is closed already); nothing to recover',
     );
   const iso = (ms: number) => new Date(ms).toISOString();
-  if (run.startedAt <= gap.openedAt)
+  if (run.startedAt <= gap.openedAt + clockSkewMs)
     throw new StreamGapRecoveryError(
-      `verification ${run.runId} started at ${iso(run.startedAt)}, not after the stream gap opened at ${iso(gap.openedAt)}: its scan may have read legacy before a lost write; run \`dualread recover stream-gap\` to start a new one`,
+      `verification ${run.runId} started at ${iso(run.startedAt)}, not after the stream gap opened at ${iso(gap.openedAt)} (+ ${clockSkewMs} ms clock-skew margin): its scan may have read legacy before a lost write; run \`dualread recover stream-gap\` to start a new one`,
     );
   if (run.status !== 'COMPLETE' || !run.clean)
     throw new StreamGapRecoveryError(
