@@ -106,6 +106,9 @@ export class FrontierTracker {
     const trimmedOf = (v: Readonly<Record<string, number>>) => v[FrontierViolation.TRIMMED_UNREAD] ?? 0;
     if (trimmedOf(ledger.violations()) - trimmedOf(before) > this.trimmedUnread.size)
       this.trimmedUnread.add('(closed shard trimmed unread)');
+    // Records read and still pending were written before the gap opens (now): the recovery settles them
+    // (the sync Lambda may have lost them too). F is frozen until then; this moves cdcFrontier only.
+    if (this.trimmedUnread.size > 0) ledger.settleForGap();
     await this.gatherEvidence(ledger, true);
     const last = await this.computeAndPublish(ledger, listedAt, true);
     const every = deps.config.persistIntervalMs ?? 0;

@@ -574,7 +574,10 @@ export class RehearsalFaults {
               },
             }
           : {}),
-        ...(this.trimOutcome ? { streamGap: this.trimOutcome } : {}),
+        // The trim's answers go on after the injection (the consumer resumes): counted at report time.
+        ...(this.trimOutcome
+          ? { streamGap: { ...this.trimOutcome, trim: this.trim?.report() ?? this.trimOutcome.trim } }
+          : {}),
         windows: this.opened,
       },
       verdicts: Object.fromEntries(checks.map((c) => [c.name, c.passed])),

@@ -15,6 +15,7 @@ import type { StreamGap } from '../../core/control';
 import { gapOpen } from '../../core/frontier';
 import type { Item } from '../../core/model';
 import type { VerifyReport } from '../../core/verify';
+import type { CheckResult } from '../rehearsal/checker';
 import type { SampledRecord, StreamTrim, TrimEvent } from './trim';
 
 /** What happened to the gap, for the fault table and the check. */
@@ -132,17 +133,7 @@ export function trimmedUndelivered(
 }
 
 /** The `stream-gap-recovered` check: detected, no advance through it, closed by a clean run. */
-export function streamGapCheck(
-  outcome: StreamGapOutcome | undefined,
-  undelivered: number,
-): {
-  readonly name: string;
-  readonly description: string;
-  readonly passed: boolean;
-  readonly checked: number;
-  readonly failures: number;
-  readonly examples: readonly string[];
-} {
+export function streamGapCheck(outcome: StreamGapOutcome | undefined, undelivered: number): CheckResult {
   const problems: string[] = [];
   if (!outcome) problems.push('stream-trim was picked but never injected (the walk did not reach SHADOW)');
   else {

@@ -24,6 +24,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import { type SdkItem, fromSdkItem } from '../../adapters/dynamodb';
+import { apiSequenceNumber } from '../../adapters/stream-shards';
 import { type Item, padSequence } from '../../core/model';
 
 /** One record at or before a trim horizon, as the sampling read it. */
@@ -146,7 +147,12 @@ export class StreamTrim {
       const seq = typeof input.SequenceNumber === 'string' ? BigInt(input.SequenceNumber) : undefined;
       if (h !== undefined && type === 'TRIM_HORIZON') {
         this.answers.moved++;
-        sent = { ...input, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: h.toString() };
+        // In the API's form (at least 21 digits; DynamoDB Local pads its small ones).
+        sent = {
+          ...input,
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+          SequenceNumber: apiSequenceNumber(h.toString()),
+        };
       } else if (
         h !== undefined &&
         seq !== undefined &&

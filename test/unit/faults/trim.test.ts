@@ -86,7 +86,10 @@ describe('Class: StreamTrim', () => {
     expect(sleeps).toEqual([4000, 4000]);
     expect(event).toMatchObject({ pausedAt: 0, trimmedAt: 4000, resumedAt: 8000, recordsAtOrBefore: 5 });
     expect(event.horizons).toEqual({ s1: '105'.padStart(40, '0') });
-    expect(sent.at(-1)).toMatchObject({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: '105' });
+    expect(sent.at(-1)).toMatchObject({
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      SequenceNumber: '105'.padStart(21, '0'), // the API's minimum length
+    });
     const call = (type: string, seq: string) =>
       trim.around('GetShardIterator', { ShardId: 's1', ShardIteratorType: type, SequenceNumber: seq }, next);
     await expect(call('AFTER_SEQUENCE_NUMBER', '103')).rejects.toBeInstanceOf(TrimmedDataAccessException);

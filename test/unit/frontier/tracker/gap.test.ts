@@ -99,6 +99,45 @@ describe('Class: FrontierTracker (stream gaps)', () => {
     expect(gapOpen(t.store.frontier?.gap)).toBe(false);
   });
 
+  it('settles the records it had read but the sync Lambda lost: cdcFrontier passes them, F only after the closing', async () => {
+    // Prepare: the tracker reads b before the pause; the sync Lambda never applies it (trimmed for it).
+    const t = trackerSetup();
+    t.stream.addShard('s1');
+    t.clock.advance(1000);
+    await stepToTip(t.tracker, t.clock);
+    const b = t.stream.write('s1', 'b');
+    t.clock.advance(1000);
+    const held = await t.tracker.step();
+    expect(held.pending).toBe(1);
+    t.clock.advance(5000);
+    t.stream.write('s1', 'c');
+    t.stream.trimFirst('s1', 2);
+    t.stream.write('s1', 'd');
+    t.clock.advance(1000);
+    fakeSync(t.stream, t.evidence); // skips b and c, applies d
+
+    // Act
+    await t.tracker.step();
+    t.clock.advance(2000);
+    await stepToTip(t.tracker, t.clock);
+    const open = t.store.frontier as FrontierState;
+    const closed = closeGap(
+      open.gap,
+      { runId: 'v1', startedAt: (open.gap?.openedAt ?? 0) + 1, status: 'COMPLETE', clean: true },
+      'ops',
+      t.clock.t,
+    );
+    await t.store.putFrontier({ ...open, gap: closed }, open.version);
+    t.clock.advance(1000);
+    const after = await stepToTip(t.tracker, t.clock);
+
+    // Assess
+    expect(b.applied).toBe(false);
+    expect(open.frontier).toBeLessThan(b.trueMs);
+    expect(open.gap?.cdcFrontier).toBeGreaterThan(b.trueMs);
+    expect(after.published).toBe(t.clock.t - MARGIN);
+  });
+
   it('does not open a gap when nothing was trimmed', async () => {
     // Prepare
     const t = trackerSetup();
