@@ -100,6 +100,25 @@ export class ControlStore {
     return next;
   }
 
+  /**
+   * The put of `put` (versioned: `expectedVersion + 1` stored, only over `expectedVersion`), for a
+   * transaction that makes the change and audits it at once.
+   */
+  versionedPut<T extends object>(sk: string, doc: T, expectedVersion: number): Put {
+    const next = { ...doc, version: expectedVersion + 1 };
+    return {
+      TableName: this.tableName,
+      Item: toSdkItem(this.encode(sk, next as unknown as Record<string, ControlValue>)),
+      ConditionExpression: expectedVersion === 0 ? absent : '#v = :expected',
+      ...(expectedVersion === 0
+        ? {}
+        : {
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
+          }),
+    };
+  }
+
   /** Writes a control document unconditionally (for append-only items such as progress markers). */
   async putUnversioned(sk: string, doc: Record<string, ControlValue | undefined>): Promise<void> {
     await this.client.send(

@@ -42,7 +42,12 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
-import { ExpiredIteratorException, type ShardInfo, type StreamShardReader } from '../adapters/stream-shards';
+import {
+  ExpiredIteratorException,
+  type ShardInfo,
+  type StreamShardReader,
+  TrimmedDataAccessException,
+} from '../adapters/stream-shards';
 import { CDC_SWITCH_KEY, type CdcSwitchDoc, type ControlValue } from '../core/control';
 import { DeadLetterCondition, LocalDeadLetterQueue } from './dead-letter-queue';
 import { type Buffered, convertRecord, isUnconvertible, lambdaJson } from './record-conversion';
@@ -115,6 +120,12 @@ export interface PollerStats {
   bisections: number;
   deadLettered: number;
   pollerErrors: number;
+  /**
+   * Times a shard's position was past the trim horizon (records trimmed before they were read): like
+   * the Lambda event source mapping, the poller skips to TRIM_HORIZON and goes on; it cannot know what
+   * it lost (the frontier tracker detects it and opens a stream gap, core/frontier/gap.ts).
+   */
+  trimmedSkips: number;
 }
 
 interface ShardState {
@@ -142,6 +153,7 @@ export class StreamPoller {
     bisections: 0,
     deadLettered: 0,
     pollerErrors: 0,
+    trimmedSkips: 0,
   };
   private readonly shards = new Map<string, ShardState>();
   private readonly tasks = new Set<Promise<void>>();
@@ -401,6 +413,13 @@ export class StreamPoller {
         await this.deliver(s, batch as DynamoDBRecord[]);
       } catch (err) {
         if (err instanceof ExpiredIteratorException) {
+          iterator = undefined;
+          buffer = [];
+          continue;
+        }
+        if (err instanceof TrimmedDataAccessException) {
+          this.stats.trimmedSkips++;
+          s.checkpoint = undefined; // TRIM_HORIZON: the oldest record still in the stream
           iterator = undefined;
           buffer = [];
           continue;

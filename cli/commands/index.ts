@@ -11,6 +11,7 @@ import * as backfill from './backfill';
 import * as dlq from './dlq';
 import * as cutover from './cutover';
 import * as plan from './plan';
+import * as recover from './recover';
 import * as rehearse from './rehearse';
 import * as rollback from './rollback';
 import * as rollout from './rollout';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Register[] = [
   approve.register,
   backfill.register,
   verify.register,
+  recover.register,
   dlq.register,
   cutover.register,
   audit.register,

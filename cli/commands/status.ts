@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { ControlStatus } from '../../adapters/control-plane';
 import { readCutover } from '../../adapters/cutover';
 import type { CutoverProgress } from '../../core/control';
+import { gapSummary } from '../../core/frontier';
 import { type ReadMix, makeCloudWatchClient, readMix } from '../../adapters/read-mix';
 import { type BackfillProgress, progressText } from '../backfill-progress';
 import type { CliContext } from '../context';
@@ -110,6 +111,11 @@ export function statusText(s: ControlStatus, out: Output, x?: StatusExtras): str
       `${f.cdcEnabled === undefined ? '' : f.cdcEnabled ? ', enabled' : ', disabled'}`,
     `frontier: F ${iso(f.frontier?.frontier)}, lag ${s.frontierLagMs === null ? 'unbounded (none published)' : `${(s.frontierLagMs / 1000).toFixed(1)} s`}` +
       ` (budget ${(f.stalenessBudgetMs / 1000).toFixed(1)} s)`,
+    ...(f.frontier?.gap
+      ? [
+          `stream gap: ${(f.frontier.gap.closedAt === undefined ? c.red : (t: string) => t)(gapSummary(f.frontier.gap) ?? '')}`,
+        ]
+      : []),
     `shadow since ${iso(f.shadow.since)}: ${s.shadow.compared} compared, ${s.shadow.mismatches} mismatched` +
       `${s.shadow.compared ? ` (${((s.shadow.mismatches / s.shadow.compared) * 100).toFixed(3)} %)` : ''}, ${s.shadow.withinLag} lag-explained`,
     ...(x ? [mixText(x)] : []),

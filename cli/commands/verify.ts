@@ -13,6 +13,7 @@ import { localVerifyDeps, startLocalVerify } from '../../local/verify';
 import type { CliContext } from '../context';
 import { ExitCode } from '../exit-codes';
 import type { Output } from '../output';
+import type { Target } from '../target';
 import { asRunFailure, executionName, newRunId, runIdArg, stateMachineArnOf } from '../runs';
 import { numberArg } from './parse';
 
@@ -51,6 +52,57 @@ export function reportText(r: VerifyReport | undefined, runId: string, out: Outp
   return lines.join('\n');
 }
 
+/**
+ * Runs verification `input` on the target: locally in this process (always waits), on AWS through the
+ * state machine (waits with `wait`). Shared by `dualread verify` and `dualread recover stream-gap`.
+ */
+export async function runOnTarget(
+  target: Target,
+  input: VerifyRunInput,
+  out: Output,
+  wait: boolean,
+  now: number,
+): Promise<{ readonly executionArn?: string; readonly report?: VerifyReport }> {
+  const { runId } = input;
+  if (target.mode === 'local') {
+    const deps = localVerifyDeps({
+      client: target.dynamo,
+      migration: target.migration,
+      controlTableName: target.controlTableName,
+    });
+    if (!out.json) out.io.stderr(`running verification ${runId} locally…\n`);
+    try {
+      await startLocalVerify(deps, input, { name: runId }).result;
+    } catch (err) {
+      throw asRunFailure('verification', err);
+    }
+    const report = await readVerifyReport(target.store, runId);
+    return report ? { report } : {};
+  }
+  const sfn = makeSfnClient(target.region);
+  try {
+    const outcome = await runVerification({
+      sfn,
+      store: target.store,
+      stateMachineArn: stateMachineArnOf(target, 'verification'),
+      executionName: executionName(runId, now),
+      input,
+      ...(wait
+        ? {
+            wait: {
+              onPoll: out.json ? undefined : (v) => out.io.stderr(`  ${v.status} ${v.executionArn}\n`),
+            },
+          }
+        : {}),
+    }).catch((err: unknown) => {
+      throw asRunFailure('verification', err);
+    });
+    return { executionArn: outcome.executionArn, ...(outcome.report ? { report: outcome.report } : {}) };
+  } finally {
+    sfn.destroy();
+  }
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command('verify')
@@ -71,56 +123,21 @@ export function register(program: Command, context: CliContext): void {
           actor: target.actor,
           ...(o.segments !== undefined ? { totalSegments: o.segments } : {}),
         };
-        let executionArn: string | undefined;
-        let report: VerifyReport | undefined;
-        if (target.mode === 'local') {
-          const deps = localVerifyDeps({
-            client: target.dynamo,
-            migration: target.migration,
-            controlTableName: target.controlTableName,
-          });
-          if (!out.json) out.io.stderr(`running verification ${runId} locally…\n`);
-          try {
-            await startLocalVerify(deps, input, { name: runId }).result;
-          } catch (err) {
-            throw asRunFailure('verification', err);
-          }
-          report = await readVerifyReport(target.store, runId);
-        } else {
-          const sfn = makeSfnClient(target.region);
-          try {
-            const outcome = await runVerification({
-              sfn,
-              store: target.store,
-              stateMachineArn: stateMachineArnOf(target, 'verification'),
-              executionName: executionName(runId, context.now()),
-              input,
-              ...(o.wait
-                ? {
-                    wait: {
-                      onPoll: out.json
-                        ? undefined
-                        : (v) => out.io.stderr(`  ${v.status} ${v.executionArn}\n`),
-                    },
-                  }
-                : {}),
-            }).catch((err: unknown) => {
-              throw asRunFailure('verification', err);
-            });
-            executionArn = outcome.executionArn;
-            report = outcome.report;
-          } finally {
-            sfn.destroy();
-          }
-          if (!o.wait) {
-            out.result({ migrationId: target.migration.id, runId, executionArn }, () =>
-              [
-                `started verification ${runId}: ${executionArn}`,
-                'its report: `dualread status` (last verification), or start with --wait',
-              ].join('\n'),
-            );
-            return ExitCode.OK;
-          }
+        const { executionArn, report } = await runOnTarget(
+          target,
+          input,
+          out,
+          o.wait === true,
+          context.now(),
+        );
+        if (target.mode === 'aws' && !o.wait) {
+          out.result({ migrationId: target.migration.id, runId, executionArn }, () =>
+            [
+              `started verification ${runId}: ${executionArn ?? ''}`,
+              'its report: `dualread status` (last verification), or start with --wait',
+            ].join('\n'),
+          );
+          return ExitCode.OK;
         }
         const clean = isClean(report);
         out.result(

@@ -329,5 +329,16 @@ export function guardrailsFor(to: Phase, facts: MigrationFacts, settings: Guardr
     }
   }
   if (settings.approvalFor.includes(to)) out.push(approvalGuardrail(facts, to));
+  const gap = facts.frontier?.gap;
+  if (gap && gap.closedAt === undefined)
+    // Not forcible: writes of the lost records may be missing, stale or resurrected in new.
+    out.push(
+      g(
+        'stream-gap',
+        false,
+        `stream records trimmed before CDC read them (gap open since ${iso(gap.openedAt)} on ${gap.shards.join(', ')}): new may miss or hold stale writes; run \`dualread recover stream-gap\` (docs/runbook.md "Stream gap")`,
+        false,
+      ),
+    );
   return out;
 }

@@ -193,6 +193,33 @@ export interface ShardFrontier {
   readonly violations?: number;
 }
 
+/**
+ * A stream gap (core/frontier/gap.ts): records of the legacy stream trimmed before a reader read them.
+ * Their writes may be missing, stale or resurrected in new; while the gap is open `F` does not move and
+ * no phase advances. It closes when a verification that started after `openedAt` ends clean
+ * (`dualread recover stream-gap`).
+ */
+export interface StreamGap {
+  /** When the tracker found the loss (epoch ms): every lost write was made before it. */
+  readonly openedAt: number;
+  /** `F` when the gap opened: it is published no higher until the gap closes. */
+  readonly frozenAt: number;
+  /** Shards whose reads hit the trim horizon (or a closed shard trimmed before it was read to its end). */
+  readonly shards: readonly string[];
+  /** Times the loss was found (one per shard read that hit the horizon). */
+  readonly detections: number;
+  /**
+   * `F` as the tracker computes it from the records still in the stream (those after the horizon), not
+   * published: the verification's re-check waits on it while the gap is open, so the drift the lost
+   * records left is confirmed and repaired instead of ending `unconfirmed-lag`.
+   */
+  readonly cdcFrontier: number;
+  /** Set when it closed: when, by whom, and the clean verification that closed it. */
+  readonly closedAt?: number;
+  readonly closedBy?: string;
+  readonly closedByRun?: string;
+}
+
 /** The `FRONTIER` item: every legacy write older than `frontier` is applied to the new table. */
 export interface FrontierState {
   readonly migrationId: string;
@@ -203,6 +230,8 @@ export interface FrontierState {
   readonly version: number;
   /** Assumption violations counted by the tracker, by kind (see core/frontier/violations.ts). */
   readonly violations?: Readonly<Record<string, number>>;
+  /** The last stream gap (open while `closedAt` is unset): see `StreamGap`. */
+  readonly gap?: StreamGap;
 }
 
 /** An `AUDIT#` item: who did what, from which state to which, why. */

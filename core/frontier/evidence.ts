@@ -80,6 +80,23 @@ function settleLate(shard: ShardLedger, r: PendingRecord, late: boolean): void {
 }
 
 /** Marks the shard's waived records applied. */
+/**
+ * A stream gap opened (gap.ts): every record read and still pending was written before the gap opened,
+ * so the recovery's clean verification settles it. Marked as waived; `F` is frozen meanwhile, so this
+ * only moves `cdcFrontier` (the recovery's re-check) until the gap closes. Returns how many.
+ */
+export function gapEvidence(shard: ShardLedger): number {
+  let settled = 0;
+  for (const r of shard.pending)
+    if (r.evidence === undefined) {
+      r.evidence = Evidence.WAIVER;
+      settleLate(shard, r, false);
+      settled++;
+    }
+  if (settled) shard.settle();
+  return settled;
+}
+
 export function waiverEvidence(shard: ShardLedger, waived: ReadonlySet<string>): void {
   let changed = false;
   for (const r of shard.pending) {

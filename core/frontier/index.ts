@@ -3,6 +3,7 @@
  * evidence, tip detection, waivers, and the tracker that reads the stream and publishes `F`.
  */
 export * from './errors';
+export * from './gap';
 export * from './ledger';
 export * from './math';
 export * from './ports';

@@ -19,6 +19,7 @@ import {
   itemEvidence,
   itemEvidenceCandidates,
   markerEvidence,
+  gapEvidence,
   waiverEvidence,
   waitingForMarker,
 } from './evidence';
@@ -351,6 +352,11 @@ export class FrontierLedger {
     this.doneMarkers.add(id);
     markerEvidence(shard, marker);
     return true;
+  }
+
+  /** A stream gap opened: the pending records count as settled by its recovery (`gapEvidence`). */
+  settleForGap(): number {
+    return [...this.shards.values()].reduce((n, s) => n + gapEvidence(s), 0);
   }
 
   /** Marks waived records applied. */

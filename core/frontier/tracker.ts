@@ -6,7 +6,8 @@
  * moved `F` (an idle shard's tip); `run()` repeats steps for about a minute. All I/O goes through the
  * ports (`ports.ts`), so tests drive it with a faked streams API; its settings are `tracker-config.ts`.
  */
-import type { FrontierState, ShardFrontier } from '../control';
+import type { FrontierState, ShardFrontier, StreamGap } from '../control';
+import { frontierUnderGap, gapOpen, openGap } from './gap';
 import { computeFrontier, frontierLagSeconds, nextPublished } from './math';
 import { FrontierLedger } from './ledger';
 import { IteratorExpiredError, TrimmedDataError } from './errors';
@@ -57,6 +58,8 @@ export class FrontierTracker {
   private persistedAt?: number;
   /** Waiver sequence numbers as read by this step's first gathering. */
   private waived: ReadonlySet<string> = new Set();
+  /** Shards whose reads hit the trim horizon since the last publish (a stream gap to open). */
+  private readonly trimmedUnread = new Set<string>();
 
   constructor(private readonly deps: TrackerDeps) {
     validateTrackerConfig(deps.config);
@@ -89,6 +92,8 @@ export class FrontierTracker {
     const { deps } = this;
     const ledger = await this.start();
     const before = ledger.violations();
+    // While a stream gap is open F is frozen and rarely published: read FRONTIER to see it closed.
+    if (gapOpen(this.frontier?.gap)) this.frontier = await deps.store.getFrontier();
 
     const listedAt = deps.now();
     ledger.list(await deps.streams.listShards(), listedAt);
@@ -97,6 +102,13 @@ export class FrontierTracker {
     const first = await this.computeAndPublish(ledger, listedAt, false);
     // Read on, gather the evidence of what was read (markers again, waivers, new items), F again.
     await this.readShards(ledger);
+    // A closed shard taken as trimmed before it was read to its end lost its unread records too.
+    const trimmedOf = (v: Readonly<Record<string, number>>) => v[FrontierViolation.TRIMMED_UNREAD] ?? 0;
+    if (trimmedOf(ledger.violations()) - trimmedOf(before) > this.trimmedUnread.size)
+      this.trimmedUnread.add('(closed shard trimmed unread)');
+    // Records read and still pending were written before the gap opens (now): the recovery settles them
+    // (the sync Lambda may have lost them too). F is frozen until then; this moves cdcFrontier only.
+    if (this.trimmedUnread.size > 0) ledger.settleForGap();
     await this.gatherEvidence(ledger, true);
     const last = await this.computeAndPublish(ledger, listedAt, true);
     const every = deps.config.persistIntervalMs ?? 0;
@@ -137,16 +149,26 @@ export class FrontierTracker {
     const { deps } = this;
     const at = deps.now();
     const result = computeFrontier(ledger.input(listedAt, at), deps.config);
-    const decision = nextPublished(this.frontier?.frontier, result.frontier);
+    // A stream gap (found now, or open) freezes F: the lost writes were never applied by CDC.
+    const opening = refresh && this.trimmedUnread.size > 0 ? [...this.trimmedUnread] : [];
+    const gapOf = (current: FrontierState | undefined): StreamGap | undefined =>
+      opening.length
+        ? openGap(current?.gap, opening, at, current?.frontier ?? 0, result.frontier)
+        : gapOpen(current?.gap)
+          ? { ...current.gap, cdcFrontier: Math.max(current.gap.cdcFrontier, result.frontier) }
+          : current?.gap;
+    const gap = gapOf(this.frontier);
+    const decision = nextPublished(this.frontier?.frontier, frontierUnderGap(result.frontier, gap));
     const caught = new Map(result.shards.map((s) => [s.shardId, s]));
     const shards = ledger.detail(caught);
     const violations = ledger.violations();
     // Publish when F moved forward, and also when only the detail changed (what holds F back, the
-    // dead-lettered count, violations), so operators read the current reason from the FRONTIER item.
-    const detail = JSON.stringify({ shards, violations });
+    // dead-lettered count, violations, the gap), so operators read the current reason from FRONTIER.
+    const detail = JSON.stringify({ shards, violations, gap });
     const refreshDetail = refresh && this.frontier !== undefined && detail !== this.publishedDetail;
-    if (decision.publish || refreshDetail) {
-      await this.publish(decision.frontier, shards, violations, at);
+    if (decision.publish || refreshDetail || opening.length) {
+      await this.publish(decision.frontier, shards, violations, at, gapOf);
+      for (const s of opening) this.trimmedUnread.delete(s);
       this.publishedDetail = detail;
       if (this.frontier) ledger.notePublished(this.frontier.frontier, this.frontier.computedAt);
     }
@@ -248,6 +270,7 @@ export class FrontierTracker {
           // Records between our position and the trim horizon are gone: count it (alarm) and go on
           // from the oldest record still there; the lost records are the sync Lambda's loss too.
           ledger.trimmed(shardId);
+          this.trimmedUnread.add(shardId);
           this.iterators.set(shardId, await streams.iterator(shardId, undefined));
           continue;
         }
@@ -291,23 +314,43 @@ export class FrontierTracker {
     usable.forEach((u, i) => ledger.applyItemSequence(u.shardId, u.seq, seqs[i]));
   }
 
+  /**
+   * Versioned put of FRONTIER; `gapOf` gives the gap to write over what is stored (the recovery closes a
+   * gap by a versioned write of the same item, so a conflict may be a closed gap).
+   */
   private async publish(
     frontier: number,
     shards: ShardFrontier[],
     violations: Record<string, number>,
     at: number,
+    gapOf: (current: FrontierState | undefined) => StreamGap | undefined,
   ): Promise<void> {
-    const doc = { migrationId: this.deps.migrationId, frontier, computedAt: at, shards, violations };
+    const doc = (current: FrontierState | undefined, f: number) => {
+      const gap = gapOf(current);
+      return {
+        migrationId: this.deps.migrationId,
+        frontier: frontierUnderGap(f, gap),
+        computedAt: at,
+        shards,
+        violations,
+        ...(gap ? { gap } : {}),
+      };
+    };
     try {
-      this.frontier = await this.deps.store.putFrontier(doc, this.frontier?.version ?? 0);
+      this.frontier = await this.deps.store.putFrontier(
+        doc(this.frontier, frontier),
+        this.frontier?.version ?? 0,
+      );
     } catch (err) {
-      // Someone else published (only possible if two trackers run): re-read, and publish only if
-      // still ahead, so F stays monotone.
+      // Someone else wrote FRONTIER (a second tracker, or the recovery closing a gap): re-read, and
+      // publish only if still ahead or a gap is to be opened, so F stays monotone and a gap is kept.
       const current = await this.deps.store.getFrontier();
       this.frontier = current;
-      if (current && current.frontier >= frontier) return;
       if (!current) throw err;
-      this.frontier = await this.deps.store.putFrontier(doc, current.version);
+      const next = doc(current, Math.max(frontier, current.frontier));
+      if (next.frontier <= current.frontier && JSON.stringify(next.gap) === JSON.stringify(current.gap))
+        return;
+      this.frontier = await this.deps.store.putFrontier(next, current.version);
     }
   }
 

@@ -16,6 +16,7 @@ import {
   lagTimeout,
   recheckRound,
 } from '../../core/verify';
+import { recheckFrontier } from '../../core/frontier';
 import { metadataNames, type Item, itemFromDynamoJson } from '../../core/model';
 import type { RunPayload, StepResult, VerifyDeps } from './contract';
 import { listSuspects, saveSuspect } from './store';
@@ -33,9 +34,12 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
   ): Promise<{ readonly covered: boolean; readonly frontier: number | undefined }> {
     for (;;) {
       const f = await deps.store.getFrontier();
-      if (f && frontierCovers(f.frontier, skew, readAt)) return { covered: true, frontier: f.frontier };
-      if (deps.now() + deps.settings.frontierPollMs > deadline)
-        return { covered: false, frontier: f?.frontier };
+      // While a stream gap is open F is frozen; the F of the records after the trim horizon decides
+      // here, so what the lost records left is confirmed drift (repaired) rather than lag.
+      const frontier = f ? recheckFrontier(f) : undefined;
+      if (frontier !== undefined && frontierCovers(frontier, skew, readAt))
+        return { covered: true, frontier };
+      if (deps.now() + deps.settings.frontierPollMs > deadline) return { covered: false, frontier };
       await deps.sleep(deps.settings.frontierPollMs);
     }
   }

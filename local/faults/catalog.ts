@@ -21,6 +21,8 @@ export interface FaultCatalogSettings {
   readonly clockSkewMs?: number;
   /** The migration's clock-skew margin (`read.clockSkewMs`), for the description. */
   readonly clockSkewMarginMs?: number;
+  /** `stream-trim`: the simulated stream retention; the consumer pauses twice as long. @default 4000 */
+  readonly streamRetentionMs?: number;
 }
 
 /** One named fault. */
@@ -38,9 +40,11 @@ export interface NamedFault {
   readonly kill?: { readonly process: KilledProcess; readonly trigger: KillTrigger };
   /**
    * A fault of the data or the clock rather than of a call: `poison` (local/faults/poison.ts) writes
-   * legacy items the mapping refuses; `clock-skew` shifts the read API's clock (local/faults/skew.ts).
+   * legacy items the mapping refuses; `clock-skew` shifts the read API's clock (local/faults/skew.ts);
+   * `stream-trim` pauses the stream's consumer past the retention (local/faults/trim.ts), in SHADOW
+   * before the first verification, and the rehearsal runs the recovery.
    */
-  readonly workload?: 'poison' | 'clock-skew';
+  readonly workload?: 'poison' | 'clock-skew' | 'stream-trim';
 }
 
 /** The processes `kill-*` faults kill. */
@@ -51,7 +55,12 @@ const NOT_LEGACY = [FaultRole.new, FaultRole.control, FaultRole.streams];
 const READS = ['GetItem', 'BatchGetItem', 'Query'];
 
 /** Defaults of the catalog settings other than the tables. */
-export const FAULT_DEFAULTS = { rate: 0.02, outageMs: 6_000, latencyMs: 1_500 } as const;
+export const FAULT_DEFAULTS = {
+  rate: 0.02,
+  outageMs: 6_000,
+  latencyMs: 1_500,
+  streamRetentionMs: 4_000,
+} as const;
 
 /** Every named fault, in the order the report lists them. */
 export function faultCatalog(s: FaultCatalogSettings): readonly NamedFault[] {
@@ -180,6 +189,13 @@ export function faultCatalog(s: FaultCatalogSettings): readonly NamedFault[] {
       rules: [],
       opens: 'always',
       workload: 'clock-skew',
+    },
+    {
+      name: 'stream-trim',
+      description: `the stream consumer (CDC and the frontier tracker) paused ${2 * (s.streamRetentionMs ?? FAULT_DEFAULTS.streamRetentionMs)} ms in SHADOW, past a ${s.streamRetentionMs ?? FAULT_DEFAULTS.streamRetentionMs} ms retention (--stream-retention): records trimmed unread; the tracker opens a stream gap (F frozen, no advance) and the rehearsal recovers (verify with repair until clean, then the gap closes)`,
+      rules: [],
+      opens: 'always',
+      workload: 'stream-trim',
     },
   ];
 }

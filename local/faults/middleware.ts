@@ -17,6 +17,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { type FaultCall, type FaultDecision, FaultKind, type FaultPlan, FaultRole } from './plan';
+import type { StreamTrim } from './trim';
 
 /** Which table name is which role. A table not listed is `other`. */
 export interface FaultTables {
@@ -38,6 +39,8 @@ export interface RoleCounts {
 /** Counters shared by every client a `FaultLayer` instruments. */
 export class FaultLayer {
   readonly byRole: Record<string, RoleCounts> = {};
+  /** `stream-trim` (trim.ts): the consumer's pause and the trim horizon, on every streams client. */
+  streamTrim: StreamTrim | undefined;
 
   constructor(
     readonly plan: FaultPlan,
@@ -92,6 +95,21 @@ export class FaultLayer {
       },
       { step: 'initialize', priority: 'high', name: 'dualreadFaultCounts', override: true },
     );
+    if (kind === 'streams')
+      // Inside the counts, outside the SDK's retries: a paused consumer's calls wait here, and an
+      // iterator asked from TRIM_HORIZON is moved past the trim horizon before it is serialized.
+      stack.add(
+        (next, context) => async (args) => {
+          const trim = this.streamTrim;
+          if (!trim) return next(args);
+          return trim.around(
+            (context.commandName ?? '').replace(/Command$/, ''),
+            (args.input ?? {}) as Record<string, unknown>,
+            async (input) => (await next({ ...args, input })) as { output?: Record<string, unknown> },
+          );
+        },
+        { step: 'initialize', priority: 'low', name: 'dualreadStreamTrim', override: true },
+      );
     stack.add(
       (next, context) => async (args) => {
         const call = describe(args.input, context.commandName);

@@ -26,6 +26,15 @@ import { type SkewVerdict, defaultSkewMs, skewVerdict, skewVoided } from './skew
 import { type PoisonOutcome, type PoisonRead, PoisonLedger, poisonItems } from './poison';
 import { type PoisonHooks, awaitDeadLettered, notePoison, resolvePoison } from './poison-operator';
 import type { Item, Migration } from '../../core/model';
+import { makeStreamsClient } from '../../adapters/stream-shards';
+import { StreamTrim } from './trim';
+import {
+  type StreamGapOutcome,
+  type TrimHooks,
+  injectAndRecover,
+  streamGapCheck,
+  trimmedUndelivered,
+} from './trim-operator';
 
 /** What `--faults` and `--fault-rate` ask for. */
 export interface FaultSettings {
@@ -38,6 +47,8 @@ export interface FaultSettings {
   readonly latencyMs?: number;
   /** `--clock-skew`: the read API's clock skew under `clock-skew`, signed ms. @default half the margin */
   readonly clockSkewMs?: number;
+  /** `--stream-retention`: the retention `stream-trim` simulates, ms. @default FAULT_DEFAULTS.streamRetentionMs */
+  readonly streamRetentionMs?: number;
 }
 
 /** One row of the fault table. */
@@ -87,6 +98,8 @@ export interface FaultAnswers {
   readonly poison?: readonly PoisonOutcome[];
   /** `clock-skew`: the read API's clock skew, the margin, and whether the skew is within it. */
   readonly clockSkew?: { readonly skewMs: number; readonly marginMs: number; readonly withinMargin: boolean };
+  /** `stream-trim`: the pause and trim, the gap the tracker opened, the refused advance, the recovery. */
+  readonly streamGap?: StreamGapOutcome;
   /** Outage windows opened, with when (ms since arming). */
   readonly windows: ReadonlyArray<{
     readonly fault: string;
@@ -166,6 +179,11 @@ export class RehearsalFaults {
   private poisonReads: readonly PoisonRead[] = [];
   /** `clock-skew`: the skew and whether it is within the margin. */
   readonly skew: SkewVerdict | undefined;
+  /** `stream-trim`: the consumer's pause and the trim (on every streams client of the layer). */
+  readonly trim: StreamTrim | undefined;
+  private trimOutcome: StreamGapOutcome | undefined;
+  /** The endpoint as given, without the fault layer (the trim's sampling reads through it). */
+  private raw: DynamoEndpoint | undefined;
 
   constructor(
     settings: FaultSettings,
@@ -183,6 +201,7 @@ export class RehearsalFaults {
       rate: this.rate,
       outageMs: this.outageMs,
       latencyMs: settings.latencyMs ?? FAULT_DEFAULTS.latencyMs,
+      streamRetentionMs: settings.streamRetentionMs ?? FAULT_DEFAULTS.streamRetentionMs,
       ...(skewMs === undefined ? {} : { clockSkewMs: skewMs }),
       ...(margin === undefined ? {} : { clockSkewMarginMs: margin }),
     });
@@ -202,6 +221,17 @@ export class RehearsalFaults {
       clock,
     );
     this.layer = new FaultLayer(this.plan, tables);
+    if (this.picked.some((f) => f.workload === 'stream-trim')) {
+      const retention = settings.streamRetentionMs ?? FAULT_DEFAULTS.streamRetentionMs;
+      this.trim = new StreamTrim(retention, 2 * retention, clock);
+      this.layer.streamTrim = this.trim;
+    } else {
+      if (settings.streamRetentionMs !== undefined)
+        throw new FaultConfigError(
+          '--stream-retention needs the stream-trim fault: add "stream-trim" to --faults',
+        );
+      this.trim = undefined;
+    }
     if (this.picked.some((f) => f.workload === 'poison')) {
       if (!migration) throw new FaultConfigError('the poison fault needs the migration (its mapItem)');
       this.poison = new PoisonLedger(poisonItems(migration));
@@ -222,6 +252,7 @@ export class RehearsalFaults {
 
   /** The endpoint with the fault layer on every client built for it. */
   endpoint(e: DynamoEndpoint): DynamoEndpoint {
+    this.raw = e;
     this.base = { ...e, instrument: (client, kind) => this.layer.instrument(client, kind) };
     return this.base;
   }
@@ -432,6 +463,33 @@ export class RehearsalFaults {
     return skew === undefined ? undefined : () => clock() + skew;
   }
 
+  /**
+   * `stream-trim`: pauses the consumer past the retention, waits for the stream gap, and recovers
+   * (trim-operator.ts). Call in SHADOW before the first verification.
+   */
+  async streamTrim(h: Omit<TrimHooks, 'sampler'>): Promise<StreamGapOutcome | undefined> {
+    if (!this.trim) return undefined;
+    const sampler = makeStreamsClient(this.raw ?? {});
+    try {
+      this.trimOutcome = await injectAndRecover(this.trim, { ...h, sampler });
+    } finally {
+      sampler.destroy();
+    }
+    return this.trimOutcome;
+  }
+
+  /** `stream-trim`: what the checker needs (trimmed records never delivered; the gap check). */
+  streamGapFor(delivered: ReadonlySet<string>):
+    | {
+        readonly undelivered: ReturnType<typeof trimmedUndelivered>;
+        readonly check: ReturnType<typeof streamGapCheck>;
+      }
+    | undefined {
+    if (!this.trim) return undefined;
+    const undelivered = trimmedUndelivered(this.trim.trimmed(), delivered, this.trimOutcome?.closedAt);
+    return { undelivered, check: streamGapCheck(this.trimOutcome, undelivered.length) };
+  }
+
   /** The keys reads may pick besides the workload's (the poison keys). */
   extraReadKeys(): readonly Item[] {
     return this.poison?.items.map((p) => p.key) ?? [];
@@ -478,7 +536,8 @@ export class RehearsalFaults {
         description: f.description,
         injected:
           f.rules.reduce((n, r) => n + (counts[r.name] ?? 0), 0) +
-          (f.kill ? (this.killable.get(f.kill.process)?.kills ?? 0) : 0),
+          (f.kill ? (this.killable.get(f.kill.process)?.kills ?? 0) : 0) +
+          (f.workload === 'stream-trim' && this.trimOutcome ? 1 : 0),
       })),
       rate: this.rate,
       seed: this.seed,
@@ -514,6 +573,10 @@ export class RehearsalFaults {
                 withinMargin: this.skew.withinMargin,
               },
             }
+          : {}),
+        // The trim's answers go on after the injection (the consumer resumes): counted at report time.
+        ...(this.trimOutcome
+          ? { streamGap: { ...this.trimOutcome, trim: this.trim?.report() ?? this.trimOutcome.trim } }
           : {}),
         windows: this.opened,
       },

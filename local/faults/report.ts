@@ -3,6 +3,7 @@
  * was injected, then how the system answered, the invariant verdicts under the faults, and what the run
  * could not judge. The JSON report carries the same `FaultReport` as is.
  */
+import type { StreamGapOutcome } from './trim-operator';
 import Table from 'cli-table3';
 import type { FaultAnswers, FaultReport } from './rehearsal';
 
@@ -83,6 +84,7 @@ export function answerRows(a: FaultAnswers): Array<[string, string]> {
           ],
         ] as Array<[string, string]>)
       : []),
+    ...(a.streamGap ? streamGapRows(a.streamGap) : []),
     [
       'outage windows',
       a.windows
@@ -135,4 +137,26 @@ export function faultTableHtml(f: FaultReport, escape: (s: string) => string): s
     `<h3>How the system answered</h3><table>${answers}</table>` +
     `<h3>Verdicts under these faults</h3><table>${verdicts}</table>${voided ? `<ul>${voided}</ul>` : ''}`
   );
+}
+
+/** `stream-trim`: the trim, the gap the tracker opened, the refused advance, the recovery. */
+export function streamGapRows(g: StreamGapOutcome): Array<[string, string]> {
+  const iso = (ms: number | undefined) => (ms === undefined ? 'NEVER' : new Date(ms).toISOString());
+  const t = g.trim;
+  return [
+    [
+      'stream trimmed',
+      `consumer paused ${t.pauseMs} ms past a ${t.retentionMs} ms retention; ${t.recordsAtOrBefore} records at or before the horizon; answered trimmed ${t.trimmedAnswers}, expired ${t.expiredAnswers}, TRIM_HORIZON moved ${t.trimHorizonMoves}`,
+    ],
+    [
+      'stream gap',
+      `opened ${iso(g.opened?.openedAt)} (F frozen at ${iso(g.opened?.frozenAt)}); advance while open: ${g.advanceRefused === undefined ? 'not tried' : g.advanceRefused ? 'refused' : 'NOT HELD by the gap'}; closed ${iso(g.closedAt)}${g.closedByRun ? ` by ${g.closedByRun}` : ''}${g.failure ? ` — ${g.failure}` : ''}`,
+    ],
+    [
+      'stream gap recovery',
+      g.recoveryRuns
+        .map((r) => `${r.runId} ${r.clean ? 'clean' : 'not clean'} (${r.repaired} repaired)`)
+        .join('; ') || 'none',
+    ],
+  ];
 }

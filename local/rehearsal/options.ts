@@ -42,6 +42,8 @@ export interface RehearseOptions {
   readonly faultRate?: number;
   /** `--clock-skew`: the read API's clock skew under the `clock-skew` fault, signed ms. */
   readonly clockSkew?: number;
+  /** `--stream-retention`: the stream retention the `stream-trim` fault simulates, ms. */
+  readonly streamRetention?: number;
 }
 
 export const REHEARSAL_DEFAULTS = {
@@ -89,6 +91,15 @@ function clockSkew(value: string): number {
   if (!(value.trim() !== '' && Number.isInteger(ms) && Math.abs(ms) <= 3_600_000))
     throw new RehearsalOptionError(
       `--clock-skew must be a whole number of milliseconds from -3600000 to 3600000 (signed); got "${value}"`,
+    );
+  return ms;
+}
+
+function streamRetention(value: string): number {
+  const ms = Number(value);
+  if (!(value.trim() !== '' && Number.isInteger(ms) && ms >= 500 && ms <= 600_000))
+    throw new RehearsalOptionError(
+      `--stream-retention must be a whole number of milliseconds from 500 to 600000; got "${value}"`,
     );
   return ms;
 }
@@ -145,6 +156,11 @@ export function rehearsalOptions(cmd: Command): Command {
       '--clock-skew <ms>',
       "with --faults clock-skew: the read API's clock skew in ms, signed (default: half the migration's read.clockSkewMs margin; beyond the margin the report voids the bounded guarantee)",
       clockSkew,
+    )
+    .option(
+      '--stream-retention <ms>',
+      `with --faults stream-trim: the stream retention simulated, ms; the consumer pauses twice as long (default ${FAULT_DEFAULTS.streamRetentionMs})`,
+      streamRetention,
     );
 }
 
@@ -178,6 +194,8 @@ export async function runRehearsal(
     throw new RehearsalOptionError('--fault-rate needs --faults (which faults to inject at that rate)');
   if (o.clockSkew !== undefined && !o.faults?.some((n) => n === 'clock-skew' || n === 'all'))
     throw new RehearsalOptionError('--clock-skew needs --faults clock-skew (or all)');
+  if (o.streamRetention !== undefined && !o.faults?.some((n) => n === 'stream-trim' || n === 'all'))
+    throw new RehearsalOptionError('--stream-retention needs --faults stream-trim (or all)');
   const migration = await resolveMigration(o);
   const data = o.data ? loadDynamoJsonLines(o.data, migration) : undefined;
   const progress = new Progress(o.json ? process.stderr : out);
@@ -202,6 +220,7 @@ export async function runRehearsal(
               names: o.faults,
               ...(o.faultRate ? { rate: o.faultRate } : {}),
               ...(o.clockSkew === undefined ? {} : { clockSkewMs: o.clockSkew }),
+              ...(o.streamRetention === undefined ? {} : { streamRetentionMs: o.streamRetention }),
             },
           }
         : {}),

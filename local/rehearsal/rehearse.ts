@@ -419,13 +419,13 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
         );
       }
     };
-    const verifyRun = async (runId: string): Promise<VerifyReport> => {
+    const verifyRun = async (runId: string, repair = false): Promise<VerifyReport> => {
       log(`verification ${runId} started${writing ? ' (live writes go on)' : ''}`);
       const ackedBefore = acknowledged;
       const start = (c: typeof sut, n = 1) =>
         startLocalVerify(
           localVerifyDeps({ client: c, migration: m, controlTableName: s.controlTableName }),
-          { runId, totalSegments: 4, repair: false },
+          { runId, totalSegments: 4, repair },
           { name: n > 1 ? `${runId}-restart-${n}` : runId },
         );
       const run = faults?.restartingRun('verify', { ...runOf, runId }, start) ?? start(sut);
@@ -497,6 +497,20 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     }
     await advanceWhenMet(Phase.SHADOW, { reason: 'backfill complete' });
     await sleep(s.dwellMs);
+    // stream-trim: the consumer paused past the retention, the gap detected, the recovery run.
+    await faults?.streamTrim({
+      streamArn,
+      client,
+      store,
+      actor: plane.actor,
+      clockSkewMs: m.read.clockSkewMs,
+      verify: verifyRun,
+      tryAdvance: async () => {
+        const r = await advance(Phase.DUAL_READ, { reason: 'stream gap open: the guardrail must refuse' });
+        return { moved: r.moved, heldByGap: r.guardrails.some((g) => g.name === 'stream-gap' && !g.met) };
+      },
+      log,
+    });
     await verifyUntilClean();
     await advanceWhenMet(Phase.DUAL_READ, { reason: 'verification clean' });
     await plane.setRollout(100, 'rehearsal: every cohort');
@@ -581,22 +595,35 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     // CDC is off since the cutover (the poller obeys the switch); nothing was written after the fence.
     const legacyItems = await scanTable(client, m.legacyTable.tableName);
     const newItems = await scanTable(client, m.newTable.tableName);
+    // stream-trim: trimmed records never reached the sync handler; they count as delivered when the
+    // recovery closed the gap (never, if it did not), so F covering one earlier fails the check.
+    const gap = faults?.streamGapFor(new Set([...firstDelivery.keys()].map((q) => BigInt(q).toString())));
+    for (const t of gap?.undelivered ?? []) {
+      const id = history.keyId(t.keys);
+      let set = deliveries.get(id);
+      if (!set) deliveries.set(id, (set = new Set()));
+      set.add(t.seq);
+      if (t.at !== undefined) firstDelivery.set(t.seq, t.at);
+    }
     const byKey = new Map<string, number[]>();
     for (const [id, seqs] of deliveries)
       byKey.set(
         id,
         [...seqs].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)).map((q) => firstDelivery.get(q) as number),
       );
-    const checks = checkInvariants({
-      migration: m,
-      history,
-      reads: reads.reads,
-      streamEnabledAt,
-      deliveries: byKey,
-      frontiers: rec.frontierSamples(),
-      legacyItems,
-      newItems,
-    });
+    const checks = [
+      ...checkInvariants({
+        migration: m,
+        history,
+        reads: reads.reads,
+        streamEnabledAt,
+        deliveries: byKey,
+        frontiers: rec.frontierSamples(),
+        legacyItems,
+        newItems,
+      }),
+      ...(gap ? [gap.check] : []),
+    ];
     await surfaceReads.stop();
     for (const [name, n] of Object.entries(surfaceReads.extras())) rec.extra(name, n);
     rec.extra('deadLetters', cdc.deadLetters.depth);

@@ -28,6 +28,7 @@ import {
   IteratorExpiredError,
   type StreamShardInfo,
   type StreamsPort,
+  TrimmedDataError,
 } from '../../core/frontier';
 import { padSequence, type Item, canonicalItem } from '../../core/model';
 import type { AppliedMarker } from '../../core/cdc';
@@ -61,6 +62,8 @@ interface FakeShard {
   readonly records: FakeRecord[];
   /** Index of the next record the fake sync Lambda delivers. */
   syncAt: number;
+  /** Records before this index are trimmed (`trimFirst`). */
+  trimmed?: number;
 }
 
 /**
@@ -177,6 +180,17 @@ export class FakeStream implements StreamsPort {
     this.addShard(b, parent);
   }
 
+  /**
+   * Trims the shard's first `count` records (past the stream's retention), as DynamoDB Streams does:
+   * an iterator asked after a trimmed record, or a page read from a position among them, fails with
+   * `TrimmedDataError`; TRIM_HORIZON starts after them. Returns the trimmed records.
+   */
+  trimFirst(shardId: string, count: number): FakeRecord[] {
+    const shard = this.must(shardId);
+    shard.trimmed = Math.max(shard.trimmed ?? 0, Math.min(count, shard.records.length));
+    return shard.records.slice(0, shard.trimmed);
+  }
+
   /** The next DescribeStream answer leaves this shard out (the API's listing is not always complete). */
   omitFromNextListing(shardId: string): void {
     this.omitted.add(shardId);
@@ -237,11 +251,13 @@ export class FakeStream implements StreamsPort {
 
   async iterator(shardId: string, afterSequence?: string): Promise<string> {
     const shard = this.must(shardId);
-    let position = 0;
+    const trimmed = shard.trimmed ?? 0;
+    let position = trimmed;
     if (afterSequence !== undefined) {
       const after = padSequence(afterSequence);
       const i = shard.records.findIndex((r) => padSequence(r.seq) > after);
       position = i === -1 ? shard.records.length : i;
+      if (position < trimmed) throw new TrimmedDataError(shardId);
     }
     return this.encode({ shardId, position, emptiesLeft: this.emptyRun(shardId, position, 'iterator') });
   }
@@ -257,6 +273,7 @@ export class FakeStream implements StreamsPort {
     const it = this.decode(iterator, shardId);
     this.calls++;
     if (this.clock.t - it.issuedAt > this.options.iteratorTtlMs) throw new IteratorExpiredError(shardId);
+    if (it.position < (shard.trimmed ?? 0)) throw new TrimmedDataError(shardId);
     if (it.emptiesLeft > 0) {
       this.emptyPages++;
       return { records: [], next: this.encode({ ...it, emptiesLeft: it.emptiesLeft - 1 }) };
@@ -381,6 +398,8 @@ export function fakeSync(
   let batches = 0;
   for (const shard of stream.deliverable()) {
     if (options.onlyShard && shard.shardId !== options.onlyShard) continue;
+    // Like the event source mapping, the sync Lambda skips what was trimmed and goes on.
+    shard.syncAt = Math.max(shard.syncAt, shard.trimmed ?? 0);
     while (options.maxBatches === undefined || batches < options.maxBatches) {
       const recs: FakeRecord[] = [];
       while (recs.length < batch && shard.syncAt < shard.records.length) {

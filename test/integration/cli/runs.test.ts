@@ -13,6 +13,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ControlStore } from '../../../adapters/control-store';
 import { isClean, runVerification } from '../../../adapters/verify-runs';
@@ -20,6 +21,7 @@ import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
 import { streamDeadLetterBody } from '../../../core/cdc';
 import { ControlKey } from '../../../core/control';
+import { gapOpen, openGap } from '../../../core/frontier';
 import { inProcessCli, pollerHeartbeat } from '../../helpers/cli';
 import {
   countItems,
@@ -149,6 +151,51 @@ export const migrations = [defineMigration({
       N: '7.000000000000000000000000000000001',
     });
     expect((await cli('verify', '--run-id', 'v-4')).code).toBe(ExitCode.OK);
+  });
+
+  it('recovers a stream gap: verifies with repair until clean, then closes the gap (audited); nothing to do after', async () => {
+    // Arrange: what records trimmed before CDC read them leave: a stale item and a missing one in new,
+    // F frozen (old) with the gap open, and the records after the horizon applied (cdcFrontier ahead).
+    const stale = await getItem(client, fresh, { id: { S: 'o-9' } });
+    await putItem(client, fresh, { ...stale, total: { N: '-9' } });
+    await client.send(new DeleteItemCommand({ TableName: fresh, Key: { id: { S: 'o-11' } } }));
+    const f = await store.getFrontier();
+    await store.put(
+      ControlKey.FRONTIER,
+      {
+        migrationId: 'orders',
+        frontier: Date.now() - 3_600_000,
+        computedAt: Date.now(),
+        shards: [],
+        gap: openGap(
+          undefined,
+          ['shardId-1'],
+          Date.now() - 1000,
+          Date.now() - 3_600_000,
+          Date.now() + 600_000,
+        ),
+      },
+      f?.version ?? 0,
+    );
+    expect((await cli('status')).stdout).toMatch(/stream gap: OPEN since .*dualread recover stream-gap/);
+
+    // Act
+    const r = await cli('--json', 'recover', 'stream-gap');
+
+    // Assess
+    expect(r.code).toBe(ExitCode.OK);
+    const doc = JSON.parse(r.stdout) as { recovered: boolean; runs: Array<{ clean: boolean }> };
+    expect(doc.recovered).toBe(true);
+    expect(doc.runs.map((x) => x.clean)).toEqual([false, true]);
+    expect((await getItem(client, fresh, { id: { S: 'o-9' } }))?.total).toEqual({
+      N: '9.000000000000000000000000000000001',
+    });
+    expect(await getItem(client, fresh, { id: { S: 'o-11' } })).toBeDefined();
+    expect(gapOpen((await store.getFrontier())?.gap)).toBe(false);
+    expect((await store.listAudit()).some((a) => a.action === 'close-stream-gap')).toBe(true);
+    expect((await cli('recover', 'stream-gap')).stdout).toMatch(
+      /no stream gap is open; the last one: closed/,
+    );
   });
 
   it('on AWS, starts the verification state machine, waits for its end and reads its report (SFN mocked)', async () => {

@@ -1,0 +1,186 @@
+/**
+ * The frontier tracker and stream gaps (core/frontier/gap.ts): records trimmed before the consumer read
+ * them open a gap on FRONTIER, `F` stays frozen below every lost write until a clean verification that
+ * started after the gap opened closes it, and then moves on.
+ */
+import {
+  StreamGapRecoveryError,
+  closeGap,
+  gapOpen,
+  gapSummary,
+  openGap,
+  recheckFrontier,
+} from '../../../../core/frontier';
+import type { FrontierState } from '../../../../core/control';
+import { fakeSync } from '../../../helpers/fake-streams';
+import { MARGIN, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
+
+/** A tracker at the tip of s1, then a pause while `lost` writes are made and trimmed, then `after`. */
+async function trimmedWhilePaused() {
+  const t = trackerSetup();
+  t.stream.addShard('s1');
+  t.stream.write('s1', 'a');
+  fakeSync(t.stream, t.evidence);
+  t.clock.advance(1000);
+  const atTip = await stepToTip(t.tracker, t.clock);
+  // The consumer (sync and tracker) pauses; the workload writes on; the first writes are trimmed.
+  t.clock.advance(5000);
+  const lost = [t.stream.write('s1', 'b'), t.stream.write('s1', 'c')];
+  t.clock.advance(5000);
+  t.stream.trimFirst('s1', 3);
+  const after = t.stream.write('s1', 'd');
+  t.clock.advance(1000);
+  fakeSync(t.stream, t.evidence); // skips the trimmed records, applies d
+  return { ...t, frozen: atTip.published, lost, after };
+}
+
+describe('Class: FrontierTracker (stream gaps)', () => {
+  it('opens a gap on FRONTIER and keeps F below every lost write while the later records are applied', async () => {
+    // Prepare
+    const t = await trimmedWhilePaused();
+
+    // Act
+    await t.tracker.step();
+    t.clock.advance(2000);
+    const r = await stepToTip(t.tracker, t.clock);
+
+    // Assess
+    const f = t.store.frontier as FrontierState;
+    expect(gapOpen(f.gap)).toBe(true);
+    expect(f.gap).toMatchObject({ shards: ['s1'], frozenAt: t.frozen, detections: 1 });
+    expect(r.published).toBe(t.frozen);
+    for (const w of t.lost) expect(t.frozen).toBeLessThan(w.trueMs);
+    expect(t.lost.every((w) => !w.applied)).toBe(true);
+    // What the records after the horizon prove moves on, for the verification's re-check only.
+    expect(f.gap?.cdcFrontier).toBe(t.clock.t - MARGIN);
+    expect(recheckFrontier(f)).toBe(t.clock.t - MARGIN);
+    expect(gapSummary(f.gap)).toMatch(/^OPEN since .*run `dualread recover stream-gap`$/);
+  });
+
+  it('keeps F frozen after a restart (the gap is on FRONTIER, not in memory)', async () => {
+    // Prepare
+    const t = await trimmedWhilePaused();
+    await t.tracker.step();
+    const restarted = t.make();
+    t.clock.advance(5000);
+
+    // Act
+    const r = await stepToTip(restarted, t.clock);
+
+    // Assess
+    expect(r.published).toBe(t.frozen);
+    expect(gapOpen(t.store.frontier?.gap)).toBe(true);
+  });
+
+  it('moves F again once a clean verification that started after the gap closed it', async () => {
+    // Prepare
+    const t = await trimmedWhilePaused();
+    await t.tracker.step();
+    const opened = t.store.frontier as FrontierState;
+    const gap = opened.gap;
+    t.clock.advance(1000);
+    // The recovery: repairs what the lost records left, then a clean run; a versioned write closes the gap.
+    for (const w of t.lost) w.applied = true;
+    const closed = closeGap(
+      gap,
+      { runId: 'v1', startedAt: (gap?.openedAt ?? 0) + 1, status: 'COMPLETE', clean: true },
+      'operator',
+      t.clock.t,
+    );
+    await t.store.putFrontier({ ...opened, gap: closed }, opened.version);
+    t.clock.advance(1000);
+
+    // Act
+    const r = await stepToTip(t.tracker, t.clock);
+
+    // Assess
+    expect(r.published).toBe(t.clock.t - MARGIN);
+    expect(t.store.frontier?.gap).toMatchObject({ closedBy: 'operator', closedByRun: 'v1' });
+    expect(gapOpen(t.store.frontier?.gap)).toBe(false);
+  });
+
+  it('settles the records it had read but the sync Lambda lost: cdcFrontier passes them, F only after the closing', async () => {
+    // Prepare: the tracker reads b before the pause; the sync Lambda never applies it (trimmed for it).
+    const t = trackerSetup();
+    t.stream.addShard('s1');
+    t.clock.advance(1000);
+    await stepToTip(t.tracker, t.clock);
+    const b = t.stream.write('s1', 'b');
+    t.clock.advance(1000);
+    const held = await t.tracker.step();
+    expect(held.pending).toBe(1);
+    t.clock.advance(5000);
+    t.stream.write('s1', 'c');
+    t.stream.trimFirst('s1', 2);
+    t.stream.write('s1', 'd');
+    t.clock.advance(1000);
+    fakeSync(t.stream, t.evidence); // skips b and c, applies d
+
+    // Act
+    await t.tracker.step();
+    t.clock.advance(2000);
+    await stepToTip(t.tracker, t.clock);
+    const open = t.store.frontier as FrontierState;
+    const closed = closeGap(
+      open.gap,
+      { runId: 'v1', startedAt: (open.gap?.openedAt ?? 0) + 1, status: 'COMPLETE', clean: true },
+      'ops',
+      t.clock.t,
+    );
+    await t.store.putFrontier({ ...open, gap: closed }, open.version);
+    t.clock.advance(1000);
+    const after = await stepToTip(t.tracker, t.clock);
+
+    // Assess
+    expect(b.applied).toBe(false);
+    expect(open.frontier).toBeLessThan(b.trueMs);
+    expect(open.gap?.cdcFrontier).toBeGreaterThan(b.trueMs);
+    expect(after.published).toBe(t.clock.t - MARGIN);
+  });
+
+  it('does not open a gap when nothing was trimmed', async () => {
+    // Prepare
+    const t = trackerSetup();
+    t.stream.addShard('s1');
+    t.stream.write('s1', 'a');
+    fakeSync(t.stream, t.evidence);
+    t.clock.advance(1000);
+
+    // Act
+    const r = await stepToTip(t.tracker, t.clock);
+
+    // Assess
+    expect(r.published).toBe(t.clock.t - MARGIN);
+    expect(t.store.frontier?.gap).toBeUndefined();
+  });
+});
+
+describe('Function: closeGap', () => {
+  const gap = openGap(undefined, ['s1'], 10_000, 5_000, 5_000);
+  const run = { runId: 'v1', startedAt: 10_001, status: 'COMPLETE', clean: true };
+
+  it('closes an open gap with a clean run started after it opened', () => {
+    expect(closeGap(gap, run, 'ops', 20_000)).toMatchObject({ closedAt: 20_000, closedByRun: 'v1' });
+  });
+
+  it.each([
+    ['a run started before the gap opened', { ...run, startedAt: 10_000 }, /not after the stream gap opened/],
+    ['a run that found drift', { ...run, clean: false }, /COMPLETE but not clean/],
+    ['a run still going', { ...run, status: 'RUNNING', clean: false }, /is RUNNING/],
+  ])('refuses %s', (_, r, message) => {
+    expect(() => closeGap(gap, r, 'ops', 20_000)).toThrow(StreamGapRecoveryError);
+    expect(() => closeGap(gap, r, 'ops', 20_000)).toThrow(message);
+  });
+
+  it('refuses when no gap is open', () => {
+    const closed = closeGap(gap, run, 'ops', 20_000);
+    expect(() => closeGap(closed, run, 'ops', 30_000)).toThrow(/no stream gap is open/);
+    expect(() => closeGap(undefined, run, 'ops', 30_000)).toThrow(/no stream gap is open/);
+  });
+
+  it('widens an open gap: openedAt moves to the latest loss, F stays frozen where it first froze', () => {
+    const wider = openGap(gap, ['s2'], 15_000, 9_000, 12_000);
+    expect(wider).toMatchObject({ openedAt: 15_000, frozenAt: 5_000, shards: ['s1', 's2'], detections: 2 });
+    expect(() => closeGap(wider, run, 'ops', 20_000)).toThrow(/not after the stream gap opened/);
+  });
+});
