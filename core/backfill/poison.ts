@@ -121,17 +121,19 @@ export function partitionKeyHash(legacyKey: Item, partitionKeyName: string): str
   return poisonKeyHash(value === undefined ? {} : { [partitionKeyName]: value });
 }
 
-/** STATE's `pins` from the pinned registry items (sorted, partitions distinct). */
-export function pinsOf(
-  records: ReadonlyArray<Pick<PoisonRecord, 'key' | 'partitionHash'>>,
-  partitionKeyName: string,
-): PinnedKeys {
+/**
+ * STATE's `pins` from the pinned registry items (sorted, distinct: a key pinned both as a backfill
+ * poison item and as a waived record's key counts once). Every pinned item carries its partition hash
+ * (the registry's `pin` writes it with the status).
+ */
+export function pinsOf(records: ReadonlyArray<Pick<PoisonRecord, 'key' | 'partitionHash'>>): PinnedKeys {
   const keys = new Set<string>();
   const partitions = new Set<string>();
   for (const r of records) {
-    const key = itemFromDynamoJson(r.key);
-    keys.add(poisonKeyHash(key));
-    partitions.add(r.partitionHash ?? partitionKeyHash(key, partitionKeyName));
+    keys.add(poisonKeyHash(itemFromDynamoJson(r.key)));
+    if (r.partitionHash === undefined)
+      throw new BackfillError(`pinned key ${JSON.stringify(r.key)} has no partition hash: pin it again`);
+    partitions.add(r.partitionHash);
   }
   return { keys: [...keys].sort(), partitions: [...partitions].sort() };
 }
