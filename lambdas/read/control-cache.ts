@@ -110,11 +110,8 @@ export class ControlCache {
             frontier: frontier?.frontier ?? 0,
             // COMPLETE with no unresolved key (poison not retried or waived): see core/backfill/poison.ts.
             backfillComplete: isBackfillComplete(state),
-            // Rebuilt only when STATE changed (the pins change only with STATE's version).
-            pins:
-              state?.version !== undefined && state.version === this.snapshot.state?.version
-                ? this.snapshot.pins
-                : pinIndex(state?.pins),
+            // The keys pinned to legacy come with STATE (bounded: core/backfill/poison.ts MAX_PINS).
+            pins: pinIndex(state?.pins),
             // The age counts from the start of the read: the values may be that old.
             fetchedAt: startedAt,
           };
