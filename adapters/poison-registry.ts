@@ -253,11 +253,9 @@ export class PoisonRegistry {
     for (let attempt = 0; ; attempt++) {
       const state = await this.store.getState();
       if (!state) return state;
-      const all = await this.list();
-      const pinnedRecords = all.filter(isPinned);
-      const pins = pinsOf(pinnedRecords);
+      const unresolved = (await this.unresolved()).length;
+      const pins = pinsOf(await this.pinned());
       const finished = isScanFinished(state.backfill.status);
-      const unresolved = all.filter(isUnresolved).length;
       const status = finished ? completionStatus(unresolved) : state.backfill.status;
       const pinsSame = samePins(state.pins, pins) && (state.backfill.pinned ?? 0) === pins.keys.length;
       if (

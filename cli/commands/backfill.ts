@@ -220,7 +220,8 @@ export function register(program: Command, context: CliContext): void {
             `unresolved: ${r.unresolvedCount}; pinned to legacy: ${r.pinnedCount}; backfill ${r.status ?? '?'}`,
             ...r.unresolved.map((k) => `  unresolved ${JSON.stringify(k.key)} (${k.origin}): ${k.reason}`),
             ...r.pinnedKeys.map(
-              (k) => `  pinned ${JSON.stringify(k.key)} (${k.origin}) by ${k.pinnedBy ?? '?'}: ${k.pinReason}; ${k.reason}`,
+              (k) =>
+                `  pinned ${JSON.stringify(k.key)} (${k.origin}) by ${k.pinnedBy ?? '?'}: ${k.pinReason}; ${k.reason}`,
             ),
           ].join('\n'),
         );
@@ -266,7 +267,12 @@ export function register(program: Command, context: CliContext): void {
         const keys = key === 'all' ? ('all' as const) : keyArg(key);
         const target = await context.resolve(cmd);
         const out = context.output(cmd);
-        const r = await poison(target, { operation: 'pin', actor: target.actor, reason: o.reason.trim(), keys });
+        const r = await poison(target, {
+          operation: 'pin',
+          actor: target.actor,
+          reason: o.reason.trim(),
+          keys,
+        });
         out.result(
           { migrationId: target.migration.id, result: r },
           () =>

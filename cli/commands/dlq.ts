@@ -155,7 +155,9 @@ export function register(program: Command, context: CliContext): void {
                 `keys pinned to legacy: ${out.c.yellow(String(keys.pinnedCount))} (served by legacy; FINALIZED refused until each is retried after a fix, removed from legacy, or waived)`,
               );
             for (const k of keys.pinnedKeys)
-              lines.push(`  ${JSON.stringify(k.key)} (${k.origin}) pinned by ${k.pinnedBy ?? '?'}: ${k.pinReason}; ${k.reason}`);
+              lines.push(
+                `  ${JSON.stringify(k.key)} (${k.origin}) pinned by ${k.pinnedBy ?? '?'}: ${k.pinReason}; ${k.reason}`,
+              );
             return lines.join('\n');
           },
         );
@@ -288,9 +290,17 @@ export function register(program: Command, context: CliContext): void {
       'pin the keys of dead-lettered records that fail again to legacy (audited): each is waived for the frontier and its key served by legacy; a message is deleted once all its failed records are pinned',
     )
     .argument('[id]', "AWS: a message id from `dlq list`, or 'all' (local mode: use --body-file)")
-    .option('--body-file <file>', 'pin the failing records of this one message body (the only way in local mode)')
+    .option(
+      '--body-file <file>',
+      'pin the failing records of this one message body (the only way in local mode)',
+    )
     .option('--reason <text>', 'why these keys stay on legacy for now (required; audited)')
-    .option('--max <n>', "AWS, with 'all': most messages to take from the queue", numberArg(1, 1000, true), 10)
+    .option(
+      '--max <n>',
+      "AWS, with 'all': most messages to take from the queue",
+      numberArg(1, 1000, true),
+      10,
+    )
     .action(
       context.action(async (cmd: Command, id: string | undefined) => {
         const o = cmd.opts<{ bodyFile?: string; reason?: string; max: number }>();
@@ -301,7 +311,13 @@ export function register(program: Command, context: CliContext): void {
         const target = await context.resolve(cmd);
         const out = context.output(cmd);
         const streams = makeStreamsClient(target.where);
-        const pinned: Array<{ messageId?: string; deleted: boolean; pinned: JsonItem[]; applied: number; skipped: number }> = [];
+        const pinned: Array<{
+          messageId?: string;
+          deleted: boolean;
+          pinned: JsonItem[];
+          applied: number;
+          skipped: number;
+        }> = [];
         /** Replays the message; pins the key of every record that fails again; true when all are pinned. */
         const pinMessage = async (body: string, messageId?: string): Promise<boolean> => {
           const r = await replayDeadLetter({
@@ -337,7 +353,13 @@ export function register(program: Command, context: CliContext): void {
             const still = new Set(p.unresolved.map((u) => JSON.stringify(u.key)));
             done = keys.every((k) => !still.has(JSON.stringify(k)));
           }
-          pinned.push({ ...(messageId ? { messageId } : {}), deleted: done, pinned: keys, applied: r.applied, skipped: r.skipped });
+          pinned.push({
+            ...(messageId ? { messageId } : {}),
+            deleted: done,
+            pinned: keys,
+            applied: r.applied,
+            skipped: r.skipped,
+          });
           return done;
         };
         try {
@@ -362,10 +384,13 @@ export function register(program: Command, context: CliContext): void {
               for (const m of taken)
                 if (!chosen.includes(m)) await releaseDeadLetter(sqs, url, m.receiptHandle);
               if (id !== 'all' && chosen.length === 0)
-                throw new UsageError(`no dead-letter message ${id ?? ''} in the queue: see \`dualread dlq list\``);
+                throw new UsageError(
+                  `no dead-letter message ${id ?? ''} in the queue: see \`dualread dlq list\``,
+                );
               for (const m of chosen) {
                 try {
-                  if (await pinMessage(m.body, m.messageId)) await deleteDeadLetter(sqs, url, m.receiptHandle);
+                  if (await pinMessage(m.body, m.messageId))
+                    await deleteDeadLetter(sqs, url, m.receiptHandle);
                   else await releaseDeadLetter(sqs, url, m.receiptHandle);
                 } catch (err) {
                   await releaseDeadLetter(sqs, url, m.receiptHandle);
@@ -383,7 +408,9 @@ export function register(program: Command, context: CliContext): void {
         out.result({ migrationId: target.migration.id, complete, messages: pinned }, () =>
           [
             `pinned to legacy the failing records' keys of ${pinned.length} message(s) (by ${target.actor})` +
-              (complete ? '' : ': some keys could not be pinned (see `dualread dlq list`); their messages stay queued'),
+              (complete
+                ? ''
+                : ': some keys could not be pinned (see `dualread dlq list`); their messages stay queued'),
             ...pinned.map(
               (x) =>
                 `  ${x.messageId ?? 'message'}: ${x.applied} applied, ${x.skipped} skipped, ${x.pinned.length} pinned` +

@@ -144,7 +144,12 @@ export function samePins(a: PinnedKeys | undefined, b: PinnedKeys | undefined): 
   const bk = b?.keys ?? [];
   const ap = a?.partitions ?? [];
   const bp = b?.partitions ?? [];
-  return ak.length === bk.length && ap.length === bp.length && ak.every((k, i) => k === bk[i]) && ap.every((p, i) => p === bp[i]);
+  return (
+    ak.length === bk.length &&
+    ap.length === bp.length &&
+    ak.every((k, i) => k === bk[i]) &&
+    ap.every((p, i) => p === bp[i])
+  );
 }
 
 /** Whether the key still counts against completion. */

@@ -89,7 +89,10 @@ export interface VerifyReport {
    * counted against a clean run (legacy serves them, FINALIZED waits for them), each listed (up to 100)
    * with why `mapItem` refuses it. Not in `counts`.
    */
-  readonly pinned?: { readonly count: number; readonly keys: ReadonlyArray<{ key: JsonItem; reason: string }> };
+  readonly pinned?: {
+    readonly count: number;
+    readonly keys: ReadonlyArray<{ key: JsonItem; reason: string }>;
+  };
   /** Suspects not stored because the per-segment cap was reached (the run is then not clean). */
   readonly suspectsDropped?: number;
   readonly repairs?: RepairCounts;
@@ -163,7 +166,9 @@ export function summarize(
   let pinnedCount = 0;
   const pinnedList: Array<{ key: JsonItem; reason: string }> = [];
   const isPinnedKey = (key: JsonItem) =>
-    pinnedKeys.size > 0 && Object.keys(key).length > 0 && pinnedKeys.has(poisonKeyHash(itemFromDynamoJson(key)));
+    pinnedKeys.size > 0 &&
+    Object.keys(key).length > 0 &&
+    pinnedKeys.has(poisonKeyHash(itemFromDynamoJson(key)));
   for (const s of suspects) {
     switch (s.status) {
       case SuspectStatus.RESOLVED:

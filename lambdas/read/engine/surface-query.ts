@@ -81,7 +81,11 @@ export async function readSurfacePage(
       ),
       snap,
       surface.legacy.index === undefined
-        ? { on: 'base', partitionKeyName: surface.legacy.key.partitionKey.name, partitionValue: q.partitionValue }
+        ? {
+            on: 'base',
+            partitionKeyName: surface.legacy.key.partitionKey.name,
+            partitionValue: q.partitionValue,
+          }
         : { on: 'index' },
     ),
     kind: 'query',

@@ -139,16 +139,28 @@ describe('Pins to legacy: the registry’s status and STATE’s pins', () => {
   it('names the limit and says to fix the mapping instead', () => {
     const err = new TooManyPinsError('orders', MAX_PINS - 1, 5);
     expect(err.name).toBe('TooManyPinsError');
-    expect(err.message).toMatch(/999 key\(s\) are pinned.*pinning 5 more.*limit of 1000.*fix the mapping instead/);
+    expect(err.message).toMatch(
+      /999 key\(s\) are pinned.*pinning 5 more.*limit of 1000.*fix the mapping instead/,
+    );
   });
 
   it('checks a pin: an actor, a reason, and keys or all', () => {
-    const schema = { partitionKey: { name: 'pk', type: 'S' as const }, sortKey: { name: 'sk', type: 'N' as const } };
-    const ok = { operation: 'pin' as const, actor: 'ops', reason: 'mapItem refuses it', keys: 'all' as const };
+    const schema = {
+      partitionKey: { name: 'pk', type: 'S' as const },
+      sortKey: { name: 'sk', type: 'N' as const },
+    };
+    const ok = {
+      operation: 'pin' as const,
+      actor: 'ops',
+      reason: 'mapItem refuses it',
+      keys: 'all' as const,
+    };
     expect(() => checkPoisonPayload(ok, schema)).not.toThrow();
     expect(() => checkPoisonPayload({ ...ok, keys: [key('a', 1)] }, schema)).not.toThrow();
     expect(() => checkPoisonPayload({ ...ok, reason: ' ' }, schema)).toThrow(/pin needs a reason/);
     expect(() => checkPoisonPayload({ ...ok, keys: [] }, schema)).toThrow(/pin needs keys.*or 'all'/);
-    expect(() => checkPoisonPayload({ ...ok, keys: [{ pk: { S: 'a' } }] }, schema)).toThrow(/not a legacy key/);
+    expect(() => checkPoisonPayload({ ...ok, keys: [{ pk: { S: 'a' } }] }, schema)).toThrow(
+      /not a legacy key/,
+    );
   });
 });

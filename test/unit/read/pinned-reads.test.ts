@@ -12,7 +12,10 @@ import { apiEvent, body, read } from '../../helpers/api-events';
 import { setup } from '../../helpers/memory-read';
 
 const pinU1 = pinsOf([
-  { key: itemToDynamoJson({ userId: { S: 'u-1' } }), partitionHash: partitionKeyHash({ userId: { S: 'u-1' } }, 'userId') },
+  {
+    key: itemToDynamoJson({ userId: { S: 'u-1' } }),
+    partitionHash: partitionKeyHash({ userId: { S: 'u-1' } }, 'userId'),
+  },
 ]);
 
 describe('Read handler: keys pinned to legacy', () => {
