@@ -11,6 +11,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ControlStore } from '../../../adapters/control-store';
+import { PoisonRegistry, type StoredPoison } from '../../../adapters/poison-registry';
 import { toSdkItem } from '../../../adapters/dynamodb';
 import { waiveRecord } from '../../../adapters/frontier-store';
 import {
@@ -20,6 +21,7 @@ import {
   type Migration,
   Phase,
   type PoisonPayload,
+  MAX_PINS,
   initialState,
   poisonKeyHash,
 } from '../../../core';
@@ -216,5 +218,23 @@ describe('Integration: keys pinned to legacy', () => {
     expect(waived).toMatchObject({ waived: 1, pinnedCount: 0, status: BackfillStatus.COMPLETE });
     expect(await pinsOfState()).toMatchObject({ keys: [], backfill: { pinned: 0, unresolved: 0 } });
     expect(await get('p2')).toBe('404 new FRESH_BACKFILL_COMPLETE');
+  });
+
+  it('refuses to pin past MAX_PINS with TooManyPinsError, writing nothing', async () => {
+    const { control } = await createBackfillTables(client, 'bfpinmax', {});
+    const registry = new PoisonRegistry(client, control, 'users');
+    await registry.record(0, 'run', { userId: { S: 'x' } }, 'mapItem refused it', Date.now());
+    const [record] = await registry.unresolved();
+    const full = Object.assign(Object.create(registry) as PoisonRegistry, {
+      pinned: async () => Array.from({ length: MAX_PINS }, () => record as StoredPoison),
+    });
+    await expect(
+      full.pin([record as StoredPoison], { actor: 'bob', reason: 'r', at: Date.now() }, 'userId'),
+    ).rejects.toMatchObject({
+      name: 'TooManyPinsError',
+      message: expect.stringMatching(/fix the mapping instead/),
+    });
+    expect(await registry.pinned()).toEqual([]);
+    expect(await registry.unresolved()).toHaveLength(1);
   });
 });
