@@ -27,7 +27,7 @@ import { asRunFailure, executionName, newRunId, runIdArg, stateMachineArnOf } fr
 import { type Target, pascal } from '../target';
 import { ExitCode } from '../exit-codes';
 import { UsageError } from '../errors';
-import { keyArg, poison } from './dlq';
+import { keyArg, poison, retryPoisonAction } from './dlq';
 import { numberArg } from './parse';
 
 function foreignArg(value: string): ForeignItems {
@@ -232,26 +232,7 @@ export function register(program: Command, context: CliContext): void {
     .command('retry')
     .description('retry the unresolved and pinned keys after a fix (each written only where new lacks it)')
     .option('--reason <text>', 'why (recorded in the audit log)')
-    .action(
-      context.action(async (cmd: Command) => {
-        const o = cmd.opts<{ reason?: string }>();
-        const target = await context.resolve(cmd);
-        const out = context.output(cmd);
-        const r = await poison(target, {
-          operation: 'retry',
-          actor: target.actor,
-          ...(o.reason ? { reason: o.reason } : {}),
-        });
-        out.result(
-          { migrationId: target.migration.id, result: r },
-          () =>
-            `retried ${r.examined}: ${r.copied} copied, ${r.presentInNew} already in new, ${r.absentInLegacy} gone from legacy, ` +
-            `${r.stillPoison} still failing; ${r.unresolvedCount} unresolved and ${r.pinnedCount} pinned left` +
-            `${r.more ? ' (more: run it again)' : ''}; backfill ${r.status ?? '?'}`,
-        );
-        return r.unresolvedCount === 0 ? ExitCode.OK : ExitCode.NOT_CLEAN;
-      }),
-    );
+    .action(retryPoisonAction(context));
 
   poisonGroup
     .command('pin')

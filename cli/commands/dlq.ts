@@ -81,6 +81,64 @@ export function keyArg(value: string, previous: JsonItem[] = []): JsonItem[] {
   }
 }
 
+/** A message body from `--body-file`. @throws UsageError naming the file */
+function readBodyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --body-file ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Local mode has no queue to take messages from. */
+const LOCAL_QUEUE_USAGE =
+  'local mode has no queue to take messages from (it lives in the process running local CDC): pass --body-file <file> with a message body';
+
+/**
+ * Handles taken messages one by one: deleted when `handle` says it is done, else handed back at once
+ * (also when `handle` throws, which then ends the loop).
+ */
+async function settleMessages(
+  sqs: ReturnType<typeof makeSqsClient>,
+  url: string,
+  messages: readonly QueuedDeadLetter[],
+  handle: (m: QueuedDeadLetter) => Promise<boolean>,
+): Promise<void> {
+  for (const m of messages) {
+    let done: boolean;
+    try {
+      done = await handle(m);
+    } catch (err) {
+      await releaseDeadLetter(sqs, url, m.receiptHandle);
+      throw err;
+    }
+    if (done) await deleteDeadLetter(sqs, url, m.receiptHandle);
+    else await releaseDeadLetter(sqs, url, m.receiptHandle);
+  }
+}
+
+/** `retry` of the unresolved and pinned keys (`dlq retry-poison`, `backfill poison retry`). */
+export function retryPoisonAction(context: CliContext) {
+  return context.action(async (cmd: Command) => {
+    const o = cmd.opts<{ reason?: string }>();
+    const target = await context.resolve(cmd);
+    const out = context.output(cmd);
+    const r = await poison(target, {
+      operation: 'retry',
+      actor: target.actor,
+      ...(o.reason ? { reason: o.reason } : {}),
+    });
+    out.result(
+      { migrationId: target.migration.id, result: r },
+      () =>
+        `retried ${r.examined}: ${r.copied} copied, ${r.presentInNew} already in new, ${r.absentInLegacy} gone from legacy, ` +
+        `${r.stillPoison} still failing; ${r.unresolvedCount} unresolved and ${r.pinnedCount} pinned left` +
+        `${r.more ? ' (more: run it again)' : ''}; backfill ${r.status ?? '?'}`,
+    );
+    return r.unresolvedCount === 0 ? ExitCode.OK : ExitCode.NOT_CLEAN;
+  });
+}
+
 function messageView(m: QueuedDeadLetter) {
   return {
     messageId: m.messageId,
@@ -188,32 +246,17 @@ export function register(program: Command, context: CliContext): void {
         const reports: Array<ReplayReport & { messageId?: string; deleted?: boolean }> = [];
         try {
           if (o.bodyFile) {
-            let body: string;
-            try {
-              body = readFileSync(o.bodyFile, 'utf8');
-            } catch (err) {
-              throw new UsageError(`cannot read --body-file ${o.bodyFile}: ${(err as Error).message}`);
-            }
-            reports.push(await replay(body));
+            reports.push(await replay(readBodyFile(o.bodyFile)));
           } else {
-            if (target.mode === 'local')
-              throw new UsageError(
-                'local mode has no queue to take messages from (it lives in the process running local CDC): pass --body-file <file> with a message body',
-              );
+            if (target.mode === 'local') throw new UsageError(LOCAL_QUEUE_USAGE);
             const url = queueUrlOf(target);
             const sqs = makeSqsClient(target.region);
             try {
-              for (const m of await takeDeadLetters(sqs, url, o.max)) {
-                try {
-                  const r = await replay(m.body);
-                  if (r.complete) await deleteDeadLetter(sqs, url, m.receiptHandle);
-                  else await releaseDeadLetter(sqs, url, m.receiptHandle);
-                  reports.push({ ...r, messageId: m.messageId, deleted: r.complete });
-                } catch (err) {
-                  await releaseDeadLetter(sqs, url, m.receiptHandle);
-                  throw err;
-                }
-              }
+              await settleMessages(sqs, url, await takeDeadLetters(sqs, url, o.max), async (m) => {
+                const r = await replay(m.body);
+                reports.push({ ...r, messageId: m.messageId, deleted: r.complete });
+                return r.complete;
+              });
             } finally {
               sqs.destroy();
             }
@@ -364,18 +407,9 @@ export function register(program: Command, context: CliContext): void {
         };
         try {
           if (o.bodyFile !== undefined) {
-            let body: string;
-            try {
-              body = readFileSync(o.bodyFile, 'utf8');
-            } catch (err) {
-              throw new UsageError(`cannot read --body-file ${o.bodyFile}: ${(err as Error).message}`);
-            }
-            await pinMessage(body);
+            await pinMessage(readBodyFile(o.bodyFile));
           } else {
-            if (target.mode === 'local')
-              throw new UsageError(
-                'local mode has no queue to take messages from (it lives in the process running local CDC): pass --body-file <file> with a message body',
-              );
+            if (target.mode === 'local') throw new UsageError(LOCAL_QUEUE_USAGE);
             const url = queueUrlOf(target);
             const sqs = makeSqsClient(target.region);
             try {
@@ -387,16 +421,7 @@ export function register(program: Command, context: CliContext): void {
                 throw new UsageError(
                   `no dead-letter message ${id ?? ''} in the queue: see \`dualread dlq list\``,
                 );
-              for (const m of chosen) {
-                try {
-                  if (await pinMessage(m.body, m.messageId))
-                    await deleteDeadLetter(sqs, url, m.receiptHandle);
-                  else await releaseDeadLetter(sqs, url, m.receiptHandle);
-                } catch (err) {
-                  await releaseDeadLetter(sqs, url, m.receiptHandle);
-                  throw err;
-                }
-              }
+              await settleMessages(sqs, url, chosen, (m) => pinMessage(m.body, m.messageId));
             } finally {
               sqs.destroy();
             }
@@ -425,25 +450,9 @@ export function register(program: Command, context: CliContext): void {
 
   group
     .command('retry-poison')
-    .description('retry the unresolved backfill keys after a fix (each written only where new lacks it)')
+    .description(
+      'retry the unresolved and pinned backfill keys after a fix (each written only where new lacks it)',
+    )
     .option('--reason <text>', 'why (recorded in the audit log)')
-    .action(
-      context.action(async (cmd: Command) => {
-        const o = cmd.opts<{ reason?: string }>();
-        const target = await context.resolve(cmd);
-        const out = context.output(cmd);
-        const r = await poison(target, {
-          operation: 'retry',
-          actor: target.actor,
-          ...(o.reason ? { reason: o.reason } : {}),
-        });
-        out.result(
-          { migrationId: target.migration.id, result: r },
-          () =>
-            `retried ${r.examined}: ${r.copied} copied, ${r.presentInNew} already in new, ${r.absentInLegacy} gone from legacy, ` +
-            `${r.stillPoison} still failing; ${r.unresolvedCount} unresolved left${r.more ? ' (more: run it again)' : ''}; backfill ${r.status ?? '?'}`,
-        );
-        return r.unresolvedCount === 0 ? ExitCode.OK : ExitCode.NOT_CLEAN;
-      }),
-    );
+    .action(retryPoisonAction(context));
 }

@@ -9,45 +9,14 @@
  * frontier is set in the control table (what it would publish).
  */
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ControlStore } from '../../../adapters/control-store';
-import { PoisonRegistry, type StoredPoison } from '../../../adapters/poison-registry';
 import { toSdkItem } from '../../../adapters/dynamodb';
 import { waiveRecord } from '../../../adapters/frontier-store';
-import {
-  BackfillStatus,
-  ControlKey,
-  type Item,
-  type Migration,
-  Phase,
-  type PoisonPayload,
-  MAX_PINS,
-  initialState,
-  poisonKeyHash,
-} from '../../../core';
-import { usersMigration } from '../../../examples/users/migration';
-import type { PoisonResult } from '../../../lambdas/backfill/poison';
-import { buildReadTarget } from '../../../lambdas/read/deps';
-import { makeReadHandler } from '../../../lambdas/read/handler';
-import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../../../local/backfill';
+import { PoisonRegistry, type StoredPoison } from '../../../adapters/poison-registry';
+import { BackfillStatus, MAX_PINS, Phase, poisonKeyHash } from '../../../core';
 import type { LocalCdc } from '../../../local/local-cdc';
-import { getItemEvent, TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { createBackfillTables } from '../../helpers/backfill-tables';
-import { enableStream, putItem, testClient, testEndpoint } from '../../helpers/dynamo';
-import { startUsersCdc } from '../../helpers/users-tables';
-
-function refusingMigration(legacy: string, target: string, refused: Set<string>): Migration {
-  return {
-    ...usersMigration,
-    legacyTable: { ...usersMigration.legacyTable, tableName: legacy },
-    newTable: { ...usersMigration.newTable, tableName: target },
-    mapItem: (item) => {
-      const id = (item.userId as { S: string }).S;
-      if (refused.has(id)) throw new TypeError(`the mapping cannot handle user ${id} yet`);
-      return usersMigration.mapItem(item);
-    },
-  };
-}
+import { putItem, testClient } from '../../helpers/dynamo';
+import { poisonScenario } from '../../helpers/poison-fixture';
 
 describe('Integration: keys pinned to legacy', () => {
   const client = testClient();
@@ -60,60 +29,16 @@ describe('Integration: keys pinned to legacy', () => {
   it('completes the backfill with the keys pinned, serves them from legacy, and settles each pin by retry or waiver', async () => {
     // Prepare: 20 users and two the mapping refuses, before the stream; then CDC.
     const refused = new Set(['p1', 'p2', 'p3']);
-    const { migration, legacy, control } = await createBackfillTables(client, 'bfpin', {
-      migration: (l, t) => refusingMigration(l, t, refused),
-      tombstoneTtl: true,
-    });
-    const user = (id: string): Item => ({ userId: { S: id }, fullName: { S: `User ${id}` } });
-    for (let i = 0; i < 20; i++) await putItem(client, legacy, user(`u${i}`));
-    for (const id of ['p1', 'p2']) await putItem(client, legacy, user(id));
-    cdc = await startUsersCdc(
-      { migration, streamArn: await enableStream(client, legacy), controlTableName: control },
-      { poller: { heartbeatMs: 200, pollIntervalMs: 20, maxRetryAttempts: 0 } },
-    );
-    const store = new ControlStore(client, control, migration.id);
-    const deps = localBackfillDeps({ client, migration, controlTableName: control });
-    const poisonOp = async (input: PoisonPayload) =>
-      (await runLocalPoisonOperation(deps, input)) as PoisonResult;
-    const read = makeReadHandler({
-      tokenSecret: TEST_TOKEN_SECRET,
-      targets: [
-        buildReadTarget({
-          migration: { ...migration, read: { ...migration.read, controlCacheMs: 0 } },
-          controlTableName: control,
-          endpoint: testEndpoint(),
-        }),
-      ],
-      options: { controlWaitMs: 30_000 },
-    });
-    const get = async (id: string): Promise<string> => {
-      await store.putUnversioned(ControlKey.FRONTIER, {
-        migrationId: migration.id,
-        frontier: Date.now(),
-        computedAt: Date.now(),
-        shards: [],
-        version: 1,
-      });
-      const r: APIGatewayProxyResult = await read(
-        getItemEvent(migration.id, { userId: { S: id } }, { headers: { 'X-Consistency': 'bounded' } }),
-      );
-      return `${r.statusCode} ${String(r.headers?.['x-served-by'])} ${String(r.headers?.['x-route-reason'])}`;
-    };
+    const sc = await poisonScenario(client, 'bfpin', { users: 20, seeded: ['p1', 'p2'], refused });
+    cdc = sc.cdc;
+    const { migration, legacy, control, store, poisonOp, get, user } = sc;
     const pinsOfState = async () => {
       const s = await store.getState();
       return { backfill: s?.backfill, keys: s?.pins?.keys ?? [] };
     };
     const hash = (id: string) => poisonKeyHash({ userId: { S: id } });
 
-    await startLocalBackfill(deps, { runId: 'pin', totalSegments: 2 }).result;
-    const afterBackfill = await store.getState();
-    const { version: _v, ...state } = afterBackfill ?? initialState(migration.id, 0, Date.now());
-    await store.changeState(
-      afterBackfill,
-      { ...state, phase: Phase.NEW_PRIMARY, rolloutPercent: 100, updatedAt: Date.now(), updatedBy: 'test' },
-      { migrationId: migration.id, at: Date.now(), actor: 'test', action: 'set-phase', reason: 'test' },
-      'phase',
-    );
+    const afterBackfill = await sc.backfillThen('pin', Phase.NEW_PRIMARY);
     expect(afterBackfill?.backfill).toMatchObject({
       status: BackfillStatus.COMPLETE_WITH_POISON,
       unresolved: 2,
@@ -169,8 +94,8 @@ describe('Integration: keys pinned to legacy', () => {
 
     // Act (2): a live user the mapping refuses is dead-lettered; carol waives the record and pins its key
     await putItem(client, legacy, user('p3'));
-    await cdc.poller.drain();
-    const [seq] = cdc.deadLetters.sequenceNumbers();
+    await sc.cdc.poller.drain();
+    const [seq] = sc.cdc.deadLetters.sequenceNumbers();
     await waiveRecord(
       client,
       control,
