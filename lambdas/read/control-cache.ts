@@ -149,6 +149,11 @@ export class ControlCache {
     return this.snapshot.backfillComplete;
   }
 
+  /** The keys pinned to legacy in the current snapshot (no refresh). */
+  peekPins(): PinIndex {
+    return this.snapshot.pins;
+  }
+
   /** Age of a snapshot at `at`: how old its values may be. */
   static ageOf(snapshot: ControlSnapshot, at: number): number {
     return snapshot.fetchedAt > 0 ? Math.max(0, at - snapshot.fetchedAt) : 0;
