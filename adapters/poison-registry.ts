@@ -16,11 +16,18 @@ import {
   type PoisonRecord,
   type PoisonResolution,
   PoisonStatus,
+  MAX_PINS,
+  TooManyPinsError,
   backfillAfter,
   completionStatus,
+  isPinned,
+  isRetryable,
   isScanFinished,
   isUnresolved,
+  partitionKeyHash,
+  pinsOf,
   poisonKeyHash,
+  samePins,
 } from '../core/backfill';
 import {
   type AuditRecord,
@@ -30,7 +37,7 @@ import {
   type ControlValue,
   encodeControlItem,
 } from '../core/control';
-import { compareSequence, type Item, itemToDynamoJson } from '../core/model';
+import { compareSequence, type Item, itemFromDynamoJson, itemToDynamoJson } from '../core/model';
 import { ControlConflictError, ControlStore, type Versioned } from './control-store';
 import { toSdkItem } from './dynamodb';
 
@@ -87,6 +94,64 @@ export class PoisonRegistry {
     return (await this.list()).filter(isUnresolved);
   }
 
+  /** The ones pinned to legacy. */
+  async pinned(): Promise<StoredPoison[]> {
+    return (await this.list()).filter(isPinned);
+  }
+
+  /** What a retry examines: unresolved and pinned keys. */
+  async retryable(): Promise<StoredPoison[]> {
+    return (await this.list()).filter(isRetryable);
+  }
+
+  /**
+   * Pins unresolved `records` to legacy: each record and its AUDIT item in one transaction (like a
+   * waiver); returns how many this call pinned (one changed meanwhile is left to whoever changed it).
+   * STATE learns the pins at the next `recount` (the caller's), which drops the unresolved count in
+   * the same write that adds the pins.
+   *
+   * @throws TooManyPinsError when the pins would pass `MAX_PINS` (nothing is pinned)
+   */
+  async pin(
+    records: readonly StoredPoison[],
+    pin: { readonly actor: string; readonly reason: string; readonly at: number },
+    partitionKeyName: string,
+  ): Promise<number> {
+    const already = (await this.pinned()).length;
+    if (already + records.length > MAX_PINS)
+      throw new TooManyPinsError(this.migrationId, already, records.length);
+    let pinned = 0;
+    for (const record of records) {
+      const audit: AuditRecord = {
+        migrationId: this.migrationId,
+        at: pin.at,
+        actor: pin.actor,
+        action: 'backfill-poison-pin',
+        reason: pin.reason,
+        detail: { key: JSON.stringify(record.key), registered: record.reason.slice(0, 500) },
+      };
+      const doc: PoisonRecord = {
+        ...stripMeta(record),
+        status: PoisonStatus.PINNED,
+        resolution: 'pinned',
+        resolvedAt: pin.at,
+        resolvedBy: pin.actor,
+        pinReason: pin.reason.slice(0, 2000),
+        partitionHash: partitionKeyHash(itemFromDynamoJson(record.key), partitionKeyName),
+      };
+      try {
+        await this.transact([
+          this.versionedPut(record.sk, doc, record.version),
+          this.createPut(ControlKey.audit(new Date(pin.at).toISOString(), randomUUID()), audit),
+        ]);
+        pinned++;
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException)) throw err;
+      }
+    }
+    return pinned;
+  }
+
   /**
    * Records a poison item of the backfill once: a rescan after a crash meets the same item again and
    * must not count it twice. Returns 1 when this call recorded it, 0 when it was already recorded.
@@ -116,8 +181,9 @@ export class PoisonRegistry {
     resolution: PoisonResolution,
     by: { readonly actor: string; readonly at: number },
   ): Promise<boolean> {
+    const { pinReason: _r, partitionHash: _p, ...rest } = stripMeta(record);
     return this.update(record, {
-      ...stripMeta(record),
+      ...rest,
       status: PoisonStatus.RESOLVED,
       resolution,
       resolvedAt: by.at,
@@ -147,8 +213,9 @@ export class PoisonRegistry {
       reason: waiver.reason,
       detail: { key: JSON.stringify(record.key), registered: record.reason.slice(0, 500) },
     };
+    const { pinReason: _r, partitionHash: _p, ...rest } = stripMeta(record);
     const resolved: PoisonRecord = {
-      ...stripMeta(record),
+      ...rest,
       status: PoisonStatus.RESOLVED,
       resolution: 'waived',
       resolvedAt: waiver.at,
@@ -167,9 +234,11 @@ export class PoisonRegistry {
   }
 
   /**
-   * Recomputes `backfill.unresolved` and the completion status from the registry, with an AUDIT item
-   * (ControlStore.changeState), once the scan has finished; before, leaves STATE alone (the finish
-   * step counts). With `always`, writes (and audits) even when nothing changed.
+   * Recomputes STATE from the registry, with an AUDIT item (ControlStore.changeState): the keys pinned
+   * to legacy (`pins`, `backfill.pinned`) always, and once the scan has finished `backfill.unresolved`
+   * and the completion status (before, the finish step counts). The pins and the count are written
+   * together, so a pinned key is never settled in STATE before the read path can see its pin. With
+   * `always`, writes (and audits) even when nothing changed.
    */
   async recount(
     audit: {
@@ -183,19 +252,32 @@ export class PoisonRegistry {
   ): Promise<MigrationState | undefined> {
     for (let attempt = 0; ; attempt++) {
       const state = await this.store.getState();
-      if (!state || !isScanFinished(state.backfill.status)) return state;
+      if (!state) return state;
       const unresolved = (await this.unresolved()).length;
-      const status = completionStatus(unresolved);
-      if (!always && state.backfill.unresolved === unresolved && state.backfill.status === status)
+      const pins = pinsOf(await this.pinned());
+      const finished = isScanFinished(state.backfill.status);
+      const status = finished ? completionStatus(unresolved) : state.backfill.status;
+      const pinsSame = samePins(state.pins, pins) && (state.backfill.pinned ?? 0) === pins.keys.length;
+      if (
+        !always &&
+        pinsSame &&
+        (!finished || (state.backfill.unresolved === unresolved && state.backfill.status === status))
+      )
         return state;
+      if (!finished && pinsSame) return state;
       const at = now();
-      const { version: _v, ...rest } = state;
+      const { version: _v, pins: _pins, ...rest } = state;
       try {
         return await this.store.changeState(
           state,
           {
             ...rest,
-            backfill: { ...state.backfill, unresolved, status },
+            backfill: {
+              ...state.backfill,
+              ...(finished ? { unresolved, status } : {}),
+              pinned: pins.keys.length,
+            },
+            ...(pins.keys.length ? { pins } : {}),
             updatedAt: at,
             updatedBy: audit.actor,
           },
@@ -207,7 +289,7 @@ export class PoisonRegistry {
             reason: audit.reason,
             from: state.backfill.status,
             to: status,
-            detail: { ...audit.detail, unresolved },
+            detail: { ...audit.detail, unresolved, pinned: pins.keys.length },
           },
           randomUUID(),
         );

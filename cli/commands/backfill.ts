@@ -8,6 +8,10 @@
  * - `pause`, `resume`, `rate N`: audited changes of STATE's run controls through the control plane;
  *   the workers read them before every page (so they also pause or pace a verification run).
  * - `status`: STATE's backfill, the controls, and per segment a bar and an ETA from the checkpoints.
+ * - `poison list|retry|pin`: the keys the backfill could not copy. `retry` after a fix of the mapping
+ *   (pinned keys too); `pin <key|all> --reason` pins unresolved keys to legacy (audited): legacy keeps
+ *   serving them, the backfill counts them settled, FINALIZED waits until each is retried, removed from
+ *   legacy or waived (docs/runbook.md "Pinned keys").
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { type ControlResult } from '../../adapters/control-plane';
@@ -21,6 +25,9 @@ import type { CliContext } from '../context';
 import type { Output } from '../output';
 import { asRunFailure, executionName, newRunId, runIdArg, stateMachineArnOf } from '../runs';
 import { type Target, pascal } from '../target';
+import { ExitCode } from '../exit-codes';
+import { UsageError } from '../errors';
+import { keyArg, poison, retryPoisonAction } from './dlq';
 import { numberArg } from './parse';
 
 function foreignArg(value: string): ForeignItems {
@@ -59,7 +66,8 @@ export function backfillText(v: Awaited<ReturnType<typeof backfillView>>, out: O
   return [
     `backfill ${c.bold(v.state.status)}${v.state.runId ? ` (run ${v.state.runId})` : ''}` +
       `${v.controls.paused ? c.yellow('  PAUSED') : ''}  rate ${rate}` +
-      `${v.state.unresolved ? c.yellow(`  ${v.state.unresolved} unresolved keys (dualread dlq list --poison)`) : ''}`,
+      `${v.state.unresolved ? c.yellow(`  ${v.state.unresolved} unresolved keys (dualread backfill poison list)`) : ''}` +
+      `${v.state.pinned ? c.yellow(`  ${v.state.pinned} keys pinned to legacy`) : ''}`,
     progressText(v.progress),
   ].join('\n');
 }
@@ -194,6 +202,68 @@ export function register(program: Command, context: CliContext): void {
   control('rate', 'set the rate ceiling in items/s across all segments, 0 = unlimited (audited)')
     .argument('<items-per-second>', 'items per second (0 = unlimited)', numberArg(0, 1_000_000, true))
     .action(context.action((cmd: Command, rate: number) => setControls(cmd, { rateLimitPerSecond: rate })));
+
+  const poisonGroup = group
+    .command('poison')
+    .description('keys the backfill could not copy: list, retry after a fix, pin to legacy (audited)');
+
+  poisonGroup
+    .command('list')
+    .description('unresolved and pinned keys, each with its reason')
+    .action(
+      context.action(async (cmd: Command) => {
+        const target = await context.resolve(cmd);
+        const out = context.output(cmd);
+        const r = await poison(target, { operation: 'list' });
+        out.result({ migrationId: target.migration.id, result: r }, () =>
+          [
+            `unresolved: ${r.unresolvedCount}; pinned to legacy: ${r.pinnedCount}; backfill ${r.status ?? '?'}`,
+            ...r.unresolved.map((k) => `  unresolved ${JSON.stringify(k.key)} (${k.origin}): ${k.reason}`),
+            ...r.pinnedKeys.map(
+              (k) =>
+                `  pinned ${JSON.stringify(k.key)} (${k.origin}) by ${k.pinnedBy ?? '?'}: ${k.pinReason}; ${k.reason}`,
+            ),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  poisonGroup
+    .command('retry')
+    .description('retry the unresolved and pinned keys after a fix (each written only where new lacks it)')
+    .option('--reason <text>', 'why (recorded in the audit log)')
+    .action(retryPoisonAction(context));
+
+  poisonGroup
+    .command('pin')
+    .description(
+      'pin unresolved keys to legacy (audited): not migrated yet, served by legacy; FINALIZED is refused while any is pinned',
+    )
+    .argument('<key>', "a legacy key in DynamoDB JSON, or 'all' (every unresolved key)")
+    .option('--reason <text>', 'why these keys stay on legacy for now (required; audited)')
+    .action(
+      context.action(async (cmd: Command, key: string) => {
+        const o = cmd.opts<{ reason?: string }>();
+        if (!o.reason?.trim()) throw new UsageError('pin needs --reason "<why>": it is audited');
+        const keys = key === 'all' ? ('all' as const) : keyArg(key);
+        const target = await context.resolve(cmd);
+        const out = context.output(cmd);
+        const r = await poison(target, {
+          operation: 'pin',
+          actor: target.actor,
+          reason: o.reason.trim(),
+          keys,
+        });
+        out.result(
+          { migrationId: target.migration.id, result: r },
+          () =>
+            `pinned ${r.pinned} key(s) to legacy (by ${target.actor})${r.notFound ? `, ${r.notFound} not unresolved (nothing to pin)` : ''}; ` +
+            `${r.pinnedCount} pinned, ${r.unresolvedCount} unresolved; backfill ${r.status ?? '?'}. ` +
+            'Legacy serves them; FINALIZED waits until each is retried after a fix, removed from legacy, or waived',
+        );
+        return r.notFound ? ExitCode.NOT_CLEAN : ExitCode.OK;
+      }),
+    );
 
   group
     .command('status')

@@ -37,6 +37,15 @@ export type PoisonPayload =
       readonly reason: string;
       /** Legacy keys, DynamoDB JSON. */
       readonly keys: readonly JsonItem[];
+    }
+  | {
+      /** Pin unresolved keys to legacy: not migrated yet, served by legacy (core/backfill/poison.ts). */
+      readonly operation: 'pin';
+      readonly actor: string;
+      /** Why these keys stay on legacy for now (the audit record). */
+      readonly reason: string;
+      /** Legacy keys, DynamoDB JSON; or `all`: every unresolved key. */
+      readonly keys: readonly JsonItem[] | 'all';
     };
 
 /**
@@ -46,8 +55,10 @@ export type PoisonPayload =
  */
 export function checkPoisonPayload(p: PoisonPayload, legacyKey: KeySchema): void {
   const op = (p as { operation?: unknown })?.operation;
-  if (op !== 'list' && op !== 'retry' && op !== 'waive')
-    throw new BackfillInputError(`operation must be 'list', 'retry' or 'waive', not ${JSON.stringify(op)}`);
+  if (op !== 'list' && op !== 'retry' && op !== 'waive' && op !== 'pin')
+    throw new BackfillInputError(
+      `operation must be 'list', 'retry', 'waive' or 'pin', not ${JSON.stringify(op)}`,
+    );
   if (p.operation === 'list') return;
   if (typeof p.actor !== 'string' || p.actor.trim() === '')
     throw new BackfillInputError(`${p.operation} needs an actor (who does it: the audit record names them)`);
@@ -56,9 +67,16 @@ export function checkPoisonPayload(p: PoisonPayload, legacyKey: KeySchema): void
     return;
   }
   if (typeof p.reason !== 'string' || p.reason.trim() === '')
-    throw new BackfillInputError('waive needs a reason (why these keys need not be in the new table)');
+    throw new BackfillInputError(
+      p.operation === 'pin'
+        ? 'pin needs a reason (why these keys stay on legacy for now)'
+        : 'waive needs a reason (why these keys need not be in the new table)',
+    );
+  if (p.operation === 'pin' && p.keys === 'all') return;
   if (!Array.isArray(p.keys) || p.keys.length === 0 || p.keys.length > 1000)
-    throw new BackfillInputError('waive needs keys: 1 to 1000 legacy keys in DynamoDB JSON');
+    throw new BackfillInputError(
+      `${p.operation} needs keys: 1 to 1000 legacy keys in DynamoDB JSON${p.operation === 'pin' ? ", or 'all'" : ''}`,
+    );
   for (const k of p.keys) {
     const item = itemFromDynamoJson(k);
     if (

@@ -12,6 +12,15 @@
  * - an operator waives it (`waived`, audited with actor and reason): the key is then deliberately not
  *   migrated and reads may answer it as absent from new.
  *
+ * Or an operator pins it to legacy (`pinned`, audited like a waiver): the key is deliberately not
+ * migrated YET, and legacy keeps serving it while legacy exists. A pinned key counts as settled for
+ * completion only because the read path routes every read of it to legacy (STATE carries the pinned
+ * key hashes, `pins`, written by the same recount that drops the unresolved count, so a key is never
+ * settled in STATE before its pin is); FINALIZED is refused while any key is pinned (there is no
+ * legacy to serve it then). A retry still examines pinned keys (a fixed mapping copies them, an item
+ * removed from legacy settles as absent): a settled pin leaves STATE at the next recount. Pins are
+ * bounded (`MAX_PINS`): STATE carries them, and more is a mapping to fix, not keys to pin.
+ *
  * Two sources register keys: the backfill's page worker (a poison item), and the waiver of a
  * dead-lettered stream record (`waiveRecord`: its INSERT may never have reached new, and with the
  * record waived the frontier passes it).
@@ -25,11 +34,12 @@
  * its write (and the recount runs again).
  */
 import { createHash } from 'node:crypto';
-import { BackfillStatus, type MigrationState } from '../control';
-import { type Item, type JsonItem, canonicalItem } from '../model';
+import { BackfillStatus, type MigrationState, type PinnedKeys } from '../control';
+import { type Item, type JsonItem, canonicalItem, itemFromDynamoJson } from '../model';
+import { BackfillError } from './errors';
 
 /** Lifecycle of a registered key. A record without `status` (written before it existed) is unresolved. */
-export const PoisonStatus = { UNRESOLVED: 'unresolved', RESOLVED: 'resolved' } as const;
+export const PoisonStatus = { UNRESOLVED: 'unresolved', RESOLVED: 'resolved', PINNED: 'pinned' } as const;
 export type PoisonStatus = (typeof PoisonStatus)[keyof typeof PoisonStatus];
 
 /** How a key stopped being unresolved. */
@@ -39,6 +49,8 @@ export const PoisonResolution = {
   ABSENT_IN_LEGACY: 'absent-in-legacy',
   KEPT_FOREIGN: 'kept-foreign',
   WAIVED: 'waived',
+  /** Pinned to legacy: not migrated yet, served by legacy (status `pinned` until a retry settles it). */
+  PINNED: 'pinned',
 } as const;
 export type PoisonResolution = (typeof PoisonResolution)[keyof typeof PoisonResolution];
 
@@ -68,6 +80,76 @@ export interface PoisonRecord {
   readonly resolvedBy?: string;
   /** Retries that found the key still poison. */
   readonly retries?: number;
+  /** Why an operator pinned the key to legacy (status `pinned`). */
+  readonly pinReason?: string;
+  /** Hash of the legacy partition key alone (`partitionKeyHash`), set when the key is pinned. */
+  readonly partitionHash?: string;
+}
+
+/** Most keys that may be pinned to legacy at once (STATE carries their hashes). */
+export const MAX_PINS = 1000;
+
+/** Pinning would exceed `MAX_PINS`. */
+export class TooManyPinsError extends BackfillError {
+  override name = 'TooManyPinsError';
+  constructor(
+    readonly migrationId: string,
+    readonly pinned: number,
+    readonly requested: number,
+  ) {
+    super(
+      `migration "${migrationId}": ${pinned} key(s) are pinned to legacy and pinning ${requested} more would pass the ` +
+        `limit of ${MAX_PINS}; so many keys mapItem refuses is a defect of the mapping: fix the mapping instead ` +
+        '(then `dualread backfill poison retry` / `dualread dlq replay`), or remove the items from legacy',
+    );
+  }
+}
+
+/** Whether the key is pinned to legacy. */
+export function isPinned(record: Pick<PoisonRecord, 'status'>): boolean {
+  return record.status === PoisonStatus.PINNED;
+}
+
+/** Whether a retry examines the key: unresolved or pinned (a pin stays until a retry settles it). */
+export function isRetryable(record: Pick<PoisonRecord, 'status'>): boolean {
+  return isUnresolved(record) || isPinned(record);
+}
+
+/** The hash of a legacy key's partition key alone: what a base-table query names. */
+export function partitionKeyHash(legacyKey: Item, partitionKeyName: string): string {
+  const value = legacyKey[partitionKeyName];
+  return poisonKeyHash(value === undefined ? {} : { [partitionKeyName]: value });
+}
+
+/**
+ * STATE's `pins` from the pinned registry items (sorted, distinct: a key pinned both as a backfill
+ * poison item and as a waived record's key counts once). Every pinned item carries its partition hash
+ * (the registry's `pin` writes it with the status).
+ */
+export function pinsOf(records: ReadonlyArray<Pick<PoisonRecord, 'key' | 'partitionHash'>>): PinnedKeys {
+  const keys = new Set<string>();
+  const partitions = new Set<string>();
+  for (const r of records) {
+    keys.add(poisonKeyHash(itemFromDynamoJson(r.key)));
+    if (r.partitionHash === undefined)
+      throw new BackfillError(`pinned key ${JSON.stringify(r.key)} has no partition hash: pin it again`);
+    partitions.add(r.partitionHash);
+  }
+  return { keys: [...keys].sort(), partitions: [...partitions].sort() };
+}
+
+/** Whether two `pins` are the same sets (both sorted by `pinsOf`). */
+export function samePins(a: PinnedKeys | undefined, b: PinnedKeys | undefined): boolean {
+  const ak = a?.keys ?? [];
+  const bk = b?.keys ?? [];
+  const ap = a?.partitions ?? [];
+  const bp = b?.partitions ?? [];
+  return (
+    ak.length === bk.length &&
+    ap.length === bp.length &&
+    ak.every((k, i) => k === bk[i]) &&
+    ap.every((p, i) => p === bp[i])
+  );
 }
 
 /** Whether the key still counts against completion. */

@@ -231,6 +231,26 @@ export function surfaceGuardrails(facts: MigrationFacts, settings: GuardrailSett
 }
 
 /**
+ * FINALIZED makes new the only store, and a key pinned to legacy is served by legacy because new does
+ * not hold it: with pins left, finalizing would answer them from new (absent, or an older state).
+ * Not forcible. No other phase looks at pins.
+ */
+export function pinsGuardrail(state: MigrationFacts['state']): Guardrail {
+  const pinned = Math.max(state.backfill.pinned ?? 0, state.pins?.keys.length ?? 0);
+  return pinned === 0
+    ? g('no-pinned-keys', true, 'no key is pinned to legacy', false)
+    : g(
+        'no-pinned-keys',
+        false,
+        `${pinned} key(s) pinned to legacy (\`dualread backfill poison list\`): new does not hold them and legacy ` +
+          'will no longer serve them. For each: fix the mapping, then `dualread backfill poison retry` / `dualread dlq replay`; ' +
+          'or remove the item from legacy, then `dualread backfill poison retry` (settles it absent-in-legacy); ' +
+          'or `dualread dlq waive --key` (accept that the key will be absent from new)',
+        false,
+      );
+}
+
+/**
  * The guardrails of moving forward INTO `to` (from the phase before it), evaluated on `facts`.
  * LEGACY_ONLY has none (it is never entered forward).
  */
@@ -316,6 +336,7 @@ export function guardrailsFor(to: Phase, facts: MigrationFacts, settings: Guardr
             ),
         verificationsGuardrail(facts, settings.cleanVerifications),
         deadLettersGuardrail(facts),
+        pinsGuardrail(state),
         facts.cdcEnabled === false
           ? g('cdc-disabled', true, 'CDC is disabled (legacy writes fenced by the cutover)', false)
           : g(

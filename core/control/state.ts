@@ -113,6 +113,11 @@ export interface MigrationState {
      * when the scan finished and kept exact by every later registration, retry and waiver.
      */
     readonly unresolved?: number;
+    /**
+     * Keys pinned to legacy (`BACKFILL_POISON#` items with status `pinned`): deliberately not migrated
+     * yet, served by legacy while legacy exists (`pins` below); counted by every recount.
+     */
+    readonly pinned?: number;
     /** The run's adaptive rate: ceiling, rate in force and why (core/backfill/rate.ts). */
     readonly rate?: BackfillRate;
   };
@@ -127,9 +132,22 @@ export interface MigrationState {
   readonly approvals?: readonly Approval[];
   /** Operator overrides of the migration's read settings, applied by the read path within its cache interval. */
   readonly settings?: ControlOverrides;
+  /**
+   * The keys pinned to legacy, as the read path routes them (core/read/pins.ts): written by the
+   * registry's recount from the `BACKFILL_POISON#` items, bounded (core/backfill/poison.ts `MAX_PINS`).
+   */
+  readonly pins?: PinnedKeys;
   readonly version: number;
   readonly updatedAt: number;
   readonly updatedBy: string;
+}
+
+/** Hashes of the keys pinned to legacy (`poisonKeyHash` of the legacy key, and of its partition key alone). */
+export interface PinnedKeys {
+  /** One per pinned key: the hash of the whole legacy key. */
+  readonly keys: readonly string[];
+  /** The distinct hashes of the pinned keys' legacy partition keys (a base-table query's partition). */
+  readonly partitions: readonly string[];
 }
 
 /** A named approval for entering `phase` (docs/design.md §5). */

@@ -8,6 +8,7 @@ export * from './cohort';
 export * from './consistency';
 export * from './freshness';
 export * from './page-token';
+export * from './pins';
 export * from './query-mapping';
 export * from './routing';
 export * from './shadow';

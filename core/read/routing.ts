@@ -14,7 +14,8 @@
  * Read safety (invariant 5). A bounded read is served from new only when
  *   (a) the key's item or tombstone exists in new, or backfill is complete, and
  *   (b) age = now − (F − clockSkew) + controlCacheAge ≤ stalenessBudget, and
- *   (c) F − clockSkew > readAfter, when the request carries X-Read-After;
+ *   (c) F − clockSkew > readAfter, when the request carries X-Read-After, and
+ *   (d) the key is not pinned to legacy, nor the query one that could contain a pinned item (`pins.ts`);
  * otherwise from legacy. Every failure of new falls back to legacy, except in FINALIZED, where
  * legacy may be retired. The bound and the X-Read-After range are in `freshness.ts`; the breaker's
  * admission of a request in `admission.ts`.
@@ -87,6 +88,11 @@ export const RouteReason = {
   PAGE_SWITCHED_TO_LEGACY: 'PAGE_SWITCHED_TO_LEGACY',
   /** A query page moved to new because the migration is FINALIZED. */
   PAGE_SWITCHED_TO_NEW: 'PAGE_SWITCHED_TO_NEW',
+  /**
+   * The key is pinned to legacy (an operator's audited decision, core/read/pins.ts), or a query could
+   * contain a pinned item: new does not hold it, so only legacy may answer.
+   */
+  PINNED_TO_LEGACY: 'PINNED_TO_LEGACY',
 } as const;
 export type RouteReason = (typeof RouteReason)[keyof typeof RouteReason];
 
@@ -141,6 +147,11 @@ export interface RouteInput {
    * strong mode reads both and shadow mode samples it, as for single keys. @default false
    */
   readonly pageComparable?: boolean;
+  /**
+   * The key is pinned to legacy, or the query could contain a pinned item (`isKeyPinned`,
+   * `isQueryPinned`): legacy serves in every phase before FINALIZED. @default false
+   */
+  readonly keyPinned?: boolean;
 }
 
 /** The routing decision. */
@@ -230,6 +241,11 @@ function decideUnpinned(input: RouteInput): RouteDecision {
   const { mode, clamped, explicit } = effectiveMode(phaseDefault, input.requested);
 
   if (input.phase === Phase.LEGACY_ONLY) return legacy(mode, clamped, RouteReason.PHASE_LEGACY_ONLY);
+  // New does not hold a pinned key's item: whatever new answers for it (absent, an older state) is
+  // wrong, so legacy serves every read of it, in every mode, with no shadow read (it would only count
+  // a known difference). FINALIZED is never entered while a key is pinned (its guardrail).
+  if (input.keyPinned && input.phase !== Phase.FINALIZED)
+    return legacy(mode, clamped, RouteReason.PINNED_TO_LEGACY);
 
   if (input.phase === Phase.FINALIZED) {
     const failed = input.newRead === 'failed';

@@ -7,7 +7,8 @@ import { type SetChecksum, checksumsEqual } from './checksum';
 import { type ClassCounts, DRIFT_CLASSES, DiffClass, MAPPING_DEFECT_CLASSES, zeroCounts } from './diff';
 import type { SideTotals } from './checkpoint';
 import { RepairOutcome, type Suspect, SuspectStatus } from './recheck';
-import type { JsonItem } from '../model';
+import { type JsonItem, itemFromDynamoJson } from '../model';
+import { poisonKeyHash } from '../backfill';
 
 /** Lifecycle of a run. */
 /**
@@ -83,6 +84,15 @@ export interface VerifyReport {
    * apply rule wrote whole images after it). Not drift and not judged; see core/verify/recheck.ts.
    */
   readonly rewrittenByCdc?: number;
+  /**
+   * `unmappable` legacy items whose key is pinned to legacy (core/backfill/poison.ts): expected, not
+   * counted against a clean run (legacy serves them, FINALIZED waits for them), each listed (up to 100)
+   * with why `mapItem` refuses it. Not in `counts`.
+   */
+  readonly pinned?: {
+    readonly count: number;
+    readonly keys: ReadonlyArray<{ key: JsonItem; reason: string }>;
+  };
   /** Suspects not stored because the per-segment cap was reached (the run is then not clean). */
   readonly suspectsDropped?: number;
   readonly repairs?: RepairCounts;
@@ -98,13 +108,17 @@ export interface VerifyReport {
   readonly skipped?: { readonly reason: string; readonly message: string };
 }
 
-/** The final figures of a run, from its side totals and its suspects. */
+/**
+ * The final figures of a run, from its side totals and its suspects. `pinnedKeys`: hashes of the keys
+ * pinned to legacy (STATE's `pins.keys`); an unmappable item of one is `pinned`, not `unmappable`.
+ */
 export function summarize(
   sums: SideTotals,
   fresh: SideTotals,
   legacy: SideTotals,
   extras: SideTotals,
   suspects: readonly Suspect[],
+  pinnedKeys: ReadonlySet<string> = new Set(),
 ): Required<
   Pick<
     VerifyReport,
@@ -121,6 +135,7 @@ export function summarize(
     | 'suspectsDropped'
     | 'repairs'
     | 'samples'
+    | 'pinned'
     | 'clean'
   >
 > {
@@ -148,6 +163,12 @@ export function summarize(
   let unconfirmedReason: string | undefined;
   let rewrittenByCdc = 0;
   const repairs = { repaired: 0, alreadyFixed: 0, lostToCdc: 0 };
+  let pinnedCount = 0;
+  const pinnedList: Array<{ key: JsonItem; reason: string }> = [];
+  const isPinnedKey = (key: JsonItem) =>
+    pinnedKeys.size > 0 &&
+    Object.keys(key).length > 0 &&
+    pinnedKeys.has(poisonKeyHash(itemFromDynamoJson(key)));
   for (const s of suspects) {
     switch (s.status) {
       case SuspectStatus.RESOLVED:
@@ -159,6 +180,12 @@ export function summarize(
         sample(s.class, s.legacyKey);
         break;
       case SuspectStatus.UNMAPPABLE:
+        if (isPinnedKey(s.legacyKey)) {
+          pinnedCount++;
+          if (pinnedList.length < MAX_SAMPLES_PER_CLASS)
+            pinnedList.push({ key: s.legacyKey, reason: s.reason ?? 'mapItem refuses it' });
+          break;
+        }
         counts[DiffClass.UNMAPPABLE]++;
         sample(DiffClass.UNMAPPABLE, s.legacyKey);
         break;
@@ -197,6 +224,7 @@ export function summarize(
     suspectsDropped,
     repairs,
     samples,
+    pinned: { count: pinnedCount, keys: pinnedList },
     clean:
       drift === 0 &&
       unconfirmedLag === 0 &&

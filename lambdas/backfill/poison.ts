@@ -1,6 +1,6 @@
 /**
  * The `poison` function: the operator's operations on keys not in new (invoked directly, not by the
- * state machine): `list` them, `retry` them after a fix, `waive` them.
+ * state machine): `list` them, `retry` them after a fix, `waive` them, `pin` them to legacy.
  */
 import type { StoredPoison } from '../../adapters/poison-registry';
 import {
@@ -10,6 +10,8 @@ import {
   type RetryCount,
   type RetrySettlement,
   checkPoisonPayload,
+  isPinned,
+  isUnresolved,
   mapForBackfill,
   parseForeignItems,
   poisonKeyHash,
@@ -47,7 +49,9 @@ export interface PoisonResult {
   /** Retried and still not copyable (the latest reason is on the key). */
   readonly stillPoison: number;
   readonly waived: number;
-  /** Keys given to `waive` without an unresolved entry. */
+  /** Keys this `pin` pinned to legacy. */
+  readonly pinned: number;
+  /** Keys given to `waive` or `pin` without an unresolved (for `waive`: or pinned) entry. */
   readonly notFound: number;
   /** The retry stopped at its time budget with keys left: invoke it again. */
   readonly more: boolean;
@@ -56,6 +60,16 @@ export interface PoisonResult {
   readonly unresolvedCount: number;
   /** Up to 100 of the keys still unresolved. */
   readonly unresolved: readonly UnresolvedKey[];
+  /** Keys pinned to legacy after the operation, and up to 100 of them with why they were pinned. */
+  readonly pinnedCount: number;
+  readonly pinnedKeys: readonly PinnedKey[];
+}
+
+/** A key pinned to legacy as the operations report it. */
+export interface PinnedKey extends UnresolvedKey {
+  readonly pinReason: string;
+  readonly pinnedBy?: string;
+  readonly pinnedAt?: number;
 }
 
 /** Most unresolved keys a result lists. */
@@ -118,6 +132,7 @@ export function makePoisonHandler(deps: BackfillDeps): (p: PoisonPayload) => Pro
       keptForeign: 0,
       stillPoison: 0,
       waived: 0,
+      pinned: 0,
       notFound: 0,
     };
     let more = false;
@@ -125,7 +140,8 @@ export function makePoisonHandler(deps: BackfillDeps): (p: PoisonPayload) => Pro
     if (p.operation === 'retry') {
       const current = await deps.store.getState();
       const policy = parseForeignItems(p.foreignItems, current?.backfill.foreignItems ?? ForeignItems.REFUSE);
-      const pending = await deps.poison.unresolved();
+      // Pinned keys too: a fixed mapping copies them, an item removed from legacy settles as absent.
+      const pending = await deps.poison.retryable();
       for (const rec of pending) {
         if (deps.now() - started >= deps.settings.pageBudgetMs) {
           more = true;
@@ -145,8 +161,30 @@ export function makePoisonHandler(deps: BackfillDeps): (p: PoisonPayload) => Pro
         deps.now,
         true,
       );
-    } else if (p.operation === 'waive') {
+    } else if (p.operation === 'pin') {
       const pending = await deps.poison.unresolved();
+      const chosen: StoredPoison[] = [];
+      if (p.keys === 'all') chosen.push(...pending);
+      else
+        for (const key of p.keys) {
+          const hash = poisonKeyHash(itemFromDynamoJson(key));
+          const records = pending.filter((r) => r.sk.endsWith(`#${hash}`));
+          if (records.length === 0) tally.notFound++;
+          chosen.push(...records);
+        }
+      tally.examined = chosen.length;
+      tally.pinned = await deps.poison.pin(
+        chosen,
+        { actor: p.actor, reason: p.reason, at: deps.now() },
+        m.legacyTable.key.partitionKey.name,
+      );
+      state = await deps.poison.recount(
+        { actor: p.actor, action: 'backfill-poison-recount', reason: `after pinning to legacy: ${p.reason}` },
+        deps.now,
+      );
+    } else if (p.operation === 'waive') {
+      // A pinned key may be waived too (accepting that it will be absent from new).
+      const pending = await deps.poison.retryable();
       for (const key of p.keys) {
         const hash = poisonKeyHash(itemFromDynamoJson(key));
         const records = pending.filter((r) => r.sk.endsWith(`#${hash}`));
@@ -164,7 +202,9 @@ export function makePoisonHandler(deps: BackfillDeps): (p: PoisonPayload) => Pro
     } else {
       state = await deps.store.getState();
     }
-    const left = await deps.poison.unresolved();
+    const all = await deps.poison.list();
+    const left = all.filter(isUnresolved);
+    const pins = all.filter(isPinned);
     return {
       operation: p.operation,
       ...tally,
@@ -176,6 +216,16 @@ export function makePoisonHandler(deps: BackfillDeps): (p: PoisonPayload) => Pro
         reason: r.reason,
         origin: r.origin ?? PoisonOrigin.BACKFILL,
         ...(r.sequenceNumber ? { sequenceNumber: r.sequenceNumber } : {}),
+      })),
+      pinnedCount: pins.length,
+      pinnedKeys: pins.slice(0, MAX_LISTED_KEYS).map((r) => ({
+        key: r.key,
+        reason: r.reason,
+        origin: r.origin ?? PoisonOrigin.BACKFILL,
+        ...(r.sequenceNumber ? { sequenceNumber: r.sequenceNumber } : {}),
+        pinReason: r.pinReason ?? '',
+        ...(r.resolvedBy ? { pinnedBy: r.resolvedBy } : {}),
+        ...(r.resolvedAt !== undefined ? { pinnedAt: r.resolvedAt } : {}),
       })),
     };
   };

@@ -15,6 +15,7 @@
  */
 import { isBackfillComplete } from '../../core/backfill';
 import type { FrontierState, MigrationState } from '../../core/control';
+import { NO_PINS, type PinIndex, pinIndex } from '../../core/read';
 
 /** Where control state comes from (`ControlStore` satisfies it). */
 export interface ControlSource {
@@ -28,6 +29,8 @@ export interface ControlSnapshot {
   /** Frontier F, epoch ms (0 = none). */
   readonly frontier: number;
   readonly backfillComplete: boolean;
+  /** The keys pinned to legacy, from STATE's `pins` (core/read/pins.ts): no registry read per request. */
+  readonly pins: PinIndex;
   /** When the control read that produced it STARTED (epoch ms); 0 if never. */
   readonly fetchedAt: number;
 }
@@ -44,7 +47,7 @@ export interface ControlCacheOptions {
 export const DEFAULT_CONTROL_WAIT_MS = 50;
 export const DEFAULT_CONTROL_REFRESH_TIMEOUT_MS = 2_000;
 
-const EMPTY: ControlSnapshot = { frontier: 0, backfillComplete: false, fetchedAt: 0 };
+const EMPTY: ControlSnapshot = { frontier: 0, backfillComplete: false, pins: NO_PINS, fetchedAt: 0 };
 
 /** A timer that does not keep the process alive. */
 function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
@@ -107,6 +110,8 @@ export class ControlCache {
             frontier: frontier?.frontier ?? 0,
             // COMPLETE with no unresolved key (poison not retried or waived): see core/backfill/poison.ts.
             backfillComplete: isBackfillComplete(state),
+            // The keys pinned to legacy come with STATE (bounded: core/backfill/poison.ts MAX_PINS).
+            pins: pinIndex(state?.pins),
             // The age counts from the start of the read: the values may be that old.
             fetchedAt: startedAt,
           };
@@ -142,6 +147,11 @@ export class ControlCache {
   /** Whether the current snapshot says the backfill is complete (no refresh). */
   peekBackfillComplete(): boolean {
     return this.snapshot.backfillComplete;
+  }
+
+  /** The keys pinned to legacy in the current snapshot (no refresh). */
+  peekPins(): PinIndex {
+    return this.snapshot.pins;
   }
 
   /** Age of a snapshot at `at`: how old its values may be. */

@@ -180,13 +180,18 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
   }
 
   async function report(run: VerifyRun): Promise<VerifyReport> {
-    const { sums, fresh, legacy, extras, suspects } = await runRecords(deps, run.runId);
+    const [{ sums, fresh, legacy, extras, suspects }, state] = await Promise.all([
+      runRecords(deps, run.runId),
+      deps.store.getState(),
+    ]);
+    // Keys pinned to legacy: their unmappable items are expected (core/verify/report.ts `pinned`).
     const figures = summarize(
       sideTotals(sums),
       sideTotals(fresh),
       sideTotals(legacy),
       sideTotals(extras),
       suspects,
+      new Set(state?.pins?.keys ?? []),
     );
     const now = deps.now();
     const out = await updateReport(deps, run.runId, (r) => completedReport(r, figures, now));

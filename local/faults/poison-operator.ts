@@ -1,10 +1,10 @@
 /**
  * The operator's side of the `poison` fault (local/faults/poison.ts): noting which dead-letter entries
- * hold poison records (with their reasons), and the remedy the rehearsal plays once the backfill has
- * ended. Kept apart from the rest of the fault run (rehearsal.ts) because it drives the operator's
+ * hold poison records (with their reasons), pinning the keys to legacy once the backfill has ended,
+ * probing batch gets and queries of them, and the remedy the rehearsal plays before FINALIZED. Kept apart from the rest of the fault run (rehearsal.ts) because it drives the operator's
  * operations (`waiveRecord`, the backfill's `poison` function) rather than observing.
  */
-import { type Item, type JsonItem, itemFromDynamoJson } from '../../core/model';
+import { type Item, type JsonItem, itemFromDynamoJson, itemToDynamoJson } from '../../core/model';
 import type { LocalDeadLetter } from '../dead-letter-queue';
 import { FaultConfigError } from './plan';
 import type { PoisonLedger } from './poison';
@@ -16,8 +16,16 @@ export interface PoisonHooks {
     readonly deadLetters: { readonly entries: readonly LocalDeadLetter[]; discard(id: number): boolean };
   };
   readonly poisonOperation: (
-    p: { operation: 'list' } | { operation: 'retry'; actor: string; reason: string },
-  ) => Promise<{ unresolvedCount: number; unresolved: ReadonlyArray<{ key: JsonItem; reason: string }> }>;
+    p:
+      | { operation: 'list' }
+      | { operation: 'retry'; actor: string; reason: string }
+      | { operation: 'pin'; actor: string; reason: string; keys: JsonItem[] },
+  ) => Promise<{
+    unresolvedCount: number;
+    unresolved: ReadonlyArray<{ key: JsonItem; reason: string }>;
+    pinnedCount: number;
+    pinnedKeys: ReadonlyArray<{ key: JsonItem; reason: string }>;
+  }>;
   /** Waives a dead-lettered stream record of `key` (`waiveRecord`: audited, the key registered unresolved). */
   readonly waiveRecord: (sequenceNumber: string, key: Item, reason: string) => Promise<void>;
   readonly log?: (line: string) => void;
@@ -59,58 +67,133 @@ export function holdsPoison(ledger: PoisonLedger, d: LocalDeadLetter): boolean {
   return d.records.some((r) => r.dynamodb?.Keys && ledger.has(itemFromDynamoJson(r.dynamodb.Keys)));
 }
 
+/** The keys' DynamoDB JSON, for the `poison` function. */
+const jsonKeys = (ledger: PoisonLedger): JsonItem[] => ledger.items.map((p) => itemToDynamoJson(p.key));
+
 /**
  * `poison`, once the backfill has ended: records how the system met each item (the backfill's
- * registration and CDC's dead letter, each with its reason), then plays the team's remedy for items
- * the mapping must never accept (local/faults/poison.ts): the application removes them from legacy,
- * the operator waives each dead-lettered record (a replay would fail again) and deletes its message,
- * and the backfill's `retry` resolves every key as absent from legacy. Throws if the system did not
- * meet an item as designed, or a dead letter or a registered key outlives the remedy.
+ * registration and CDC's dead letter, each with its reason), then plays the operator's decision for
+ * items the mapping must never accept (local/faults/poison.ts): pin them to legacy, as `dualread dlq
+ * pin` and `dualread backfill poison pin` do. Each dead-lettered record is waived for the frontier
+ * (audited; its key registered), every poison key is pinned (audited), and only then are the entries
+ * deleted from the queue. Throws if the system did not meet an item as designed or a key is not pinned.
  */
-export async function resolvePoison(ledger: PoisonLedger, h: PoisonHooks): Promise<void> {
+export async function pinPoison(ledger: PoisonLedger, h: PoisonHooks): Promise<void> {
   const listed = await h.poisonOperation({ operation: 'list' });
   for (const u of listed.unresolved) ledger.registered(itemFromDynamoJson(u.key), u.reason);
-  const live = ledger.items.filter((p) => p.when === 'live');
   await awaitDeadLettered(ledger, h.cdc);
-  h.log?.(
-    `poison: ${live.length} record(s) dead-lettered, ${listed.unresolvedCount} backfill key(s) unresolved; ` +
-      'the application removes the items from legacy',
+  const reason = 'mapItem never accepts it: served by legacy until the mapping is fixed or it leaves legacy';
+  const entries = h.cdc.deadLetters.entries.filter((d) => holdsPoison(ledger, d));
+  for (const d of entries) {
+    const keys = d.records.map((r) => (r.dynamodb?.Keys ? itemFromDynamoJson(r.dynamodb.Keys) : undefined));
+    if (keys.some((k) => !k || !ledger.has(k)))
+      throw new FaultConfigError(
+        'poison: a dead-letter entry holds a poison record with records of other keys; replay those first',
+      );
+    // A replay would map the record again and fail again: the record is waived for the frontier.
+    for (const [i, r] of d.records.entries())
+      await h.waiveRecord(r.dynamodb?.SequenceNumber ?? '', keys[i] as Item, `pinned to legacy: ${reason}`);
+  }
+  const at = Date.now();
+  const pinned = await h.poisonOperation({
+    operation: 'pin',
+    actor: 'rehearsal@local',
+    reason,
+    keys: jsonKeys(ledger),
+  });
+  const wanted = new Set(ledger.items.map((p) => JSON.stringify(itemToDynamoJson(p.key))));
+  const got = new Set(pinned.pinnedKeys.map((k) => JSON.stringify(k.key)));
+  const missing = [...wanted].filter((k) => !got.has(k));
+  if (missing.length)
+    throw new FaultConfigError(
+      `poison: ${missing.join(', ')} not pinned to legacy (${pinned.pinnedCount} pinned)`,
+    );
+  // The records leave the queue only now that their keys are pinned.
+  for (const d of entries) h.cdc.deadLetters.discard(d.id);
+  ledger.pinned(
+    at,
+    `pinned to legacy by rehearsal@local (${reason}); dead-lettered records waived for the frontier`,
   );
+  h.log?.(
+    `poison: ${ledger.items.length} key(s) pinned to legacy (${entries.length} dead-letter entr${entries.length === 1 ? 'y' : 'ies'} ` +
+      'waived and deleted); the migration goes on with them served by legacy',
+  );
+}
+
+/**
+ * `poison`, before FINALIZED (whose guardrail refuses pinned keys): the remedy the guardrail names.
+ * The application removes the items from legacy, and the backfill's `retry` settles every pin
+ * (absent from legacy, or the delete's tombstone already in new). Throws if a key stays pinned.
+ */
+export async function unpinPoison(ledger: PoisonLedger, h: PoisonHooks): Promise<void> {
   const at = Date.now();
   for (const p of ledger.items) await h.workload.delete(p.key);
-  // A replay maps the record again and fails again (mapItem never accepts it, however later changes
-  // superseded it), so the operator waives each record (audited; its key registered unresolved) and
-  // deletes the message; the backfill's retry below resolves the key, absent from legacy now.
-  for (const d of [...h.cdc.deadLetters.entries]) {
-    if (!holdsPoison(ledger, d)) continue;
-    const keys = d.records.map((r) => (r.dynamodb?.Keys ? itemFromDynamoJson(r.dynamodb.Keys) : undefined));
-    if (keys.some((k) => !k || !ledger.has(k))) continue;
-    for (const [i, r] of d.records.entries())
-      await h.waiveRecord(
-        r.dynamodb?.SequenceNumber ?? '',
-        keys[i] as Item,
-        'poison item: mapItem never accepts it; the application removed it from legacy',
-      );
-    h.cdc.deadLetters.discard(d.id);
-  }
-  if (h.cdc.deadLetters.entries.some((d) => holdsPoison(ledger, d)))
-    throw new FaultConfigError(
-      'poison: a dead-letter entry holds a poison record with records of other keys; replay those first',
-    );
   const retried = await h.poisonOperation({
     operation: 'retry',
     actor: 'rehearsal@local',
-    reason: 'poison items removed from legacy by the application',
+    reason: 'poison items removed from legacy by the application (the FINALIZED guardrail’s remedy)',
   });
-  if (retried.unresolvedCount)
+  if (retried.unresolvedCount || retried.pinnedCount)
     throw new FaultConfigError(
-      `poison: ${retried.unresolvedCount} backfill key(s) still unresolved after the retry: ${retried.unresolved
+      `poison: ${retried.unresolvedCount} unresolved and ${retried.pinnedCount} pinned key(s) left after the retry: ${[
+        ...retried.unresolved,
+        ...retried.pinnedKeys,
+      ]
         .map((u) => `${JSON.stringify(u.key)} (${u.reason})`)
         .join('; ')}`,
     );
   ledger.removed(
     at,
-    'removed from legacy by the application; its dead-lettered record waived (audited); its key retried: absent-in-legacy',
+    'before FINALIZED, removed from legacy by the application; its key retried (audited): pin settled',
   );
-  h.log?.('poison: items removed from legacy, dead-lettered records waived, keys resolved');
+  h.log?.('poison: items removed from legacy, pins settled by the retry; FINALIZED may proceed');
+}
+
+/** Sends a batch get (the pinned key and another) and a query of the partition of each pinned key. */
+export async function probePinned(
+  ledger: PoisonLedger,
+  api: {
+    readonly url: string;
+    readonly migrationId: string;
+    readonly phase: string;
+    readonly otherKey: Item;
+  },
+): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${api.url}/migrations/${encodeURIComponent(api.migrationId)}/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { res, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+  for (const p of ledger.items) {
+    const batch = await post('batch-get', {
+      keys: [itemToDynamoJson(p.key), itemToDynamoJson(api.otherKey)],
+    });
+    const first = (
+      batch.json.results as Array<{ servedBy?: string; reason?: string; status?: number }> | undefined
+    )?.[0];
+    ledger.probed({
+      key: p.key,
+      kind: 'batch-get',
+      phase: api.phase,
+      status: first?.status ?? batch.res.status,
+      ...(first?.servedBy ? { servedBy: first.servedBy } : {}),
+      ...(first?.reason ? { reason: first.reason } : {}),
+    });
+    const partition = Object.values(itemToDynamoJson(p.key))[0];
+    const q = await post('query', { partitionKey: partition });
+    ledger.probed({
+      key: p.key,
+      kind: 'query',
+      phase: api.phase,
+      status: q.res.status,
+      ...(q.res.headers.get('x-served-by') ? { servedBy: q.res.headers.get('x-served-by') as string } : {}),
+      ...(q.res.headers.get('x-route-reason')
+        ? { reason: q.res.headers.get('x-route-reason') as string }
+        : {}),
+    });
+  }
 }

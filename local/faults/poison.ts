@@ -5,16 +5,15 @@
  *
  * What the system does with such an item is by design, and the fault checks it: CDC dead-letters its
  * record with the reason (and `F` stays held at it), the backfill registers its key as poison with the
- * reason and ends COMPLETE_WITH_POISON (so the read path answers a key absent from new from legacy),
- * verification counts it `unmappable` (a mapping defect, not drift, and never clean). A migration with
- * such an item in legacy cannot move past BACKFILLING: the SHADOW guardrail wants every key resolved,
- * DUAL_READ a clean verification and an empty dead-letter queue. Replaying after a fix of the mapping
- * does not apply to an item the mapping must never accept; waiving its key would make reads answer it
- * 404 from new while legacy holds it. So the rehearsal plays what the team does: the application
- * removes the items from legacy (acknowledged deletes, in the history); a replay would map the record
- * again and fail again, so the operator waives each dead-lettered record (audited) and deletes its
- * message; the backfill's `retry` resolves every key as `absent-in-legacy`, and the walk goes on
- * (docs/correctness.md, "Faults").
+ * reason and ends COMPLETE_WITH_POISON (so the read path answers a key absent from new from legacy).
+ * Then the operator pins the keys to legacy (local/faults/poison-operator.ts): the seed key, and each
+ * dead-lettered record's key (the record waived for the frontier, its entry leaving the queue once the
+ * pin is written), all audited. The migration goes on with them pinned: the backfill is COMPLETE,
+ * verification lists them as `pinned` (expected, still clean), every read of a pinned key is served
+ * by legacy through DUAL_READ and NEW_PRIMARY (gets, batch gets, queries of its partition). FINALIZED
+ * refuses pinned keys, so only then the rehearsal plays the remedy its guardrail names: the
+ * application removes the items from legacy (acknowledged deletes, in the history) and the backfill's
+ * `retry` settles every pin (docs/correctness.md, "Faults").
  */
 import {
   type AttributeValue,
@@ -101,8 +100,29 @@ export interface PoisonOutcome {
   readonly registered?: string;
   /** API reads of the key while legacy held the item, by the store that served them. */
   readonly reads: { readonly legacy: number; readonly new: number; readonly other: number };
+  /** How the operator pinned it to legacy (who, why), or undefined when it never was. */
+  readonly pinned?: string;
+  /** API reads of the key while it was pinned, by the store that served them (`PINNED_TO_LEGACY` ones too). */
+  readonly pinnedReads?: {
+    readonly legacy: number;
+    readonly new: number;
+    readonly other: number;
+    readonly pinnedToLegacy: number;
+  };
+  /** Batch gets and queries of its partition sent while it was pinned: kind, store and reason of each. */
+  readonly probes?: readonly PinnedProbe[];
   /** How it ended: removed from legacy by the application, then replayed / retried. */
   readonly ended?: string;
+}
+
+/** A batch get or a query of a pinned key's partition, as the read API answered it. */
+export interface PinnedProbe {
+  readonly key: Item;
+  readonly kind: 'batch-get' | 'query';
+  readonly phase: string;
+  readonly status: number;
+  readonly servedBy?: string;
+  readonly reason?: string;
 }
 
 /** One API read, as much of it as the ledger needs. */
@@ -111,6 +131,7 @@ export interface PoisonRead {
   readonly startedAt: number;
   readonly status: number;
   readonly servedBy?: 'legacy' | 'new';
+  readonly reason?: string;
 }
 
 /** What the run saw of its poison items; `outcomes()` for the fault table. */
@@ -118,6 +139,9 @@ export class PoisonLedger {
   private readonly byId = new Map<string, { item: PoisonItem; deadLettered?: string; registered?: string }>();
   private removedAt: number | undefined;
   private ended: string | undefined;
+  private pinnedAt: number | undefined;
+  private pinnedHow: string | undefined;
+  private readonly probes: PinnedProbe[] = [];
 
   constructor(readonly items: readonly PoisonItem[]) {
     for (const item of items) this.byId.set(canonicalItem(item.key), { item });
@@ -138,6 +162,29 @@ export class PoisonLedger {
     if (e && e.registered === undefined) e.registered = reason;
   }
 
+  /** The operator pinned the keys to legacy at `at` (`how`: who and why). */
+  pinned(at: number, how: string): void {
+    this.pinnedAt = at;
+    this.pinnedHow = how;
+  }
+
+  /** A batch get or query of a pinned key's partition sent while the keys were pinned. */
+  probed(p: PinnedProbe): void {
+    this.probes.push(p);
+  }
+
+  /** When the keys were pinned, and when the remedy began (the application's deletes); undefined if never pinned. */
+  pinWindow(): { readonly from: number; readonly to: number } | undefined {
+    return this.pinnedAt === undefined
+      ? undefined
+      : { from: this.pinnedAt, to: this.removedAt ?? Number.POSITIVE_INFINITY };
+  }
+
+  /** The probes sent while pinned. */
+  pinnedProbes(): readonly PinnedProbe[] {
+    return this.probes;
+  }
+
   /** The application removed the items from legacy at `at`; `how` says what followed. */
   removed(at: number, how: string): void {
     this.removedAt = at;
@@ -148,8 +195,15 @@ export class PoisonLedger {
   outcomes(reads: readonly PoisonRead[]): PoisonOutcome[] {
     return [...this.byId.entries()].map(([id, e]) => {
       const counted = { legacy: 0, new: 0, other: 0 };
+      const whilePinned = { legacy: 0, new: 0, other: 0, pinnedToLegacy: 0 };
+      const window = this.pinWindow();
       for (const r of reads) {
         if (canonicalItem(r.key) !== id) continue;
+        if (window && r.startedAt >= window.from && r.startedAt < window.to) {
+          const to = r.status !== 200 && r.status !== 404 ? 'other' : (r.servedBy ?? 'other');
+          whilePinned[to]++;
+          if (r.reason === 'PINNED_TO_LEGACY') whilePinned.pinnedToLegacy++;
+        }
         if (this.removedAt !== undefined && r.startedAt >= this.removedAt) continue;
         if (r.status !== 200 && r.status !== 404) counted.other++;
         else if (r.servedBy === 'legacy') counted.legacy++;
@@ -163,6 +217,13 @@ export class PoisonLedger {
         ...(e.deadLettered === undefined ? {} : { deadLettered: e.deadLettered }),
         ...(e.registered === undefined ? {} : { registered: e.registered }),
         reads: counted,
+        ...(window
+          ? {
+              pinned: this.pinnedHow ?? 'pinned',
+              pinnedReads: whilePinned,
+              probes: this.probes.filter((p) => canonicalItem(p.key) === id),
+            }
+          : {}),
         ...(this.ended === undefined ? {} : { ended: this.ended }),
       };
     });

@@ -24,7 +24,16 @@ import type { LocalChain } from '../state-machine-runner';
 import { type KillResume, positionOf, restartingRun } from './runs';
 import { type SkewVerdict, defaultSkewMs, skewVerdict, skewVoided } from './skew';
 import { type PoisonOutcome, type PoisonRead, PoisonLedger, poisonItems } from './poison';
-import { type PoisonHooks, awaitDeadLettered, notePoison, resolvePoison } from './poison-operator';
+import {
+  type PoisonHooks,
+  awaitDeadLettered,
+  notePoison,
+  pinPoison,
+  probePinned,
+  unpinPoison,
+} from './poison-operator';
+import { checkPinnedReads } from '../rehearsal/pinned-reads';
+import type { CheckResult, ReadRecord } from '../rehearsal/checker';
 import type { Item, Migration } from '../../core/model';
 import { makeStreamsClient } from '../../adapters/stream-shards';
 import { StreamTrim } from './trim';
@@ -495,9 +504,33 @@ export class RehearsalFaults {
     return this.poison?.items.map((p) => p.key) ?? [];
   }
 
-  /** `poison`, once the backfill has ended: the remedy (local/faults/poison-operator.ts). */
-  async resolvePoison(h: PoisonHooks): Promise<void> {
-    if (this.poison) await resolvePoison(this.poison, h);
+  /** `poison`, once the backfill has ended: the keys pinned to legacy (local/faults/poison-operator.ts). */
+  async pinPoison(h: PoisonHooks): Promise<void> {
+    if (this.poison) await pinPoison(this.poison, h);
+  }
+
+  /** `poison`, while pinned: batch gets and queries of each pinned key's partition through the API. */
+  async probePinned(api: Parameters<typeof probePinned>[1]): Promise<void> {
+    if (this.poison) await probePinned(this.poison, api);
+  }
+
+  /** `poison`, before FINALIZED: the remedy its guardrail names (local/faults/poison-operator.ts). */
+  async unpinPoison(h: PoisonHooks): Promise<void> {
+    if (this.poison) await unpinPoison(this.poison, h);
+  }
+
+  /** `poison`: the check that every read of a pinned key while pinned came from legacy (none without pins). */
+  pinnedReadsChecks(reads: readonly ReadRecord[]): CheckResult[] {
+    const window = this.poison?.pinWindow();
+    if (!this.poison || !window) return [];
+    return [
+      checkPinnedReads({
+        keys: this.poison.items.map((p) => p.key),
+        window,
+        reads,
+        probes: this.poison.pinnedProbes(),
+      }),
+    ];
   }
 
   /** The API reads, for the poison outcomes (which store served each read of a poison key). */

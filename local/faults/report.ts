@@ -70,7 +70,12 @@ export function answerRows(a: FaultAnswers): Array<[string, string]> {
               .map(
                 (p) =>
                   `${p.key} (${p.when}): ${p.when === 'live' ? `dead-lettered: ${p.deadLettered ?? 'NOT SEEN'}` : `registered as poison: ${p.registered ?? 'NOT SEEN'}`}; ` +
-                  `reads while in legacy: ${p.reads.legacy} from legacy, ${p.reads.new} from new, ${p.reads.other} other; ${p.ended ?? 'still in legacy'}`,
+                  `reads while in legacy: ${p.reads.legacy} from legacy, ${p.reads.new} from new, ${p.reads.other} other; ` +
+                  (p.pinned
+                    ? `${p.pinned}; while pinned ${p.pinnedReads?.legacy ?? 0} read(s) from legacy (${p.pinnedReads?.pinnedToLegacy ?? 0} PINNED_TO_LEGACY), ` +
+                      `${p.pinnedReads?.new ?? 0} from new; ${(p.probes ?? []).map((x) => `${x.kind} ${x.servedBy ?? '?'} ${x.reason ?? ''}`.trim()).join(', ') || 'no probe'}; `
+                    : '') +
+                  `${p.ended ?? 'still in legacy'}`,
               )
               .join('; '),
           ],

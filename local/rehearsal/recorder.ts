@@ -95,6 +95,8 @@ export interface RehearsalReport {
     readonly counts: Record<string, number>;
     /** Legacy writes acknowledged while it ran (the workload never pauses for a verification). */
     readonly writesDuring?: number;
+    /** Unmappable items of keys pinned to legacy (expected: not against clean). */
+    readonly pinned?: number;
     /** Why it is not clean (`notCleanReason`); the rehearsal then runs it again. */
     readonly reason?: string;
   }>;
@@ -259,6 +261,7 @@ export class Recorder {
       durationMs: r.durationMs ?? 0,
       counts: { ...(r.counts ?? {}) } as Record<string, number>,
       writesDuring,
+      ...(r.pinned?.count ? { pinned: r.pinned.count } : {}),
       ...(reason === undefined ? {} : { reason }),
     });
   }

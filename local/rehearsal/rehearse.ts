@@ -470,30 +470,30 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     rec.backfill(await store.list<SegmentCheckpoint>('SEGMENT#'));
     rec.mark('backfill-end', 'backfill state machine finished');
     log('backfill finished');
+    // `poison`: the operator pins the poison keys to legacy (audited); the walk goes on with them.
+    const poisonHooks = {
+      workload,
+      cdc,
+      poisonOperation: (p: Parameters<typeof runLocalPoisonOperation>[1]) =>
+        runLocalPoisonOperation(
+          localBackfillDeps({ client, migration: m, controlTableName: s.controlTableName, streamArn }),
+          p,
+        ),
+      waiveRecord: (seq: string, key: Item, reason: string) =>
+        waiveRecord(
+          client,
+          s.controlTableName,
+          m.id,
+          seq,
+          { actor: plane.actor, reason, at: Date.now() },
+          key,
+        ),
+      log,
+    };
     if (faults?.poison) {
       const ended = (await store.getState())?.backfill.status ?? 'unknown';
-      rec.mark('poison', `backfill ended ${ended}; the application removes the poison items from legacy`);
-      const deps = localBackfillDeps({
-        client,
-        migration: m,
-        controlTableName: s.controlTableName,
-        streamArn,
-      });
-      await faults.resolvePoison({
-        workload,
-        cdc,
-        poisonOperation: (p) => runLocalPoisonOperation(deps, p),
-        waiveRecord: (seq, key, reason) =>
-          waiveRecord(
-            client,
-            s.controlTableName,
-            m.id,
-            seq,
-            { actor: plane.actor, reason, at: Date.now() },
-            key,
-          ),
-        log,
-      });
+      rec.mark('poison', `backfill ended ${ended}; the operator pins the poison keys to legacy`);
+      await faults.pinPoison(poisonHooks);
     }
     await advanceWhenMet(Phase.SHADOW, { reason: 'backfill complete' });
     await sleep(s.dwellMs);
@@ -546,6 +546,16 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       await plane.approve(Phase.NEW_PRIMARY, 'rehearsal');
     await advanceWhenMet(Phase.NEW_PRIMARY, { reason: 'rollout 100 %, frontier fresh' });
     await sleep(s.dwellMs);
+    if (faults?.poison) {
+      // Batch gets and queries of each pinned key's partition, then the FINALIZED guardrail's remedy.
+      await faults.probePinned({
+        url: server.url,
+        migrationId: m.id,
+        phase,
+        otherKey: workload.keyAt(0),
+      });
+      await faults.unpinPoison(poisonHooks);
+    }
 
     // Cutover, as `dualread cutover --fence-now` runs it: the applications (the workload) stop writing
     // legacy, then the fence T, a quiet stream and F − skew > T, a verification after T, CDC off.
@@ -623,6 +633,7 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
         newItems,
       }),
       ...(gap ? [gap.check] : []),
+      ...(faults?.pinnedReadsChecks(reads.reads) ?? []),
     ];
     await surfaceReads.stop();
     for (const [name, n] of Object.entries(surfaceReads.extras())) rec.extra(name, n);

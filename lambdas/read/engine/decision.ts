@@ -4,8 +4,15 @@
  * from the control snapshot, the migration's read settings and the request's context. The decision
  * itself is `decideRoute`, with the breaker's admission `admitRoute` (core/read).
  */
-import type { ConsistencyMode, Migration, ReadSettings } from '../../../core/model';
-import { type RouteInput, cohortBucket, surfaceRolloutPercent } from '../../../core/read';
+import type { ConsistencyMode, Item, Migration, ReadSettings } from '../../../core/model';
+import {
+  type PinnedQuery,
+  type RouteInput,
+  cohortBucket,
+  isKeyPinned,
+  isQueryPinned,
+  surfaceRolloutPercent,
+} from '../../../core/read';
 import { ControlCache, type ControlSnapshot } from '../control-cache';
 import type { ShadowCompare } from './shadow';
 import type { ReadStores } from './stores';
@@ -54,6 +61,16 @@ export function routeInput(
     sample,
     shadowSampleRate: read.shadowSampleRate,
   };
+}
+
+/** `input` for a single-key read of `legacyKey`: pinned to legacy when the key is (core/read/pins.ts). */
+export function keyRouteInput(input: RouteInput, snap: ControlSnapshot, legacyKey: Item): RouteInput {
+  return isKeyPinned(snap.pins, legacyKey) ? { ...input, keyPinned: true } : input;
+}
+
+/** `input` for a query: pinned to legacy when it could contain a pinned item (core/read/pins.ts). */
+export function queryRouteInput(input: RouteInput, snap: ControlSnapshot, q: PinnedQuery): RouteInput {
+  return isQueryPinned(snap.pins, q) ? { ...input, keyPinned: true } : input;
 }
 
 /** The routing input of a query of `surface`: its rollout limited by the surface's own (`settings.surfaces`). */

@@ -14,7 +14,7 @@ import {
   newIsSoleStore,
 } from '../../../core/read';
 import { BadRequestError } from '../validation';
-import { type ReaderParts, routeInput } from './decision';
+import { type ReaderParts, keyRouteInput, routeInput } from './decision';
 import { type LegacyOutcome, type ReadStores, fromLegacy, fromNew, newReadOf } from './stores';
 import { readStrong } from './strong';
 import type { KeyResult, RequestContext } from './types';
@@ -40,7 +40,11 @@ function routingKeyOf(migration: Migration, legacyKey: Item): string {
 export async function readKey(r: ReaderParts, legacyKey: Item, ctx: RequestContext): Promise<KeyResult> {
   const { migration } = r.target;
   const snap = await r.cache.get();
-  const input0 = routeInput(migration, snap, ctx, routingKeyOf(migration, legacyKey), r.random(), r.now());
+  const input0 = keyRouteInput(
+    routeInput(migration, snap, ctx, routingKeyOf(migration, legacyKey), r.random(), r.now()),
+    snap,
+    legacyKey,
+  );
   const admitted = admitRoute(input0, r.stores.breaker);
   const { decision, admission } = admitted;
   const newKey = decision.touchesNew ? newKeyOf(migration, legacyKey) : undefined;

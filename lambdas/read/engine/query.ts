@@ -23,7 +23,7 @@ import {
   newIsSoleStore,
 } from '../../../core/read';
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
-import { type ReaderParts, routeInput, surfaceRouteInput } from './decision';
+import { type ReaderParts, queryRouteInput, routeInput, surfaceRouteInput } from './decision';
 import { readKey } from './get';
 import { readSurfacePage } from './surface-query';
 import type { PageResult, RequestContext } from './types';
@@ -53,10 +53,14 @@ export async function readPage(r: ReaderParts, q: QueryRequest, ctx: RequestCont
   const mapping = queryMapping(migration, q.partitionValue);
   const snap = await r.cache.get();
   const base = {
-    ...surfaceRouteInput(
-      routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+    ...queryRouteInput(
+      surfaceRouteInput(
+        routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+        snap,
+        q.surface,
+      ),
       snap,
-      q.surface,
+      { on: 'base', partitionKeyName: lk.partitionKey.name, partitionValue: q.partitionValue },
     ),
     kind: 'query' as const,
     queryMappable: mapping !== undefined,

@@ -37,7 +37,7 @@ import {
   newIsSoleStore,
 } from '../../../core/read';
 import { BadRequestError, type QueryRequest, ReadApiError } from '../validation';
-import { type ReaderParts, routeInput, surfaceRouteInput } from './decision';
+import { type ReaderParts, queryRouteInput, routeInput, surfaceRouteInput } from './decision';
 import { fingerprintOf, pageToken, readToken } from './query';
 import type { PageResult, RequestContext } from './types';
 
@@ -73,10 +73,20 @@ export async function readSurfacePage(
   }
   const snap = await r.cache.get();
   const base: RouteInput = {
-    ...surfaceRouteInput(
-      routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+    ...queryRouteInput(
+      surfaceRouteInput(
+        routeInput(migration, snap, ctx, canonical(q.partitionValue), r.random(), r.now()),
+        snap,
+        surface.name,
+      ),
       snap,
-      surface.name,
+      surface.legacy.index === undefined
+        ? {
+            on: 'base',
+            partitionKeyName: surface.legacy.key.partitionKey.name,
+            partitionValue: q.partitionValue,
+          }
+        : { on: 'index' },
     ),
     kind: 'query',
     queryMappable: mapped !== undefined,

@@ -134,6 +134,11 @@ export const migrations = [defineMigration({
       [['dlq', 'list'], ExitCode.OK],
       [['dlq', 'replay'], ExitCode.USAGE], // local mode: --body-file
       [['dlq', 'waive', '--key', '{"id":{"S":"x"}}'], ExitCode.USAGE], // no --reason
+      [['dlq', 'pin', 'all'], ExitCode.USAGE], // no --reason
+      [['dlq', 'pin', 'all', '--reason', 'cli test'], ExitCode.USAGE], // local mode: --body-file
+      [['backfill', 'poison', 'list'], ExitCode.OK],
+      [['backfill', 'poison', 'pin', 'all'], ExitCode.USAGE], // no --reason
+      [['backfill', 'poison', 'pin', 'all', '--reason', 'cli test'], ExitCode.OK], // nothing unresolved
       [['advance', '--to', 'SHADOW'], ExitCode.OK],
       [['advance'], ExitCode.GUARDRAIL_UNMET],
       [['advance', '--force'], ExitCode.USAGE],

@@ -2,9 +2,10 @@
  * Fault matrix, data and clock: `poison` (legacy items the example mapping's `mapItem` refuses: one
  * present at seed time, three written live) in one short rehearsal. Each live item's record is
  * dead-lettered with the mapping's reason, the seed item is registered as poison by the backfill (which
- * ends COMPLETE_WITH_POISON), every read of a poison key while legacy held it was served by legacy; then
- * the application removes them, the dead letters replay away, the key is resolved, and every invariant
- * holds. In the same run the read API's clock runs 500 ms ahead (half the example's 1000 ms clock-skew
+ * ends COMPLETE_WITH_POISON); the operator pins the four keys to legacy and the migration goes on with
+ * them through DUAL_READ and NEW_PRIMARY: verification lists them as pinned (and is clean), every read
+ * of a pinned key — gets, batch gets, queries of its partition — is served by legacy. Before FINALIZED
+ * the application removes them from legacy and a retry settles the pins; every invariant holds. In the same run the read API's clock runs 500 ms ahead (half the example's 1000 ms clock-skew
  * margin): every bounded read, judged against true time, stays within its budget. (Beyond the margin is
  * a unit test of the verdict: test/unit/faults/skew.test.ts.)
  */
@@ -31,6 +32,27 @@ describe('Fault matrix: poison items, and the read API clock skewed within the m
     }
     const marks = report.timeline.filter((t) => t.action === 'poison').map((t) => t.detail);
     expect(marks).toEqual([expect.stringContaining('backfill ended COMPLETE_WITH_POISON')]);
+  });
+
+  it('pinned the four keys to legacy, listed them as pinned in verification, and served every read of them from legacy', () => {
+    const poison = report.faults?.answers.poison ?? [];
+    for (const p of poison) {
+      expect(p.pinned).toMatch(/pinned to legacy by rehearsal@local/);
+      expect(p.pinnedReads?.new).toBe(0);
+      expect(p.pinnedReads?.other).toBe(0);
+      expect(p.probes?.map((x) => [x.kind, x.servedBy, x.reason])).toEqual([
+        ['batch-get', 'legacy', 'PINNED_TO_LEGACY'],
+        ['query', 'legacy', 'PINNED_TO_LEGACY'],
+      ]);
+      expect(p.probes?.every((x) => x.phase === 'NEW_PRIMARY')).toBe(true);
+    }
+    const check = report.checks.find((c) => c.name === 'pinned-reads-from-legacy');
+    expect(check).toMatchObject({ passed: true, failures: 0 });
+    expect(check?.checked).toBeGreaterThanOrEqual(8);
+    const clean = report.verifications.filter((v) => v.clean);
+    expect(clean.length).toBeGreaterThan(0);
+    expect(clean[0]?.pinned).toBe(4);
+    expect(clean[0]?.counts.unmappable ?? 0).toBe(0);
   });
 
   it('served every read of a poison key from legacy while legacy held it', () => {

@@ -11,7 +11,7 @@ describe('Function: makePoisonHandler (input)', () => {
     [
       'an unknown operation',
       { operation: 'delete' },
-      /operation must be 'list', 'retry' or 'waive', not "delete"/,
+      /operation must be 'list', 'retry', 'waive' or 'pin', not "delete"/,
     ],
     ['a retry without an actor', { operation: 'retry' }, /retry needs an actor/],
     [

@@ -7,6 +7,17 @@ import {
   isUnresolved,
   poisonKeyHash,
 } from '../../../core';
+import {
+  MAX_PINS,
+  TooManyPinsError,
+  checkPoisonPayload,
+  isPinned,
+  isRetryable,
+  partitionKeyHash,
+  pinsOf,
+  samePins,
+} from '../../../core/backfill';
+import { itemFromDynamoJson, itemToDynamoJson } from '../../../core/model';
 
 type Backfill = MigrationState['backfill'];
 
@@ -93,5 +104,63 @@ describe('Function: poisonKeyHash', () => {
     expect(poisonKeyHash({ sk: { N: '1' }, pk: { S: 'a' } })).toBe(a);
     expect(poisonKeyHash({ pk: { S: 'a' }, sk: { N: '2' } })).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('Pins to legacy: the registry’s status and STATE’s pins', () => {
+  const key = (pk: string, sk: number) => itemToDynamoJson({ pk: { S: pk }, sk: { N: String(sk) } });
+  const pinned = (pk: string, sk: number) => ({
+    key: key(pk, sk),
+    partitionHash: partitionKeyHash(itemFromDynamoJson(key(pk, sk)), 'pk'),
+  });
+
+  it('a pinned key is neither unresolved nor settled for good: a retry still examines it', () => {
+    expect(isUnresolved({ status: 'pinned' })).toBe(false);
+    expect(isPinned({ status: 'pinned' })).toBe(true);
+    expect(isRetryable({ status: 'pinned' })).toBe(true);
+    expect(isRetryable({})).toBe(true);
+    expect(isRetryable({ status: 'resolved' })).toBe(false);
+  });
+
+  it('STATE’s pins hold each key once and each partition once, sorted', () => {
+    const pins = pinsOf([pinned('a', 1), pinned('a', 2), pinned('a', 1), pinned('b', 1)]);
+    expect(pins.keys).toHaveLength(3);
+    expect(pins.partitions).toHaveLength(2);
+    expect([...pins.keys].sort()).toEqual(pins.keys);
+    expect(samePins(pins, pinsOf([pinned('b', 1), pinned('a', 2), pinned('a', 1)]))).toBe(true);
+    expect(samePins(pins, pinsOf([pinned('a', 1)]))).toBe(false);
+    expect(samePins(undefined, { keys: [], partitions: [] })).toBe(true);
+  });
+
+  it('refuses a pinned item without its partition hash (a base query could not find it)', () => {
+    expect(() => pinsOf([{ key: key('a', 1) }])).toThrow(/no partition hash/);
+  });
+
+  it('names the limit and says to fix the mapping instead', () => {
+    const err = new TooManyPinsError('orders', MAX_PINS - 1, 5);
+    expect(err.name).toBe('TooManyPinsError');
+    expect(err.message).toMatch(
+      /999 key\(s\) are pinned.*pinning 5 more.*limit of 1000.*fix the mapping instead/,
+    );
+  });
+
+  it('checks a pin: an actor, a reason, and keys or all', () => {
+    const schema = {
+      partitionKey: { name: 'pk', type: 'S' as const },
+      sortKey: { name: 'sk', type: 'N' as const },
+    };
+    const ok = {
+      operation: 'pin' as const,
+      actor: 'ops',
+      reason: 'mapItem refuses it',
+      keys: 'all' as const,
+    };
+    expect(() => checkPoisonPayload(ok, schema)).not.toThrow();
+    expect(() => checkPoisonPayload({ ...ok, keys: [key('a', 1)] }, schema)).not.toThrow();
+    expect(() => checkPoisonPayload({ ...ok, reason: ' ' }, schema)).toThrow(/pin needs a reason/);
+    expect(() => checkPoisonPayload({ ...ok, keys: [] }, schema)).toThrow(/pin needs keys.*or 'all'/);
+    expect(() => checkPoisonPayload({ ...ok, keys: [{ pk: { S: 'a' } }] }, schema)).toThrow(
+      /not a legacy key/,
+    );
   });
 });

@@ -12,6 +12,15 @@ const unmet = (to: Phase, facts: MigrationFacts, settings = DEFAULT_GUARDRAILS) 
   guardrailsFor(to, facts, settings).filter((g) => !g.met);
 
 describe('Function: guardrailsFor', () => {
+  it('refuses FINALIZED only while a key is pinned to legacy, not forcibly; no other phase looks at pins', () => {
+    const pinned = { pins: { keys: ['a1'], partitions: ['p1'] } };
+    const finalized = guardrailsFor(Phase.FINALIZED, withState(Phase.FINALIZED, pinned), DEFAULT_GUARDRAILS);
+    expect(finalized.find((g) => g.id === 'no-pinned-keys')).toMatchObject({ met: false, forcible: false });
+    expect(unmet(Phase.FINALIZED, withState(Phase.FINALIZED, {}))).toEqual([]);
+    for (const to of [Phase.SHADOW, Phase.DUAL_READ, Phase.NEW_PRIMARY])
+      expect(unmet(to, withState(to, pinned))).toEqual([]);
+  });
+
   it.each([Phase.BACKFILLING, Phase.SHADOW, Phase.DUAL_READ, Phase.NEW_PRIMARY, Phase.FINALIZED])(
     'meets every guardrail of entering %s when the facts hold, each with a reason',
     (to) => {
@@ -236,6 +245,13 @@ describe('Function: guardrailsFor', () => {
       /unknown state/,
     ],
     [
+      'keys pinned to legacy',
+      Phase.FINALIZED,
+      withState(Phase.FINALIZED, { pins: { keys: ['a1', 'b2', 'c3'], partitions: ['p1', 'p2'] } }),
+      'no-pinned-keys',
+      /3 key\(s\) pinned to legacy.*poison retry.*remove the item from legacy.*dlq waive/,
+    ],
+    [
       'no FINALIZED approval',
       Phase.FINALIZED,
       withState(Phase.FINALIZED, { approvals: [] }),
@@ -295,13 +311,13 @@ describe('Function: guardrailsFor', () => {
     ).toEqual([]);
   });
 
-  it('lets every guardrail be forced except cdc-disabled', () => {
+  it('lets every guardrail be forced except cdc-disabled and no-pinned-keys (new would answer keys it does not hold)', () => {
     const all = guardrailsFor(
       Phase.FINALIZED,
       metFacts(Phase.FINALIZED, { cdcEnabled: true }),
       DEFAULT_GUARDRAILS,
     );
-    expect(all.filter((g) => !g.forcible).map((g) => g.id)).toEqual(['cdc-disabled']);
+    expect(all.filter((g) => !g.forcible).map((g) => g.id)).toEqual(['no-pinned-keys', 'cdc-disabled']);
   });
 });
 

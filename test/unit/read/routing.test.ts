@@ -351,6 +351,7 @@ const arbInput: fc.Arbitrary<RouteInput> = fc.record(
     kind: fc.constantFrom('get' as const, 'query' as const),
     queryMappable: fc.boolean(),
     pinned: fc.option(fc.constantFrom('legacy' as const, 'new' as const), { nil: undefined }),
+    keyPinned: fc.boolean(),
   },
   {
     requiredKeys: [
@@ -396,6 +397,30 @@ describe('Property: routing', () => {
         }
       }),
       { numRuns: 5_000 },
+    );
+  });
+
+  it('serves a key pinned to legacy from legacy in every phase before FINALIZED, never reading new', () => {
+    fc.assert(
+      fc.property(arbInput, fc.constantFrom(...NEW_READS), (input, after) => {
+        const pinnedInput = { ...input, keyPinned: true };
+        for (const d of [decideRoute(pinnedInput), decideRoute({ ...pinnedInput, newRead: after })]) {
+          if (input.phase === Phase.FINALIZED) {
+            expect(d.route).toBe('new');
+            continue;
+          }
+          expect(d.route).toBe('legacy');
+          expect(d.touchesNew || d.readBoth || d.confirm || d.shadow).toBe(false);
+          // A page sequence on new moves to legacy, announced as a switch.
+          if (input.phase !== undefined && input.phase !== Phase.LEGACY_ONLY)
+            expect([
+              RouteReason.PINNED_TO_LEGACY,
+              RouteReason.PAGE_PINNED,
+              RouteReason.PAGE_SWITCHED_TO_LEGACY,
+            ]).toContain(d.reason);
+        }
+      }),
+      { numRuns: 3_000 },
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { poisonKeyHash } from '../../../core/backfill';
 import {
   ChecksumAccumulator,
   EMPTY_CHECKSUM,
@@ -276,6 +277,37 @@ describe('Function: summarize', () => {
     });
     expect(out.clean).toBe(false);
     expect(summarize(sums, none, none, none, []).clean).toBe(true);
+  });
+
+  it('classifies an unmappable item of a key pinned to legacy as pinned (listed with its reason, clean); an unpinned one is not clean', () => {
+    // Prepare
+    const pinnedKey = itemToDynamoJson({ userId: { S: 'poison-0' } });
+    const otherKey = itemToDynamoJson({ userId: { S: 'poison-1' } });
+    const unmappable = (legacyKey: typeof pinnedKey) =>
+      suspect({
+        legacyKey,
+        firstClass: DiffClass.UNMAPPABLE,
+        class: DiffClass.UNMAPPABLE,
+        status: SuspectStatus.UNMAPPABLE,
+        reason: 'mapItem wrote reserved attributes _dr_poison',
+      });
+    const pins = new Set([poisonKeyHash({ userId: { S: 'poison-0' } })]);
+
+    // Act
+    const pinnedOnly = summarize(sums, none, none, none, [unmappable(pinnedKey)], pins);
+    const both = summarize(sums, none, none, none, [unmappable(pinnedKey), unmappable(otherKey)], pins);
+
+    // Assess
+    expect(pinnedOnly.counts[DiffClass.UNMAPPABLE]).toBe(0);
+    expect(pinnedOnly.pinned).toEqual({
+      count: 1,
+      keys: [{ key: pinnedKey, reason: 'mapItem wrote reserved attributes _dr_poison' }],
+    });
+    expect(pinnedOnly.clean).toBe(true);
+    expect(both.counts[DiffClass.UNMAPPABLE]).toBe(1);
+    expect(both.samples[DiffClass.UNMAPPABLE]).toEqual([otherKey]);
+    expect(both.clean).toBe(false);
+    expect(summarize(sums, none, none, none, [unmappable(pinnedKey)]).clean).toBe(false);
   });
 
   it('counts keys CDC kept rewriting apart from unconfirmed lag, samples them, and stays clean', () => {
