@@ -162,7 +162,13 @@ export function faultCatalog(s: FaultCatalogSettings): readonly NamedFault[] {
         'the backfill worker killed mid-page (a page half written): the run restarted, resumed from its checkpoints',
       rules: [],
       opens: 'always',
-      kill: { process: 'backfill', trigger: { roles: ['new'], afterCalls: [18, 26], maxKills: 1 } },
+      // Counted in batched inserts (4 a page of 100 at the defaults): the 20th-28th is a later page's,
+      // so some segment has a checkpoint to resume from. Counting every call to new killed it inside the
+      // first pages once their inserts were counted too (their conflicts' reads and puts come first).
+      kill: {
+        process: 'backfill',
+        trigger: { roles: ['new'], operations: ['BatchExecuteStatement'], afterCalls: [20, 28], maxKills: 1 },
+      },
     },
     {
       name: 'kill-verify',
