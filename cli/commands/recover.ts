@@ -41,7 +41,9 @@ export function register(program: Command, context: CliContext): void {
         if (!out.json) out.io.stderr(`stream gap ${gapSummary(gap) ?? ''}\n`);
         const runs: Array<{ runId: string; clean: boolean }> = [];
         for (let i = 0; i < o.maxRuns; i++) {
-          const runId = newRunId('recover', context.now());
+          // Numbered: run ids are per second, and a fast first run would give the second its id (and the
+          // verification would refuse it as already COMPLETE).
+          const runId = `${newRunId('recover', context.now())}-${i + 1}`;
           const { report } = await runOnTarget(
             target,
             {
