@@ -14,6 +14,9 @@ module.exports = {
   // Jest reads testTimeout from the top-level config only (the per-project values below are not applied):
   // integration tests drive DynamoDB Local and state machines; CDK tests bundle Lambdas with esbuild.
   testTimeout: 180000,
+  // Two workers on the 2-core machine (Jest's default is cores - 1 = one): the long files are
+  // rehearsals that mostly wait on paced writes and DynamoDB Local, so two overlap well.
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
