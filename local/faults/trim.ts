@@ -16,15 +16,12 @@
  *   iterator), so GetRecords never returns a trimmed record.
  */
 import {
-  DescribeStreamCommand,
   type DynamoDBStreamsClient,
   ExpiredIteratorException,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import { type SdkItem, fromSdkItem } from '../../adapters/dynamodb';
-import { apiSequenceNumber } from '../../adapters/stream-shards';
+import { StreamShardReader, apiSequenceNumber } from '../../adapters/stream-shards';
 import { type Item, padSequence } from '../../core/model';
 
 /** One record at or before a trim horizon, as the sampling read it. */
@@ -174,37 +171,21 @@ export class StreamTrim {
 
 /** Every record of every shard, read to each shard's end (its first empty page), in shard order. */
 async function readToEnd(client: DynamoDBStreamsClient, streamArn: string): Promise<SampledRecord[]> {
+  const reader = new StreamShardReader(client, streamArn);
   const out: SampledRecord[] = [];
-  const shards: string[] = [];
-  let start: string | undefined;
-  do {
-    const page = await client.send(
-      new DescribeStreamCommand({ StreamArn: streamArn, ...(start ? { ExclusiveStartShardId: start } : {}) }),
-    );
-    for (const s of page.StreamDescription?.Shards ?? []) if (s.ShardId) shards.push(s.ShardId);
-    start = page.StreamDescription?.LastEvaluatedShardId;
-  } while (start);
-  for (const shardId of shards) {
-    let iterator = (
-      await client.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
+  for (const { shardId } of await reader.listShards()) {
+    let iterator = await reader.iterator(shardId);
     while (iterator) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      for (const r of page.Records ?? [])
+      const page = await reader.read(iterator);
+      for (const r of page.records)
         if (r.dynamodb?.SequenceNumber)
           out.push({
             shardId,
             seq: padSequence(r.dynamodb.SequenceNumber),
             keys: fromSdkItem((r.dynamodb.Keys ?? {}) as SdkItem),
           });
-      if (!page.Records?.length) break;
-      iterator = page.NextShardIterator;
+      if (!page.records.length) break;
+      iterator = page.nextIterator;
     }
   }
   return out;
