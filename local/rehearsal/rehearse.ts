@@ -523,13 +523,14 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
     await cdc.poller.stop();
     await waitFor(() => phase === Phase.SHADOW, 'the frontier-lag alarm rollback', 90_000);
     await cdc.poller.start();
+    const resumedAt = Date.now();
     rec.mark('cdc-resume', 'CDC poller started again');
     log('CDC resumed');
     await waitFor(
-      async () => {
-        const f = await store.getFrontier();
-        return f !== undefined && Date.now() - f.frontier < m.read.stalenessBudgetMs / 2;
-      },
+      // Caught up: F has passed the moment CDC resumed, so every write of the stall is applied. Not
+      // "lag under half the budget": under load and faults F's lag hovers near that while writes flow
+      // (one CI run waited 180 s in vain); the lag the next phases need is their guardrails' concern.
+      async () => ((await store.getFrontier())?.frontier ?? 0) >= resumedAt,
       'the frontier catching up after the stall',
       // A deadline, not a window: on DynamoDB Local stream creation times are truncated to the minute,
       // so while writes flow F can advance in steps of up to a minute, and a loaded machine (or injected
