@@ -98,6 +98,16 @@ export class ShardLedger {
   /** After a restart: the last record an earlier run of the tracker had read. */
   readonly readThrough?: string;
 
+  /**
+   * The shard's first record not known applied was read less than `holdMs` before `now`: the tracker
+   * waits for its evidence before reading on (`TrackerConfig.readHoldMs`).
+   */
+  holdsReading(now: number, holdMs: number): boolean {
+    if (holdMs <= 0) return false;
+    const first = this.pending.find((r) => r.evidence === undefined);
+    return first !== undefined && now - first.receivedAt < holdMs;
+  }
+
   constructor(
     readonly shardId: string,
     readonly parentShardId: string | undefined,

@@ -32,6 +32,18 @@ export interface TrackerConfig extends FrontierConfig, Partial<TipSettings> {
    * more. @default 0 (every step); the deployed tracker saves every 5 s
    */
   readonly persistIntervalMs?: number;
+  /**
+   * Holds a shard's reading on while a record it returned less than this long ago is not known applied
+   * yet. A record known unapplied caps its shard at its creation bound, which DynamoDB Local truncates
+   * to the minute: when the sync Lambda's apply takes longer than a step, a tracker that reads on every
+   * step always holds such a record when it computes `F`, and `F` moves in minute steps while writes
+   * flow. Holding lets a step find everything read so far applied, so `F` reaches the last probe. Only
+   * liveness: reading later never makes `F` larger (a record not read cannot be evidence; a probe not
+   * made proves nothing). Past the hold the shard is read every step again (a stalled or dead-lettered
+   * record must not stop the reading: late records and trims are found by reading).
+   * @default 0 (read every step); DynamoDB Local 3000
+   */
+  readonly readHoldMs?: number;
 }
 
 /**
@@ -65,6 +77,7 @@ export const DYNAMODB_LOCAL_TRACKER_SETTINGS = {
   creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
   tipEmptyPages: 1,
   tipMinSpanMs: 0,
+  readHoldMs: 10_000,
 } as const;
 
 /**
@@ -91,6 +104,7 @@ export function validateTrackerConfig(config: TrackerConfig): TrackerConfig {
       ['tipMinSpanMs', config.tipMinSpanMs],
       ['childListingWaitMs', config.childListingWaitMs],
       ['persistIntervalMs', config.persistIntervalMs],
+      ['readHoldMs', config.readHoldMs],
     ],
     (v) => Number.isFinite(v) && v >= 0,
     'a non-negative number of milliseconds',

@@ -209,7 +209,10 @@ export class FrontierTracker {
    * children in `readOrder`, so a child's worker never waits for a read that has not started.
    */
   private async readShards(ledger: FrontierLedger): Promise<void> {
-    const toRead = ledger.readOrder().filter((s) => !s.readToEnd); // readToEnd: nothing more to read
+    const now = this.deps.now();
+    const hold = this.deps.config.readHoldMs ?? 0;
+    // readToEnd: nothing more to read; holdsReading: records just read wait for their evidence.
+    const toRead = ledger.readOrder().filter((s) => !s.readToEnd && !s.holdsReading(now, hold));
     const reads = new Map<string, Promise<void>>();
     let next = 0;
     const worker = async (): Promise<void> => {

@@ -94,6 +94,12 @@ export const LOCAL_READ_OPTIONS = { legacyTimeoutMs: 20_000, controlWaitMs: 20_0
 /** Verifications the rehearsal runs before DUAL_READ until one is clean (the runbook's re-run). */
 export const VERIFY_ATTEMPTS = 3;
 
+/**
+ * How long the rehearsal retries an advance whose guardrails are unmet (the frontier catching up, a
+ * soak). A refusal past it fails the rehearsal with the guardrails' details.
+ */
+const ADVANCE_WAIT_MS = 180_000;
+
 /** Why a verification report is not clean, in one line (its first reason). */
 export function notCleanReason(r: VerifyReport): string {
   if (r.status !== 'COMPLETE') return `${r.status}${r.error ? `: ${r.error}` : ''}`;
@@ -379,11 +385,15 @@ export async function rehearse(s: RehearsalSettings): Promise<RehearsalReport> {
       if (r.moved) phase = r.to;
       return r;
     };
-    /** Advances, retrying while guardrails are unmet (they become true as the system catches up). */
+    /**
+     * Advances, retrying while guardrails are unmet (they become true as the system catches up), for at
+     * most `ADVANCE_WAIT_MS`.
+     */
     const advanceWhenMet = async (to: Phase, options: { reason: string }) => {
-      for (let i = 0; ; i++) {
+      const deadline = Date.now() + ADVANCE_WAIT_MS;
+      for (;;) {
         const r = await tryAdvance(to, options.reason);
-        if (r.moved || i >= 120) {
+        if (r.moved || Date.now() > deadline) {
           rec.advance(r);
           log(
             `${r.moved ? 'advanced' : 'REFUSED'} ${r.from} → ${r.to} (${r.guardrails.map((g) => `${g.name}: ${g.detail}`).join('; ')})`,

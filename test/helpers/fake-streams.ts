@@ -392,6 +392,8 @@ export function fakeSync(
     markers?: boolean;
     maxBatches?: number;
     onlyShard?: string;
+    /** Applies only records visible by this time (default: now), as a sync Lambda that lags. */
+    visibleBy?: number;
   } = {},
 ): number {
   const batch = options.batch ?? 10;
@@ -404,7 +406,7 @@ export function fakeSync(
       const recs: FakeRecord[] = [];
       while (recs.length < batch && shard.syncAt < shard.records.length) {
         const r = shard.records[shard.syncAt] as FakeRecord;
-        if (r.visibleAt > stream.clock.t) break;
+        if (r.visibleAt > (options.visibleBy ?? stream.clock.t)) break;
         recs.push(r);
         shard.syncAt++;
       }
