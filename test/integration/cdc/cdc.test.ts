@@ -51,7 +51,7 @@ describe('Integration: CDC through the local event source and the real sync hand
       tableName: t.migration.legacyTable.tableName,
       key: t.migration.legacyTable.key,
       makeKey: (i) => ({ userId: { S: `user-${i}` } }),
-      keyCount: 1000,
+      keyCount: 500,
       seed: 42,
       concurrency: 16,
       fidelityProbability: 0.05,
@@ -59,7 +59,7 @@ describe('Integration: CDC through the local event source and the real sync hand
 
     // Act: every key once, then a random mix of puts, updates, deletes and re-creates
     await workload.populate();
-    const run = await workload.run({ operations: 1000 });
+    const run = await workload.run({ operations: 600 });
     await cdc.poller.drain();
     await cdc.poller.replayDelivered(0); // an old batch again, after everything newer was applied
     await cdc.poller.drain();
@@ -111,8 +111,8 @@ describe('Integration: CDC through the local event source and the real sync hand
     const orphans = stored.filter((i) => !origins.has(canonicalItem({ PK: i.PK!, SK: i.SK! })));
     expect(problems).toEqual([]);
     expect(orphans).toEqual([]);
-    expect(live).toBeGreaterThan(300);
-    expect(deleted).toBeGreaterThan(50);
+    expect(live).toBeGreaterThan(150);
+    expect(deleted).toBeGreaterThan(25);
     // Replays and duplicates were skipped as stale/duplicate, never as order violations.
     const totals = cdc.batches.reduce(
       (a, b) => ({
