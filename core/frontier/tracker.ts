@@ -166,7 +166,10 @@ export class FrontierTracker {
     // dead-lettered count, violations, the gap), so operators read the current reason from FRONTIER.
     const detail = JSON.stringify({ shards, violations, gap });
     const refreshDetail = refresh && this.frontier !== undefined && detail !== this.publishedDetail;
-    if (decision.publish || refreshDetail || opening.length) {
+    // Under a gap, cdcFrontier is what the recovery's re-checks wait on: publish it whenever it moves,
+    // before reading too (as F is), or the records a read returns, still unapplied, would hold it.
+    const cdcMoved = gapOpen(gap) && gap.cdcFrontier > (this.frontier?.gap?.cdcFrontier ?? 0);
+    if (decision.publish || refreshDetail || opening.length || cdcMoved) {
       await this.publish(decision.frontier, shards, violations, at, gapOf);
       for (const s of opening) this.trimmedUnread.delete(s);
       this.publishedDetail = detail;

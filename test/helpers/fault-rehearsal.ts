@@ -3,6 +3,8 @@
  * (test/integration/faults/*.test.ts): small counts, the whole walk, the report with its fault table.
  */
 import '../../local/promise-polyfill';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { usersMigration } from '../../examples/users/migration';
 import type { FaultSettings } from '../../local/faults';
 import type { RehearsalReport } from '../../local/rehearsal/recorder';
@@ -23,7 +25,21 @@ export async function faultRehearsal(faults: FaultSettings, seed = 11): Promise<
     dwellMs: 1500,
     seed,
     faults,
+    onEvent: eventLog(prefix),
   });
+}
+
+/**
+ * With `DUALREAD_TEST_EVENTS=<dir>`, each walk appends its events, timed, to `<dir>/<prefix>log`: the
+ * only trace of a walk that runs past its test's timeout (its report never comes back).
+ */
+function eventLog(prefix: string): ((line: string) => void) | undefined {
+  const dir = process.env.DUALREAD_TEST_EVENTS;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${prefix}log`);
+  const t0 = Date.now();
+  return (line) => appendFileSync(file, `${((Date.now() - t0) / 1000).toFixed(1)} ${line}\n`);
 }
 
 /** Every failed invariant with its first examples, for a failure message that says what broke. */

@@ -12,8 +12,9 @@ import {
   recheckFrontier,
 } from '../../../../core/frontier';
 import type { FrontierState } from '../../../../core/control';
+import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../../../core/frontier';
 import { fakeSync } from '../../../helpers/fake-streams';
-import { MARGIN, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
+import { MARGIN, ONE_EMPTY_PAGE_TIP, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
 
 /** A tracker at the tip of s1, then a pause while `lost` writes are made and trimmed, then `after`. */
 async function trimmedWhilePaused() {
@@ -97,6 +98,36 @@ describe('Class: FrontierTracker (stream gaps)', () => {
     expect(r.published).toBe(t.clock.t - MARGIN);
     expect(t.store.frontier?.gap).toMatchObject({ closedBy: 'operator', closedByRun: 'v1' });
     expect(gapOpen(t.store.frontier?.gap)).toBe(false);
+  });
+
+  it('publishes cdcFrontier from what was applied before reading on, so new unapplied records do not hold it', async () => {
+    // Prepare: a gap open on a store that truncates creation times to the minute (DynamoDB Local).
+    const t = trackerSetup(DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, {}, ONE_EMPTY_PAGE_TIP);
+    t.clock.t = 1_700_000_040_000 + 5000; // 5 s into a minute
+    t.stream.addShard('s1');
+    t.stream.write('s1', 'a');
+    fakeSync(t.stream, t.evidence);
+    t.clock.advance(1000);
+    await t.tracker.step();
+    t.clock.advance(1000);
+    t.stream.write('s1', 'lost');
+    t.stream.trimFirst('s1', 2);
+    t.clock.advance(1000);
+    await t.tracker.step(); // finds the trim: the gap opens
+    expect(gapOpen(t.store.frontier?.gap)).toBe(true);
+    t.stream.write('s1', 'e');
+    t.clock.advance(1000);
+    await t.tracker.step(); // reads e (unapplied) and probes the tip behind it
+    const probedAt = t.clock.t;
+    fakeSync(t.stream, t.evidence); // e applied
+    t.stream.write('s1', 'f'); // the next write, still unapplied when the tracker reads it
+    t.clock.advance(1000);
+
+    // Act
+    await t.tracker.step();
+
+    // Assess: e's probe counts, although f (same minute, unapplied) was read after it.
+    expect(t.store.frontier?.gap?.cdcFrontier).toBe(probedAt - MARGIN);
   });
 
   it('settles the records it had read but the sync Lambda lost: cdcFrontier passes them, F only after the closing', async () => {
