@@ -17,6 +17,8 @@ module.exports = {
   // Two workers on the 2-core machine (Jest's default is cores - 1 = one): the long files are
   // rehearsals that mostly wait on paced writes and DynamoDB Local, so two overlap well.
   maxWorkers: 2,
+  // The whole-migration walks first (test/setup/sequencer.js): on a fresh clone Jest has no durations.
+  testSequencer: '<rootDir>/test/setup/sequencer.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
