@@ -20,7 +20,9 @@ import type { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import type { SegmentCheckpoint } from '../../core';
 import { type VerifyCheckpoint, VerifyKey } from '../../core/verify';
-import type { LocalChain } from '../state-machine-runner';
+import { type LocalChain, LocalExecutionFailedError } from '../state-machine-runner';
+import { CDC_CONSUMER_SK } from '../stream-poller';
+import { type CdcConsumerDoc, processingProblem } from '../../core/cdc';
 import { type KillResume, positionOf, restartingRun } from './runs';
 import { type SkewVerdict, defaultSkewMs, skewVerdict, skewVoided } from './skew';
 import { type PoisonOutcome, type PoisonRead, PoisonLedger, poisonItems } from './poison';
@@ -299,6 +301,25 @@ export class RehearsalFaults {
   }
 
   /**
+   * The backfill restarted after a kill refused to start because CDC is failing: the poller's last
+   * delivery was the killed sync's batch (`kill-sync`), retried on a fresh handler. Waits, as the runbook
+   * says an operator does, until the poller's last delivery succeeded (at most 2 min), and says so.
+   */
+  private async waitForCdc(err: unknown, o: { store: ControlStore; log?: (line: string) => void }) {
+    if (!(err instanceof LocalExecutionFailedError) || err.error !== 'CdcNotConsumingError') return false;
+    o.log?.(
+      `backfill refused to start (${err.cause}); waiting for CDC to deliver again, then starting it again`,
+    );
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const doc = await o.store.get<CdcConsumerDoc>(CDC_CONSUMER_SK).catch(() => undefined);
+      if (doc && processingProblem('the stream poller', doc.lastProcessingResult) === undefined) return true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return false;
+  }
+
+  /**
    * A backfill (`kind` backfill) or verification (`runId`) run whose worker \`kill-<kind>\` kills: restarted
    * with the same run id after each kill, its resume judged from the checkpoints (local/faults/runs.ts).
    * `start` builds the run's handlers over the client it is given.
@@ -328,6 +349,7 @@ export class RehearsalFaults {
     return restartingRun({
       process: killer,
       base,
+      waitOut: kind === 'backfill' ? (err) => this.waitForCdc(err, o) : undefined,
       start: (endpoint, attempt) => start(makeDynamoClient(endpoint), attempt),
       positions,
       onResume: (r) => this.resumed.push(r),

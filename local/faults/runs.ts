@@ -71,7 +71,17 @@ export interface RestartingRunOptions {
   positions(): Promise<SegmentPosition[]>;
   onResume?(r: KillResume): void;
   log?(line: string): void;
+  /**
+   * A run that failed without a kill, for a cause that passes on its own (the backfill's preflight
+   * refusing while CDC retries a batch the killed sync left): waits until it has passed and answers
+   * true, and the run is started again on the same incarnation, as an operator would once CDC is
+   * healthy; false (or absent): the failure is the run's. At most `MAX_WAITED_REFUSALS` per incarnation.
+   */
+  waitOut?(error: unknown): Promise<boolean>;
 }
+
+/** Refusals `waitOut` may wait out per incarnation before one counts as the run's failure. */
+export const MAX_WAITED_REFUSALS = 3;
 
 /**
  * Runs to the end, restarting the run each time its worker was killed; the result is the last run's.
@@ -84,11 +94,22 @@ export function restartingRun(o: RestartingRunOptions): Pick<LocalChain, 'result
   const result = (async (): Promise<Json> => {
     for (let attempt = 1; ; attempt++) {
       const life = o.process?.incarnation(o.base);
-      chain = o.start(life?.endpoint ?? o.base, attempt);
-      const outcome = await chain.result.then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      );
+      let outcome: { value: Json } | { error: unknown };
+      for (let refusals = 0; ; refusals++) {
+        chain = o.start(life?.endpoint ?? o.base, attempt);
+        outcome = await chain.result.then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        const passing =
+          'error' in outcome &&
+          !life?.dead &&
+          refusals < MAX_WAITED_REFUSALS &&
+          o.waitOut !== undefined &&
+          (await o.waitOut(outcome.error));
+        if (!passing) break;
+        await chain.settled();
+      }
       if (!life?.dead || !o.process) {
         for (const judge of resumes) o.onResume?.(judge());
         if ('error' in outcome) throw outcome.error;

@@ -4,7 +4,10 @@
  * scanned again.
  */
 import { KillableProcess, stableJson } from '../../../local/faults/processes';
-import { judgeResume, positionOf } from '../../../local/faults/runs';
+import type { DynamoEndpoint } from '../../../adapters/dynamodb';
+import type { Json } from '../../../stepfunctions/asl';
+import type { LocalChain } from '../../../local/state-machine-runner';
+import { MAX_WAITED_REFUSALS, judgeResume, positionOf, restartingRun } from '../../../local/faults/runs';
 
 const tables = { legacy: 'legacy', new: 'new', control: 'control' };
 const key = { pk: { S: 'user#7' } };
@@ -60,5 +63,65 @@ describe('judgeResume', () => {
     expect(judgeResume(processWithScans([]), 1, none).problems).toEqual([
       'nothing was checkpointed before the kill: the resume cannot be told from a restart at zero',
     ]);
+  });
+});
+
+describe('restartingRun', () => {
+  const base = { endpoint: 'http://localhost:1', region: 'local' } as unknown as DynamoEndpoint;
+  /** A run that ends with each of `outcomes` in turn (an Error rejects), recording the endpoints used. */
+  function runs(outcomes: Array<Json | Error>) {
+    const endpoints: DynamoEndpoint[] = [];
+    const start = (endpoint: DynamoEndpoint): LocalChain => {
+      endpoints.push(endpoint);
+      const next = outcomes.shift() as Json | Error;
+      const result = next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+      return { result, settled: async () => undefined, abort: () => undefined } as unknown as LocalChain;
+    };
+    return { endpoints, start };
+  }
+  const refused = new Error('CdcNotConsumingError');
+
+  it('starts the run again on the same incarnation when a refusal is waited out', async () => {
+    // Prepare
+    const process = new KillableProcess('backfill', { afterCalls: [1000, 1000], maxKills: 1 }, tables, 1);
+    const r = runs([refused, { done: true }]);
+    const waited: unknown[] = [];
+
+    // Act
+    const value = await restartingRun({
+      process,
+      base,
+      start: r.start,
+      positions: async () => [],
+      waitOut: async (err) => waited.push(err) > 0,
+    }).result;
+
+    // Assess
+    expect(value).toEqual({ done: true });
+    expect(waited).toEqual([refused]);
+    expect(r.endpoints).toHaveLength(2);
+    expect(r.endpoints[1]).toBe(r.endpoints[0]);
+  });
+
+  it('fails with the refusal when it is not waited out, and after at most MAX_WAITED_REFUSALS', async () => {
+    // Prepare
+    const process = new KillableProcess('backfill', { afterCalls: [1000, 1000], maxKills: 1 }, tables, 1);
+    const never = runs([refused]);
+    const always = runs(Array.from({ length: MAX_WAITED_REFUSALS + 1 }, () => refused));
+
+    // Act
+    const notWaited = restartingRun({ process, base, start: never.start, positions: async () => [] });
+    const waitedOut = restartingRun({
+      process,
+      base,
+      start: always.start,
+      positions: async () => [],
+      waitOut: async () => true,
+    });
+
+    // Assess
+    await expect(notWaited.result).rejects.toBe(refused);
+    await expect(waitedOut.result).rejects.toBe(refused);
+    expect(always.endpoints).toHaveLength(MAX_WAITED_REFUSALS + 1);
   });
 });
