@@ -3,6 +3,9 @@
  * `BACKFILL_POISON#` control items, their resolution, and the unresolved count and completion status
  * in STATE. Every write is versioned; a waiver is written with its AUDIT item in one transaction; a
  * registration after the scan finished bumps STATE in the same transaction.
+ *
+ * Size (just over 400 lines): one registry, every write of it versioned or transactional beside the
+ * others it must agree with.
  */
 import { randomUUID } from 'node:crypto';
 import {

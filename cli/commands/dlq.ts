@@ -19,6 +19,9 @@
  *
  * Local mode's dead-letter queue lives in the process that runs local CDC, so here `replay` takes a
  * message body from a file (`--body-file`, the message as `deadLetterMessage` or SQS gives it).
+ *
+ * Size (over 400 lines, on purpose): one command group, its subcommands registered in one place so
+ * their options and help read together; what they run lives in adapters/ and lambdas/.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';

@@ -9,6 +9,9 @@
  *
  * Every check of an assumption beyond DynamoDB's per-item order (docs/correctness.md, "Frontier") is
  * counted as a `FrontierViolation`.
+ *
+ * Size (just over 400 lines): what spans shards, kept in one place because the assumption checks read
+ * all of it; the per-shard ledger, the evidence rules and the math are their own modules.
  */
 import type { ShardFrontier } from '../control';
 import { type FrontierConfig, type FrontierInput, creationLowerBound, creationUpperBound } from './math';

@@ -6,6 +6,11 @@
  *
  * The walk's hooks (local/rehearsal/rehearse.ts) are few: build on `endpoint()`, `arm()` once the seed
  * is in, `watch()` the phase, wrap the read telemetry, `settle()` before the final scan.
+ *
+ * Size (over 400 lines, on purpose): one class, the fault layer's whole life in a rehearsal (plan,
+ * instrumented endpoint, observation, fault table), because its hooks share one record of what was
+ * injected and how the system answered; the parts that stand alone (the plan, the middleware, the
+ * process kills, the trim, the report rows) are their own modules in this folder.
  */
 import type { DynamoEndpoint } from '../../adapters/dynamodb';
 import type { Phase } from '../../core/control';
