@@ -10,7 +10,6 @@ import { fromSdkItem, toSdkItem } from './dynamodb';
 
 /** A store read failed (or was aborted). */
 export class StoreReadError extends DualReadError {
-  override name = 'StoreReadError';
   constructor(
     readonly table: string,
     readonly retryable: boolean,
