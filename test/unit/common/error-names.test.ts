@@ -3,9 +3,8 @@
  * match it, the CLI maps it to an exit code, logs print it. The Lambda bundles are minified, which
  * renames classes, so they are built with `keepNames` (`BUNDLE_MINIFY`, lib/nodejs-function.ts).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInThisContext } from 'node:vm';
 import { buildSync } from 'esbuild';
 import { TooManyPinsError } from '../../../core/backfill';
 import { DualReadError, MigrationDefinitionError, NamedError } from '../../../core/common';
@@ -17,7 +16,10 @@ import { BUNDLE_MINIFY } from '../../../lib/nodejs-function';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-/** An entry that throws errors of three depths below `DualReadError`, and returns their names. */
+/**
+ * An entry that throws `DualReadError`s (the base, and classes one and two levels below it) and returns
+ * their names.
+ */
 const ENTRY = `
 import { BackfillAlreadyRunningError, BackfillInputError } from './core/backfill/errors';
 import { DualReadError, MigrationDefinitionError } from './core/common/errors';
@@ -45,21 +47,29 @@ const EXPECTED = [
   'VerifyAlreadyRunningError',
 ];
 
-/** The names the entry's errors have once bundled (CJS, Node, as the Lambdas are) with `minify`. */
+/**
+ * The names the entry's errors have once bundled (CJS, Node, as the Lambdas are) with `minify`; the
+ * bundle is run in memory, as Node runs a CommonJS module, so no file is left behind.
+ */
 function bundledNames(minify: { readonly minify: boolean; readonly keepNames: boolean }): string[] {
-  const out = join(mkdtempSync(join(tmpdir(), 'dualread-names-')), 'index.js');
-  buildSync({
+  const { outputFiles } = buildSync({
     stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'entry.ts' },
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    outfile: out,
+    write: false,
     logLevel: 'silent',
     ...minify,
   });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(out) as { names: string[] }).names;
+  const module = { exports: {} as { names?: string[] } };
+  const run = runInThisContext(`(function (module, exports, require) {${outputFiles[0]?.text ?? ''}\n})`) as (
+    m: typeof module,
+    e: typeof module.exports,
+    r: NodeRequire,
+  ) => void;
+  run(module, module.exports, require);
+  return module.exports.names ?? [];
 }
 
 describe('Error names', () => {
