@@ -28,9 +28,7 @@ export interface CdcSwitch {
 }
 
 /** The sync function has no DynamoDB Streams event source mapping (or the stack output is missing). */
-export class CdcMappingNotFoundError extends DualReadError {
-  override name = 'CdcMappingNotFoundError';
-}
+export class CdcMappingNotFoundError extends DualReadError {}
 
 /** AWS: the sync function's event source mapping(s) on the legacy stream. */
 export class EventSourceMappingSwitch implements CdcSwitch {

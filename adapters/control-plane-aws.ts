@@ -9,9 +9,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DualReadError } from '../core/common';
 
 /** The stack does not exist in that account and region, or has no such output. */
-export class StackNotFoundError extends DualReadError {
-  override name = 'StackNotFoundError';
-}
+export class StackNotFoundError extends DualReadError {}
 
 /** The outputs of stack `stackName`, by output key. @throws StackNotFoundError */
 export async function stackOutputs(stackName: string, region?: string): Promise<Record<string, string>> {

@@ -28,7 +28,6 @@ import { fromSdkItem, toSdkItem } from './dynamodb';
 
 /** Someone else changed the control item first; re-read and retry (or give up). */
 export class ControlConflictError extends DualReadError {
-  override name = 'ControlConflictError';
   constructor(
     readonly migrationId: string,
     readonly sk: string,

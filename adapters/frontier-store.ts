@@ -29,7 +29,6 @@ import { LeadingWriteConflictError, PoisonRegistry } from './poison-registry';
 
 /** The record was already waived; nothing was written. */
 export class AlreadyWaivedError extends DualReadError {
-  override name = 'AlreadyWaivedError';
   constructor(
     readonly migrationId: string,
     readonly sequenceNumber: string,

@@ -4,13 +4,12 @@
  * retry can help.
  */
 import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { DualReadError } from '../core/common';
+import { DYNAMO_TRANSIENT_ERRORS, DualReadError } from '../core/common';
 import type { AttributeValue, Item } from '../core/model';
 import { fromSdkItem, toSdkItem } from './dynamodb';
 
 /** A store read failed (or was aborted). */
 export class StoreReadError extends DualReadError {
-  override name = 'StoreReadError';
   constructor(
     readonly table: string,
     readonly retryable: boolean,
@@ -68,14 +67,7 @@ const SORT_EXPRESSIONS = {
   between: '#sk BETWEEN :sk AND :sk2',
 } as const;
 
-const RETRYABLE = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-]);
+const RETRYABLE: ReadonlySet<string> = new Set(DYNAMO_TRANSIENT_ERRORS);
 
 function isRetryable(err: unknown): boolean {
   const e = err as {

@@ -9,7 +9,6 @@ import { type Migration, validateMigrationSet } from '../core/model';
 
 /** The definitions file could not be loaded; the message says why and what to do. */
 export class MigrationFileError extends DualReadError {
-  override name = 'MigrationFileError';
   constructor(
     readonly file: string,
     problem: string,

@@ -40,6 +40,7 @@ import {
   type ControlValue,
   encodeControlItem,
 } from '../core/control';
+import { NamedError } from '../core/common';
 import { compareSequence, type Item, itemFromDynamoJson, itemToDynamoJson } from '../core/model';
 import { ControlConflictError, ControlStore, type Versioned } from './control-store';
 import { toSdkItem } from './dynamodb';
@@ -51,8 +52,7 @@ export const POISON_PREFIX = 'BACKFILL_POISON#';
 export type StoredPoison = Versioned<PoisonRecord> & { readonly sk: string };
 
 /** A leading write of `register`'s transaction failed its condition (e.g. the waiver exists already). */
-export class LeadingWriteConflictError extends Error {
-  override name = 'LeadingWriteConflictError';
+export class LeadingWriteConflictError extends NamedError {
   constructor(readonly index: number) {
     super(`write ${index} of the registration's transaction failed its condition`);
   }

@@ -7,9 +7,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DualReadError } from '../core/common';
 
 /** A secret could not be read, or is empty or binary. */
-export class SecretUnavailableError extends DualReadError {
-  override name = 'SecretUnavailableError';
-}
+export class SecretUnavailableError extends DualReadError {}
 
 /** Default cache lifetime of a secret: 5 minutes. */
 export const SECRET_MAX_AGE_SECONDS = 300;

@@ -21,18 +21,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DualReadError } from '../core/common';
 
 /** The state machine does not exist (wrong stack output, or the stack was torn down). */
-export class StateMachineNotFoundError extends DualReadError {
-  override name = 'StateMachineNotFoundError';
-}
+export class StateMachineNotFoundError extends DualReadError {}
 
 /** An execution of that name already exists (names are unique for 90 days): pick another run id. */
-export class ExecutionExistsError extends DualReadError {
-  override name = 'ExecutionExistsError';
-}
+export class ExecutionExistsError extends DualReadError {}
 
 /** The execution ended FAILED, TIMED_OUT or ABORTED; `error` and `cause` are Step Functions'. */
 export class ExecutionFailedError extends DualReadError {
-  override name = 'ExecutionFailedError';
   constructor(
     readonly executionArn: string,
     readonly status: string,

@@ -7,6 +7,7 @@
 import type { _Record as SdkStreamRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { ChangeKind, type StreamChange } from '../core/cdc';
+import { NamedError } from '../core/common';
 import {
   type Item,
   InvalidValueError,
@@ -16,8 +17,7 @@ import {
 } from '../core/model';
 
 /** A stream record that is not a well-formed change (a poison record). */
-export class MalformedStreamRecordError extends Error {
-  override readonly name = 'MalformedStreamRecordError';
+export class MalformedStreamRecordError extends NamedError {
   constructor(
     readonly sequenceNumber: string | undefined,
     problem: string,

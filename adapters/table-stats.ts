@@ -9,9 +9,7 @@ import { DualReadError } from '../core/common';
 import { writeUnits } from '../core/plan';
 
 /** The table DescribeTable could not describe; the message says which and what to do. */
-export class TableStatsError extends DualReadError {
-  override name = 'TableStatsError';
-}
+export class TableStatsError extends DualReadError {}
 
 /** A table's figures for planning. */
 export interface TableStats {

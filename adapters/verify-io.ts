@@ -12,7 +12,7 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { fullJitterDelay } from '../core/common';
+import { NamedError, fullJitterDelay } from '../core/common';
 import { type RepairWrite, RepairTransactionError } from '../core/verify';
 import { type Item, canonicalItem } from '../core/model';
 import { type RetryTiming, realRetryTiming, runPool, withRetry } from './backfill-io';
@@ -23,8 +23,7 @@ import { fromSdkItem, toSdkItem } from './dynamodb';
 export const BATCH_GET_LIMIT = 100;
 
 /** BatchGetItem gave up on some keys after every retry. */
-export class UnprocessedKeysError extends Error {
-  override name = 'UnprocessedKeysError';
+export class UnprocessedKeysError extends NamedError {
   constructor(
     readonly tableName: string,
     readonly remaining: number,

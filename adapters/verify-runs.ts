@@ -89,9 +89,7 @@ export interface VerificationRunner {
 }
 
 /** The stack has no verification state machine output. */
-export class VerificationNotDeployedError extends DualReadError {
-  override name = 'VerificationNotDeployedError';
-}
+export class VerificationNotDeployedError extends DualReadError {}
 
 /** AWS: the verification state machine. */
 export class StateMachineVerifications implements VerificationRunner {

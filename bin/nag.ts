@@ -19,7 +19,6 @@ export interface NagFinding {
 
 /** Synth found unacknowledged findings; the message lists each with the constructs it names. */
 export class NagFindingsError extends DualReadError {
-  override name = 'NagFindingsError';
   constructor(readonly findings: readonly NagFinding[]) {
     super(
       `cdk-nag: ${findings.length} unacknowledged finding(s); fix each, or acknowledge it with a true reason ` +

@@ -6,14 +6,10 @@ import type { Guardrail } from '../core/control';
 import { DualReadError } from '../core/common';
 
 /** The command line is wrong (missing or bad option); the message says what to pass. */
-export class UsageError extends DualReadError {
-  override name = 'UsageError';
-}
+export class UsageError extends DualReadError {}
 
 /** The stack, control table, definitions file or migration could not be found; the message says where it looked. */
-export class TargetNotFoundError extends DualReadError {
-  override name = 'TargetNotFoundError';
-}
+export class TargetNotFoundError extends DualReadError {}
 
 /**
  * A backfill or verification run failed: `errorName` is the failing step's error (e.g.
@@ -21,7 +17,6 @@ export class TargetNotFoundError extends DualReadError {
  * holds the lock (exit 3, like any conflict).
  */
 export class RunFailedError extends DualReadError {
-  override name = 'RunFailedError';
   readonly alreadyRunning: boolean;
   constructor(
     readonly run: 'backfill' | 'verification',

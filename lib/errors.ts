@@ -9,7 +9,6 @@ import { DualReadError } from '../core/common';
  * and what to change.
  */
 export class ConstructPropsError extends DualReadError {
-  override name = 'ConstructPropsError';
   constructor(
     readonly construct: string,
     readonly migrationId: string | undefined,
@@ -21,7 +20,6 @@ export class ConstructPropsError extends DualReadError {
 
 /** A context value of the CDK app (`-c key=value` or cdk.json) is invalid; the message says which and why. */
 export class AppContextError extends DualReadError {
-  override name = 'AppContextError';
   constructor(
     readonly key: string,
     problem: string,

@@ -22,6 +22,13 @@ import { ConstructPropsError } from './errors';
 /** Root of this repository: the esbuild project root and the place of its lock file. */
 const PROJECT_ROOT = resolve(__dirname, '..');
 
+/**
+ * How every bundle's code is shortened. `keepNames`: minifying renames classes, and an error's `name` is
+ * its class's name (`NamedError`, core/common/errors.ts); Step Functions Retry/Catch match that name (the
+ * runtime reports it as `errorType`) and the CLI maps it to an exit code, so the bundle keeps the names.
+ */
+export const BUNDLE_MINIFY = { minify: true, keepNames: true } as const;
+
 /** Tracing and log settings every function of a migration shares. */
 export interface LambdaObservability {
   /**
@@ -98,7 +105,7 @@ export class DualReadFunction extends NodejsFunction {
         externalModules: [],
         format: OutputFormat.CJS,
         target: LambdaDefaults.esbuildTarget,
-        minify: true,
+        ...BUNDLE_MINIFY,
         sourceMap: true,
         sourcesContent: false,
         tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),

@@ -8,10 +8,10 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { makeDynamoClient } from '../adapters/dynamodb';
+import { NamedError } from '../core/common';
 
 /** Java is not installed or not on PATH. */
-export class JavaMissingError extends Error {
-  override readonly name = 'JavaMissingError';
+export class JavaMissingError extends NamedError {
   constructor() {
     super(
       'DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH. ' +
@@ -21,9 +21,7 @@ export class JavaMissingError extends Error {
 }
 
 /** DynamoDB Local did not answer in time, or exited. */
-export class DynamoLocalStartError extends Error {
-  override readonly name = 'DynamoLocalStartError';
-}
+export class DynamoLocalStartError extends NamedError {}
 
 /** Credentials DynamoDB Local accepts (key ids must be alphanumeric). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'dualreadLocal', secretAccessKey: 'dualreadLocal' } as const;

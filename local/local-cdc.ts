@@ -73,7 +73,6 @@ export interface SyncRestarts {
  * the records new shows applied all the same (the rehearsal counts them applied).
  */
 export class SyncInvocationKilledError extends ProcessKilledError {
-  override name = 'SyncInvocationKilledError';
   constructor(
     incarnation: number,
     readonly applied: readonly DynamoDBRecord[],

@@ -12,6 +12,7 @@
  */
 import './promise-polyfill';
 import { randomUUID } from 'node:crypto';
+import { NamedError } from '../core/common';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { type AslMachine, type Json, LAMBDA_INVOKE, taskStates } from '../stepfunctions/asl';
 
@@ -52,8 +53,7 @@ export interface LocalExecution {
 }
 
 /** A local execution failed; `error` is the name Step Functions would report. */
-export class LocalExecutionFailedError extends Error {
-  override name = 'LocalExecutionFailedError';
+export class LocalExecutionFailedError extends NamedError {
   constructor(
     readonly error: string,
     readonly cause: string,
@@ -66,9 +66,7 @@ export class LocalExecutionFailedError extends Error {
 export type EventLog = { readonly type: string; readonly timestamp: number; readonly [key: string]: unknown };
 
 /** A Task of the definition has no local binding. */
-export class UnboundTaskError extends Error {
-  override name = 'UnboundTaskError';
-}
+export class UnboundTaskError extends NamedError {}
 
 function errorName(err: unknown): string {
   const e = err as { name?: unknown } | undefined;

@@ -5,6 +5,7 @@
  * `$$.State.RetryCount`. `ProcessorConfig` (Distributed Map) is allowed: AWS honours it, the local
  * interpreter runs the Map inline.
  */
+import { DYNAMO_TRANSIENT_ERRORS } from '../core/common';
 
 /** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -192,15 +193,7 @@ export const LAMBDA_TRANSIENT: AslRetrier = {
  */
 export function dynamoTransient(...extra: string[]): AslRetrier {
   return {
-    ErrorEquals: [
-      'ProvisionedThroughputExceededException',
-      'ThrottlingException',
-      'RequestLimitExceeded',
-      'InternalServerError',
-      'ServiceUnavailable',
-      'TimeoutError',
-      ...extra,
-    ],
+    ErrorEquals: [...DYNAMO_TRANSIENT_ERRORS, ...extra],
     IntervalSeconds: 5,
     MaxAttempts: 8,
     BackoffRate: 2,

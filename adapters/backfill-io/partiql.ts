@@ -7,7 +7,7 @@
 import { BatchExecuteStatementCommand, type BatchStatementRequest } from '@aws-sdk/client-dynamodb';
 import { type WriteOutcome, isForeignItem } from '../../core/backfill';
 import { ForeignItems } from '../../core/control';
-import { fullJitterDelay } from '../../core/common';
+import { NamedError, fullJitterDelay } from '../../core/common';
 import { type Item, canonicalItem, pick } from '../../core/model';
 import { fromSdkItem, toSdkItem } from '../dynamodb';
 import { isRetryable, runPool, withRetry } from '../retry';
@@ -18,8 +18,7 @@ import type { WriteContext } from './write-context';
 export const MAX_BATCH_STATEMENTS = 25;
 
 /** A per-statement error of BatchExecuteStatement that fails the page (not about one item). */
-export class BatchStatementError extends Error {
-  override readonly name = 'BatchStatementError';
+export class BatchStatementError extends NamedError {
   constructor(
     message: string,
     /** The statement's error code (`BatchStatementErrorCodeEnum`). */

@@ -5,13 +5,10 @@
 import { DualReadError } from '../common';
 
 /** Base of every backfill error. */
-export class BackfillError extends DualReadError {
-  override name = 'BackfillError';
-}
+export class BackfillError extends DualReadError {}
 
 /** Another backfill of the same migration holds the lock. */
 export class BackfillAlreadyRunningError extends BackfillError {
-  override name = 'BackfillAlreadyRunningError';
   constructor(
     readonly migrationId: string,
     readonly owner: string,
@@ -26,7 +23,6 @@ export class BackfillAlreadyRunningError extends BackfillError {
 
 /** CDC is not consuming the legacy stream from TRIM_HORIZON, so a backfill could lose changes. */
 export class CdcNotConsumingError extends BackfillError {
-  override name = 'CdcNotConsumingError';
   constructor(
     readonly migrationId: string,
     reason: string,
@@ -39,7 +35,6 @@ export class CdcNotConsumingError extends BackfillError {
 
 /** The new table does not exist (or is not ACTIVE). */
 export class NewTableMissingError extends BackfillError {
-  override name = 'NewTableMissingError';
   constructor(
     readonly migrationId: string,
     readonly tableName: string,
@@ -53,7 +48,6 @@ export class NewTableMissingError extends BackfillError {
 
 /** The backfill's scan already finished; there is nothing to copy (unresolved keys have their own operation). */
 export class BackfillAlreadyCompleteError extends BackfillError {
-  override name = 'BackfillAlreadyCompleteError';
   constructor(
     readonly migrationId: string,
     /** Keys still unresolved (COMPLETE_WITH_POISON). */
@@ -71,7 +65,6 @@ export class BackfillAlreadyCompleteError extends BackfillError {
 
 /** Existing checkpoints were made with another number of segments; resuming with this one would skip or repeat keys. */
 export class SegmentLayoutMismatchError extends BackfillError {
-  override name = 'SegmentLayoutMismatchError';
   constructor(
     readonly migrationId: string,
     readonly requested: number,
@@ -86,7 +79,6 @@ export class SegmentLayoutMismatchError extends BackfillError {
 
 /** Another runner advanced the segment's checkpoint first; this runner stops (its work is not lost: writes are idempotent). */
 export class CheckpointConflictError extends BackfillError {
-  override name = 'CheckpointConflictError';
   constructor(
     readonly migrationId: string,
     readonly segment: number,
@@ -100,13 +92,10 @@ export class CheckpointConflictError extends BackfillError {
 }
 
 /** The backfill input is invalid. */
-export class BackfillInputError extends BackfillError {
-  override name = 'BackfillInputError';
-}
+export class BackfillInputError extends BackfillError {}
 
 /** The new table holds items dualread did not write, and the operator has not said how to treat them. */
 export class ForeignItemsError extends BackfillError {
-  override name = 'ForeignItemsError';
   constructor(
     readonly migrationId: string,
     readonly tableName: string,
@@ -124,7 +113,6 @@ export class ForeignItemsError extends BackfillError {
 
 /** The search for foreign items did not finish within its time budget. */
 export class ForeignItemCheckIncompleteError extends BackfillError {
-  override name = 'ForeignItemCheckIncompleteError';
   constructor(
     readonly migrationId: string,
     readonly tableName: string,

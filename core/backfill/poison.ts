@@ -91,7 +91,6 @@ export const MAX_PINS = 1000;
 
 /** Pinning would exceed `MAX_PINS`. */
 export class TooManyPinsError extends BackfillError {
-  override name = 'TooManyPinsError';
   constructor(
     readonly migrationId: string,
     readonly pinned: number,

@@ -44,9 +44,7 @@ import { ChangeKind, type StreamChange } from './stream-change';
 // ---------------------------------------------------------------------------------------------
 
 /** Base of the apply rule's errors. */
-export class ApplyRuleError extends DualReadError {
-  override name = 'ApplyRuleError';
-}
+export class ApplyRuleError extends DualReadError {}
 
 /**
  * The new table already holds this change or a newer one for the key: the condition failed. Not a
@@ -54,7 +52,6 @@ export class ApplyRuleError extends DualReadError {
  * `ReturnValuesOnConditionCheckFailure: ALL_OLD`), when the store returned it.
  */
 export class StaleChangeError extends ApplyRuleError {
-  override name = 'StaleChangeError';
   constructor(
     readonly sequence: string,
     readonly stored: Item | undefined,
@@ -69,7 +66,6 @@ export class StaleChangeError extends ApplyRuleError {
  * dead-letter queue with this message once its retries are exhausted.
  */
 export class UnappliableChangeError extends ApplyRuleError {
-  override name = 'UnappliableChangeError';
   constructor(
     readonly migrationId: string,
     readonly sequence: string,

@@ -82,16 +82,13 @@ function rangeOf(d: StreamDeadLetter): string {
 }
 
 /** Base of the errors of a replay that cannot be done (nothing was applied). */
-export class ReplayError extends DualReadError {
-  override name = 'ReplayError';
-}
+export class ReplayError extends DualReadError {}
 
 /**
  * The range is no longer in the stream: DynamoDB Streams keeps records 24 hours, and a shard that closed
  * more than 24 hours ago is gone. The records cannot be replayed; the message says what to do instead.
  */
 export class RecordsTrimmedError extends ReplayError {
-  override name = 'RecordsTrimmedError';
   constructor(
     readonly deadLetter: StreamDeadLetter,
     why: string,
@@ -108,7 +105,6 @@ export class RecordsTrimmedError extends ReplayError {
 
 /** The shard does not hold the range as the message describes it; nothing was applied. */
 export class ReplayRangeError extends ReplayError {
-  override name = 'ReplayRangeError';
   constructor(
     readonly deadLetter: StreamDeadLetter,
     problem: string,
@@ -119,7 +115,6 @@ export class ReplayRangeError extends ReplayError {
 
 /** The message names the stream of another table than the migration's legacy table. */
 export class ForeignStreamError extends ReplayError {
-  override name = 'ForeignStreamError';
   constructor(
     readonly streamArn: string,
     readonly tableName: string | undefined,

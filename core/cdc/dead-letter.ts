@@ -21,7 +21,6 @@ import { DualReadError } from '../common';
 
 /** The message body is not a Lambda on-failure record of a DynamoDB stream batch. */
 export class DeadLetterMessageError extends DualReadError {
-  override name = 'DeadLetterMessageError';
   constructor(readonly problem: string) {
     super(
       `the message is not a DynamoDB stream on-failure record (DDBStreamBatchInfo): ${problem}. ` +

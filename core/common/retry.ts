@@ -4,6 +4,21 @@
  * normal load from retries (they cannot storm). Pure: clock and randomness are injected.
  */
 
+/**
+ * The error names of DynamoDB throttling, 5xx and request timeouts (`TimeoutError` is the SDK's name for
+ * both a timed-out request and a reset socket): transient, so worth retrying after a backoff. The read
+ * path's store errors say so (adapters/item-store.ts), and the state machines retry a Lambda task that
+ * failed with one of them (`dynamoTransient`, stepfunctions/asl.ts).
+ */
+export const DYNAMO_TRANSIENT_ERRORS = [
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+] as const;
+
 /** Settings of a `RetryBudget`. */
 export interface RetryBudgetOptions {
   /** Retries allowed per first attempt, over the window. @default 0.1 */

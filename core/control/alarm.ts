@@ -8,9 +8,7 @@ import { DualReadError } from '../common';
 import type { AlarmEvent } from './phase-machine';
 
 /** The event is not a CloudWatch alarm state change the control Lambda understands. */
-export class InvalidAlarmEventError extends DualReadError {
-  override name = 'InvalidAlarmEventError';
-}
+export class InvalidAlarmEventError extends DualReadError {}
 
 /** The detail type of CloudWatch alarm events on EventBridge. */
 export const ALARM_DETAIL_TYPE = 'CloudWatch Alarm State Change';

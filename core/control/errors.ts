@@ -8,7 +8,6 @@ import type { Phase } from './state';
 
 /** A forward move whose guardrails are not all met; `guardrails` lists each, met or not, with its reason. */
 export class GuardrailUnmetError extends DualReadError {
-  override name = 'GuardrailUnmetError';
   constructor(
     readonly migrationId: string,
     readonly from: Phase,
@@ -28,7 +27,6 @@ export class GuardrailUnmetError extends DualReadError {
 
 /** `--force` without a reason: forcing past a guardrail is audited, and the audit needs the why. */
 export class ForceNeedsReasonError extends DualReadError {
-  override name = 'ForceNeedsReasonError';
   constructor(readonly action: string) {
     super(
       `${action} with --force needs --reason "<why it is safe>": forced changes are audited with their reason`,
@@ -37,6 +35,4 @@ export class ForceNeedsReasonError extends DualReadError {
 }
 
 /** A request the phase machine refuses whatever the facts: a move outside the graph, a bad value. */
-export class InvalidControlRequestError extends DualReadError {
-  override name = 'InvalidControlRequestError';
-}
+export class InvalidControlRequestError extends DualReadError {}

@@ -5,13 +5,10 @@
 import { DualReadError } from '../common';
 
 /** Base of the tracker's errors. */
-export class FrontierError extends DualReadError {
-  override name = 'FrontierError';
-}
+export class FrontierError extends DualReadError {}
 
 /** A shard iterator expired (they live 15 minutes); the tracker gets a new one from its position. */
 export class IteratorExpiredError extends FrontierError {
-  override name = 'IteratorExpiredError';
   constructor(readonly shardId: string) {
     super(`shard iterator of ${shardId} expired; get a new one after the last sequence number read`);
   }
@@ -19,7 +16,6 @@ export class IteratorExpiredError extends FrontierError {
 
 /** A tracker setting is out of range; the message names it and the allowed values. */
 export class FrontierConfigError extends FrontierError {
-  override name = 'FrontierConfigError';
   constructor(
     readonly setting: string,
     problem: string,
@@ -30,7 +26,6 @@ export class FrontierConfigError extends FrontierError {
 
 /** The position asked for is older than the stream's 24 h retention. */
 export class TrimmedDataError extends FrontierError {
-  override name = 'TrimmedDataError';
   constructor(readonly shardId: string) {
     super(`records of ${shardId} after the tracker's position were trimmed; reading resumes at TRIM_HORIZON`);
   }

@@ -19,9 +19,7 @@ import type { FrontierState, StreamGap } from '../control';
 import { FrontierError } from './errors';
 
 /** A stream gap cannot be closed by this verification; the message says why and what to run. */
-export class StreamGapRecoveryError extends FrontierError {
-  override name = 'StreamGapRecoveryError';
-}
+export class StreamGapRecoveryError extends FrontierError {}
 
 /** Open: found and not yet closed by a clean verification. */
 export function gapOpen(gap: StreamGap | undefined): gap is StreamGap {

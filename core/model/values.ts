@@ -17,6 +17,7 @@
  * not Object.prototype's function. `assertItem` refuses an item whose prototype was replaced that
  * way, or whose attribute has no value (`LostAttributeError`), so such a loss is named, never silent.
  */
+import { NamedError } from '../common';
 
 /** One DynamoDB attribute value, structurally compatible with the SDK's `AttributeValue`. */
 export type AttributeValue =
@@ -41,8 +42,7 @@ export type AttributeType = 'S' | 'N' | 'B' | 'SS' | 'NS' | 'BS' | 'M' | 'L' | '
 export type KeyAttributeType = 'S' | 'N' | 'B';
 
 /** Raised when a value is not a well-formed DynamoDB attribute value. */
-export class InvalidValueError extends Error {
-  override readonly name: string = 'InvalidValueError';
+export class InvalidValueError extends NamedError {
   constructor(
     readonly path: string,
     message: string,
@@ -56,9 +56,7 @@ export class InvalidValueError extends Error {
  * attribute named `__proto__`), or an item whose prototype was replaced because an attribute named
  * `__proto__` was assigned into a plain object (the attribute is then gone).
  */
-export class LostAttributeError extends InvalidValueError {
-  override readonly name = 'LostAttributeError';
-}
+export class LostAttributeError extends InvalidValueError {}
 
 /** A new prototype-free item (see the file comment). */
 export function emptyItem(): Record<string, AttributeValue> {

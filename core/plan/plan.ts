@@ -9,9 +9,7 @@ import { DEFAULT_FRONTIER_LOOP_INTERVAL_MS } from '../frontier';
 import { DEFAULT_PLAN_PRICES, type PlanPrices } from './prices';
 
 /** The inputs of a plan are out of range; the message names the input and the accepted range. */
-export class PlanInputError extends DualReadError {
-  override name = 'PlanInputError';
-}
+export class PlanInputError extends DualReadError {}
 
 /** DynamoDB billing mode of the tables. */
 export type CapacityMode = 'on-demand' | 'provisioned';

@@ -8,13 +8,12 @@
  * payload = { v: 1, m: migration id, s: 'legacy'|'new', q: query fingerprint, k: start key (DynamoDB JSON) }
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { NamedError } from '../common';
 import type { Store } from './routing';
 import { type Item, type JsonItem, InvalidValueError, itemFromDynamoJson, itemToDynamoJson } from '../model';
 
 /** A token is not one this API issued for this query. The message says why. */
-export class PageTokenError extends Error {
-  override readonly name = 'PageTokenError';
-}
+export class PageTokenError extends NamedError {}
 
 /** What a token carries. */
 export interface PageToken {

@@ -5,13 +5,10 @@
 import { DualReadError } from '../common';
 
 /** Base of every verification error. */
-export class VerifyError extends DualReadError {
-  override name = 'VerifyError';
-}
+export class VerifyError extends DualReadError {}
 
 /** Another verification run of the same migration holds the lock (runs never overlap). */
 export class VerifyAlreadyRunningError extends VerifyError {
-  override name = 'VerifyAlreadyRunningError';
   constructor(
     readonly migrationId: string,
     readonly owner: string,
@@ -26,7 +23,6 @@ export class VerifyAlreadyRunningError extends VerifyError {
 
 /** The run's lock was taken by another run (its lease ran out): this run stops. */
 export class VerifyLockLostError extends VerifyError {
-  override name = 'VerifyLockLostError';
   constructor(
     readonly migrationId: string,
     readonly runId: string,
@@ -41,7 +37,6 @@ export class VerifyLockLostError extends VerifyError {
 
 /** A table verification needs is missing or not ACTIVE. */
 export class VerifyTableMissingError extends VerifyError {
-  override name = 'VerifyTableMissingError';
   constructor(
     readonly migrationId: string,
     readonly tableName: string,
@@ -55,7 +50,6 @@ export class VerifyTableMissingError extends VerifyError {
 
 /** The run already completed; start a new run (another runId) to verify again. */
 export class VerifyAlreadyCompleteError extends VerifyError {
-  override name = 'VerifyAlreadyCompleteError';
   constructor(
     readonly migrationId: string,
     readonly runId: string,
@@ -68,7 +62,6 @@ export class VerifyAlreadyCompleteError extends VerifyError {
 
 /** Another worker advanced the segment checkpoint first; this one stops (its reads had no effect). */
 export class VerifyCheckpointConflictError extends VerifyError {
-  override name = 'VerifyCheckpointConflictError';
   constructor(
     readonly migrationId: string,
     readonly sk: string,
@@ -80,9 +73,7 @@ export class VerifyCheckpointConflictError extends VerifyError {
 }
 
 /** The execution input is invalid. */
-export class VerifyInputError extends VerifyError {
-  override name = 'VerifyInputError';
-}
+export class VerifyInputError extends VerifyError {}
 
 /**
  * DynamoDB refused the transaction of a repair and its audit record for another reason than the repair's
@@ -90,7 +81,6 @@ export class VerifyInputError extends VerifyError {
  * its audit. The step fails; a rerun of the run (same runId) repairs the key again.
  */
 export class RepairTransactionError extends VerifyError {
-  override name = 'RepairTransactionError';
   constructor(
     readonly tableName: string,
     /** The cancellation reason codes, in transaction order: [repair of the new item, audit record]. */
@@ -107,7 +97,6 @@ export class RepairTransactionError extends VerifyError {
 
 /** A resumed run found the backfill not COMPLETE (core/verify/gate.ts): it cannot judge now. */
 export class VerifyBackfillNotCompleteError extends VerifyError {
-  override name = 'VerifyBackfillNotCompleteError';
   constructor(
     readonly migrationId: string,
     readonly runId: string,

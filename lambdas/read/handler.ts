@@ -52,9 +52,7 @@ export type ReadHandler = ((event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 export const MIN_TOKEN_SECRET_LENGTH = 16;
 
 /** The page-token secret is missing or too weak. */
-export class PageTokenSecretError extends DualReadError {
-  override name = 'PageTokenSecretError';
-}
+export class PageTokenSecretError extends DualReadError {}
 
 const ROUTE = /^\/migrations\/([^/]+)\/(items|batch-get|query)\/?$/;
 

@@ -24,7 +24,6 @@ import type { SortCondition } from '../../adapters/item-store';
 
 /** Errors of the read API that map to an HTTP status. */
 export class ReadApiError extends DualReadError {
-  override name = 'ReadApiError';
   constructor(
     readonly status: number,
     message: string,
@@ -38,7 +37,6 @@ export class ReadApiError extends DualReadError {
  * refusal) is logged, never returned to the client.
  */
 export class BadRequestError extends ReadApiError {
-  override name = 'BadRequestError';
   constructor(
     message: string,
     readonly detail?: string,

@@ -71,61 +71,59 @@ export function faultCatalog(s: FaultCatalogSettings): readonly NamedFault[] {
     probability: p,
     ...extra,
   });
+  /** A fault of calls: one probabilistic rule under the fault's own name, open from the start. */
+  const callFault = (
+    name: string,
+    description: string,
+    kind: FaultKind,
+    extra: Partial<FaultRule>,
+  ): NamedFault => ({ name, description, rules: [rule(name, kind, extra)], opens: 'always' });
   return [
-    {
-      name: 'new-throttle',
-      description: 'ProvisionedThroughputExceededException on the new table (sync, backfill, repair, reads)',
-      rules: [rule('new-throttle', FaultKind.provisionedThroughputExceeded, { roles: [FaultRole.new] })],
-      opens: 'always',
-    },
-    {
-      name: 'control-throttle',
-      description: 'ThrottlingException on the control table (state, frontier, checkpoints)',
-      rules: [rule('control-throttle', FaultKind.throttling, { roles: [FaultRole.control] })],
-      opens: 'always',
-    },
-    {
-      name: 'streams-throttle',
-      description: 'ThrottlingException on the DynamoDB Streams API (CDC and the frontier tracker)',
-      rules: [rule('streams-throttle', FaultKind.throttling, { roles: [FaultRole.streams] })],
-      opens: 'always',
-    },
-    {
-      name: 'server-errors',
-      description: 'HTTP 500 InternalServerError on new, control and streams calls',
-      rules: [rule('server-errors', FaultKind.internalError, { roles: NOT_LEGACY })],
-      opens: 'always',
-    },
-    {
-      name: 'unavailable',
-      description: 'HTTP 503 on new, control and streams calls',
-      rules: [rule('unavailable', FaultKind.unavailable, { roles: NOT_LEGACY })],
-      opens: 'always',
-    },
-    {
-      name: 'timeouts',
-      description: 'request timeouts (TimeoutError) on new, control and streams calls',
-      rules: [rule('timeouts', FaultKind.timeout, { roles: NOT_LEGACY })],
-      opens: 'always',
-    },
-    {
-      name: 'connection-resets',
-      description: 'ECONNRESET socket errors on new, control and streams calls',
-      rules: [rule('connection-resets', FaultKind.connectionReset, { roles: NOT_LEGACY })],
-      opens: 'always',
-    },
-    {
-      name: 'slow-new',
-      description: `reads of the new table ${s.latencyMs} ms slow (past the read API's new-store timeout)`,
-      rules: [
-        rule('slow-new', FaultKind.latency, {
-          roles: [FaultRole.new],
-          operations: READS,
-          latencyMs: s.latencyMs,
-        }),
-      ],
-      opens: 'always',
-    },
+    callFault(
+      'new-throttle',
+      'ProvisionedThroughputExceededException on the new table (sync, backfill, repair, reads)',
+      FaultKind.provisionedThroughputExceeded,
+      { roles: [FaultRole.new] },
+    ),
+    callFault(
+      'control-throttle',
+      'ThrottlingException on the control table (state, frontier, checkpoints)',
+      FaultKind.throttling,
+      { roles: [FaultRole.control] },
+    ),
+    callFault(
+      'streams-throttle',
+      'ThrottlingException on the DynamoDB Streams API (CDC and the frontier tracker)',
+      FaultKind.throttling,
+      { roles: [FaultRole.streams] },
+    ),
+    callFault(
+      'server-errors',
+      'HTTP 500 InternalServerError on new, control and streams calls',
+      FaultKind.internalError,
+      { roles: NOT_LEGACY },
+    ),
+    callFault('unavailable', 'HTTP 503 on new, control and streams calls', FaultKind.unavailable, {
+      roles: NOT_LEGACY,
+    }),
+    callFault(
+      'timeouts',
+      'request timeouts (TimeoutError) on new, control and streams calls',
+      FaultKind.timeout,
+      { roles: NOT_LEGACY },
+    ),
+    callFault(
+      'connection-resets',
+      'ECONNRESET socket errors on new, control and streams calls',
+      FaultKind.connectionReset,
+      { roles: NOT_LEGACY },
+    ),
+    callFault(
+      'slow-new',
+      `reads of the new table ${s.latencyMs} ms slow (past the read API's new-store timeout)`,
+      FaultKind.latency,
+      { roles: [FaultRole.new], operations: READS, latencyMs: s.latencyMs },
+    ),
     {
       name: 'new-outage',
       description: `every call to the new table fails with 503 for ${s.outageMs} ms from the first DUAL_READ`,

@@ -11,9 +11,7 @@ import { DualReadError } from '../../core/common';
 import { seededRandom } from '../seeded-random';
 
 /** A fault specification that cannot be used; the message says which rule and what to fix. */
-export class FaultConfigError extends DualReadError {
-  override name = 'FaultConfigError';
-}
+export class FaultConfigError extends DualReadError {}
 
 /** Which client a call comes from: the table it touches decides for DynamoDB; the streams client is `streams`. */
 export const FaultRole = {

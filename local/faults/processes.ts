@@ -20,7 +20,6 @@ import { type FaultTables, tablesOf } from './middleware';
 
 /** What a killed process's calls fail with: it is gone, and so is everything it held in memory. */
 export class ProcessKilledError extends DualReadError {
-  override name = 'ProcessKilledError';
   constructor(process: string, incarnation: number) {
     super(
       `the ${process} process (incarnation ${incarnation}) was killed by the fault layer (--faults kill-${process}); ` +

@@ -19,9 +19,7 @@ import { FAULT_DEFAULTS, FAULT_NAMES } from '../faults';
 import { summary } from './summary';
 
 /** A rehearsal option out of range; the message says which and what is accepted. */
-export class RehearsalOptionError extends DualReadError {
-  override name = 'RehearsalOptionError';
-}
+export class RehearsalOptionError extends DualReadError {}
 
 /** Parsed options. */
 export interface RehearseOptions {

@@ -19,9 +19,7 @@ import {
 import { DualReadError } from '../../core/common';
 
 /** A `--data` file that cannot be used; the message names the line and what to fix. */
-export class RehearsalDataError extends DualReadError {
-  override name = 'RehearsalDataError';
-}
+export class RehearsalDataError extends DualReadError {}
 
 /**
  * Reads DynamoDB JSON lines, the line format of DynamoDB's export to S3 (`{"Item": {...}}` per line;

@@ -8,6 +8,7 @@
  * as are undefined and unused `#names` / `:values`. Anything else (BETWEEN, IN, functions other than
  * the two) is refused as unsupported, so a test never passes on a condition this fake cannot judge.
  */
+import { NamedError } from '../../core/common';
 import {
   type AttributeValue,
   type Item,
@@ -18,9 +19,7 @@ import {
 } from '../../core/model';
 
 /** What DynamoDB answers with a ValidationException. */
-export class ConditionExpressionError extends Error {
-  override readonly name = 'ConditionExpressionError';
-}
+export class ConditionExpressionError extends NamedError {}
 
 type Comparator = '=' | '<>' | '<' | '<=' | '>' | '>=';
 type Operand = { readonly path: string } | { readonly value: string };

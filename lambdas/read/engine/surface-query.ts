@@ -13,6 +13,7 @@
  * answer is a 409 asking the client to restart the query.
  */
 import type { QueryPageInput } from '../../../adapters/item-store';
+import { NamedError } from '../../../core/common';
 import {
   type AttributeValue,
   type Item,
@@ -42,9 +43,7 @@ import { fingerprintOf, pageToken, readToken } from './query';
 import type { PageResult, RequestContext } from './types';
 
 /** New's item could not be given back in the legacy shape (`unmapItem` refused it). */
-class UnmappablePageError extends Error {
-  override name = 'UnmappablePageError';
-}
+class UnmappablePageError extends NamedError {}
 
 interface RawPage {
   readonly items: readonly Item[];
