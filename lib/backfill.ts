@@ -14,25 +14,22 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/model';
 import { BackfillFunction, backfillDefinition } from '../stepfunctions/backfill';
 import { ConstructPropsError } from './errors';
 import { allowOnTable, migrationMetric } from './alarms-grants';
 import {
   buildLambdaWorkflow,
   stateMachineNameProblem,
-  workflowEnvironment,
+  type WorkflowPartProps,
   workflowFunction,
-  rootStackName,
-  workflowName,
+  workflowStateMachineName,
 } from './lambda-workflow';
-import type { DualReadFunction, LambdaObservability } from './nodejs-function';
+import type { DualReadFunction } from './nodejs-function';
 
 /** Namespace, service dimension and metric names of the backfill workers (Powertools `Metrics`). */
 export const BackfillMetrics = {
@@ -42,30 +39,15 @@ export const BackfillMetrics = {
   ITEMS_COPIED: 'BackfillItemsCopied',
 } as const;
 
-/** Props of `Backfill`. */
-export interface BackfillProps {
-  /** The validated migration definition. */
-  readonly migration: Migration;
-  /** The legacy table (Scan only). */
-  readonly legacyTable: dynamodb.ITable;
-  /** The new table (DescribeTable, conditional PutItem only). */
-  readonly newTable: dynamodb.ITable;
-  /** The stack's control table (this migration's items only). */
-  readonly controlTable: dynamodb.ITable;
-  /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
-  readonly definitionsFile: string;
-  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
-  readonly lambdaObservability?: LambdaObservability;
+/**
+ * Props of `Backfill`. Its functions may Scan the legacy table only, and only DescribeTable and
+ * conditional PutItem on the new table; on the control table, this migration's items only.
+ */
+export interface BackfillProps extends WorkflowPartProps {
   /** The sync Lambda: preflight checks its event source mapping consumes from TRIM_HORIZON. */
   readonly syncFunction: lambda.IFunction;
   /** The legacy stream ARN the sync Lambda consumes. */
   readonly legacyStreamArn: string;
-  /**
-   * Name of the state machine (it starts executions of itself, so its role names it).
-   *
-   * @default `<root stack name>-backfill-<migration id>`, cut to 80 characters
-   */
-  readonly stateMachineName?: string;
   /** How long one page-worker invocation copies before returning. @default Duration.seconds(60) */
   readonly pageBudget?: Duration;
   /**
@@ -77,8 +59,6 @@ export interface BackfillProps {
   readonly writeMode?: 'partiql' | 'put' | 'transact';
   /** Concurrent write requests per page worker. @default 16 */
   readonly writeConcurrency?: number;
-  /** Retention of the state machine's log group. @default logs.RetentionDays.ONE_YEAR */
-  readonly logRetention?: logs.RetentionDays;
   /**
    * How long page workers may run without copying an item before the stuck-backfill alarm fires
    * (rounded up to whole 5-minute periods).
@@ -109,27 +89,22 @@ export class Backfill extends Construct {
   constructor(scope: Construct, id: string, props: BackfillProps) {
     super(scope, id);
     const { migration } = props;
-    const name = props.stateMachineName ?? workflowName(rootStackName(this), 'backfill', migration.id);
+    const name = workflowStateMachineName(this, props, 'backfill');
     const pageBudget = props.pageBudget ?? Duration.seconds(60);
     validateBackfillProps(props, name, pageBudget);
     const entry = join(__dirname, '..', 'lambdas', 'backfill', 'index.ts');
-    const environment = workflowEnvironment(migration.id, props);
     const make = (
       handler: string,
       timeout: Duration,
-      extraEnv: Record<string, string>,
+      environment: Record<string, string>,
       controlActions: string[],
     ): DualReadFunction =>
-      workflowFunction(this, {
+      workflowFunction(this, props, {
         entry,
         handler,
         kind: 'backfill',
-        migration,
-        definitionsFile: props.definitionsFile,
-        observability: props.lambdaObservability,
         timeout,
-        environment: { ...environment, ...extraEnv },
-        controlTable: props.controlTable,
+        environment,
         controlActions,
       });
 
@@ -221,15 +196,13 @@ export class Backfill extends Construct {
       stateMachine: this.stateMachine,
       logGroup: this.logGroup,
       failedAlarm: this.failedAlarm,
-    } = buildLambdaWorkflow(this, {
+    } = buildLambdaWorkflow(this, props, {
       name,
+      kind: 'backfill',
       definition: backfillDefinition(),
       functions: this.functions,
-      comment: `dualread backfill of migration ${migration.id}`,
-      logRetention: props.logRetention,
-      failedAlarmDescription:
-        `A backfill execution of migration ${migration.id} failed (lock released, checkpoints kept). ` +
-        'See docs/runbook.md "Backfill" to read the error and resume.',
+      leavesOnFailure: 'lock released, checkpoints kept',
+      runbookSection: 'Backfill',
     }));
 
     // Stuck: page workers are invoked (so the backfill runs, is not paused) but copy nothing. A paused or

@@ -6,15 +6,16 @@
  * retries lands in a dead-letter queue, so an alarm is never lost silently.
  */
 import { join } from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Migration } from '../core/model';
 import { controlItemsStatement } from './alarms-grants';
+import { deadLetterQueue } from './dead-letter-queue';
 import { ConstructPropsError } from './errors';
 import { DualReadFunction } from './nodejs-function';
 
@@ -61,20 +62,11 @@ export class ControlFunction extends Construct {
     );
     props.controlTable.encryptionKey?.grantEncryptDecrypt(this.function);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
+    this.deadLetterQueue = deadLetterQueue(this, {
+      redrive:
         'This queue IS the dead-letter queue of the rollback rule: an operator reads its alarm events ' +
         '(docs/runbook.md "The dualread CLI"), and a redrive policy would move them out of sight.',
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
+      sqs3:
         "This queue IS the dead-letter queue: it is the rule target's DLQ for alarm events the control Lambda " +
         'could not handle after retries. A dead-letter queue of a dead-letter queue would only move them once more.',
     });

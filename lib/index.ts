@@ -7,6 +7,7 @@ export * from './dualread-stack';
 export * from './migration-stack';
 export * from './errors';
 export * from './merge-props';
+export * from './migration-part-props';
 export * from './nodejs-function';
 export * from './validate-props';
 export * from './frontier-tracker';

@@ -11,30 +11,41 @@
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
-import type { Migration } from '../core/model';
+import type { MigrationPartProps, MigrationTables } from './migration-part-props';
 import { anyCountAlarm, controlItemsStatement } from './alarms-grants';
-import { DualReadFunction, type LambdaObservability } from './nodejs-function';
+import { DualReadFunction } from './nodejs-function';
+
+/** The props the backfill and the verification take alike, besides those of every migration part. */
+export interface WorkflowPartProps extends MigrationPartProps {
+  /**
+   * Name of the state machine (it starts executions of itself, so its role names it).
+   *
+   * @default `<root stack name>-<backfill | verify>-<migration id>`, cut to 80 characters
+   */
+  readonly stateMachineName?: string;
+  /** Retention of the state machine's log group. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+}
 
 /** Inputs of `buildLambdaWorkflow`. */
 export interface LambdaWorkflowOptions {
   /** Fixed state machine name: its role may start executions of this name only. */
   readonly name: string;
+  /** What the workflow is, in the state machine's comment and the failed-execution alarm (`backfill`). */
+  readonly kind: string;
   /** The ASL document, with a `${placeholder}` per task. */
   readonly definition: object;
   /** The function substituted for each placeholder (the state machine may invoke them). */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
-  /** Comment of the state machine. */
-  readonly comment: string;
-  /** @default logs.RetentionDays.ONE_YEAR */
-  readonly logRetention?: logs.RetentionDays;
-  /** Description of the failed-execution alarm: what failed and where the runbook says what to do. */
-  readonly failedAlarmDescription: string;
+  /** What a failed execution leaves, in the failed-execution alarm (`lock released, checkpoints kept`). */
+  readonly leavesOnFailure: string;
+  /** The section of docs/runbook.md that says how to read the error and resume. */
+  readonly runbookSection: string;
 }
 
 /** What `buildLambdaWorkflow` created. */
@@ -48,13 +59,18 @@ export interface LambdaWorkflow {
  * Creates (in `scope`) `Logs`, `StateMachine` and `FailedAlarm`, grants the invocations and the
  * self-start permissions, and acknowledges the cdk-nag findings those grants raise, with reasons.
  */
-export function buildLambdaWorkflow(scope: Construct, options: LambdaWorkflowOptions): LambdaWorkflow {
+export function buildLambdaWorkflow(
+  scope: Construct,
+  part: WorkflowPartProps,
+  options: LambdaWorkflowOptions,
+): LambdaWorkflow {
   const stack = Stack.of(scope);
-  const { name } = options;
+  const { name, kind } = options;
+  const migrationId = part.migration.id;
   const logGroup = new logs.LogGroup(scope, 'Logs', {
     // Step Functions vended logs: the /aws/vendedlogs/ prefix keeps the resource policy small.
     logGroupName: `/aws/vendedlogs/states/${name}`,
-    retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    retention: part.logRetention ?? logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
   });
 
@@ -68,7 +84,7 @@ export function buildLambdaWorkflow(scope: Construct, options: LambdaWorkflowOpt
     definitionSubstitutions: substitutions,
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     tracingEnabled: true,
-    comment: options.comment,
+    comment: `dualread ${kind} of migration ${migrationId}`,
   });
   for (const fn of Object.values(options.functions)) fn.grantInvoke(stateMachine);
 
@@ -121,18 +137,15 @@ export function buildLambdaWorkflow(scope: Construct, options: LambdaWorkflowOpt
   const failedAlarm = anyCountAlarm(
     scope,
     'FailedAlarm',
-    options.failedAlarmDescription,
+    `A ${kind} execution of migration ${migrationId} failed (${options.leavesOnFailure}). ` +
+      `See docs/runbook.md "${options.runbookSection}" to read the error and resume.`,
     stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
   );
   return { stateMachine, logGroup, failedAlarm };
 }
 
 /** The tables a workflow's functions work on. */
-export interface WorkflowTables {
-  readonly controlTable: dynamodb.ITable;
-  readonly legacyTable: dynamodb.ITable;
-  readonly newTable: dynamodb.ITable;
-}
+export type WorkflowTables = MigrationTables;
 
 /** Inputs of `workflowFunction`. */
 export interface WorkflowFunctionOptions {
@@ -142,34 +155,36 @@ export interface WorkflowFunctionOptions {
   readonly handler: string;
   /** What the workflow is, in the function's description (`dualread <kind> <handler> of migration <id>`). */
   readonly kind: string;
-  readonly migration: Migration;
-  readonly definitionsFile: string;
-  readonly observability?: LambdaObservability;
   readonly timeout: Duration;
+  /** Added to `workflowEnvironment` (the migration id and the three table names). */
   readonly environment: Record<string, string>;
-  /** The control table: `controlActions` on this migration's items only, and its key's grant. */
-  readonly controlTable: dynamodb.ITable;
+  /** Allowed on the control table, on this migration's items only. */
   readonly controlActions: string[];
 }
 
 /**
- * One function of a workflow (in `scope`): the workflow's bundle with one handler, allowed
- * `controlActions` on this migration's control items only (and encrypt/decrypt with the control
- * table's key, if it has one).
+ * One function of a workflow (in `scope`): the workflow's bundle with one handler, the environment of
+ * every workflow function plus its own, allowed `controlActions` on this migration's control items only
+ * (and encrypt/decrypt with the control table's key, if it has one).
  */
-export function workflowFunction(scope: Construct, options: WorkflowFunctionOptions): DualReadFunction {
-  const { handler, migration } = options;
+export function workflowFunction(
+  scope: Construct,
+  part: MigrationPartProps,
+  options: WorkflowFunctionOptions,
+): DualReadFunction {
+  const { handler } = options;
+  const { migration, controlTable } = part;
   const fn = new DualReadFunction(scope, `${handler[0]?.toUpperCase()}${handler.slice(1)}Function`, {
     entry: options.entry,
     handler,
-    definitionsFile: options.definitionsFile,
-    observability: options.observability,
+    definitionsFile: part.definitionsFile,
+    observability: part.lambdaObservability,
     description: `dualread ${options.kind} ${handler} of migration ${migration.id}`,
     timeout: options.timeout,
-    environment: options.environment,
+    environment: { ...workflowEnvironment(migration.id, part), ...options.environment },
   });
-  fn.addToRolePolicy(controlItemsStatement(options.controlTable, migration.id, options.controlActions));
-  options.controlTable.encryptionKey?.grantEncryptDecrypt(fn);
+  fn.addToRolePolicy(controlItemsStatement(controlTable, migration.id, options.controlActions));
+  controlTable.encryptionKey?.grantEncryptDecrypt(fn);
   return fn;
 }
 
@@ -200,6 +215,11 @@ export function rootStackName(scope: IConstruct): string {
 export function workflowName(stackName: string, kind: string, migrationId: string): string {
   const suffix = `-${kind}-${migrationId}`;
   return `${stackName.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+/** The state machine name of a workflow part: `stateMachineName`, or `workflowName` in the root stack. */
+export function workflowStateMachineName(scope: IConstruct, part: WorkflowPartProps, kind: string): string {
+  return part.stateMachineName ?? workflowName(rootStackName(scope), kind, part.migration.id);
 }
 
 /** Why `name` cannot be a state machine name, if it cannot. */

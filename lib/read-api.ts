@@ -12,15 +12,14 @@ import { join } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/model';
 import { controlItemsStatement } from './alarms-grants';
 import { ConstructPropsError } from './errors';
-import { DualReadFunction, type LambdaObservability } from './nodejs-function';
+import type { MigrationPartProps } from './migration-part-props';
+import { DualReadFunction } from './nodejs-function';
 import { createReadAlarms } from './read-api-alarms';
 
 /** CloudWatch namespace and service of the read Lambda's metrics (Powertools). */
@@ -34,17 +33,8 @@ export interface ReadApiKeyOptions {
   readonly burstLimit?: number;
 }
 
-/** Props of `ReadApi`. */
-export interface ReadApiProps {
-  readonly migration: Migration;
-  /** The stack's control table (STATE and FRONTIER are read). */
-  readonly controlTable: dynamodb.ITable;
-  readonly legacyTable: dynamodb.ITable;
-  readonly newTable: dynamodb.ITable;
-  /** Absolute path of the definitions file bundled as `dualread-definitions`. */
-  readonly definitionsFile: string;
-  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
-  readonly lambdaObservability?: LambdaObservability;
+/** Props of `ReadApi`. On the control table, STATE and FRONTIER are read. */
+export interface ReadApiProps extends MigrationPartProps {
   /**
    * Also require an API key (with a usage plan throttling each key). IAM authorization stays on.
    *

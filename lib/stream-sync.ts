@@ -16,15 +16,15 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/model';
 import { allowOnTable, anyCountAlarm, controlItemsStatement, migrationMetric } from './alarms-grants';
+import { deadLetterQueue } from './dead-letter-queue';
 import { ConstructPropsError } from './errors';
-import { DualReadFunction, type LambdaObservability } from './nodejs-function';
+import type { MigrationPartProps } from './migration-part-props';
+import { DualReadFunction } from './nodejs-function';
 
 /** CloudWatch namespace, service dimension and metric names of the sync Lambda (Powertools `Metrics`). */
 export const SyncMetrics = {
@@ -39,20 +39,12 @@ export const SyncMetrics = {
   RECORD_AGE: 'RecordAgeMs',
 } as const;
 
-/** Props of `StreamSync`. */
-export interface StreamSyncProps {
-  /** The validated migration definition. */
-  readonly migration: Migration;
-  /** The legacy table, with `tableStreamArn` (a NEW_AND_OLD_IMAGES stream). */
-  readonly legacyTable: dynamodb.ITable;
-  /** The new table the changes are applied to. */
-  readonly newTable: dynamodb.ITable;
-  /** The stack's control table (STATE read, APPLIED# progress markers written). */
-  readonly controlTable: dynamodb.ITable;
-  /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
-  readonly definitionsFile: string;
-  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
-  readonly lambdaObservability?: LambdaObservability;
+/**
+ * Props of `StreamSync`. The legacy table must have `tableStreamArn` (a NEW_AND_OLD_IMAGES stream); the
+ * changes are applied to the new table; on the control table, STATE is read and APPLIED# progress
+ * markers are written.
+ */
+export interface StreamSyncProps extends MigrationPartProps {
   /**
    * An existing queue to use as the on-failure destination. Give this or `deadLetterQueueProps`, not both.
    *
@@ -110,27 +102,19 @@ export class StreamSync extends Construct {
 
     this.deadLetterQueue =
       props.existingDeadLetterQueueObj ??
-      new sqs.Queue(this, 'DeadLetterQueue', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-        ...props.deadLetterQueueProps,
-      });
-    if (!props.existingDeadLetterQueueObj) {
-      Validations.of(this.deadLetterQueue).acknowledge({
-        id: 'Serverless-SQSRedrivePolicy',
-        reason:
-          'This queue IS the dead-letter queue of the sync event source mapping; operators replay its messages ' +
-          '(docs/runbook.md "CDC dead letters"), and a redrive policy would move them out of sight.',
-      });
-      Validations.of(this.deadLetterQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason:
-          'This queue IS the dead-letter queue: it is the on-failure destination of the sync event source mapping ' +
-          '(it receives descriptions of batches that could not be applied). A dead-letter queue of a dead-letter ' +
-          'queue would only move the same messages once more.',
-      });
-    }
+      deadLetterQueue(
+        this,
+        {
+          redrive:
+            'This queue IS the dead-letter queue of the sync event source mapping; operators replay its messages ' +
+            '(docs/runbook.md "CDC dead letters"), and a redrive policy would move them out of sight.',
+          sqs3:
+            'This queue IS the dead-letter queue: it is the on-failure destination of the sync event source mapping ' +
+            '(it receives descriptions of batches that could not be applied). A dead-letter queue of a dead-letter ' +
+            'queue would only move the same messages once more.',
+        },
+        props.deadLetterQueueProps,
+      );
 
     this.function = new DualReadFunction(this, 'Function', {
       entry: join(__dirname, '..', 'lambdas', 'sync', 'index.ts'),

@@ -12,25 +12,22 @@
 import { join } from 'node:path';
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Migration } from '../core/model';
 import { VerifyFunction, verifyDefinition } from '../stepfunctions/verify';
 import { ConstructPropsError } from './errors';
 import { allowOnTable, anyCountAlarm, migrationMetric } from './alarms-grants';
 import {
   buildLambdaWorkflow,
   stateMachineNameProblem,
-  workflowEnvironment,
+  type WorkflowPartProps,
   workflowFunction,
-  rootStackName,
-  workflowName,
+  workflowStateMachineName,
 } from './lambda-workflow';
-import type { DualReadFunction, LambdaObservability } from './nodejs-function';
+import type { DualReadFunction } from './nodejs-function';
 
 /** Metric names the verification report step publishes (namespace `dualread`, service `dualread-verify`). */
 export const VerifyMetrics = {
@@ -40,30 +37,18 @@ export const VerifyMetrics = {
   UNCONFIRMED_LAG: 'VerifyUnconfirmedLag',
 } as const;
 
-/** Props of `Verification`. */
-export interface VerificationProps {
-  /** The validated migration definition (its `verification` settings drive the schedule). */
-  readonly migration: Migration;
-  /** The legacy table (Scan, GetItem, BatchGetItem). */
-  readonly legacyTable: dynamodb.ITable;
-  /** The new table (Scan, GetItem, BatchGetItem; conditional PutItem for repairs). */
-  readonly newTable: dynamodb.ITable;
-  /** The stack's control table (this migration's items only). */
-  readonly controlTable: dynamodb.ITable;
-  /** Absolute path of the migration definitions file bundled as `dualread-definitions`. */
-  readonly definitionsFile: string;
-  /** Tracing and log retention of the functions. @default - see `LambdaObservability` */
-  readonly lambdaObservability?: LambdaObservability;
-  /** @default `<root stack name>-verify-<migration id>`, cut to 80 characters */
-  readonly stateMachineName?: string;
+/**
+ * Props of `Verification` (the migration's `verification` settings drive the schedule). Its functions
+ * may Scan, GetItem and BatchGetItem on the legacy and the new table, and conditional PutItem on the
+ * new table for repairs; on the control table, this migration's items only.
+ */
+export interface VerificationProps extends WorkflowPartProps {
   /** How long one scan, recheck or repair invocation works before returning. @default Duration.seconds(60) */
   readonly budget?: Duration;
   /** How long a suspect may wait for the frontier before it is `unconfirmed-lag`. @default Duration.minutes(15) */
   readonly maxLagWait?: Duration;
   /** Create the EventBridge Scheduler schedule. @default true */
   readonly scheduleEnabled?: boolean;
-  /** Retention of the state machine's log group. @default logs.RetentionDays.ONE_YEAR */
-  readonly logRetention?: logs.RetentionDays;
 }
 
 /** The verification of one migration. */
@@ -84,29 +69,24 @@ export class Verification extends Construct {
   constructor(scope: Construct, id: string, props: VerificationProps) {
     super(scope, id);
     const { migration } = props;
-    const name = props.stateMachineName ?? workflowName(rootStackName(this), 'verify', migration.id);
+    const name = workflowStateMachineName(this, props, 'verify');
     const budget = props.budget ?? Duration.seconds(60);
     const maxLagWait = props.maxLagWait ?? Duration.minutes(15);
     validateVerificationProps(props, name, budget, maxLagWait);
     const entry = join(__dirname, '..', 'lambdas', 'verify', 'index.ts');
     const environment = {
-      ...workflowEnvironment(migration.id, props),
       VERIFY_BUDGET_MS: String(budget.toMilliseconds()),
       VERIFY_MAX_LAG_WAIT_MS: String(maxLagWait.toMilliseconds()),
     };
 
     const make = (handler: string, timeout: Duration): DualReadFunction =>
-      workflowFunction(this, {
+      workflowFunction(this, props, {
         entry,
         handler,
         kind: 'verification',
-        migration,
-        definitionsFile: props.definitionsFile,
-        observability: props.lambdaObservability,
         timeout,
         environment,
         // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
-        controlTable: props.controlTable,
         controlActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
       });
 
@@ -142,15 +122,13 @@ export class Verification extends Construct {
       stateMachine: this.stateMachine,
       logGroup: this.logGroup,
       failedAlarm: this.failedAlarm,
-    } = buildLambdaWorkflow(this, {
+    } = buildLambdaWorkflow(this, props, {
       name,
+      kind: 'verification',
       definition: verifyDefinition(),
       functions: this.functions,
-      comment: `dualread verification of migration ${migration.id}`,
-      logRetention: props.logRetention,
-      failedAlarmDescription:
-        `A verification execution of migration ${migration.id} failed (report FAILED, lock released). ` +
-        'See docs/runbook.md "Verification" to read the error and resume.',
+      leavesOnFailure: 'report FAILED, lock released',
+      runbookSection: 'Verification',
     }));
     this.driftAlarm = anyCountAlarm(
       this,

@@ -211,22 +211,24 @@ export function makePoisonHandler(deps: BackfillDeps): (p: PoisonPayload) => Pro
       more,
       ...(state ? { status: state.backfill.status } : {}),
       unresolvedCount: left.length,
-      unresolved: left.slice(0, MAX_LISTED_KEYS).map((r) => ({
-        key: r.key,
-        reason: r.reason,
-        origin: r.origin ?? PoisonOrigin.BACKFILL,
-        ...(r.sequenceNumber ? { sequenceNumber: r.sequenceNumber } : {}),
-      })),
+      unresolved: left.slice(0, MAX_LISTED_KEYS).map(listedPoison),
       pinnedCount: pins.length,
       pinnedKeys: pins.slice(0, MAX_LISTED_KEYS).map((r) => ({
-        key: r.key,
-        reason: r.reason,
-        origin: r.origin ?? PoisonOrigin.BACKFILL,
-        ...(r.sequenceNumber ? { sequenceNumber: r.sequenceNumber } : {}),
+        ...listedPoison(r),
         pinReason: r.pinReason ?? '',
         ...(r.resolvedBy ? { pinnedBy: r.resolvedBy } : {}),
         ...(r.resolvedAt !== undefined ? { pinnedAt: r.resolvedAt } : {}),
       })),
     };
+  };
+}
+
+/** How a poison key is listed (unresolved or pinned): its key, why, where it came from and its record. */
+function listedPoison(r: StoredPoison) {
+  return {
+    key: r.key,
+    reason: r.reason,
+    origin: r.origin ?? PoisonOrigin.BACKFILL,
+    ...(r.sequenceNumber ? { sequenceNumber: r.sequenceNumber } : {}),
   };
 }

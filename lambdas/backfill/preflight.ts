@@ -3,7 +3,6 @@
  * table exists (and, on a fresh start, holds no item dualread did not write), takes the backfill lock,
  * records the start in STATE (with audit) and lists the segments still to copy.
  */
-import { acquireRunLock } from '../../adapters/run-lock';
 import {
   BackfillAlreadyCompleteError,
   BackfillAlreadyRunningError,
@@ -28,6 +27,7 @@ import {
 } from '../../core/backfill';
 import { ControlKey, ForeignItems } from '../../core/control';
 import { canonicalItem } from '../../core/model';
+import { takeRunLock } from '../common/run-lock';
 import type { BackfillDeps } from './context';
 import { listCheckpoints, updateBackfill } from './state-change';
 
@@ -93,13 +93,12 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
 
     // 5. The lock: one backfill per migration. The versioned put makes two racing preflights serialize.
     const now = deps.now();
-    const holder = await acquireRunLock(deps.store, ControlKey.BACKFILL_LOCK, {
-      runId,
-      executionId: payload.executionId,
-      now,
-      leaseMs: deps.settings.lockLeaseMs,
-    });
-    if (holder) throw new BackfillAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
+    await takeRunLock(
+      deps,
+      ControlKey.BACKFILL_LOCK,
+      { runId, executionId: payload.executionId, now },
+      (holder) => new BackfillAlreadyRunningError(m.id, holder.owner, holder.leaseUntil),
+    );
 
     // 6. Record the start (or the resume after a crash or failure) in STATE, with audit and the run's
     //    rate (its ceiling from the tables' capacity unless the migration sets one). The continuation

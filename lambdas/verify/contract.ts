@@ -7,7 +7,7 @@ import type { ScanPage } from '../../adapters/backfill-io';
 import type { ControlStore } from '../../adapters/control-store';
 import { type RepairWrite, VerifyInputError, VerifySide, type VerifyStage } from '../../core/verify';
 import { type RunSettings, type RunStartInput, type SegmentRef, isSegmentRef } from '../../core/control';
-import type { Migration, Item } from '../../core/model';
+import { type Item, type MetadataNames, type Migration, metadataNames } from '../../core/model';
 
 /** The execution input (every field optional; the schedule passes `{ repair }`). */
 export interface VerifyStartInput extends RunStartInput {
@@ -174,6 +174,11 @@ export interface VerifyDeps {
   readonly betweenRepairReads?: (newKey: Item, legacyKey: Item) => Promise<void>;
   /** Test seam: runs between the repair's reads and its write (to force a race deterministically). */
   readonly beforeRepairWrite?: (newKey: Item, legacyKey: Item) => Promise<void>;
+}
+
+/** What the steps that compare items work with: the migration (`m`) and its metadata attribute names. */
+export function stepMigration(deps: VerifyDeps): { readonly m: Migration; readonly names: MetadataNames } {
+  return { m: deps.migration, names: metadataNames(deps.migration.metadataPrefix) };
 }
 
 /** One Scan page request. */

@@ -5,7 +5,7 @@
  * `report` (final report + metrics), `release` (lock) and `fail` (FAILED report, lock released).
  */
 import type { Versioned } from '../../adapters/control-store';
-import { acquireRunLock, releaseRunLock, renewRunLock } from '../../adapters/run-lock';
+import { releaseRunLock, renewRunLock } from '../../adapters/run-lock';
 import { ControlKey, checkRunId, positiveIntInput, segmentLoopControls } from '../../core/control';
 import {
   type VerifyCheckpoint,
@@ -41,6 +41,7 @@ import {
   type VerifyRun,
   checkSegment,
 } from './contract';
+import { takeRunLock } from '../common/run-lock';
 import { computeNext, runRecords, updateReport } from './store';
 
 const positiveInt = (name: string, value: unknown, fallback: number, max: number) =>
@@ -126,13 +127,12 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
 
     // 3. The lock: runs never overlap. The versioned put makes two racing preflights serialize.
     const now = deps.now();
-    const holder = await acquireRunLock(deps.store, ControlKey.VERIFY_LOCK, {
-      runId,
-      executionId: p.executionId,
-      now,
-      leaseMs: deps.settings.lockLeaseMs,
-    });
-    if (holder) throw new VerifyAlreadyRunningError(m.id, holder.owner, holder.leaseUntil);
+    await takeRunLock(
+      deps,
+      ControlKey.VERIFY_LOCK,
+      { runId, executionId: p.executionId, now },
+      (holder) => new VerifyAlreadyRunningError(m.id, holder.owner, holder.leaseUntil),
+    );
 
     // 4. The report, RUNNING.
     if (!existing) {

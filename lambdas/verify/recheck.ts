@@ -17,14 +17,13 @@ import {
   recheckRound,
 } from '../../core/verify';
 import { recheckFrontier } from '../../core/frontier';
-import { metadataNames, type Item, itemFromDynamoJson } from '../../core/model';
-import type { RunPayload, StepResult, VerifyDeps } from './contract';
+import { type Item, itemFromDynamoJson } from '../../core/model';
+import { type RunPayload, type StepResult, type VerifyDeps, stepMigration } from './contract';
 import { listSuspects, saveSuspect } from './store';
 
 /** Builds the re-check handler (core/verify/recheck.ts has the argument). */
 export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => Promise<StepResult> {
-  const m = deps.migration;
-  const names = metadataNames(m.metadataPrefix);
+  const { m, names } = stepMigration(deps);
   const skew = deps.settings.clockSkewMs ?? m.read.clockSkewMs;
 
   /** Polls FRONTIER until it covers `readAt` or the deadline passes; the last F read, if any. */

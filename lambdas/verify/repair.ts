@@ -12,14 +12,13 @@ import {
   repairAudit,
   unwrittenRepair,
 } from '../../core/verify';
-import { metadataNames, itemFromDynamoJson } from '../../core/model';
-import type { RunPayload, StepResult, VerifyDeps } from './contract';
+import { itemFromDynamoJson } from '../../core/model';
+import { type RunPayload, type StepResult, type VerifyDeps, stepMigration } from './contract';
 import { listSuspects, saveSuspect } from './store';
 
 /** Builds the repair handler (core/verify/repair.ts has the argument against racing CDC). */
 export function makeVerifyRepairHandler(deps: VerifyDeps): (p: RunPayload) => Promise<StepResult> {
-  const m = deps.migration;
-  const names = metadataNames(m.metadataPrefix);
+  const { m, names } = stepMigration(deps);
 
   return async (p) => {
     if (!p || typeof p.runId !== 'string') throw new VerifyInputError('repair needs { runId }');

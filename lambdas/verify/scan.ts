@@ -29,14 +29,19 @@ import {
   legacyLookups,
   sumsPage,
 } from '../../core/verify';
-import { metadataNames, type Item, itemFromDynamoJson, itemToDynamoJson } from '../../core/model';
-import { type ScanResult, type SegmentPayload, type VerifyDeps, checkSegment } from './contract';
+import { type Item, itemFromDynamoJson, itemToDynamoJson } from '../../core/model';
+import {
+  type ScanResult,
+  type SegmentPayload,
+  type VerifyDeps,
+  checkSegment,
+  stepMigration,
+} from './contract';
 import { expiresAt, saveSuspect } from './store';
 
 /** Builds the segment worker. */
 export function makeVerifyScanHandler(deps: VerifyDeps): (p: SegmentPayload) => Promise<ScanResult> {
-  const m = deps.migration;
-  const names = metadataNames(m.metadataPrefix);
+  const { m, names } = stepMigration(deps);
 
   /** The context of one page's suspects: read now, expiring with the run's working items. */
   const passContext = (runId: string): PassContext => ({

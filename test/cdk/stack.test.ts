@@ -280,17 +280,12 @@ describe('Stack: DualReadStack', () => {
 });
 
 describe('cdk-nag: AwsSolutions and Serverless', () => {
-  it('finds nothing unacknowledged in the example stack', () => {
+  it.each<[string, () => { app: App }]>([
+    ['the example stack', exampleApp],
+    ['a stack that imports its legacy tables', () => importedApp()],
+  ])('finds nothing unacknowledged in %s', (_stack, build) => {
     // Prepare
-    const { app } = exampleApp();
-
-    // Act & Assess
-    expect(nagFindings(app)).toEqual([]);
-  });
-
-  it('finds nothing unacknowledged in a stack that imports its legacy tables', () => {
-    // Prepare
-    const { app } = importedApp();
+    const { app } = build();
 
     // Act & Assess
     expect(nagFindings(app)).toEqual([]);

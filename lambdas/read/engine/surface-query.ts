@@ -18,6 +18,7 @@ import {
   type AttributeValue,
   type Item,
   type QuerySurface,
+  type SurfacePath,
   canonical,
   findLostAttribute,
   isTombstone,
@@ -104,38 +105,15 @@ export async function readSurfacePage(
   }
   if (pinned !== undefined && decision.route !== pinned) return restart(decision, pinned);
 
-  const legacyInput = (start?: Item): QueryPageInput => ({
-    partitionName: surface.legacy.key.partitionKey.name,
-    partitionValue: q.partitionValue,
-    ...(surface.legacy.key.sortKey ? { sortName: surface.legacy.key.sortKey.name } : {}),
-    ...(q.sort ? { sort: q.sort } : {}),
-    limit: q.limit,
-    forward: q.forward,
-    ...(start ? { startKey: start } : {}),
-    ...(surface.legacy.index ? { indexName: surface.legacy.index } : {}),
-    consistent: !surface.legacy.eventual,
-  });
+  const legacyInput = (start?: Item): QueryPageInput =>
+    pathQueryInput(surface.legacy, q.partitionValue, q.sort, q, start);
   const readLegacy = (start?: Item): Promise<RawPage> =>
     r.stores.withRetry(Store.LEGACY, (s) => r.target.legacy.query(legacyInput(start), s));
   const readNew = async (start?: Item): Promise<RawPage> => {
     const m = mapped as NonNullable<typeof mapped>;
     const page = await r.stores.withRetry(
       Store.NEW,
-      (s) =>
-        r.target.fresh.query(
-          {
-            partitionName: surface.fresh.key.partitionKey.name,
-            partitionValue: m.partition,
-            ...(surface.fresh.key.sortKey ? { sortName: surface.fresh.key.sortKey.name } : {}),
-            ...(m.sort ? { sort: m.sort } : {}),
-            limit: q.limit,
-            forward: q.forward,
-            ...(start ? { startKey: start } : {}),
-            ...(surface.fresh.index ? { indexName: surface.fresh.index } : {}),
-            consistent: !surface.fresh.eventual,
-          },
-          s,
-        ),
+      (s) => r.target.fresh.query(pathQueryInput(surface.fresh, m.partition, m.sort, q, start), s),
       newIsSoleStore(decision),
     );
     return {
@@ -316,5 +294,29 @@ function restart(decision: RouteDecision, pinned: Store): PageResult {
     message:
       `this page sequence was served by the ${pinned} store, which may no longer serve it (${decision.reason}); ` +
       "a query surface's pages cannot move between stores: restart the query without nextToken",
+  };
+}
+
+/**
+ * The input of one page of `path` (a surface's legacy or new access path) in `partition`, under `sort`:
+ * its index if it has one, consistent reads unless the path is eventually consistent (a GSI).
+ */
+function pathQueryInput(
+  path: SurfacePath,
+  partition: AttributeValue,
+  sort: QueryPageInput['sort'],
+  page: { readonly limit: number; readonly forward: boolean },
+  start?: Item,
+): QueryPageInput {
+  return {
+    partitionName: path.key.partitionKey.name,
+    partitionValue: partition,
+    ...(path.key.sortKey ? { sortName: path.key.sortKey.name } : {}),
+    ...(sort ? { sort } : {}),
+    limit: page.limit,
+    forward: page.forward,
+    ...(start ? { startKey: start } : {}),
+    ...(path.index ? { indexName: path.index } : {}),
+    consistent: !path.eventual,
   };
 }
