@@ -12,18 +12,14 @@
  * on a wall-clock window, so the test passes on a loaded machine, only slower; the waits' timeouts are
  * guards that name the condition that never held.
  */
-import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../../core/frontier';
 import { Phase } from '../../../core/control';
 import { type Item, itemFromDynamoJson } from '../../../core/model';
 import { usersMigration } from '../../../examples/users/migration';
-import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
-import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
-import { startLocalCdc } from '../../../local/local-cdc';
 import { LegacyWorkload } from '../../../local/workload';
 import { getItemEvent, TEST_TOKEN_SECRET } from '../../helpers/api-events';
-import { testClient, testEndpoint } from '../../helpers/dynamo';
-import { readFixture } from '../../helpers/read-fixture';
+import { testClient } from '../../helpers/dynamo';
+import { readFixture, readTargetFor, startLiveCdc } from '../../helpers/read-fixture';
 import { waitUntil } from '../../helpers/wait';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -52,30 +48,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       { stream: true },
     );
     await f.setState(Phase.NEW_PRIMARY, { backfillComplete: true });
-    const endpoint = testEndpoint();
-    const cdc = await startLocalCdc({
-      endpoint,
-      migration: f.migration,
-      streamArn: f.streamArn as string,
-      controlTableName: f.controlTableName,
-      poller: { batchSize: 25, pollIntervalMs: 50 },
-    });
-    const { tracker } = buildFrontierTracker({
-      endpoint,
-      migration: f.migration,
-      controlTableName: f.controlTableName,
-      streamArn: f.streamArn as string,
-      env: {},
-      config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 2000 },
-    });
-    // The tracker steps until the test is done (not for a fixed time); a failed step is retried.
-    let tracking = true;
-    const trackerLoop = (async () => {
-      while (tracking) {
-        await tracker.step().catch(() => undefined);
-        await sleep(300);
-      }
-    })();
+    const live = await startLiveCdc(f);
     const client = testClient();
     const workload = new LegacyWorkload({
       client,
@@ -87,7 +60,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
     });
     const handler = makeReadHandler({
       tokenSecret: TEST_TOKEN_SECRET,
-      targets: [buildReadTarget({ migration: f.migration, controlTableName: f.controlTableName, endpoint })],
+      targets: [readTargetFor(f)],
       options: { controlWaitMs: 30_000 },
     });
     const observations: Observation[] = [];
@@ -188,9 +161,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       );
     } finally {
       reading = false;
-      tracking = false;
-      await Promise.all([...readers, ...readAfters, trackerLoop]);
-      await cdc.close();
+      await Promise.all([...readers, ...readAfters, live.stop()]);
       client.destroy();
       f.destroy();
     }
