@@ -7,15 +7,15 @@ import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { toSdkItem } from '../../../adapters/dynamodb';
 import type { AuditRecord } from '../../../core/control';
 import { BACKFILL_SEQ, canonicalItem } from '../../../core/model';
-import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
+import { localVerifyDeps } from '../../../local/verify';
 import { LegacyWorkload } from '../../../local/workload';
-import { VerifyFunction } from '../../../stepfunctions/verify';
 import {
   getNew,
   junkNewItem,
   legacyIds,
   liveSetup,
   newKey,
+  releaseCdcAtFirstRecheck,
   runVerify,
   sleep,
   staticItem,
@@ -80,16 +80,7 @@ describe('Integration: verification state machine with the real handlers', () =>
     cdc.hold();
     for (let i = 20; i < 25; i++)
       await updateLegacy(client, m, `s-${i}`, 'fullName', 'changed while CDC lags');
-    const lambdas = verifyLambdas(deps);
-    const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
-    let released = false;
-    lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
-      if (!released) {
-        released = true;
-        cdc.release();
-      }
-      return recheck(p);
-    }) as never;
+    const lambdas = releaseCdcAtFirstRecheck(deps, cdc);
 
     // Act: a run with repair while the workload is still writing, then a second run after it stopped
     const first = await runVerify(deps, { repair: true, runId: 'live-1' }, lambdas);
