@@ -16,10 +16,10 @@ import { Phase } from '../../../core/control';
 import { type Item, itemFromDynamoJson } from '../../../core/model';
 import { usersMigration } from '../../../examples/users/migration';
 import { makeReadHandler } from '../../../lambdas/read/handler';
-import { LegacyWorkload } from '../../../local/workload';
 import { getItemEvent, TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { testClient } from '../../helpers/dynamo';
 import { readFixture, readTargetFor, startLiveCdc } from '../../helpers/read-fixture';
+import { legacyWorkload } from '../../helpers/users-tables';
 import { waitUntil } from '../../helpers/wait';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -50,10 +50,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
     await f.setState(Phase.NEW_PRIMARY, { backfillComplete: true });
     const live = await startLiveCdc(f);
     const client = testClient();
-    const workload = new LegacyWorkload({
-      client,
-      tableName: f.migration.legacyTable.tableName,
-      key: f.migration.legacyTable.key,
+    const workload = legacyWorkload(client, f.migration, {
       keyCount: 60,
       seed: 11,
       concurrency: 3,

@@ -8,7 +8,6 @@ import { toSdkItem } from '../../../adapters/dynamodb';
 import type { AuditRecord } from '../../../core/control';
 import { BACKFILL_SEQ, canonicalItem } from '../../../core/model';
 import { localVerifyDeps } from '../../../local/verify';
-import { LegacyWorkload } from '../../../local/workload';
 import {
   getNew,
   junkNewItem,
@@ -23,6 +22,7 @@ import {
   user,
   waitForNew,
 } from '../../helpers/verify-fixture';
+import { legacyWorkload } from '../../helpers/users-tables';
 
 jest.setTimeout(90_000);
 
@@ -35,10 +35,7 @@ describe('Integration: verification state machine with the real handlers', () =>
     );
     await waitForNew(m, newKey('s-6'), (i) => i?._dr_del !== undefined);
 
-    const workload = new LegacyWorkload({
-      client,
-      tableName: m.legacyTable.tableName,
-      key: m.legacyTable.key,
+    const workload = legacyWorkload(client, m, {
       keyCount: 200,
       seed: 11,
       concurrency: 4,
