@@ -32,6 +32,7 @@ import { buildReadTarget } from '../../lambdas/read/deps';
 import { type ReadDeps, type ReadHandler, makeReadHandler } from '../../lambdas/read/handler';
 import { startLocalCdc } from '../../local/local-cdc';
 import { testClient, testEndpoint, uniqueName } from './dynamo';
+import { waitUntil } from './wait';
 
 /** A migration with a legacy sort key whose mapping keeps the sort key (queries map onto new). */
 export function ordersMigration(over: Partial<MigrationInput> = {}): Migration {
@@ -231,6 +232,19 @@ export async function startLiveCdc(f: ReadFixture): Promise<LiveCdc> {
       await cdc.close();
     },
   };
+}
+
+/**
+ * Waits until the frontier published for a fixture, minus the clock-skew margin, is past `t` (the ack
+ * time of the last write, say), so bounded reads may be served by new; `detail` says where the test
+ * stands if the 90 s guard runs out.
+ */
+export async function waitFrontierPast(f: ReadFixture, t: number, detail?: () => string): Promise<void> {
+  await waitUntil(
+    'F − skew past the last write',
+    async () => ((await f.control.getFrontier())?.frontier ?? 0) - f.migration.read.clockSkewMs > t,
+    { timeoutMs: 90_000, intervalMs: 200, ...(detail ? { detail } : {}) },
+  );
 }
 
 /** A number of 38 digits: no JS number holds it. */

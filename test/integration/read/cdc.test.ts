@@ -18,7 +18,7 @@ import { usersMigration } from '../../../examples/users/migration';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { getItemEvent, TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { testClient } from '../../helpers/dynamo';
-import { readFixture, readTargetFor, startLiveCdc } from '../../helpers/read-fixture';
+import { readFixture, readTargetFor, startLiveCdc, waitFrontierPast } from '../../helpers/read-fixture';
 import { legacyWorkload } from '../../helpers/users-tables';
 import { waitUntil } from '../../helpers/wait';
 
@@ -131,11 +131,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       );
       // 2. CDC drains and F passes the last write.
       const lastAck = Math.max(...workload.history.writes().map((w) => w.ackedAt));
-      await waitUntil(
-        'F − skew past the last write',
-        async () => ((await f.control.getFrontier())?.frontier ?? 0) - f.migration.read.clockSkewMs > lastAck,
-        { timeoutMs: 90_000, intervalMs: 200, detail: tally },
-      );
+      await waitFrontierPast(f, lastAck, tally);
       // 3. Reads go on until new has served bounded and strong reads.
       await waitUntil(
         'bounded and strong reads served from new',

@@ -30,6 +30,7 @@ import {
   readTargetFor,
   startLiveCdc,
   user,
+  waitFrontierPast,
 } from '../../helpers/read-fixture';
 
 const ADA = 'ada@example.com';
@@ -403,11 +404,7 @@ describe('Integration: by-email queries under live writes, judged against the hi
         { timeoutMs: 90_000, intervalMs: 0, detail: tally },
       );
       const lastAck = Math.max(...history.writes().map((w) => w.ackedAt));
-      await waitUntil(
-        'F − skew past the last write',
-        async () => ((await f.control.getFrontier())?.frontier ?? 0) - f.migration.read.clockSkewMs > lastAck,
-        { timeoutMs: 90_000, intervalMs: 200, detail: tally },
-      );
+      await waitFrontierPast(f, lastAck, tally);
       await waitUntil(
         'bounded and strong pages served from new',
         () =>
