@@ -84,11 +84,22 @@ export async function setUp(
   return env;
 }
 
+/** One describe block's client, the runs its tests started, and its scenarios' set-up. */
+export interface BackfillScenarios {
+  readonly client: DynamoDBClient;
+  readonly runs: LocalBackfill[];
+  /** `setUp` with the block's client, the scenario kept for the clean-up after all its tests. */
+  scenario(...args: SetUpArgs): Promise<Env>;
+}
+
+/** The arguments of `setUp` after the client. */
+type SetUpArgs = Parameters<typeof setUp> extends [DynamoDBClient, ...infer Rest] ? Rest : never;
+
 /**
  * One client for a describe block, and the scenarios and runs it started: after all its tests, the
  * runs are aborted and settled, CDC closed and the client destroyed.
  */
-export function backfillScenarios(): { client: DynamoDBClient; envs: Env[]; runs: LocalBackfill[] } {
+export function backfillScenarios(): BackfillScenarios {
   const client = testClient();
   const envs: Env[] = [];
   const runs: LocalBackfill[] = [];
@@ -98,7 +109,15 @@ export function backfillScenarios(): { client: DynamoDBClient; envs: Env[]; runs
     await Promise.all(envs.map((e) => e.cdc?.close()));
     client.destroy();
   });
-  return { client, envs, runs };
+  return {
+    client,
+    runs,
+    async scenario(...args) {
+      const env = await setUp(client, ...args);
+      envs.push(env);
+      return env;
+    },
+  };
 }
 
 /** The local backfill's deps for `env` (pages of 400 ms unless `settings` say otherwise). */

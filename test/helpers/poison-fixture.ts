@@ -15,9 +15,11 @@ import {
   initialState,
 } from '../../core';
 import type { PoisonResult } from '../../lambdas/backfill/poison';
+import { waiveRecord } from '../../adapters/frontier-store';
 import { localBackfillDeps, runLocalPoisonOperation, startLocalBackfill } from '../../local/backfill';
+import type { LocalCdc } from '../../local/local-cdc';
 import { createBackfillTables } from './backfill-tables';
-import { enableStream, putItem, testEndpoint } from './dynamo';
+import { enableStream, putItem, testClient, testEndpoint } from './dynamo';
 import { startUsersCdc } from './users-tables';
 import { usersMigration } from '../../examples/users/migration';
 import { buildReadTarget } from '../../lambdas/read/deps';
@@ -106,6 +108,24 @@ export async function poisonScenario(
     );
     return after;
   };
+  /**
+   * Writes user `id` to legacy (the mapping refuses it, so CDC dead-letters its INSERT) and waives the
+   * dead-lettered record by `waiver`, naming the user's key, so the frontier can pass it.
+   */
+  const waiveRefusedWrite = async (id: string, waiver: { actor: string; reason: string }): Promise<void> => {
+    await putItem(client, legacy, user(id));
+    await cdc.poller.drain();
+    const [seq] = cdc.deadLetters.sequenceNumbers();
+    if (seq === undefined) throw new Error(`CDC dead-lettered no record of ${id}`);
+    await waiveRecord(
+      client,
+      control,
+      migration.id,
+      seq,
+      { ...waiver, at: Date.now() },
+      { userId: { S: id } },
+    );
+  };
   return {
     migration,
     legacy,
@@ -116,6 +136,33 @@ export async function poisonScenario(
     user,
     poisonOp,
     backfillThen,
+    waiveRefusedWrite,
     get: boundedRoute(migration, control, store),
+  };
+}
+
+/**
+ * One client for a describe block and the poison scenarios its tests set up: after all its tests, their
+ * CDC pipelines are closed and the client destroyed.
+ */
+export function poisonScenarios(): {
+  client: DynamoDBClient;
+  scenario(
+    ...args: Parameters<typeof poisonScenario> extends [DynamoDBClient, ...infer R] ? R : never
+  ): ReturnType<typeof poisonScenario>;
+} {
+  const client = testClient();
+  const pipelines: LocalCdc[] = [];
+  afterAll(async () => {
+    await Promise.all(pipelines.map((c) => c.close()));
+    client.destroy();
+  });
+  return {
+    client,
+    async scenario(tag, o) {
+      const sc = await poisonScenario(client, tag, o);
+      pipelines.push(sc.cdc);
+      return sc;
+    },
   };
 }

@@ -25,10 +25,14 @@ import {
   type AttributeValue,
   type Item,
 } from '../../core/model';
+import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../core/frontier';
 import { usersMigration } from '../../examples/users/migration';
+import { buildFrontierTracker } from '../../lambdas/frontier/deps';
 import { buildReadTarget } from '../../lambdas/read/deps';
 import { type ReadDeps, type ReadHandler, makeReadHandler } from '../../lambdas/read/handler';
+import { startLocalCdc } from '../../local/local-cdc';
 import { testClient, testEndpoint, uniqueName } from './dynamo';
+import { waitUntil } from './wait';
 
 /** A migration with a legacy sort key whose mapping keeps the sort key (queries map onto new). */
 export function ordersMigration(over: Partial<MigrationInput> = {}): Migration {
@@ -156,6 +160,19 @@ export async function readFixture(
   };
 }
 
+/** The read target (stores, control, counters) over a fixture's tables; `newEndpoint` as in `handlerFor`. */
+export function readTargetFor(
+  f: ReadFixture,
+  newEndpoint?: Parameters<typeof buildReadTarget>[0]['newEndpoint'],
+): ReturnType<typeof buildReadTarget> {
+  return buildReadTarget({
+    migration: f.migration,
+    controlTableName: f.controlTableName,
+    endpoint: testEndpoint(),
+    ...(newEndpoint ? { newEndpoint } : {}),
+  });
+}
+
 /** The read handler over a fixture's tables; `newEndpoint` points the new table elsewhere (a dead port). */
 export function handlerFor(
   f: ReadFixture,
@@ -164,19 +181,70 @@ export function handlerFor(
 ): ReadHandler {
   return makeReadHandler({
     tokenSecret: TEST_TOKEN_SECRET,
-    targets: [
-      buildReadTarget({
-        migration: f.migration,
-        controlTableName: f.controlTableName,
-        endpoint: testEndpoint(),
-        ...(newEndpoint ? { newEndpoint } : {}),
-      }),
-    ],
+    targets: [readTargetFor(f, newEndpoint)],
     ...over,
     // Tests that set control state and read at once wait for the control read however slow DynamoDB
     // Local is (the bounded wait itself is tested in test/unit/read/control-cache.test.ts).
     options: { controlWaitMs: 30_000, ...over.options },
   });
+}
+
+/** CDC and the frontier tracker running over a fixture's tables, until `stop`. */
+export interface LiveCdc {
+  /** Stops the tracker loop (after its current step) and closes CDC. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The local CDC pipeline over a fixture made `{ stream: true }` (the real sync handler, from the
+ * stream's start) and the real frontier tracker stepping every 300 ms until `stop` (not for a fixed
+ * time; a failed step is retried by the next one), so F is published as CDC applies.
+ */
+export async function startLiveCdc(f: ReadFixture): Promise<LiveCdc> {
+  const endpoint = testEndpoint();
+  const streamArn = f.streamArn as string;
+  const cdc = await startLocalCdc({
+    endpoint,
+    migration: f.migration,
+    streamArn,
+    controlTableName: f.controlTableName,
+    poller: { batchSize: 25, pollIntervalMs: 50 },
+  });
+  const { tracker } = buildFrontierTracker({
+    endpoint,
+    migration: f.migration,
+    controlTableName: f.controlTableName,
+    streamArn,
+    env: {},
+    config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 2000 },
+  });
+  let tracking = true;
+  const trackerLoop = (async () => {
+    while (tracking) {
+      await tracker.step().catch(() => undefined);
+      await new Promise<void>((r) => setTimeout(r, 300));
+    }
+  })();
+  return {
+    async stop() {
+      tracking = false;
+      await trackerLoop;
+      await cdc.close();
+    },
+  };
+}
+
+/**
+ * Waits until the frontier published for a fixture, minus the clock-skew margin, is past `t` (the ack
+ * time of the last write, say), so bounded reads may be served by new; `detail` says where the test
+ * stands if the 90 s guard runs out.
+ */
+export async function waitFrontierPast(f: ReadFixture, t: number, detail?: () => string): Promise<void> {
+  await waitUntil(
+    'F − skew past the last write',
+    async () => ((await f.control.getFrontier())?.frontier ?? 0) - f.migration.read.clockSkewMs > t,
+    { timeoutMs: 90_000, intervalMs: 200, ...(detail ? { detail } : {}) },
+  );
 }
 
 /** A number of 38 digits: no JS number holds it. */

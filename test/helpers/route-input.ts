@@ -3,6 +3,7 @@
  * control cache age, the freshness situations of the frontier and X-Read-After, and `inputOf` one
  * case (a phase, a requested mode, a freshness, what new gave, the breaker, backfill, cohort, sample).
  */
+import fc from 'fast-check';
 import { Phase } from '../../core/control';
 import { ConsistencyMode } from '../../core/model';
 import type { BreakerView, NewRead, RouteInput } from '../../core/read';
@@ -75,3 +76,15 @@ export function newPrimaryInput(over: Partial<Case> = {}): RouteInput {
     ...over,
   });
 }
+
+/**
+ * fast-check generators of a routing input's clocks, for the routing properties: the time, the
+ * published frontier, the clock-skew margin, the control cache's age and the staleness budget.
+ */
+export const arbRouteClocks = {
+  now: fc.integer({ min: 1, max: 2e12 }),
+  frontier: fc.integer({ min: 0, max: 2e12 }),
+  clockSkewMs: fc.integer({ min: 0, max: 60_000 }),
+  controlCacheAgeMs: fc.integer({ min: 0, max: 5_000 }),
+  stalenessBudgetMs: fc.integer({ min: 0, max: 100_000 }),
+};

@@ -86,9 +86,22 @@ export function trackerSetup(
  * second's empty page ends a streak of 3 pages over 1 s, so it counts as the tip. Returns the second.
  */
 export async function stepToTip(tracker: FrontierTracker, clock: FakeClock): Promise<StepResult> {
-  await tracker.step();
-  clock.advance(TIP_SPAN);
-  return tracker.step();
+  const [, second] = await stepsTipSpanApart(tracker, clock, 2);
+  return second as StepResult;
+}
+
+/** `count` steps of the tracker, `TIP_SPAN` apart on the fake clock; their results in order. */
+export async function stepsTipSpanApart(
+  tracker: FrontierTracker,
+  clock: FakeClock,
+  count: number,
+): Promise<StepResult[]> {
+  const steps: StepResult[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i > 0) clock.advance(TIP_SPAN);
+    steps.push(await tracker.step());
+  }
+  return steps;
 }
 
 /**

@@ -8,6 +8,7 @@ import { CONTROL_TABLE_KEY, createTable } from '../../adapters/tables';
 import { type Migration, metadataNames } from '../../core/model';
 import { usersMigration } from '../../examples/users/migration';
 import { type LocalCdc, type LocalCdcOptions, startLocalCdc } from '../../local/local-cdc';
+import { LegacyWorkload, type WorkloadOptions } from '../../local/workload';
 import { testClient, testEndpoint, uniqueName } from './dynamo';
 
 /** The tables of one test and the migration over them. */
@@ -79,4 +80,18 @@ export function cdcPipelines(): { client: DynamoDBClient; pipelines: LocalCdc[] 
     client.destroy();
   });
   return { client, pipelines };
+}
+
+/** A recorded workload of application writes on `migration`'s legacy table, through `client`. */
+export function legacyWorkload(
+  client: DynamoDBClient,
+  migration: Migration,
+  options: Omit<WorkloadOptions, 'client' | 'tableName' | 'key'>,
+): LegacyWorkload {
+  return new LegacyWorkload({
+    client,
+    tableName: migration.legacyTable.tableName,
+    key: migration.legacyTable.key,
+    ...options,
+  });
 }

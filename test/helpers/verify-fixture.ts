@@ -18,11 +18,12 @@ import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../core/frontier';
 import { BACKFILL_SEQ, type Migration, type Item, canonicalItem } from '../../core/model';
 import { usersMigration } from '../../examples/users/migration';
 import { buildFrontierTracker } from '../../lambdas/frontier/deps';
-import type { VerifyDeps } from '../../lambdas/verify/contract';
+import type { KeyReadPort, VerifyDeps } from '../../lambdas/verify/contract';
 import { buildSyncDeps } from '../../lambdas/sync/deps';
 import { makeSyncHandler } from '../../lambdas/sync/handler';
 import { LocalDeadLetterQueue, StreamPoller } from '../../local/stream-poller';
-import { localVerifyDeps, startLocalVerify } from '../../local/verify';
+import { localVerifyDeps, startLocalVerify, verifyLambdas } from '../../local/verify';
+import { VerifyFunction } from '../../stepfunctions/verify';
 import { testClient, testEndpoint } from './dynamo';
 import { type UsersTables, createUsersTables } from './users-tables';
 
@@ -81,6 +82,9 @@ export function staticItem(i: number): Item {
   };
 }
 
+/** Legacy items s-0 .. s-`n-1` (`staticItem` of each). */
+export const staticItems = (n: number): Item[] => Array.from({ length: n }, (_, i) => staticItem(i));
+
 /** Puts `items` into `table`, 25 a batch. */
 export async function batchPut(table: string, items: readonly Item[]): Promise<void> {
   const client = testClient();
@@ -107,6 +111,16 @@ export async function copyToBoth(
     migration.newTable.tableName,
     legacy.map((l) => ({ ...migration.mapItem(l), ...metadata })),
   );
+}
+
+/**
+ * Tables as `setupTables(prefix)` makes them, holding s-0 .. s-`n-1` in legacy and their exact copies,
+ * plus `metadata`, in new (as a finished backfill leaves them; no CDC).
+ */
+export async function migratedTables(prefix: string, n: number, metadata?: Item): Promise<Setup> {
+  const s = await setupTables(prefix);
+  await copyToBoth(s.migration, staticItems(n), metadata);
+  return s;
 }
 
 /** The new item under `key` (consistent read). */
@@ -295,6 +309,56 @@ export async function waitForNewSequence(migration: Migration, key: Item, before
   );
 }
 
+/** The verify Lambdas of `deps`, with `hook` run before each invocation of the re-check. */
+export function lambdasBeforeRecheck(
+  deps: VerifyDeps,
+  hook: () => Promise<void> | void,
+): Record<string, (p: never) => Promise<unknown>> {
+  const lambdas = verifyLambdas(deps);
+  const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
+  lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
+    await hook();
+    return recheck(p);
+  }) as never;
+  return lambdas;
+}
+
+/**
+ * The verify Lambdas of `deps`, releasing the held `cdc` when the re-check first starts (then running
+ * `then`, once): the first pass certainly saw the writes CDC held differ, and the re-check must clear them.
+ */
+export function releaseCdcAtFirstRecheck(
+  deps: VerifyDeps,
+  cdc: GatedCdc,
+  then: () => Promise<void> | void = () => undefined,
+): Record<string, (p: never) => Promise<unknown>> {
+  let released = false;
+  return lambdasBeforeRecheck(deps, async () => {
+    if (released) return;
+    released = true;
+    cdc.release();
+    await then();
+  });
+}
+
+/** `deps` whose `side` store runs `hook` with the keys after each batch read, before answering it. */
+export function afterBatchGet(
+  deps: VerifyDeps,
+  side: 'legacy' | 'fresh',
+  hook: (keys: readonly Item[]) => Promise<void>,
+): VerifyDeps {
+  const store = deps[side];
+  const hooked: KeyReadPort = {
+    get: (key, consistent) => store.get(key, consistent),
+    batchGet: async (keys, consistent) => {
+      const out = await store.batchGet(keys, consistent);
+      await hook(keys);
+      return out;
+    },
+  };
+  return { ...deps, [side]: hooked };
+}
+
 /** Runs verify through the local state machine to its end and returns the stored report. */
 export async function runVerify(
   deps: VerifyDeps,
@@ -323,10 +387,7 @@ export async function liveSetup(prefix: string, n: number) {
   const cdc = await startGatedCdc(s);
   const tracker = runTracker(s);
   const client = testClient();
-  await batchPut(
-    s.migration.legacyTable.tableName,
-    Array.from({ length: n }, (_, i) => staticItem(i)),
-  );
+  await batchPut(s.migration.legacyTable.tableName, staticItems(n));
   await waitForNew(s.migration, newKey(`s-${n - 1}`), (i) => i !== undefined);
   return { s, cdc, tracker, client, m: s.migration };
 }

@@ -7,19 +7,18 @@ import { backfillLambdas, startLocalBackfill } from '../../../local/backfill';
 import { withInlineMaps } from '../../../stepfunctions/asl';
 import { backfillDefinition } from '../../../stepfunctions/backfill';
 import { scanAll } from '../../helpers/dynamo';
-import { backfillScenarios, depsFor, expectConverged, setUp } from '../../helpers/backfill-fixture';
+import { backfillScenarios, depsFor, expectConverged } from '../../helpers/backfill-fixture';
 
 jest.setTimeout(180_000);
 
 const names = metadataNames();
 
 describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, envs, runs } = backfillScenarios();
+  const { client, runs, scenario } = backfillScenarios();
 
   it('continues as new executions when the round bounds are reached, and runs the same with inline Maps', async () => {
     // Prepare
-    const env = await setUp(client, 'bf-chain', 1_200);
-    envs.push(env);
+    const env = await scenario('bf-chain', 1_200);
     const deps = depsFor(client, env, { pageBudgetMs: 1 });
     const definition = backfillDefinition();
     const map = definition.States.CopySegments as { ItemProcessor: { ProcessorConfig?: { Mode: string } } };
@@ -46,8 +45,7 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
     expect(new Set(chained.executions.map((e) => e.name)).size).toBe(chained.executions.length);
 
     // Act: the same backfill with every Map INLINE, on fresh tables
-    const inlineEnv = await setUp(client, 'bf-inline', 600);
-    envs.push(inlineEnv);
+    const inlineEnv = await scenario('bf-inline', 600);
     const inline = startLocalBackfill(
       depsFor(client, inlineEnv),
       { runId: 'inline', totalSegments: 3 },

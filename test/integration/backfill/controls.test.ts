@@ -13,20 +13,18 @@ import {
   depsFor,
   expectConverged,
   setControls,
-  setUp,
   waitFor,
 } from '../../helpers/backfill-fixture';
 
 jest.setTimeout(180_000);
 
 describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, envs, runs } = backfillScenarios();
+  const { client, runs, scenario } = backfillScenarios();
 
   it('stops copying within one page when paused and continues when resumed', async () => {
     // Prepare: a page worker that would copy its whole segment in one invocation unless it notices
     // the pause; the pause is set while the first page is being written (a hook, not a timer).
-    const env = await setUp(client, 'bf-pause', 3_000);
-    envs.push(env);
+    const env = await scenario('bf-pause', 3_000);
     const segments = 2;
     const pageSize = env.migration.backfill.pageSize;
     const base = depsFor(client, env, { pageBudgetMs: 60_000 });
@@ -93,8 +91,7 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
   it("changes the copy rate when the rate limit is changed while running (measured on the backfill's own clock)", async () => {
     // Prepare: one segment on a virtual clock. Sleeps and Wait states advance it; I/O takes no
     // virtual time, so the pacing alone decides the rate and machine load cannot change it.
-    const env = await setUp(client, 'bf-rate', 5_000, true, 500);
-    envs.push(env);
+    const env = await scenario('bf-rate', 5_000, true, 500);
     await setControls(env.store, { rateLimitPerSecond: 100 });
     const clock = { t: Date.now() };
     // The operator's cap alone: no ceiling from capacity (DynamoDB Local is on-demand: 1,000 items/s).

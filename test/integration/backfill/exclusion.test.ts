@@ -7,23 +7,16 @@ import { makePageHandler } from '../../../lambdas/backfill/page';
 import { startLocalBackfill } from '../../../local/backfill';
 import { LocalExecutionFailedError } from '../../../local/state-machine-runner';
 import { countItems } from '../../helpers/dynamo';
-import {
-  backfillScenarios,
-  checkpoints,
-  depsFor,
-  expectConverged,
-  setUp,
-} from '../../helpers/backfill-fixture';
+import { backfillScenarios, checkpoints, depsFor, expectConverged } from '../../helpers/backfill-fixture';
 
 jest.setTimeout(180_000);
 
 describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, envs, runs } = backfillScenarios();
+  const { client, runs, scenario } = backfillScenarios();
 
   it('refuses the second of two concurrent starts with BackfillAlreadyRunningError', async () => {
     // Prepare
-    const env = await setUp(client, 'bf-lock', 1_500);
-    envs.push(env);
+    const env = await scenario('bf-lock', 1_500);
     const deps = depsFor(client, env);
 
     // Act
@@ -45,8 +38,7 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
 
   it('lets only one of two runners on the same segment advance its checkpoint; the other stops with CheckpointConflictError', async () => {
     // Prepare: no state machine, two page workers on segment 0 of 1 at once
-    const env = await setUp(client, 'bf-conflict', 2_000, false);
-    envs.push(env);
+    const env = await scenario('bf-conflict', 2_000, false);
     const deps = depsFor(client, env, { pageBudgetMs: 60_000 });
     const page = makePageHandler(deps);
     const payload = { runId: 'twin', segment: 0, totalSegments: 1 };
@@ -71,8 +63,7 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
 
   it('refuses to start when CDC is not consuming the stream (no local poller)', async () => {
     // Prepare
-    const env = await setUp(client, 'bf-nocdc', 10, false);
-    envs.push(env);
+    const env = await scenario('bf-nocdc', 10, false);
 
     // Act
     const run = startLocalBackfill(depsFor(client, env), { runId: 'nocdc', totalSegments: 1 });

@@ -10,28 +10,19 @@
  */
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { toSdkItem } from '../../../adapters/dynamodb';
-import { waiveRecord } from '../../../adapters/frontier-store';
 import { PoisonRegistry, type StoredPoison } from '../../../adapters/poison-registry';
 import { BackfillStatus, MAX_PINS, Phase, poisonKeyHash } from '../../../core';
-import type { LocalCdc } from '../../../local/local-cdc';
 import { createBackfillTables } from '../../helpers/backfill-tables';
-import { putItem, testClient } from '../../helpers/dynamo';
-import { poisonScenario } from '../../helpers/poison-fixture';
+import { poisonScenarios } from '../../helpers/poison-fixture';
 
 describe('Integration: keys pinned to legacy', () => {
-  const client = testClient();
-  let cdc: LocalCdc | undefined;
-  afterAll(async () => {
-    await cdc?.close();
-    client.destroy();
-  });
+  const { client, scenario } = poisonScenarios();
 
   it('completes the backfill with the keys pinned, serves them from legacy, and settles each pin by retry or waiver', async () => {
     // Prepare: 20 users and two the mapping refuses, before the stream; then CDC.
     const refused = new Set(['p1', 'p2', 'p3']);
-    const sc = await poisonScenario(client, 'bfpin', { users: 20, seeded: ['p1', 'p2'], refused });
-    cdc = sc.cdc;
-    const { migration, legacy, control, store, poisonOp, get, user } = sc;
+    const sc = await scenario('bfpin', { users: 20, seeded: ['p1', 'p2'], refused });
+    const { legacy, store, poisonOp, get } = sc;
     const pinsOfState = async () => {
       const s = await store.getState();
       return { backfill: s?.backfill, keys: s?.pins?.keys ?? [] };
@@ -93,17 +84,7 @@ describe('Integration: keys pinned to legacy', () => {
     expect(pinAudits[0]).toMatchObject({ actor: 'bob', reason: 'mapping fix scheduled' });
 
     // Act (2): a live user the mapping refuses is dead-lettered; carol waives the record and pins its key
-    await putItem(client, legacy, user('p3'));
-    await sc.cdc.poller.drain();
-    const [seq] = sc.cdc.deadLetters.sequenceNumbers();
-    await waiveRecord(
-      client,
-      control,
-      migration.id,
-      seq as string,
-      { actor: 'carol', reason: 'pinned to legacy: mapping fix scheduled', at: Date.now() },
-      { userId: { S: 'p3' } },
-    );
+    await sc.waiveRefusedWrite('p3', { actor: 'carol', reason: 'pinned to legacy: mapping fix scheduled' });
     const p3 = await poisonOp({
       operation: 'pin',
       actor: 'carol',

@@ -3,19 +3,18 @@
  * reason and counted in STATE and in the segment checkpoints, instead of being lost.
  */
 import { startLocalBackfill } from '../../../local/backfill';
-import { backfillScenarios, checkpoints, depsFor, setUp } from '../../helpers/backfill-fixture';
+import { backfillScenarios, checkpoints, depsFor } from '../../helpers/backfill-fixture';
 
 jest.setTimeout(180_000);
 
 describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, envs, runs } = backfillScenarios();
+  const { client, runs, scenario } = backfillScenarios();
 
   it('records a poison item with its reason and counts it instead of losing it', async () => {
     // Prepare: one legacy item the example mapping refuses (it reserves "profile"), from before the
     // stream (so CDC never sees it and stays healthy: the preflight checks that)
     const poison = { userId: { S: 'poison-1' }, profile: { S: 'taken' } };
-    const env = await setUp(client, 'bf-poison', 300, true, 100, [poison]);
-    envs.push(env);
+    const env = await scenario('bf-poison', 300, true, 100, [poison]);
 
     // Act
     const run = startLocalBackfill(depsFor(client, env), { runId: 'poison', totalSegments: 2 });

@@ -8,27 +8,18 @@
  * handler, dead-letter queue), the read handler. The frontier is set in the control table (what it
  * would publish), since the frontier is not under test here.
  */
-import { waiveRecord } from '../../../adapters/frontier-store';
 import { BackfillStatus, Phase } from '../../../core';
 import { startLocalBackfill } from '../../../local/backfill';
-import type { LocalCdc } from '../../../local/local-cdc';
-import { putItem, testClient } from '../../helpers/dynamo';
-import { poisonScenario } from '../../helpers/poison-fixture';
+import { poisonScenarios } from '../../helpers/poison-fixture';
 
 describe('Integration: poisoned keys are read from legacy until fixed-and-retried or waived', () => {
-  const client = testClient();
-  let cdc: LocalCdc | undefined;
-  afterAll(async () => {
-    await cdc?.close();
-    client.destroy();
-  });
+  const { scenario } = poisonScenarios();
 
   it('keeps the backfill from COMPLETE and routes the keys to legacy, in DUAL_READ bounded mode', async () => {
     // Prepare: 40 users and two the mapping refuses, all from before the stream; then CDC.
     const refused = new Set(['p1', 'p2', 'p3']);
-    const sc = await poisonScenario(client, 'bfp', { users: 40, seeded: ['p1', 'p2'], refused });
-    cdc = sc.cdc;
-    const { migration, legacy, control, store, deps, poisonOp, get, user } = sc;
+    const sc = await scenario('bfp', { users: 40, seeded: ['p1', 'p2'], refused });
+    const { store, deps, poisonOp, get } = sc;
     /** The mapping is fixed for `id`, and alice retries the poisoned keys. */
     const fixAndRetry = async (id: string, reason: string) => {
       refused.delete(id);
@@ -97,18 +88,7 @@ describe('Integration: poisoned keys are read from legacy until fixed-and-retrie
 
     // Act (4): a new user the mapping refuses is dead-lettered by CDC; the record is waived so the
     // frontier can pass it, naming the record's key
-    await putItem(client, legacy, user('p3'));
-    await sc.cdc.poller.drain();
-    const [seq] = sc.cdc.deadLetters.sequenceNumbers();
-    expect(seq).toBeDefined();
-    await waiveRecord(
-      client,
-      control,
-      migration.id,
-      seq as string,
-      { actor: 'carol', reason: 'frontier held by a mapping bug', at: Date.now() },
-      { userId: { S: 'p3' } },
-    );
+    await sc.waiveRefusedWrite('p3', { actor: 'carol', reason: 'frontier held by a mapping bug' });
 
     // Assess (4): the key is registered: not 404 from new although the backfill was COMPLETE
     expect(await get('p3')).toBe('200 legacy ABSENT_IN_NEW_BACKFILL_INCOMPLETE');

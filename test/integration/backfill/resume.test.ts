@@ -10,19 +10,17 @@ import {
   checkpoints,
   depsFor,
   expectConverged,
-  setUp,
   waitFor,
 } from '../../helpers/backfill-fixture';
 
 jest.setTimeout(180_000);
 
 describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, envs, runs } = backfillScenarios();
+  const { client, runs, scenario } = backfillScenarios();
 
   it('resumes from checkpoints after the execution is killed, without rescanning finished segments', async () => {
     // Prepare: segments 0 and 1 run first (MaxConcurrency 2), so some finish while others have not started
-    const env = await setUp(client, 'bf-resume', 4_000);
-    envs.push(env);
+    const env = await scenario('bf-resume', 4_000);
     const deps = depsFor(client, env);
     const first = startLocalBackfill(deps, { runId: 'resume', totalSegments: 4, maxConcurrency: 2 });
     runs.push(first);

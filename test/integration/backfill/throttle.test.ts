@@ -9,18 +9,17 @@ import { DEFAULT_RATE_TUNING } from '../../../core/backfill';
 import type { BackfillDeps } from '../../../lambdas/backfill/context';
 import { startLocalBackfill } from '../../../local/backfill';
 import { testClient } from '../../helpers/dynamo';
-import { backfillScenarios, depsFor, expectConverged, setUp } from '../../helpers/backfill-fixture';
+import { backfillScenarios, depsFor, expectConverged } from '../../helpers/backfill-fixture';
 
 jest.setTimeout(120_000);
 
 describe('Integration: backfill rate under throttling', () => {
-  const { client, envs, runs } = backfillScenarios();
+  const { client, runs, scenario } = backfillScenarios();
 
   it('slows down when the new-table writes are throttled and speeds up again when they are not', async () => {
     // Prepare: one segment, pages of 20 items, a ceiling of 200 items/s; a client whose 5th and 6th
     // BatchExecuteStatement (the partiql writes) are refused as throttled
-    const env = await setUp(client, 'bf-throttle', 300, true, 20);
-    envs.push(env);
+    const env = await scenario('bf-throttle', 300, true, 20);
     const ceiling = 200;
     env.migration = { ...env.migration, backfill: { ...env.migration.backfill, maxRatePerSecond: ceiling } };
     const throttling = testClient();

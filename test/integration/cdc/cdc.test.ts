@@ -7,11 +7,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../../adapters/control-store';
 import { type Item, canonicalItem, isTombstone, metadataNames, stripMetadata } from '../../../core';
-import { LegacyWorkload } from '../../../local/workload';
 import type { LocalCdc } from '../../../local/local-cdc';
 import { CDC_CONSUMER_SK } from '../../../local/stream-poller';
 import { scanAll, testClient } from '../../helpers/dynamo';
-import { createUsersTables, startUsersCdc } from '../../helpers/users-tables';
+import { createUsersTables, legacyWorkload, startUsersCdc } from '../../helpers/users-tables';
 
 jest.setTimeout(120_000);
 
@@ -46,10 +45,7 @@ describe('Integration: CDC through the local event source and the real sync hand
       },
     });
     open.push(cdc);
-    const workload = new LegacyWorkload({
-      client,
-      tableName: t.migration.legacyTable.tableName,
-      key: t.migration.legacyTable.key,
+    const workload = legacyWorkload(client, t.migration, {
       makeKey: (i) => ({ userId: { S: `user-${i}` } }),
       keyCount: 500,
       seed: 42,
@@ -151,10 +147,7 @@ describe('Integration: CDC through the local event source and the real sync hand
       poller: { batchSize: 10, pollIntervalMs: 20, maxRetryAttempts: 1, maxBatchingWindowMs: 300 },
     });
     open.push(cdc);
-    const workload = new LegacyWorkload({
-      client,
-      tableName: t.migration.legacyTable.tableName,
-      key: t.migration.legacyTable.key,
+    const workload = legacyWorkload(client, t.migration, {
       makeKey: (i) => ({ userId: { S: `p-${i}` } }),
       keyCount: 20,
       concurrency: 1,

@@ -10,7 +10,7 @@ import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import type { CdcConsumerDoc } from '../../../core/cdc';
 import { ControlKey } from '../../../core/control';
 import { defineMigration } from '../../../core/model';
-import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
+import { type LocalCdc, type LocalCdcOptions, startLocalCdc } from '../../../local/local-cdc';
 import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 import { waitUntil } from '../../helpers/wait';
 
@@ -26,26 +26,39 @@ describe('Class: StreamPoller (restart)', () => {
     client.destroy();
   });
 
-  it('delivers records written while stopped and those in flight at stop time, exactly once in effect', async () => {
-    // Prepare
-    const legacy = uniqueName('restart-legacy');
-    const target = uniqueName('restart-new');
-    const control = uniqueName('restart-control');
+  /**
+   * Tables `<id>-legacy` (with a stream), `<id>-new` and `<id>-control` of a migration `id` keyed by the
+   * string `id`, and local CDC over them with the `poller` settings (kept in `cdc` for the clean-up).
+   */
+  async function withCdc(id: string, poller: LocalCdcOptions['poller']) {
+    const legacy = uniqueName(`${id}-legacy`);
+    const target = uniqueName(`${id}-new`);
+    const control = uniqueName(`${id}-control`);
     const migration = defineMigration({
-      id: 'restart',
+      id,
       legacyTable: { tableName: legacy, key: { partitionKey: { name: 'id', type: 'S' } } },
       newTable: { tableName: target, key: { partitionKey: { name: 'id', type: 'S' } } },
     });
     const { streamArn } = await createTable(client, legacy, migration.legacyTable.key, { stream: true });
     await createTable(client, target, migration.newTable.key);
     await createTable(client, control, CONTROL_TABLE_KEY);
-    const errors: unknown[] = [];
     cdc = await startLocalCdc({
       endpoint: testEndpoint(),
       migration,
       streamArn: streamArn!,
       controlTableName: control,
-      poller: { batchSize: 25, pollIntervalMs: 20, onError: (e: unknown) => errors.push(e) },
+      poller,
+    });
+    return { legacy, target, control, pipeline: cdc };
+  }
+
+  it('delivers records written while stopped and those in flight at stop time, exactly once in effect', async () => {
+    // Prepare
+    const errors: unknown[] = [];
+    const { legacy, target, pipeline } = await withCdc('restart', {
+      batchSize: 25,
+      pollIntervalMs: 20,
+      onError: (e: unknown) => errors.push(e),
     });
     const put = (i: number) =>
       client.send(
@@ -55,11 +68,11 @@ describe('Class: StreamPoller (restart)', () => {
     // Act: stop while writes are still arriving, write more while stopped, restart.
     const inFlight = Array.from({ length: 300 }, (_, i) => put(i));
     await new Promise((r) => setTimeout(r, 100));
-    await cdc.poller.stop();
+    await pipeline.poller.stop();
     await Promise.all(inFlight);
     for (let i = 300; i < 400; i++) await put(i);
-    await cdc.poller.start();
-    await cdc.poller.drain();
+    await pipeline.poller.start();
+    await pipeline.poller.drain();
 
     // Assess
     const scan = await client.send(
@@ -67,29 +80,16 @@ describe('Class: StreamPoller (restart)', () => {
     );
     expect(scan.Count).toBe(400);
     expect(errors).toEqual([]);
-    expect(cdc.deadLetters.entries).toHaveLength(0);
+    expect(pipeline.deadLetters.entries).toHaveLength(0);
   }, 60_000);
 
   it('obeys the CDC switch another process writes: stops and registers Disabled, then reads on when enabled', async () => {
     // Prepare
     await cdc?.poller.stop();
-    const legacy = uniqueName('switch-legacy');
-    const target = uniqueName('switch-new');
-    const control = uniqueName('switch-control');
-    const migration = defineMigration({
-      id: 'switch',
-      legacyTable: { tableName: legacy, key: { partitionKey: { name: 'id', type: 'S' } } },
-      newTable: { tableName: target, key: { partitionKey: { name: 'id', type: 'S' } } },
-    });
-    const { streamArn } = await createTable(client, legacy, migration.legacyTable.key, { stream: true });
-    await createTable(client, target, migration.newTable.key);
-    await createTable(client, control, CONTROL_TABLE_KEY);
-    cdc = await startLocalCdc({
-      endpoint: testEndpoint(),
-      migration,
-      streamArn: streamArn!,
-      controlTableName: control,
-      poller: { pollIntervalMs: 20, heartbeatMs: 100, switchCheckMs: 50 },
+    const { legacy, target, control, pipeline } = await withCdc('switch', {
+      pollIntervalMs: 20,
+      heartbeatMs: 100,
+      switchCheckMs: 50,
     });
     const store = new ControlStore(client, control, 'switch');
     const sw = new ControlItemCdcSwitch(store, 'test');
@@ -100,7 +100,7 @@ describe('Class: StreamPoller (restart)', () => {
         .Count ?? 0;
     const consumer = () => store.get<CdcConsumerDoc>(ControlKey.CDC_CONSUMER);
     for (let i = 0; i < 10; i++) await put(i);
-    await cdc.poller.drain();
+    await pipeline.poller.drain();
     expect(await sw.enabled()).toBe(true);
 
     // Act: disabled by the switch; writes while disabled; a heartbeat later, enabled again.
@@ -119,7 +119,7 @@ describe('Class: StreamPoller (restart)', () => {
     await waitUntil('the poller registered Enabled', async () => (await consumer())?.state === 'Enabled', {
       intervalMs: 20,
     });
-    await cdc.poller.drain();
+    await pipeline.poller.drain();
 
     // Assess
     expect(enabledWhileDisabled).toBe(false);

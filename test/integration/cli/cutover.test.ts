@@ -5,9 +5,7 @@
  * the poller stopped, FINALIZED audited with T); a legacy write after the fence aborts to NEW_PRIMARY
  * naming the key.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { ControlStore } from '../../../adapters/control-store';
 import { loadMigrations } from '../../../adapters/migration-loader';
 import { CONTROL_TABLE_KEY, createMigrationTables, createTable } from '../../../adapters/tables';
@@ -25,30 +23,18 @@ import { DYNAMODB_LOCAL_TRACKER_SETTINGS } from '../../../core/frontier';
 import type { Migration } from '../../../core/model';
 import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
 import { type LocalCdc, startLocalCdc } from '../../../local/local-cdc';
-import { ROOT, runDualread } from '../../helpers/cli';
+import { cliTarget, ordersDefinitions } from '../../helpers/cli';
 import { putItem, testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
 import { waitUntil } from '../../helpers/wait';
 
 describe('CLI: dualread cutover (DynamoDB Local)', () => {
   const client = testClient();
-  const endpoint = testEndpoint().endpoint as string;
 
   /** One migration's tables, local CDC and tracker, and the binary bound to them. */
   async function world(name: string) {
-    const dir = mkdtempSync(join(tmpdir(), 'dualread-cutover-'));
-    const definitions = join(dir, 'migrations.ts');
     const control = uniqueName(`${name}-control`);
-    writeFileSync(
-      definitions,
-      `import { defineMigration } from ${JSON.stringify(join(ROOT, 'core/model'))};
-export const migrations = [defineMigration({
-  id: 'orders',
-  legacyTable: { tableName: ${JSON.stringify(uniqueName(`${name}-legacy`))}, key: { partitionKey: { name: 'id', type: 'S' } } },
-  newTable: { tableName: ${JSON.stringify(uniqueName(`${name}-new`))}, key: { partitionKey: { name: 'id', type: 'S' } } },
-  guardrails: { soakMs: 0, cleanVerifications: 1 },
-})];
-`,
-    );
+    const { definitions, dualread } = cliTarget('cutover', control);
+    writeFileSync(definitions, ordersDefinitions(uniqueName(`${name}-legacy`), uniqueName(`${name}-new`)));
     const [migration] = (await loadMigrations(definitions)) as [Migration];
     await createTable(client, control, CONTROL_TABLE_KEY);
     const { streamArn } = await createMigrationTables(client, migration);
@@ -75,8 +61,6 @@ export const migrations = [defineMigration({
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
-    const dualread = (...args: string[]) => runDualread([...global, ...args]);
     /** STATE as a soaked NEW_PRIMARY (or `phase`), with a clean verification after the backfill. */
     const seedState = async (phase: Phase): Promise<void> => {
       const now = Date.now();
@@ -120,24 +104,29 @@ export const migrations = [defineMigration({
     return { migration, store, cdc, dualread, seedState, close };
   }
 
+  /** Runs `test` in a fresh world named `name`, and closes the world after it, whatever the outcome. */
+  async function inWorld(name: string, test: (w: Awaited<ReturnType<typeof world>>) => Promise<void>) {
+    const w = await world(name);
+    try {
+      await test(w);
+    } finally {
+      await w.close();
+    }
+  }
+
   afterAll(() => client.destroy());
 
-  it('refuses a cutover before NEW_PRIMARY with exit 2 and says why', async () => {
-    const w = await world('refused');
-    try {
+  it('refuses a cutover before NEW_PRIMARY with exit 2 and says why', () =>
+    inWorld('refused', async (w) => {
       await w.seedState(Phase.DUAL_READ);
       const r = await w.dualread('cutover', '--fence-now');
       expect(r.code).toBe(ExitCode.GUARDRAIL_UNMET);
       expect(r.stdout).toMatch(/refused: the migration is in DUAL_READ: a cutover starts from NEW_PRIMARY/);
       expect(await w.store.get(CUTOVER_KEY)).toBeUndefined();
-    } finally {
-      await w.close();
-    }
-  });
+    }));
 
-  it('walks a full cutover to FINALIZED: fence, quiet, F − skew > T, verification, CDC stopped, audited with T', async () => {
-    const w = await world('full');
-    try {
+  it('walks a full cutover to FINALIZED: fence, quiet, F − skew > T, verification, CDC stopped, audited with T', () =>
+    inWorld('full', async (w) => {
       await w.seedState(Phase.NEW_PRIMARY);
       for (let i = 0; i < 5; i++)
         await putItem(client, w.migration.legacyTable.tableName, { id: { S: `k${i}` }, n: { N: String(i) } });
@@ -169,14 +158,10 @@ export const migrations = [defineMigration({
       );
       expect(report?.clean).toBe(true);
       expect(report?.startedAt).toBeGreaterThan(progress.fenceAt);
-    } finally {
-      await w.close();
-    }
-  });
+    }));
 
-  it('aborts back to NEW_PRIMARY naming the key when legacy is written after the fence', async () => {
-    const w = await world('abort');
-    try {
+  it('aborts back to NEW_PRIMARY naming the key when legacy is written after the fence', () =>
+    inWorld('abort', async (w) => {
       await w.seedState(Phase.NEW_PRIMARY);
       const cutover = w.dualread('cutover', '--fence-now', '--quiet-window', '5m', '--timeout', '3m');
       await waitUntil('the fence', async () => (await w.store.get(CUTOVER_KEY)) !== undefined);
@@ -197,8 +182,5 @@ export const migrations = [defineMigration({
         keysAfterFence: ['{"id":{"S":"late-writer"}}'],
       });
       expect((await w.dualread('status')).stdout).toMatch(/cutover: ABORTED, fence T .*late-writer/);
-    } finally {
-      await w.close();
-    }
-  });
+    }));
 });

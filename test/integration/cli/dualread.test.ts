@@ -4,46 +4,27 @@
  * advances → one conflict), and every command's `--json` through `runCli` in process (same program,
  * without a process start per command).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { ControlStore } from '../../../adapters/control-store';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
 import { ExitCode } from '../../../cli/exit-codes';
 import { BackfillStatus, Phase } from '../../../core/control';
-import { ROOT, inProcessCli, pollerHeartbeat, runDualread } from '../../helpers/cli';
-import { enableStream, testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
+import { cliTarget, ordersDefinitions, pollerHeartbeat } from '../../helpers/cli';
+import { enableStream, testClient, uniqueName } from '../../helpers/dynamo';
 
 describe('CLI: dualread (DynamoDB Local)', () => {
   const client = testClient();
-  const endpoint = testEndpoint().endpoint as string;
   const control = uniqueName('cli-control');
   const legacy = uniqueName('cli-legacy');
-  const dir = mkdtempSync(join(tmpdir(), 'dualread-cli-'));
-  const definitions = join(dir, 'migrations.ts');
   const store = new ControlStore(client, control, 'orders');
   let streamArn = '';
-  const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
-
-  /** The binary as a child process: exit code, stdout, stderr. */
-  const dualread = (...args: string[]) => runDualread([...global, ...args]);
-
-  const inProcess = inProcessCli(global);
+  /** `dualread` as a child process (`dualread`) and in process (`inProcess`): exit code, stdout, stderr. */
+  const { definitions, dualread, inProcess } = cliTarget('cli', control);
 
   const pollerRunning = () => pollerHeartbeat(store, streamArn);
 
   beforeAll(async () => {
-    writeFileSync(
-      definitions,
-      `import { defineMigration } from ${JSON.stringify(join(ROOT, 'core/model'))};
-export const migrations = [defineMigration({
-  id: 'orders',
-  legacyTable: { tableName: ${JSON.stringify(legacy)}, key: { partitionKey: { name: 'id', type: 'S' } } },
-  newTable: { tableName: 'orders-new', key: { partitionKey: { name: 'id', type: 'S' } } },
-  guardrails: { soakMs: 0, cleanVerifications: 1 },
-})];
-`,
-    );
+    writeFileSync(definitions, ordersDefinitions(legacy, 'orders-new'));
     await createTable(client, control, CONTROL_TABLE_KEY);
     await createTable(client, legacy, { partitionKey: { name: 'id', type: 'S' } });
     streamArn = await enableStream(client, legacy);

@@ -3,9 +3,8 @@
  * `runCli` in process (and the AWS verification run with Step Functions mocked): the local runner copies the legacy table, the controls are audited changes of
  * STATE, and `backfill status --json` shows every segment done with its counts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   DescribeStreamCommand,
@@ -22,7 +21,7 @@ import { ExitCode } from '../../../cli/exit-codes';
 import { streamDeadLetterBody } from '../../../core/cdc';
 import { ControlKey } from '../../../core/control';
 import { gapOpen, openGap } from '../../../core/frontier';
-import { inProcessCli, pollerHeartbeat } from '../../helpers/cli';
+import { cliTarget, ordersDefinitions, pollerHeartbeat } from '../../helpers/cli';
 import {
   countItems,
   enableStream,
@@ -33,36 +32,22 @@ import {
   uniqueName,
 } from '../../helpers/dynamo';
 
-const ROOT = resolve(__dirname, '../../..');
-
 describe('CLI: dualread backfill and verify (local mode, DynamoDB Local)', () => {
   const client = testClient();
-  const endpoint = testEndpoint().endpoint as string;
   const control = uniqueName('runs-control');
   const legacy = uniqueName('runs-legacy');
   const fresh = uniqueName('runs-new');
-  const dir = mkdtempSync(join(tmpdir(), 'dualread-runs-'));
-  const definitions = join(dir, 'migrations.ts');
   const store = new ControlStore(client, control, 'orders');
-  const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
   let streamArn = '';
 
-  const cli = inProcessCli(global);
+  const { dir, definitions, inProcess: cli } = cliTarget('runs', control);
 
   const pollerRunning = () => pollerHeartbeat(store, streamArn);
 
   beforeAll(async () => {
     writeFileSync(
       definitions,
-      `import { defineMigration } from ${JSON.stringify(join(ROOT, 'core/model'))};
-export const migrations = [defineMigration({
-  id: 'orders',
-  legacyTable: { tableName: ${JSON.stringify(legacy)}, key: { partitionKey: { name: 'id', type: 'S' } } },
-  newTable: { tableName: ${JSON.stringify(fresh)}, key: { partitionKey: { name: 'id', type: 'S' } } },
-  backfill: { segments: 2, pageSize: 10 },
-  guardrails: { soakMs: 0, cleanVerifications: 1 },
-})];
-`,
+      ordersDefinitions(legacy, fresh, '  backfill: { segments: 2, pageSize: 10 },\n'),
     );
     await createTable(client, control, CONTROL_TABLE_KEY);
     await createTable(client, legacy, { partitionKey: { name: 'id', type: 'S' } });

@@ -4,9 +4,8 @@
  * surfaces with their counts from the control table and exits 0; a legacy table with one more GSI
  * shows it UNMAPPED, exits 2, and `advance` refuses SHADOW → DUAL_READ naming the index and the fix.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ControlStore } from '../../../adapters/control-store';
 import { ShadowCounters } from '../../../adapters/shadow-counters';
 import { CONTROL_TABLE_KEY, createTable } from '../../../adapters/tables';
@@ -14,22 +13,16 @@ import { ExitCode } from '../../../cli/exit-codes';
 import type { SurfacesReport } from '../../../cli/commands/surfaces';
 import { BackfillStatus, Phase, initialState } from '../../../core/control';
 import { usersMigration } from '../../../examples/users/migration';
-import { cliRunner } from '../../helpers/cli';
-import { testClient, testEndpoint, uniqueName } from '../../helpers/dynamo';
-
-const ROOT = resolve(__dirname, '../../..');
+import { ROOT, cliTarget } from '../../helpers/cli';
+import { testClient, uniqueName } from '../../helpers/dynamo';
 
 describe('CLI: dualread surfaces (DynamoDB Local)', () => {
   const client = testClient();
-  const endpoint = testEndpoint().endpoint as string;
   const control = uniqueName('surf-control');
   const users = uniqueName('surf-users');
   const phones = uniqueName('surf-phones');
-  const dir = mkdtempSync(join(tmpdir(), 'dualread-surfaces-'));
-  const definitions = join(dir, 'migrations.ts');
-  const global = ['--endpoint', endpoint, '--definitions', definitions, '--control-table', control];
 
-  const { dualread, inProcess } = cliRunner(global);
+  const { definitions, dualread, inProcess } = cliTarget('surfaces', control);
 
   beforeAll(async () => {
     // The example migration twice, on two legacy tables: one as declared, one with an extra GSI.

@@ -12,18 +12,14 @@
  * on a wall-clock window, so the test passes on a loaded machine, only slower; the waits' timeouts are
  * guards that name the condition that never held.
  */
-import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../../core/frontier';
 import { Phase } from '../../../core/control';
 import { type Item, itemFromDynamoJson } from '../../../core/model';
 import { usersMigration } from '../../../examples/users/migration';
-import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
-import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
-import { startLocalCdc } from '../../../local/local-cdc';
-import { LegacyWorkload } from '../../../local/workload';
 import { getItemEvent, TEST_TOKEN_SECRET } from '../../helpers/api-events';
-import { testClient, testEndpoint } from '../../helpers/dynamo';
-import { readFixture } from '../../helpers/read-fixture';
+import { testClient } from '../../helpers/dynamo';
+import { readFixture, readTargetFor, startLiveCdc, waitFrontierPast } from '../../helpers/read-fixture';
+import { legacyWorkload } from '../../helpers/users-tables';
 import { waitUntil } from '../../helpers/wait';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -52,42 +48,16 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       { stream: true },
     );
     await f.setState(Phase.NEW_PRIMARY, { backfillComplete: true });
-    const endpoint = testEndpoint();
-    const cdc = await startLocalCdc({
-      endpoint,
-      migration: f.migration,
-      streamArn: f.streamArn as string,
-      controlTableName: f.controlTableName,
-      poller: { batchSize: 25, pollIntervalMs: 50 },
-    });
-    const { tracker } = buildFrontierTracker({
-      endpoint,
-      migration: f.migration,
-      controlTableName: f.controlTableName,
-      streamArn: f.streamArn as string,
-      env: {},
-      config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 2000 },
-    });
-    // The tracker steps until the test is done (not for a fixed time); a failed step is retried.
-    let tracking = true;
-    const trackerLoop = (async () => {
-      while (tracking) {
-        await tracker.step().catch(() => undefined);
-        await sleep(300);
-      }
-    })();
+    const live = await startLiveCdc(f);
     const client = testClient();
-    const workload = new LegacyWorkload({
-      client,
-      tableName: f.migration.legacyTable.tableName,
-      key: f.migration.legacyTable.key,
+    const workload = legacyWorkload(client, f.migration, {
       keyCount: 60,
       seed: 11,
       concurrency: 3,
     });
     const handler = makeReadHandler({
       tokenSecret: TEST_TOKEN_SECRET,
-      targets: [buildReadTarget({ migration: f.migration, controlTableName: f.controlTableName, endpoint })],
+      targets: [readTargetFor(f)],
       options: { controlWaitMs: 30_000 },
     });
     const observations: Observation[] = [];
@@ -161,11 +131,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       );
       // 2. CDC drains and F passes the last write.
       const lastAck = Math.max(...workload.history.writes().map((w) => w.ackedAt));
-      await waitUntil(
-        'F − skew past the last write',
-        async () => ((await f.control.getFrontier())?.frontier ?? 0) - f.migration.read.clockSkewMs > lastAck,
-        { timeoutMs: 90_000, intervalMs: 200, detail: tally },
-      );
+      await waitFrontierPast(f, lastAck, tally);
       // 3. Reads go on until new has served bounded and strong reads.
       await waitUntil(
         'bounded and strong reads served from new',
@@ -188,9 +154,7 @@ describe('Integration: dual reads with CDC and the frontier running', () => {
       );
     } finally {
       reading = false;
-      tracking = false;
-      await Promise.all([...readers, ...readAfters, trackerLoop]);
-      await cdc.close();
+      await Promise.all([...readers, ...readAfters, live.stop()]);
       client.destroy();
       f.destroy();
     }

@@ -1,14 +1,10 @@
 /**
  * The local HTTP read API: the same handler behind node:http, requests turned into API Gateway events.
  */
-import { TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { Phase } from '../../../core/control';
 import { usersMigration } from '../../../examples/users/migration';
-import { buildReadTarget } from '../../../lambdas/read/deps';
-import { makeReadHandler } from '../../../lambdas/read/handler';
 import { type ReadApiServer, startReadApiServer } from '../../../local/http-server';
-import { testEndpoint } from '../../helpers/dynamo';
-import { type ReadFixture, readFixture } from '../../helpers/read-fixture';
+import { type ReadFixture, handlerFor, readFixture } from '../../helpers/read-fixture';
 
 describe('Function: startReadApiServer', () => {
   let f: ReadFixture;
@@ -18,18 +14,7 @@ describe('Function: startReadApiServer', () => {
     f = await readFixture(usersMigration, { controlCacheMs: 0 });
     await f.putLegacy({ userId: { S: 'h-1' }, n: { N: '98765432109876543210987654321098765432' } });
     await f.setState(Phase.SHADOW, { backfillComplete: true });
-    const handler = makeReadHandler({
-      tokenSecret: TEST_TOKEN_SECRET,
-      targets: [
-        buildReadTarget({
-          migration: f.migration,
-          controlTableName: f.controlTableName,
-          endpoint: testEndpoint(),
-        }),
-      ],
-      options: { controlWaitMs: 30_000 },
-    });
-    server = await startReadApiServer({ handler });
+    server = await startReadApiServer({ handler: handlerFor(f) });
   });
   afterAll(async () => {
     await server.close();

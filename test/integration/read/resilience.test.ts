@@ -9,13 +9,12 @@ import { makeDynamoClient } from '../../../adapters/dynamodb';
 import { DynamoItemStore } from '../../../adapters/item-store';
 import { Phase } from '../../../core/control';
 import { usersMigration } from '../../../examples/users/migration';
-import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { NO_TELEMETRY } from '../../../lambdas/read/telemetry';
 import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/dynamodb-local';
 import { apiEvent, read, TEST_TOKEN_SECRET } from '../../helpers/api-events';
 import { testEndpoint } from '../../helpers/dynamo';
-import { type ReadFixture, handlerFor, readFixture, user } from '../../helpers/read-fixture';
+import { type ReadFixture, handlerFor, readFixture, readTargetFor, user } from '../../helpers/read-fixture';
 
 describe('Resilience: the new store unavailable', () => {
   let f: ReadFixture;
@@ -88,11 +87,7 @@ describe('Resilience: the new store unavailable', () => {
         Object.assign(new Error('boom'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
       );
     const legacyClient = makeDynamoClient({ ...testEndpoint(), maxAttempts: 1 });
-    const base = buildReadTarget({
-      migration: f.migration,
-      controlTableName: f.controlTableName,
-      endpoint: testEndpoint(),
-    });
+    const base = readTargetFor(f);
     const handler = makeReadHandler({
       tokenSecret: TEST_TOKEN_SECRET,
       targets: [
@@ -139,11 +134,7 @@ describe('Resilience: a slow new store when it is the only store (FINALIZED)', (
 
   /** The real new store on DynamoDB Local, every get answered `delayMs` late. */
   function slowNewHandler(delayMs: number) {
-    const base = buildReadTarget({
-      migration: f.migration,
-      controlTableName: f.controlTableName,
-      endpoint: testEndpoint(),
-    });
+    const base = readTargetFor(f);
     const fresh = base.fresh;
     const slow: typeof fresh = Object.assign(Object.create(fresh) as typeof fresh, {
       get: async (key: Parameters<typeof fresh.get>[0], signal: AbortSignal) => {

@@ -13,21 +13,25 @@ import { ControlPlane } from '../../../adapters/control-plane';
 import { ControlTableFacts } from '../../../adapters/migration-facts';
 import type { ShadowCounters } from '../../../adapters/shadow-counters';
 import { Phase } from '../../../core/control';
-import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../../core/frontier';
 import { type Item, itemFromDynamoJson, toDynamoJson } from '../../../core/model';
 import type { ItemStore } from '../../../adapters/item-store';
 import { usersMigration } from '../../../examples/users/migration';
-import { buildFrontierTracker } from '../../../lambdas/frontier/deps';
-import { buildReadTarget } from '../../../lambdas/read/deps';
 import { makeReadHandler } from '../../../lambdas/read/handler';
 import { type MismatchEvent, NO_TELEMETRY } from '../../../lambdas/read/telemetry';
 import { LegacyHistory } from '../../../local/history';
 import { startReadApiServer } from '../../../local/http-server';
-import { startLocalCdc } from '../../../local/local-cdc';
 import { TEST_TOKEN_SECRET, apiEvent, body } from '../../helpers/api-events';
-import { testClient, testEndpoint } from '../../helpers/dynamo';
+import { testClient } from '../../helpers/dynamo';
 import { waitUntil } from '../../helpers/wait';
-import { type ReadFixture, handlerFor, readFixture, user } from '../../helpers/read-fixture';
+import {
+  type ReadFixture,
+  handlerFor,
+  readFixture,
+  readTargetFor,
+  startLiveCdc,
+  user,
+  waitFrontierPast,
+} from '../../helpers/read-fixture';
 
 const ADA = 'ada@example.com';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -203,11 +207,7 @@ describe('Integration: the by-email query surface', () => {
     // New's GSI1 "lags": its first `lagging` index queries miss u-2, as an index not yet updated would.
     let lagging = 0;
     const seen: MismatchEvent[] = [];
-    const target = buildReadTarget({
-      migration: f.migration,
-      controlTableName: f.controlTableName,
-      endpoint: testEndpoint(),
-    });
+    const target = readTargetFor(f);
     const fresh: ItemStore = {
       tableName: target.fresh.tableName,
       get: (k, s) => target.fresh.get(k, s),
@@ -258,11 +258,7 @@ describe('Integration: the by-email query surface', () => {
   it('counts no comparison for the guardrails before the backfill is complete (items not copied yet are missing by construction)', async () => {
     // Prepare
     const seen: MismatchEvent[] = [];
-    const target = buildReadTarget({
-      migration: f.migration,
-      controlTableName: f.controlTableName,
-      endpoint: testEndpoint(),
-    });
+    const target = readTargetFor(f);
     const handler = makeReadHandler({
       tokenSecret: TEST_TOKEN_SECRET,
       targets: [target],
@@ -339,29 +335,7 @@ describe('Integration: by-email queries under live writes, judged against the hi
       { stream: true },
     );
     await f.setState(Phase.NEW_PRIMARY, { backfillComplete: true });
-    const endpoint = testEndpoint();
-    const cdc = await startLocalCdc({
-      endpoint,
-      migration: f.migration,
-      streamArn: f.streamArn as string,
-      controlTableName: f.controlTableName,
-      poller: { batchSize: 25, pollIntervalMs: 50 },
-    });
-    const { tracker } = buildFrontierTracker({
-      endpoint,
-      migration: f.migration,
-      controlTableName: f.controlTableName,
-      streamArn: f.streamArn as string,
-      env: {},
-      config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs: 2000 },
-    });
-    let tracking = true;
-    const trackerLoop = (async () => {
-      while (tracking) {
-        await tracker.step().catch(() => undefined);
-        await sleep(300);
-      }
-    })();
+    const live = await startLiveCdc(f);
     const client = testClient();
     const history = new LegacyHistory(f.migration.legacyTable.key);
     const emails = ['a@example.com', 'b@example.com', 'c@example.com'];
@@ -389,7 +363,7 @@ describe('Integration: by-email queries under live writes, judged against the hi
     };
     const handler = makeReadHandler({
       tokenSecret: TEST_TOKEN_SECRET,
-      targets: [buildReadTarget({ migration: f.migration, controlTableName: f.controlTableName, endpoint })],
+      targets: [readTargetFor(f)],
       options: { controlWaitMs: 30_000, newTimeoutMs: 30_000 },
     });
     const observations: PageObservation[] = [];
@@ -430,11 +404,7 @@ describe('Integration: by-email queries under live writes, judged against the hi
         { timeoutMs: 90_000, intervalMs: 0, detail: tally },
       );
       const lastAck = Math.max(...history.writes().map((w) => w.ackedAt));
-      await waitUntil(
-        'F − skew past the last write',
-        async () => ((await f.control.getFrontier())?.frontier ?? 0) - f.migration.read.clockSkewMs > lastAck,
-        { timeoutMs: 90_000, intervalMs: 200, detail: tally },
-      );
+      await waitFrontierPast(f, lastAck, tally);
       await waitUntil(
         'bounded and strong pages served from new',
         () =>
@@ -444,9 +414,7 @@ describe('Integration: by-email queries under live writes, judged against the hi
       );
     } finally {
       reading = false;
-      tracking = false;
-      await Promise.all([...readers, trackerLoop]);
-      await cdc.close();
+      await Promise.all([...readers, live.stop()]);
       client.destroy();
       f.destroy();
     }

@@ -4,15 +4,7 @@
  */
 import { ControlKey } from '../../../core/control';
 import { BACKFILL_SEQ } from '../../../core/model';
-import {
-  copyToBoth,
-  batchPut,
-  depsWithMetrics,
-  newKey,
-  runVerify,
-  setupTables,
-  staticItem,
-} from '../../helpers/verify-fixture';
+import { batchPut, depsWithMetrics, migratedTables, newKey, runVerify } from '../../helpers/verify-fixture';
 import { testClient } from '../../helpers/dynamo';
 
 jest.setTimeout(90_000);
@@ -20,9 +12,7 @@ jest.setTimeout(90_000);
 describe('Integration: verification state machine with the real handlers', () => {
   it('reports a clean migrated table as clean with equal checksums on both sides', async () => {
     // Prepare: 300 legacy items, and the new table holding mapItem of each plus metadata
-    const s = await setupTables('vf-clean');
-    const legacy = Array.from({ length: 300 }, (_, i) => staticItem(i));
-    await copyToBoth(s.migration, legacy, {
+    const s = await migratedTables('vf-clean', 300, {
       _dr_seq: { S: BACKFILL_SEQ },
       _dr_src: { S: 'backfill' },
       _dr_ts: { N: '1' },

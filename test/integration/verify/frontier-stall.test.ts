@@ -7,21 +7,22 @@
  */
 import { ControlKey } from '../../../core/control';
 import type { Suspect } from '../../../core/verify';
-import type { Item } from '../../../core/model';
-import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
-import { VerifyFunction } from '../../../stepfunctions/verify';
+import { localVerifyDeps } from '../../../local/verify';
 import { ControlStore } from '../../../adapters/control-store';
 import { testClient } from '../../helpers/dynamo';
 import {
+  afterBatchGet,
   batchPut,
   getNew,
   junkNewItem,
+  lambdasBeforeRecheck,
   legacyIds,
   newKey,
+  releaseCdcAtFirstRecheck,
   runVerify,
   setupTables,
   startGatedCdc,
-  staticItem,
+  staticItems,
   updateLegacy,
   waitForNew,
   waitForNewSequence,
@@ -36,10 +37,7 @@ async function stalled(prefix: string, settings = { maxLagWaitMs: 1_500, budgetM
   const cdc = await startGatedCdc(s);
   const client = testClient();
   const store = new ControlStore(client, s.controlTableName, m.id);
-  await batchPut(
-    m.legacyTable.tableName,
-    Array.from({ length: 12 }, (_, i) => staticItem(i)),
-  );
+  await batchPut(m.legacyTable.tableName, staticItems(12));
   await waitForNew(m, newKey('s-11'), (i) => i !== undefined);
   const stalledAt = Date.now() - 5_000;
   await store.put(
@@ -67,18 +65,10 @@ describe('Integration: verification under live writes with a stalled frontier', 
     const before = { s3: await getNew(m, newKey('s-3')), s5: await getNew(m, newKey('s-5')) };
 
     // CDC catches up between the first pass and the re-check; F stays stalled.
-    const lambdas = verifyLambdas(deps);
-    const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
-    let caughtUp = false;
-    lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
-      if (!caughtUp) {
-        caughtUp = true;
-        cdc.release();
-        await waitForNewSequence(m, newKey('s-3'), before.s3);
-        await waitForNewSequence(m, newKey('s-5'), before.s5);
-      }
-      return recheck(p);
-    }) as never;
+    const lambdas = releaseCdcAtFirstRecheck(deps, cdc, async () => {
+      await waitForNewSequence(m, newKey('s-3'), before.s3);
+      await waitForNewSequence(m, newKey('s-5'), before.s5);
+    });
 
     // Act
     const report = await runVerify(deps, { repair: false, runId: 'stall-1' }, lambdas);
@@ -108,28 +98,17 @@ describe('Integration: verification under live writes with a stalled frontier', 
     const before = await getNew(m, newKey('s-4'));
     let rechecking = false;
     let released = false;
-    const lateDeps = {
-      ...deps,
-      fresh: {
-        get: (key: Item, consistent: boolean) => deps.fresh.get(key, consistent),
-        batchGet: async (keys: readonly Item[], consistent: boolean) => {
-          const out = await deps.fresh.batchGet(keys, consistent);
-          if (rechecking && !released) {
-            // The first new read of the re-check has returned (s-4 still stale): CDC catches up now.
-            released = true;
-            cdc.release();
-            await waitForNewSequence(m, newKey('s-4'), before);
-          }
-          return out;
-        },
-      },
-    };
-    const lambdas = verifyLambdas(lateDeps);
-    const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
-    lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
+    const lateDeps = afterBatchGet(deps, 'fresh', async () => {
+      if (rechecking && !released) {
+        // The first new read of the re-check has returned (s-4 still stale): CDC catches up now.
+        released = true;
+        cdc.release();
+        await waitForNewSequence(m, newKey('s-4'), before);
+      }
+    });
+    const lambdas = lambdasBeforeRecheck(lateDeps, () => {
       rechecking = true;
-      return recheck(p);
-    }) as never;
+    });
 
     // Act
     const report = await runVerify(lateDeps, { repair: false, runId: 'stall-late-1' }, lambdas);

@@ -4,14 +4,15 @@
  * with whole images each time, so the run reports it as `rewritten-by-cdc`, not as unconfirmed lag,
  * and stays clean; a key that holds still still resolves by the exact check.
  */
-import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
-import { VerifyFunction } from '../../../stepfunctions/verify';
+import { localVerifyDeps } from '../../../local/verify';
 import type { Item } from '../../../core/model';
 import {
+  afterBatchGet,
   getNew,
   legacyIds,
   liveSetup,
   newKey,
+  releaseCdcAtFirstRecheck,
   runVerify,
   updateLegacy,
   waitForNewSequence,
@@ -35,30 +36,16 @@ describe('Integration: verification of a key written during every re-check round
     const deps = localVerifyDeps({ client, migration: m, controlTableName: s.controlTableName });
     let rechecking = false;
     let hotWrites = 0;
-    const hotDeps = {
-      ...deps,
-      legacy: {
-        get: (key: Item, consistent: boolean) => deps.legacy.get(key, consistent),
-        batchGet: async (keys: readonly Item[], consistent: boolean) => {
-          const out = await deps.legacy.batchGet(keys, consistent);
-          if (rechecking && keys.some((k) => idOf(k) === 's-3')) {
-            const before = await getNew(m, newKey('s-3'));
-            await updateLegacy(client, m, 's-3', 'fullName', `hot ${++hotWrites}`);
-            await waitForNewSequence(m, newKey('s-3'), before);
-          }
-          return out;
-        },
-      },
-    };
-    const lambdas = verifyLambdas(hotDeps);
-    const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
-    lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
-      if (!rechecking) {
-        rechecking = true;
-        cdc.release();
+    const hotDeps = afterBatchGet(deps, 'legacy', async (keys) => {
+      if (rechecking && keys.some((k) => idOf(k) === 's-3')) {
+        const before = await getNew(m, newKey('s-3'));
+        await updateLegacy(client, m, 's-3', 'fullName', `hot ${++hotWrites}`);
+        await waitForNewSequence(m, newKey('s-3'), before);
       }
-      return recheck(p);
-    }) as never;
+    });
+    const lambdas = releaseCdcAtFirstRecheck(hotDeps, cdc, () => {
+      rechecking = true;
+    });
 
     // Act
     const report = await runVerify(hotDeps, { repair: false, runId: 'hot-1' }, lambdas);

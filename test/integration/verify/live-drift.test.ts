@@ -7,15 +7,14 @@ import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { toSdkItem } from '../../../adapters/dynamodb';
 import type { AuditRecord } from '../../../core/control';
 import { BACKFILL_SEQ, canonicalItem } from '../../../core/model';
-import { localVerifyDeps, verifyLambdas } from '../../../local/verify';
-import { LegacyWorkload } from '../../../local/workload';
-import { VerifyFunction } from '../../../stepfunctions/verify';
+import { localVerifyDeps } from '../../../local/verify';
 import {
   getNew,
   junkNewItem,
   legacyIds,
   liveSetup,
   newKey,
+  releaseCdcAtFirstRecheck,
   runVerify,
   sleep,
   staticItem,
@@ -23,6 +22,7 @@ import {
   user,
   waitForNew,
 } from '../../helpers/verify-fixture';
+import { legacyWorkload } from '../../helpers/users-tables';
 
 jest.setTimeout(90_000);
 
@@ -35,10 +35,7 @@ describe('Integration: verification state machine with the real handlers', () =>
     );
     await waitForNew(m, newKey('s-6'), (i) => i?._dr_del !== undefined);
 
-    const workload = new LegacyWorkload({
-      client,
-      tableName: m.legacyTable.tableName,
-      key: m.legacyTable.key,
+    const workload = legacyWorkload(client, m, {
       keyCount: 200,
       seed: 11,
       concurrency: 4,
@@ -80,16 +77,7 @@ describe('Integration: verification state machine with the real handlers', () =>
     cdc.hold();
     for (let i = 20; i < 25; i++)
       await updateLegacy(client, m, `s-${i}`, 'fullName', 'changed while CDC lags');
-    const lambdas = verifyLambdas(deps);
-    const recheck = lambdas[VerifyFunction.RECHECK] as (p: unknown) => Promise<unknown>;
-    let released = false;
-    lambdas[VerifyFunction.RECHECK] = (async (p: unknown) => {
-      if (!released) {
-        released = true;
-        cdc.release();
-      }
-      return recheck(p);
-    }) as never;
+    const lambdas = releaseCdcAtFirstRecheck(deps, cdc);
 
     // Act: a run with repair while the workload is still writing, then a second run after it stopped
     const first = await runVerify(deps, { repair: true, runId: 'live-1' }, lambdas);

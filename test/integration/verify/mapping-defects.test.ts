@@ -18,6 +18,7 @@ import {
   runVerify,
   setupTables,
   staticItem,
+  staticItems,
 } from '../../helpers/verify-fixture';
 
 jest.setTimeout(90_000);
@@ -44,7 +45,7 @@ describe('Integration: mapping defects are reported, never repaired', () => {
     const s = await setupTables(prefix);
     const migration = m(s);
     const legacy = [
-      ...Array.from({ length: 10 }, (_, i) => staticItem(i)),
+      ...staticItems(10),
       { ...staticItem(50), userId: { S: 'd-1' }, vip: { BOOL: true } },
       { ...staticItem(51), userId: { S: 'd-2' }, moved: { S: 'yes' } },
     ];

@@ -11,14 +11,12 @@ import { makeVerifyRepairHandler } from '../../../lambdas/verify/repair';
 import { localVerifyDeps } from '../../../local/verify';
 import { testClient } from '../../helpers/dynamo';
 import {
-  copyToBoth,
   getNew,
   junkNewItem,
+  migratedTables,
   newKey,
   publishFrontierPastEveryWrite,
   runVerify,
-  setupTables,
-  staticItem,
 } from '../../helpers/verify-fixture';
 
 jest.setTimeout(90_000);
@@ -26,10 +24,8 @@ jest.setTimeout(90_000);
 describe('Integration: a repair and its audit record are written together or not at all', () => {
   /** s-0..s-4 copied, junk in s-1's new item, confirmed as drift by a run without repair. */
   async function confirmedDrift(prefix: string, runId: string) {
-    const s = await setupTables(prefix);
+    const s = await migratedTables(prefix, 5, { _dr_seq: { S: BACKFILL_SEQ }, _dr_src: { S: 'backfill' } });
     const m = s.migration;
-    const legacy = Array.from({ length: 5 }, (_, i) => staticItem(i));
-    await copyToBoth(m, legacy, { _dr_seq: { S: BACKFILL_SEQ }, _dr_src: { S: 'backfill' } });
     const client = testClient();
     await junkNewItem(client, m, 's-1');
     const deps = localVerifyDeps({ client, migration: m, controlTableName: s.controlTableName });

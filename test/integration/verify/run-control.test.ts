@@ -9,13 +9,12 @@ import { localVerifyDeps, startLocalVerify, verifyLambdas } from '../../../local
 import { VerifyFunction } from '../../../stepfunctions/verify';
 import { testClient } from '../../helpers/dynamo';
 import {
-  type Setup,
   batchPut,
-  copyToBoth,
   depsWithMetrics,
   getNew,
   junkNewItem,
   legacyIds,
+  migratedTables,
   newKey,
   runVerify,
   setupTables,
@@ -25,17 +24,9 @@ import {
 jest.setTimeout(90_000);
 
 describe('Integration: verification run control (lock, pause, lag bound, history bound)', () => {
-  /** Tables holding `n` legacy items and their exact copies in new, without CDC. */
-  async function migrated(prefix: string, n: number): Promise<Setup> {
-    const s = await setupTables(prefix);
-    const legacy = Array.from({ length: n }, (_, i) => staticItem(i));
-    await copyToBoth(s.migration, legacy);
-    return s;
-  }
-
   it('never lets two runs overlap, and pauses with the backfill controls', async () => {
     // Prepare
-    const s = await migrated('vf-lock', 20);
+    const s = await migratedTables('vf-lock', 20);
     const client = testClient();
     const deps = localVerifyDeps({ client, migration: s.migration, controlTableName: s.controlTableName });
     const control = verifyLambdas(deps)[VerifyFunction.CONTROL] as (p: unknown) => Promise<unknown>;
@@ -84,7 +75,7 @@ describe('Integration: verification run control (lock, pause, lag bound, history
 
   it('reports drift the frontier never covers as unconfirmed-lag, within the wait bound, and does not repair it', async () => {
     // Prepare: no CDC and no frontier tracker, junk in one new item
-    const s = await migrated('vf-nolag', 10);
+    const s = await migratedTables('vf-nolag', 10);
     const client = testClient();
     await junkNewItem(client, s.migration, 's-3');
     const deps = localVerifyDeps({
@@ -113,7 +104,7 @@ describe('Integration: verification run control (lock, pause, lag bound, history
 
   it('yields segments after maxIterationsPerRound and continues as a new execution of the same run', async () => {
     // Prepare: one page per invocation, one iteration per round, one round per execution
-    const s = await migrated('vf-rounds', 60);
+    const s = await migratedTables('vf-rounds', 60);
     const client = testClient();
     const deps = localVerifyDeps({
       client,

@@ -70,6 +70,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'expire' as const }) },
 );
 
+/** A schedule of 10 to 120 operations. */
+const schedule: fc.Arbitrary<Op[]> = fc.array(op, { minLength: 10, maxLength: 120, size: 'max' });
+
 /** How the streams API behaves in one run. */
 interface World {
   readonly granularity: number;
@@ -193,82 +196,74 @@ function describeRecord(r: FakeRecord, stream: FakeStream): string {
 describe('Property: frontier against a streams API that behaves like AWS', () => {
   it('never publishes F past a record not settled, never goes back, counts nothing, and catches up', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        within,
-        fc.array(op, { minLength: 10, maxLength: 120, size: 'max' }),
-        async (world, ops) => {
-          // Prepare / Act
-          const ctx = await runSchedule(world, ops, (result, { stream, store, clock }) => {
-            // Assess: every record created before F is settled now (F is published at this instant)
-            const f = store.frontier?.frontier ?? 0;
-            for (const r of stream.allRecords()) {
-              if (r.trueMs < f && !settledBy(stream, r, clock.tick())) {
-                throw new Error(`F ${f - 1_700_000_000_000} passed ${describeRecord(r, stream)}`);
-              }
+      fc.asyncProperty(within, schedule, async (world, ops) => {
+        // Prepare / Act
+        const ctx = await runSchedule(world, ops, (result, { stream, store, clock }) => {
+          // Assess: every record created before F is settled now (F is published at this instant)
+          const f = store.frontier?.frontier ?? 0;
+          for (const r of stream.allRecords()) {
+            if (r.trueMs < f && !settledBy(stream, r, clock.tick())) {
+              throw new Error(`F ${f - 1_700_000_000_000} passed ${describeRecord(r, stream)}`);
             }
-            if (Object.keys(result.violations).length > 0) {
-              throw new Error(
-                `violations counted where nothing was wrong: ${JSON.stringify(result.violations)}`,
-              );
-            }
-          });
-          const { clock, stream, evidence, store, tracker, poison } = ctx;
-          for (let i = 1; i < store.published.length; i++) {
-            expect(store.published[i]).toBeGreaterThanOrEqual(store.published[i - 1] as number);
           }
-          // Liveness: once dead letters are waived and CDC has drained, F reaches the last probe minus the
-          // margin within a bounded number of steps (children listed late, fresh iterators' empty pages and
-          // item evidence's delay included).
-          clock.advance(MARGIN);
-          for (let i = 0; i < 20; i++) fakeSync(stream, evidence, { poison });
-          for (const r of stream.allRecords()) if (r.deadLettered) waive(stream, evidence, r);
-          let last: StepResult | undefined;
-          for (let i = 0; i < 40 && (last?.published ?? 0) !== clock.t - MARGIN; i++) {
-            clock.advance(2000);
-            last = await tracker.step();
+          if (Object.keys(result.violations).length > 0) {
+            throw new Error(
+              `violations counted where nothing was wrong: ${JSON.stringify(result.violations)}`,
+            );
           }
-          expect(last?.published).toBe(clock.t - MARGIN);
-          expect(last?.pending).toBe(0);
-          expect(last?.violations).toEqual({});
-        },
-      ),
+        });
+        const { clock, stream, evidence, store, tracker, poison } = ctx;
+        for (let i = 1; i < store.published.length; i++) {
+          expect(store.published[i]).toBeGreaterThanOrEqual(store.published[i - 1] as number);
+        }
+        // Liveness: once dead letters are waived and CDC has drained, F reaches the last probe minus the
+        // margin within a bounded number of steps (children listed late, fresh iterators' empty pages and
+        // item evidence's delay included).
+        clock.advance(MARGIN);
+        for (let i = 0; i < 20; i++) fakeSync(stream, evidence, { poison });
+        for (const r of stream.allRecords()) if (r.deadLettered) waive(stream, evidence, r);
+        let last: StepResult | undefined;
+        for (let i = 0; i < 40 && (last?.published ?? 0) !== clock.t - MARGIN; i++) {
+          clock.advance(2000);
+          last = await tracker.step();
+        }
+        expect(last?.published).toBe(clock.t - MARGIN);
+        expect(last?.pending).toBe(0);
+        expect(last?.violations).toEqual({});
+      }),
       { numRuns: 250 },
     );
   });
 
   it('counts a late record only when one really was late, and counts one it read unsettled', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        beyond,
-        fc.array(op, { minLength: 10, maxLength: 120, size: 'max' }),
-        async (world, ops) => {
-          // Prepare / Act
-          const ctx = await runSchedule(world, ops, () => undefined);
-          const { clock, stream, tracker } = ctx;
-          clock.advance(6000);
-          await tracker.step();
-          const r = await tracker.step();
+      fc.asyncProperty(beyond, schedule, async (world, ops) => {
+        // Prepare / Act
+        const ctx = await runSchedule(world, ops, () => undefined);
+        const { clock, stream, tracker } = ctx;
+        clock.advance(6000);
+        await tracker.step();
+        const r = await tracker.step();
 
-          // Assess
-          const late = reallyLate(ctx);
-          const counted = r.violations[FrontierViolation.LATE_RECORD] ?? 0;
-          if (counted > late.length) {
-            throw new Error(`${counted} late records counted, ${late.length} really late`);
-          }
-          const kinds = Object.keys(r.violations).filter(
-            (k) => k !== FrontierViolation.LATE_RECORD && k !== FrontierViolation.TRIMMED_UNREAD,
+        // Assess
+        const late = reallyLate(ctx);
+        const counted = r.violations[FrontierViolation.LATE_RECORD] ?? 0;
+        if (counted > late.length) {
+          throw new Error(`${counted} late records counted, ${late.length} really late`);
+        }
+        const kinds = Object.keys(r.violations).filter(
+          (k) => k !== FrontierViolation.LATE_RECORD && k !== FrontierViolation.TRIMMED_UNREAD,
+        );
+        expect(kinds).toEqual([]);
+        const missed = late.filter(
+          (x) => x.firstServedAt !== undefined && !settledBy(stream, x, clock.tick()),
+        );
+        if (missed.length > 0 && counted === 0) {
+          throw new Error(
+            `late ${describeRecord(missed[0] as FakeRecord, stream)} read unsettled, not counted`,
           );
-          expect(kinds).toEqual([]);
-          const missed = late.filter(
-            (x) => x.firstServedAt !== undefined && !settledBy(stream, x, clock.tick()),
-          );
-          if (missed.length > 0 && counted === 0) {
-            throw new Error(
-              `late ${describeRecord(missed[0] as FakeRecord, stream)} read unsettled, not counted`,
-            );
-          }
-        },
-      ),
+        }
+      }),
       { numRuns: 250 },
     );
   });

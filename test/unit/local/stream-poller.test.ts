@@ -69,6 +69,16 @@ function poller(
   });
 }
 
+/** Starts `p`, waits until it has delivered every record (5 s at most), and stops it. */
+async function deliverAll(p: StreamPoller): Promise<void> {
+  await p.start();
+  try {
+    await p.drain(5000);
+  } finally {
+    await p.stop();
+  }
+}
+
 describe('Class: StreamPoller', () => {
   it('delivers a closed parent shard completely before its child, in order, in batches', async () => {
     // Prepare
@@ -85,9 +95,7 @@ describe('Class: StreamPoller', () => {
     );
 
     // Act
-    await p.start();
-    await p.drain(5000);
-    await p.stop();
+    await deliverAll(p);
 
     // Assess
     expect(calls).toEqual([[1, 2], [3, 4], [5], [20, 21]]);
@@ -98,9 +106,7 @@ describe('Class: StreamPoller', () => {
     const p = poller([{ info: { shardId: 's' }, records: [rec(7)], closed: false }], async (e) => {
       seen = e;
     });
-    await p.start();
-    await p.drain(5000);
-    await p.stop();
+    await deliverAll(p);
     expect(seen?.Records[0]?.dynamodb?.NewImage?.b).toEqual({ B: Buffer.from([7, 0]).toString('base64') });
     expect(seen?.Records[0]?.dynamodb?.ApproximateCreationDateTime).toBe(NOW / 1000);
   });
@@ -122,9 +128,7 @@ describe('Class: StreamPoller', () => {
     p.deadLetters.noteFailure('4', 'UnappliableChangeError: boom');
 
     // Act
-    await p.start();
-    await p.drain(5000);
-    await p.stop();
+    await deliverAll(p);
 
     // Assess
     expect(p.deadLetters.sequenceNumbers()).toEqual(['4']);
@@ -147,9 +151,7 @@ describe('Class: StreamPoller', () => {
       },
       { batchSize: 3, maxRetryAttempts: 1, bisectBatchOnError: false },
     );
-    await p.start();
-    await p.drain(5000);
-    await p.stop();
+    await deliverAll(p);
     expect(calls).toBe(2);
     expect(p.deadLetters.entries.map((e) => [e.condition, e.reason, e.records.length])).toEqual([
       ['RetryAttemptsExhausted', 'Error: down', 3],
@@ -165,9 +167,7 @@ describe('Class: StreamPoller', () => {
       },
       { maxRecordAgeMs: 60_000 },
     );
-    await p.start();
-    await p.drain(5000);
-    await p.stop();
+    await deliverAll(p);
     expect(calls).toEqual([[2]]);
     expect(p.deadLetters.entries.map((e) => [e.condition, e.records.length])).toEqual([
       ['RecordAgeExceeded', 1],
@@ -183,9 +183,7 @@ describe('Class: StreamPoller', () => {
       },
       { maxRetryAttempts: 0 },
     );
-    await p.start();
-    await p.drain(5000);
-    await p.stop();
+    await deliverAll(p);
     let fixed = false;
     const messages: string[] = [];
     const replayEntry = async (entry: LocalDeadLetter) => {
@@ -235,12 +233,7 @@ describe('Class: StreamPoller', () => {
     );
 
     // Act
-    await p.start();
-    try {
-      await p.drain(5000);
-    } finally {
-      await p.stop();
-    }
+    await deliverAll(p);
 
     // Assess
     expect(calls).toEqual([[1], [3, 4]]);

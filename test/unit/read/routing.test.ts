@@ -21,6 +21,7 @@ import { PHASE_ORDER, Phase } from '../../../core/control';
 import { ConsistencyMode } from '../../../core/model';
 import {
   BUDGET,
+  arbRouteClocks,
   CACHE_AGE,
   type Case,
   FRESHNESS,
@@ -336,11 +337,7 @@ const arbInput: fc.Arbitrary<RouteInput> = fc.record(
     bucket: fc.integer({ min: 0, max: COHORT_BUCKETS - 1 }),
     migrationDefault: fc.constantFrom(...MODES_BY_STRICTNESS),
     requested: fc.option(fc.constantFrom(...MODES_BY_STRICTNESS), { nil: undefined }),
-    now: fc.integer({ min: 1, max: 2e12 }),
-    frontier: fc.integer({ min: 0, max: 2e12 }),
-    clockSkewMs: fc.integer({ min: 0, max: 60_000 }),
-    controlCacheAgeMs: fc.integer({ min: 0, max: 5_000 }),
-    stalenessBudgetMs: fc.integer({ min: 0, max: 100_000 }),
+    ...arbRouteClocks,
     readAfter: fc.option(fc.integer({ min: 0, max: 2e12 }), { nil: undefined }),
     backfillComplete: fc.boolean(),
     newRead: fc.constantFrom(...NEW_READS),

@@ -15,6 +15,7 @@ import {
   inRollout,
   surfaceRolloutPercent,
 } from '../../../core/read';
+import { arbRouteClocks } from '../../helpers/route-input';
 
 const dualRead: fc.Arbitrary<RouteInput> = fc.record({
   phase: fc.constant(Phase.DUAL_READ),
@@ -22,11 +23,7 @@ const dualRead: fc.Arbitrary<RouteInput> = fc.record({
   bucket: fc.integer({ min: 0, max: COHORT_BUCKETS - 1 }),
   migrationDefault: fc.constantFrom(ConsistencyMode.BOUNDED, ConsistencyMode.STRONG),
   requested: fc.option(fc.constantFrom(...MODES_BY_STRICTNESS), { nil: undefined }),
-  now: fc.integer({ min: 1, max: 2e12 }),
-  frontier: fc.integer({ min: 0, max: 2e12 }),
-  clockSkewMs: fc.integer({ min: 0, max: 60_000 }),
-  controlCacheAgeMs: fc.integer({ min: 0, max: 5_000 }),
-  stalenessBudgetMs: fc.integer({ min: 0, max: 100_000 }),
+  ...arbRouteClocks,
   backfillComplete: fc.boolean(),
   newRead: fc.constantFrom('unknown' as const, 'present' as const, 'absent' as const, 'failed' as const),
   comparison: fc.constantFrom('unknown' as const, 'equal' as const, 'different' as const),

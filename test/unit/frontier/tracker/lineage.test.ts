@@ -5,7 +5,14 @@
  */
 import { FrontierViolation, type StepResult } from '../../../../core/frontier';
 import { fakeSync } from '../../../helpers/fake-streams';
-import { MARGIN, TIP_SPAN, splitAfterTip, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
+import {
+  MARGIN,
+  TIP_SPAN,
+  splitAfterTip,
+  stepToTip,
+  stepsTipSpanApart,
+  trackerSetup,
+} from '../../../helpers/tracker-fixture';
 
 describe('Class: FrontierTracker', () => {
   it('keeps a parent that is still draining in charge of F after a split', async () => {
@@ -169,9 +176,7 @@ describe('Class: FrontierTracker (a shard missing from one listing)', () => {
     stream.omitFromNextListing('s2');
 
     // Act
-    const missing = await tracker.step();
-    clock.advance(TIP_SPAN);
-    const back = await tracker.step();
+    const [missing, back] = await stepsTipSpanApart(tracker, clock, 2);
 
     // Assess: not taken as trimmed; b read while s2 was missing from the listing
     expect(missing.published).toBeLessThanOrEqual(unseen.trueMs);

@@ -5,7 +5,7 @@
  */
 import { FrontierConfigError } from '../../../../core/frontier';
 import { fakeSync } from '../../../helpers/fake-streams';
-import { MARGIN, TIP_SPAN, floorS, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
+import { MARGIN, floorS, stepToTip, stepsTipSpanApart, trackerSetup } from '../../../helpers/tracker-fixture';
 
 describe('Class: FrontierTracker', () => {
   it('publishes the tip time minus the margin when every record is applied', async () => {
@@ -20,9 +20,7 @@ describe('Class: FrontierTracker', () => {
     clock.advance(500);
 
     // Act
-    const first = await tracker.step();
-    clock.advance(TIP_SPAN);
-    const second = await tracker.step();
+    const [first, second] = await stepsTipSpanApart(tracker, clock, 2);
 
     // Assess: without a tip, the applied prefix proves the shard up to its last record's bound
     expect(first.published).toBe(floorS(last.trueMs) - MARGIN);
@@ -56,9 +54,7 @@ describe('Class: FrontierTracker', () => {
     stream.addShard('s1');
 
     // Act
-    const first = await tracker.step();
-    clock.advance(TIP_SPAN);
-    const second = await tracker.step();
+    const [first, second] = await stepsTipSpanApart(tracker, clock, 2);
 
     // Assess: three empty pages at one instant are no tip; the streak counts once it spans 1 s
     expect(first.published).toBe(0);

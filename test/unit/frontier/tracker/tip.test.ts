@@ -3,16 +3,16 @@
  * page is not the tip, a closed shard takes no probe, and a record known unapplied caps its shard whatever a
  * probe said.
  */
-import { IteratorExpiredError, type StepResult } from '../../../../core/frontier';
+import { IteratorExpiredError } from '../../../../core/frontier';
 import { padSequence } from '../../../../core/model';
 import { fakeSync } from '../../../helpers/fake-streams';
 import {
   MARGIN,
-  TIP_SPAN,
   ONE_EMPTY_PAGE_TIP,
   emptyPageAfterFirst,
   floorS,
   stepToTip,
+  stepsTipSpanApart,
   trackerSetup,
 } from '../../../helpers/tracker-fixture';
 
@@ -28,9 +28,7 @@ describe('Class: FrontierTracker', () => {
     clock.advance(5000);
 
     // Act
-    const first = await tracker.step();
-    clock.advance(TIP_SPAN);
-    const second = await tracker.step();
+    const [first, second] = await stepsTipSpanApart(tracker, clock, 2);
 
     // Assess: the 3rd to 5th empty pages span 1 s but do not count on a closed shard
     expect(first.published).toBe(0);
@@ -53,11 +51,7 @@ describe('Class: FrontierTracker (tip detection: an empty page is not the tip)',
     clock.advance(3000);
 
     // Act
-    const steps: StepResult[] = [];
-    for (let i = 0; i < 4; i++) {
-      steps.push(await tracker.step());
-      clock.advance(TIP_SPAN);
-    }
+    const steps = await stepsTipSpanApart(tracker, clock, 4);
 
     // Assess: F never passes b, which the tracker finds behind the empty pages
     for (const s of steps) expect(s.published).toBeLessThanOrEqual(b.trueMs);
@@ -75,9 +69,7 @@ describe('Class: FrontierTracker (tip detection: an empty page is not the tip)',
     clock.advance(5000);
 
     // Act
-    const first = await tracker.step();
-    clock.advance(TIP_SPAN);
-    const second = await tracker.step();
+    const [first, second] = await stepsTipSpanApart(tracker, clock, 2);
 
     // Assess: the records behind the empty pages are found and hold F
     expect(first.pending).toBe(1);
