@@ -7,15 +7,15 @@ import { BackfillStatus, ControlKey } from '../../../core';
 import { startLocalBackfill } from '../../../local/backfill';
 import { backfillScenarios, depsFor, expectConverged } from '../../helpers/backfill-fixture';
 
-// 6,000 items through the whole pipeline: a minute on a loaded two-core machine (a limit, not a window).
+// 3,000 items through the whole pipeline: a minute on a loaded two-core machine (a limit, not a window).
 jest.setTimeout(600_000);
 
 describe('Integration: backfill state machine on DynamoDB Local', () => {
   const { client, runs, scenario } = backfillScenarios();
 
-  it('converges with the stores equal when 6,000 items are backfilled while a workload races the scan through CDC', async () => {
+  it('converges with the stores equal when 3,000 items are backfilled while a workload races the scan through CDC', async () => {
     // Prepare
-    const env = await scenario('bf-race', 6_000, true, 250); // 6 pages per segment, raced all along
+    const env = await scenario('bf-race', 3_000, true, 125); // 6 pages per segment, raced all along
     const deps = depsFor(client, env);
 
     // Act: backfill and a workload of updates, deletes and re-creates at the same time
