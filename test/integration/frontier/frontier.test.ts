@@ -70,7 +70,13 @@ function localTracker(t: UsersTables, itemEvidenceAfterMs: number): FrontierTrac
     controlTableName: t.controlTableName,
     streamArn: t.streamArn,
     env: {},
-    config: { creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, itemEvidenceAfterMs },
+    // SHARD# items saved every step (the deployed 5 s would let a cold start miss what the last steps
+    // learned, and the restart test judge a save's timing instead of what a resume restores).
+    config: {
+      creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
+      itemEvidenceAfterMs,
+      persistIntervalMs: 0,
+    },
   }).tracker;
 }
 
