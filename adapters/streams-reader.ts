@@ -15,17 +15,36 @@ import {
 import { type SdkItem, fromSdkItem } from './dynamodb';
 import { ExpiredIteratorException, StreamShardReader, TrimmedDataAccessException } from './stream-shards';
 
+/** Settings of `StreamsReader`. */
+export interface StreamsReaderOptions {
+  /** Records per GetRecords call (AWS maximum 1000). @default 1000 */
+  readonly pageSize?: number;
+  /**
+   * The stream is DynamoDB Local's. Its iterator on a shard that holds no record yet points at the
+   * server's next sequence number, which every table's stream shares: once another stream takes that
+   * number, reading the iterator fails with `TrimmedDataAccessException` although nothing was trimmed
+   * (nothing had been written to the shard). Such a refusal is taken as an expired iterator (the tracker
+   * opens a new one at its position), not as a stream gap. @default false
+   */
+  readonly dynamoDbLocal?: boolean;
+}
+
 /** `StreamsPort` over the DynamoDB Streams API. */
 export class StreamsReader implements StreamsPort {
   private readonly reader: StreamShardReader;
+  private readonly pageSize: number;
+  private readonly dynamoDbLocal: boolean;
+  /** Iterators opened at a shard's trim horizon that have read only empty pages since. */
+  private readonly nothingRead = new Set<string>();
 
   constructor(
     client: DynamoDBStreamsClient,
     readonly streamArn: string,
-    /** Records per GetRecords call (AWS maximum 1000). */
-    private readonly pageSize = 1000,
+    options: StreamsReaderOptions = {},
   ) {
     this.reader = new StreamShardReader(client, streamArn);
+    this.pageSize = options.pageSize ?? 1000;
+    this.dynamoDbLocal = options.dynamoDbLocal ?? false;
   }
 
   async listShards(): Promise<StreamShardInfo[]> {
@@ -40,6 +59,7 @@ export class StreamsReader implements StreamsPort {
     try {
       const iterator = await this.reader.iterator(shardId, afterSequence);
       if (!iterator) throw new Error(`GetShardIterator returned no iterator for ${shardId}`);
+      if (afterSequence === undefined && this.dynamoDbLocal) this.nothingRead.add(iterator);
       return iterator;
     } catch (err) {
       if (err instanceof TrimmedDataAccessException) throw new TrimmedDataError(shardId);
@@ -51,8 +71,11 @@ export class StreamsReader implements StreamsPort {
     shardId: string,
     iterator: string,
   ): Promise<{ records: TrackedRecordInput[]; next?: string }> {
+    const fromEmptyStart = this.nothingRead.delete(iterator);
     try {
       const page = await this.reader.read(iterator, this.pageSize);
+      if (fromEmptyStart && page.records.length === 0 && page.nextIterator)
+        this.nothingRead.add(page.nextIterator);
       const records: TrackedRecordInput[] = [];
       for (const r of page.records) {
         const body = r.dynamodb;
@@ -67,6 +90,9 @@ export class StreamsReader implements StreamsPort {
       return { records, ...(page.nextIterator ? { next: page.nextIterator } : {}) };
     } catch (err) {
       if (err instanceof ExpiredIteratorException) throw new IteratorExpiredError(shardId);
+      // DynamoDB Local's refusal of an iterator opened on an empty shard (see `dynamoDbLocal`).
+      if (err instanceof TrimmedDataAccessException && fromEmptyStart)
+        throw new IteratorExpiredError(shardId);
       if (err instanceof TrimmedDataAccessException) throw new TrimmedDataError(shardId);
       throw err;
     }

@@ -95,7 +95,10 @@ export function buildFrontierTracker(options: FrontierDepsOptions = {}): {
   };
   const tracker = new FrontierTracker({
     migrationId: migration.id,
-    streams: new StreamsReader(traced(tracer, makeStreamsClient(options.endpoint ?? {})), streamArn),
+    streams: new StreamsReader(traced(tracer, makeStreamsClient(options.endpoint ?? {})), streamArn, {
+      // An endpoint is DynamoDB Local's (AWS is reached without one): mind its empty-shard iterators.
+      dynamoDbLocal: options.endpoint?.endpoint !== undefined,
+    }),
     evidence: new FrontierEvidence(
       control,
       client,

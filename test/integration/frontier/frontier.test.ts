@@ -11,6 +11,7 @@ import { StreamShardReader, makeStreamsClient } from '../../../adapters/stream-s
 import {
   DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
   DYNAMODB_LOCAL_TRACKER_SETTINGS,
+  FrontierViolation,
   type FrontierTracker,
   type StepResult,
 } from '../../../core/frontier';
@@ -211,6 +212,38 @@ describe('Integration: frontier tracker with the local event source and the real
     const stored = await new ControlStore(testClient(), controlTableName, migration.id).getFrontier();
     expect(stored?.frontier).toBe(summary.frontier);
   }, 120_000);
+
+  it('reads on when DynamoDB Local refuses an iterator opened on an empty shard: no stream gap', async () => {
+    // Prepare: the legacy stream is empty when the tracker first reads it (it keeps the empty page's
+    // iterator); another table's stream then takes the server's next sequence number before this
+    // shard's first record, so DynamoDB Local refuses that iterator with TrimmedDataAccessException.
+    const t = await setupTables();
+    const other = await setupTables();
+    const cdc = await startUsersCdc(t);
+    const tracker = localTracker(t, 2000);
+    const client = testClient();
+    try {
+      await tracker.step();
+      const put = (table: string, userId: string) =>
+        client.send(new PutItemCommand({ TableName: table, Item: { userId: { S: userId }, v: { S: 'a' } } }));
+      await put(other.migration.legacyTable.tableName, 'u-other');
+      const startedAt = Date.now();
+      await put(t.migration.legacyTable.tableName, 'u-1');
+
+      // Act: step until F covers the write, or the refusal is taken for a trim.
+      const trimmedUnread = (r: StepResult) => r.violations[FrontierViolation.TRIMMED_UNREAD] ?? 0;
+      const r = await stepUntil(tracker, (step) => step.published > startedAt || trimmedUnread(step) > 0);
+
+      // Assess
+      expect(trimmedUnread(r)).toBe(0);
+      expect(r.published).toBeGreaterThan(startedAt);
+      const stored = await new ControlStore(client, t.controlTableName, t.migration.id).getFrontier();
+      expect(stored?.gap).toBeUndefined();
+    } finally {
+      await cdc.close();
+      client.destroy();
+    }
+  });
 
   it('holds F behind a dead-lettered record until an operator waives it', async () => {
     // Prepare: u-1, then a record mapItem refuses (a poison record), then u-2

@@ -113,6 +113,63 @@ describe('Class: StreamsReader', () => {
     await expect(reader.iterator('s1', '5')).rejects.toBeInstanceOf(TrimmedDataError);
   });
 
+  describe('on DynamoDB Local', () => {
+    const local = new StreamsReader(new DynamoDBStreamsClient({ region: 'us-east-1' }), ARN, {
+      dynamoDbLocal: true,
+    });
+    const trimmed = new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} });
+
+    it('takes a refused iterator that has read only empty pages since TRIM_HORIZON as expired', async () => {
+      // Prepare: TRIM_HORIZON, an empty page, then the next iterator is refused.
+      mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
+      mock
+        .on(GetRecordsCommand, { ShardIterator: 'it-0' })
+        .resolves({ Records: [], NextShardIterator: 'it-1' });
+      mock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(trimmed);
+
+      // Act
+      const it = await local.iterator('s1');
+      const page = await local.records('s1', it);
+
+      // Assess
+      await expect(local.records('s1', page.next as string)).rejects.toBeInstanceOf(IteratorExpiredError);
+    });
+
+    it('keeps a refusal after a page with records, or after a sequence number, a trim', async () => {
+      // Prepare
+      mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
+      mock
+        .on(GetRecordsCommand, { ShardIterator: 'it-0' })
+        .resolves({ Records: [{ dynamodb: { SequenceNumber: '7', Keys: {} } }], NextShardIterator: 'it-1' });
+      mock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(trimmed);
+      mock.on(GetRecordsCommand, { ShardIterator: 'it-after' }).rejects(trimmed);
+
+      // Act
+      const page = await local.records('s1', await local.iterator('s1'));
+      mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-after' });
+      const after = await local.iterator('s1', '7');
+
+      // Assess
+      await expect(local.records('s1', page.next as string)).rejects.toBeInstanceOf(TrimmedDataError);
+      await expect(local.records('s1', after)).rejects.toBeInstanceOf(TrimmedDataError);
+    });
+
+    it('is not assumed against AWS: there the same refusal is a trim', async () => {
+      // Prepare
+      mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
+      mock
+        .on(GetRecordsCommand, { ShardIterator: 'it-0' })
+        .resolves({ Records: [], NextShardIterator: 'it-1' });
+      mock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(trimmed);
+
+      // Act
+      const page = await reader.records('s1', await reader.iterator('s1'));
+
+      // Assess
+      await expect(reader.records('s1', page.next as string)).rejects.toBeInstanceOf(TrimmedDataError);
+    });
+  });
+
   it('passes other failures through unchanged', async () => {
     // Prepare
     const boom = new Error('throttled');
