@@ -130,15 +130,22 @@ export const ONE_EMPTY_PAGE_TIP = { tipEmptyPages: 1, tipMinSpanMs: 0 } as const
 export const emptyPageAfterFirst = ({ after, position }: EmptyRunContext): number =>
   after === 'page' && position === 1 ? 1 : 0;
 
-/** The stream's next GetRecords throws `error` (of the shard it was asked for); later ones read on. */
-export function failNextRead(stream: FakeStream, error: (shardId: string) => Error): void {
+/**
+ * The stream's `nth` GetRecords from now throws `error` (of the shard it was asked for); the others read
+ * on. Returns how many GetRecords calls have been made since.
+ */
+export function failRead(stream: FakeStream, error: (shardId: string) => Error, nth: number): () => number {
   const records = stream.records.bind(stream);
-  let fail = true;
+  let calls = 0;
   stream.records = async (shardId, iterator) => {
-    if (fail) {
-      fail = false;
-      throw error(shardId);
-    }
+    calls++;
+    if (calls === nth) throw error(shardId);
     return records(shardId, iterator);
   };
+  return () => calls;
+}
+
+/** The stream's next GetRecords throws `error` (of the shard it was asked for); later ones read on. */
+export function failNextRead(stream: FakeStream, error: (shardId: string) => Error): void {
+  failRead(stream, error, 1);
 }

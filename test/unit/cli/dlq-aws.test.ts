@@ -3,19 +3,18 @@
  * server). Peeking leaves messages visible and de-duplicates repeated receives; a replay that cannot
  * be done hands its message back at once instead of hiding it for the visibility timeout.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { peekDeadLetters } from '../../../adapters/dead-letters';
 import { ExitCode } from '../../../cli/exit-codes';
 import { runCli } from '../../../cli/program';
 import { streamDeadLetterBody } from '../../../core/cdc';
+import { mockDualReadStack, recordingIo } from '../../helpers/aws-cli';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/111122223333/users-dlq';
 const body = (table: string) =>
@@ -61,28 +60,12 @@ describe('Function: peekDeadLetters', () => {
 });
 
 describe('dualread dlq replay on AWS', () => {
-  const cfn = mockClient(CloudFormationClient);
-  const sts = mockClient(STSClient);
+  const aws = mockDualReadStack();
   const sqs = mockClient(SQSClient);
 
   beforeEach(() => {
-    cfn.reset();
-    sts.reset();
+    aws.reset({ ControlTableName: 'control', UsersDeadLetterQueueUrl: QUEUE });
     sqs.reset();
-    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:iam::111122223333:user/alice' });
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'DualRead-prod',
-          CreationTime: new Date(),
-          StackStatus: 'UPDATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'ControlTableName', OutputValue: 'control' },
-            { OutputKey: 'UsersDeadLetterQueueUrl', OutputValue: QUEUE },
-          ],
-        },
-      ],
-    });
   });
 
   it('hands a message it cannot replay back at once, keeps it, and names the fix', async () => {
@@ -91,19 +74,14 @@ describe('dualread dlq replay on AWS', () => {
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'h1', Body: body('orders') }] })
       .resolves({ Messages: [] });
-    const err: string[] = [];
+    const io = recordingIo();
 
     // Act
-    const code = await runCli(['--env', 'prod', 'dlq', 'replay'], {
-      stdout: () => undefined,
-      stderr: (t) => err.push(t),
-      isTTY: false,
-      env: {},
-    });
+    const code = await runCli(['--env', 'prod', 'dlq', 'replay'], io);
 
     // Assess
     expect(code).toBe(ExitCode.USAGE);
-    expect(err.join('')).toMatch(/ForeignStreamError: .*replay it with the migration of that table/);
+    expect(io.err()).toMatch(/ForeignStreamError: .*replay it with the migration of that table/);
     expect(sqs.commandCalls(ReceiveMessageCommand)[0]?.args[0].input.VisibilityTimeout).toBe(900);
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).toEqual({
       QueueUrl: QUEUE,

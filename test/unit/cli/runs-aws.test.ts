@@ -3,62 +3,30 @@
  * (CloudFormation), the caller (STS) and Step Functions, all through aws-sdk-client-mock (none has a
  * local server).
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecutionFailedError, waitForExecution } from '../../../adapters/state-machine-runs';
 import { ExitCode } from '../../../cli/exit-codes';
-import type { CliIo } from '../../../cli/output';
 import { runCli } from '../../../cli/program';
+import { mockDualReadStack, recordingIo } from '../../helpers/aws-cli';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:DualRead-prod-backfill-users';
 const EXEC = (n: string) =>
   `arn:aws:states:eu-west-1:111122223333:execution:DualRead-prod-backfill-users:${n}`;
 const NOW = Date.parse('2026-12-04T19:54:00Z');
 
-function recordingIo(): CliIo & { out: () => string; err: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    isTTY: false,
-    env: {},
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
-
 describe('dualread backfill start on AWS', () => {
-  const cfn = mockClient(CloudFormationClient);
-  const sts = mockClient(STSClient);
+  const aws = mockDualReadStack();
   const sfn = mockClient(SFNClient);
 
-  function stack(outputs: Record<string, string>): void {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'DualRead-prod',
-          CreationTime: new Date(NOW),
-          StackStatus: 'UPDATE_COMPLETE',
-          Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-        },
-      ],
-    });
-  }
-
   beforeEach(() => {
-    cfn.reset();
-    sts.reset();
+    aws.reset({ ControlTableName: 'control', UsersBackfillStateMachineArn: MACHINE });
     sfn.reset();
-    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:iam::111122223333:user/alice' });
-    stack({ ControlTableName: 'control', UsersBackfillStateMachineArn: MACHINE });
   });
 
   it('starts an execution of the stack’s backfill state machine with the run id and the caller as actor', async () => {
@@ -99,7 +67,7 @@ describe('dualread backfill start on AWS', () => {
   });
 
   it('exits 5 naming the missing output when the stack has no backfill state machine', async () => {
-    stack({ ControlTableName: 'control' });
+    aws.stack({ ControlTableName: 'control' });
     const io = recordingIo();
     const code = await runCli(['--env', 'prod', 'backfill', 'start'], io, () => NOW);
     expect(code).toBe(ExitCode.NOT_FOUND);

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { planFromOptions, pricesFrom, register, renderPlan } from '../../../cli/commands/plan';
 import {
   DEFAULT_PLAN_PRICES,
+  type PlanInput,
   PlanInputError,
   executionBudget,
   planMigration,
@@ -19,13 +20,19 @@ const phase = (plan: ReturnType<typeof planMigration>, name: string) => {
   return p;
 };
 
+/** What every case starts from: 1 million items of 1 KB, on demand, no writes; each says what it changes. */
+const base: PlanInput = {
+  items: 1_000_000,
+  itemSizeBytes: 1024,
+  capacityMode: 'on-demand',
+  writesPerSecond: 0,
+};
+
 describe('Function: planMigration', () => {
   it('prices 1 million 1 KB items on demand by hand', () => {
     // Act
     const plan = planMigration({
-      items: 1_000_000,
-      itemSizeBytes: 1024,
-      capacityMode: 'on-demand',
+      ...base,
       writesPerSecond: 10,
       backfillItemsPerSecond: 1000,
       segments: 4,
@@ -55,10 +62,10 @@ describe('Function: planMigration', () => {
   it('prices provisioned capacity as the capacity the rate needs for the phase', () => {
     // Act: 2 KB items: 2 WCU per write
     const plan = planMigration({
+      ...base,
       items: 3_600_000,
       itemSizeBytes: 2048,
       capacityMode: 'provisioned',
-      writesPerSecond: 0,
       backfillItemsPerSecond: 1000,
       segments: 1,
       migrationDays: 0,
@@ -71,22 +78,15 @@ describe('Function: planMigration', () => {
 
   it('defaults the window to backfill and verification plus a week of dual reads', () => {
     // 1e9 items at 1000/s: 1e6 s each = 2e6 s = 23.15 days → 24 + 7
-    const plan = planMigration({
-      items: 1e9,
-      itemSizeBytes: 1024,
-      capacityMode: 'on-demand',
-      writesPerSecond: 0,
-    });
+    const plan = planMigration({ ...base, items: 1e9 });
     expect(plan.input.migrationDays).toBe(31);
   });
 
   it('prices the dual-read path from the extra reads per API read', () => {
     // 100 reads/s × 86,400 s × 2 extra × ceil(5000 / 4096) = 2 units = 34,560,000 RRU × $0.125/M = $4.32
     const plan = planMigration({
-      items: 1e6,
+      ...base,
       itemSizeBytes: 5000,
-      capacityMode: 'on-demand',
-      writesPerSecond: 0,
       migrationDays: 1,
       apiReadsPerSecond: 100,
       extraReadsPerApiRead: 2,
@@ -95,7 +95,6 @@ describe('Function: planMigration', () => {
   });
 
   it('refuses inputs out of range with a named error', () => {
-    const base = { items: 1e6, itemSizeBytes: 1024, capacityMode: 'on-demand' as const, writesPerSecond: 0 };
     expect(() => planMigration({ ...base, items: -1 })).toThrow(PlanInputError);
     expect(() => planMigration({ ...base, itemSizeBytes: 500 * 1024 })).toThrow(/itemSizeBytes must be/);
     expect(() => planMigration({ ...base, segments: 2.5 })).toThrow(/segments must be a whole number/);

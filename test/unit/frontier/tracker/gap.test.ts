@@ -16,13 +16,36 @@ import { DYNAMODB_LOCAL_CREATION_GRANULARITY_MS } from '../../../../core/frontie
 import { fakeSync } from '../../../helpers/fake-streams';
 import { MARGIN, ONE_EMPTY_PAGE_TIP, stepToTip, trackerSetup } from '../../../helpers/tracker-fixture';
 
-/** A tracker at the tip of s1, then a pause while `lost` writes are made and trimmed, then `after`. */
-async function trimmedWhilePaused() {
-  const t = trackerSetup();
+type Setup = ReturnType<typeof trackerSetup>;
+
+/** Shard s1 gets one record, a, which the sync Lambda applies; then 1 s passes. */
+function appliedRecordOnS1(t: Setup): Setup {
   t.stream.addShard('s1');
   t.stream.write('s1', 'a');
   fakeSync(t.stream, t.evidence);
   t.clock.advance(1000);
+  return t;
+}
+
+/**
+ * The recovery's closing of the open gap: a clean verification run that started just after the gap
+ * opened, by `by`, written to FRONTIER with its version. Returns FRONTIER as it was before.
+ */
+async function closeWithCleanRun(t: Setup, by: string): Promise<FrontierState> {
+  const open = t.store.frontier as FrontierState;
+  const closed = closeGap(
+    open.gap,
+    { runId: 'v1', startedAt: (open.gap?.openedAt ?? 0) + 1, status: 'COMPLETE', clean: true },
+    by,
+    t.clock.t,
+  );
+  await t.store.putFrontier({ ...open, gap: closed }, open.version);
+  return open;
+}
+
+/** A tracker at the tip of s1, then a pause while `lost` writes are made and trimmed, then `after`. */
+async function trimmedWhilePaused() {
+  const t = appliedRecordOnS1(trackerSetup());
   const atTip = await stepToTip(t.tracker, t.clock);
   // The consumer (sync and tracker) pauses; the workload writes on; the first writes are trimmed.
   t.clock.advance(5000);
@@ -77,18 +100,10 @@ describe('Class: FrontierTracker (stream gaps)', () => {
     // Prepare
     const t = await trimmedWhilePaused();
     await t.tracker.step();
-    const opened = t.store.frontier as FrontierState;
-    const gap = opened.gap;
     t.clock.advance(1000);
     // The recovery: repairs what the lost records left, then a clean run; a versioned write closes the gap.
     for (const w of t.lost) w.applied = true;
-    const closed = closeGap(
-      gap,
-      { runId: 'v1', startedAt: (gap?.openedAt ?? 0) + 1, status: 'COMPLETE', clean: true },
-      'operator',
-      t.clock.t,
-    );
-    await t.store.putFrontier({ ...opened, gap: closed }, opened.version);
+    await closeWithCleanRun(t, 'operator');
     t.clock.advance(1000);
 
     // Act
@@ -104,10 +119,7 @@ describe('Class: FrontierTracker (stream gaps)', () => {
     // Prepare: a gap open on a store that truncates creation times to the minute (DynamoDB Local).
     const t = trackerSetup(DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, {}, ONE_EMPTY_PAGE_TIP);
     t.clock.t = 1_700_000_040_000 + 5000; // 5 s into a minute
-    t.stream.addShard('s1');
-    t.stream.write('s1', 'a');
-    fakeSync(t.stream, t.evidence);
-    t.clock.advance(1000);
+    appliedRecordOnS1(t);
     await t.tracker.step();
     t.clock.advance(1000);
     t.stream.write('s1', 'lost');
@@ -151,14 +163,7 @@ describe('Class: FrontierTracker (stream gaps)', () => {
     await t.tracker.step();
     t.clock.advance(2000);
     await stepToTip(t.tracker, t.clock);
-    const open = t.store.frontier as FrontierState;
-    const closed = closeGap(
-      open.gap,
-      { runId: 'v1', startedAt: (open.gap?.openedAt ?? 0) + 1, status: 'COMPLETE', clean: true },
-      'ops',
-      t.clock.t,
-    );
-    await t.store.putFrontier({ ...open, gap: closed }, open.version);
+    const open = await closeWithCleanRun(t, 'ops');
     t.clock.advance(1000);
     const after = await stepToTip(t.tracker, t.clock);
 
@@ -171,11 +176,7 @@ describe('Class: FrontierTracker (stream gaps)', () => {
 
   it('does not open a gap when nothing was trimmed', async () => {
     // Prepare
-    const t = trackerSetup();
-    t.stream.addShard('s1');
-    t.stream.write('s1', 'a');
-    fakeSync(t.stream, t.evidence);
-    t.clock.advance(1000);
+    const t = appliedRecordOnS1(trackerSetup());
 
     // Act
     const r = await stepToTip(t.tracker, t.clock);

@@ -10,6 +10,7 @@ import {
   MARGIN,
   ONE_EMPTY_PAGE_TIP,
   emptyPageAfterFirst,
+  failRead,
   floorS,
   stepToTip,
   stepsTipSpanApart,
@@ -120,19 +121,13 @@ describe('Class: FrontierTracker (tip detection: an empty page is not the tip)',
     // Prepare: a streak of 2 empty pages, then the iterator expires
     const { clock, stream, tracker } = trackerSetup(1000, {}, { tipEmptyPages: 3, tipMinSpanMs: 0 });
     stream.addShard('s1');
-    const records = stream.records.bind(stream);
-    let calls = 0;
-    stream.records = async (shardId, iterator) => {
-      calls++;
-      if (calls === 3) throw new IteratorExpiredError(shardId);
-      return records(shardId, iterator);
-    };
+    const readCalls = failRead(stream, (shardId) => new IteratorExpiredError(shardId), 3);
 
     // Act
     const r = await tracker.step();
 
     // Assess: empty, empty, expired, then a new iterator needs 3 empty pages of its own
-    expect(calls).toBe(6);
+    expect(readCalls()).toBe(6);
     expect(r.published).toBe(clock.t - MARGIN);
   });
 });
