@@ -168,3 +168,10 @@ export function itRefusesInvalidWorkflowProps<P extends WorkflowPartProps>(
     expect(() => build(props)).toThrow(message);
   });
 }
+
+/** Asserts that one inline policy of `template` allows all of `statements` (each with `Effect: 'Allow'`). */
+export function expectAllowed(template: Template, statements: ReadonlyArray<Record<string, unknown>>): void {
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: { Statement: Match.arrayWith(statements.map((s) => ({ ...s, Effect: 'Allow' }))) },
+  });
+}
