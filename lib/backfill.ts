@@ -11,25 +11,16 @@
  * executions and the continuation as a new execution, docs/backfill.md); its role is scoped to that
  * name.
  */
-import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { BackfillFunction, backfillDefinition } from '../stepfunctions/backfill';
-import { ConstructPropsError } from './errors';
 import { allowOnTable, migrationMetric } from './alarms-grants';
-import {
-  buildLambdaWorkflow,
-  stateMachineNameProblem,
-  type WorkflowPartProps,
-  workflowFunction,
-  workflowStateMachineName,
-} from './lambda-workflow';
+import type { WorkflowPartProps } from './lambda-workflow';
 import type { DualReadFunction } from './nodejs-function';
+import { type MakeWorkflowFunction, WorkflowPart } from './workflow-part';
 
 /** Namespace, service dimension and metric names of the backfill workers (Powertools `Metrics`). */
 export const BackfillMetrics = {
@@ -69,15 +60,7 @@ export interface BackfillProps extends WorkflowPartProps {
 }
 
 /** The backfill of one migration. */
-export class Backfill extends Construct {
-  /** The state machine. */
-  public readonly stateMachine: sfn.StateMachine;
-  /** Its execution log group. */
-  public readonly logGroup: logs.LogGroup;
-  /** The four functions, by definition placeholder. */
-  public readonly functions: Readonly<Record<BackfillFunction, DualReadFunction>>;
-  /** Fires when a backfill execution fails. */
-  public readonly failedAlarm: cloudwatch.Alarm;
+export class Backfill extends WorkflowPart<BackfillFunction> {
   /** Fires when page workers run but copy nothing for `stuckAfter`. */
   public readonly stuckAlarm: cloudwatch.Alarm;
   /**
@@ -87,123 +70,25 @@ export class Backfill extends Construct {
   public readonly poisonFunction: DualReadFunction;
 
   constructor(scope: Construct, id: string, props: BackfillProps) {
-    super(scope, id);
-    const { migration } = props;
-    const name = workflowStateMachineName(this, props, 'backfill');
     const pageBudget = props.pageBudget ?? Duration.seconds(60);
-    validateBackfillProps(props, name, pageBudget);
-    const entry = join(__dirname, '..', 'lambdas', 'backfill', 'index.ts');
-    const make = (
-      handler: string,
-      timeout: Duration,
-      environment: Record<string, string>,
-      controlActions: string[],
-    ): DualReadFunction =>
-      workflowFunction(this, props, {
-        entry,
-        handler,
-        kind: 'backfill',
-        timeout,
-        environment,
-        controlActions,
-      });
-
-    const preflight = make(
-      'preflight',
-      // Its search of the new table for items dualread did not write has a budget of 4 minutes.
-      Duration.minutes(5),
-      { SYNC_FUNCTION_NAME: props.syncFunction.functionName, LEGACY_STREAM_ARN: props.legacyStreamArn },
-      // STATE + AUDIT are written in one TransactWriteItems, which IAM checks as PutItem per item.
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-    );
-    preflight.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'CheckCdcConsuming',
-        actions: ['lambda:ListEventSourceMappings'],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(preflight.role ?? preflight).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'lambda:ListEventSourceMappings has no resource-level permissions (IAM service authorization reference); ' +
-        'the call is filtered to the sync function and the legacy stream in the code. Nor have X-Ray PutTraceSegments and ' +
-        'PutTelemetryRecords (active tracing). Every other statement names its resource.',
-    });
-    // The new table exists, and holds no item dualread did not write (a Scan of its keys).
-    allowOnTable(preflight, 'NewTableExists', ['dynamodb:DescribeTable', 'dynamodb:Scan'], props.newTable);
-    // CDC must consume the legacy table's current stream (LatestStreamArn).
-    allowOnTable(preflight, 'LegacyCurrentStream', ['dynamodb:DescribeTable'], props.legacyTable);
-    props.newTable.encryptionKey?.grantDecrypt(preflight);
-
-    const controls = make('controls', Duration.seconds(30), {}, ['dynamodb:GetItem']);
-
-    // The page worker and the operator's poison function copy legacy items to new the same way.
-    const copyTimeout = pageBudget.plus(Duration.minutes(4));
-    const copyEnv = {
-      BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
-      BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
-      BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
-    };
-    const partiqlActions =
-      (props.writeMode ?? 'partiql') === 'partiql' ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem'] : [];
-
-    const page = make(
-      'page',
-      // The budget, plus the page in progress and its throttling retries.
-      copyTimeout,
-      copyEnv,
-      ['dynamodb:GetItem', 'dynamodb:PutItem'],
-    );
-    // allowOnTable also grants the tables' customer-managed keys, when they have one.
-    allowOnTable(page, 'ScanLegacy', ['dynamodb:Scan'], props.legacyTable);
-    // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
-    // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
-    // definition; PutItem isolates the items of a request refused as a whole) and BatchGetItem (whose
-    // item an INSERT met: dualread's, or a foreign one to treat as `foreignItems` says).
-    allowOnTable(page, 'CopyToNewTable', ['dynamodb:PutItem', ...partiqlActions], props.newTable);
-
-    // The operator's poison operations: consistent reads of legacy items by key, the page worker's
-    // writes to new (plus GetItem: a waived record's key is settled by the state new holds), control
-    // items (the registry, STATE + AUDIT in transactions, authorized as PutItem per item).
-    const poison = make('poison', copyTimeout, copyEnv, [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-    ]);
-    allowOnTable(poison, 'ReadLegacyItems', ['dynamodb:GetItem'], props.legacyTable);
-    allowOnTable(
-      poison,
-      'CopyToNewTable',
-      ['dynamodb:PutItem', 'dynamodb:GetItem', ...partiqlActions],
-      props.newTable,
-    );
-    this.poisonFunction = poison;
-
-    const finish = make('finish', Duration.seconds(60), {}, [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-    ]);
-    this.functions = {
-      [BackfillFunction.PREFLIGHT]: preflight,
-      [BackfillFunction.CONTROLS]: controls,
-      [BackfillFunction.PAGE]: page,
-      [BackfillFunction.FINISH]: finish,
-    };
-
-    ({
-      stateMachine: this.stateMachine,
-      logGroup: this.logGroup,
-      failedAlarm: this.failedAlarm,
-    } = buildLambdaWorkflow(this, props, {
-      name,
+    let poisonFunction: DualReadFunction | undefined;
+    super(scope, id, props, {
+      construct: 'Backfill',
+      folder: 'backfill',
       kind: 'backfill',
+      validate: (fail) => validateBackfillProps(props, pageBudget, fail),
+      functions: (make) => {
+        const made = backfillFunctions(props, pageBudget, make);
+        poisonFunction = made.poison;
+        return made.functions;
+      },
       definition: backfillDefinition(),
-      functions: this.functions,
       leavesOnFailure: 'lock released, checkpoints kept',
       runbookSection: 'Backfill',
-    }));
+    });
+    const { migration } = props;
+    const page = this.functions[BackfillFunction.PAGE];
+    this.poisonFunction = poisonFunction as DualReadFunction;
 
     // Stuck: page workers are invoked (so the backfill runs, is not paused) but copy nothing. A paused or
     // finished backfill invokes no page worker, so it is not stuck.
@@ -234,14 +119,109 @@ export class Backfill extends Construct {
 }
 
 /**
- * @throws ConstructPropsError for an invalid combination of props
+ * The functions of the backfill, made in this order: the state machine's four by definition placeholder,
+ * and the operator's poison function.
  */
-function validateBackfillProps(props: BackfillProps, name: string, pageBudget: Duration): void {
-  const fail = (problem: string): never => {
-    throw new ConstructPropsError('Backfill', props.migration.id, problem);
+function backfillFunctions(
+  props: BackfillProps,
+  pageBudget: Duration,
+  make: MakeWorkflowFunction,
+): { functions: Record<BackfillFunction, DualReadFunction>; poison: DualReadFunction } {
+  const preflight = make(
+    'preflight',
+    // Its search of the new table for items dualread did not write has a budget of 4 minutes.
+    Duration.minutes(5),
+    { SYNC_FUNCTION_NAME: props.syncFunction.functionName, LEGACY_STREAM_ARN: props.legacyStreamArn },
+    // STATE + AUDIT are written in one TransactWriteItems, which IAM checks as PutItem per item.
+    ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  );
+  preflight.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'CheckCdcConsuming',
+      actions: ['lambda:ListEventSourceMappings'],
+      resources: ['*'],
+    }),
+  );
+  Validations.of(preflight.role ?? preflight).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'lambda:ListEventSourceMappings has no resource-level permissions (IAM service authorization reference); ' +
+      'the call is filtered to the sync function and the legacy stream in the code. Nor have X-Ray PutTraceSegments and ' +
+      'PutTelemetryRecords (active tracing). Every other statement names its resource.',
+  });
+  // The new table exists, and holds no item dualread did not write (a Scan of its keys).
+  allowOnTable(preflight, 'NewTableExists', ['dynamodb:DescribeTable', 'dynamodb:Scan'], props.newTable);
+  // CDC must consume the legacy table's current stream (LatestStreamArn).
+  allowOnTable(preflight, 'LegacyCurrentStream', ['dynamodb:DescribeTable'], props.legacyTable);
+  props.newTable.encryptionKey?.grantDecrypt(preflight);
+
+  const controls = make('controls', Duration.seconds(30), {}, ['dynamodb:GetItem']);
+
+  // The page worker and the operator's poison function copy legacy items to new the same way.
+  const copyTimeout = pageBudget.plus(Duration.minutes(4));
+  const copyEnv = {
+    BACKFILL_PAGE_BUDGET_MS: String(pageBudget.toMilliseconds()),
+    BACKFILL_WRITE_MODE: props.writeMode ?? 'partiql',
+    BACKFILL_WRITE_CONCURRENCY: String(props.writeConcurrency ?? 16),
   };
-  const nameProblem = stateMachineNameProblem(name);
-  if (nameProblem) fail(nameProblem);
+  const partiqlActions =
+    (props.writeMode ?? 'partiql') === 'partiql' ? ['dynamodb:PartiQLInsert', 'dynamodb:BatchGetItem'] : [];
+
+  const page = make(
+    'page',
+    // The budget, plus the page in progress and its throttling retries.
+    copyTimeout,
+    copyEnv,
+    ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  );
+  // allowOnTable also grants the tables' customer-managed keys, when they have one.
+  allowOnTable(page, 'ScanLegacy', ['dynamodb:Scan'], props.legacyTable);
+  // PutItem (conditional, rule 3, in the code; TransactWriteItems is authorized as PutItem per item)
+  // and, in partiql mode, PartiQLInsert (BatchExecuteStatement INSERTs; put-if-absent by
+  // definition; PutItem isolates the items of a request refused as a whole) and BatchGetItem (whose
+  // item an INSERT met: dualread's, or a foreign one to treat as `foreignItems` says).
+  allowOnTable(page, 'CopyToNewTable', ['dynamodb:PutItem', ...partiqlActions], props.newTable);
+
+  // The operator's poison operations: consistent reads of legacy items by key, the page worker's
+  // writes to new (plus GetItem: a waived record's key is settled by the state new holds), control
+  // items (the registry, STATE + AUDIT in transactions, authorized as PutItem per item).
+  const poison = make('poison', copyTimeout, copyEnv, [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+  ]);
+  allowOnTable(poison, 'ReadLegacyItems', ['dynamodb:GetItem'], props.legacyTable);
+  allowOnTable(
+    poison,
+    'CopyToNewTable',
+    ['dynamodb:PutItem', 'dynamodb:GetItem', ...partiqlActions],
+    props.newTable,
+  );
+
+  const finish = make('finish', Duration.seconds(60), {}, [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+  ]);
+  return {
+    functions: {
+      [BackfillFunction.PREFLIGHT]: preflight,
+      [BackfillFunction.CONTROLS]: controls,
+      [BackfillFunction.PAGE]: page,
+      [BackfillFunction.FINISH]: finish,
+    },
+    poison,
+  };
+}
+
+/**
+ * Calls `fail` with the first problem of the backfill's own props.
+ */
+function validateBackfillProps(
+  props: BackfillProps,
+  pageBudget: Duration,
+  fail: (problem: string) => never,
+): void {
   const stuck = props.stuckAfter?.toMinutes({ integral: false });
   if (stuck !== undefined && (stuck < 5 || stuck > 24 * 60))
     fail(`stuckAfter must be from 5 minutes to 24 hours, not ${stuck} minutes`);

@@ -9,25 +9,16 @@
  * Like the backfill, the state machine has a fixed name because it starts executions of itself
  * (Distributed Map child executions, continuation as a new execution); its role is scoped to that name.
  */
-import { join } from 'node:path';
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { VerifyFunction, verifyDefinition } from '../stepfunctions/verify';
-import { ConstructPropsError } from './errors';
 import { allowOnTable, anyCountAlarm, migrationMetric } from './alarms-grants';
-import {
-  buildLambdaWorkflow,
-  stateMachineNameProblem,
-  type WorkflowPartProps,
-  workflowFunction,
-  workflowStateMachineName,
-} from './lambda-workflow';
+import type { WorkflowPartProps } from './lambda-workflow';
 import type { DualReadFunction } from './nodejs-function';
+import { type MakeWorkflowFunction, WorkflowPart } from './workflow-part';
 
 /** Metric names the verification report step publishes (namespace `dualread`, service `dualread-verify`). */
 export const VerifyMetrics = {
@@ -52,13 +43,7 @@ export interface VerificationProps extends WorkflowPartProps {
 }
 
 /** The verification of one migration. */
-export class Verification extends Construct {
-  public readonly stateMachine: sfn.StateMachine;
-  public readonly logGroup: logs.LogGroup;
-  /** The four functions, by definition placeholder. */
-  public readonly functions: Readonly<Record<VerifyFunction, DualReadFunction>>;
-  /** Fires when a verification execution fails. */
-  public readonly failedAlarm: cloudwatch.Alarm;
+export class Verification extends WorkflowPart<VerifyFunction> {
   /** Fires when a run reports confirmed drift. */
   public readonly driftAlarm: cloudwatch.Alarm;
   /** Fires when a run ends with suspects the frontier never passed (`unconfirmed-lag`). */
@@ -67,69 +52,19 @@ export class Verification extends Construct {
   public readonly schedule?: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: VerificationProps) {
-    super(scope, id);
-    const { migration } = props;
-    const name = workflowStateMachineName(this, props, 'verify');
     const budget = props.budget ?? Duration.seconds(60);
     const maxLagWait = props.maxLagWait ?? Duration.minutes(15);
-    validateVerificationProps(props, name, budget, maxLagWait);
-    const entry = join(__dirname, '..', 'lambdas', 'verify', 'index.ts');
-    const environment = {
-      VERIFY_BUDGET_MS: String(budget.toMilliseconds()),
-      VERIFY_MAX_LAG_WAIT_MS: String(maxLagWait.toMilliseconds()),
-    };
-
-    const make = (handler: string, timeout: Duration): DualReadFunction =>
-      workflowFunction(this, props, {
-        entry,
-        handler,
-        kind: 'verification',
-        timeout,
-        environment,
-        // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
-        controlActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-      });
-
-    const control = make('control', Duration.seconds(60));
-    allowOnTable(control, 'LegacyTableExists', ['dynamodb:DescribeTable'], props.legacyTable);
-    allowOnTable(control, 'NewTableExists', ['dynamodb:DescribeTable'], props.newTable);
-
-    // The budget plus the page in progress and its throttling retries.
-    const scan = make('scan', budget.plus(Duration.minutes(4)));
-    allowOnTable(scan, 'ReadLegacy', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.legacyTable);
-    allowOnTable(scan, 'ReadNew', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.newTable);
-
-    const recheck = make('recheck', budget.plus(Duration.minutes(2)));
-    allowOnTable(recheck, 'ReadLegacy', ['dynamodb:BatchGetItem'], props.legacyTable);
-    allowOnTable(recheck, 'ReadNew', ['dynamodb:BatchGetItem'], props.newTable);
-
-    // The repair reads both sides and writes new items under a condition (in the code) that loses to CDC.
-    const repair = make('repair', budget.plus(Duration.minutes(2)));
-    allowOnTable(repair, 'ReadLegacy', ['dynamodb:GetItem'], props.legacyTable);
-    allowOnTable(repair, 'RepairNew', ['dynamodb:GetItem', 'dynamodb:PutItem'], props.newTable);
-
-    // allowOnTable granted the tables' customer-managed keys to the functions that read or write items
-    // (not to control: DescribeTable reads no item).
-
-    this.functions = {
-      [VerifyFunction.CONTROL]: control,
-      [VerifyFunction.SCAN]: scan,
-      [VerifyFunction.RECHECK]: recheck,
-      [VerifyFunction.REPAIR]: repair,
-    };
-
-    ({
-      stateMachine: this.stateMachine,
-      logGroup: this.logGroup,
-      failedAlarm: this.failedAlarm,
-    } = buildLambdaWorkflow(this, props, {
-      name,
+    super(scope, id, props, {
+      construct: 'Verification',
+      folder: 'verify',
       kind: 'verification',
+      validate: (fail) => validateVerificationProps(budget, maxLagWait, fail),
+      functions: (make) => verificationFunctions(props, budget, maxLagWait, make),
       definition: verifyDefinition(),
-      functions: this.functions,
       leavesOnFailure: 'report FAILED, lock released',
       runbookSection: 'Verification',
-    }));
+    });
+    const { migration } = props;
     this.driftAlarm = anyCountAlarm(
       this,
       'ConfirmedDriftAlarm',
@@ -166,20 +101,55 @@ export class Verification extends Construct {
   }
 }
 
-/**
- * @throws ConstructPropsError for an invalid combination of props
- */
-function validateVerificationProps(
+/** The functions of the verification, by definition placeholder. */
+function verificationFunctions(
   props: VerificationProps,
-  name: string,
   budget: Duration,
   maxLagWait: Duration,
-): void {
-  const fail = (problem: string): never => {
-    throw new ConstructPropsError('Verification', props.migration.id, problem);
+  make: MakeWorkflowFunction,
+): Record<VerifyFunction, DualReadFunction> {
+  const environment = {
+    VERIFY_BUDGET_MS: String(budget.toMilliseconds()),
+    VERIFY_MAX_LAG_WAIT_MS: String(maxLagWait.toMilliseconds()),
   };
-  const nameProblem = stateMachineNameProblem(name);
-  if (nameProblem) fail(nameProblem);
+  const fn = (handler: string, timeout: Duration): DualReadFunction =>
+    // Checkpoints, suspects, the report, the lock, audit items: this migration's control items only.
+    make(handler, timeout, environment, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+
+  const control = fn('control', Duration.seconds(60));
+  allowOnTable(control, 'LegacyTableExists', ['dynamodb:DescribeTable'], props.legacyTable);
+  allowOnTable(control, 'NewTableExists', ['dynamodb:DescribeTable'], props.newTable);
+
+  // The budget plus the page in progress and its throttling retries.
+  const scan = fn('scan', budget.plus(Duration.minutes(4)));
+  allowOnTable(scan, 'ReadLegacy', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.legacyTable);
+  allowOnTable(scan, 'ReadNew', ['dynamodb:Scan', 'dynamodb:BatchGetItem'], props.newTable);
+
+  const recheck = fn('recheck', budget.plus(Duration.minutes(2)));
+  allowOnTable(recheck, 'ReadLegacy', ['dynamodb:BatchGetItem'], props.legacyTable);
+  allowOnTable(recheck, 'ReadNew', ['dynamodb:BatchGetItem'], props.newTable);
+
+  // The repair reads both sides and writes new items under a condition (in the code) that loses to CDC.
+  const repair = fn('repair', budget.plus(Duration.minutes(2)));
+  allowOnTable(repair, 'ReadLegacy', ['dynamodb:GetItem'], props.legacyTable);
+  allowOnTable(repair, 'RepairNew', ['dynamodb:GetItem', 'dynamodb:PutItem'], props.newTable);
+
+  // allowOnTable granted the tables' customer-managed keys to the functions that read or write items
+  // (not to control: DescribeTable reads no item).
+  return {
+    [VerifyFunction.CONTROL]: control,
+    [VerifyFunction.SCAN]: scan,
+    [VerifyFunction.RECHECK]: recheck,
+    [VerifyFunction.REPAIR]: repair,
+  };
+}
+
+/** Calls `fail` with the first problem of the verification's own props. */
+function validateVerificationProps(
+  budget: Duration,
+  maxLagWait: Duration,
+  fail: (problem: string) => never,
+): void {
   const b = budget.toSeconds();
   if (b < 1 || b > 600) fail(`budget must be from 1 s to 10 minutes, not ${b} s`);
   const w = maxLagWait.toSeconds();

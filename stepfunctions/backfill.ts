@@ -23,15 +23,9 @@
  * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (what the local
  * interpreter does not run faithfully: docs/backfill.md).
  */
-import { type AslMachine, type AslRetrier, LAMBDA_TRANSIENT, lambdaTask, dynamoTransient } from './asl';
-import {
-  CONTINUE_AS_NEW,
-  FAIL_WITH_CAUGHT_ERROR,
-  RELEASE_ON_FAILURE,
-  nextRound,
-  segmentLoop,
-  segmentMap,
-} from './segment-run';
+import { type AslMachine, dynamoTransient } from './asl';
+import { CONTINUE_AS_NEW, nextRound, segmentLoop, segmentMap } from './segment-run';
+import { failedRun, segmentWorkerRetry, workflowTask } from './workflow-tasks';
 
 const DYNAMO_TRANSIENT_RETRY = dynamoTransient();
 
@@ -59,19 +53,8 @@ export const CONTINUE_AS_NEW_STATE = CONTINUE_AS_NEW;
 /** Wait states (local tests shorten them with `waitTimeOverrides`). */
 export const BackfillWait = { PAUSED: 'WaitWhilePaused', RATE: 'WaitForRateLimit' } as const;
 
-/**
- * A Lambda task of this definition (retries of transient Lambda and DynamoDB faults by default: every
- * task reads or writes the control table, and a throttle past the SDK's retries must not fail the run).
- */
-function task(
-  fn: BackfillFunction,
-  payload: { [key: string]: string | number | boolean | { [key: string]: string } },
-  resultPath: string,
-  next: string,
-  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT, DYNAMO_TRANSIENT_RETRY],
-) {
-  return lambdaTask(fn, payload, resultPath, next, retry);
-}
+/** A Lambda task of this definition (retries of transient Lambda and DynamoDB faults by default). */
+const task = workflowTask<BackfillFunction>(DYNAMO_TRANSIENT_RETRY);
 
 /** The per-segment loop, run once per pending segment by the Map (a child execution in AWS). */
 const copyLoop: AslMachine['States'] = segmentLoop(
@@ -103,13 +86,9 @@ const copyLoop: AslMachine['States'] = segmentLoop(
         { 'runId.$': '$.runId', 'segment.$': '$.segment', 'totalSegments.$': '$.totalSegments' },
         '$.page',
         'PagesChoice',
-        [
-          // Another runner advanced this checkpoint (e.g. the Lambda of an aborted execution still
-          // finishing): re-read it after a pause and carry on from where that runner got.
-          { ErrorEquals: ['CheckpointConflictError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
-          LAMBDA_TRANSIENT,
-          DYNAMO_TRANSIENT_RETRY,
-        ],
+        // Another runner advanced this checkpoint (e.g. the Lambda of an aborted execution still
+        // finishing): re-read it after a pause and carry on from where that runner got.
+        segmentWorkerRetry('CheckpointConflictError', DYNAMO_TRANSIENT_RETRY),
       ),
       Comment: 'Page worker: copies pages of the segment for a bounded time, advancing its checkpoint',
     },
@@ -193,11 +172,11 @@ export function backfillDefinition(): AslMachine {
           'actor',
         ],
       }),
-      [RELEASE_ON_FAILURE]: {
-        ...task(BackfillFunction.FINISH, finishPayload('failed'), '$.released', 'BackfillFailed'),
-        Comment: 'Records FAILED with audit and releases the lock; checkpoints stay, so a new start resumes',
-      },
-      BackfillFailed: FAIL_WITH_CAUGHT_ERROR,
+      ...failedRun(
+        'BackfillFailed',
+        'Records FAILED with audit and releases the lock; checkpoints stay, so a new start resumes',
+        (next) => task(BackfillFunction.FINISH, finishPayload('failed'), '$.released', next),
+      ),
       Succeeded: { Type: 'Succeed' },
     },
   };

@@ -27,24 +27,9 @@
  * JSONPath only; no JSONata, no Assign, no falsy Pass Result, no $$.State.RetryCount (the local
  * interpreter, aws-local-stepfunctions 3.0.0, ignores or lacks them).
  */
-import {
-  type AslMachine,
-  type AslRetrier,
-  type AslState,
-  type Json,
-  LAMBDA_TRANSIENT,
-  lambdaTask,
-  dynamoTransient,
-} from './asl';
-import {
-  CATCH_ALL_TO_RELEASE,
-  CONTINUE_AS_NEW,
-  FAIL_WITH_CAUGHT_ERROR,
-  RELEASE_ON_FAILURE,
-  nextRound,
-  segmentLoop,
-  segmentMap,
-} from './segment-run';
+import { type AslMachine, type AslState, type Json, dynamoTransient } from './asl';
+import { CATCH_ALL_TO_RELEASE, CONTINUE_AS_NEW, nextRound, segmentLoop, segmentMap } from './segment-run';
+import { failedRun, segmentWorkerRetry, workflowTask } from './workflow-tasks';
 
 const DYNAMO_TRANSIENT_RETRY = dynamoTransient('UnprocessedKeysError');
 
@@ -63,15 +48,7 @@ export const VERIFY_CONTINUE_AS_NEW_STATE = CONTINUE_AS_NEW;
 type Payload = { [key: string]: Json };
 
 /** A Lambda task of this definition (retries of transient faults by default). */
-function task(
-  fn: VerifyFunction,
-  payload: Payload,
-  resultPath: string | null,
-  next: string,
-  retry: readonly AslRetrier[] = [LAMBDA_TRANSIENT, DYNAMO_TRANSIENT_RETRY],
-) {
-  return lambdaTask(fn, payload, resultPath, next, retry);
-}
+const task = workflowTask<VerifyFunction>(DYNAMO_TRANSIENT_RETRY);
 
 const segmentPayload: Payload = {
   'runId.$': '$.runId',
@@ -116,16 +93,13 @@ function passLoop(side: LoopSide): Record<string, AslState> {
         Comment: 'Operator controls shared with backfill (pause, rate) and whether the segment is done',
       },
       work: {
-        ...task(VerifyFunction.SCAN, segmentPayload, '$.page', n.pagesChoice, [
-          {
-            ErrorEquals: ['VerifyCheckpointConflictError'],
-            IntervalSeconds: 5,
-            MaxAttempts: 3,
-            BackoffRate: 2,
-          },
-          LAMBDA_TRANSIENT,
-          DYNAMO_TRANSIENT_RETRY,
-        ]),
+        ...task(
+          VerifyFunction.SCAN,
+          segmentPayload,
+          '$.page',
+          n.pagesChoice,
+          segmentWorkerRetry('VerifyCheckpointConflictError', DYNAMO_TRANSIENT_RETRY),
+        ),
         Comment: 'Segment worker: classifies and hashes pages for a bounded time, advancing its checkpoint',
       },
     },
@@ -256,17 +230,17 @@ export function verifyDefinition(): AslMachine {
         Catch: CATCH_ALL_TO_RELEASE,
       },
       Succeeded: { Type: 'Succeed', OutputPath: '$.report.value' },
-      [RELEASE_ON_FAILURE]: {
-        ...task(
-          VerifyFunction.CONTROL,
-          { op: 'fail', ...runPayload, 'error.$': '$.error' },
-          '$.released',
-          'VerifyFailed',
-        ),
-        Comment:
-          'FAILED report with the error, lock released; checkpoints stay, so a start with the runId resumes',
-      },
-      VerifyFailed: FAIL_WITH_CAUGHT_ERROR,
+      ...failedRun(
+        'VerifyFailed',
+        'FAILED report with the error, lock released; checkpoints stay, so a start with the runId resumes',
+        (next) =>
+          task(
+            VerifyFunction.CONTROL,
+            { op: 'fail', ...runPayload, 'error.$': '$.error' },
+            '$.released',
+            next,
+          ),
+      ),
     },
   };
 }

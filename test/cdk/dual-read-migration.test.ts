@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { metadataNames } from '../../core/model';
 import { ControlTable, DualReadMigration, type DualReadMigrationProps } from '../../lib';
+import { statefulTable } from '../helpers/cdk-parts';
 import { ORDERS_STREAM_ARN, errorOf, newApp, ordersMigration, ordersWithSurfaces } from './helpers';
 
 const TABLE = 'AWS::DynamoDB::Table';
@@ -40,27 +41,15 @@ describe('Construct: DualReadMigration', () => {
 
     // Assess
     const template = Template.fromStack(stack);
-    template.hasResource(TABLE, {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: {
+    template.hasResource(
+      TABLE,
+      statefulTable(['PK', 'S'], ['SK', 'N'], {
         TableName: 'orders',
-        KeySchema: [
-          { AttributeName: 'PK', KeyType: 'HASH' },
-          { AttributeName: 'SK', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: Match.arrayWith([
-          { AttributeName: 'PK', AttributeType: 'S' },
-          { AttributeName: 'SK', AttributeType: 'N' },
-        ]),
-        BillingMode: 'PAY_PER_REQUEST',
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        SSESpecification: { SSEEnabled: true },
         TimeToLiveSpecification: { AttributeName: metadataNames('_dr_').ttl, Enabled: true },
         StreamSpecification: Match.absent(),
         Tags: Match.arrayWith([{ Key: 'dualread:migration', Value: 'orders' }]),
-      },
-    });
+      }),
+    );
     expect(construct.newTable).toBeDefined();
     expect(construct.newTableInterface).toBe(construct.newTable);
   });

@@ -2,14 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DualReadMigration, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
 import { FrontierMetrics, FrontierTracking, type FrontierTrackingProps } from '../../lib/frontier-tracker';
-import {
-  type Finding,
-  ORDERS_STREAM_ARN,
-  constructStack,
-  ordersMigration,
-  synthesize,
-  testStack,
-} from './helpers';
+import { expectAllowed, synthesizedOnce } from '../helpers/cdk-parts';
+import { ORDERS_STREAM_ARN, constructStack, ordersMigration, testStack } from './helpers';
 
 function trackerStack(props: Partial<FrontierTrackingProps> = {}) {
   return constructStack(
@@ -19,14 +13,11 @@ function trackerStack(props: Partial<FrontierTrackingProps> = {}) {
 }
 
 describe('Construct: FrontierTracking', () => {
-  // Bundling takes seconds: one stack is synthesized and shared by the assertions.
-  let template: Template;
-  let nag: Finding[];
-  beforeAll(() => ({ nag, template } = synthesize(trackerStack())));
+  const synth = synthesizedOnce(() => trackerStack());
 
   it('runs one tracker at a time, a bit longer than its loop, with its settings in the environment', () => {
     // Assess
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 70,
       ReservedConcurrentExecutions: 1,
       Environment: {
@@ -44,7 +35,7 @@ describe('Construct: FrontierTracking', () => {
         }),
       },
     });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    synth.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 0,
       MaximumEventAgeInSeconds: 60,
     });
@@ -52,7 +43,7 @@ describe('Construct: FrontierTracking', () => {
 
   it('is invoked every minute by EventBridge', () => {
     // Assess
-    template.hasResourceProperties('AWS::Events::Rule', {
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
     });
@@ -60,36 +51,29 @@ describe('Construct: FrontierTracking', () => {
 
   it('may read the stream, batch-read the new table and use only its own control items', () => {
     // Assess
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          {
-            Sid: 'ReadLegacyStream',
-            Effect: 'Allow',
-            Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-            Resource: ORDERS_STREAM_ARN,
-          },
-          {
-            Sid: 'ReadNewItemSequences',
-            Effect: 'Allow',
-            Action: 'dynamodb:BatchGetItem',
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] },
-          },
-          {
-            Sid: 'MigrationControlItems',
-            Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControlTable'), 'Arn'] },
-            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] } },
-          },
-        ]),
+    expectAllowed(synth.template, [
+      {
+        Sid: 'ReadLegacyStream',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Resource: ORDERS_STREAM_ARN,
       },
-    });
+      {
+        Sid: 'ReadNewItemSequences',
+        Action: 'dynamodb:BatchGetItem',
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] },
+      },
+      {
+        Sid: 'MigrationControlItems',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControlTable'), 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] } },
+      },
+    ]);
   });
 
   it('alarms when F lags beyond the staleness budget or stops being reported, and on any violation', () => {
     // Assess
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: FrontierMetrics.NAMESPACE,
       MetricName: FrontierMetrics.LAG,
       Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
@@ -97,7 +81,7 @@ describe('Construct: FrontierTracking', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'breaching',
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: FrontierMetrics.VIOLATIONS,
       Statistic: 'Sum',
       Threshold: 1,
@@ -108,7 +92,7 @@ describe('Construct: FrontierTracking', () => {
 
   it('alarms on any late record (F was published past a record not yet applied)', () => {
     // Assess
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: FrontierMetrics.NAMESPACE,
       MetricName: FrontierMetrics.LATE_RECORDS,
       Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
@@ -124,7 +108,7 @@ describe('Construct: FrontierTracking', () => {
 
   it('passes cdk-nag AwsSolutions with a written reason for every acknowledgement', () => {
     // Assess
-    expect(nag.filter((f) => f.paths.some((p) => p.includes('/Frontier/')))).toEqual([]);
+    expect(synth.nag.filter((f) => f.paths.some((p) => p.includes('/Frontier/')))).toEqual([]);
   });
 
   it.each([

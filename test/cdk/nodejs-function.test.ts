@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DualReadFunction, EXAMPLE_DEFINITIONS_FILE } from '../../lib';
+import { DualReadFunction, EXAMPLE_DEFINITIONS_FILE, type LambdaObservability } from '../../lib';
 import { nagFindings, newApp } from './helpers';
 
 const ENTRY = join(__dirname, 'fixtures', 'probe-handler.ts');
@@ -19,6 +19,18 @@ function bundle(definitionsFile: string): { template: Template; code: string } {
   const assets = readdirSync(assembly.directory).filter((f) => f.startsWith('asset.'));
   expect(assets).toHaveLength(1);
   return { template, code: readFileSync(join(assembly.directory, assets[0] as string, 'index.js'), 'utf8') };
+}
+
+/** The template of one DualReadFunction (of the example definitions, not bundled) with `observability`. */
+function unbundledProbe(observability?: LambdaObservability): Template {
+  const stack = new Stack(newApp(), 'Test');
+  new DualReadFunction(stack, 'Probe', {
+    entry: ENTRY,
+    definitionsFile: EXAMPLE_DEFINITIONS_FILE,
+    timeout: Duration.seconds(10),
+    ...(observability ? { observability } : {}),
+  });
+  return Template.fromStack(stack);
 }
 
 describe('Construct: DualReadFunction', () => {
@@ -116,16 +128,8 @@ describe('Construct: DualReadFunction', () => {
   });
 
   it('traces actively and keeps its logs a year, writing only to its own log group (no managed policy)', () => {
-    // Prepare
-    const stack = new Stack(newApp(), 'Test');
-
     // Act
-    new DualReadFunction(stack, 'Probe', {
-      entry: ENTRY,
-      definitionsFile: EXAMPLE_DEFINITIONS_FILE,
-      timeout: Duration.seconds(10),
-    });
-    const template = Template.fromStack(stack);
+    const template = unbundledProbe();
 
     // Assess
     template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
@@ -150,17 +154,8 @@ describe('Construct: DualReadFunction', () => {
   });
 
   it('turns tracing off (and the Powertools Tracer with it) and sets the log retention on request', () => {
-    // Prepare
-    const stack = new Stack(newApp(), 'Test');
-
     // Act
-    new DualReadFunction(stack, 'Probe', {
-      entry: ENTRY,
-      definitionsFile: EXAMPLE_DEFINITIONS_FILE,
-      timeout: Duration.seconds(10),
-      observability: { tracing: false, logRetention: logs.RetentionDays.ONE_WEEK },
-    });
-    const template = Template.fromStack(stack);
+    const template = unbundledProbe({ tracing: false, logRetention: logs.RetentionDays.ONE_WEEK });
 
     // Assess
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{

@@ -1,44 +1,41 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ReadApi, type ReadApiProps } from '../../lib/read-api';
-import { type Finding, constructStack, ordersWithSurfaces, synthesize } from './helpers';
+import { expectAllowed, partStack, synthesizedOnce } from '../helpers/cdk-parts';
+import { ordersWithSurfaces } from './helpers';
 
 function readApiStack(props: Partial<ReadApiProps> = {}) {
-  return constructStack(
-    ({ stack, common, legacyTable }) => new ReadApi(stack, 'Read', { ...common, legacyTable, ...props }),
-  );
+  return partStack(ReadApi, 'Read', props);
 }
 
 describe('Construct: ReadApi', () => {
-  let template: Template;
-  let nag: Finding[];
-  beforeAll(() => ({ nag, template } = synthesize(readApiStack())));
+  const synth = synthesizedOnce(() => readApiStack());
 
   it('exposes get, batch-get and query (POST, and GET with query-string parameters) under /migrations/{id}, every method IAM-authorized', () => {
     // Assess
-    const methods = template.findResources('AWS::ApiGateway::Method');
+    const methods = synth.template.findResources('AWS::ApiGateway::Method');
     const served = Object.values(methods).map(
       (m) => (m as { Properties: { HttpMethod: string; AuthorizationType: string } }).Properties,
     );
     expect(served.map((m) => m.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
     expect(served.every((m) => m.AuthorizationType === 'AWS_IAM')).toBe(true);
     for (const part of ['migrations', '{id}', 'items', 'batch-get', 'query'])
-      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: part });
-    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      synth.template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: part });
+    synth.template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
       ApiKeyRequired: false,
       RequestParameters: { 'method.request.querystring.key': true },
     });
-    template.hasResourceProperties('AWS::ApiGateway::Method', {
+    synth.template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
       ResourceId: { Ref: Match.stringLikeRegexp('query') },
       RequestParameters: { 'method.request.querystring.partitionKey': true },
     });
-    template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    synth.template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
   });
 
   it('writes access logs and execution logs, with tracing', () => {
-    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    synth.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'v1',
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
       MethodSettings: [
@@ -49,7 +46,7 @@ describe('Construct: ReadApi', () => {
   });
 
   it('runs the read Lambda with its migration, tables and timeouts in the environment', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 10,
       Environment: {
         Variables: Match.objectLike({
@@ -73,66 +70,52 @@ describe('Construct: ReadApi', () => {
     const surfaces = Template.fromStack(readApiStack({ migration }).stack);
 
     // Assess
-    surfaces.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
+    expectAllowed(surfaces, [
+      {
+        Sid: 'QueryMappedIndexes',
+        Action: 'dynamodb:Query',
+        Resource: [
+          'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy/index/by-customer',
           {
-            Sid: 'QueryMappedIndexes',
-            Effect: 'Allow',
-            Action: 'dynamodb:Query',
-            Resource: [
-              'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy/index/by-customer',
-              {
-                'Fn::Join': [
-                  '',
-                  [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] }, '/index/GSI1'],
-                ],
-              },
-            ],
+            'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] }, '/index/GSI1']],
           },
-        ]),
+        ],
       },
-    });
+    ]);
     expect(JSON.stringify(surfaces.toJSON())).not.toContain('/index/GSI2');
   });
 
   it('may only get and query the two tables, and get and count (UpdateItem ADD) its own control items', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          {
-            Sid: 'ReadMigratedTables',
-            Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:Query'],
-            Resource: [
-              'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] },
-            ],
-          },
-          {
-            Sid: 'ReadMigrationControlItems',
-            Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControlTable'), 'Arn'] },
-            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] } },
-          },
-        ]),
+    expectAllowed(synth.template, [
+      {
+        Sid: 'ReadMigratedTables',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: [
+          'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^NewTable'), 'Arn'] },
+        ],
       },
-    });
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+      {
+        Sid: 'ReadMigrationControlItems',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControlTable'), 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] } },
+      },
+    ]);
+    const policies = JSON.stringify(synth.template.findResources('AWS::IAM::Policy'));
     // UpdateItem only on its control items (the SHADOW# counters, asserted above); no other write.
     expect(policies).not.toMatch(/dynamodb:(PutItem|DeleteItem|BatchWriteItem|Scan|\*)/);
   });
 
   it('alarms on any 5xx and on p99 latency', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: '5XXError',
       Namespace: 'AWS/ApiGateway',
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Latency',
       ExtendedStatistic: 'p99',
       Threshold: 1000,
@@ -140,7 +123,7 @@ describe('Construct: ReadApi', () => {
   });
 
   it('passes cdk-nag AwsSolutions with a written reason for every acknowledgement', () => {
-    expect(nag.filter((f) => f.paths.some((p) => p.includes('/Read/')))).toEqual([]);
+    expect(synth.nag.filter((f) => f.paths.some((p) => p.includes('/Read/')))).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   DualReadStack,
   EXAMPLE_DEFINITIONS_FILE,
 } from '../../lib';
+import { statefulTable } from '../helpers/cdk-parts';
 import {
   ORDERS_DEFINITIONS_FILE,
   ORDERS_STREAM_ARN,
@@ -90,25 +91,13 @@ describe('Construct: ControlTable', () => {
     // Assess
     const template = Template.fromStack(stack);
     template.resourceCountIs(TABLE, 1);
-    template.hasResource(TABLE, {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: {
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: Match.arrayWith([
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ]),
-        BillingMode: 'PAY_PER_REQUEST',
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        SSESpecification: { SSEEnabled: true },
+    template.hasResource(
+      TABLE,
+      statefulTable(['pk', 'S'], ['sk', 'S'], {
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         TableName: Match.absent(),
-      },
-    });
+      }),
+    );
   });
 
   it('uses the key names local mode creates its control table with', () => {

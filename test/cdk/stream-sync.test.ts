@@ -1,23 +1,19 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { StreamSync, type StreamSyncProps } from '../../lib/stream-sync';
-import { type Finding, ORDERS_STREAM_ARN, constructStack, synthesize } from './helpers';
+import { partStack, synthesizedOnce } from '../helpers/cdk-parts';
+import { ORDERS_STREAM_ARN } from './helpers';
 
 function syncStack(props: Partial<StreamSyncProps> = {}) {
-  return constructStack(
-    ({ stack, common, legacyTable }) => new StreamSync(stack, 'Sync', { ...common, legacyTable, ...props }),
-  );
+  return partStack(StreamSync, 'Sync', props);
 }
 
 describe('Construct: StreamSync', () => {
-  // Bundling takes seconds: one stack is synthesized and shared by the assertions.
-  let template: Template;
-  let nag: Finding[];
-  beforeAll(() => ({ nag, template } = synthesize(syncStack())));
+  const synth = synthesizedOnce(() => syncStack());
 
   it('consumes the legacy stream from TRIM_HORIZON per record, bisecting, with bounded retries and factor 1', () => {
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: ORDERS_STREAM_ARN,
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 100,
@@ -34,11 +30,11 @@ describe('Construct: StreamSync', () => {
   });
 
   it('sends failed batches to an SQS-encrypted dead-letter queue that refuses non-TLS access', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', {
+    synth.template.hasResourceProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 86400,
     });
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+    synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -48,7 +44,7 @@ describe('Construct: StreamSync', () => {
   });
 
   it('tells the handler its migration, tables and tombstone margin', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           MIGRATION_ID: 'orders',
@@ -62,7 +58,7 @@ describe('Construct: StreamSync', () => {
   });
 
   it('grants PutItem and PartiQLInsert (put-if-absent) on the new table only and this migration’s control items only', () => {
-    const policies = template.findResources('AWS::IAM::Policy');
+    const policies = synth.template.findResources('AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap(
       (p) =>
         (p as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties
@@ -81,16 +77,16 @@ describe('Construct: StreamSync', () => {
   });
 
   it('alarms on dead letters, iterator age and order violations', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'IteratorAge',
       Threshold: 60_000,
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'OrderViolations',
       Namespace: 'dualread',
       Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
@@ -98,7 +94,7 @@ describe('Construct: StreamSync', () => {
   });
 
   it('passes cdk-nag with a written reason for every acknowledgement', () => {
-    expect(nag).toEqual([]);
+    expect(synth.nag).toEqual([]);
   });
 
   it.each<[string, Partial<StreamSyncProps>, RegExp]>([

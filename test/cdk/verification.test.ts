@@ -3,25 +3,20 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Verification, type VerificationProps } from '../../lib/verification';
 import { VerifyFunction, verifyDefinition } from '../../stepfunctions/verify';
 import {
-  type Finding,
-  type PolicyStatement,
-  actionsOf,
-  constructStack,
-  allStatements,
-  expectDefinitionDeployed,
-  expectWorkflowStateMachine,
-  statementsOf,
-  synthesize,
-} from './helpers';
+  itIsALambdaWorkflow,
+  itRefusesInvalidWorkflowProps,
+  partStack,
+  synthesizedOnce,
+} from '../helpers/cdk-parts';
+import { type PolicyStatement, actionsOf, statementsOf } from './helpers';
 
 function verificationStack(props: Partial<VerificationProps> = {}) {
-  return constructStack(({ stack, common, legacyTable }) => {
-    const migration = {
+  return partStack(Verification, 'Verification', props, ({ common }) => ({
+    migration: {
       ...common.migration,
       verification: { schedule: 'cron(30 2 * * ? *)', timeZone: 'Europe/Paris', repair: true },
-    };
-    return new Verification(stack, 'Verification', { ...common, migration, legacyTable, ...props });
-  });
+    },
+  }));
 }
 
 function dynamoActions(statements: PolicyStatement[]): string[] {
@@ -29,13 +24,13 @@ function dynamoActions(statements: PolicyStatement[]): string[] {
 }
 
 describe('Construct: Verification', () => {
-  // Bundling is skipped by newApp; one stack is synthesized and shared by the assertions.
-  let template: Template;
-  let nag: Finding[];
-  beforeAll(() => ({ nag, template } = synthesize(verificationStack())));
+  const synth = synthesizedOnce(() => verificationStack());
 
-  it('deploys the same definition local mode runs, apart from the function ARNs', () => {
-    expectDefinitionDeployed(template, verifyDefinition(), Object.values(VerifyFunction));
+  itIsALambdaWorkflow(synth, {
+    id: 'Verification',
+    definition: verifyDefinition(),
+    placeholders: Object.values(VerifyFunction),
+    stateMachineName: 'Test-verify-orders',
   });
 
   it('uses none of the features the local interpreter ignores (JSONata, Assign, falsy Pass results, RetryCount)', () => {
@@ -48,13 +43,9 @@ describe('Construct: Verification', () => {
     expect(passResults).toBeNull();
   });
 
-  it('creates a standard state machine with a fixed name, full logging and tracing', () => {
-    expectWorkflowStateMachine(template, 'Test-verify-orders');
-  });
-
   it('builds four functions from one entry, one per handler, with the budget and lag wait', () => {
     for (const handler of ['control', 'scan', 'recheck', 'repair']) {
-      template.hasResourceProperties('AWS::Lambda::Function', {
+      synth.template.hasResourceProperties('AWS::Lambda::Function', {
         Handler: `index.${handler}`,
         Environment: {
           Variables: Match.objectLike({
@@ -68,7 +59,7 @@ describe('Construct: Verification', () => {
   });
 
   it('grants each function only what it does: reads for scan and recheck, PutItem on new only to repair', () => {
-    expect(dynamoActions(statementsOf(template, 'scan'))).toEqual([
+    expect(dynamoActions(statementsOf(synth.template, 'scan'))).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
@@ -77,14 +68,14 @@ describe('Construct: Verification', () => {
       'dynamodb:Scan',
       'dynamodb:Scan',
     ]);
-    expect(dynamoActions(statementsOf(template, 'recheck'))).toEqual([
+    expect(dynamoActions(statementsOf(synth.template, 'recheck'))).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
     ]);
-    const repair = statementsOf(template, 'repair');
+    const repair = statementsOf(synth.template, 'repair');
     expect(repair.find((s) => s.Sid === 'RepairNew')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/NewTable/), 'Arn'] },
@@ -94,28 +85,21 @@ describe('Construct: Verification', () => {
       Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders-legacy',
     });
     for (const handler of ['control', 'scan', 'recheck', 'repair']) {
-      const control = statementsOf(template, handler).find((s) => s.Sid === 'MigrationControlItems');
+      const control = statementsOf(synth.template, handler).find((s) => s.Sid === 'MigrationControlItems');
       expect(control?.Condition).toEqual({
         'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['MIGRATION#orders'] },
       });
     }
     for (const handler of ['control', 'scan', 'recheck']) {
-      const writes = statementsOf(template, handler).filter(
+      const writes = statementsOf(synth.template, handler).filter(
         (s) => s.Sid !== 'MigrationControlItems' && JSON.stringify(s.Action).includes('PutItem'),
       );
       expect(writes).toEqual([]);
     }
   });
 
-  it('lets the state machine start executions of itself only', () => {
-    const statements = allStatements(template);
-    expect(statements.find((s) => s.Sid === 'StartItself')?.Resource).toBe(
-      'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-verify-orders',
-    );
-  });
-
   it('schedules runs with EventBridge Scheduler in the migration time zone, repair from the config, no flexible window', () => {
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+    synth.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(30 2 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Paris',
       FlexibleTimeWindow: { Mode: 'OFF' },
@@ -127,13 +111,8 @@ describe('Construct: Verification', () => {
     });
   });
 
-  it('alarms on failed executions and on confirmed drift', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ExecutionsFailed',
-      Namespace: 'AWS/States',
-      Threshold: 1,
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+  it('alarms on confirmed drift', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'VerifyConfirmedDrift',
       Namespace: 'dualread',
       Dimensions: Match.arrayWith([{ Name: 'migrationId', Value: 'orders' }]),
@@ -141,20 +120,13 @@ describe('Construct: Verification', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
   });
-
-  it('passes cdk-nag with a written reason for every acknowledgement', () => {
-    expect(nag.filter((f) => f.paths.some((p) => p.includes('/Verification/')))).toEqual([]);
-  });
 });
 
 describe('Construct: Verification props', () => {
-  it.each<[string, Partial<VerificationProps>, RegExp]>([
-    ['an invalid state machine name', { stateMachineName: 'has spaces' }, /stateMachineName/],
+  itRefusesInvalidWorkflowProps(verificationStack, [
     ['a budget over 10 minutes', { budget: Duration.minutes(11) }, /budget/],
     ['a lag wait over a day', { maxLagWait: Duration.hours(25) }, /maxLagWait/],
-  ])('refuses %s', (_case, props, message) => {
-    expect(() => verificationStack(props)).toThrow(message);
-  });
+  ]);
 
   it('creates no schedule when scheduling is off', () => {
     const { stack } = verificationStack({ scheduleEnabled: false });
