@@ -17,6 +17,7 @@ import { CDC_SWITCH_KEY, type CdcSwitchDoc } from '../core/control';
 import type { ControlStore } from './control-store';
 import { pollerHeartbeatEnabled } from './migration-facts';
 import { type RequiredOutput, type StackOutputs, regionConfig, requiredOutput } from './stack-outputs';
+import { tokenPages } from './token-pages';
 
 /** CDC as the cutover switches it. */
 export interface CdcSwitch {
@@ -60,17 +61,17 @@ export class EventSourceMappingSwitch implements CdcSwitch {
 
   async mappings(): Promise<EventSourceMappingConfiguration[]> {
     const out: EventSourceMappingConfiguration[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.lambda.send(
-        new ListEventSourceMappingsCommand({
-          FunctionName: this.functionName,
-          ...(marker ? { Marker: marker } : {}),
-        }),
-      );
-      out.push(...(page.EventSourceMappings ?? []));
-      marker = page.NextMarker;
-    } while (marker);
+    const pages = tokenPages(
+      (marker) =>
+        this.lambda.send(
+          new ListEventSourceMappingsCommand({
+            FunctionName: this.functionName,
+            ...(marker ? { Marker: marker } : {}),
+          }),
+        ),
+      (page) => page.NextMarker,
+    );
+    for await (const page of pages) out.push(...(page.EventSourceMappings ?? []));
     const mine = out.filter((m) => !this.streamArn || m.EventSourceArn === this.streamArn);
     if (!mine.length)
       throw new CdcMappingNotFoundError(
