@@ -62,13 +62,9 @@ export class EventSourceMappingSwitch implements CdcSwitch {
   async mappings(): Promise<EventSourceMappingConfiguration[]> {
     const out: EventSourceMappingConfiguration[] = [];
     const pages = tokenPages(
-      (marker) =>
-        this.lambda.send(
-          new ListEventSourceMappingsCommand({
-            FunctionName: this.functionName,
-            ...(marker ? { Marker: marker } : {}),
-          }),
-        ),
+      'Marker',
+      (start) =>
+        this.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: this.functionName, ...start })),
       (page) => page.NextMarker,
     );
     for await (const page of pages) out.push(...(page.EventSourceMappings ?? []));

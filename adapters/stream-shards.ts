@@ -78,13 +78,8 @@ export class StreamShardReader {
   async listShards(): Promise<ShardInfo[]> {
     const out: ShardInfo[] = [];
     const pages = tokenPages(
-      (start) =>
-        this.client.send(
-          new DescribeStreamCommand({
-            StreamArn: this.streamArn,
-            ...(start ? { ExclusiveStartShardId: start } : {}),
-          }),
-        ),
+      'ExclusiveStartShardId',
+      (start) => this.client.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ...start })),
       (page) => page.StreamDescription?.LastEvaluatedShardId,
     );
     for await (const page of pages) {
