@@ -16,6 +16,8 @@ import { DualReadError } from '../core/common';
 import { CDC_SWITCH_KEY, type CdcSwitchDoc } from '../core/control';
 import type { ControlStore } from './control-store';
 import { pollerHeartbeatEnabled } from './migration-facts';
+import { type RequiredOutput, type StackOutputs, regionConfig, requiredOutput } from './stack-outputs';
+import { tokenPages } from './token-pages';
 
 /** CDC as the cutover switches it. */
 export interface CdcSwitch {
@@ -30,6 +32,14 @@ export interface CdcSwitch {
 /** The sync function has no DynamoDB Streams event source mapping (or the stack output is missing). */
 export class CdcMappingNotFoundError extends DualReadError {}
 
+/** The stack output naming the sync function. */
+const SYNC_FUNCTION_OUTPUT: RequiredOutput = {
+  name: 'SyncFunctionName',
+  missing: CdcMappingNotFoundError,
+  remedy:
+    "redeploy it with this version of dualread (the cutover disables that function's event source mapping)",
+};
+
 /** AWS: the sync function's event source mapping(s) on the legacy stream. */
 export class EventSourceMappingSwitch implements CdcSwitch {
   constructor(
@@ -40,18 +50,10 @@ export class EventSourceMappingSwitch implements CdcSwitch {
   ) {}
 
   /** A switch for the stack's outputs, or a named error when the output is missing. */
-  static fromOutputs(
-    outputs: Readonly<Record<string, string>>,
-    prefix: string,
-    region?: string,
-  ): EventSourceMappingSwitch {
-    const fn = outputs[`${prefix}SyncFunctionName`];
-    if (!fn)
-      throw new CdcMappingNotFoundError(
-        `the stack has no ${prefix}SyncFunctionName output: redeploy it with this version of dualread (the cutover disables that function's event source mapping)`,
-      );
+  static fromOutputs(outputs: StackOutputs, prefix: string, region?: string): EventSourceMappingSwitch {
+    const fn = requiredOutput(outputs, prefix, SYNC_FUNCTION_OUTPUT);
     return new EventSourceMappingSwitch(
-      new LambdaClient(region ? { region } : {}),
+      new LambdaClient(regionConfig(region)),
       fn,
       outputs[`${prefix}LegacyStreamArn`],
     );
@@ -59,17 +61,13 @@ export class EventSourceMappingSwitch implements CdcSwitch {
 
   async mappings(): Promise<EventSourceMappingConfiguration[]> {
     const out: EventSourceMappingConfiguration[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.lambda.send(
-        new ListEventSourceMappingsCommand({
-          FunctionName: this.functionName,
-          ...(marker ? { Marker: marker } : {}),
-        }),
-      );
-      out.push(...(page.EventSourceMappings ?? []));
-      marker = page.NextMarker;
-    } while (marker);
+    const pages = tokenPages(
+      'Marker',
+      (start) =>
+        this.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: this.functionName, ...start })),
+      (page) => page.NextMarker,
+    );
+    for await (const page of pages) out.push(...(page.EventSourceMappings ?? []));
     const mine = out.filter((m) => !this.streamArn || m.EventSourceArn === this.streamArn);
     if (!mine.length)
       throw new CdcMappingNotFoundError(

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { type DynamoEndpoint, clientConfig } from './dynamodb';
 import { keepExactAttributeValues } from './exact-values';
+import { tokenPages } from './token-pages';
 
 /** A shard as DescribeStream lists it. */
 export interface ShardInfo {
@@ -76,14 +77,12 @@ export class StreamShardReader {
   /** Every shard of the stream (all DescribeStream pages), in the order listed. */
   async listShards(): Promise<ShardInfo[]> {
     const out: ShardInfo[] = [];
-    let start: string | undefined;
-    do {
-      const page = await this.client.send(
-        new DescribeStreamCommand({
-          StreamArn: this.streamArn,
-          ...(start ? { ExclusiveStartShardId: start } : {}),
-        }),
-      );
+    const pages = tokenPages(
+      'ExclusiveStartShardId',
+      (start) => this.client.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ...start })),
+      (page) => page.StreamDescription?.LastEvaluatedShardId,
+    );
+    for await (const page of pages) {
       for (const s of page.StreamDescription?.Shards ?? []) {
         if (!s.ShardId) continue;
         out.push({
@@ -97,8 +96,7 @@ export class StreamShardReader {
             : {}),
         });
       }
-      start = page.StreamDescription?.LastEvaluatedShardId;
-    } while (start);
+    }
     return out;
   }
 

@@ -15,6 +15,7 @@ import { DualReadError } from '../core/common';
 import { ControlKey, type RunStartInput } from '../core/control';
 import type { VerifyReport } from '../core/verify';
 import type { ControlStore } from './control-store';
+import { type RequiredOutput, type StackOutputs, regionConfig, requiredOutput } from './stack-outputs';
 import {
   ExecutionFailedError,
   type WaitOptions,
@@ -91,6 +92,13 @@ export interface VerificationRunner {
 /** The stack has no verification state machine output. */
 export class VerificationNotDeployedError extends DualReadError {}
 
+/** The stack output naming the verification state machine. */
+const VERIFICATION_OUTPUT: RequiredOutput = {
+  name: 'VerificationStateMachineArn',
+  missing: VerificationNotDeployedError,
+  remedy: 'deploy the verification (and redeploy with this version of dualread)',
+};
+
 /** AWS: the verification state machine. */
 export class StateMachineVerifications implements VerificationRunner {
   constructor(
@@ -101,17 +109,9 @@ export class StateMachineVerifications implements VerificationRunner {
   ) {}
 
   /** A runner for the stack's outputs; a named error when the output is missing. */
-  static fromOutputs(
-    outputs: Readonly<Record<string, string>>,
-    prefix: string,
-    region?: string,
-  ): StateMachineVerifications {
-    const arn = outputs[`${prefix}VerificationStateMachineArn`];
-    if (!arn)
-      throw new VerificationNotDeployedError(
-        `the stack has no ${prefix}VerificationStateMachineArn output: deploy the verification (and redeploy with this version of dualread)`,
-      );
-    return new StateMachineVerifications(new SFNClient(region ? { region } : {}), arn);
+  static fromOutputs(outputs: StackOutputs, prefix: string, region?: string): StateMachineVerifications {
+    const arn = requiredOutput(outputs, prefix, VERIFICATION_OUTPUT);
+    return new StateMachineVerifications(new SFNClient(regionConfig(region)), arn);
   }
 
   async start(runId: string): Promise<VerificationRun> {

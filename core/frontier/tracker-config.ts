@@ -80,45 +80,44 @@ export const DYNAMODB_LOCAL_TRACKER_SETTINGS = {
   readHoldMs: 10_000,
 } as const;
 
+/** What a range-checked setting must be: the check, and the words for it. */
+interface SettingRule {
+  readonly ok: (v: number) => boolean;
+  readonly what: string;
+}
+
+const MILLISECONDS: SettingRule = {
+  ok: (v) => Number.isFinite(v) && v >= 0,
+  what: 'a non-negative number of milliseconds',
+};
+
+const COUNT: SettingRule = { ok: (v) => Number.isInteger(v) && v >= 1, what: 'a whole number of at least 1' };
+
+/** The settings the frontier's safety depends on, each with its rule, in the order they are checked. */
+const SETTING_RULES: ReadonlyArray<readonly [keyof TrackerConfig, SettingRule]> = [
+  ['propagationMarginMs', MILLISECONDS],
+  ['clockSkewMs', MILLISECONDS],
+  ['itemEvidenceAfterMs', MILLISECONDS],
+  ['tipMinSpanMs', MILLISECONDS],
+  ['childListingWaitMs', MILLISECONDS],
+  ['persistIntervalMs', MILLISECONDS],
+  ['readHoldMs', MILLISECONDS],
+  ['creationGranularityMs', COUNT],
+  ['itemEvidencePerShard', COUNT],
+  ['maxPagesPerShard', COUNT],
+  ['tipEmptyPages', COUNT],
+  ['readConcurrency', COUNT],
+];
+
 /**
- * Checks the settings the frontier's safety depends on.
+ * Checks the settings the frontier's safety depends on (an unset one is not checked).
  *
  * @throws FrontierConfigError naming the first setting out of range
  */
 export function validateTrackerConfig(config: TrackerConfig): TrackerConfig {
-  /** Throws for the first of `settings` that is set and not `ok`, saying it is not `what`. */
-  const check = (
-    settings: Array<[string, number | undefined]>,
-    ok: (v: number) => boolean,
-    what: string,
-  ): void => {
-    for (const [name, v] of settings) {
-      if (v !== undefined && !ok(v)) throw new FrontierConfigError(name, `${v} is not ${what}`);
-    }
-  };
-  check(
-    [
-      ['propagationMarginMs', config.propagationMarginMs],
-      ['clockSkewMs', config.clockSkewMs],
-      ['itemEvidenceAfterMs', config.itemEvidenceAfterMs],
-      ['tipMinSpanMs', config.tipMinSpanMs],
-      ['childListingWaitMs', config.childListingWaitMs],
-      ['persistIntervalMs', config.persistIntervalMs],
-      ['readHoldMs', config.readHoldMs],
-    ],
-    (v) => Number.isFinite(v) && v >= 0,
-    'a non-negative number of milliseconds',
-  );
-  check(
-    [
-      ['creationGranularityMs', config.creationGranularityMs],
-      ['itemEvidencePerShard', config.itemEvidencePerShard],
-      ['maxPagesPerShard', config.maxPagesPerShard],
-      ['tipEmptyPages', config.tipEmptyPages],
-      ['readConcurrency', config.readConcurrency],
-    ],
-    (v) => Number.isInteger(v) && v >= 1,
-    'a whole number of at least 1',
-  );
+  for (const [name, { ok, what }] of SETTING_RULES) {
+    const v = config[name];
+    if (v !== undefined && !ok(v)) throw new FrontierConfigError(name, `${v} is not ${what}`);
+  }
   return config;
 }

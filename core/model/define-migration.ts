@@ -158,6 +158,55 @@ export const DEFAULT_GUARDRAILS: GuardrailSettings = {
 };
 const APPROVABLE = ['BACKFILLING', 'SHADOW', 'DUAL_READ', 'NEW_PRIMARY', 'FINALIZED'];
 
+/** The values a numeric setting may take: from `min` to `max`, whole numbers unless `fraction`. */
+interface Range {
+  readonly min: number;
+  readonly max: number;
+  /** Any number in the range, not only whole ones. */
+  readonly fraction?: true;
+  /** The setting may be left unset. */
+  readonly optional?: true;
+}
+
+/** The ranges of a settings group's numeric settings, in the order they are checked. */
+type Ranges<T> = { readonly [K in keyof T]?: Range };
+
+const READ_RANGES: Ranges<ReadSettings> = {
+  indexPropagationMarginMs: { min: 0, max: 600_000 },
+  stalenessBudgetMs: { min: 0, max: 86_400_000 },
+  shadowSampleRate: { min: 0, max: 1, fraction: true },
+  controlCacheMs: { min: 0, max: 60_000 },
+  clockSkewMs: { min: 0, max: 60_000 },
+};
+
+const BACKFILL_RANGES: Ranges<BackfillSettings> = {
+  segments: { min: 1, max: 1_000_000 },
+  pageSize: { min: 1, max: 1000 },
+  rateLimitPerSecond: { min: 0, max: 1_000_000 },
+  maxRatePerSecond: { min: 0, max: 1_000_000, optional: true },
+  capacityShare: { min: 0.01, max: 1, fraction: true },
+  onDemandRatePerSecond: { min: 1, max: 1_000_000 },
+};
+
+const GUARDRAIL_RANGES: Ranges<GuardrailSettings> = {
+  shadowMaxMismatchRate: { min: 0, max: 1, fraction: true },
+  shadowMinComparisons: { min: 0, max: 1_000_000_000 },
+  surfaceMinComparisons: { min: 0, max: 1_000_000_000 },
+  shadowWindowMs: { min: 60_000, max: 30 * 86_400_000 },
+  maxFrontierLagMs: { min: 0, max: 86_400_000 },
+  soakMs: { min: 0, max: 30 * 86_400_000 },
+  cleanVerifications: { min: 0, max: 100 },
+};
+
+/** Checks the settings of `group` that `ranges` names, in its order (`<group>.<name>` in the message). */
+function checkRanges<T extends object>(id: string, group: string, settings: T, ranges: Ranges<T>): void {
+  for (const name of Object.keys(ranges) as Array<keyof T & string>) {
+    const { min, max, fraction, optional } = ranges[name] as Range;
+    const value = settings[name] as unknown as number;
+    if (!optional || value !== undefined) checkRange(id, `${group}.${name}`, value, min, max, !fraction);
+  }
+}
+
 /**
  * Validates a migration definition and fills in its defaults.
  *
@@ -261,11 +310,7 @@ export function defineMigration(input: MigrationInput): Migration {
     indexPropagationMarginMs: 1000,
     ...input.read,
   };
-  checkRange(id, 'read.indexPropagationMarginMs', read.indexPropagationMarginMs, 0, 600_000);
-  checkRange(id, 'read.stalenessBudgetMs', read.stalenessBudgetMs, 0, 86_400_000);
-  checkRange(id, 'read.shadowSampleRate', read.shadowSampleRate, 0, 1, false);
-  checkRange(id, 'read.controlCacheMs', read.controlCacheMs, 0, 60_000);
-  checkRange(id, 'read.clockSkewMs', read.clockSkewMs, 0, 60_000);
+  checkRanges(id, 'read', read, READ_RANGES);
   if (!MODES.includes(read.defaultConsistency)) {
     throw new MigrationDefinitionError(
       id,
@@ -293,13 +338,7 @@ export function defineMigration(input: MigrationInput): Migration {
     onDemandRatePerSecond: 1_000,
     ...input.backfill,
   };
-  checkRange(id, 'backfill.segments', backfill.segments, 1, 1_000_000);
-  checkRange(id, 'backfill.pageSize', backfill.pageSize, 1, 1000);
-  checkRange(id, 'backfill.rateLimitPerSecond', backfill.rateLimitPerSecond, 0, 1_000_000);
-  if (backfill.maxRatePerSecond !== undefined)
-    checkRange(id, 'backfill.maxRatePerSecond', backfill.maxRatePerSecond, 0, 1_000_000);
-  checkRange(id, 'backfill.capacityShare', backfill.capacityShare, 0.01, 1, false);
-  checkRange(id, 'backfill.onDemandRatePerSecond', backfill.onDemandRatePerSecond, 1, 1_000_000);
+  checkRanges(id, 'backfill', backfill, BACKFILL_RANGES);
   const verification: VerificationSettings = {
     schedule: 'cron(0 3 * * ? *)',
     timeZone: 'UTC',
@@ -321,13 +360,7 @@ export function defineMigration(input: MigrationInput): Migration {
   );
   checkUnusedIndexes(id, input.legacyTable, queries);
   const guardrails: GuardrailSettings = { ...DEFAULT_GUARDRAILS, ...input.guardrails };
-  checkRange(id, 'guardrails.shadowMaxMismatchRate', guardrails.shadowMaxMismatchRate, 0, 1, false);
-  checkRange(id, 'guardrails.shadowMinComparisons', guardrails.shadowMinComparisons, 0, 1_000_000_000);
-  checkRange(id, 'guardrails.surfaceMinComparisons', guardrails.surfaceMinComparisons, 0, 1_000_000_000);
-  checkRange(id, 'guardrails.shadowWindowMs', guardrails.shadowWindowMs, 60_000, 30 * 86_400_000);
-  checkRange(id, 'guardrails.maxFrontierLagMs', guardrails.maxFrontierLagMs, 0, 86_400_000);
-  checkRange(id, 'guardrails.soakMs', guardrails.soakMs, 0, 30 * 86_400_000);
-  checkRange(id, 'guardrails.cleanVerifications', guardrails.cleanVerifications, 0, 100);
+  checkRanges(id, 'guardrails', guardrails, GUARDRAIL_RANGES);
   for (const phase of guardrails.approvalFor) {
     if (!APPROVABLE.includes(phase))
       throw new MigrationDefinitionError(

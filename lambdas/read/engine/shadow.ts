@@ -29,6 +29,28 @@ import type { ReadTelemetry } from '../telemetry';
 import type { LegacyOutcome, NewOutcome, ReadStores } from './stores';
 import type { ReadOptions, ReadTarget } from './types';
 
+/** What a key's comparison needs: both keys, when legacy was read, legacy's answer and new's (pending). */
+type ItemComparison = [
+  legacyKey: Item,
+  newKey: Item,
+  legacyReadAt: number,
+  legacy: LegacyOutcome,
+  newP: Promise<NewOutcome>,
+];
+
+/**
+ * What a surface page's comparison needs: the surface and partition, when legacy was read, legacy's
+ * page, new's (pending), and a re-read of both for the re-check.
+ */
+type PageComparison = [
+  surface: QuerySurface,
+  partition: AttributeValue,
+  legacyReadAt: number,
+  legacy: PageItems,
+  freshP: Promise<PageItems | 'unmappable' | undefined>,
+  readBoth: () => Promise<[PageItems, PageItems] | undefined>,
+];
+
 /** Shadow comparisons of one migration, with the ones still running. */
 export class ShadowCompare {
   private readonly pending = new Set<Promise<void>>();
@@ -53,14 +75,8 @@ export class ShadowCompare {
   }
 
   /** Compares legacy's answer with new's in the background (`drain` waits for it). */
-  compare(
-    legacyKey: Item,
-    newKey: Item,
-    legacyReadAt: number,
-    legacy: LegacyOutcome,
-    newP: Promise<NewOutcome>,
-  ): void {
-    this.track(this.run(legacyKey, newKey, legacyReadAt, legacy, newP));
+  compare(...comparison: ItemComparison): void {
+    this.track(this.run(...comparison));
   }
 
   /**
@@ -68,15 +84,8 @@ export class ShadowCompare {
    * frontier passed the legacy read and, on a GSI, once more after the index-propagation margin
    * (`classifySurfaceDifference`). Pages either store returned incomplete are not compared.
    */
-  comparePage(
-    surface: QuerySurface,
-    partition: AttributeValue,
-    legacyReadAt: number,
-    legacy: PageItems,
-    freshP: Promise<PageItems | 'unmappable' | undefined>,
-    readBoth: () => Promise<[PageItems, PageItems] | undefined>,
-  ): void {
-    this.track(this.runPage(surface, partition, legacyReadAt, legacy, freshP, readBoth));
+  comparePage(...comparison: PageComparison): void {
+    this.track(this.runPage(...comparison));
   }
 
   /** Keeps a running comparison until it settles (`drain` waits for it); its failure is dropped. */
@@ -90,13 +99,7 @@ export class ShadowCompare {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
-  private async run(
-    legacyKey: Item,
-    newKey: Item,
-    legacyReadAt: number,
-    legacy: LegacyOutcome,
-    newP: Promise<NewOutcome>,
-  ): Promise<void> {
+  private async run(...[legacyKey, newKey, legacyReadAt, legacy, newP]: ItemComparison): Promise<void> {
     const fresh = await newP;
     if (!legacy.ok || fresh.kind === 'failed') return;
     const first =
@@ -132,12 +135,7 @@ export class ShadowCompare {
   }
 
   private async runPage(
-    surface: QuerySurface,
-    partition: AttributeValue,
-    legacyReadAt: number,
-    legacy: PageItems,
-    freshP: Promise<PageItems | 'unmappable' | undefined>,
-    readBoth: () => Promise<[PageItems, PageItems] | undefined>,
+    ...[surface, partition, legacyReadAt, legacy, freshP, readBoth]: PageComparison
   ): Promise<void> {
     const fresh = await freshP;
     if (fresh === undefined) return;
