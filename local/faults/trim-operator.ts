@@ -53,7 +53,7 @@ export interface TrimHooks {
   readonly log: (line: string) => void;
   /** How long to wait for the tracker to open the gap. @default 120000 */
   readonly detectWithinMs?: number;
-  /** Recovery verifications before giving up. @default 4 */
+  /** Recovery verifications before giving up. @default 6 */
   readonly maxRuns?: number;
 }
 
@@ -83,7 +83,7 @@ export async function injectAndRecover(trim: StreamTrim, h: TrimHooks): Promise<
   // A recovery run must start after the gap opened, by more than the clock-skew margin.
   const wait = opened.openedAt + h.clockSkewMs + 1 - Date.now();
   if (wait > 0) await sleep(wait);
-  for (let i = 1; i <= (h.maxRuns ?? 4); i++) {
+  for (let i = 1; i <= (h.maxRuns ?? 6); i++) {
     const report = await h.verify(`stream-gap-${i}`, true);
     runs.push({ runId: report.runId, clean: report.clean === true, repaired: report.repairs?.repaired ?? 0 });
     if (report.status !== 'COMPLETE' || report.clean !== true) continue;

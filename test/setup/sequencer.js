@@ -9,6 +9,7 @@ const Sequencer = require('@jest/test-sequencer').default;
 const LONG_FIRST = [
   'test/integration/faults/transient.test.ts',
   'test/integration/faults/outages.test.ts',
+  'test/integration/faults/stream-trim.test.ts',
   'test/integration/faults/poison-skew.test.ts',
   'test/integration/rehearsal/rehearsal.test.ts',
   'test/integration/faults/processes.test.ts',
