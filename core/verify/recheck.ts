@@ -273,10 +273,13 @@ export function lagReason(f: LagWaitFacts, rounds: number): string {
 }
 
 /**
- * The frontier did not pass the batch's legacy read in time: suspects that have waited longer than the
- * lag bound become `unconfirmed-lag` (with `facts` as their reason, see `lagReason`), the others
- * remember since when they wait. `updates` are the suspects to store (in batch order), `left` how many
- * of the batch still wait.
+ * The frontier did not pass the batch's legacy read in time: suspects whose wait had passed the lag
+ * bound when this round read the stores (`facts.readAt`) become `unconfirmed-lag` (with `facts` as
+ * their reason, see `lagReason`), the others remember since when they wait. Judging by the read, not by
+ * the end of the wait, means a suspect is called unconfirmed only by reads made after its bound ran out:
+ * a wait that overshoots the bound (a late poll of the frontier on a loaded machine) leaves the suspect
+ * pending, and the next round reads both stores first (CDC may have caught up meanwhile). `updates` are
+ * the suspects to store (in batch order), `left` how many of the batch still wait.
  */
 export function lagTimeout(
   batch: readonly Suspect[],
@@ -284,11 +287,11 @@ export function lagTimeout(
   now: number,
   facts: LagWaitFacts,
 ): { readonly updates: Suspect[]; readonly left: number } {
-  const maxLagWaitMs = facts.maxLagWaitMs;
+  const { maxLagWaitMs, readAt } = facts;
   const updates: Suspect[] = [];
   for (const s of batch) {
     const waitingSince = s.waitingSince ?? started;
-    if (lagWaitExpired(waitingSince, now, maxLagWaitMs))
+    if (lagWaitExpired(waitingSince, readAt, maxLagWaitMs))
       updates.push({
         ...s,
         status: SuspectStatus.UNCONFIRMED_LAG,
@@ -297,6 +300,6 @@ export function lagTimeout(
       });
     else if (s.waitingSince === undefined) updates.push({ ...s, waitingSince });
   }
-  const left = batch.filter((s) => !lagWaitExpired(s.waitingSince ?? started, now, maxLagWaitMs));
+  const left = batch.filter((s) => !lagWaitExpired(s.waitingSince ?? started, readAt, maxLagWaitMs));
   return { updates, left: left.length };
 }

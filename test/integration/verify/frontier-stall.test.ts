@@ -100,10 +100,13 @@ describe('Integration: verification under live writes with a stalled frontier', 
     let released = false;
     const lateDeps = afterBatchGet(deps, 'fresh', async () => {
       if (rechecking && !released) {
-        // The first new read of the re-check has returned (s-4 still stale): CDC catches up now.
+        // The first new read of the re-check has returned (s-4 still stale): CDC catches up now, and
+        // takes longer than the wait bound, as it can on a loaded machine. The reads were made within
+        // the bound, so s-4 is read again before anything is called unconfirmed.
         released = true;
         cdc.release();
         await waitForNewSequence(m, newKey('s-4'), before);
+        await new Promise((r) => setTimeout(r, 1_500));
       }
     });
     const lambdas = lambdasBeforeRecheck(lateDeps, () => {

@@ -204,6 +204,24 @@ describe('Function: recheckRound', () => {
     expect(timeout).toEqual({ updates: [{ ...next, waitingSince: 20_000 }], left: 1 });
   });
 
+  it('leaves a suspect pending when the wait overshot its bound after reads made within it: the next round reads first', () => {
+    // Prepare: waiting since 20_000 with a 1_000 bound; this round read the stores at 20_900
+    const waiting = { ...base, waitingSince: 20_000 };
+    const facts = { frontier: 1, clockSkewMs: 0, maxLagWaitMs: 1_000 };
+
+    // Act: the wait ended at 21_040 (a late poll), past the bound
+    const late = lagTimeout([waiting], 20_000, 21_040, { ...facts, readAt: 20_900 });
+    // ... and in the next round, reads made after the bound still disagree
+    const next = lagTimeout([waiting], 20_000, 21_300, { ...facts, readAt: 21_200 });
+
+    // Assess
+    expect(late).toEqual({ updates: [], left: 1 });
+    expect(next.left).toBe(0);
+    expect(next.updates).toEqual([
+      expect.objectContaining({ status: SuspectStatus.UNCONFIRMED_LAG, settledAt: 21_300 }),
+    ]);
+  });
+
   it('keeps the suspect settled with its wait start when it confirms', () => {
     const confirmed = recheckRound(usersMigration, names, base, { legacy, fresh: fresh(1) }, 3, 5_000);
     expect(confirmed).toMatchObject({ status: SuspectStatus.CONFIRMED, waitingSince: 100, settledAt: 5_000 });
