@@ -198,6 +198,10 @@ export class RehearsalFaults {
   /** `stream-trim`: the consumer's pause and the trim (on every streams client of the layer). */
   readonly trim: StreamTrim | undefined;
   private trimOutcome: StreamGapOutcome | undefined;
+  /** `poison`: legacy items written that the mapping refuses. */
+  private poisonWritten = 0;
+  /** `clock-skew`: readings of the read API's clock that were shifted. */
+  private skewedReadings = 0;
   /** The endpoint as given, without the fault layer (the trim's sampling reads through it). */
   private raw: DynamoEndpoint | undefined;
 
@@ -480,13 +484,21 @@ export class RehearsalFaults {
 
   /** `poison`: writes the item present at seed time (call after the seed, before the stream exists). */
   async seedPoison(workload: PoisonHooks['workload']): Promise<void> {
-    for (const p of this.poison?.items ?? []) if (p.when === 'seed') await workload.put(p.item);
+    for (const p of this.poison?.items ?? [])
+      if (p.when === 'seed') {
+        await workload.put(p.item);
+        this.poisonWritten++;
+      }
   }
 
   /** `poison`: writes the live items while CDC runs, and waits until CDC has dead-lettered each. */
   async livePoison(workload: PoisonHooks['workload'], cdc: PoisonHooks['cdc']): Promise<void> {
     if (!this.poison) return;
-    for (const p of this.poison.items) if (p.when === 'live') await workload.put(p.item);
+    for (const p of this.poison.items)
+      if (p.when === 'live') {
+        await workload.put(p.item);
+        this.poisonWritten++;
+      }
     await awaitDeadLettered(this.poison, cdc);
   }
 
@@ -496,7 +508,11 @@ export class RehearsalFaults {
    */
   readClock(clock: () => number = Date.now): (() => number) | undefined {
     const skew = this.skew?.skewMs;
-    return skew === undefined ? undefined : () => clock() + skew;
+    if (skew === undefined) return undefined;
+    return () => {
+      this.skewedReadings++;
+      return clock() + skew;
+    };
   }
 
   /**
@@ -597,7 +613,9 @@ export class RehearsalFaults {
         injected:
           f.rules.reduce((n, r) => n + (counts[r.name] ?? 0), 0) +
           (f.kill ? (this.killable.get(f.kill.process)?.kills ?? 0) : 0) +
-          (f.workload === 'stream-trim' && this.trimOutcome ? 1 : 0),
+          (f.workload === 'stream-trim' && this.trimOutcome ? 1 : 0) +
+          (f.workload === 'poison' ? this.poisonWritten : 0) +
+          (f.workload === 'clock-skew' ? this.skewedReadings : 0),
       })),
       rate: this.rate,
       seed: this.seed,

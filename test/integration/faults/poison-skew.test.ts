@@ -30,6 +30,9 @@ describe('Fault matrix: poison items, and the read API clock skewed within the m
       else expect(p.registered).toMatch(/reserves for the new shape/);
       expect(p.ended).toMatch(/removed from legacy/);
     }
+    const injected = Object.fromEntries((report.faults?.faults ?? []).map((f) => [f.name, f.injected]));
+    expect(injected.poison).toBe(4);
+    expect(injected['clock-skew']).toBeGreaterThan(0);
     const marks = report.timeline.filter((t) => t.action === 'poison').map((t) => t.detail);
     expect(marks).toEqual([expect.stringContaining('backfill ended COMPLETE_WITH_POISON')]);
   });
