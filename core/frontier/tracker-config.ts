@@ -72,12 +72,14 @@ export const DEFAULT_TRACKER_SETTINGS = {
  * Settings for DynamoDB Local: it truncates `ApproximateCreationDateTime` to the minute, and serves
  * every visible record from the iterator's position on the first call (an empty page is its tip;
  * checked by test/integration/frontier/frontier.test.ts), so one empty page may count as the tip there.
+ * The read hold is that minute: while the sync is less than a minute behind, the tracker waits for what
+ * it read to be applied instead of reading records that would cap `F` at their minute.
  */
 export const DYNAMODB_LOCAL_TRACKER_SETTINGS = {
   creationGranularityMs: DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
   tipEmptyPages: 1,
   tipMinSpanMs: 0,
-  readHoldMs: 10_000,
+  readHoldMs: 60_000,
 } as const;
 
 /** What a range-checked setting must be: the check, and the words for it. */
