@@ -119,21 +119,26 @@ describe('Class: StreamsReader', () => {
     });
     const trimmed = new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} });
 
-    it('takes a refused iterator that has read only empty pages since TRIM_HORIZON as expired', async () => {
-      // Prepare: TRIM_HORIZON, an empty page, then the next iterator is refused.
-      mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
-      mock
-        .on(GetRecordsCommand, { ShardIterator: 'it-0' })
-        .resolves({ Records: [], NextShardIterator: 'it-1' });
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(trimmed);
+    it.each([
+      ['on DynamoDB Local is taken as an expired iterator', () => local, IteratorExpiredError],
+      ['against AWS is a trim, as always', () => reader, TrimmedDataError],
+    ])(
+      'a refused iterator that has read only empty pages since TRIM_HORIZON: %s',
+      async (_what, which, expected) => {
+        // Prepare: TRIM_HORIZON, an empty page, then the next iterator is refused.
+        mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
+        mock
+          .on(GetRecordsCommand, { ShardIterator: 'it-0' })
+          .resolves({ Records: [], NextShardIterator: 'it-1' });
+        mock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(trimmed);
 
-      // Act
-      const it = await local.iterator('s1');
-      const page = await local.records('s1', it);
+        // Act
+        const page = await which().records('s1', await which().iterator('s1'));
 
-      // Assess
-      await expect(local.records('s1', page.next as string)).rejects.toBeInstanceOf(IteratorExpiredError);
-    });
+        // Assess
+        await expect(which().records('s1', page.next as string)).rejects.toBeInstanceOf(expected);
+      },
+    );
 
     it('keeps a refusal after a page with records, or after a sequence number, a trim', async () => {
       // Prepare
@@ -152,21 +157,6 @@ describe('Class: StreamsReader', () => {
       // Assess
       await expect(local.records('s1', page.next as string)).rejects.toBeInstanceOf(TrimmedDataError);
       await expect(local.records('s1', after)).rejects.toBeInstanceOf(TrimmedDataError);
-    });
-
-    it('is not assumed against AWS: there the same refusal is a trim', async () => {
-      // Prepare
-      mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
-      mock
-        .on(GetRecordsCommand, { ShardIterator: 'it-0' })
-        .resolves({ Records: [], NextShardIterator: 'it-1' });
-      mock.on(GetRecordsCommand, { ShardIterator: 'it-1' }).rejects(trimmed);
-
-      // Act
-      const page = await reader.records('s1', await reader.iterator('s1'));
-
-      // Assess
-      await expect(reader.records('s1', page.next as string)).rejects.toBeInstanceOf(TrimmedDataError);
     });
   });
 
