@@ -139,9 +139,11 @@ export async function readSurfacePage(
     } catch (err) {
       const message = newFailure(r, err, admission);
       const after = decideRoute({ ...input, newRead: 'failed' });
-      // A sequence on new cannot continue on legacy (its start key has no legacy equivalent).
-      if (after.route === Store.NEW || startKey)
+      if (after.route === Store.NEW)
         return { status: 503, items: [], decision: after, fallback: false, message };
+      // A sequence on new cannot continue on legacy (its start key has no legacy equivalent): the client
+      // restarts the query, whose first page legacy serves. Legacy is healthy, so this is no 5xx.
+      if (startKey) return restart(after, Store.NEW);
       return legacyServed(r, () => readLegacy(), after, true, served);
     }
   }

@@ -203,6 +203,39 @@ describe('Integration: the by-email query surface', () => {
     }
   });
 
+  it('answers 409 when new fails on a later page of a sequence it served, and legacy serves the restart', async () => {
+    // Prepare: a sequence served by new, then new's queries fail (a timeout on a loaded table).
+    let failing = false;
+    const target = readTargetFor(f);
+    const fresh: ItemStore = {
+      tableName: target.fresh.tableName,
+      get: (k, s) => target.fresh.get(k, s),
+      query: async (input, s) => {
+        if (failing) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+        return target.fresh.query(input, s);
+      },
+    };
+    const handler = makeReadHandler({
+      tokenSecret: TEST_TOKEN_SECRET,
+      targets: [{ ...target, fresh }],
+      telemetry: NO_TELEMETRY,
+      options: { controlWaitMs: 30_000, newTimeoutMs: 30_000 },
+    });
+    const first = await byEmail(handler, ADA, { limit: 1 });
+    expect(first.headers?.['x-served-by']).toBe('new');
+    failing = true;
+
+    // Act
+    const next = await byEmail(handler, ADA, { limit: 1, nextToken: body(first).nextToken as string });
+    const restarted = await byEmail(handler, ADA, { limit: 1 });
+
+    // Assess: the continuation cannot move to legacy, so the client is told to restart; legacy serves it.
+    expect(next.statusCode).toBe(409);
+    expect(body(next).message).toMatch(/restart the query without nextToken/);
+    expect(next.headers?.['x-route-reason']).toBe('PAGE_SWITCHED_TO_LEGACY');
+    expect([restarted.statusCode, restarted.headers?.['x-served-by']]).toEqual([200, 'legacy']);
+  });
+
   it('shadow-compares a first page and counts GSI propagation as index-lag, a lasting difference as a mismatch', async () => {
     // New's GSI1 "lags": its first `lagging` index queries miss u-2, as an index not yet updated would.
     let lagging = 0;
