@@ -16,7 +16,7 @@ import { DualReadError } from '../core/common';
 import { CDC_SWITCH_KEY, type CdcSwitchDoc } from '../core/control';
 import type { ControlStore } from './control-store';
 import { pollerHeartbeatEnabled } from './migration-facts';
-import { type RequiredOutput, type StackOutputs, regionConfig, requiredOutput } from './stack-outputs';
+import { type RequiredOutput, type StackOutputs, requiredOutput } from './stack-outputs';
 import { tokenPages } from './token-pages';
 
 /** CDC as the cutover switches it. */
@@ -53,7 +53,7 @@ export class EventSourceMappingSwitch implements CdcSwitch {
   static fromOutputs(outputs: StackOutputs, prefix: string, region?: string): EventSourceMappingSwitch {
     const fn = requiredOutput(outputs, prefix, SYNC_FUNCTION_OUTPUT);
     return new EventSourceMappingSwitch(
-      new LambdaClient(regionConfig(region)),
+      new LambdaClient(region ? { region } : {}),
       fn,
       outputs[`${prefix}LegacyStreamArn`],
     );

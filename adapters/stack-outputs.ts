@@ -20,8 +20,3 @@ export function requiredOutput(outputs: StackOutputs, prefix: string, output: Re
   if (!value) throw new output.missing(`the stack has no ${prefix}${output.name} output: ${output.remedy}`);
   return value;
 }
-
-/** An AWS SDK client's configuration for `region` (the SDK's own default when undefined). */
-export function regionConfig(region: string | undefined): { region?: string } {
-  return region ? { region } : {};
-}

@@ -15,7 +15,7 @@ import { DualReadError } from '../core/common';
 import { ControlKey, type RunStartInput } from '../core/control';
 import type { VerifyReport } from '../core/verify';
 import type { ControlStore } from './control-store';
-import { type RequiredOutput, type StackOutputs, regionConfig, requiredOutput } from './stack-outputs';
+import { type RequiredOutput, type StackOutputs, requiredOutput } from './stack-outputs';
 import {
   ExecutionFailedError,
   type WaitOptions,
@@ -111,7 +111,7 @@ export class StateMachineVerifications implements VerificationRunner {
   /** A runner for the stack's outputs; a named error when the output is missing. */
   static fromOutputs(outputs: StackOutputs, prefix: string, region?: string): StateMachineVerifications {
     const arn = requiredOutput(outputs, prefix, VERIFICATION_OUTPUT);
-    return new StateMachineVerifications(new SFNClient(regionConfig(region)), arn);
+    return new StateMachineVerifications(new SFNClient(region ? { region } : {}), arn);
   }
 
   async start(runId: string): Promise<VerificationRun> {

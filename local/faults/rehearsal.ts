@@ -484,22 +484,23 @@ export class RehearsalFaults {
 
   /** `poison`: writes the item present at seed time (call after the seed, before the stream exists). */
   async seedPoison(workload: PoisonHooks['workload']): Promise<void> {
-    for (const p of this.poison?.items ?? [])
-      if (p.when === 'seed') {
-        await workload.put(p.item);
-        this.poisonWritten++;
-      }
+    await this.writePoison(workload, 'seed');
   }
 
   /** `poison`: writes the live items while CDC runs, and waits until CDC has dead-lettered each. */
   async livePoison(workload: PoisonHooks['workload'], cdc: PoisonHooks['cdc']): Promise<void> {
     if (!this.poison) return;
-    for (const p of this.poison.items)
-      if (p.when === 'live') {
+    await this.writePoison(workload, 'live');
+    await awaitDeadLettered(this.poison, cdc);
+  }
+
+  /** Writes the poison items that enter legacy at `when`, counting them for the fault table. */
+  private async writePoison(workload: PoisonHooks['workload'], when: 'seed' | 'live'): Promise<void> {
+    for (const p of this.poison?.items ?? [])
+      if (p.when === when) {
         await workload.put(p.item);
         this.poisonWritten++;
       }
-    await awaitDeadLettered(this.poison, cdc);
   }
 
   /**
