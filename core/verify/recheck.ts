@@ -18,12 +18,22 @@
  *      (CDC may be behind): the suspect goes on to step 3 with the same `t1`.
  *   3. It waits until the frontier, minus the clock-skew margin, is at least `t1`: every legacy write
  *      that started before `t1` is then applied to the new table (invariant 4).
+ *   3b. A wait ends with its invocation's budget; the next invocation reads legacy again (step 2) at a
+ *      later `t1`. If that read finds the same content as the read the round waited on (`t1'`, whose
+ *      return time and content digest the suspect stores), the round keeps waiting on `t1'`: the
+ *      steps below hold for the earlier read, and the read now supplies its content. Otherwise it
+ *      waits on the new `t1`. Without this, a frontier that trails by more than one budget (3 s in
+ *      local mode) would never pass any `t1`, because each invocation reads later, and a drifted key
+ *      would end `unconfirmed-lag` instead of confirmed. A change and a change back between the two
+ *      reads (ABA) changes nothing below: the new item is compared with the content read at `t1'`,
+ *      and what the writes after `t1'` did is not part of that comparison.
  *   4. It reads the new item again (ConsistentRead) and takes its token `k1`.
  *   5. If `k1 = k0`, no CDC write touched the key between `n0` and now (every CDC write stores a
  *      strictly larger `_dr_seq`). By 3 every write reflected in the legacy read is applied, and by
  *      the token none was applied after `n0 < t1`; and no write applied before `n0` can be one the
  *      legacy read does not reflect (it committed before `n0 < t1`). So the new item reflects exactly
- *      the writes the legacy read reflects: a mismatch is drift, not lag. Confirmed.
+ *      the writes the legacy read reflects: a mismatch is drift, not lag. Confirmed. (With 3b, "the
+ *      legacy read" is the read at `t1'`: its content is the content read now.)
  *   6. If `k1 != k0`, CDC was busy on the key: a match resolves it; a mismatch becomes the next
  *      round's first read (`k0 := k1`). The next round waits for the frontier afresh: the wait bound
  *      (`maxLagWaitMs`) is per round, so a round that needed most of it does not leave the next one
@@ -48,6 +58,7 @@
  * reads only cost extra rounds (a stale `k0` can only differ from `k1`, never fake equality).
  */
 import { safeFrontier } from '../frontier';
+import { itemHash } from './checksum';
 import { type DiffClass, DiffClass as Classes, classifyLegacy } from './diff';
 import {
   BACKFILL_SEQ,
@@ -104,6 +115,12 @@ export interface Suspect {
   readonly rounds: number;
   /** When the re-check first waited for the frontier on this suspect. */
   readonly waitingSince?: number;
+  /**
+   * The legacy read this round waits on (step 3b): when it returned (`t1`) and the digest of what it
+   * read (`legacyDigest`). Cleared when a round starts afresh.
+   */
+  readonly waitReadAt?: number;
+  readonly waitLegacy?: string;
   readonly settledAt?: number;
   readonly repair?: RepairOutcome;
   /**
@@ -124,6 +141,29 @@ export const NO_SEQ_TOKEN = 'no-seq';
 export function sequenceToken(item: Item | undefined, names: MetadataNames): string {
   if (item === undefined) return ABSENT_TOKEN;
   return sequenceOf(item, names) ?? NO_SEQ_TOKEN;
+}
+
+/** Digest of a consistent legacy read: `absent`, or the SHA-256 of the item's canonical encoding. */
+export function legacyDigest(item: Item | undefined): string {
+  return item === undefined ? ABSENT_TOKEN : itemHash(item);
+}
+
+/** The legacy read a round waits on: the time the frontier must pass and the digest of what it read. */
+export interface WaitTarget {
+  readonly readAt: number;
+  readonly legacy: string;
+}
+
+/**
+ * Step 3b: which legacy read this round waits on. The re-check's legacy read just now (returned at
+ * `t1`) found `legacy`; when an earlier read of the same round, after the suspect's new read, found the
+ * same content, the round waits on that earlier read instead: the frontier must pass the older time,
+ * not the newer one, and a frontier that trails by more than one invocation's budget still covers it.
+ */
+export function waitTarget(s: Suspect, legacy: Item | undefined, t1: number): WaitTarget {
+  const digest = legacyDigest(legacy);
+  const earlier = s.waitReadAt !== undefined && s.waitReadAt > s.seenAt && s.waitLegacy === digest;
+  return { readAt: earlier ? (s.waitReadAt as number) : t1, legacy: digest };
 }
 
 /** True when the frontier (minus the clock-skew margin) has passed `readAt` (step 3). */
@@ -218,8 +258,8 @@ export function recheckRound(
     rounds: s.rounds,
     maxRounds,
   });
-  // The wait bound is per round (step 6): another round starts its wait afresh.
-  const { waitingSince: _waited, ...rest } = s;
+  // The wait bound and the read waited on are per round (step 6): another round starts afresh.
+  const { waitingSince: _waited, waitReadAt: _readAt, waitLegacy: _digest, ...rest } = s;
   return {
     ...(d.status === SuspectStatus.PENDING ? rest : s),
     class: d.cls === Classes.MATCH ? s.class : d.cls,
@@ -249,7 +289,10 @@ export function frontierWaitUntil(
 export interface LagWaitFacts {
   /** The published `F` at the end of the wait (undefined: none published). */
   readonly frontier: number | undefined;
-  /** When the round's consistent legacy read returned (`t1`). */
+  /**
+   * When a legacy read returned: in `lagReason` the read waited on (`t1`, or an earlier read of the same
+   * content, step 3b), in `lagTimeout` this invocation's read.
+   */
   readonly readAt: number;
   readonly clockSkewMs: number;
   readonly maxLagWaitMs: number;
@@ -257,7 +300,7 @@ export interface LagWaitFacts {
 
 /**
  * Why a suspect is `unconfirmed-lag`: the frontier did not pass its legacy read within the wait bound,
- * by how much, and what to do. Says "no frontier published" when the tracker never published one.
+ * by how much, and what to do. Says "no frontier was published" when the tracker never published one.
  */
 export function lagReason(f: LagWaitFacts, rounds: number): string {
   const bound = `within the ${f.maxLagWaitMs} ms wait bound (round ${rounds + 1})`;
@@ -272,34 +315,45 @@ export function lagReason(f: LagWaitFacts, rounds: number): string {
   );
 }
 
+/** A suspect whose stores differed, and the legacy read it waits on (`waitTarget`). */
+export interface Waiting {
+  readonly suspect: Suspect;
+  readonly target: WaitTarget;
+}
+
 /**
- * The frontier did not pass the batch's legacy read in time: suspects whose wait had passed the lag
- * bound when this round read the stores (`facts.readAt`) become `unconfirmed-lag` (with `facts` as
- * their reason, see `lagReason`), the others remember since when they wait. Judging by the read, not by
- * the end of the wait, means a suspect is called unconfirmed only by reads made after its bound ran out:
- * a wait that overshoots the bound (a late poll of the frontier on a loaded machine) leaves the suspect
- * pending, and the next round reads both stores first (CDC may have caught up meanwhile). `updates` are
- * the suspects to store (in batch order), `left` how many of the batch still wait.
+ * The frontier did not pass the legacy read some suspects wait on: those whose wait had passed the lag
+ * bound when this invocation read the stores (`end.readAt`) become `unconfirmed-lag` (with `lagReason`
+ * for their own target), the others remember since when they wait and the read they wait on (step 3b),
+ * so the next invocation can wait on it again. Judging by the read, not by the end of the wait, means
+ * a suspect is called unconfirmed only by reads made after its bound ran out: a wait that overshoots
+ * the bound (a late poll of the frontier on a loaded machine) leaves the suspect pending, and the next
+ * invocation reads both stores first (CDC may have caught up meanwhile). `updates` are the suspects to
+ * store (in order), `left` how many still wait.
  */
 export function lagTimeout(
-  batch: readonly Suspect[],
+  uncovered: readonly Waiting[],
   started: number,
   now: number,
-  facts: LagWaitFacts,
+  end: LagWaitFacts,
 ): { readonly updates: Suspect[]; readonly left: number } {
-  const { maxLagWaitMs, readAt } = facts;
+  const { maxLagWaitMs, readAt } = end;
   const updates: Suspect[] = [];
-  for (const s of batch) {
+  let left = 0;
+  for (const { suspect: s, target } of uncovered) {
     const waitingSince = s.waitingSince ?? started;
-    if (lagWaitExpired(waitingSince, readAt, maxLagWaitMs))
+    if (lagWaitExpired(waitingSince, readAt, maxLagWaitMs)) {
       updates.push({
         ...s,
         status: SuspectStatus.UNCONFIRMED_LAG,
         settledAt: now,
-        reason: lagReason(facts, s.rounds),
+        reason: lagReason({ ...end, readAt: target.readAt }, s.rounds),
       });
-    else if (s.waitingSince === undefined) updates.push({ ...s, waitingSince });
+      continue;
+    }
+    left += 1;
+    if (s.waitingSince !== waitingSince || s.waitReadAt !== target.readAt || s.waitLegacy !== target.legacy)
+      updates.push({ ...s, waitingSince, waitReadAt: target.readAt, waitLegacy: target.legacy });
   }
-  const left = batch.filter((s) => !lagWaitExpired(s.waitingSince ?? started, readAt, maxLagWaitMs));
-  return { updates, left: left.length };
+  return { updates, left };
 }

@@ -15,6 +15,8 @@ import {
   isPendingSuspect,
   lagTimeout,
   recheckRound,
+  type Waiting,
+  waitTarget,
 } from '../../core/verify';
 import { recheckFrontier } from '../../core/frontier';
 import { type Item, itemFromDynamoJson } from '../../core/model';
@@ -26,19 +28,16 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
   const { m, names } = stepMigration(deps);
   const skew = deps.settings.clockSkewMs ?? m.read.clockSkewMs;
 
-  /** Polls FRONTIER until it covers `readAt` or the deadline passes; the last F read, if any. */
-  async function waitForFrontier(
-    readAt: number,
-    deadline: number,
-  ): Promise<{ readonly covered: boolean; readonly frontier: number | undefined }> {
+  /** Polls FRONTIER until it covers every `readAt` or the deadline passes; the last F read, if any. */
+  async function waitForFrontier(readAts: readonly number[], deadline: number): Promise<number | undefined> {
+    const latest = Math.max(...readAts);
     for (;;) {
       const f = await deps.store.getFrontier();
       // While a stream gap is open F is frozen; the F of the records after the trim horizon decides
       // here, so what the lost records left is confirmed drift (repaired) rather than lag.
       const frontier = f ? recheckFrontier(f) : undefined;
-      if (frontier !== undefined && frontierCovers(frontier, skew, readAt))
-        return { covered: true, frontier };
-      if (deps.now() + deps.settings.frontierPollMs > deadline) return { covered: false, frontier };
+      if (frontier !== undefined && frontierCovers(frontier, skew, latest)) return frontier;
+      if (deps.now() + deps.settings.frontierPollMs > deadline) return frontier;
       await deps.sleep(deps.settings.frontierPollMs);
     }
   }
@@ -54,7 +53,8 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
 
   /**
    * Steps 2 and 2b: consistent legacy reads (returned at `t1`), then consistent new reads at once. The
-   * suspects whose stores agree are `resolved` (stored here); the others, with their legacy reads, wait.
+   * suspects whose stores agree are `resolved` (stored here); the others, with their legacy reads and
+   * the legacy read each waits on (step 3b), wait.
    */
   async function readBoth(suspects: readonly Suspect[]) {
     const legacy = await readKeys(
@@ -67,13 +67,13 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
       suspects.map((s) => itemFromDynamoJson(s.newKey)),
     );
     const at = deps.now();
-    const waiting: { suspect: Suspect; legacy: Item | undefined }[] = [];
+    const waiting: (Waiting & { legacy: Item | undefined })[] = [];
     const resolved: Suspect[] = [];
     suspects.forEach((s, i) => {
       const reads = { legacy: legacy[i], fresh: fresh[i] };
       if (agreesNow(m, names, reads))
         resolved.push(recheckRound(m, names, s, reads, deps.settings.maxRecheckRounds, at));
-      else waiting.push({ suspect: s, legacy: legacy[i] });
+      else waiting.push({ suspect: s, legacy: legacy[i], target: waitTarget(s, legacy[i], t1) });
     });
     await Promise.all(resolved.map((s) => saveSuspect(deps, s)));
     return { t1, waiting, resolved: resolved.length };
@@ -96,32 +96,30 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
       processed += resolved;
       if (waiting.length === 0) continue;
 
-      // 3. Wait for the frontier to pass t1: no longer than the budget, nor than the lag bound of the
+      // 3, 3b. Wait for the frontier to pass the legacy read each suspect waits on (this one, or an
+      //    earlier read of the same content): no longer than the budget, nor than the lag bound of the
       //    suspect that has waited longest.
-      const suspects = waiting.map((w) => w.suspect);
-      const wait = await waitForFrontier(t1, frontierWaitUntil(suspects, started, deadline, bound));
-      if (!wait.covered) {
-        // The bound usually runs out right after the next invocation's own reads (2, 2b) disagreed: a
-        // wait stops short of the bound at the end of an invocation. Unconfirmed is never clean anyway.
-        const timeout = lagTimeout(suspects, started, deps.now(), {
-          frontier: wait.frontier,
-          readAt: t1,
-          clockSkewMs: skew,
-          maxLagWaitMs: bound,
-        });
-        await Promise.all(timeout.updates.map((s) => saveSuspect(deps, s)));
-        const unbatched = pending.length - batch.length;
-        return { done: timeout.left === 0 && unbatched === 0, processed, pending: timeout.left + unbatched };
-      }
+      const frontier = await waitForFrontier(
+        waiting.map((w) => w.target.readAt),
+        frontierWaitUntil(
+          waiting.map((w) => w.suspect),
+          started,
+          deadline,
+          bound,
+        ),
+      );
+      const covered = (w: Waiting) =>
+        frontier !== undefined && frontierCovers(frontier, skew, w.target.readAt);
 
-      // 4-6. Consistent new reads; classify; settle or go another round.
+      // 4-6. Consistent new reads of the covered suspects; classify; settle or go another round.
+      const ready = waiting.filter(covered);
       const fresh = await readKeys(
         'fresh',
-        suspects.map((s) => itemFromDynamoJson(s.newKey)),
+        ready.map((w) => itemFromDynamoJson(w.suspect.newKey)),
       );
       const now = deps.now();
       await Promise.all(
-        waiting.map((w, i) =>
+        ready.map((w, i) =>
           saveSuspect(
             deps,
             recheckRound(
@@ -135,7 +133,21 @@ export function makeVerifyRecheckHandler(deps: VerifyDeps): (p: RunPayload) => P
           ),
         ),
       );
-      processed += waiting.length;
+      processed += ready.length;
+      if (ready.length === waiting.length) continue;
+
+      // The others: past the lag bound they are unconfirmed, the rest wait on in the next invocation.
+      // The bound usually runs out right after the next invocation's own reads (2, 2b) disagreed: a wait
+      // stops short of the bound at the end of an invocation. Unconfirmed is never clean anyway.
+      const timeout = lagTimeout(
+        waiting.filter((w) => !covered(w)),
+        started,
+        deps.now(),
+        { frontier, readAt: t1, clockSkewMs: skew, maxLagWaitMs: bound },
+      );
+      await Promise.all(timeout.updates.map((s) => saveSuspect(deps, s)));
+      const unbatched = pending.length - batch.length;
+      return { done: timeout.left === 0 && unbatched === 0, processed, pending: timeout.left + unbatched };
     }
   };
 }

@@ -123,4 +123,42 @@ describe('Integration: verification under live writes with a stalled frontier', 
     expect(report).toMatchObject({ clean: false, unconfirmedLag: 1, lagResolved: 1 });
     expect(legacyIds(report, 'unconfirmed-lag')).toEqual(['s-8']);
   });
+
+  it("confirms and repairs drift while F trails by more than one invocation's budget: it waits on the earlier read of the same legacy content", async () => {
+    // Prepare: F published every 100 ms, 4 s behind the clock (5 s with the skew margin); each re-check
+    // invocation may wait 1 s, and the bound is 30 s. s-6 is drifted; its legacy item never changes.
+    const { m, cdc, client, store, deps } = await stalled('vf-trail', {
+      maxLagWaitMs: 30_000,
+      budgetMs: 1_000,
+    });
+    await junkNewItem(client, m, 's-6');
+    let publishing = true;
+    const publisher = (async () => {
+      for (let version = 1; publishing; version += 1) {
+        const at = Date.now() - 4_000;
+        await store.put(
+          ControlKey.FRONTIER,
+          { migrationId: m.id, frontier: at, computedAt: at, shards: [] },
+          version,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
+    // Act
+    const report = await runVerify(deps, { repair: true, runId: 'trail-1' }, undefined);
+    publishing = false;
+    await publisher;
+    const suspects = await store.list<Suspect>('VERIFY_SUSPECT#trail-1#');
+    await cdc.close();
+    client.destroy();
+
+    // Assess: confirmed drift (not lag), repaired; it waited across invocations on its first read
+    expect(report).toMatchObject({ unconfirmedLag: 0, repairs: expect.objectContaining({ repaired: 1 }) });
+    expect(report.counts?.['content-differs']).toBe(1);
+    expect(suspects).toEqual([expect.objectContaining({ status: 'confirmed', repair: 'repaired' })]);
+    const [s6] = suspects;
+    expect(s6?.waitReadAt).toBeLessThan((s6?.settledAt ?? 0) - 1_000);
+    expect((await getNew(m, newKey('s-6')))?.displayName).not.toEqual({ S: 'junk' });
+  });
 });

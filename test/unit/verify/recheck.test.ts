@@ -19,8 +19,10 @@ import {
   lagReason,
   lagTimeout,
   lagWaitExpired,
+  legacyDigest,
   recheckRound,
   sequenceToken,
+  waitTarget,
 } from '../../../core/verify';
 import { BACKFILL_SEQ, metadataNames, type Migration, type Item } from '../../../core/model';
 import { usersMigration } from '../../../examples/users/migration';
@@ -195,13 +197,30 @@ describe('Function: recheckRound', () => {
     // Assess
     expect(next.status).toBe(SuspectStatus.PENDING);
     expect(next.waitingSince).toBeUndefined();
-    const timeout = lagTimeout([next], 20_000, 20_500, {
+    const target = { readAt: 20_000, legacy: legacyDigest(legacy) };
+    const timeout = lagTimeout([{ suspect: next, target }], 20_000, 20_500, {
       frontier: 1,
       readAt: 20_000,
       clockSkewMs: 0,
       maxLagWaitMs: 1_000,
     });
-    expect(timeout).toEqual({ updates: [{ ...next, waitingSince: 20_000 }], left: 1 });
+    expect(timeout).toEqual({
+      updates: [{ ...next, waitingSince: 20_000, waitReadAt: 20_000, waitLegacy: target.legacy }],
+      left: 1,
+    });
+  });
+
+  it('starts the next round without the read the last one waited on (step 3b holds within a round)', () => {
+    // Prepare: the round waited on a read at 4_000 of this legacy content
+    const waited = { ...base, waitReadAt: 4_000, waitLegacy: legacyDigest(legacy) };
+
+    // Act: CDC wrote the key again (token 2), still differing: another round, whose new read is at 5_000
+    const next = recheckRound(usersMigration, names, waited, { legacy, fresh: fresh(2) }, 3, 5_000);
+
+    // Assess: the next invocation waits on its own read, not on 4_000 (before the round's new read)
+    expect(next).not.toHaveProperty('waitReadAt');
+    expect(next).not.toHaveProperty('waitLegacy');
+    expect(waitTarget(next, legacy, 6_000).readAt).toBe(6_000);
   });
 
   it('leaves a suspect pending when the wait overshot its bound after reads made within it: the next round reads first', () => {
@@ -209,22 +228,167 @@ describe('Function: recheckRound', () => {
     const waiting = { ...base, waitingSince: 20_000 };
     const facts = { frontier: 1, clockSkewMs: 0, maxLagWaitMs: 1_000 };
 
-    // Act: the wait ended at 21_040 (a late poll), past the bound
-    const late = lagTimeout([waiting], 20_000, 21_040, { ...facts, readAt: 20_900 });
-    // ... and in the next round, reads made after the bound still disagree
-    const next = lagTimeout([waiting], 20_000, 21_300, { ...facts, readAt: 21_200 });
+    const target = { readAt: 20_900, legacy: legacyDigest(legacy) };
+    const stored = { ...waiting, waitReadAt: target.readAt, waitLegacy: target.legacy };
 
-    // Assess
-    expect(late).toEqual({ updates: [], left: 1 });
+    // Act: the wait ended at 21_040 (a late poll), past the bound
+    const late = lagTimeout([{ suspect: waiting, target }], 20_000, 21_040, { ...facts, readAt: 20_900 });
+    // ... and in the next invocation, reads made after the bound still disagree
+    const next = lagTimeout([{ suspect: stored, target }], 20_000, 21_300, { ...facts, readAt: 21_200 });
+
+    // Assess: the late wait only remembers the read it waited on
+    expect(late).toEqual({ updates: [stored], left: 1 });
     expect(next.left).toBe(0);
     expect(next.updates).toEqual([
       expect.objectContaining({ status: SuspectStatus.UNCONFIRMED_LAG, settledAt: 21_300 }),
     ]);
   });
 
+  it('says how far F stayed short of the read the suspect waited on, not of the latest read', () => {
+    // Prepare: waited on a read at 10_000; this invocation read again at 14_000, after the bound
+    const s = { ...base, waitingSince: 10_000, waitReadAt: 10_000, waitLegacy: legacyDigest(legacy) };
+    const target = waitTarget(s, legacy, 14_000);
+
+    // Act: F stopped at 9_000
+    const { updates } = lagTimeout([{ suspect: s, target }], 14_000, 14_100, {
+      frontier: 9_000,
+      readAt: 14_000,
+      clockSkewMs: 0,
+      maxLagWaitMs: 3_000,
+    });
+
+    // Assess
+    expect(updates).toEqual([expect.objectContaining({ status: SuspectStatus.UNCONFIRMED_LAG })]);
+    expect(updates[0]?.reason).toMatch(/stayed 1000 ms short of the re-check's legacy read/);
+  });
+
   it('keeps the suspect settled with its wait start when it confirms', () => {
     const confirmed = recheckRound(usersMigration, names, base, { legacy, fresh: fresh(1) }, 3, 5_000);
     expect(confirmed).toMatchObject({ status: SuspectStatus.CONFIRMED, waitingSince: 100, settledAt: 5_000 });
+  });
+});
+
+describe('Function: waitTarget (step 3b)', () => {
+  const suspect: Suspect = {
+    runId: 'r',
+    legacyKey: {},
+    newKey: {},
+    firstClass: DiffClass.CONTENT_DIFFERS,
+    class: DiffClass.CONTENT_DIFFERS,
+    seenToken: seq(1),
+    seenAt: 1_000,
+    status: SuspectStatus.PENDING,
+    rounds: 0,
+    expiresAt: 0,
+  };
+  const legacy = (name: string): Item => ({ userId: { S: 'u-1' }, fullName: { S: name } });
+  const digest = legacyDigest(legacy('A'));
+
+  it.each<[string, Partial<Suspect>, Item | undefined, number]>([
+    ['waits on the read just made when the suspect has not waited', {}, legacy('A'), 9_000],
+    [
+      'waits on the earlier read when legacy still holds its content',
+      { waitReadAt: 3_000, waitLegacy: digest },
+      legacy('A'),
+      3_000,
+    ],
+    [
+      'waits on the read just made when legacy changed since',
+      { waitReadAt: 3_000, waitLegacy: digest },
+      legacy('B'),
+      9_000,
+    ],
+    [
+      'waits on the read just made when the key is gone from legacy',
+      { waitReadAt: 3_000, waitLegacy: digest },
+      undefined,
+      9_000,
+    ],
+    [
+      "never waits on a read made before the round's new read",
+      { waitReadAt: 1_000, waitLegacy: digest },
+      legacy('A'),
+      9_000,
+    ],
+  ])('%s', (_, stored, read, readAt) => {
+    expect(waitTarget({ ...suspect, ...stored }, read, 9_000)).toEqual({
+      readAt,
+      legacy: legacyDigest(read),
+    });
+  });
+
+  it('tells contents apart exactly, attribute order aside', () => {
+    expect(legacyDigest(undefined)).toBe(ABSENT_TOKEN);
+    expect(legacyDigest({ a: { N: '1' }, b: { S: 'x' } })).toBe(
+      legacyDigest({ b: { S: 'x' }, a: { N: '1' } }),
+    );
+    expect(legacyDigest({ a: { N: '1' } })).not.toBe(legacyDigest({ a: { S: '1' } }));
+  });
+
+  it('never confirms a key without drift, however legacy changed between the reads (property)', () => {
+    // A model of one round: legacy versions committed at increasing times (contents drawn from three
+    // values, so a change and a change back happens); CDC applies them in order, behind. The first
+    // pass read new at n0; the re-check read legacy at t1' (stored) and again at t1. F is any value
+    // that every write committed before it is applied by the time new is read again.
+    const m = usersMigration;
+    const image = (content: string, version: number): Item => ({
+      ...m.mapItem(legacy(content)),
+      _dr_seq: { S: seq(version + 1) },
+      _dr_src: { S: 'cdc' },
+    });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ gap: fc.integer({ min: 1, max: 10 }), content: fc.constantFrom('A', 'B', 'C') }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        fc.nat(40),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.nat(3),
+        fc.nat(3),
+        fc.nat(20),
+        fc.boolean(),
+        (writes, n0, d1, d2, lag0, lag1, fPick, drifted) => {
+          // Prepare: commit times, and the version a read at time t reflects (-1: the seed version 'A')
+          const commits: number[] = [];
+          writes.forEach((w, i) => commits.push((commits[i - 1] ?? 0) + w.gap));
+          const last = (t: number) => commits.filter((c) => c < t).length - 1;
+          const contentOf = (v: number) => (v < 0 ? 'A' : (writes[v]?.content as string));
+          const t1Earlier = n0 + d1;
+          const t1 = t1Earlier + d2;
+          // CDC: applied up to a0 when the first pass read new, up to a1 (>= a0) when the re-check does
+          const a0 = Math.max(-1, last(n0) - lag0);
+          const a1 = Math.max(a0, last(t1) + 1 - lag1);
+          const next = commits[a1 + 1] ?? Infinity;
+          const frontier = Math.min(next, t1 + 20) - fPick;
+          fc.pre(a1 < writes.length && frontier > 0);
+
+          const s: Suspect = {
+            ...suspect,
+            seenAt: n0,
+            seenToken: seq(a0 + 1),
+            waitReadAt: t1Earlier,
+            waitLegacy: legacyDigest(legacy(contentOf(last(t1Earlier)))),
+          };
+          const read = legacy(contentOf(last(t1)));
+          const target = waitTarget(s, read, t1);
+          fc.pre(frontierCovers(frontier, 0, target.readAt));
+          let fresh = image(contentOf(a1), a1);
+          if (drifted) fresh = { ...fresh, displayName: { S: 'junk' } };
+
+          // Act
+          const round = recheckRound(m, names, s, { legacy: read, fresh }, 3, t1 + 200);
+
+          // Assess: confirmed only when drifted
+          if (!drifted) expect(round.status).not.toBe(SuspectStatus.CONFIRMED);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });
 
