@@ -44,11 +44,8 @@ export function registerPhaseMove(program: Command, context: CliContext, c: Phas
   command.option('--reason <text>', 'why (recorded in the audit log)');
   if (!c.forceFirst) force();
   command.action(
-    context.action(async (cmd: Command) => {
-      const o = cmd.opts<PhaseMoveOptions>();
-      const target = await context.resolve(cmd);
-      const out = context.output(cmd);
-      const r = await c.move(target.plane, o);
+    context.onTarget(async (target, out, cmd) => {
+      const r = await c.move(target.plane, cmd.opts<PhaseMoveOptions>());
       const { fields, text } = c.report(r, target, out);
       out.result({ migrationId: target.migration.id, from: r.audit.from, to: r.audit.to, ...fields }, text);
     }),
