@@ -53,6 +53,16 @@ export class CliContext {
     };
   }
 
+  /** `action` for a body that works on the target: the target is resolved, and the output made, first. */
+  onTarget<A extends unknown[]>(
+    body: (target: Target, out: Output, cmd: Command, ...args: A) => Promise<number | void>,
+  ): (...args: unknown[]) => Promise<void> {
+    return this.action<A>(async (cmd, ...args) => {
+      const target = await this.resolve(cmd);
+      return body(target, this.output(cmd), cmd, ...args);
+    });
+  }
+
   /** Prints `err` and sets its exit code. */
   fail(cmd: Command, err: unknown): void {
     this.exitCode = exitCodeOf(err);

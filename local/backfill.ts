@@ -26,20 +26,22 @@ import {
   CONTINUE_AS_NEW_STATE,
   backfillDefinition,
 } from '../stepfunctions/backfill';
-import { type LocalRunTables, type StartLocalRunOptions, startLocalRun } from './migration-run';
+import {
+  type LocalRunTables,
+  type StartLocalRunOptions,
+  localRunSettings,
+  startLocalRun,
+} from './migration-run';
 import type { LocalChain } from './state-machine-runner';
 
 /**
- * Settings of local mode: a shorter page budget than in AWS (pause and rate act per page anyway),
- * a one-second pause poll and a ten-minute lease.
+ * Settings of local mode: a shorter page budget than in AWS (pause and rate act per page anyway), and
+ * the pause poll and lease of every local run.
  */
-export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = {
-  ...DEFAULT_BACKFILL_SETTINGS,
+export const LOCAL_BACKFILL_SETTINGS: BackfillSettingsDeps = localRunSettings(DEFAULT_BACKFILL_SETTINGS, {
   pageBudgetMs: 10_000,
-  pausePollSeconds: 1,
-  lockLeaseMs: 10 * 60 * 1000,
   foreignCheckBudgetMs: 60_000,
-};
+});
 
 /** Options of `localBackfillDeps`. */
 export interface LocalBackfillDepsOptions extends LocalRunTables {

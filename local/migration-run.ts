@@ -13,6 +13,13 @@ export interface LocalRunTables extends MigrationTables {
   readonly now?: () => number;
 }
 
+/** The settings every run of local mode shares: a one-second pause poll and a ten-minute lease. */
+export function localRunSettings<
+  S extends { readonly pausePollSeconds: number; readonly lockLeaseMs: number },
+>(defaults: S, local: Partial<S>): S {
+  return { ...defaults, pausePollSeconds: 1, lockLeaseMs: 10 * 60 * 1000, ...local };
+}
+
 /** Options of a local run's start (`startLocalBackfill`, `startLocalVerify`). */
 export interface StartLocalRunOptions {
   /** Shortened waits (ms) of Wait states, by state name (each run has its defaults). */

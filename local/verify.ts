@@ -22,7 +22,12 @@ import {
   loopStates,
   verifyDefinition,
 } from '../stepfunctions/verify';
-import { type LocalRunTables, type StartLocalRunOptions, startLocalRun } from './migration-run';
+import {
+  type LocalRunTables,
+  type StartLocalRunOptions,
+  localRunSettings,
+  startLocalRun,
+} from './migration-run';
 import type { LocalChain } from './state-machine-runner';
 
 /**
@@ -32,14 +37,11 @@ import type { LocalChain } from './state-machine-runner';
  * while CDC keeps up, and a shorter bound would call that lag `unconfirmed-lag` (the stream-gap
  * recovery ended runs so beside other walks). AWS's bound is 15 minutes.
  */
-export const LOCAL_VERIFY_SETTINGS: VerifySettingsDeps = {
-  ...DEFAULT_VERIFY_SETTINGS,
+export const LOCAL_VERIFY_SETTINGS: VerifySettingsDeps = localRunSettings(DEFAULT_VERIFY_SETTINGS, {
   budgetMs: 3_000,
-  pausePollSeconds: 1,
-  lockLeaseMs: 10 * 60 * 1000,
   maxLagWaitMs: 75_000,
   frontierPollMs: 200,
-};
+});
 
 /** Options of `localVerifyDeps`. */
 export interface LocalVerifyDepsOptions extends LocalRunTables {

@@ -175,16 +175,18 @@ export function register(program: Command, context: CliContext): void {
     .option('--reason <text>', 'why (recorded with the run)')
     .option('--wait', 'AWS: wait until the execution ends (local runs always do)')
     .action(
-      context.action(async (cmd: Command) => {
-        const target = await context.resolve(cmd);
-        await start(target, context.output(cmd), cmd.opts(), context.now);
+      context.onTarget(async (target, out, cmd) => {
+        await start(target, out, cmd.opts(), context.now);
       }),
     );
 
   /** Applies a change of the run controls and prints it (pause, resume, rate). */
-  const setControls = async (cmd: Command, patch: RunControlsPatch): Promise<void> => {
-    const target = await context.resolve(cmd);
-    const out = context.output(cmd);
+  const setControls = async (
+    target: Target,
+    out: Output,
+    cmd: Command,
+    patch: RunControlsPatch,
+  ): Promise<void> => {
     const r = await target.plane.setRunControls(patch, cmd.opts<{ reason?: string }>().reason);
     out.result({ migrationId: target.migration.id, controls: r.state.controls, audit: r.audit }, () =>
       controlsText(r, out),
@@ -194,14 +196,18 @@ export function register(program: Command, context: CliContext): void {
     group.command(name).description(description).option('--reason <text>', 'why (recorded in the audit log)');
 
   control('pause', 'pause backfill and verification runs at their next page (audited)').action(
-    context.action((cmd: Command) => setControls(cmd, { paused: true })),
+    context.onTarget((target, out, cmd) => setControls(target, out, cmd, { paused: true })),
   );
   control('resume', 'resume paused runs (audited)').action(
-    context.action((cmd: Command) => setControls(cmd, { paused: false })),
+    context.onTarget((target, out, cmd) => setControls(target, out, cmd, { paused: false })),
   );
   control('rate', 'set the rate ceiling in items/s across all segments, 0 = unlimited (audited)')
     .argument('<items-per-second>', 'items per second (0 = unlimited)', numberArg(0, 1_000_000, true))
-    .action(context.action((cmd: Command, rate: number) => setControls(cmd, { rateLimitPerSecond: rate })));
+    .action(
+      context.onTarget((target, out, cmd, rate: number) =>
+        setControls(target, out, cmd, { rateLimitPerSecond: rate }),
+      ),
+    );
 
   const poisonGroup = group
     .command('poison')
@@ -211,9 +217,7 @@ export function register(program: Command, context: CliContext): void {
     .command('list')
     .description('unresolved and pinned keys, each with its reason')
     .action(
-      context.action(async (cmd: Command) => {
-        const target = await context.resolve(cmd);
-        const out = context.output(cmd);
+      context.onTarget(async (target, out) => {
         const r = await poison(target, { operation: 'list' });
         out.result({ migrationId: target.migration.id, result: r }, () =>
           [
@@ -269,9 +273,7 @@ export function register(program: Command, context: CliContext): void {
     .command('status')
     .description('the backfill: status, controls, and per segment progress and ETA')
     .action(
-      context.action(async (cmd: Command) => {
-        const target = await context.resolve(cmd);
-        const out = context.output(cmd);
+      context.onTarget(async (target, out) => {
         const view = await backfillView(target);
         out.result({ migrationId: target.migration.id, ...view }, () => backfillText(view, out));
       }),

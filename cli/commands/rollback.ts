@@ -1,33 +1,20 @@
 /** `dualread rollback [--to PHASE] [--reason TEXT]`: back to an earlier phase at once (no guardrail). */
 import type { Command } from 'commander';
-import type { Phase } from '../../core/control';
 import type { CliContext } from '../context';
-import { phaseArg } from './parse';
+import { registerPhaseMove } from './phase-move';
 
 export function register(program: Command, context: CliContext): void {
-  program
-    .command('rollback')
-    .description('move back at once: to --to, or to the last safe phase (DUAL_READ and NEW_PRIMARY → SHADOW)')
-    .option('--to <phase>', 'an earlier phase', phaseArg)
-    .option('--reason <text>', 'why (recorded in the audit log)')
-    .option('--force', 'needed to leave FINALIZED (with --reason)')
-    .action(
-      context.action(async (cmd: Command) => {
-        const o = cmd.opts<{ to?: Phase; reason?: string; force?: boolean }>();
-        const target = await context.resolve(cmd);
-        const out = context.output(cmd);
-        const r = await target.plane.rollback(o);
-        out.result(
-          {
-            migrationId: target.migration.id,
-            from: r.audit.from,
-            to: r.audit.to,
-            state: r.state,
-            audit: r.audit,
-          },
-          () =>
-            `${out.c.yellow('rolled back')} ${target.migration.id}: ${r.audit.from} → ${out.c.bold(r.state.phase)} by ${r.audit.actor} (rollout ${r.state.rolloutPercent} %)`,
-        );
-      }),
-    );
+  registerPhaseMove(program, context, {
+    name: 'rollback',
+    description: 'move back at once: to --to, or to the last safe phase (DUAL_READ and NEW_PRIMARY → SHADOW)',
+    to: 'an earlier phase',
+    force: 'needed to leave FINALIZED (with --reason)',
+    forceFirst: false,
+    move: (plane, o) => plane.rollback(o),
+    report: (r, target, out) => ({
+      fields: { state: r.state, audit: r.audit },
+      text: () =>
+        `${out.c.yellow('rolled back')} ${target.migration.id}: ${r.audit.from} → ${out.c.bold(r.state.phase)} by ${r.audit.actor} (rollout ${r.state.rolloutPercent} %)`,
+    }),
+  });
 }

@@ -92,12 +92,11 @@ export function makePreflightHandler(deps: BackfillDeps): (p: PreflightPayload) 
     }
 
     // 5. The lock: one backfill per migration. The versioned put makes two racing preflights serialize.
-    const now = deps.now();
-    await takeRunLock(
+    const now = await takeRunLock(
       deps,
       ControlKey.BACKFILL_LOCK,
-      { runId, executionId: payload.executionId, now },
-      (holder) => new BackfillAlreadyRunningError(m.id, holder.owner, holder.leaseUntil),
+      { runId, executionId: payload.executionId },
+      BackfillAlreadyRunningError,
     );
 
     // 6. Record the start (or the resume after a crash or failure) in STATE, with audit and the run's

@@ -4,7 +4,7 @@ import { ControlPlane } from '../../adapters/control-plane';
 import { ControlStore } from '../../adapters/control-store';
 import { makeDynamoClient } from '../../adapters/dynamodb';
 import type { Migration } from '../../core/model';
-import { Env, envReader, migrationNamed } from '../common/env';
+import { Env, envReader, migrationFromEnv } from '../common/env';
 import type { ControlDeps } from './handler';
 import { Service, functionTracer, traced } from '../common/observability';
 
@@ -19,7 +19,7 @@ export function buildControlDeps(
   env: NodeJS.ProcessEnv = process.env,
 ): ControlDeps {
   const e = envReader(CONTROL_ENV, env, { functionName: 'control' });
-  const migration = migrationNamed(e, migrations, e.get('MIGRATION_ID'));
+  const migration = migrationFromEnv(e, migrations);
   const client = traced(functionTracer(Service.CONTROL), makeDynamoClient());
   const store = new ControlStore(client, e.get('CONTROL_TABLE_NAME'), migration.id);
   const logger = new Logger({ serviceName: Service.CONTROL });

@@ -126,12 +126,11 @@ export function makeVerifyControlHandler(deps: VerifyDeps): (p: ControlPayload) 
     }
 
     // 3. The lock: runs never overlap. The versioned put makes two racing preflights serialize.
-    const now = deps.now();
-    await takeRunLock(
+    const now = await takeRunLock(
       deps,
       ControlKey.VERIFY_LOCK,
-      { runId, executionId: p.executionId, now },
-      (holder) => new VerifyAlreadyRunningError(m.id, holder.owner, holder.leaseUntil),
+      { runId, executionId: p.executionId },
+      VerifyAlreadyRunningError,
     );
 
     // 4. The report, RUNNING.

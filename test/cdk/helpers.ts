@@ -227,6 +227,25 @@ export function actionsOf(statements: readonly PolicyStatement[]): string[] {
   return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
 }
 
+/** The DynamoDB actions of `statements`, sorted. */
+export function dynamoActions(statements: readonly PolicyStatement[]): string[] {
+  return actionsOf(statements).filter((a) => a.startsWith('dynamodb:'));
+}
+
+/** Asserts one Lambda function per handler (`index.<handler>`), each with at least `variables`. */
+export function expectFunctionPerHandler(
+  template: Template,
+  handlers: readonly string[],
+  variables: Record<string, unknown>,
+): void {
+  for (const handler of handlers) {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: `index.${handler}`,
+      Environment: { Variables: Match.objectLike(variables) },
+    });
+  }
+}
+
 /** An IAM policy statement as synthesized. */
 export type PolicyStatement = {
   Action: string | string[];

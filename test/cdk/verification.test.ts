@@ -8,7 +8,7 @@ import {
   partStack,
   synthesizedOnce,
 } from '../helpers/cdk-parts';
-import { type PolicyStatement, actionsOf, statementsOf } from './helpers';
+import { dynamoActions, expectFunctionPerHandler, statementsOf } from './helpers';
 
 function verificationStack(props: Partial<VerificationProps> = {}) {
   return partStack(Verification, 'Verification', props, ({ common }) => ({
@@ -17,10 +17,6 @@ function verificationStack(props: Partial<VerificationProps> = {}) {
       verification: { schedule: 'cron(30 2 * * ? *)', timeZone: 'Europe/Paris', repair: true },
     },
   }));
-}
-
-function dynamoActions(statements: PolicyStatement[]): string[] {
-  return actionsOf(statements).filter((a) => a.startsWith('dynamodb:'));
 }
 
 describe('Construct: Verification', () => {
@@ -44,18 +40,11 @@ describe('Construct: Verification', () => {
   });
 
   it('builds four functions from one entry, one per handler, with the budget and lag wait', () => {
-    for (const handler of ['control', 'scan', 'recheck', 'repair']) {
-      synth.template.hasResourceProperties('AWS::Lambda::Function', {
-        Handler: `index.${handler}`,
-        Environment: {
-          Variables: Match.objectLike({
-            MIGRATION_ID: 'orders',
-            VERIFY_BUDGET_MS: '60000',
-            VERIFY_MAX_LAG_WAIT_MS: '900000',
-          }),
-        },
-      });
-    }
+    expectFunctionPerHandler(synth.template, ['control', 'scan', 'recheck', 'repair'], {
+      MIGRATION_ID: 'orders',
+      VERIFY_BUDGET_MS: '60000',
+      VERIFY_MAX_LAG_WAIT_MS: '900000',
+    });
   });
 
   it('grants each function only what it does: reads for scan and recheck, PutItem on new only to repair', () => {

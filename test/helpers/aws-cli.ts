@@ -11,10 +11,11 @@ import type { CliIo } from '../../cli/output';
 const CALLER_ARN = 'arn:aws:iam::111122223333:user/alice';
 
 /**
- * Mocks CloudFormation and STS for a describe block. `reset(outputs)` (for `beforeEach`) clears both and
- * answers as the stack with `outputs`, called by `CALLER_ARN`; `stack(outputs)` changes the outputs.
+ * Mocks CloudFormation and STS for a describe block. `reset(outputs)` clears both and answers as the
+ * stack with `outputs`, called by `CALLER_ARN` (before each test of the block when `outputs` are given
+ * here); `stack(outputs)` changes the outputs.
  */
-export function mockDualReadStack() {
+export function mockDualReadStack(outputs?: Record<string, string>) {
   const cfn = mockClient(CloudFormationClient);
   const sts = mockClient(STSClient);
   const stack = (outputs: Record<string, string>): void => {
@@ -35,6 +36,7 @@ export function mockDualReadStack() {
     sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER_ARN });
     stack(outputs);
   };
+  if (outputs) beforeEach(() => reset(outputs));
   return { cfn, sts, stack, reset };
 }
 

@@ -120,6 +120,15 @@ export function backfillScenarios(): BackfillScenarios {
   };
 }
 
+/**
+ * The suite of the backfill state machine on DynamoDB Local: `tests` declares its tests over one
+ * `backfillScenarios()`; each test may take `timeoutMs`.
+ */
+export function backfillSuite(tests: (s: BackfillScenarios) => void, timeoutMs = 180_000): void {
+  jest.setTimeout(timeoutMs);
+  describe('Integration: backfill state machine on DynamoDB Local', () => tests(backfillScenarios()));
+}
+
 /** The local backfill's deps for `env` (pages of 400 ms unless `settings` say otherwise). */
 export function depsFor(
   client: DynamoDBClient,

@@ -7,15 +7,11 @@ import { backfillLambdas, startLocalBackfill } from '../../../local/backfill';
 import { withInlineMaps } from '../../../stepfunctions/asl';
 import { backfillDefinition } from '../../../stepfunctions/backfill';
 import { scanAll } from '../../helpers/dynamo';
-import { backfillScenarios, depsFor, expectConverged } from '../../helpers/backfill-fixture';
-
-jest.setTimeout(180_000);
+import { backfillSuite, depsFor, expectConverged } from '../../helpers/backfill-fixture';
 
 const names = metadataNames();
 
-describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, runs, scenario } = backfillScenarios();
-
+backfillSuite(({ client, runs, scenario }) => {
   it('continues as new executions when the round bounds are reached, and runs the same with inline Maps', async () => {
     // Prepare
     const env = await scenario('bf-chain', 1_200);

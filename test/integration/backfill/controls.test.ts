@@ -8,7 +8,7 @@ import { backfillLambdas, startLocalBackfill } from '../../../local/backfill';
 import { BackfillFunction } from '../../../stepfunctions/backfill';
 import { countItems } from '../../helpers/dynamo';
 import {
-  backfillScenarios,
+  backfillSuite,
   checkpoints,
   depsFor,
   expectConverged,
@@ -16,11 +16,7 @@ import {
   waitFor,
 } from '../../helpers/backfill-fixture';
 
-jest.setTimeout(180_000);
-
-describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, runs, scenario } = backfillScenarios();
-
+backfillSuite(({ client, runs, scenario }) => {
   it('stops copying within one page when paused and continues when resumed', async () => {
     // Prepare: a page worker that would copy its whole segment in one invocation unless it notices
     // the pause; the pause is set while the first page is being written (a hook, not a timer).

@@ -5,14 +5,10 @@
  */
 import { BackfillStatus, ControlKey } from '../../../core';
 import { startLocalBackfill } from '../../../local/backfill';
-import { backfillScenarios, depsFor, expectConverged } from '../../helpers/backfill-fixture';
+import { backfillSuite, depsFor, expectConverged } from '../../helpers/backfill-fixture';
 
 // 3,000 items through the whole pipeline: a minute on a loaded two-core machine (a limit, not a window).
-jest.setTimeout(600_000);
-
-describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, runs, scenario } = backfillScenarios();
-
+backfillSuite(({ client, runs, scenario }) => {
   it('converges with the stores equal when 3,000 items are backfilled while a workload races the scan through CDC', async () => {
     // Prepare
     const env = await scenario('bf-race', 3_000, true, 125); // 6 pages per segment, raced all along
@@ -53,4 +49,4 @@ describe('Integration: backfill state machine on DynamoDB Local', () => {
     const audit = (await env.store.listAudit()).map((a) => a.action);
     expect(audit).toEqual(['backfill-start', 'backfill-complete']);
   });
-});
+}, 600_000);

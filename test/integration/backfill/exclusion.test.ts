@@ -7,13 +7,9 @@ import { makePageHandler } from '../../../lambdas/backfill/page';
 import { startLocalBackfill } from '../../../local/backfill';
 import { LocalExecutionFailedError } from '../../../local/state-machine-runner';
 import { countItems } from '../../helpers/dynamo';
-import { backfillScenarios, checkpoints, depsFor, expectConverged } from '../../helpers/backfill-fixture';
+import { backfillSuite, checkpoints, depsFor, expectConverged } from '../../helpers/backfill-fixture';
 
-jest.setTimeout(180_000);
-
-describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, runs, scenario } = backfillScenarios();
-
+backfillSuite(({ client, runs, scenario }) => {
   it('refuses the second of two concurrent starts with BackfillAlreadyRunningError', async () => {
     // Prepare
     const env = await scenario('bf-lock', 1_500);

@@ -3,13 +3,9 @@
  * reason and counted in STATE and in the segment checkpoints, instead of being lost.
  */
 import { startLocalBackfill } from '../../../local/backfill';
-import { backfillScenarios, checkpoints, depsFor } from '../../helpers/backfill-fixture';
+import { backfillSuite, checkpoints, depsFor } from '../../helpers/backfill-fixture';
 
-jest.setTimeout(180_000);
-
-describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, runs, scenario } = backfillScenarios();
-
+backfillSuite(({ client, runs, scenario }) => {
   it('records a poison item with its reason and counts it instead of losing it', async () => {
     // Prepare: one legacy item the example mapping refuses (it reserves "profile"), from before the
     // stream (so CDC never sees it and stays healthy: the preflight checks that)

@@ -6,18 +6,14 @@ import { type Item, canonicalItem, itemFromDynamoJson } from '../../../core';
 import type { BackfillDeps } from '../../../lambdas/backfill/context';
 import { startLocalBackfill } from '../../../local/backfill';
 import {
-  backfillScenarios,
+  backfillSuite,
   checkpoints,
   depsFor,
   expectConverged,
   waitFor,
 } from '../../helpers/backfill-fixture';
 
-jest.setTimeout(180_000);
-
-describe('Integration: backfill state machine on DynamoDB Local', () => {
-  const { client, runs, scenario } = backfillScenarios();
-
+backfillSuite(({ client, runs, scenario }) => {
   it('resumes from checkpoints after the execution is killed, without rescanning finished segments', async () => {
     // Prepare: segments 0 and 1 run first (MaxConcurrency 2), so some finish while others have not started
     const env = await scenario('bf-resume', 4_000);

@@ -4,13 +4,13 @@
  * mapItem(legacy) plus metadata, deleted keys must be tombstones, and nothing may lack a legacy origin;
  * a poison record must land in the local dead-letter queue with its reason while the rest is applied.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ControlStore } from '../../../adapters/control-store';
 import { type Item, canonicalItem, isTombstone, metadataNames, stripMetadata } from '../../../core';
-import type { LocalCdc } from '../../../local/local-cdc';
 import { CDC_CONSUMER_SK } from '../../../local/stream-poller';
-import { scanAll, testClient } from '../../helpers/dynamo';
-import { createUsersTables, legacyWorkload, startUsersCdc } from '../../helpers/users-tables';
+import type { LocalCdcOptions } from '../../../local/local-cdc';
+import type { WorkloadOptions } from '../../../local/workload';
+import { scanAll } from '../../helpers/dynamo';
+import { cdcPipelines, createUsersTables, legacyWorkload, startUsersCdc } from '../../helpers/users-tables';
 
 jest.setTimeout(120_000);
 
@@ -23,35 +23,37 @@ function str(item: Item, name: string): string | undefined {
 }
 
 describe('Integration: CDC through the local event source and the real sync handler', () => {
-  let client: DynamoDBClient;
-  const open: LocalCdc[] = [];
+  const { client, pipelines } = cdcPipelines();
 
-  beforeAll(() => {
-    client = testClient();
-  });
-  afterAll(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    client.destroy();
-  });
+  /**
+   * Users tables (tombstones with a TTL), the CDC pipeline over them with `poller`, and a workload of
+   * the keys `<keyPrefix>-<i>`.
+   */
+  async function scenario(
+    tag: string,
+    poller: LocalCdcOptions['poller'],
+    keyPrefix: string,
+    workload: Omit<WorkloadOptions, 'client' | 'tableName' | 'key' | 'makeKey'>,
+  ) {
+    const t = await createUsersTables(client, tag, { tombstoneTtl: true });
+    const cdc = await startUsersCdc(t, { poller });
+    pipelines.push(cdc);
+    const makeKey = (i: number) => ({ userId: { S: `${keyPrefix}-${i}` } });
+    return { t, cdc, workload: legacyWorkload(client, t.migration, { makeKey, ...workload }) };
+  }
 
   it('converges to mapItem(legacy) with tombstones when batches are duplicated and replayed', async () => {
     // Prepare
-    const t = await createUsersTables(client, 'cdc-conv', { tombstoneTtl: true });
-    const cdc = await startUsersCdc(t, {
-      poller: {
+    const { t, cdc, workload } = await scenario(
+      'cdc-conv',
+      {
         batchSize: 50,
         pollIntervalMs: 20,
         chaos: { seed: 7, duplicateProbability: 0.15, replayProbability: 0.15 },
       },
-    });
-    open.push(cdc);
-    const workload = legacyWorkload(client, t.migration, {
-      makeKey: (i) => ({ userId: { S: `user-${i}` } }),
-      keyCount: 500,
-      seed: 42,
-      concurrency: 16,
-      fidelityProbability: 0.05,
-    });
+      'user',
+      { keyCount: 500, seed: 42, concurrency: 16, fidelityProbability: 0.05 },
+    );
 
     // Act: every key once, then a random mix of puts, updates, deletes and re-creates
     await workload.populate();
@@ -142,17 +144,12 @@ describe('Integration: CDC through the local event source and the real sync hand
 
   it('dead-letters a poison record with its reason and applies the rest of its batch', async () => {
     // Prepare
-    const t = await createUsersTables(client, 'cdc-poison', { tombstoneTtl: true });
-    const cdc = await startUsersCdc(t, {
-      poller: { batchSize: 10, pollIntervalMs: 20, maxRetryAttempts: 1, maxBatchingWindowMs: 300 },
-    });
-    open.push(cdc);
-    const workload = legacyWorkload(client, t.migration, {
-      makeKey: (i) => ({ userId: { S: `p-${i}` } }),
-      keyCount: 20,
-      concurrency: 1,
-      fidelityProbability: 0,
-    });
+    const { t, cdc, workload } = await scenario(
+      'cdc-poison',
+      { batchSize: 10, pollIntervalMs: 20, maxRetryAttempts: 1, maxBatchingWindowMs: 300 },
+      'p',
+      { keyCount: 20, concurrency: 1, fidelityProbability: 0 },
+    );
 
     // Act: 10 good items around one the mapping refuses ("profile" is reserved by the example mapping)
     for (let i = 0; i < 5; i++) await workload.put({ userId: { S: `p-${i}` }, v: { N: String(i) } });

@@ -27,22 +27,26 @@ const body = (table: string) =>
     condition: 'RetryAttemptsExhausted',
   });
 
-describe('Function: peekDeadLetters', () => {
-  const sqs = mockClient(SQSClient);
-  beforeEach(() => sqs.reset());
+const sqs = mockClient(SQSClient);
+beforeEach(() => sqs.reset());
 
+/** The queue answers each receive with the next of `pages`, then with no message. */
+const receives = (...pages: { MessageId: string; ReceiptHandle: string; Body: string }[][]): void => {
+  pages
+    .reduce((on, Messages) => on.resolvesOnce({ Messages }), sqs.on(ReceiveMessageCommand))
+    .resolves({ Messages: [] });
+};
+
+describe('Function: peekDeadLetters', () => {
   it('receives with a visibility timeout of 0 until nothing new comes, parsing each body', async () => {
     // Arrange: the same message comes back on the second receive (visibility 0), then nothing new
-    sqs
-      .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'h1', Body: body('users') }] })
-      .resolvesOnce({
-        Messages: [
-          { MessageId: 'm1', ReceiptHandle: 'h1b', Body: body('users') },
-          { MessageId: 'm2', ReceiptHandle: 'h2', Body: 'not json' },
-        ],
-      })
-      .resolves({ Messages: [] });
+    receives(
+      [{ MessageId: 'm1', ReceiptHandle: 'h1', Body: body('users') }],
+      [
+        { MessageId: 'm1', ReceiptHandle: 'h1b', Body: body('users') },
+        { MessageId: 'm2', ReceiptHandle: 'h2', Body: 'not json' },
+      ],
+    );
 
     // Act
     const messages = await peekDeadLetters(new SQSClient({ region: 'eu-west-1' }), QUEUE);
@@ -60,20 +64,11 @@ describe('Function: peekDeadLetters', () => {
 });
 
 describe('dualread dlq replay on AWS', () => {
-  const aws = mockDualReadStack();
-  const sqs = mockClient(SQSClient);
-
-  beforeEach(() => {
-    aws.reset({ ControlTableName: 'control', UsersDeadLetterQueueUrl: QUEUE });
-    sqs.reset();
-  });
+  mockDualReadStack({ ControlTableName: 'control', UsersDeadLetterQueueUrl: QUEUE });
 
   it('hands a message it cannot replay back at once, keeps it, and names the fix', async () => {
     // Arrange: a message from another table's stream (another migration's queue)
-    sqs
-      .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'h1', Body: body('orders') }] })
-      .resolves({ Messages: [] });
+    receives([{ MessageId: 'm1', ReceiptHandle: 'h1', Body: body('orders') }]);
     const io = recordingIo();
 
     // Act

@@ -21,13 +21,9 @@ const EXEC = (n: string) =>
 const NOW = Date.parse('2026-12-04T19:54:00Z');
 
 describe('dualread backfill start on AWS', () => {
-  const aws = mockDualReadStack();
+  const aws = mockDualReadStack({ ControlTableName: 'control', UsersBackfillStateMachineArn: MACHINE });
   const sfn = mockClient(SFNClient);
-
-  beforeEach(() => {
-    aws.reset({ ControlTableName: 'control', UsersBackfillStateMachineArn: MACHINE });
-    sfn.reset();
-  });
+  beforeEach(() => sfn.reset());
 
   it('starts an execution of the stack’s backfill state machine with the run id and the caller as actor', async () => {
     // Arrange
