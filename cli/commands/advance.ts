@@ -9,7 +9,6 @@ export function register(program: Command, context: CliContext): void {
     description: 'move one phase forward when every guardrail holds (exit 2 and the unmet ones otherwise)',
     to: 'the phase you expect next (refused if it is not)',
     force: 'override unmet guardrails (audited as forced; needs --reason)',
-    forceFirst: true,
     move: (plane, o) => plane.advance(o),
     report: (r, target, out) => {
       const forced = r.audit.action === 'advance-forced';

@@ -25,8 +25,6 @@ export interface PhaseMoveCommand {
   /** What `--to` and `--force` mean for this move. */
   readonly to: string;
   readonly force: string;
-  /** Where `--force` stands in the help: before `--reason` or after it. */
-  readonly forceFirst: boolean;
   readonly move: (plane: ControlPlane, o: PhaseMoveOptions) => Promise<ControlResult>;
   /** The result's fields after `migrationId`, `from` and `to`, and its text. */
   readonly report: (
@@ -38,11 +36,12 @@ export interface PhaseMoveCommand {
 
 /** Registers a phase-move command on `program`. */
 export function registerPhaseMove(program: Command, context: CliContext, c: PhaseMoveCommand): void {
-  const command = program.command(c.name).description(c.description).option('--to <phase>', c.to, phaseArg);
-  const force = (): Command => command.option('--force', c.force);
-  if (c.forceFirst) force();
-  command.option('--reason <text>', 'why (recorded in the audit log)');
-  if (!c.forceFirst) force();
+  const command = program
+    .command(c.name)
+    .description(c.description)
+    .option('--to <phase>', c.to, phaseArg)
+    .option('--force', c.force)
+    .option('--reason <text>', 'why (recorded in the audit log)');
   command.action(
     context.onTarget(async (target, out, cmd) => {
       const r = await c.move(target.plane, cmd.opts<PhaseMoveOptions>());

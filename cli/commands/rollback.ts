@@ -9,7 +9,6 @@ export function register(program: Command, context: CliContext): void {
     description: 'move back at once: to --to, or to the last safe phase (DUAL_READ and NEW_PRIMARY → SHADOW)',
     to: 'an earlier phase',
     force: 'needed to leave FINALIZED (with --reason)',
-    forceFirst: false,
     move: (plane, o) => plane.rollback(o),
     report: (r, target, out) => ({
       fields: { state: r.state, audit: r.audit },
