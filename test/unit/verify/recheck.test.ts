@@ -30,6 +30,20 @@ import { usersMigration } from '../../../examples/users/migration';
 const names = metadataNames('_dr_');
 const seq = (n: number) => String(n).padStart(40, '0');
 
+/** A pending content-differs suspect, first seen with token 1 at 1_000, not waiting yet. */
+const pendingSuspect: Suspect = {
+  runId: 'r',
+  legacyKey: {},
+  newKey: {},
+  firstClass: DiffClass.CONTENT_DIFFERS,
+  class: DiffClass.CONTENT_DIFFERS,
+  seenToken: seq(1),
+  seenAt: 1_000,
+  status: SuspectStatus.PENDING,
+  rounds: 0,
+  expiresAt: 0,
+};
+
 describe('Function: decideRecheck', () => {
   it.each<[string, DiffClass, string, string, number, SuspectStatus]>([
     ['resolves a match', DiffClass.MATCH, seq(1), seq(2), 0, SuspectStatus.RESOLVED],
@@ -170,19 +184,7 @@ describe('Function: agreesNow (step 2b, no frontier wait)', () => {
 });
 
 describe('Function: recheckRound', () => {
-  const base: Suspect = {
-    runId: 'r',
-    legacyKey: {},
-    newKey: {},
-    firstClass: DiffClass.CONTENT_DIFFERS,
-    class: DiffClass.CONTENT_DIFFERS,
-    seenToken: seq(1),
-    seenAt: 0,
-    status: SuspectStatus.PENDING,
-    rounds: 0,
-    waitingSince: 100,
-    expiresAt: 0,
-  };
+  const base: Suspect = { ...pendingSuspect, seenAt: 0, waitingSince: 100 };
   const legacy: Item = { userId: { S: 'u-1' }, fullName: { S: 'new' } };
   const fresh = (token: number): Item => ({
     ...usersMigration.mapItem({ userId: { S: 'u-1' }, fullName: { S: 'old' } }),
@@ -269,18 +271,7 @@ describe('Function: recheckRound', () => {
 });
 
 describe('Function: waitTarget (step 3b)', () => {
-  const suspect: Suspect = {
-    runId: 'r',
-    legacyKey: {},
-    newKey: {},
-    firstClass: DiffClass.CONTENT_DIFFERS,
-    class: DiffClass.CONTENT_DIFFERS,
-    seenToken: seq(1),
-    seenAt: 1_000,
-    status: SuspectStatus.PENDING,
-    rounds: 0,
-    expiresAt: 0,
-  };
+  const suspect = pendingSuspect;
   const legacy = (name: string): Item => ({ userId: { S: 'u-1' }, fullName: { S: name } });
   const digest = legacyDigest(legacy('A'));
 
