@@ -351,7 +351,12 @@ export class FrontierLedger {
     if (!shard) return false;
     const lastKnown = shard.hasSeen(marker.last);
     const readPast = shard.lastSeen !== undefined && shard.lastSeen >= marker.last;
-    if (!lastKnown && !readPast && !shard.readToEnd) return false; // the tracker has not read that far yet
+    if (!lastKnown && !readPast && !shard.readToEnd) {
+      // The tracker has not read that far yet: a held shard may read on up to the marker's last record.
+      if (shard.markerAheadTo === undefined || marker.last > shard.markerAheadTo)
+        shard.markerAheadTo = marker.last;
+      return false;
+    }
     this.doneMarkers.add(id);
     markerEvidence(shard, marker);
     return true;

@@ -41,7 +41,7 @@ export interface TrackerConfig extends FrontierConfig, Partial<TipSettings> {
    * liveness: reading later never makes `F` larger (a record not read cannot be evidence; a probe not
    * made proves nothing). Past the hold the shard is read every step again (a stalled or dead-lettered
    * record must not stop the reading: late records and trims are found by reading).
-   * @default 0 (read every step); DynamoDB Local 3000
+   * @default 0 (read every step); DynamoDB Local 60000 (`DYNAMODB_LOCAL_TRACKER_SETTINGS`)
    */
   readonly readHoldMs?: number;
 }

@@ -15,7 +15,7 @@ import type { EvidencePort, FrontierStorePort, StreamsPort } from './ports';
 import type { PersistedShard } from './shard-ledger';
 import { type TrackerConfig, validateTrackerConfig } from './tracker-config';
 import { FrontierViolation, violationTotal } from './violations';
-import type { Item } from '../model';
+import { type Item, padSequence } from '../model';
 
 /** Dependencies of the tracker. */
 export interface TrackerDeps {
@@ -216,6 +216,7 @@ export class FrontierTracker {
     const hold = this.deps.config.readHoldMs ?? 0;
     // readToEnd: nothing more to read; holdsReading: records just read wait for their evidence.
     const toRead = ledger.readOrder().filter((s) => !s.readToEnd && !s.holdsReading(now, hold));
+    const limits = new Map(toRead.map((s) => [s.shardId, s.readLimit(now, hold)]));
     const reads = new Map<string, Promise<void>>();
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -224,7 +225,7 @@ export class FrontierTracker {
         const parentRead = shard.parentShardId === undefined ? undefined : reads.get(shard.parentShardId);
         const read = (async () => {
           if (parentRead) await parentRead;
-          await this.readShard(ledger, shard.shardId);
+          await this.readShard(ledger, shard.shardId, limits.get(shard.shardId));
         })();
         reads.set(shard.shardId, read);
         await read;
@@ -239,9 +240,11 @@ export class FrontierTracker {
    * empty pages (core/frontier/tip.ts); the read goes on at once while the streak is short, unless this
    * step already returned records (a busy shard: its records bound it, and its tip is chased next step),
    * and stops at a page that counts as the tip. The iterator is kept between steps, so a streak spans
-   * steps and an idle shard costs one GetRecords per step.
+   * steps and an idle shard costs one GetRecords per step. With `limit` (`ShardLedger.readLimit`) it
+   * takes the records up to that sequence number only: a page that goes past it is cut there, and the
+   * iterator is dropped, so the next read starts after the last record taken.
    */
-  private async readShard(ledger: FrontierLedger, shardId: string): Promise<void> {
+  private async readShard(ledger: FrontierLedger, shardId: string, limit?: string): Promise<void> {
     const { streams } = this.deps;
     const shard = ledger.shards.get(shardId);
     if (!shard) return;
@@ -255,6 +258,14 @@ export class FrontierTracker {
         }
         const startedAt = this.deps.now();
         const out = await streams.records(shardId, iterator);
+        const within = (r: { sequenceNumber: string }) => padSequence(r.sequenceNumber) <= (limit as string);
+        if (limit !== undefined && !out.records.every(within)) {
+          // Past the limit: take what is within it; the next read starts after the last record taken.
+          const kept = out.records.filter(within);
+          if (kept.length > 0) ledger.ingest(shardId, kept, this.deps.now());
+          this.iterators.delete(shardId);
+          return;
+        }
         if (out.records.length > 0) {
           ledger.ingest(shardId, out.records, this.deps.now());
           readRecords = true;

@@ -82,6 +82,8 @@ interface World {
   readonly childListingDelayMs: number;
   /** Whether any shard may be left out of a listing (else only open ones already listed once). */
   readonly omitClosed: boolean;
+  /** The tracker's read hold (0: reads every step; DynamoDB Local's is a minute). */
+  readonly readHoldMs: number;
 }
 
 const within: fc.Arbitrary<World> = fc.record({
@@ -90,6 +92,7 @@ const within: fc.Arbitrary<World> = fc.record({
   emptyRun: fc.func(fc.nat(TIP_PAGES - 1)),
   childListingDelayMs: fc.integer({ min: 0, max: CHILD_WAIT_MS - 5_000 }),
   omitClosed: fc.constant(false),
+  readHoldMs: fc.constantFrom(0, 2_000, 60_000),
 });
 
 const beyond: fc.Arbitrary<World> = fc.record({
@@ -98,6 +101,7 @@ const beyond: fc.Arbitrary<World> = fc.record({
   emptyRun: fc.func(fc.nat(TIP_PAGES + 3)),
   childListingDelayMs: fc.integer({ min: 0, max: 2 * CHILD_WAIT_MS }),
   omitClosed: fc.boolean(),
+  readHoldMs: fc.constantFrom(0, 2_000, 60_000),
 });
 
 function build(world: World) {
@@ -108,7 +112,12 @@ function build(world: World) {
       emptyRun: ({ shardId, position, after }) => world.emptyRun(shardId, position, after),
       childListingDelayMs: world.childListingDelayMs,
     },
-    { tipEmptyPages: TIP_PAGES, tipMinSpanMs: TIP_SPAN_MS, childListingWaitMs: CHILD_WAIT_MS },
+    {
+      tipEmptyPages: TIP_PAGES,
+      tipMinSpanMs: TIP_SPAN_MS,
+      childListingWaitMs: CHILD_WAIT_MS,
+      readHoldMs: world.readHoldMs,
+    },
   );
 }
 

@@ -89,4 +89,38 @@ describe('Class: FrontierTracker (read hold)', () => {
     expect(held.pending).toBe(1);
     expect(after.pending).toBe(2);
   });
+
+  it('reads a held shard on up to the last record of a batch the sync finished, so its marker counts at once', async () => {
+    // Prepare: the tracker read a..e (to the tip) and holds them unapplied; f..j are written; the sync
+    // applies a..h in one batch, whose marker names h, which the tracker has not read.
+    const t = trackerSetup(
+      DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
+      {},
+      { ...ONE_EMPTY_PAGE_TIP, readHoldMs: 60_000 },
+    );
+    t.clock.t = 1_700_000_040_000 + 5000;
+    t.stream.addShard('s1');
+    const first = ['a', 'b', 'c', 'd', 'e'].map((k) => t.stream.write('s1', k));
+    t.clock.advance(1200); // past the 1 s margin: a probe now can cover them
+    const before = await t.tracker.step();
+    const probeAt = t.clock.t;
+    const later = ['f', 'g', 'h', 'i', 'j'].map((k) => t.stream.write('s1', k));
+    t.clock.advance(100);
+    fakeSync(t.stream, t.evidence, { batch: 8, maxBatches: 1 });
+
+    // Act: the next step, 250 ms on
+    t.clock.advance(250);
+    const after = await t.tracker.step();
+    t.clock.advance(250);
+    const next = await t.tracker.step();
+
+    // Assess: a..e covered at once (F at the probe minus the margin), i and j left unread, then read
+    expect(before.pending).toBe(5);
+    expect(after.pending).toBe(0);
+    expect(after.published).toBeGreaterThan(Math.max(...first.map((r) => r.trueMs)));
+    expect(after.published).toBeGreaterThanOrEqual(probeAt - 1000);
+    expect(after.published).toBeLessThan(Math.min(...later.map((r) => r.trueMs)));
+    expect(next.pending).toBe(2);
+    expect(t.store.publishes.at(-1)?.frontier).toBeLessThan((later[3] as FakeRecord).trueMs);
+  });
 });
