@@ -24,7 +24,10 @@ export interface StreamsReaderOptions {
    * server's next sequence number, which every table's stream shares: once another stream takes that
    * number, reading the iterator fails with `TrimmedDataAccessException` although nothing was trimmed
    * (nothing had been written to the shard). Such a refusal is taken as an expired iterator (the tracker
-   * opens a new one at its position), not as a stream gap. @default false
+   * opens a new one at its position), not as a stream gap. And DynamoDB Local serves every visible
+   * record from the iterator's position in one call, up to the page size, so a page with records short
+   * of the page size is marked `tip` (checked by test/integration/frontier/frontier.test.ts).
+   * @default false
    */
   readonly dynamoDbLocal?: boolean;
 }
@@ -70,7 +73,7 @@ export class StreamsReader implements StreamsPort {
   async records(
     shardId: string,
     iterator: string,
-  ): Promise<{ records: TrackedRecordInput[]; next?: string }> {
+  ): Promise<{ records: TrackedRecordInput[]; next?: string; tip?: boolean }> {
     const fromEmptyStart = this.nothingRead.delete(iterator);
     try {
       const page = await this.reader.read(iterator, this.pageSize);
@@ -87,7 +90,8 @@ export class StreamsReader implements StreamsPort {
           keys: fromSdkItem((body.Keys ?? {}) as SdkItem),
         });
       }
-      return { records, ...(page.nextIterator ? { next: page.nextIterator } : {}) };
+      const tip = this.dynamoDbLocal && page.records.length > 0 && page.records.length < this.pageSize;
+      return { records, ...(page.nextIterator ? { next: page.nextIterator } : {}), ...(tip ? { tip } : {}) };
     } catch (err) {
       if (err instanceof ExpiredIteratorException) throw new IteratorExpiredError(shardId);
       // DynamoDB Local's refusal of an iterator opened on an empty shard (see `dynamoDbLocal`).

@@ -246,6 +246,17 @@ export class FrontierLedger {
     return outcome;
   }
 
+  /**
+   * A page with records that the store says held every record visible when it started (`StreamsPort`'s
+   * `tip`, DynamoDB Local only): a probe at its start, as a tip page would be. Not on a closed shard,
+   * whose tip is its end. Returns whether it counted.
+   */
+  pageTip(shardId: string, startedAt: number): boolean {
+    if (this.must(shardId).closed) return false;
+    this.probe(shardId, startedAt);
+    return true;
+  }
+
   /** The reader got a new iterator for the shard (or a call failed): its streak of empty pages ends. */
   resetStreak(shardId: string): void {
     const shard = this.shards.get(shardId);

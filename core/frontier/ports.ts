@@ -23,8 +23,15 @@ export interface StreamsPort {
   listShards(): Promise<StreamShardInfo[]>;
   /** An iterator after `afterSequence`, or at TRIM_HORIZON when undefined. */
   iterator(shardId: string, afterSequence?: string): Promise<string>;
-  /** One GetRecords page; `next` undefined when the shard is closed and read to its end. */
-  records(shardId: string, iterator: string): Promise<{ records: TrackedRecordInput[]; next?: string }>;
+  /**
+   * One GetRecords page; `next` undefined when the shard is closed and read to its end. `tip`: the store
+   * guarantees that this page holds every record that was visible when the call started (DynamoDB
+   * Local's pages short of the page size); never set against AWS, whose pages promise no such thing.
+   */
+  records(
+    shardId: string,
+    iterator: string,
+  ): Promise<{ records: TrackedRecordInput[]; next?: string; tip?: boolean }>;
 }
 
 /** Where the tracker's evidence comes from. */

@@ -276,7 +276,11 @@ export class FrontierTracker {
           return;
         }
         this.iterators.set(shardId, out.next);
-        if (out.records.length > 0) continue;
+        if (out.records.length > 0) {
+          // A page the store says holds every record visible when it started is a read to the tip.
+          if (out.tip === true && ledger.pageTip(shardId, startedAt)) return;
+          continue;
+        }
         const { tip, streak } = ledger.emptyPage(shardId, startedAt);
         if (tip || readRecords || streak.pages >= ledger.tipSettings.tipEmptyPages) return;
       } catch (err) {

@@ -106,6 +106,12 @@ export interface FakeStreamOptions {
   readonly childListingDelayMs?: number;
   /** Records per GetRecords page. @default 100 */
   readonly pageSize?: number;
+  /**
+   * As DynamoDB Local's reader does (`StreamsReader` with `dynamoDbLocal`): a page with records short of
+   * the page size says it is the tip (`tip`), which holds here (a page stops at the first record not yet
+   * visible). @default false
+   */
+  readonly shortPageTip?: boolean;
 }
 
 const ITERATOR_TTL_MS = 15 * 60_000;
@@ -148,6 +154,7 @@ export class FakeStream implements StreamsPort {
       iteratorTtlMs: o.iteratorTtlMs ?? ITERATOR_TTL_MS,
       childListingDelayMs: o.childListingDelayMs ?? 0,
       pageSize: o.pageSize ?? 100,
+      shortPageTip: o.shortPageTip ?? false,
       ...(o.emptyRun ? { emptyRun: o.emptyRun } : {}),
     };
   }
@@ -268,6 +275,7 @@ export class FakeStream implements StreamsPort {
   ): Promise<{
     records: Array<{ sequenceNumber: string; approxCreationMs: number; keys: Item }>;
     next?: string;
+    tip?: boolean;
   }> {
     const shard = this.must(shardId);
     const it = this.decode(iterator, shardId);
@@ -304,6 +312,9 @@ export class FakeStream implements StreamsPort {
         keys: { id: { S: r.key } },
       })),
       ...(atEnd ? {} : { next: this.encode({ shardId, position: i, emptiesLeft }) }),
+      ...(this.options.shortPageTip && out.length > 0 && out.length < this.options.pageSize
+        ? { tip: true }
+        : {}),
     };
   }
 

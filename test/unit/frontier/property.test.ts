@@ -84,6 +84,9 @@ interface World {
   readonly omitClosed: boolean;
   /** The tracker's read hold (0: reads every step; DynamoDB Local's is a minute). */
   readonly readHoldMs: number;
+  /** Pages short of the page size say they are the tip, as DynamoDB Local's reader does. */
+  readonly shortPageTip: boolean;
+  readonly pageSize: number;
 }
 
 const within: fc.Arbitrary<World> = fc.record({
@@ -93,6 +96,8 @@ const within: fc.Arbitrary<World> = fc.record({
   childListingDelayMs: fc.integer({ min: 0, max: CHILD_WAIT_MS - 5_000 }),
   omitClosed: fc.constant(false),
   readHoldMs: fc.constantFrom(0, 2_000, 60_000),
+  shortPageTip: fc.boolean(),
+  pageSize: fc.constantFrom(1, 3, 100),
 });
 
 const beyond: fc.Arbitrary<World> = fc.record({
@@ -102,6 +107,8 @@ const beyond: fc.Arbitrary<World> = fc.record({
   childListingDelayMs: fc.integer({ min: 0, max: 2 * CHILD_WAIT_MS }),
   omitClosed: fc.boolean(),
   readHoldMs: fc.constantFrom(0, 2_000, 60_000),
+  shortPageTip: fc.boolean(),
+  pageSize: fc.constantFrom(1, 3, 100),
 });
 
 function build(world: World) {
@@ -111,6 +118,8 @@ function build(world: World) {
       visibilityDelayMs: world.visibilityDelayMs,
       emptyRun: ({ shardId, position, after }) => world.emptyRun(shardId, position, after),
       childListingDelayMs: world.childListingDelayMs,
+      shortPageTip: world.shortPageTip,
+      pageSize: world.pageSize,
     },
     {
       tipEmptyPages: TIP_PAGES,

@@ -119,6 +119,35 @@ describe('Class: StreamsReader', () => {
     });
     const trimmed = new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} });
 
+    const smallPages = new StreamsReader(new DynamoDBStreamsClient({}), ARN, {
+      dynamoDbLocal: true,
+      pageSize: 3,
+    });
+    it.each<[string, StreamsReader, number, number, boolean]>([
+      ['marks a page short of the page size as the tip on DynamoDB Local', local, 3, 1000, true],
+      ['never marks a full page as the tip', smallPages, 3, 3, false],
+      ['never marks an empty page as the tip (the empty-page rule decides)', local, 0, 1000, false],
+      ['never marks a page as the tip against AWS', reader, 3, 1000, false],
+    ])('%s', async (_, r, count, limit, tip) => {
+      // Prepare
+      const records = Array.from({ length: count }, (_, i) => ({
+        dynamodb: {
+          SequenceNumber: String(100 + i),
+          ApproximateCreationDateTime: new Date(1_700_000_000_000),
+          Keys: { userId: { S: `u-${i}` } },
+        },
+      }));
+      mock.on(GetRecordsCommand).resolves({ Records: records, NextShardIterator: 'next' });
+
+      // Act
+      const page = await r.records('s1', 'it');
+
+      // Assess: judged against the page size it asked for
+      expect(mock.commandCalls(GetRecordsCommand)[0]?.args[0].input.Limit).toBe(limit);
+      expect(page.records).toHaveLength(count);
+      expect(page.tip === true).toBe(tip);
+    });
+
     it.each([
       ['on DynamoDB Local is taken as an expired iterator', () => local, IteratorExpiredError],
       ['against AWS is a trim, as always', () => reader, TrimmedDataError],

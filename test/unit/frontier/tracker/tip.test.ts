@@ -196,3 +196,28 @@ describe('Class: FrontierTracker (a record known unapplied caps its shard)', () 
     expect(r.published).toBeLessThanOrEqual(b.trueMs);
   });
 });
+
+describe('Class: FrontierTracker (a page the store marks as the tip)', () => {
+  it.each([
+    ['counts a short page the store marks as the tip as a probe, in the step that reads it', true],
+    ['waits for the empty-page rule when the store marks nothing (AWS)', false],
+  ])('%s', async (_, shortPageTip) => {
+    // Prepare: 3 records visible and applied, pages of 2; the AWS tip rule (3 empty pages over 1 s)
+    const { clock, stream, evidence, tracker } = trackerSetup(1000, { pageSize: 2, shortPageTip });
+    stream.addShard('s1');
+    const written = ['a', 'b', 'c'].map((k) => stream.write('s1', k));
+    clock.advance(3000);
+    fakeSync(stream, evidence);
+
+    // Act
+    const r = await tracker.step();
+
+    // Assess: the page of 1 after a page of 2 is the tip (a probe now, F at it minus the margin)
+    if (shortPageTip) {
+      expect(r.published).toBe(clock.t - MARGIN);
+      expect(stream.calls).toBe(2);
+    } else {
+      expect(r.published).toBeLessThanOrEqual(Math.max(...written.map((w) => w.trueMs)));
+    }
+  });
+});
