@@ -15,14 +15,23 @@ const STEP_MS = 250;
 const APPLY_LAG_MS = 700;
 
 /**
+ * A tracker with DynamoDB Local's minute-truncated creation times, one empty page as the tip and the read
+ * hold `readHoldMs`, over one shard `s1`, its clock 5 s into a minute.
+ */
+function heldTracker(readHoldMs: number) {
+  const t = trackerSetup(DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, {}, { ...ONE_EMPTY_PAGE_TIP, readHoldMs });
+  t.clock.t = 1_700_000_040_000 + 5000; // a whole minute is 1_700_000_040_000
+  t.stream.addShard('s1');
+  return t;
+}
+
+/**
  * 40 s of one write every 100 ms on one shard, starting 5 s into a minute; a tracker step every
  * `STEP_MS`, the sync Lambda applying what was visible `APPLY_LAG_MS` ago. Returns the frontier lag at
  * the end of each step and every record written.
  */
 async function laggingSyncRun(readHoldMs: number) {
-  const t = trackerSetup(DYNAMODB_LOCAL_CREATION_GRANULARITY_MS, {}, { ...ONE_EMPTY_PAGE_TIP, readHoldMs });
-  t.clock.t = 1_700_000_040_000 + 5000; // a whole minute is 1_700_000_040_000
-  t.stream.addShard('s1');
+  const t = heldTracker(readHoldMs);
   const written: FakeRecord[] = [];
   const lags: number[] = [];
   for (let ms = 0; ms < 40_000; ms += 100) {
@@ -68,12 +77,7 @@ describe('Class: FrontierTracker (read hold)', () => {
 
   it('reads on past the hold when a record stays unapplied (a stalled sync), so reading never stops', async () => {
     // Prepare
-    const t = trackerSetup(
-      DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
-      {},
-      { ...ONE_EMPTY_PAGE_TIP, readHoldMs: 1000 },
-    );
-    t.stream.addShard('s1');
+    const t = heldTracker(1000);
     t.stream.write('s1', 'a');
     t.clock.advance(100);
     await t.tracker.step(); // reads a, unapplied
@@ -93,13 +97,7 @@ describe('Class: FrontierTracker (read hold)', () => {
   it('reads a held shard on up to the last record of a batch the sync finished, so its marker counts at once', async () => {
     // Prepare: the tracker read a..e (to the tip) and holds them unapplied; f..j are written; the sync
     // applies a..h in one batch, whose marker names h, which the tracker has not read.
-    const t = trackerSetup(
-      DYNAMODB_LOCAL_CREATION_GRANULARITY_MS,
-      {},
-      { ...ONE_EMPTY_PAGE_TIP, readHoldMs: 60_000 },
-    );
-    t.clock.t = 1_700_000_040_000 + 5000;
-    t.stream.addShard('s1');
+    const t = heldTracker(60_000);
     const first = ['a', 'b', 'c', 'd', 'e'].map((k) => t.stream.write('s1', k));
     t.clock.advance(1200); // past the 1 s margin: a probe now can cover them
     const before = await t.tracker.step();
