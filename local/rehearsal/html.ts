@@ -120,7 +120,10 @@ line('phase-timeline', [
 line('backfill-progress', Object.entries(REPORT.backfill.segments).map(([seg, pts]) => ({ label: 'segment ' + seg, data: xy(pts) })), 'items scanned');
 line('backfill-throughput', [{ label: 'items/s scanned', data: xy(REPORT.backfill.throughput) }], 'items per second');
 line('lag', [
-  { label: 'CDC lag (oldest record age per batch)', data: xy(REPORT.cdcLagMs) },
+  {
+    label: 'CDC record age (oldest per batch; DynamoDB Local truncates creation times to the minute, so up to 60 s high)',
+    data: xy(REPORT.cdcLagMs),
+  },
   { label: 'frontier lag (now − F)', data: xy(REPORT.frontierLagMs) },
 ], 'ms');
 const lat = REPORT.reads.latency;
