@@ -100,36 +100,26 @@ export class ShardLedger {
 
   /**
    * The last record a progress marker names beyond what this shard has read (`FrontierLedger.applyMarker`
-   * could not use the marker yet): a held shard reads on up to it (`readLimit`).
+   * could not use the marker yet): a held shard reads on up to it (`readPlan`).
    */
   markerAheadTo?: string;
 
   /**
-   * The shard's first record not known applied was read less than `holdMs` before `now`: the tracker
-   * waits for its evidence before reading on (`TrackerConfig.readHoldMs`), unless a marker names records
-   * it has not read (`readLimit`).
+   * How the tracker may read the shard in this step (`TrackerConfig.readHoldMs`). While its first record
+   * not known applied was read less than `holdMs` before `now`, it waits for that evidence (`held`),
+   * unless a progress marker names records beyond what it read: then it reads up to that marker's last
+   * record (`upTo`) and no further. The sync Lambda finished that batch, so the records up to it come
+   * with their evidence; the marker is used as soon as its last record is read, and the records after
+   * it, not yet applied, are left unread (read, they would cap the shard at their creation time).
+   * Without this a batch that began inside what was read and ended past it held the shard until item
+   * evidence (5 s) or the hold ran out: the shard waited for evidence of records it would not read.
    */
-  holdsReading(now: number, holdMs: number): boolean {
-    return this.waitsForEvidence(now, holdMs) && this.markerAhead() === undefined;
-  }
-
-  /**
-   * How far the shard may be read in this step: no limit (undefined) unless it waits for evidence and a
-   * progress marker names records beyond what it read. Then it is read up to that marker's last record
-   * and no further. The sync Lambda finished that batch, so the records up to it come with their
-   * evidence; the marker is used as soon as its last record is read, and the records after it, not yet
-   * applied, are left unread (read, they would cap the shard at their creation time). Without this a
-   * batch that began inside what was read and ended past it held the shard until item evidence (5 s)
-   * or the hold ran out: the shard waited for evidence of records it would not read.
-   */
-  readLimit(now: number, holdMs: number): string | undefined {
-    return this.waitsForEvidence(now, holdMs) ? this.markerAhead() : undefined;
-  }
-
-  private waitsForEvidence(now: number, holdMs: number): boolean {
-    if (holdMs <= 0) return false;
+  readPlan(now: number, holdMs: number): { readonly held: boolean; readonly upTo?: string } {
+    if (holdMs <= 0) return { held: false };
     const first = this.pending.find((r) => r.evidence === undefined);
-    return first !== undefined && now - first.receivedAt < holdMs;
+    if (first === undefined || now - first.receivedAt >= holdMs) return { held: false };
+    const upTo = this.markerAhead();
+    return upTo === undefined ? { held: true } : { held: false, upTo };
   }
 
   private markerAhead(): string | undefined {

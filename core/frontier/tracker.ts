@@ -214,9 +214,9 @@ export class FrontierTracker {
   private async readShards(ledger: FrontierLedger): Promise<void> {
     const now = this.deps.now();
     const hold = this.deps.config.readHoldMs ?? 0;
-    // readToEnd: nothing more to read; holdsReading: records just read wait for their evidence.
-    const toRead = ledger.readOrder().filter((s) => !s.readToEnd && !s.holdsReading(now, hold));
-    const limits = new Map(toRead.map((s) => [s.shardId, s.readLimit(now, hold)]));
+    // readToEnd: nothing more to read; held: records just read wait for their evidence.
+    const plans = new Map(ledger.readOrder().map((s) => [s, s.readPlan(now, hold)]));
+    const toRead = [...plans].filter(([s, plan]) => !s.readToEnd && !plan.held).map(([s]) => s);
     const reads = new Map<string, Promise<void>>();
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -225,7 +225,7 @@ export class FrontierTracker {
         const parentRead = shard.parentShardId === undefined ? undefined : reads.get(shard.parentShardId);
         const read = (async () => {
           if (parentRead) await parentRead;
-          await this.readShard(ledger, shard.shardId, limits.get(shard.shardId));
+          await this.readShard(ledger, shard.shardId, plans.get(shard)?.upTo);
         })();
         reads.set(shard.shardId, read);
         await read;
@@ -240,7 +240,7 @@ export class FrontierTracker {
    * empty pages (core/frontier/tip.ts); the read goes on at once while the streak is short, unless this
    * step already returned records (a busy shard: its records bound it, and its tip is chased next step),
    * and stops at a page that counts as the tip. The iterator is kept between steps, so a streak spans
-   * steps and an idle shard costs one GetRecords per step. With `limit` (`ShardLedger.readLimit`) it
+   * steps and an idle shard costs one GetRecords per step. With `limit` (`ShardLedger.readPlan`) it
    * takes the records up to that sequence number only: a page that goes past it is cut there, and the
    * iterator is dropped, so the next read starts after the last record taken.
    */
